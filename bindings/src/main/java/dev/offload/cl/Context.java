@@ -1,0 +1,57 @@
+package dev.offload.cl;
+
+import dev.offload.cl.spi.ClDriver;
+import dev.offload.cl.spi.NativeHandle;
+
+/**
+ * An OpenCL context on one device: the owner of queues, buffers and programs. Closing it releases the
+ * context; the objects made from it must be closed first (try-with-resources in reverse order does this).
+ */
+public final class Context implements AutoCloseable {
+    final ClDriver driver;
+    final NativeHandle handle;
+    private final Device device;
+    private boolean closed;
+
+    private Context(Device device) {
+        this.device = device;
+        this.driver = device.driver;
+        this.handle = driver.createContext(device.handleList());
+    }
+
+    public static Context create(Device device) { return new Context(device); }
+
+    public Device device() { return device; }
+
+    /** An in-order queue with profiling enabled (its cost is negligible and every op is timed). */
+    public Queue createQueue() {
+        return new Queue(this, driver.createQueue(handle, device.handle, Cl.QUEUE_PROFILING_ENABLE));
+    }
+
+    /** A read-write device buffer of the given size in bytes. */
+    public Buffer createBuffer(long bytes) { return createBuffer(bytes, Cl.MEM_READ_WRITE); }
+
+    public Buffer createBuffer(long bytes, long flags) {
+        if (bytes <= 0) throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
+        return new Buffer(driver, driver.createBuffer(handle, flags, bytes), bytes);
+    }
+
+    /** Compiles OpenCL C source for this context's device; a failure carries the build log. */
+    public Program buildProgram(String source, String options) {
+        NativeHandle p = driver.createProgramWithSource(handle, source);
+        return Program.build(this, p, options, "from source");
+    }
+
+    /** Loads a program binary (CL_PROGRAM_BINARIES of an earlier build, or a vendor .aocx/.xclbin) and builds it. */
+    public Program loadBinary(byte[] binary, String options) {
+        NativeHandle p = driver.createProgramWithBinary(handle, device.handle, binary);
+        return Program.build(this, p, options, "from binary");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        driver.release(handle);
+    }
+}
