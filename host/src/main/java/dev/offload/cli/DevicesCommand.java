@@ -1,0 +1,144 @@
+package dev.offload.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.offload.cl.Device;
+import dev.offload.cl.DeviceInfo;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.Emulation;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Lists every platform and device with the properties that matter for kernels. */
+@Command(name = "devices", mixinStandardHelpOptions = true,
+        description = {"List OpenCL platforms and devices, and the java reference device.",
+                "The JSON form (--json) follows the schema 'offload.devices/1' documented in README.md."})
+public final class DevicesCommand implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        DeviceRegistry registry = common.registry();
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            out.println(m.writeValueAsString(toJson(registry)));
+        } else {
+            printTable(registry, out);
+        }
+        out.flush();
+        return 0;
+    }
+
+    static Map<String, Object> toJson(DeviceRegistry registry) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("schema", "offload.devices/1");
+        root.put("binding", registry.binding().id());
+        root.put("openclAvailable", registry.unavailableReason().isEmpty());
+        root.put("reason", registry.unavailableReason().orElse(null));
+        root.put("default", registry.defaultSpec());
+        List<Map<String, Object>> devices = new ArrayList<>();
+        Map<String, Object> java = new LinkedHashMap<>();
+        java.put("spec", "java");
+        java.put("type", "JAVA");
+        java.put("name", "pure-Java reference");
+        java.put("computeUnits", Runtime.getRuntime().availableProcessors());
+        devices.add(java);
+        for (Device d : registry.openClDevices()) devices.add(deviceJson(d));
+        root.put("devices", devices);
+        return root;
+    }
+
+    static Map<String, Object> deviceJson(Device d) {
+        DeviceInfo i = d.info();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spec", d.spec());
+        m.put("id", d.stableId());
+        m.put("type", i.type().name());
+        m.put("name", i.name());
+        m.put("vendor", i.vendor());
+        m.put("platform", Map.of("index", d.platform().index(), "name", d.platform().name(),
+                "vendor", d.platform().vendor(), "version", d.platform().version()));
+        m.put("driverVersion", i.driverVersion());
+        m.put("deviceVersion", i.deviceVersion());
+        m.put("openclCVersion", i.openclCVersion());
+        m.put("computeUnits", i.computeUnits());
+        m.put("maxClockMhz", i.maxClockMhz());
+        m.put("globalMemBytes", i.globalMemBytes());
+        m.put("localMemBytes", i.localMemBytes());
+        m.put("constantMemBytes", i.constantMemBytes());
+        m.put("maxAllocBytes", i.maxAllocBytes());
+        m.put("maxWorkGroupSize", i.maxWorkGroupSize());
+        m.put("maxWorkItemSizes", i.maxWorkItemSizes());
+        m.put("preferredVectorWidth", Map.of("char", i.preferredVectorWidthChar(), "int", i.preferredVectorWidthInt(),
+                "float", i.preferredVectorWidthFloat()));
+        m.put("fp16", i.fp16());
+        m.put("fp64", i.fp64());
+        Map<String, Object> dot = new LinkedHashMap<>();
+        dot.put("khr", i.dotProduct() != null);
+        if (i.dotProduct() != null) {
+            dot.put("input4x8Bit", i.dotProduct().input4x8Bit());
+            dot.put("input4x8BitPacked", i.dotProduct().input4x8BitPacked());
+            dot.put("accelerated8Bit", i.dotProduct().eightBit());
+            dot.put("accelerated4x8BitPacked", i.dotProduct().fourByEightBitPacked());
+        }
+        dot.put("armInt8", i.armDotProductInt8());
+        m.put("integerDotProduct", dot);
+        m.put("maxSubGroups", i.maxSubGroups());
+        m.put("subGroups", i.maxSubGroups() > 0 || i.hasExtension("cl_khr_subgroups") || i.hasExtension("cl_intel_subgroups"));
+        m.put("emulation", Emulation.describe(d));
+        m.put("extensions", List.copyOf(i.extensions()));
+        return m;
+    }
+
+    private static String mib(long bytes) {
+        return bytes >= 1L << 30 ? String.format("%.1f GiB", bytes / (double) (1L << 30))
+                : String.format("%d KiB", bytes >> 10);
+    }
+
+    static void printTable(DeviceRegistry registry, PrintWriter out) {
+        out.printf("binding: %s%n", registry.binding().id());
+        registry.unavailableReason().ifPresent(r -> out.println("OpenCL: " + r));
+        out.println();
+        out.println("java      pure-Java reference device (" + Runtime.getRuntime().availableProcessors() + " cores)");
+        for (Device d : registry.openClDevices()) {
+            DeviceInfo i = d.info();
+            out.printf("%-9s %s  [%s]%n", d.spec(), i.name(), i.type());
+            out.printf("          platform    %s (%s), %s%n", d.platform().name(), d.platform().vendor(), d.platform().version());
+            out.printf("          vendor      %s; driver %s; %s; %s%n", i.vendor(), i.driverVersion(), i.deviceVersion(), i.openclCVersion());
+            out.printf("          compute     %d units @ %d MHz; max work-group %d, item sizes %s%n", i.computeUnits(),
+                    i.maxClockMhz(), i.maxWorkGroupSize(), i.maxWorkItemSizes());
+            out.printf("          memory      global %s, local %s, constant %s, max alloc %s%n", mib(i.globalMemBytes()),
+                    mib(i.localMemBytes()), mib(i.constantMemBytes()), mib(i.maxAllocBytes()));
+            out.printf("          vectors     char %d, int %d, float %d; fp16 %s, fp64 %s; sub-groups %s%n",
+                    i.preferredVectorWidthChar(), i.preferredVectorWidthInt(), i.preferredVectorWidthFloat(),
+                    yes(i.fp16()), yes(i.fp64()), i.maxSubGroups() > 0 ? "yes (max " + i.maxSubGroups() + ")" : "no");
+            String dot = i.dotProduct() == null ? "no cl_khr_integer_dot_product"
+                    : "cl_khr_integer_dot_product (4x8bit " + yes(i.dotProduct().input4x8Bit()) + ", packed "
+                    + yes(i.dotProduct().input4x8BitPacked()) + ", accelerated "
+                    + yes(i.dotProduct().eightBit() != null && i.dotProduct().eightBit().any()) + ")";
+            out.printf("          int8 dot    %s%s%n", dot, i.armDotProductInt8() ? ", cl_arm_integer_dot_product_int8" : "");
+            String emu = Emulation.describe(d);
+            if (emu != null) out.printf("          emulation   %s%n", emu);
+            out.printf("          id          %s%n", d.stableId());
+        }
+        out.println();
+        out.println("default device: " + registry.defaultSpec());
+    }
+
+    private static String yes(boolean b) { return b ? "yes" : "no"; }
+}

@@ -1,0 +1,131 @@
+package dev.offload.device;
+
+import dev.offload.cl.Binding;
+import dev.offload.cl.Device;
+import dev.offload.cl.DeviceType;
+import dev.offload.cl.OpenCl;
+import dev.offload.cl.OpenClUnavailableException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The devices this process can use: the OpenCL devices of one binding (when OpenCL loads) and the
+ * java reference device, which is always there. Resolves selection specs:
+ * {@code java}, {@code cl}, {@code cl:cpu}, {@code cl:gpu}, {@code cl:accelerator}, {@code cl:<p>:<d>},
+ * {@code cl:name=<substring>}.
+ */
+public final class DeviceRegistry {
+    private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
+    public static final String DEVICE_ENV = "OFFLOAD_DEVICE";
+
+    private final Binding binding;
+    private final OpenCl openCl;          // null when OpenCL is unavailable
+    private final String unavailableReason;
+
+    private DeviceRegistry(Binding binding, OpenCl openCl, String unavailableReason) {
+        this.binding = binding;
+        this.openCl = openCl;
+        this.unavailableReason = unavailableReason;
+    }
+
+    /** Opens the binding; an OpenCL that cannot load is remembered and explained, not thrown. */
+    public static DeviceRegistry discover(Binding binding) {
+        try {
+            OpenCl cl = OpenCl.open(binding);
+            if (cl.devices().isEmpty()) {
+                String why = "no OpenCL platform or device found (the ICD loader loaded, but lists none); "
+                        + OpenClUnavailableException.INSTALL_HINT;
+                log.warn("{}: only the java device is available", why);
+                return new DeviceRegistry(binding, cl, why);
+            }
+            return new DeviceRegistry(binding, cl, null);
+        } catch (OpenClUnavailableException e) {
+            log.warn("OpenCL unavailable: {}; only the java device is available", e.getMessage());
+            return new DeviceRegistry(binding, null, e.getMessage());
+        }
+    }
+
+    public Binding binding() { return binding; }
+
+    /** The OpenCL devices (empty when OpenCL is unavailable). */
+    public List<Device> openClDevices() { return openCl == null ? List.of() : openCl.devices(); }
+
+    public Optional<OpenCl> openCl() { return Optional.ofNullable(openCl); }
+
+    /** Why there are no OpenCL devices, or empty when there are. */
+    public Optional<String> unavailableReason() { return Optional.ofNullable(unavailableReason); }
+
+    /** Every spec that names a device, for listings and error messages. */
+    public List<String> availableSpecs() {
+        List<String> out = new ArrayList<>();
+        out.add(JavaDevice.SPEC);
+        for (Device d : openClDevices()) out.add(d.spec() + " (" + d.name() + ", " + d.info().type() + ")");
+        return out;
+    }
+
+    /** OFFLOAD_DEVICE, else the first GPU or ACCELERATOR, else the first CPU, else java. */
+    public String defaultSpec() {
+        String env = System.getenv(DEVICE_ENV);
+        if (env != null && !env.isBlank()) return env.strip();
+        return preferredOpenClDevice().map(Device::spec).orElse(JavaDevice.SPEC);
+    }
+
+    private Optional<Device> preferredOpenClDevice() {
+        List<Device> ds = openClDevices();
+        return ds.stream().filter(d -> d.info().type() == DeviceType.GPU || d.info().type() == DeviceType.ACCELERATOR)
+                .findFirst().or(() -> ds.stream().filter(d -> d.info().type() == DeviceType.CPU).findFirst())
+                .or(() -> ds.stream().findFirst());
+    }
+
+    /**
+     * The OpenCL device a spec names, or empty for {@code java}.
+     *
+     * @throws IllegalArgumentException for a spec that names nothing, listing what exists
+     */
+    public Optional<Device> resolve(String spec) {
+        String s = spec.strip();
+        String lower = s.toLowerCase(Locale.ROOT);
+        if (lower.equals(JavaDevice.SPEC)) return Optional.empty();
+        if (!lower.startsWith("cl")) throw unknown(s, "a spec starts with 'java' or 'cl'");
+        List<Device> ds = openClDevices();
+        Optional<Device> found;
+        if (lower.equals("cl")) {
+            found = preferredOpenClDevice();
+        } else if (lower.startsWith("cl:name=")) {
+            String needle = lower.substring("cl:name=".length());
+            found = ds.stream().filter(d -> d.name().toLowerCase(Locale.ROOT).contains(needle)).findFirst();
+        } else {
+            String rest = lower.substring(3);
+            found = switch (rest) {
+                case "cpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.CPU).findFirst();
+                case "gpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.GPU).findFirst();
+                case "accelerator" -> ds.stream().filter(d -> d.info().type() == DeviceType.ACCELERATOR).findFirst();
+                default -> {
+                    String[] parts = rest.split(":");
+                    if (parts.length != 2 || !parts[0].matches("\\d+") || !parts[1].matches("\\d+")) {
+                        throw unknown(s, "use cl:cpu, cl:gpu, cl:accelerator, cl:<platform>:<device> or cl:name=<text>");
+                    }
+                    int p = Integer.parseInt(parts[0]), d = Integer.parseInt(parts[1]);
+                    yield ds.stream().filter(x -> x.platform().index() == p && x.index() == d).findFirst();
+                }
+            };
+        }
+        return Optional.of(found.orElseThrow(() -> unknown(s, unavailableReason == null ? null : unavailableReason)));
+    }
+
+    private IllegalArgumentException unknown(String spec, String hint) {
+        return new IllegalArgumentException("no device matches '" + spec + "'"
+                + (hint == null ? "" : " (" + hint + ")") + "; available: "
+                + availableSpecs().stream().collect(Collectors.joining(", ")));
+    }
+
+    /** Opens the device a spec names: the java device or a new context and queue on an OpenCL device. */
+    public ComputeDevice open(String spec) {
+        return resolve(spec).<ComputeDevice>map(OpenClDevice::new).orElse(JavaDevice.INSTANCE);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.offload.device;
+
+import dev.offload.cl.Buffer;
+import dev.offload.cl.Context;
+import dev.offload.cl.Device;
+import dev.offload.cl.DeviceInfo;
+import dev.offload.cl.Program;
+import dev.offload.cl.Queue;
+import dev.offload.kernels.KernelFamily;
+import dev.offload.kernels.KernelSource;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One OpenCL device opened for work: its context, one in-order profiling queue, and a cache of
+ * built programs keyed by kernel family and build options (builds cost most of a second on PoCL).
+ */
+public final class OpenClDevice implements ComputeDevice {
+    private static final Logger log = LoggerFactory.getLogger(OpenClDevice.class);
+
+    private final Device device;
+    private final Context context;
+    private final Queue queue;
+    private final Map<String, Program> programs = new ConcurrentHashMap<>();
+    private volatile ProgramSource programSource = ProgramSource.FROM_SOURCE;
+
+    public OpenClDevice(Device device) {
+        this.device = device;
+        this.context = Context.create(device);
+        this.queue = context.createQueue();
+    }
+
+    /** Where programs come from: compiled from source, or a binary store/cache (set by the bitstream layer). */
+    public interface ProgramSource {
+        Program build(OpenClDevice device, KernelSource source, String options);
+
+        ProgramSource FROM_SOURCE = (d, s, o) -> d.context().buildProgram(s.text(), o);
+    }
+
+    public void programSource(ProgramSource source) { this.programSource = source; }
+
+    public Device device() { return device; }
+
+    public DeviceInfo info() { return device.info(); }
+
+    public Context context() { return context; }
+
+    /** The device's in-order queue; ops enqueue on it and synchronize through its events. */
+    public Queue queue() { return queue; }
+
+    @Override public String spec() { return device.spec(); }
+
+    @Override
+    public String description() {
+        DeviceInfo i = device.info();
+        return device.spec() + " " + i.name() + " [" + device.platform().name() + ", " + i.type() + ", "
+                + i.computeUnits() + " CU, via " + device.bindingName() + "]";
+    }
+
+    /**
+     * The program of a kernel family built with the given options, from the cache when it was built before.
+     * Thread-safe; concurrent first requests build once.
+     */
+    public Program program(KernelFamily family, String options) {
+        String key = family.id() + "|" + options;
+        return programs.computeIfAbsent(key, k -> {
+            KernelSource source = KernelSource.load(family);
+            long t0 = System.nanoTime();
+            Program p = programSource.build(this, source, options);
+            log.debug("built {} for {} with '{}' in {} ms", family.id(), device.name(), options,
+                    (System.nanoTime() - t0) / 1_000_000);
+            return p;
+        });
+    }
+
+    /** A device buffer holding a copy of host memory (blocking upload). */
+    public Buffer upload(MemorySegment host) {
+        Buffer b = context.createBuffer(Math.max(1, host.byteSize()));
+        if (host.byteSize() > 0) queue.writeBlocking(b, host);
+        return b;
+    }
+
+    public Buffer upload(byte[] data) {
+        try (Arena a = Arena.ofConfined()) { return upload(a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, data)); }
+    }
+
+    public Buffer upload(int[] data) {
+        try (Arena a = Arena.ofConfined()) { return upload(a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, data)); }
+    }
+
+    public Buffer upload(float[] data) {
+        try (Arena a = Arena.ofConfined()) { return upload(a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, data)); }
+    }
+
+    public int[] readInts(Buffer b, int count) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(4L * count);
+            queue.readBlocking(b, s.asSlice(0, 4L * count));
+            return s.toArray(java.lang.foreign.ValueLayout.JAVA_INT);
+        }
+    }
+
+    public float[] readFloats(Buffer b, int count) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(4L * count);
+            queue.readBlocking(b, s);
+            return s.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    public byte[] readBytes(Buffer b, int count) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(count);
+            queue.readBlocking(b, s);
+            return s.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    @Override
+    public void close() {
+        programs.values().forEach(Program::close);
+        programs.clear();
+        queue.close();
+        context.close();
+    }
+
+    @Override public String toString() { return description(); }
+}

@@ -1,0 +1,32 @@
+package dev.offload.kernels;
+
+/**
+ * The kernel families offload ships, one {@code .cl} file each under {@code dev/offload/kernels/}.
+ * The version goes into program caches and bitstream manifests; bump it when a kernel's interface changes.
+ */
+public enum KernelFamily {
+    /** A saxpy smoke test: proves a device can build and run anything at all. */
+    SMOKE("smoke", 1),
+    INT8_GEMM("int8_gemm", 1),
+    SPMM("spmm", 1),
+    ATTENTION("attention", 1),
+    QUANTIZE("quantize", 1);
+
+    private final String fileStem;
+    private final int version;
+
+    KernelFamily(String fileStem, int version) {
+        this.fileStem = fileStem;
+        this.version = version;
+    }
+
+    /** The file name without {@code .cl}, also the family's name in manifests. */
+    public String id() { return fileStem; }
+
+    public int version() { return version; }
+
+    public static KernelFamily byId(String id) {
+        for (KernelFamily f : values()) if (f.fileStem.equals(id)) return f;
+        throw new IllegalArgumentException("unknown kernel family '" + id + "'");
+    }
+}
