@@ -15,7 +15,7 @@ final class LaunchOverhead {
         Options opts = new OptionsBuilder()
                 .include(LaunchOverheadBenchmark.class.getName())
                 .forks(1)
-                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED")
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow")
                 .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(quick ? 2 : 5).measurementTime(TimeValue.seconds(1))
                 .shouldDoGC(false)
