@@ -41,6 +41,8 @@ public final class BitstreamProgramSource implements OpenClDevice.ProgramSource 
                 : cache.lookup(family, target, source.sha256(), options);
         var request = new ProgramResolver.Request(source, options, target, device.info().type(), required, store.dir());
         var resolution = ProgramResolver.resolve(request, store.entries(source.family(), options), cached);
+        log.debug("{} for {}: {} after {} ms reading store {} and cache {}", family, target.deviceName(),
+                resolution.getClass().getSimpleName(), (System.nanoTime() - t0) / 1_000_000, store.dir(), cache == null ? "(off)" : cache.dir());
         switch (resolution) {
             case ProgramResolver.Resolution.Load(StoredBinary entry, ProgramOrigin origin) -> {
                 ProgramBinaries.Loaded loaded = ProgramBinaries.load(device, entry, required);
