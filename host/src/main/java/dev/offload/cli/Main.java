@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DevicesCommand.class,
                 RunCommand.class,
                 ValidateCommand.class,
+                BitstreamsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -29,7 +30,9 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             if (ex instanceof UserError || ex instanceof IllegalArgumentException
-                    || ex instanceof dev.offload.tensor.NpyException) {
+                    || ex instanceof dev.offload.tensor.NpyException
+                    || ex instanceof dev.offload.bitstream.BitstreamMismatchException
+                    || ex instanceof dev.offload.bitstream.BitstreamMissingException) {
                 cmd.getErr().println("offload: " + ex.getMessage());
                 return 2;
             }
