@@ -158,6 +158,116 @@ __kernel void attention_fused(
     }
 }
 
+// The same computation for 16 query rows at once, one row per vector lane: scores of a key for all
+// 16 rows are 16 lanes of one float16 (D FMAs with the key's elements broadcast, no horizontal sums),
+// exp runs on whole vectors, and every K and V element read serves 16 rows. The CPU shape for
+// prefill (Sq >= 16); decode (few rows) uses attention_fused with its key splits instead.
+// One work-item per (block of 16 query rows, b*h); rows past Sq are computed on a clamped copy and
+// not stored.
+#define LANES 16
+#if HALF_STORAGE
+#define LOAD_S(p) vload_half(0, (p))
+#else
+#define LOAD_S(p) (*(p))
+#endif
+
+__kernel void attention_fused_rows(
+        __global const store_t* q, __global const store_t* k, __global const store_t* v, __global float* out,
+        const int H, const int Hkv, const int Sq, const int Skv, const float scale,
+        const int causal, __global const int* kv_len, const int has_len,
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride) {
+    const int i0 = get_global_id(0) * LANES;
+    const int bh = get_global_id(1);
+    if (i0 >= Sq) return;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const int lanes = min(LANES, Sq - i0);
+
+    // Per-lane visible key count; the work-item walks keys up to the largest one.
+    int len_end = has_len ? min(Skv, kv_len[b]) : Skv;
+    int16 end;
+    int walk_end = 0;
+    for (int r = 0; r < LANES; r++) {
+        int e = len_end;
+        if (causal) e = min(e, min(i0 + r, Sq - 1) + Skv - Sq + 1);
+        e = max(e, 0);
+        if (r >= lanes) e = 0;
+        ((int*) &end)[r] = e;
+        walk_end = max(walk_end, e);
+    }
+
+    // Q transposed into lanes: qt[d] holds element d of the 16 rows, scaled.
+    float16 qt[HEAD_DIM];
+    __global const store_t* qrow = q + ((size_t) bh * Sq + i0) * HEAD_DIM;
+    for (int d = 0; d < HEAD_DIM; d++) {
+        float16 x;
+        for (int r = 0; r < LANES; r++) ((float*) &x)[r] = LOAD_S(qrow + (size_t) min(r, lanes - 1) * HEAD_DIM + d);
+        qt[d] = x * scale;
+    }
+
+    const size_t kv_base = ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
+    __global const store_t* kp = k + kv_base;
+    __global const store_t* vp = v + kv_base;
+    __global const float* mbase = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i0 * Skv;
+
+    float16 m = (float16) (-INFINITY), l = (float16) 0.0f;
+    float16 acc[HEAD_DIM];
+    for (int d = 0; d < HEAD_DIM; d++) acc[d] = (float16) 0.0f;
+
+    // Every block is a full KEY_BLOCK keys: keys past walk_end are read at a clamped (valid) index and
+    // masked for all lanes, so the loops below have constant trip counts and s[] stays in registers.
+    // Loops run d-outer: each qt[d] / acc[d] is touched once per block, the key blocks' rows are in L1.
+    for (int jb = 0; jb < walk_end; jb += KEY_BLOCK) {
+        float16 s[KEY_BLOCK];
+        for (int t = 0; t < KEY_BLOCK; t++) s[t] = (float16) 0.0f;
+        for (int d = 0; d < HEAD_DIM; d++) {
+            const float16 qd = qt[d];
+            for (int t = 0; t < KEY_BLOCK; t++) {
+                const int j = min(jb + t, walk_end - 1);
+                s[t] = fma(qd, (float16) LOAD_S(kp + (size_t) j * HEAD_DIM + d), s[t]);
+            }
+        }
+        float16 block_max = (float16) (-INFINITY);
+        for (int t = 0; t < KEY_BLOCK; t++) {
+            const int j = jb + t;
+            if (has_mask && j < walk_end) {
+                float16 bias;
+                for (int r = 0; r < LANES; r++) ((float*) &bias)[r] = mbase[(size_t) min(r, lanes - 1) * Skv + j];
+                s[t] += bias;
+            }
+            s[t] = select(s[t], (float16) (-INFINITY), (int16) j >= end);
+            block_max = fmax(block_max, s[t]);
+        }
+        const float16 m_new = fmax(m, block_max);
+        // A lane that has seen only masked keys keeps m = -inf; subtracting 0 there keeps exp at 0, not NaN.
+        const float16 m_safe = select(m_new, (float16) 0.0f, isinf(m_new));
+        const float16 correction = exp(m - m_safe);
+        float16 block_sum = (float16) 0.0f;
+        for (int t = 0; t < KEY_BLOCK; t++) {
+            s[t] = exp(s[t] - m_safe);            // now the weight p; 0 for masked keys
+            block_sum += s[t];
+        }
+        // The block's weighted values are summed on their own, then join the rescaled accumulator.
+        for (int d = 0; d < HEAD_DIM; d++) {
+            float16 x = (float16) 0.0f;
+            for (int t = 0; t < KEY_BLOCK; t++) {
+                const int j = min(jb + t, walk_end - 1);
+                x = fma(s[t], (float16) LOAD_S(vp + (size_t) j * HEAD_DIM + d), x);
+            }
+            acc[d] = fma(acc[d], correction, x);
+        }
+        l = fma(l, correction, block_sum);
+        m = m_new;
+    }
+
+    const float16 inv = select((float16) 0.0f, 1.0f / l, l > 0.0f);
+    __global float* orow = out + ((size_t) bh * Sq + i0) * HEAD_DIM;
+    for (int d = 0; d < HEAD_DIM; d++) {
+        const float16 o = acc[d] * inv;
+        for (int r = 0; r < lanes; r++) orow[(size_t) r * HEAD_DIM + d] = ((const float*) &o)[r];
+    }
+}
+
 // Combines the per-split partials of attention_fused: with M = max_s m_s and w_s = exp(m_s - M),
 // O = sum_s w_s acc_s / sum_s w_s l_s. One work-item per output row.
 __kernel void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit) {

@@ -54,10 +54,35 @@ public final class FusedAttention implements AttentionOp {
         return (int) Math.min(size, s.kvLength());
     }
 
+    /** Query rows per work-item of attention_fused_rows (LANES in attention.cl). */
+    static final int ROW_LANES = 16;
+
+    /** Whether the row-lane kernel applies: enough query rows to fill its 16 lanes. */
+    static boolean usesRowLanes(AttentionShape s) { return s.queryLength() >= ROW_LANES; }
+
     @Override
     public long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
         AttentionOp.checkBuffers(p, q, k, v, out);
+        if (usesRowLanes(p.shape())) return runRowLanes(p, q, k, v, out);
         return run(p, q, k, v, out, splitSize(p.shape()));
+    }
+
+    /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
+    long runRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
+        AttentionShape s = p.shape();
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
+        log.debug("attention_fused_rows {}", p);
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask());
+             Kernel kernel = program.kernel("attention_fused_rows")) {
+            int a = 0;
+            kernel.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out);
+            kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
+            masks.bind(kernel, a);
+            long blocks = ceilDiv(s.queryLength(), ROW_LANES);
+            try (Event e = device.queue().launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, null)) {
+                return e.times().deviceNanos();
+            }
+        }
     }
 
     /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
