@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DevicesCommand.class,
                 RunCommand.class,
+                AttentionCommand.class,
                 ValidateCommand.class,
                 BitstreamsCommand.class,
                 CommandLine.HelpCommand.class,
