@@ -1,7 +1,7 @@
 // Sparse x dense matrix multiply: Y[M,N] = S[M,K] x B[K,N], S sparse (pruned weights), B and Y row-major.
 //
 // Shaped for CPUs (PoCL) and still valid anywhere: no local memory, no barriers. A work-item owns one row m
-// of Y and a tile of TILE consecutive columns n0..n0+TILE-1, keeps the tile in SPMM_VECS 16-wide vector
+// of Y and a tile of TILE = 32 consecutive columns n0..n0+31, keeps the tile in two 16-wide vector
 // accumulators, and walks only the stored values of row m: for each stored value s at column k it loads row k
 // of B (vload16, contiguous) and accumulates s * B[k, tile]. The work is therefore proportional to the stored
 // values: at 90% sparsity a tenth of the dense multiply. The last tile of a row, when N is not a multiple of
@@ -11,31 +11,26 @@
 // int8: products are exact in int; accumulators are uint so that overflow wraps (defined behaviour) exactly
 // like Java's int. float32: fma per term, stored order.
 
-#ifndef SPMM_VECS
-#define SPMM_VECS 2
-#endif
-#define TILE (16 * SPMM_VECS)
+#define TILE 32
 
 // The dequantize epilogue must round like the Java reference: no contraction of a*b+c into fma.
 #pragma OPENCL FP_CONTRACT OFF
 
-// ---- per-term accumulation of one 16 x SPMM_VECS tile ----
+// ---- accumulation of one 32-column tile in two 16-wide accumulators, acc0 and acc1 ----
+// Macros rather than functions over an array of vectors: PoCL keeps named vector variables in registers but
+// spilled a private array of them to memory (3x slower, measured).
 
-inline void mac_i8(uint16 acc[SPMM_VECS], const int s, __global const char* brow) {
-    for (int v = 0; v < SPMM_VECS; v++) acc[v] += convert_uint16(convert_int16(vload16(v, brow)) * s);
-}
+#define MAC_I8(s, brow) do { const int s_ = (s); __global const char* b_ = (brow); \
+        acc0 += convert_uint16(convert_int16(vload16(0, b_)) * s_); \
+        acc1 += convert_uint16(convert_int16(vload16(1, b_)) * s_); } while (0)
 
-inline void store_i8(const uint16 acc[SPMM_VECS], __global int* yrow) {
-    for (int v = 0; v < SPMM_VECS; v++) vstore16(as_int16(acc[v]), v, yrow);
-}
+#define STORE_I8(yrow) do { vstore16(as_int16(acc0), 0, (yrow)); vstore16(as_int16(acc1), 1, (yrow)); } while (0)
 
-inline void mac_f32(float16 acc[SPMM_VECS], const float s, __global const float* brow) {
-    for (int v = 0; v < SPMM_VECS; v++) acc[v] = fma((float16) s, vload16(v, brow), acc[v]);
-}
+#define MAC_F32(s, brow) do { const float16 s_ = (float16) (s); __global const float* b_ = (brow); \
+        acc0 = fma(s_, vload16(0, b_), acc0); \
+        acc1 = fma(s_, vload16(1, b_), acc1); } while (0)
 
-inline void store_f32(const float16 acc[SPMM_VECS], __global float* yrow) {
-    for (int v = 0; v < SPMM_VECS; v++) vstore16(acc[v], v, yrow);
-}
+#define STORE_F32(yrow) do { vstore16(acc0, 0, (yrow)); vstore16(acc1, 1, (yrow)); } while (0)
 
 // ---- CSR: rowPtr[M+1], colIdx[nnz], vals[nnz] ----
 
@@ -45,10 +40,9 @@ __kernel void spmm_csr_i8(const int M, const int N, __global const int* rowPtr, 
     if (m >= M || n0 >= N) return;
     const int begin = rowPtr[m], end = rowPtr[m + 1];
     if (n0 + TILE <= N) {
-        uint16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
-        for (int j = begin; j < end; j++) mac_i8(acc, vals[j], B + (size_t) colIdx[j] * N + n0);
-        store_i8(acc, Y + (size_t) m * N + n0);
+        uint16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) MAC_I8(vals[j], B + (size_t) colIdx[j] * N + n0);
+        STORE_I8(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             uint acc = 0;
@@ -64,10 +58,9 @@ __kernel void spmm_csr_f32(const int M, const int N, __global const int* rowPtr,
     if (m >= M || n0 >= N) return;
     const int begin = rowPtr[m], end = rowPtr[m + 1];
     if (n0 + TILE <= N) {
-        float16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
-        for (int j = begin; j < end; j++) mac_f32(acc, vals[j], B + (size_t) colIdx[j] * N + n0);
-        store_f32(acc, Y + (size_t) m * N + n0);
+        float16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) MAC_F32(vals[j], B + (size_t) colIdx[j] * N + n0);
+        STORE_F32(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             float acc = 0;
@@ -87,14 +80,13 @@ __kernel void spmm_bsr_i8(const int M, const int K, const int N, const int R, co
     if (m >= M || n0 >= N) return;
     const int begin = blockRowPtr[m / R], end = blockRowPtr[m / R + 1], r = m % R;
     if (n0 + TILE <= N) {
-        uint16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
+        uint16 acc0 = 0, acc1 = 0;
         for (int j = begin; j < end; j++) {
             const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
             __global const char* s = vals + ((size_t) j * R + r) * C;
-            for (int c = 0; c < width; c++) mac_i8(acc, s[c], B + (size_t) (k0 + c) * N + n0);
+            for (int c = 0; c < width; c++) MAC_I8(s[c], B + (size_t) (k0 + c) * N + n0);
         }
-        store_i8(acc, Y + (size_t) m * N + n0);
+        STORE_I8(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             uint acc = 0;
@@ -115,14 +107,13 @@ __kernel void spmm_bsr_f32(const int M, const int K, const int N, const int R, c
     if (m >= M || n0 >= N) return;
     const int begin = blockRowPtr[m / R], end = blockRowPtr[m / R + 1], r = m % R;
     if (n0 + TILE <= N) {
-        float16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
+        float16 acc0 = 0, acc1 = 0;
         for (int j = begin; j < end; j++) {
             const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
             __global const float* s = vals + ((size_t) j * R + r) * C;
-            for (int c = 0; c < width; c++) mac_f32(acc, s[c], B + (size_t) (k0 + c) * N + n0);
+            for (int c = 0; c < width; c++) MAC_F32(s[c], B + (size_t) (k0 + c) * N + n0);
         }
-        store_f32(acc, Y + (size_t) m * N + n0);
+        STORE_F32(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             float acc = 0;
@@ -146,14 +137,13 @@ __kernel void spmm_24_i8(const int M, const int K, const int N, __global const u
     __global const uchar* ix = idx + (size_t) m * groups;
     __global const char* s = vals + (size_t) m * groups * 2;
     if (n0 + TILE <= N) {
-        uint16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
+        uint16 acc0 = 0, acc1 = 0;
         for (int g = 0; g < groups; g++) {
             const int p = ix[g];
-            mac_i8(acc, s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
-            mac_i8(acc, s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
+            MAC_I8(s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
+            MAC_I8(s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
         }
-        store_i8(acc, Y + (size_t) m * N + n0);
+        STORE_I8(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             uint acc = 0;
@@ -175,14 +165,13 @@ __kernel void spmm_24_f32(const int M, const int K, const int N, __global const 
     __global const uchar* ix = idx + (size_t) m * groups;
     __global const float* s = vals + (size_t) m * groups * 2;
     if (n0 + TILE <= N) {
-        float16 acc[SPMM_VECS];
-        for (int v = 0; v < SPMM_VECS; v++) acc[v] = 0;
+        float16 acc0 = 0, acc1 = 0;
         for (int g = 0; g < groups; g++) {
             const int p = ix[g];
-            mac_f32(acc, s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
-            mac_f32(acc, s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
+            MAC_F32(s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
+            MAC_F32(s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
         }
-        store_f32(acc, Y + (size_t) m * N + n0);
+        STORE_F32(Y + (size_t) m * N + n0);
     } else {
         for (int n = n0; n < N; n++) {
             float acc = 0;

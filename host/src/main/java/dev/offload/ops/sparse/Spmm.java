@@ -22,10 +22,9 @@ import org.slf4j.LoggerFactory;
 public final class Spmm {
     private static final Logger log = LoggerFactory.getLogger(Spmm.class);
 
-    /** 16-wide vectors per work-item: a work-item computes TILE = 16 * VECS consecutive columns of one row of Y. */
-    static final int VECS = 2;
-    static final int TILE = 16 * VECS;
-    static final String BUILD_OPTIONS = "-DSPMM_VECS=" + VECS;
+    /** Columns of one row of Y a work-item computes (TILE in spmm.cl). */
+    static final int TILE = 32;
+    static final String BUILD_OPTIONS = "";
 
     private final OpenClDevice device;
 
