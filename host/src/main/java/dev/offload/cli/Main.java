@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 AttentionCommand.class,
                 ValidateCommand.class,
                 BitstreamsCommand.class,
+                SpmmCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

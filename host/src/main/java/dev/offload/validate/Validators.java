@@ -9,6 +9,7 @@ public final class Validators {
     public static List<OpValidator> all() {
         return List.of(
                 new SmokeValidator(),
+                new dev.offload.ops.sparse.SpmmValidator(),
                 new dev.offload.ops.attention.AttentionValidator());
     }
 }
