@@ -1,5 +1,8 @@
 package dev.offload.bench;
 
+import dev.offload.cl.Binding;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.OpenClDevice;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +38,21 @@ public final class BenchMain implements Callable<Integer> {
     int threads = Runtime.getRuntime().availableProcessors();
 
     /** The benchmark sections, in the order they run. */
-    public enum Section { launch }
+    public enum Section { attention, launch }
+
+    /** Runs a section on the chosen OpenCL device (opened through the registry: program store and cache apply). */
+    private void withDevice(java.util.function.Consumer<OpenClDevice> section) {
+        DeviceRegistry registry = DeviceRegistry.discover(Binding.fromEnvironment());
+        String spec = device != null ? device : registry.defaultSpec();
+        java.util.Optional<dev.offload.cl.Device> d = registry.resolve(spec);
+        if (d.isEmpty()) {
+            System.err.println("bench: no OpenCL device (" + registry.unavailableReason().orElse(spec) + "); section skipped");
+            return;
+        }
+        try (OpenClDevice cl = registry.open(d.get())) {
+            section.accept(cl);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -50,6 +67,7 @@ public final class BenchMain implements Callable<Integer> {
             System.err.println("bench: " + s + " ...");
             switch (s) {
                 case launch -> LaunchOverhead.run(report, quick);
+                case attention -> withDevice(d -> AttentionBench.run(report, d, quick));
             }
         }
         report.printTable(out);

@@ -25,7 +25,7 @@ public final class Report {
     public void environment(String key, Object value) { environment.put(key, value); }
 
     public void printTable(PrintWriter out) {
-        String fmt = "%-12s %-26s %-15s %-10s %11s %12s %8s  %s%n";
+        String fmt = "%-10s %-34s %-17s %-7s %10s %15s %7s  %s%n";
         out.printf(Locale.ROOT, fmt, "section", "case", "impl", "device", "median ms", "rate", "ratio", "note");
         for (BenchRow r : rows()) {
             out.printf(Locale.ROOT, fmt, r.section(), r.shape(), r.impl(), r.device(),
