@@ -19,8 +19,11 @@ public record TokenBatch(int batch, int length, long[] ids, long[] mask, long[] 
     public record Sequence(long[] ids, long[] typeIds) {}
 
     /** Pads each sequence on the right with {@code padId} (mask 0) to the longest one. */
-    public static TokenBatch pad(List<Sequence> sequences, long padId) {
-        int length = sequences.stream().mapToInt(s -> s.ids().length).max().orElse(0);
+    public static TokenBatch pad(List<Sequence> sequences, long padId) { return pad(sequences, padId, 0); }
+
+    /** Pads each sequence on the right with {@code padId} (mask 0) to the longest one, or to {@code minLength}. */
+    public static TokenBatch pad(List<Sequence> sequences, long padId, int minLength) {
+        int length = Math.max(minLength, sequences.stream().mapToInt(s -> s.ids().length).max().orElse(0));
         int b = sequences.size();
         long[] ids = new long[b * length], mask = new long[b * length], types = new long[b * length];
         Arrays.fill(ids, padId);
