@@ -1,70 +1,297 @@
 package dev.offload.cli;
 
-import dev.offload.cl.Buffer;
-import dev.offload.cl.Event;
-import dev.offload.cl.Kernel;
-import dev.offload.device.ComputeDevice;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
-import dev.offload.kernels.KernelFamily;
+import dev.offload.model.ActivationQuantization;
+import dev.offload.model.EncoderModel;
+import dev.offload.model.EncoderReference;
+import dev.offload.model.EncoderRunner;
+import dev.offload.model.JavaEncoderRunner;
+import dev.offload.model.ModelCatalog;
+import dev.offload.model.OrtCheck;
+import dev.offload.model.Pooling;
+import dev.offload.model.TokenBatch;
+import dev.offload.model.UnsupportedModelException;
+import dev.offload.model.onnx.EncoderImporter;
+import dev.offload.model.tokenizer.WordPieceTokenizer;
+import dev.offload.tensor.Npy;
+import dev.offload.tensor.NpyArray;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.util.Random;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** The main job. Until model inference lands, it shows the devices and runs a smoke kernel on the default one. */
+/**
+ * The main job: embed sentences with a real (int8) transformer encoder. Tokenize, run the encoder in batches
+ * on a device, pool and L2-normalize; print the cosine-similarity matrix and throughput; optionally write
+ * embeddings, hidden states and token ids as .npy, and compare with ONNX Runtime ({@code --check}).
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run the main job on a device (now: list devices and run a smoke kernel checked against Java).")
+        description = "Embed sentences with a transformer encoder (default: the int8 all-MiniLM-L6-v2 shipped with offload).")
 public final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    /** Two pairs of paraphrases among unrelated sentences: the similarity matrix should show them. */
+    static final List<String> BUILT_IN = List.of(
+            "A man is playing a guitar on stage.",
+            "Someone performs music with a guitar in front of an audience.",
+            "The stock market fell sharply this morning.",
+            "Share prices dropped steeply at the opening bell.",
+            "My cat sleeps on the windowsill all afternoon.",
+            "Quantum computers use qubits instead of bits.");
+
     @Mixin CommonOptions common;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "Device (java, cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU, else java.")
+    @Option(names = "--model", paramLabel = "FILE.onnx|NAME", defaultValue = "all-minilm-l6-v2-q",
+            description = "An ONNX encoder file, or a known model: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+            completionCandidates = ModelNames.class)
+    String model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE.json", description = "tokenizer.json (default: the known model's, or tokenizer.json next to FILE.onnx).")
+    Path tokenizer;
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Texts, one per line ('-' reads stdin). Default: a built-in handful.")
+    String input;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Sentences per batch (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--max-length", paramLabel = "N", description = "Truncate to N tokens with [CLS] and [SEP] (default: the tokenizer's, else the model's positions).")
+    Integer maxLength;
+
+    @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "Device (default ${DEFAULT-VALUE}; OpenCL devices come with the graph runtime).")
     String device;
+
+    @Option(names = "--quantize", paramLabel = "int8", description = "Quantize a float model's linear weights to int8 per output channel at load.")
+    String quantize;
+
+    @Option(names = "--output", paramLabel = "FILE.npy", description = "Write the sentence embeddings, float32 [N, H].")
+    Path output;
+
+    @Option(names = "--hidden-states", paramLabel = "FILE.npy", description = "Write last_hidden_state, float32 [N, S, H] (padded rows as computed).")
+    Path hiddenStates;
+
+    @Option(names = "--token-ids", paramLabel = "FILE.npy", description = "Write the token ids fed to the model, int64 [N, S] (padded).")
+    Path tokenIds;
+
+    @Option(names = "--check", description = "Also run ONNX Runtime (needs its jar on the class path) on each sentence and report cosines.")
+    boolean check;
 
     @Spec CommandSpec spec;
 
+    static final class ModelNames extends ArrayList<String> {
+        ModelNames() { super(ModelCatalog.ids()); }
+    }
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        common.binding();  // applies --verbose
         PrintWriter out = spec.commandLine().getOut();
-        DeviceRegistry registry = common.registry();
-        DevicesCommand.printTable(registry, out);
-        String chosen = device != null ? device : registry.defaultSpec();
-        registry.unavailableReason().ifPresent(r ->
-                out.println("note: running on the java device only: " + r));
-        try (ComputeDevice d = registry.open(chosen)) {
-            out.println();
-            out.println("smoke kernel (saxpy, 1M floats) on " + d.description());
-            int n = 1 << 20;
-            Random rnd = new Random(1);
-            float[] x = new float[n], y = new float[n], want = new float[n];
-            for (int i = 0; i < n; i++) { x[i] = rnd.nextFloat(); y[i] = rnd.nextFloat(); want[i] = Math.fma(2.5f, x[i], y[i]); }
-            float[] got;
-            long nanos;
-            if (d instanceof OpenClDevice cl) {
-                try (Buffer bx = cl.upload(x); Buffer by = cl.upload(y);
-                     Kernel k = cl.program(KernelFamily.SMOKE, "").kernel("saxpy")) {
-                    k.arg(0, 2.5f).arg(1, bx).arg(2, by).arg(3, n);
-                    try (Event e = cl.queue().launch(k, new long[] {n}, null)) {
-                        nanos = e.times().deviceNanos();
-                    }
-                    got = cl.readFloats(by, n);
-                }
+        if (batch < 1) throw new UserError("--batch must be at least 1, got " + batch);
+
+        // 1. Model and tokenizer.
+        ModelCatalog known = ModelCatalog.byId(model);
+        byte[] onnx;
+        byte[] tokenizerJson;
+        Pooling pooling;
+        String tokenizerName;
+        try {
+            if (known != null) {
+                onnx = known.onnxBytes();
+                pooling = known.pooling;
             } else {
-                long t0 = System.nanoTime();
-                got = new float[n];
-                for (int i = 0; i < n; i++) got[i] = Math.fma(2.5f, x[i], y[i]);
-                nanos = System.nanoTime() - t0;
+                Path file = Path.of(model);
+                if (!Files.isRegularFile(file)) {
+                    throw new UserError("--model " + model + ": no such file, and not a known model (" + String.join(", ", ModelCatalog.ids()) + ")");
+                }
+                onnx = Files.readAllBytes(file);
+                pooling = Pooling.MEAN;
             }
-            int mismatches = 0;
-            for (int i = 0; i < n; i++) if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(want[i])) mismatches++;
-            out.printf("kernel time %.3f ms, %d of %d elements differ from Java: %s%n", nanos / 1e6, mismatches, n,
-                    mismatches == 0 ? "OK" : "FAIL");
-            out.flush();
-            return mismatches == 0 ? 0 : 1;
+            Path tokFile = tokenizer != null ? tokenizer : known == null ? Path.of(model).resolveSibling("tokenizer.json") : null;
+            if (tokFile != null) {
+                if (!Files.isRegularFile(tokFile)) throw new UserError("tokenizer " + tokFile + ": no such file (give --tokenizer FILE.json)");
+                tokenizerJson = Files.readAllBytes(tokFile);
+                tokenizerName = tokFile.toString();
+            } else {
+                tokenizerJson = known.tokenizerBytes();
+                tokenizerName = known.tokenizerEntry;
+            }
+        } catch (UnsupportedModelException e) {
+            throw new UserError(e.getMessage());
         }
+        long t0 = System.nanoTime();
+        EncoderModel encoder;
+        WordPieceTokenizer tok;
+        try {
+            encoder = EncoderImporter.importBytes(onnx, known != null ? known.onnxEntry : model);
+            tok = WordPieceTokenizer.fromJson(tokenizerJson, tokenizerName);
+        } catch (UnsupportedModelException e) {
+            throw new UserError(e.getMessage());
+        }
+        if (quantize != null) {
+            if (!quantize.equals("int8")) throw new UserError("--quantize " + quantize + ": only int8 is supported");
+            if (encoder.quantized()) out.println("note: the model is already int8; --quantize int8 changes nothing");
+            else encoder = encoder.quantizeInt8();
+        }
+        double loadMs = (System.nanoTime() - t0) / 1e6;
+        int maxLen = maxLength != null ? maxLength
+                : Math.min(encoder.config().maxPositions(), tok.fileMaxLength() > 0 ? tok.fileMaxLength() : Integer.MAX_VALUE);
+        if (maxLen > encoder.config().maxPositions()) throw new UserError("--max-length " + maxLen + " exceeds the model's " + encoder.config().maxPositions() + " positions");
+
+        // 2. Texts and token ids.
+        List<String> texts = readTexts();
+        if (texts.isEmpty()) throw new UserError("no input texts");
+        List<TokenBatch.Sequence> seqs = new ArrayList<>(texts.size());
+        int truncated = 0;
+        for (String text : texts) {
+            TokenBatch.Sequence s = tok.encode(text, maxLen);
+            if (s.ids().length == maxLen && tok.ids(text).size() > maxLen - 2) truncated++;
+            seqs.add(s);
+        }
+        // With .npy outputs of per-token data every batch is padded to one length, so the arrays stack.
+        boolean uniform = hiddenStates != null || tokenIds != null;
+        int globalLength = seqs.stream().mapToInt(s -> s.ids().length).max().orElse(0);
+
+        // 3. Run.
+        try (EncoderRunner runner = openRunner(encoder)) {
+            var c = encoder.config();
+            out.printf("model:  %s (%d layers, hidden %d, %d heads, %s, %.1f MB linear weights), loaded in %.0f ms%n",
+                    encoder.name(), c.layers(), c.hidden(), c.heads(), encoder.quantized() ? "int8" : "float32",
+                    encoder.linearWeightBytes() / 1e6, loadMs);
+            out.printf("device: %s%n", runner.device());
+            out.printf("input:  %d texts, %d tokens (max length %d%s), batch %d, %s pooling%n", texts.size(),
+                    seqs.stream().mapToInt(s -> s.ids().length).sum(), maxLen, truncated > 0 ? ", " + truncated + " truncated" : "",
+                    batch, pooling.name().toLowerCase(java.util.Locale.ROOT));
+            out.flush();
+            int h = c.hidden();
+            float[] embeddings = new float[texts.size() * h];
+            float[] hidden = hiddenStates != null ? new float[Math.multiplyExact(texts.size() * globalLength, h)] : null;
+            long[] ids = tokenIds != null ? new long[texts.size() * globalLength] : null;
+            List<TokenBatch> batches = new ArrayList<>();
+            long tokens = 0, start = System.nanoTime(), lastLog = start;
+            for (int from = 0; from < seqs.size(); from += batch) {
+                int to = Math.min(seqs.size(), from + batch);
+                TokenBatch tb = TokenBatch.pad(seqs.subList(from, to), tok.padId(), uniform ? globalLength : 0);
+                float[] states = runner.lastHiddenState(tb);
+                float[] pooled = EncoderReference.pool(states, tb, h, pooling);
+                System.arraycopy(pooled, 0, embeddings, from * h, pooled.length);
+                if (hidden != null) System.arraycopy(states, 0, hidden, from * globalLength * h, states.length);
+                if (ids != null) System.arraycopy(tb.ids(), 0, ids, from * globalLength, tb.ids().length);
+                tokens += tb.realTokens();
+                if (check) batches.add(tb);
+                long now = System.nanoTime();
+                if (now - lastLog > 5_000_000_000L && to < seqs.size()) {
+                    lastLog = now;
+                    log.info("embedded {}/{} texts ({} sentences/s)", to, seqs.size(), String.format("%.1f", to / ((now - start) / 1e9)));
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+
+            // 4. Report and write.
+            if (texts.size() <= 12) printSimilarities(out, texts, embeddings, h);
+            else out.printf("(similarity matrix shown for up to 12 texts; %d given)%n", texts.size());
+            out.printf("throughput: %.1f sentences/s, %.0f tokens/s (%d sentences, %d tokens in %.3f s)%n",
+                    texts.size() / seconds, tokens / seconds, texts.size(), tokens, seconds);
+            if (output != null) write(out, output, NpyArray.ofFloats(embeddings, texts.size(), h));
+            if (hidden != null) write(out, hiddenStates, NpyArray.ofFloats(hidden, texts.size(), globalLength, h));
+            if (ids != null) write(out, tokenIds, NpyArray.ofLongs(ids, texts.size(), globalLength));
+            if (check) return checkAgainstOrt(out, onnx, encoder, batches, embeddings, pooling, h);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Where a device spec becomes a runner. The OpenCL graph runtime plugs in here. */
+    EncoderRunner openRunner(EncoderModel encoder) {
+        if (device.equals("java")) return new JavaEncoderRunner(encoder, ActivationQuantization.PER_SENTENCE);
+        throw new UserError("--device " + device + ": the encoder runs on the java reference for now (the OpenCL graph"
+                + " runtime is not wired into 'run' yet); use --device java");
+    }
+
+    private List<String> readTexts() throws IOException {
+        if (input == null) return BUILT_IN;
+        List<String> lines;
+        if (input.equals("-")) {
+            lines = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().toList();
+        } else {
+            Path p = Path.of(input);
+            if (!Files.isRegularFile(p)) throw new UserError("--input " + input + ": no such file");
+            lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+        }
+        return lines.stream().filter(l -> !l.isBlank()).toList();
+    }
+
+    private static void printSimilarities(PrintWriter out, List<String> texts, float[] e, int h) {
+        out.println();
+        out.println("cosine similarity:");
+        for (int i = 0; i < texts.size(); i++) {
+            out.printf("  [%d] %s%n", i, texts.get(i).length() > 70 ? texts.get(i).substring(0, 67) + "..." : texts.get(i));
+        }
+        out.print("      ");
+        for (int j = 0; j < texts.size(); j++) out.printf("   [%d]", j);
+        out.println();
+        for (int i = 0; i < texts.size(); i++) {
+            out.printf("  [%d] ", i);
+            for (int j = 0; j < texts.size(); j++) {
+                double dot = 0;
+                for (int k = 0; k < h; k++) dot += e[i * h + k] * e[j * h + k];
+                out.printf(" %6.3f", dot);
+            }
+            out.println();
+        }
+        out.println();
+    }
+
+    private static void write(PrintWriter out, Path file, NpyArray a) {
+        Npy.write(file, a);
+        out.printf("wrote %s %s %s%n", file, a.dtype().numpyName(), a.shapeString());
+    }
+
+    /** ONNX Runtime on each sentence alone (batch 1, no padding): per-token and sentence cosines. */
+    private int checkAgainstOrt(PrintWriter out, byte[] onnx, EncoderModel encoder, List<TokenBatch> batches,
+                                float[] embeddings, Pooling pooling, int h) {
+        OrtCheck ort;
+        try {
+            ort = OrtCheck.load(onnx);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        try (ort; EncoderRunner runner = openRunner(encoder)) {
+            double minTok = 1, minSent = 1, sumSent = 0;
+            int n = 0;
+            for (TokenBatch tb : batches) {
+                float[] ours = runner.lastHiddenState(tb);
+                for (int b = 0; b < tb.batch(); b++, n++) {
+                    TokenBatch one = tb.row(b);
+                    float[] want = ort.lastHiddenState(one);
+                    for (int t = 0; t < one.length(); t++) minTok = Math.min(minTok, cosine(want, t * h, ours, (b * tb.length() + t) * h, h));
+                    double s = cosine(EncoderReference.pool(want, one, h, pooling), 0, embeddings, n * h, h);
+                    minSent = Math.min(minSent, s);
+                    sumSent += s;
+                }
+            }
+            out.printf("check vs ONNX Runtime (no graph optimizations, each text alone): per-token cosine min %.7f;"
+                    + " sentence cosine min %.8f, mean %.8f%n", minTok, minSent, sumSent / n);
+            if (encoder.name().contains("int8 at load")) out.println("(the model was quantized at load; ONNX Runtime ran the float file)");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static double cosine(float[] a, int ai, float[] b, int bi, int n) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < n; i++) { dot += a[ai + i] * b[bi + i]; na += a[ai + i] * a[ai + i]; nb += b[bi + i] * b[bi + i]; }
+        return dot / Math.sqrt(na * nb);
     }
 }

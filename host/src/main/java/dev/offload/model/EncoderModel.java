@@ -1,0 +1,30 @@
+package dev.offload.model;
+
+import java.util.List;
+
+/** A BERT-style encoder imported from a file: the input is token ids and an attention mask, the output last_hidden_state. */
+public record EncoderModel(String name, EncoderConfig config, Embeddings embeddings, List<EncoderLayer> layers) {
+
+    /** True when the linear layers are int8 (quantized in the file, or with {@link #quantizeInt8()}). */
+    public boolean quantized() { return layers.getFirst().query() instanceof QuantizedLinear; }
+
+    /** The same model with every float linear layer quantized per output channel to int8. */
+    public EncoderModel quantizeInt8() {
+        List<EncoderLayer> q = layers.stream().map(l -> new EncoderLayer(q(l.query()), q(l.key()), q(l.value()),
+                q(l.attentionOutput()), l.attentionNorm(), q(l.intermediate()), q(l.output()), l.outputNorm())).toList();
+        return new EncoderModel(name + " (int8 at load)", config, embeddings, q);
+    }
+
+    private static Linear q(Linear l) { return l instanceof FloatLinear f ? f.quantizeInt8() : l; }
+
+    /** Bytes of weights in the linear layers (int8 or float). */
+    public long linearWeightBytes() {
+        long b = 0;
+        for (EncoderLayer l : layers) {
+            for (Linear x : List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output())) {
+                b += x instanceof QuantizedLinear ? (long) x.inputs() * x.outputs() : 4L * x.inputs() * x.outputs();
+            }
+        }
+        return b;
+    }
+}

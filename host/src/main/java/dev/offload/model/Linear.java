@@ -1,0 +1,11 @@
+package dev.offload.model;
+
+/** A dense layer y = x·W + b with W of shape [inputs][outputs]: float weights, or int8 weights with scales. */
+public sealed interface Linear permits FloatLinear, QuantizedLinear {
+    int inputs();
+
+    int outputs();
+
+    /** Length {@link #outputs()}; zeros when the model has no bias. */
+    float[] bias();
+}
