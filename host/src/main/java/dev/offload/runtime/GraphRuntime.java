@@ -47,7 +47,7 @@ public final class GraphRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GraphRuntime.class);
 
     /** The outputs of one run and what each op did. */
-    public record Result(Map<String, HostTensor> outputs, List<OpSample> samples, long wallNs) {
+    public record Result(Map<String, HostTensor> outputs, List<OpSample> samples, long startNanoTime, long wallNs) {
         public HostTensor output(String name) {
             HostTensor t = outputs.get(name);
             if (t == null) throw new IllegalArgumentException("no output '" + name + "'; outputs: " + outputs.keySet());
@@ -139,7 +139,7 @@ public final class GraphRuntime implements AutoCloseable {
             }
             List<OpSample> samples = samples(ctx, execs, runStart);
             finished = true;
-            return new Result(outputs, samples, System.nanoTime() - runStart);
+            return new Result(outputs, samples, runStart, System.nanoTime() - runStart);
         } finally {
             if (!finished) {
                 // Commands may still read the run's native memory or buffers: let them end before freeing.
