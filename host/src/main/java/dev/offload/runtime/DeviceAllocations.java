@@ -12,9 +12,17 @@ public final class DeviceAllocations {
     private final AtomicLong activationBuffers = new AtomicLong();
     private final AtomicLong activationBytes = new AtomicLong();
     private final AtomicLong events = new AtomicLong();
+    private volatile boolean poison;
+
+    /**
+     * Fill every new activation buffer with 0xFF bytes (a NaN for float32, -1 for ints) before use, so that an
+     * element a kernel never writes shows up in comparisons. For tests; costs a fill per buffer.
+     */
+    public void poisonNewBuffers(boolean on) { this.poison = on; }
 
     Buffer activation(OpenClDevice device, long bytes) {
         Buffer b = device.context().createBuffer(Math.max(bytes, 1));
+        if (poison) device.queue().fill(b, new byte[] {(byte) 0xFF}, 0, b.size()).close();
         activationBuffers.incrementAndGet();
         activationBytes.addAndGet(b.size());
         return b;

@@ -19,17 +19,22 @@ public final class LinearReference {
         return w;
     }
 
+    /** Rows accumulated together: each weight row is loaded once per block instead of once per row. */
+    private static final int ROW_BLOCK = 8;
+
     /** acc[m, n] = sum_k (a[m, k] - zpA(m)) * w[k, n] with w already shifted by its zero points. */
     public static int[] accumulate(byte[] a, boolean unsigned, int[] zeroPoints, int[] w, int m, int k, int n) {
         int[] acc = new int[m * n];
-        LayersReference.rows(m, (long) k * n).forEach(r -> {
-            int zp = zeroPoints[zeroPoints.length == 1 ? 0 : r];
-            int o = r * n;
+        int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
+        LayersReference.rows(blocks, (long) ROW_BLOCK * k * n).forEach(blk -> {
+            int r0 = blk * ROW_BLOCK, r1 = Math.min(m, r0 + ROW_BLOCK);
             for (int kk = 0; kk < k; kk++) {
-                int av = (unsigned ? a[r * k + kk] & 0xFF : a[r * k + kk]) - zp;
-                if (av == 0) continue;
                 int wo = kk * n;
-                for (int j = 0; j < n; j++) acc[o + j] += av * w[wo + j];
+                for (int r = r0; r < r1; r++) {
+                    int av = (unsigned ? a[r * k + kk] & 0xFF : a[r * k + kk]) - zeroPoints[zeroPoints.length == 1 ? 0 : r];
+                    int o = r * n;
+                    for (int j = 0; j < n; j++) acc[o + j] += av * w[wo + j];
+                }
             }
         });
         return acc;
