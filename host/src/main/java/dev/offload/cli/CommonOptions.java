@@ -2,6 +2,7 @@ package dev.offload.cli;
 
 import ch.qos.logback.classic.Level;
 import dev.offload.cl.Binding;
+import dev.offload.bitstream.ProgramStore;
 import dev.offload.device.DeviceRegistry;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -20,7 +21,25 @@ public final class CommonOptions {
         return binding == null ? Binding.fromEnvironment() : Binding.parse(binding);
     }
 
-    public DeviceRegistry registry() { return DeviceRegistry.discover(binding()); }
+    @Option(names = "--store", paramLabel = "DIR",
+            description = "Bitstream store (default: $OFFLOAD_BITSTREAMS, else the checkout's bitstreams/).")
+    java.nio.file.Path store;
+
+    @Option(names = "--no-cache", description = "Neither read nor write the program cache ($OFFLOAD_CACHE_DIR, else ~/.cache/offload/programs).")
+    boolean noCache;
+
+    /** Where programs come from: the bitstream store, then the program cache, then compilation. */
+    public ProgramStore programs() {
+        ProgramStore p = ProgramStore.fromEnvironment();
+        if (store != null) p = p.withStore(store);
+        return noCache ? p.withoutCache() : p;
+    }
+
+    /** The devices, each opened with the bitstream store and program cache installed. */
+    public DeviceRegistry registry() {
+        ProgramStore programs = programs();
+        return DeviceRegistry.discover(binding()).onOpen(programs::install);
+    }
 
     void applyLogLevel() {
         if (verbose && LoggerFactory.getLogger("dev.offload") instanceof ch.qos.logback.classic.Logger l) {

@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DevicesCommand.class,
                 RunCommand.class,
+                AttentionCommand.class,
                 ValidateCommand.class,
+                BitstreamsCommand.class,
+                SpmmCommand.class,
                 ProfileCommand.class,
                 CommandLine.HelpCommand.class,
         })
@@ -30,7 +33,9 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             if (ex instanceof UserError || ex instanceof IllegalArgumentException
-                    || ex instanceof dev.offload.tensor.NpyException) {
+                    || ex instanceof dev.offload.tensor.NpyException
+                    || ex instanceof dev.offload.bitstream.BitstreamMismatchException
+                    || ex instanceof dev.offload.bitstream.BitstreamMissingException) {
                 cmd.getErr().println("offload: " + ex.getMessage());
                 return 2;
             }

@@ -45,10 +45,10 @@ public final class ValidateCommand implements Callable<Integer> {
         List<OpenClDevice> opened = new ArrayList<>();
         try {
             if (devices.isEmpty()) {
-                registry.openClDevices().forEach(d -> opened.add(new OpenClDevice(d)));
+                registry.openClDevices().forEach(d -> opened.add(registry.open(d)));
             } else {
                 for (String s : devices) {
-                    opened.add(new OpenClDevice(registry.resolve(s).orElseThrow(() ->
+                    opened.add(registry.open(registry.resolve(s).orElseThrow(() ->
                             new UserError("validate compares OpenCL devices with the java reference; '" + s
                                     + "' is the reference itself"))));
                 }

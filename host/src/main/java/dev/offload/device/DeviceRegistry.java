@@ -26,6 +26,7 @@ public final class DeviceRegistry {
     private final Binding binding;
     private final OpenCl openCl;          // null when OpenCL is unavailable
     private final String unavailableReason;
+    private volatile java.util.function.Consumer<OpenClDevice> onOpen = d -> {};
 
     private DeviceRegistry(Binding binding, OpenCl openCl, String unavailableReason) {
         this.binding = binding;
@@ -124,8 +125,21 @@ public final class DeviceRegistry {
                 + availableSpecs().stream().collect(Collectors.joining(", ")));
     }
 
+    /** Runs on every OpenCL device this registry opens: the CLI installs the bitstream store and program cache here. */
+    public DeviceRegistry onOpen(java.util.function.Consumer<OpenClDevice> action) {
+        this.onOpen = action;
+        return this;
+    }
+
+    /** A new context and queue on an OpenCL device, with the {@link #onOpen} action applied. */
+    public OpenClDevice open(Device device) {
+        OpenClDevice d = new OpenClDevice(device);
+        onOpen.accept(d);
+        return d;
+    }
+
     /** Opens the device a spec names: the java device or a new context and queue on an OpenCL device. */
     public ComputeDevice open(String spec) {
-        return resolve(spec).<ComputeDevice>map(OpenClDevice::new).orElse(JavaDevice.INSTANCE);
+        return resolve(spec).<ComputeDevice>map(this::open).orElse(JavaDevice.INSTANCE);
     }
 }

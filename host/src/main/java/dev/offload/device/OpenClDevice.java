@@ -43,6 +43,9 @@ public final class OpenClDevice implements ComputeDevice {
 
     public void programSource(ProgramSource source) { this.programSource = source; }
 
+    /** The installed program source (the bitstream layer's records where each program came from and how long it took). */
+    public ProgramSource programSource() { return programSource; }
+
     public Device device() { return device; }
 
     public DeviceInfo info() { return device.info(); }

@@ -8,6 +8,8 @@ public final class Validators {
 
     public static List<OpValidator> all() {
         return List.of(
-                new SmokeValidator());
+                new SmokeValidator(),
+                new dev.offload.ops.sparse.SpmmValidator(),
+                new dev.offload.ops.attention.AttentionValidator());
     }
 }

@@ -1,0 +1,91 @@
+package dev.offload.bitstream;
+
+import dev.offload.kernels.KernelFamily;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A folder of program binaries, each beside its manifest: {@code <family>-<device>-<options8>.<ext>} and
+ * {@code <family>-<device>-<options8>.json}, where {@code <device>} is the device's stable id (or, for imports,
+ * its name made file-name safe) and {@code <options8>} the first 8 hex digits of the options' SHA-256.
+ * The repository's {@code bitstreams/} folder is the default.
+ */
+public final class BitstreamStore {
+    public static final String ENVIRONMENT_VARIABLE = "OFFLOAD_BITSTREAMS";
+
+    private final Path dir;
+
+    public BitstreamStore(Path dir) { this.dir = dir; }
+
+    public Path dir() { return dir; }
+
+    /**
+     * $OFFLOAD_BITSTREAMS, else the {@code bitstreams/} folder of the checkout the running jar was built in
+     * ({@code <root>/host/target/offload.jar}), else {@code ./bitstreams}.
+     */
+    public static Path defaultDir() {
+        String env = System.getenv(ENVIRONMENT_VARIABLE);
+        if (env != null && !env.isBlank()) return Path.of(env.strip());
+        try {
+            Path code = Path.of(BitstreamStore.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            // host/target/offload.jar or host/target/classes: three levels up is the checkout.
+            Path root = code.getParent() == null ? null : code.getParent().getParent();
+            root = root == null ? null : root.getParent();
+            if (root != null && Files.isDirectory(root.resolve("bitstreams"))) return root.resolve("bitstreams");
+        } catch (URISyntaxException | RuntimeException e) {
+            // no code source (unusual class loader): fall through to the working directory
+        }
+        return Path.of("bitstreams");
+    }
+
+    /** The file stem of an entry: {@code <family>-<device>-<options8>}. */
+    public static String stem(String family, DeviceTarget target, String optionsSha256) {
+        return family + "-" + target.slug() + "-" + optionsSha256.substring(0, 8);
+    }
+
+    /** SHA-256 of build options, as manifests hold it. */
+    public static String optionsSha256(String options) { return Sha256.of(options); }
+
+    /** Every manifest in the folder (none when it does not exist), sorted by file name. */
+    public List<StoredBinary> entries() {
+        if (!Files.isDirectory(dir)) return List.of();
+        List<StoredBinary> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                out.add(BinaryFiles.read(f));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list bitstream store " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** The entries of one family built with the given options (any device). */
+    public List<StoredBinary> entries(KernelFamily family, String options) {
+        String optionsSha = Sha256.of(options);
+        return entries().stream()
+                .filter(e -> family.id().equals(e.manifest().family()) && optionsSha.equals(e.manifest().optionsSha256()))
+                .toList();
+    }
+
+    /** Stores a binary with its manifest (replacing an entry with the same name); returns the manifest's path. */
+    public Path put(BitstreamManifest manifest, byte[] binary) {
+        Path manifestFile = dir.resolve(manifestFileName(manifest));
+        BinaryFiles.write(manifestFile, manifest, binary);
+        return manifestFile;
+    }
+
+    static String manifestFileName(BitstreamManifest m) {
+        String f = m.binary().file();
+        int dot = f.lastIndexOf('.');
+        return (dot > 0 ? f.substring(0, dot) : f) + ".json";
+    }
+
+    @Override public String toString() { return dir.toString(); }
+}

@@ -1,0 +1,100 @@
+package dev.offload.ops.attention;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.OpenClDevice;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.Compare;
+import dev.offload.validate.GuardedOutput;
+import dev.offload.validate.OpValidator;
+import dev.offload.validate.ValidationOptions;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Fused (and, on a few shapes, unfused) attention against {@link AttentionReference}: every supported
+ * head dimension, decode up to 8192 keys, prime lengths, grouped-query heads, per-sequence lengths,
+ * causal with fewer queries than keys, additive masks, fp16 storage. Outputs are guarded and poisoned.
+ */
+public final class AttentionValidator implements OpValidator {
+
+    @Override public String op() { return "attention"; }
+
+    /** One check: a problem and which implementation runs it. */
+    private record Case(AttentionProblem problem, boolean unfused) {}
+
+    private static List<Case> cases(boolean quick, SplittableRandom rnd) {
+        List<Case> cases = new ArrayList<>();
+        AttentionShape gqa = new AttentionShape(1, 8, 2, 37, 37, 64);
+        AttentionShape batched = new AttentionShape(2, 4, 4, 29, 61, 64);
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.CAUSAL), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 2, 1, 2048, 128)), false));
+        cases.add(new Case(AttentionProblem.of(batched).withMask(new Mask(true, new int[] {61, 13},
+                additive(batched, Mask.Layout.QUERY_KEY, rnd))), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 19, 40, 80)).withStorage(Storage.FLOAT16)
+                .withMask(Mask.CAUSAL), false));
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.CAUSAL), true));
+        if (quick) return cases;
+        for (int d : new int[] {32, 64, 80, 96, 128, 256}) {
+            AttentionShape s = new AttentionShape(1, 2, 2, 37, 37, d);
+            cases.add(new Case(AttentionProblem.of(s), false));
+            cases.add(new Case(AttentionProblem.of(s).withMask(Mask.CAUSAL), false));
+        }
+        for (int skv : new int[] {1, 15, 257, 4096, 8192}) {
+            cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, skv, 128)), false));
+        }
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(2, 4, 1, 1, 8192, 256))
+                .withMask(Mask.NONE.withKvLengths(new int[] {8192, 5003})), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(2, 8, 2, 1, 4096, 128)).withStorage(Storage.FLOAT16), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 53, 211, 96)).withMask(Mask.CAUSAL), false));
+        AttentionShape masked = new AttentionShape(2, 8, 2, 31, 47, 64);
+        cases.add(new Case(AttentionProblem.of(masked).withMask(Mask.NONE.withAdditive(
+                additive(masked, Mask.Layout.BATCH_HEAD_QUERY_KEY, rnd))), false));
+        cases.add(new Case(AttentionProblem.of(masked).withMask(new Mask(true, new int[] {0, 40},
+                additive(masked, Mask.Layout.BATCH_QUERY_KEY, rnd))), false));
+        cases.add(new Case(AttentionProblem.of(masked).withMask(new Mask(true, new int[] {0, 40},
+                additive(masked, Mask.Layout.BATCH_QUERY_KEY, rnd))), true));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 4, 64, 512, 128)).withStorage(Storage.FLOAT16)
+                .withMask(Mask.CAUSAL).withScale(0.3f), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 4, 64, 512, 128)).withStorage(Storage.FLOAT16), true));
+        return cases;
+    }
+
+    /** Bias uniform in [-3, 3] with every 7th entry -infinity (masked). */
+    private static Mask.Additive additive(AttentionShape s, Mask.Layout layout, SplittableRandom rnd) {
+        float[] values = uniform(rnd, layout.elements(s), 3);
+        for (int i = 0; i < values.length; i += 7) values[i] = Float.NEGATIVE_INFINITY;
+        return new Mask.Additive(values, layout);
+    }
+
+    private static float[] uniform(SplittableRandom rnd, long n, double amplitude) {
+        float[] a = new float[Math.toIntExact(n)];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextDouble(-amplitude, amplitude);
+        return a;
+    }
+
+    @Override
+    public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        List<CheckResult> results = new ArrayList<>();
+        for (Case c : cases(options.quick(), rnd)) {
+            AttentionProblem p = c.problem();
+            AttentionShape s = p.shape();
+            float[] q = uniform(rnd, s.queryElements(), 2), k = uniform(rnd, s.kvElements(), 2), v = uniform(rnd, s.kvElements(), 1);
+            float[] want = AttentionReference.compute(p, q, k, v);
+            AttentionOp op = c.unfused() ? new UnfusedAttention(device) : new FusedAttention(device);
+            String label = (c.unfused() ? "unfused " : "fused ") + p;
+            try (Arena arena = Arena.ofConfined();
+                 GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
+                 Buffer qb = device.upload(p.storage().encode(arena, q));
+                 Buffer kb = device.upload(p.storage().encode(arena, k));
+                 Buffer vb = device.upload(p.storage().encode(arena, v))) {
+                op.run(p, qb, kb, vb, out.buffer());
+                results.add(Compare.relative(op(), label, device.spec(), want, out.readFloats(),
+                        AttentionReference.FLOAT32_BOUND, out.guardsIntact()));
+            }
+        }
+        return results;
+    }
+}

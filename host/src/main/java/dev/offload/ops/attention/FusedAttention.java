@@ -1,0 +1,121 @@
+package dev.offload.ops.attention;
+
+import dev.offload.cl.Buffer;
+import dev.offload.cl.DeviceType;
+import dev.offload.cl.Event;
+import dev.offload.cl.Kernel;
+import dev.offload.cl.Program;
+import dev.offload.device.OpenClDevice;
+import dev.offload.kernels.KernelFamily;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Attention in one kernel ({@code attention_fused} in attention.cl): an online softmax streams over
+ * the keys, so the Sq x Skv scores never reach global memory. When there are too few query rows to
+ * occupy the device (decode, Sq = 1), the keys are split across work-items and a small second kernel
+ * ({@code attention_merge}) combines the per-split (max, sum, accumulator) partials: flash-decoding.
+ */
+public final class FusedAttention implements AttentionOp {
+    private static final Logger log = LoggerFactory.getLogger(FusedAttention.class);
+
+    /** Keys per kernel block (KEY_BLOCK in attention.cl); splits are multiples of it. */
+    static final int KEY_BLOCK = 16;
+    /** A split shorter than this costs more in partials and merging than its parallelism gains. */
+    static final int MIN_SPLIT_KEYS = 256;
+    /** Decode rows are split so that no work-item streams more keys than this. */
+    static final int MAX_DECODE_KEYS_PER_ITEM = 1024;
+
+    private final OpenClDevice device;
+
+    public FusedAttention(OpenClDevice device) { this.device = device; }
+
+    @Override public OpenClDevice device() { return device; }
+
+    /** The build options for a head dimension and storage: each pair is one cached program. */
+    static String buildOptions(AttentionProblem p) {
+        return "-DHEAD_DIM=" + p.shape().headDim() + " " + p.storage().define();
+    }
+
+    /**
+     * How many keys each work-item handles. One split (all keys) when the query rows alone keep every
+     * compute unit busy; otherwise (few rows, long keys) enough splits of at least MIN_SPLIT_KEYS keys
+     * to give each compute unit several work-items. Decode-sized queries are always split so that one
+     * query is not a single work-item walking thousands of keys.
+     */
+    int splitSize(AttentionShape s) {
+        long rows = s.queryRows();
+        boolean cpu = device.info().type() == DeviceType.CPU;
+        long wantedItems = (long) Math.max(1, device.info().computeUnits()) * (cpu ? 8 : 256);
+        long splits = Math.max(1, ceilDiv(wantedItems, rows));
+        if (s.queryLength() <= 4) splits = Math.max(splits, ceilDiv(s.kvLength(), MAX_DECODE_KEYS_PER_ITEM));
+        splits = Math.min(splits, Math.max(1, s.kvLength() / MIN_SPLIT_KEYS));
+        long size = ceilDiv(ceilDiv(s.kvLength(), splits), KEY_BLOCK) * KEY_BLOCK;
+        return (int) Math.min(size, s.kvLength());
+    }
+
+    /** Query rows per work-item of attention_fused_rows (LANES in attention.cl). */
+    static final int ROW_LANES = 16;
+
+    /** Whether the row-lane kernel applies: enough query rows to fill its 16 lanes. */
+    static boolean usesRowLanes(AttentionShape s) { return s.queryLength() >= ROW_LANES; }
+
+    @Override
+    public long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
+        AttentionOp.checkBuffers(p, q, k, v, out);
+        if (usesRowLanes(p.shape())) return runRowLanes(p, q, k, v, out);
+        return run(p, q, k, v, out, splitSize(p.shape()));
+    }
+
+    /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
+    long runRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
+        AttentionShape s = p.shape();
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
+        log.debug("attention_fused_rows {}", p);
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask());
+             Kernel kernel = program.kernel("attention_fused_rows")) {
+            int a = 0;
+            kernel.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out);
+            kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
+            masks.bind(kernel, a);
+            long blocks = ceilDiv(s.queryLength(), ROW_LANES);
+            try (Event e = device.queue().launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, null)) {
+                return e.times().deviceNanos();
+            }
+        }
+    }
+
+    /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
+    long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
+        AttentionShape s = p.shape();
+        int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
+        int bh = s.batch() * s.heads();
+        int rows = Math.toIntExact(s.queryRows());
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
+        log.debug("attention_fused {} with {} split(s) of {} keys", p, nsplit, splitSize);
+        Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask());
+             Kernel fused = program.kernel("attention_fused")) {
+            int a = 0;
+            fused.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out).arg(a++, partial != null ? partial : out);
+            fused.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
+            a = masks.bind(fused, a);
+            fused.arg(a++, splitSize).arg(a, nsplit);
+            long nanos;
+            try (Event e = device.queue().launch(fused, new long[] {s.queryLength(), bh, nsplit}, null)) {
+                nanos = e.times().deviceNanos();
+            }
+            if (partial == null) return nanos;
+            try (Kernel merge = program.kernel("attention_merge")) {
+                merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit);
+                try (Event e = device.queue().launch(merge, new long[] {rows}, null)) {
+                    return nanos + e.times().deviceNanos();
+                }
+            }
+        } finally {
+            if (partial != null) partial.close();
+        }
+    }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+}

@@ -1,0 +1,53 @@
+package dev.offload.ops.attention;
+
+import dev.offload.cl.Buffer;
+import dev.offload.cl.Kernel;
+import dev.offload.device.OpenClDevice;
+
+/**
+ * A mask on the device, as the kernels take it: a kv-length buffer and an additive-mask buffer (one
+ * placeholder element when the part is absent; OpenCL needs a buffer for every buffer argument) with
+ * their flags and broadcast strides.
+ */
+final class MaskBuffers implements AutoCloseable {
+    private final Mask mask;
+    private final Buffer lengths;
+    private final Buffer additive;
+    private final int batchStride;
+    private final int headStride;
+
+    MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask) {
+        this.mask = mask;
+        this.lengths = device.upload(mask.kvLengths() != null ? mask.kvLengths() : new int[1]);
+        Buffer a = null;
+        try {
+            a = device.upload(mask.additive() != null ? mask.additive().values() : new float[1]);
+        } finally {
+            if (a == null) lengths.close();
+        }
+        this.additive = a;
+        Mask.Layout layout = mask.additive() != null ? mask.additive().layout() : Mask.Layout.QUERY_KEY;
+        this.batchStride = Math.toIntExact(layout.batchStride(shape));
+        this.headStride = Math.toIntExact(layout.headStride(shape));
+    }
+
+    /** Sets the six mask arguments (causal, kv_len, has_len, add_mask, has_mask, mask_bstride, mask_hstride) from {@code first}. */
+    int bind(Kernel k, int first) {
+        int i = first;
+        k.arg(i++, mask.causal() ? 1 : 0);
+        k.arg(i++, lengths);
+        k.arg(i++, mask.kvLengths() != null ? 1 : 0);
+        k.arg(i++, additive);
+        k.arg(i++, mask.additive() != null ? 1 : 0);
+        k.arg(i++, batchStride);
+        k.arg(i++, headStride);
+        return i;
+    }
+
+    @Override
+    public void close() {
+        try (lengths; additive) {
+            // both released
+        }
+    }
+}

@@ -1,0 +1,368 @@
+// Softmax attention: O = softmax(scale * Q K^T + mask) V, per (batch, head).
+//
+// Layouts (C order, row-major): Q [B,H,Sq,D], K and V [B,Hkv,Skv,D], O [B,H,Sq,D] float32.
+// Query head h reads kv head h / (H / Hkv) (grouped-query attention; H % Hkv == 0).
+//
+// Build defines:
+//   HEAD_DIM      D, required; a multiple of 4, at most 256 (rows are read as float16/8/4 vectors).
+//   HALF_STORAGE  1: Q, K, V are stored as IEEE half and widened with vload_halfN, which is core
+//                 OpenCL (no cl_khr_fp16 needed); all arithmetic stays float. 0 (default): float32.
+//
+// Masks (all combine; a masked key contributes nothing):
+//   causal      bottom-right aligned as with a KV cache: query i sees keys j <= i + Skv - Sq.
+//   kv_len      per-batch key count: keys j >= kv_len[b] are masked.
+//   add_mask    additive float mask, element (b, h, i, j) at b*mask_bstride + h*mask_hstride + i*Skv + j,
+//               so [Sq,Skv] broadcasts with both strides 0, [B,1,Sq,Skv] with mask_hstride 0.
+//               -INFINITY masks a key.
+// A query row whose keys are all masked produces zeros (not NaN): softmax over an empty set is
+// defined here as contributing nothing. The Java reference defines it the same way.
+//
+// Kernels:
+//   attention_fused   flash-attention style: one work-item per (query row, b*h, key split) streams
+//                     over its keys in blocks of KEY_BLOCK with an online softmax (running max m and
+//                     sum l, accumulator rescaled when m grows). Scores never reach global memory.
+//                     With one split it writes O; with several ("flash-decoding", used when there are
+//                     too few query rows to keep the device busy, e.g. Sq = 1) it writes per-split
+//                     partials (m, l, acc[D]) and attention_merge combines them.
+//   attention_merge   combines split partials into O.
+//   attention_scores, attention_softmax, attention_weighted_values
+//                     the unfused three-pass path (S = scores in global memory, P = softmax(S) in
+//                     place, O = P V), kept for comparison and as a second independent implementation.
+//
+// The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
+// a D-wide accumulator in registers and reads K and V rows with wide vector loads.
+
+#ifndef HEAD_DIM
+#error "build with -DHEAD_DIM=<head dimension>"
+#endif
+#ifndef HALF_STORAGE
+#define HALF_STORAGE 0
+#endif
+
+#if HEAD_DIM % 16 == 0
+#define VW 16
+#elif HEAD_DIM % 8 == 0
+#define VW 8
+#elif HEAD_DIM % 4 == 0
+#define VW 4
+#else
+#error "HEAD_DIM must be a multiple of 4"
+#endif
+#define NV (HEAD_DIM / VW)
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define floatV CAT(float, VW)
+
+#if HALF_STORAGE
+typedef half store_t;
+#define LOAD_V(i, p) CAT(vload_half, VW)((i), (p))
+#else
+typedef float store_t;
+#define LOAD_V(i, p) CAT(vload, VW)((i), (p))
+#endif
+
+// Keys scored per block before the running max is updated: one accumulator rescale per block,
+// and the block's exp-weights are summed on their own before joining the running sum (two-level
+// summation keeps float32 rounding of long sums small).
+#define KEY_BLOCK 16
+
+inline float hsum4(float4 v) { return (v.s0 + v.s1) + (v.s2 + v.s3); }
+#if VW == 16
+inline float hsum(float16 v) { float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; return hsum4(b); }
+#elif VW == 8
+inline float hsum(float8 v) { return hsum4(v.lo + v.hi); }
+#else
+inline float hsum(float4 v) { return hsum4(v); }
+#endif
+
+// One past the last key query row i of batch b may see (causal and padding masks).
+inline int key_end(int i, int b, int Sq, int Skv, int causal, __global const int* kv_len, int has_len) {
+    int end = Skv;
+    if (has_len) end = min(end, kv_len[b]);
+    if (causal) end = min(end, i + Skv - Sq + 1);
+    return max(end, 0);
+}
+
+__kernel void attention_fused(
+        __global const store_t* q, __global const store_t* k, __global const store_t* v,
+        __global float* out,        // O [B,H,Sq,D] when nsplit == 1
+        __global float* partial,    // [nsplit][B*H*Sq][D + 2] = (m, l, acc[D]) when nsplit > 1
+        const int H, const int Hkv, const int Sq, const int Skv, const float scale,
+        const int causal, __global const int* kv_len, const int has_len,
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride,
+        const int split_size, const int nsplit) {
+    const int i = get_global_id(0);
+    const int bh = get_global_id(1);
+    const int split = get_global_id(2);
+    if (i >= Sq) return;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const size_t row = (size_t) bh * Sq + i;
+
+    const int j0 = split * split_size;
+    const int j1 = min(key_end(i, b, Sq, Skv, causal, kv_len, has_len), j0 + split_size);
+
+    // The query row, pre-multiplied by the scale: s = (scale*q) . k.
+    floatV qv[NV];
+    for (int c = 0; c < NV; c++) qv[c] = LOAD_V(c, q + row * HEAD_DIM) * scale;
+
+    const size_t kv_base = ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
+    __global const store_t* kp = k + kv_base;
+    __global const store_t* vp = v + kv_base;
+    __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
+
+    float m = -INFINITY, l = 0.0f;
+    floatV acc[NV];
+    for (int c = 0; c < NV; c++) acc[c] = (floatV) 0.0f;
+
+    for (int jb = j0; jb < j1; jb += KEY_BLOCK) {
+        const int n = min(KEY_BLOCK, j1 - jb);
+        float s[KEY_BLOCK];
+        float block_max = -INFINITY;
+        for (int t = 0; t < n; t++) {
+            __global const store_t* kr = kp + (size_t) (jb + t) * HEAD_DIM;
+            floatV d = qv[0] * LOAD_V(0, kr);
+            for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
+            float st = hsum(d);
+            if (has_mask) st += mrow[jb + t];
+            s[t] = st;
+            block_max = fmax(block_max, st);
+        }
+        if (block_max == -INFINITY) continue;   // every key of the block is masked
+        const float m_new = fmax(m, block_max);
+        const float correction = exp(m - m_new);  // 0 while m is still -inf
+        floatV block_acc[NV];
+        for (int c = 0; c < NV; c++) block_acc[c] = (floatV) 0.0f;
+        float block_sum = 0.0f;
+        for (int t = 0; t < n; t++) {
+            const float p = exp(s[t] - m_new);    // 0 for a masked (-inf) key
+            block_sum += p;
+            __global const store_t* vr = vp + (size_t) (jb + t) * HEAD_DIM;
+            for (int c = 0; c < NV; c++) block_acc[c] = fma((floatV) p, LOAD_V(c, vr), block_acc[c]);
+        }
+        l = fma(l, correction, block_sum);
+        for (int c = 0; c < NV; c++) acc[c] = fma(acc[c], (floatV) correction, block_acc[c]);
+        m = m_new;
+    }
+
+    if (nsplit == 1) {
+        // l == 0 only when every key was masked: the row is defined as zeros.
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + row * HEAD_DIM);
+    } else {
+        __global float* pp = partial + ((size_t) split * get_global_size(1) * Sq + row) * (HEAD_DIM + 2);
+        pp[0] = m;
+        pp[1] = l;
+        for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c], c, pp + 2);
+    }
+}
+
+// The same computation for 16 query rows at once, one row per vector lane: scores of a key for all
+// 16 rows are 16 lanes of one float16 (D FMAs with the key's elements broadcast, no horizontal sums),
+// exp runs on whole vectors, and every K and V element read serves 16 rows. The CPU shape for
+// prefill (Sq >= 16); decode (few rows) uses attention_fused with its key splits instead.
+// One work-item per (block of 16 query rows, b*h); rows past Sq are computed on a clamped copy and
+// not stored.
+#define LANES 16
+#if HALF_STORAGE
+#define LOAD_S(p) vload_half(0, (p))
+#else
+#define LOAD_S(p) (*(p))
+#endif
+
+__kernel void attention_fused_rows(
+        __global const store_t* q, __global const store_t* k, __global const store_t* v, __global float* out,
+        const int H, const int Hkv, const int Sq, const int Skv, const float scale,
+        const int causal, __global const int* kv_len, const int has_len,
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride) {
+    const int i0 = get_global_id(0) * LANES;
+    const int bh = get_global_id(1);
+    if (i0 >= Sq) return;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const int lanes = min(LANES, Sq - i0);
+
+    // Per-lane visible key count; the work-item walks keys up to the largest one.
+    int len_end = has_len ? min(Skv, kv_len[b]) : Skv;
+    int16 end;
+    int walk_end = 0;
+    for (int r = 0; r < LANES; r++) {
+        int e = len_end;
+        if (causal) e = min(e, min(i0 + r, Sq - 1) + Skv - Sq + 1);
+        e = max(e, 0);
+        if (r >= lanes) e = 0;
+        ((int*) &end)[r] = e;
+        walk_end = max(walk_end, e);
+    }
+
+    // Q transposed into lanes: qt[d] holds element d of the 16 rows, scaled.
+    float16 qt[HEAD_DIM];
+    __global const store_t* qrow = q + ((size_t) bh * Sq + i0) * HEAD_DIM;
+    for (int d = 0; d < HEAD_DIM; d++) {
+        float16 x;
+        for (int r = 0; r < LANES; r++) ((float*) &x)[r] = LOAD_S(qrow + (size_t) min(r, lanes - 1) * HEAD_DIM + d);
+        qt[d] = x * scale;
+    }
+
+    const size_t kv_base = ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
+    __global const store_t* kp = k + kv_base;
+    __global const store_t* vp = v + kv_base;
+    __global const float* mbase = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i0 * Skv;
+
+    float16 m = (float16) (-INFINITY), l = (float16) 0.0f;
+    float16 acc[HEAD_DIM];
+    for (int d = 0; d < HEAD_DIM; d++) acc[d] = (float16) 0.0f;
+
+    // Every block is a full KEY_BLOCK keys: keys past walk_end are read at a clamped (valid) index and
+    // masked for all lanes, so the loops below have constant trip counts and s[] stays in registers.
+    // Loops run d-outer: each qt[d] / acc[d] is touched once per block, the key blocks' rows are in L1.
+    for (int jb = 0; jb < walk_end; jb += KEY_BLOCK) {
+        float16 s[KEY_BLOCK];
+        for (int t = 0; t < KEY_BLOCK; t++) s[t] = (float16) 0.0f;
+        for (int d = 0; d < HEAD_DIM; d++) {
+            const float16 qd = qt[d];
+            for (int t = 0; t < KEY_BLOCK; t++) {
+                const int j = min(jb + t, walk_end - 1);
+                s[t] = fma(qd, (float16) LOAD_S(kp + (size_t) j * HEAD_DIM + d), s[t]);
+            }
+        }
+        float16 block_max = (float16) (-INFINITY);
+        for (int t = 0; t < KEY_BLOCK; t++) {
+            const int j = jb + t;
+            if (has_mask && j < walk_end) {
+                float16 bias;
+                for (int r = 0; r < LANES; r++) ((float*) &bias)[r] = mbase[(size_t) min(r, lanes - 1) * Skv + j];
+                s[t] += bias;
+            }
+            s[t] = select(s[t], (float16) (-INFINITY), (int16) j >= end);
+            block_max = fmax(block_max, s[t]);
+        }
+        const float16 m_new = fmax(m, block_max);
+        // A lane that has seen only masked keys keeps m = -inf; subtracting 0 there keeps exp at 0, not NaN.
+        const float16 m_safe = select(m_new, (float16) 0.0f, isinf(m_new));
+        const float16 correction = exp(m - m_safe);
+        float16 block_sum = (float16) 0.0f;
+        for (int t = 0; t < KEY_BLOCK; t++) {
+            s[t] = exp(s[t] - m_safe);            // now the weight p; 0 for masked keys
+            block_sum += s[t];
+        }
+        // The block's weighted values are summed on their own, then join the rescaled accumulator.
+        for (int d = 0; d < HEAD_DIM; d++) {
+            float16 x = (float16) 0.0f;
+            for (int t = 0; t < KEY_BLOCK; t++) {
+                const int j = min(jb + t, walk_end - 1);
+                x = fma(s[t], (float16) LOAD_S(vp + (size_t) j * HEAD_DIM + d), x);
+            }
+            acc[d] = fma(acc[d], correction, x);
+        }
+        l = fma(l, correction, block_sum);
+        m = m_new;
+    }
+
+    const float16 inv = select((float16) 0.0f, 1.0f / l, l > 0.0f);
+    __global float* orow = out + ((size_t) bh * Sq + i0) * HEAD_DIM;
+    for (int d = 0; d < HEAD_DIM; d++) {
+        const float16 o = acc[d] * inv;
+        for (int r = 0; r < lanes; r++) orow[(size_t) r * HEAD_DIM + d] = ((const float*) &o)[r];
+    }
+}
+
+// Combines the per-split partials of attention_fused: with M = max_s m_s and w_s = exp(m_s - M),
+// O = sum_s w_s acc_s / sum_s w_s l_s. One work-item per output row.
+__kernel void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    float big_m = -INFINITY;
+    for (int s = 0; s < nsplit; s++) big_m = fmax(big_m, partial[((size_t) s * rows + row) * (HEAD_DIM + 2)]);
+    float l = 0.0f;
+    floatV acc[NV];
+    for (int c = 0; c < NV; c++) acc[c] = (floatV) 0.0f;
+    if (big_m != -INFINITY) {
+        for (int s = 0; s < nsplit; s++) {
+            __global const float* pp = partial + ((size_t) s * rows + row) * (HEAD_DIM + 2);
+            if (pp[0] == -INFINITY) continue;     // a split with no visible keys
+            const float w = exp(pp[0] - big_m);
+            l = fma(pp[1], w, l);
+            for (int c = 0; c < NV; c++) acc[c] = fma(CAT(vload, VW)(c, pp + 2), (floatV) w, acc[c]);
+        }
+    }
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + (size_t) row * HEAD_DIM);
+}
+
+// ---- Unfused path: three kernels, the Sq x Skv score matrix S [B,H,Sq,Skv] in global memory. ----
+
+// S[b,h,i,j] = scale * q.k + mask, or -INFINITY for a key the causal/padding masks exclude.
+// One work-item per (query row, b*h).
+__kernel void attention_scores(
+        __global const store_t* q, __global const store_t* k, __global float* scores,
+        const int H, const int Hkv, const int Sq, const int Skv, const float scale,
+        const int causal, __global const int* kv_len, const int has_len,
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride) {
+    const int i = get_global_id(0);
+    const int bh = get_global_id(1);
+    if (i >= Sq) return;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const size_t row = (size_t) bh * Sq + i;
+    const int end = key_end(i, b, Sq, Skv, causal, kv_len, has_len);
+    floatV qv[NV];
+    for (int c = 0; c < NV; c++) qv[c] = LOAD_V(c, q + row * HEAD_DIM) * scale;
+    __global const store_t* kp = k + ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
+    __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
+    __global float* srow = scores + row * Skv;
+    for (int j = 0; j < Skv; j++) {
+        if (j >= end) { srow[j] = -INFINITY; continue; }
+        __global const store_t* kr = kp + (size_t) j * HEAD_DIM;
+        floatV d = qv[0] * LOAD_V(0, kr);
+        for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
+        float st = hsum(d);
+        if (has_mask) st += mrow[j];
+        srow[j] = st;
+    }
+}
+
+// In place: P = exp(S - rowmax) / rowsum; a row with every key masked becomes zeros.
+__kernel void attention_softmax(__global float* scores, const int rows, const int Skv) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    __global float* srow = scores + (size_t) row * Skv;
+    float m = -INFINITY;
+    for (int j = 0; j < Skv; j++) m = fmax(m, srow[j]);
+    if (m == -INFINITY) {
+        for (int j = 0; j < Skv; j++) srow[j] = 0.0f;
+        return;
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < Skv; j++) {
+        const float p = exp(srow[j] - m);
+        srow[j] = p;
+        sum += p;
+    }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < Skv; j++) srow[j] *= inv;
+}
+
+// O[b,h,i,:] = sum_j P[b,h,i,j] V[b,hk,j,:]. One work-item per (query row, b*h).
+__kernel void attention_weighted_values(
+        __global const float* probs, __global const store_t* v, __global float* out,
+        const int H, const int Hkv, const int Sq, const int Skv) {
+    const int i = get_global_id(0);
+    const int bh = get_global_id(1);
+    if (i >= Sq) return;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const size_t row = (size_t) bh * Sq + i;
+    __global const float* prow = probs + row * Skv;
+    __global const store_t* vp = v + ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
+    floatV acc[NV];
+    for (int c = 0; c < NV; c++) acc[c] = (floatV) 0.0f;
+    for (int j = 0; j < Skv; j++) {
+        const float p = prow[j];
+        if (p == 0.0f) continue;   // masked keys (and the zero rows of fully masked queries)
+        __global const store_t* vr = vp + (size_t) j * HEAD_DIM;
+        for (int c = 0; c < NV; c++) acc[c] = fma((floatV) p, LOAD_V(c, vr), acc[c]);
+    }
+    for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c], c, out + row * HEAD_DIM);
+}

@@ -1,0 +1,198 @@
+// Sparse x dense matrix multiply: Y[M,N] = S[M,K] x B[K,N], S sparse (pruned weights), B and Y row-major.
+//
+// Shaped for CPUs (PoCL) and still valid anywhere: no local memory, no barriers. A work-item owns one row m
+// of Y and a tile of TILE = 32 consecutive columns n0..n0+31, keeps the tile in two 16-wide vector
+// accumulators, and walks only the stored values of row m: for each stored value s at column k it loads row k
+// of B (vload16, contiguous) and accumulates s * B[k, tile]. The work is therefore proportional to the stored
+// values: at 90% sparsity a tenth of the dense multiply. The last tile of a row, when N is not a multiple of
+// TILE, is done column by column.
+//
+// NDRange: global = {ceil(N / TILE), M}, any local size.
+// int8: products are exact in int; accumulators are uint so that overflow wraps (defined behaviour) exactly
+// like Java's int. float32: fma per term, stored order.
+
+#define TILE 32
+
+// The dequantize epilogue must round like the Java reference: no contraction of a*b+c into fma.
+#pragma OPENCL FP_CONTRACT OFF
+
+// ---- accumulation of one 32-column tile in two 16-wide accumulators, acc0 and acc1 ----
+// Macros rather than functions over an array of vectors: PoCL keeps named vector variables in registers but
+// spilled a private array of them to memory (3x slower, measured).
+
+#define MAC_I8(s, brow) do { const int s_ = (s); __global const char* b_ = (brow); \
+        acc0 += convert_uint16(convert_int16(vload16(0, b_)) * s_); \
+        acc1 += convert_uint16(convert_int16(vload16(1, b_)) * s_); } while (0)
+
+#define STORE_I8(yrow) do { vstore16(as_int16(acc0), 0, (yrow)); vstore16(as_int16(acc1), 1, (yrow)); } while (0)
+
+#define MAC_F32(s, brow) do { const float16 s_ = (float16) (s); __global const float* b_ = (brow); \
+        acc0 = fma(s_, vload16(0, b_), acc0); \
+        acc1 = fma(s_, vload16(1, b_), acc1); } while (0)
+
+#define STORE_F32(yrow) do { vstore16(acc0, 0, (yrow)); vstore16(acc1, 1, (yrow)); } while (0)
+
+// ---- CSR: rowPtr[M+1], colIdx[nnz], vals[nnz] ----
+
+__kernel void spmm_csr_i8(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
+                          __global const char* vals, __global const char* B, __global int* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int begin = rowPtr[m], end = rowPtr[m + 1];
+    if (n0 + TILE <= N) {
+        uint16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) MAC_I8(vals[j], B + (size_t) colIdx[j] * N + n0);
+        STORE_I8(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            uint acc = 0;
+            for (int j = begin; j < end; j++) acc += (uint) (vals[j] * B[(size_t) colIdx[j] * N + n]);
+            Y[(size_t) m * N + n] = as_int(acc);
+        }
+    }
+}
+
+__kernel void spmm_csr_f32(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
+                           __global const float* vals, __global const float* B, __global float* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int begin = rowPtr[m], end = rowPtr[m + 1];
+    if (n0 + TILE <= N) {
+        float16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) MAC_F32(vals[j], B + (size_t) colIdx[j] * N + n0);
+        STORE_F32(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            float acc = 0;
+            for (int j = begin; j < end; j++) acc = fma(vals[j], B[(size_t) colIdx[j] * N + n], acc);
+            Y[(size_t) m * N + n] = acc;
+        }
+    }
+}
+
+// ---- BSR with R x C blocks: blockRowPtr[ceil(M/R)+1], blockColIdx[blocks], vals[blocks][R][C] ----
+// Row m reads row (m % R) of each block of its block row; block columns past K (padding) are skipped.
+
+__kernel void spmm_bsr_i8(const int M, const int K, const int N, const int R, const int C,
+                          __global const int* blockRowPtr, __global const int* blockColIdx,
+                          __global const char* vals, __global const char* B, __global int* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int begin = blockRowPtr[m / R], end = blockRowPtr[m / R + 1], r = m % R;
+    if (n0 + TILE <= N) {
+        uint16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) {
+            const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
+            __global const char* s = vals + ((size_t) j * R + r) * C;
+            for (int c = 0; c < width; c++) MAC_I8(s[c], B + (size_t) (k0 + c) * N + n0);
+        }
+        STORE_I8(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            uint acc = 0;
+            for (int j = begin; j < end; j++) {
+                const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
+                __global const char* s = vals + ((size_t) j * R + r) * C;
+                for (int c = 0; c < width; c++) acc += (uint) (s[c] * B[(size_t) (k0 + c) * N + n]);
+            }
+            Y[(size_t) m * N + n] = as_int(acc);
+        }
+    }
+}
+
+__kernel void spmm_bsr_f32(const int M, const int K, const int N, const int R, const int C,
+                           __global const int* blockRowPtr, __global const int* blockColIdx,
+                           __global const float* vals, __global const float* B, __global float* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int begin = blockRowPtr[m / R], end = blockRowPtr[m / R + 1], r = m % R;
+    if (n0 + TILE <= N) {
+        float16 acc0 = 0, acc1 = 0;
+        for (int j = begin; j < end; j++) {
+            const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
+            __global const float* s = vals + ((size_t) j * R + r) * C;
+            for (int c = 0; c < width; c++) MAC_F32(s[c], B + (size_t) (k0 + c) * N + n0);
+        }
+        STORE_F32(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            float acc = 0;
+            for (int j = begin; j < end; j++) {
+                const int k0 = blockColIdx[j] * C, width = min(C, K - k0);
+                __global const float* s = vals + ((size_t) j * R + r) * C;
+                for (int c = 0; c < width; c++) acc = fma(s[c], B[(size_t) (k0 + c) * N + n], acc);
+            }
+            Y[(size_t) m * N + n] = acc;
+        }
+    }
+}
+
+// ---- 2:4: G = ceil(K/4) groups per row; vals[M][G][2]; idx[M][G], bits 0-1 and 2-3 = positions in the group ----
+
+__kernel void spmm_24_i8(const int M, const int K, const int N, __global const uchar* idx,
+                         __global const char* vals, __global const char* B, __global int* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int groups = (K + 3) / 4;
+    __global const uchar* ix = idx + (size_t) m * groups;
+    __global const char* s = vals + (size_t) m * groups * 2;
+    if (n0 + TILE <= N) {
+        uint16 acc0 = 0, acc1 = 0;
+        for (int g = 0; g < groups; g++) {
+            const int p = ix[g];
+            MAC_I8(s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
+            MAC_I8(s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
+        }
+        STORE_I8(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            uint acc = 0;
+            for (int g = 0; g < groups; g++) {
+                const int p = ix[g];
+                acc += (uint) (s[2 * g] * B[(size_t) (4 * g + (p & 3)) * N + n]);
+                acc += (uint) (s[2 * g + 1] * B[(size_t) (4 * g + (p >> 2)) * N + n]);
+            }
+            Y[(size_t) m * N + n] = as_int(acc);
+        }
+    }
+}
+
+__kernel void spmm_24_f32(const int M, const int K, const int N, __global const uchar* idx,
+                          __global const float* vals, __global const float* B, __global float* Y) {
+    const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
+    if (m >= M || n0 >= N) return;
+    const int groups = (K + 3) / 4;
+    __global const uchar* ix = idx + (size_t) m * groups;
+    __global const float* s = vals + (size_t) m * groups * 2;
+    if (n0 + TILE <= N) {
+        float16 acc0 = 0, acc1 = 0;
+        for (int g = 0; g < groups; g++) {
+            const int p = ix[g];
+            MAC_F32(s[2 * g], B + (size_t) (4 * g + (p & 3)) * N + n0);
+            MAC_F32(s[2 * g + 1], B + (size_t) (4 * g + (p >> 2)) * N + n0);
+        }
+        STORE_F32(Y + (size_t) m * N + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            float acc = 0;
+            for (int g = 0; g < groups; g++) {
+                const int p = ix[g];
+                acc = fma(s[2 * g], B[(size_t) (4 * g + (p & 3)) * N + n], acc);
+                acc = fma(s[2 * g + 1], B[(size_t) (4 * g + (p >> 2)) * N + n], acc);
+            }
+            Y[(size_t) m * N + n] = acc;
+        }
+    }
+}
+
+// ---- dequantize epilogue: y = float(acc) * rowScale[m] * bScale (+ bias[m]), one work-item per element ----
+
+__kernel void spmm_dequantize(const int M, const int N, __global const int* acc, __global const float* rowScale,
+                              const float bScale, __global const float* bias, const int hasBias,
+                              __global float* Y) {
+    const size_t i = get_global_id(0);
+    if (i >= (size_t) M * N) return;
+    const int m = (int) (i / N);
+    const float y = convert_float(acc[i]) * rowScale[m] * bScale;
+    Y[i] = hasBias ? y + bias[m] : y;
+}
