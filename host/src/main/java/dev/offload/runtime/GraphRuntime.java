@@ -253,7 +253,7 @@ public final class GraphRuntime implements AutoCloseable {
         for (int i = 0; i < cmds.size(); i++) {
             RunContext.Command c = cmds.get(i);
             try {
-                times[i] = c.event().times();
+                times[i] = c.times();
             } catch (ClException e) {
                 throw new DeviceFailure(c.device(), e);
             }

@@ -22,7 +22,7 @@ public final class OpImplementations {
     public static OpImplementations defaults() {
         OpImplementations impls = new OpImplementations(Map.of());
         for (String kind : LayersOpenCl.KINDS) impls = impls.with(kind, Backend.OPENCL, LayersOpenCl.INSTANCE);
-        return impls;
+        return impls.with("attention", Backend.OPENCL, AttentionOpenCl.INSTANCE);
     }
 
     /** A copy with {@code impl} running {@code kind} on {@code backend}. */

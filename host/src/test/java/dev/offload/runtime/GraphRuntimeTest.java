@@ -80,6 +80,8 @@ class GraphRuntimeTest {
         // rms_norm -> (java quantize) and add -> add chains: a residual add reading two device tensors needs no transfer.
         long uploadsOfResidualInputs = r.samples().stream().filter(s -> s.node().equals("transfer:layer.0.attn.residual")).count();
         assertEquals(0, uploadsOfResidualInputs, "an add output consumed on the same device must not be copied");
+        assertTrue(r.samples().stream().filter(s -> s.opKind().equals("attention"))
+                .allMatch(s -> s.device().equals(device.spec()) && !s.isFallback() && s.deviceNs() > 0), "attention runs its OpenCL kernel");
     }
 
     @Test
