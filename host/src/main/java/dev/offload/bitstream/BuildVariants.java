@@ -17,7 +17,7 @@ public final class BuildVariants implements KernelVariants {
     public List<String> optionsFor(KernelFamily family, DeviceInfo device) {
         return switch (family) {
             // Until the ops choose per-device options, each family is built with the default options only.
-            case SMOKE, INT8_GEMM, SPMM, ATTENTION, QUANTIZE -> List.of("");
+            case SMOKE, INT8_GEMM, SPMM, ATTENTION, QUANTIZE, LAYERS -> List.of("");
         };
     }
 }

@@ -10,7 +10,9 @@ public enum KernelFamily {
     INT8_GEMM("int8_gemm", 1),
     SPMM("spmm", 1),
     ATTENTION("attention", 1),
-    QUANTIZE("quantize", 1);
+    QUANTIZE("quantize", 1),
+    /** Element-wise, normalization, embedding and pooling ops of the model graph (host runtime). */
+    LAYERS("layers", 1);
 
     private final String fileStem;
     private final int version;

@@ -1,0 +1,61 @@
+package dev.offload.graph;
+
+import dev.offload.tensor.DType;
+import java.util.List;
+
+/**
+ * Scaled dot-product attention over token-major activations, the layout linears produce:
+ * q [B, Sq, heads*headDim], k and v [B, Skv, kvHeads*headDim], optional key lengths int32 [B] (key-padding
+ * mask: keys at positions >= length are ignored, BERT's attention_mask with right padding). Output
+ * [B, Sq, heads*headDim]. Query head h reads kv head h / (heads / kvHeads) (grouped-query attention).
+ *
+ * <p>Causal: query i (0-based within the Sq new tokens) sees keys j <= i + (Skv - Sq), so a prefill
+ * (Sq = Skv) is the usual lower triangle and a decode step over a KV cache (Sq = 1, Skv = past + 1) sees all keys.
+ */
+public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale) implements Op {
+    public Attention {
+        Op.require(heads > 0 && kvHeads > 0 && headDim > 0, "attention needs positive heads, kvHeads and headDim");
+        Op.require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kvHeads (" + kvHeads + ")");
+    }
+
+    public static Attention of(int heads, int kvHeads, int headDim, boolean causal) {
+        return new Attention(heads, kvHeads, headDim, causal, (float) (1.0 / Math.sqrt(headDim)));
+    }
+
+    @Override public String opKind() { return "attention"; }
+
+    @Override
+    public List<TensorType> outputTypes(List<TensorType> in) {
+        Op.arity(in, 3, 4, "attention");
+        TensorType q = in.get(0), k = in.get(1), v = in.get(2);
+        Op.require(q.rank() == 3 && q.dtype() == DType.FLOAT32 && q.last() == heads * headDim,
+                "attention q must be float32 [B, Sq, " + heads * headDim + "], got " + q);
+        List<Integer> kvShape = List.of(q.dim(0), k.dim(1), kvHeads * headDim);
+        Op.require(k.dtype() == DType.FLOAT32 && k.shape().equals(kvShape), "attention k must be float32 " + kvShape + ", got " + k);
+        Op.require(v.dtype() == DType.FLOAT32 && v.shape().equals(kvShape), "attention v must be float32 " + kvShape + ", got " + v);
+        Op.require(!causal || k.dim(1) >= q.dim(1), "causal attention needs Skv >= Sq");
+        if (in.size() == 4) {
+            Op.require(in.get(3).dtype() == DType.INT32 && in.get(3).shape().equals(List.of(q.dim(0))),
+                    "attention key lengths must be int32 [B=" + q.dim(0) + "], got " + in.get(3));
+        }
+        return List.of(q);
+    }
+
+    @Override
+    public Cost cost(List<TensorType> in, List<TensorType> out) {
+        TensorType q = in.get(0), k = in.get(1);
+        long b = q.dim(0), sq = q.dim(1), skv = k.dim(1);
+        // QK^T and PV (2 flops per multiply-add each) plus ~5 per score for scale, max, exp, sum, divide;
+        // causal masking skips about half of the scores of a prefill.
+        double visible = causal && sq == skv ? (sq + 1) / 2.0 / sq : 1.0;
+        long scores = (long) (b * heads * sq * skv * visible);
+        long read = 0;
+        for (TensorType t : in) read += t.bytes();
+        return new Cost(scores * (4L * headDim + 5), read, out.getFirst().bytes());
+    }
+
+    @Override
+    public String describe() {
+        return "attention " + heads + "x" + headDim + (kvHeads != heads ? " gqa kv=" + kvHeads : "") + (causal ? " causal" : "");
+    }
+}

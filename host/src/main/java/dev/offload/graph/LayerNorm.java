@@ -1,0 +1,25 @@
+package dev.offload.graph;
+
+import dev.offload.tensor.DType;
+import java.util.List;
+
+/** y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dimension (biased variance, as ONNX and PyTorch). */
+public record LayerNorm(float[] gamma, float[] beta, float epsilon) implements Op {
+    public LayerNorm {
+        Op.require(beta == null || beta.length == gamma.length, "layer norm gamma and beta differ in length");
+    }
+
+    @Override public String opKind() { return "layer_norm"; }
+
+    @Override
+    public List<TensorType> outputTypes(List<TensorType> in) {
+        Op.arity(in, 1, 1, "layer_norm");
+        Op.require(in.getFirst().dtype() == DType.FLOAT32 && in.getFirst().last() == gamma.length,
+                "layer_norm expects float32 [..., " + gamma.length + "], got " + in.getFirst());
+        return List.of(in.getFirst());
+    }
+
+    @Override public Cost cost(List<TensorType> in, List<TensorType> out) { return Cost.elementwise(in, out, 8).plus(new Cost(0, weightBytes(), 0)); }
+
+    @Override public long weightBytes() { return 8L * gamma.length; }
+}

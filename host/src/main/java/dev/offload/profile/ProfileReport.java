@@ -1,0 +1,122 @@
+package dev.offload.profile;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The samples of several runs of one graph, summarized: per node, per layer and per op kind (mean per run) and
+ * totals. Time means device busy time (OpenCL start -> end, wall time for java ops); shares are of the summed
+ * busy time of all ops and transfers, so they add up to 100% even when devices overlap.
+ */
+public final class ProfileReport {
+    /** What was profiled, for headers and the JSON. */
+    public record Meta(String model, String graph, String placement, List<String> devices, int batch, int sequenceLength,
+                       int warmup, long weightBytes) {}
+
+    /** One profiled run: its samples, when it started (host nanoTime) and how long it took. */
+    public record Run(List<OpSample> samples, long startNanoTime, long wallNs) {}
+
+    /** Mean per run of a group of samples. */
+    public record Line(String name, Set<String> devices, int count, double timeMs, double share, double queueWaitMs,
+                       double hostMs, double bytes, double operations, Set<String> fallbacks, Map<String, Double> msByKind) {
+        public double gops() { return timeMs > 0 ? operations / (timeMs * 1e6) : 0; }
+
+        public double gbps() { return timeMs > 0 ? bytes / (timeMs * 1e6) : 0; }
+
+        public boolean fallback() { return !fallbacks.isEmpty(); }
+    }
+
+    private final Meta meta;
+    private final List<Run> runs;
+
+    public ProfileReport(Meta meta, List<Run> runs) {
+        if (runs.isEmpty()) throw new IllegalArgumentException("a profile needs at least one run");
+        this.meta = meta;
+        this.runs = List.copyOf(runs);
+    }
+
+    public Meta meta() { return meta; }
+
+    public List<Run> runs() { return runs; }
+
+    public int iterations() { return runs.size(); }
+
+    private double totalMs() {
+        double t = 0;
+        for (Run r : runs) for (OpSample s : r.samples()) t += s.deviceNs();
+        return t / 1e6 / runs.size();
+    }
+
+    private List<Line> group(java.util.function.Function<OpSample, String> key) {
+        Map<String, List<OpSample>> groups = new LinkedHashMap<>();
+        for (Run r : runs) for (OpSample s : r.samples()) groups.computeIfAbsent(key.apply(s), k -> new ArrayList<>()).add(s);
+        double total = totalMs();
+        List<Line> out = new ArrayList<>();
+        int n = runs.size();
+        groups.forEach((name, ss) -> {
+            Set<String> devices = new LinkedHashSet<>();
+            Set<String> fallbacks = new TreeSet<>();
+            Map<String, Double> byKind = new LinkedHashMap<>();
+            double time = 0, wait = 0, host = 0, bytes = 0, ops = 0;
+            for (OpSample s : ss) {
+                devices.add(s.device());
+                if (s.fallback() != null) fallbacks.add(s.fallback());
+                time += s.deviceNs();
+                wait += s.queueWaitNs();
+                host += s.hostNs();
+                bytes += s.bytesRead() + s.bytesWritten();
+                ops += s.operations();
+                byKind.merge(s.opKind(), s.deviceNs() / 1e6 / n, Double::sum);
+            }
+            double ms = time / 1e6 / n;
+            out.add(new Line(name, devices, ss.size() / n, ms, total > 0 ? ms / total : 0, wait / 1e6 / n, host / 1e6 / n,
+                    bytes / n, ops / n, fallbacks, byKind));
+        });
+        return out;
+    }
+
+    public List<Line> byNode() { return group(OpSample::node); }
+
+    public List<Line> byLayer() { return group(OpSample::layer); }
+
+    public List<Line> byOpKind() {
+        List<Line> l = new ArrayList<>(group(OpSample::opKind));
+        l.sort((a, b) -> Double.compare(b.timeMs(), a.timeMs()));
+        return l;
+    }
+
+    /** The op kinds in order of total time, for legends. */
+    public List<String> opKinds() { return byOpKind().stream().map(Line::name).toList(); }
+
+    public double meanLatencyMs() { return runs.stream().mapToLong(Run::wallNs).average().orElse(0) / 1e6; }
+
+    public double minLatencyMs() { return runs.stream().mapToLong(Run::wallNs).min().orElse(0) / 1e6; }
+
+    public double maxLatencyMs() { return runs.stream().mapToLong(Run::wallNs).max().orElse(0) / 1e6; }
+
+    public double sequencesPerSecond() { return meta.batch() / (meanLatencyMs() / 1e3); }
+
+    public double tokensPerSecond() { return (double) meta.batch() * meta.sequenceLength() / (meanLatencyMs() / 1e3); }
+
+    /** Summed busy time per run, all ops and transfers. */
+    public double busyMs() { return totalMs(); }
+
+    /** Busy time per device per run. */
+    public Map<String, Double> busyMsByDevice() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (Run r : runs) for (OpSample s : r.samples()) m.merge(s.device(), s.deviceNs() / 1e6 / runs.size(), Double::sum);
+        return m;
+    }
+
+    /** Nodes that did not run where the plan put them, with why. */
+    public Map<String, String> fallbacks() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (OpSample s : runs.getLast().samples()) if (s.fallback() != null) m.put(s.node(), s.fallback());
+        return m;
+    }
+}

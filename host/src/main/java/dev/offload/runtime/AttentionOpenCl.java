@@ -1,0 +1,74 @@
+package dev.offload.runtime;
+
+import dev.offload.cl.Kernel;
+import dev.offload.cl.Program;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Attention;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import dev.offload.graph.TensorType;
+import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.attention.AttentionProblem;
+import dev.offload.ops.attention.AttentionShape;
+import dev.offload.ops.attention.FusedAttention;
+import dev.offload.ops.attention.Mask;
+import dev.offload.tensor.DType;
+import java.util.List;
+
+/**
+ * The graph's {@link Attention} on OpenCL through {@link FusedAttention} (dev.offload.ops.attention): q, k, v are
+ * rearranged from the graph's token-major [B, S, H*D] into the head-major [B, H, S, D] the kernel takes
+ * ({@code to_heads} in layers.cl), the output back ({@code from_heads}). Key lengths become the kernel's
+ * key-padding mask; they are read to the host because the op takes them as an array.
+ *
+ * <p>{@link FusedAttention#run} waits for its kernel, so the host synchronizes with this device at every attention
+ * node; its time is measured with markers around it ({@link RunContext#bracket}).
+ */
+public final class AttentionOpenCl implements OpImplementation {
+    public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
+
+    private AttentionOpenCl() {}
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+        OpenClDevice cl = (OpenClDevice) device;
+        Attention a = (Attention) node.op();
+        Program layers = cl.program(KernelFamily.LAYERS, "");
+        FusedAttention fused = new FusedAttention(cl);
+        TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
+        int batch = q.dim(0), sq = q.dim(1), skv = k.dim(1);
+        AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
+        return (in, ctx) -> {
+            Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
+            if (in.size() > 3) {
+                int[] lengths = cl.readInts(((ClTensor) in.get(3)).buffer(), batch);
+                for (int b = 0; b < batch; b++) lengths[b] = Math.min(Math.max(lengths[b], 0), skv);
+                mask = mask.withKvLengths(lengths);
+            }
+            AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale());
+            ClTensor qh = heads(layers, cl, ctx, in.get(0), in.get(0).type(), "to_heads", sq, a.heads(), a.headDim());
+            ClTensor kh = heads(layers, cl, ctx, in.get(1), in.get(1).type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            ClTensor vh = heads(layers, cl, ctx, in.get(2), in.get(2).type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            ClTensor oh = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) shape.outputElements()));
+            ctx.bracket(cl, () -> fused.run(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer()));
+            ctx.release(qh);
+            ctx.release(kh);
+            ctx.release(vh);
+            ClTensor out = heads(layers, cl, ctx, oh, q, "from_heads", sq, a.heads(), a.headDim());
+            ctx.release(oh);
+            return List.of(out);
+        };
+    }
+
+    private static ClTensor heads(Program p, OpenClDevice cl, RunContext ctx, DeviceTensor x, TensorType outType, String kernel,
+                                  int seq, int heads, int dim) {
+        ClTensor y = ctx.allocate(cl, outType);
+        int batch = (int) (x.type().elements() / ((long) seq * heads * dim));
+        try (Kernel k = p.kernel(kernel)) {
+            k.arg(0, ((ClTensor) x).buffer()).arg(1, y.buffer()).arg(2, seq).arg(3, heads).arg(4, dim);
+            ctx.launch(cl, k, new long[] {seq, (long) batch * heads}, null);
+        }
+        return y;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.offload.runtime;
+
+import dev.offload.cl.Buffer;
+import dev.offload.cl.Kernel;
+import dev.offload.cl.Program;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Add;
+import dev.offload.graph.Dequantize;
+import dev.offload.graph.Embedding;
+import dev.offload.graph.Gelu;
+import dev.offload.graph.Graph;
+import dev.offload.graph.LayerNorm;
+import dev.offload.graph.MeanPool;
+import dev.offload.graph.Node;
+import dev.offload.graph.RmsNorm;
+import dev.offload.graph.SiluGate;
+import dev.offload.graph.TensorType;
+import dev.offload.kernels.KernelFamily;
+import dev.offload.tensor.DType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, dequantize,
+ * embedding, pool. Weights (norm gains, embedding tables) are uploaded in {@link #prepare}; every run makes its
+ * own kernel object (kernels are not thread-safe) and enqueues without waiting.
+ */
+public final class LayersOpenCl implements OpImplementation {
+    public static final LayersOpenCl INSTANCE = new LayersOpenCl();
+    public static final List<String> KINDS =
+            List.of("layer_norm", "rms_norm", "gelu", "silu_gate", "add", "dequantize", "embedding", "pool");
+
+    private LayersOpenCl() {}
+
+    private static Buffer buf(List<DeviceTensor> in, int i) { return ((ClTensor) in.get(i)).buffer(); }
+
+    /** Weights of one prepared node on one device, closed with it. */
+    private record Weights(List<Buffer> buffers) implements AutoCloseable {
+        Buffer get(int i) { return buffers.get(i); }
+
+        @Override public void close() { buffers.forEach(Buffer::close); }
+    }
+
+    private interface Launch {
+        List<DeviceTensor> run(Program p, List<DeviceTensor> in, RunContext ctx);
+    }
+
+    private static OpImplementation.Prepared prepared(Program program, Weights w, Launch launch) {
+        return new OpImplementation.Prepared() {
+            @Override public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) { return launch.run(program, in, ctx); }
+
+            @Override public void close() { w.close(); }
+        };
+    }
+
+    private static long[] size(long n) { return new long[] {n}; }
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+        OpenClDevice cl = (OpenClDevice) device;
+        Program program = cl.program(KernelFamily.LAYERS, "");   // a build failure surfaces here, before any run
+        TensorType out = graph.outputTypes(node).getFirst();
+        List<Buffer> uploaded = new ArrayList<>();
+        try {
+            return switch (node.op()) {
+                case LayerNorm n -> {
+                    uploaded.add(cl.upload(n.gamma()));
+                    uploaded.add(cl.upload(n.beta() != null ? n.beta() : new float[1]));
+                    Weights w = new Weights(uploaded);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        ClTensor y = ctx.allocate(cl, out);
+                        try (Kernel k = p.kernel("layer_norm")) {
+                            k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, w.get(1)).arg(3, y.buffer())
+                                    .arg(4, out.rows()).arg(5, out.last()).arg(6, n.epsilon()).arg(7, n.beta() != null ? 1 : 0);
+                            ctx.launch(cl, k, size(out.rows()), null);
+                        }
+                        return List.of(y);
+                    });
+                }
+                case RmsNorm n -> {
+                    uploaded.add(cl.upload(n.gamma()));
+                    Weights w = new Weights(uploaded);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        ClTensor y = ctx.allocate(cl, out);
+                        try (Kernel k = p.kernel("rms_norm")) {
+                            k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, y.buffer()).arg(3, out.rows()).arg(4, out.last())
+                                    .arg(5, n.epsilon());
+                            ctx.launch(cl, k, size(out.rows()), null);
+                        }
+                        return List.of(y);
+                    });
+                }
+                case Add a -> prepared(program, new Weights(uploaded), (p, in, ctx) -> binary(cl, p, "add", in, out, ctx));
+                case SiluGate s -> prepared(program, new Weights(uploaded), (p, in, ctx) -> binary(cl, p, "silu_gate", in, out, ctx));
+                case Gelu g -> prepared(program, new Weights(uploaded), (p, in, ctx) -> {
+                    ClTensor y = ctx.allocate(cl, out);
+                    try (Kernel k = p.kernel(g.tanhApproximation() ? "gelu_tanh" : "gelu_erf")) {
+                        k.arg(0, buf(in, 0)).arg(1, y.buffer()).arg(2, (int) out.elements());
+                        ctx.launch(cl, k, size(out.elements()), null);
+                    }
+                    return List.of(y);
+                });
+                case Dequantize d -> prepared(program, new Weights(uploaded), (p, in, ctx) -> {
+                    ClTensor y = ctx.allocate(cl, out);
+                    try (Kernel k = p.kernel("dequantize")) {
+                        k.arg(0, buf(in, 0)).arg(1, buf(in, 1)).arg(2, buf(in, 2)).arg(3, y.buffer())
+                                .arg(4, (int) out.elements()).arg(5, out.last()).arg(6, in.get(1).type().dim(0))
+                                .arg(7, in.get(0).type().dtype() == DType.UINT8 ? 1 : 0);
+                        ctx.launch(cl, k, size(out.elements()), null);
+                    }
+                    return List.of(y);
+                });
+                case Embedding e -> {
+                    if (e.quantized()) {
+                        uploaded.add(cl.upload(e.int8Table()));
+                        uploaded.add(cl.upload(e.rowScales()));
+                    } else {
+                        uploaded.add(cl.upload(e.table()));
+                    }
+                    Weights w = new Weights(uploaded);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        ClTensor y = ctx.allocate(cl, out);
+                        TensorType ids = in.get(0).type();
+                        int tokens = (int) ids.elements();
+                        try (Kernel k = p.kernel(e.quantized() ? "embedding_i8" : "embedding_f32")) {
+                            int a = 0;
+                            k.arg(a++, buf(in, 0)).arg(a++, w.get(0));
+                            if (e.quantized()) k.arg(a++, w.get(1));
+                            k.arg(a++, y.buffer()).arg(a++, tokens).arg(a++, ids.dim(1)).arg(a++, e.dim())
+                                    .arg(a++, e.index() == Embedding.Index.POSITION ? 1 : 0).arg(a, e.positionOffset());
+                            ctx.launch(cl, k, size(tokens), null);
+                        }
+                        return List.of(y);
+                    });
+                }
+                case MeanPool m -> {
+                    uploaded.add(cl.upload(new int[1]));   // stands in for absent lengths: a kernel argument cannot be null
+                    Weights w = new Weights(uploaded);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        ClTensor y = ctx.allocate(cl, out);
+                        TensorType x = in.get(0).type();
+                        try (Kernel k = p.kernel("mean_pool")) {
+                            k.arg(0, buf(in, 0)).arg(1, in.size() > 1 ? buf(in, 1) : w.get(0)).arg(2, y.buffer())
+                                    .arg(3, x.dim(1)).arg(4, x.dim(2)).arg(5, in.size() > 1 ? 1 : 0);
+                            ctx.launch(cl, k, new long[] {x.dim(2), x.dim(0)}, null);
+                        }
+                        return List.of(y);
+                    });
+                }
+                default -> throw new IllegalArgumentException("layers.cl has no kernel for " + node.opKind() + " (node " + node.name() + ")");
+            };
+        } catch (RuntimeException e) {
+            uploaded.forEach(Buffer::close);
+            throw e;
+        }
+    }
+
+    private static List<DeviceTensor> binary(OpenClDevice cl, Program p, String kernel, List<DeviceTensor> in,
+                                             TensorType out, RunContext ctx) {
+        ClTensor y = ctx.allocate(cl, out);
+        try (Kernel k = p.kernel(kernel)) {
+            k.arg(0, buf(in, 0)).arg(1, buf(in, 1)).arg(2, y.buffer()).arg(3, (int) out.elements());
+            ctx.launch(cl, k, size(out.elements()), null);
+        }
+        return List.of(y);
+    }
+}

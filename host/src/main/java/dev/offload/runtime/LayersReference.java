@@ -1,0 +1,128 @@
+package dev.offload.runtime;
+
+import dev.offload.graph.Activation;
+import java.util.stream.IntStream;
+
+/**
+ * Plain-Java reference of the element-wise, normalization, embedding and pooling ops (the ops of
+ * {@code layers.cl}). Sums are taken in double, so this is the more accurate side of every comparison.
+ */
+public final class LayersReference {
+    private LayersReference() {}
+
+    /** Rows are independent: run them in parallel when there is enough work to pay for it. */
+    static IntStream rows(int rows, long workPerRow) {
+        IntStream s = IntStream.range(0, rows);
+        return rows > 1 && rows * workPerRow > 50_000 ? s.parallel() : s;
+    }
+
+    public static float[] layerNorm(float[] x, int cols, float[] gamma, float[] beta, float eps) {
+        int rows = x.length / cols;
+        float[] y = new float[x.length];
+        rows(rows, cols).forEach(r -> {
+            int o = r * cols;
+            double sum = 0;
+            for (int c = 0; c < cols; c++) sum += x[o + c];
+            double mean = sum / cols;
+            double var = 0;
+            for (int c = 0; c < cols; c++) { double d = x[o + c] - mean; var += d * d; }
+            double inv = 1.0 / Math.sqrt(var / cols + eps);
+            for (int c = 0; c < cols; c++) {
+                y[o + c] = (float) ((x[o + c] - mean) * inv * gamma[c] + (beta == null ? 0 : beta[c]));
+            }
+        });
+        return y;
+    }
+
+    public static float[] rmsNorm(float[] x, int cols, float[] gamma, float eps) {
+        int rows = x.length / cols;
+        float[] y = new float[x.length];
+        rows(rows, cols).forEach(r -> {
+            int o = r * cols;
+            double ss = 0;
+            for (int c = 0; c < cols; c++) ss += (double) x[o + c] * x[o + c];
+            double inv = 1.0 / Math.sqrt(ss / cols + eps);
+            for (int c = 0; c < cols; c++) y[o + c] = (float) (x[o + c] * inv * gamma[c]);
+        });
+        return y;
+    }
+
+    public static float[] add(float[] a, float[] b) {
+        float[] y = new float[a.length];
+        for (int i = 0; i < a.length; i++) y[i] = a[i] + b[i];
+        return y;
+    }
+
+    public static float[] siluGate(float[] a, float[] b) {
+        float[] y = new float[a.length];
+        for (int i = 0; i < a.length; i++) y[i] = (float) (a[i] / (1.0 + Math.exp(-a[i])) * b[i]);
+        return y;
+    }
+
+    public static float[] gelu(float[] x, boolean tanh) {
+        float[] y = new float[x.length];
+        Activation a = tanh ? Activation.GELU_TANH : Activation.GELU_ERF;
+        for (int i = 0; i < x.length; i++) y[i] = (float) activate(a, x[i]);
+        return y;
+    }
+
+    /** The activations of linear epilogues and stand-alone ops, in double. */
+    public static double activate(Activation a, double x) {
+        return switch (a) {
+            case NONE -> x;
+            case RELU -> Math.max(0, x);
+            case GELU_ERF -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case SILU -> x / (1 + Math.exp(-x));
+        };
+    }
+
+    /**
+     * The error function; Java has none. Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7, which is
+     * below float32 resolution for GELU's outputs near their magnitude.
+     */
+    public static double erf(double x) {
+        double t = 1 / (1 + 0.3275911 * Math.abs(x));
+        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        double r = 1 - poly * Math.exp(-x * x);
+        return x >= 0 ? r : -r;
+    }
+
+    /** Token or position embedding of ids [B, S] into [B, S, dim]. */
+    public static float[] embedding(int[] ids, int seq, int dim, float[] table, byte[] int8Table, float[] rowScales,
+                                    boolean byPosition, int positionOffset) {
+        float[] y = new float[ids.length * dim];
+        for (int t = 0; t < ids.length; t++) {
+            int row = byPosition ? positionOffset + t % seq : ids[t];
+            for (int c = 0; c < dim; c++) {
+                y[t * dim + c] = table != null ? table[row * dim + c] : int8Table[row * dim + c] * rowScales[row];
+            }
+        }
+        return y;
+    }
+
+    /** Mean over the first lengths[b] (or all) of S tokens: x [B, S, H] -> [B, H]. */
+    public static float[] meanPool(float[] x, int batch, int seq, int hidden, int[] lengths) {
+        float[] y = new float[batch * hidden];
+        for (int b = 0; b < batch; b++) {
+            int len = lengths == null ? seq : Math.min(Math.max(lengths[b], 0), seq);
+            for (int h = 0; h < hidden; h++) {
+                double s = 0;
+                for (int t = 0; t < len; t++) s += x[(b * seq + t) * hidden + h];
+                y[b * hidden + h] = len == 0 ? 0 : (float) (s / len);
+            }
+        }
+        return y;
+    }
+
+    /** (q - zp) * scale with one scale per tensor (scales.length 1) or per row. */
+    public static float[] dequantize(byte[] q, boolean unsigned, int cols, float[] scales, int[] zeroPoints) {
+        float[] y = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            int g = scales.length == 1 ? 0 : i / cols;
+            int v = unsigned ? q[i] & 0xFF : q[i];
+            y[i] = (v - zeroPoints[g]) * scales[g];
+        }
+        return y;
+    }
+}

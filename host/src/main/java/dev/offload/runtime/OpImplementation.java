@@ -1,0 +1,28 @@
+package dev.offload.runtime;
+
+import dev.offload.device.ComputeDevice;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import java.util.List;
+
+/**
+ * How one op kind runs on one backend. {@link #prepare} is called once per (node, device) and may upload the
+ * node's weights; the runtime caches the result and closes it when it closes. Throwing
+ * {@link dev.offload.cl.ClException} from either step (build failure, CL_OUT_OF_RESOURCES, device lost) makes
+ * the runtime re-place the node on the next device of the plan.
+ */
+public interface OpImplementation {
+    Prepared prepare(Graph graph, Node node, ComputeDevice device);
+
+    /** A node made ready for one device: weights resident there, kernels' program built. */
+    interface Prepared extends AutoCloseable {
+        /**
+         * Runs the node. For the java backend inputs are {@link HostTensor}s and the call computes the outputs.
+         * For OpenCL they are {@link ClTensor}s on this device; the call allocates outputs with
+         * {@link RunContext#allocate}, enqueues kernels with {@link RunContext#launch} and returns without waiting.
+         */
+        List<DeviceTensor> run(List<DeviceTensor> inputs, RunContext context);
+
+        @Override default void close() {}
+    }
+}

@@ -1,0 +1,63 @@
+package dev.offload.runtime;
+
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Placement rules as written on the command line: {@code attention=cl:gpu,linear=cl:accelerator,*=cl:cpu}.
+ * A key is a node name or an op kind; a node takes the rule for its name, else for its kind, else {@code *}.
+ * A single device spec ({@code cl:cpu}) means {@code *=cl:cpu}. {@code auto} is handled by {@link AutoPlacer}.
+ */
+public record Placement(Map<String, String> rules) {
+    public Placement {
+        rules = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rules));
+    }
+
+    public static Placement everything(String deviceSpec) { return new Placement(Map.of("*", deviceSpec)); }
+
+    public static Placement parse(String text) {
+        if (text == null || text.isBlank()) throw new IllegalArgumentException("empty placement: give a device spec or rules like linear=cl:gpu,*=cl:cpu");
+        if (!text.contains("=") || text.strip().startsWith("cl:name=") && !text.contains(",")) {
+            return everything(text.strip());
+        }
+        Map<String, String> rules = new LinkedHashMap<>();
+        for (String part : text.split(",")) {
+            String p = part.strip();
+            int eq = p.indexOf('=');
+            if (eq <= 0 || eq == p.length() - 1) {
+                throw new IllegalArgumentException("placement rule '" + p + "' is not KEY=DEVICE (e.g. linear=cl:gpu, *=cl:cpu)");
+            }
+            String key = p.substring(0, eq).strip(), device = p.substring(eq + 1).strip();
+            if (rules.put(key, device) != null) throw new IllegalArgumentException("placement names '" + key + "' twice");
+        }
+        return new Placement(rules);
+    }
+
+    /** The device spec for a node. */
+    public String deviceFor(Node n) {
+        String d = rules.get(n.name());
+        if (d == null) d = rules.get(n.opKind());
+        if (d == null) d = rules.get("*");
+        if (d == null) {
+            throw new IllegalArgumentException("no placement rule covers node " + n.name() + " (op kind " + n.opKind()
+                    + "); add a rule for it or a default like *=cl:cpu");
+        }
+        return d;
+    }
+
+    /** Rule keys that match neither a node nor an op kind of the graph: most likely typos. */
+    public List<String> unusedKeys(Graph g) {
+        return rules.keySet().stream().filter(k -> !k.equals("*") && !g.opKinds().contains(k)
+                && g.nodes().stream().noneMatch(n -> n.name().equals(k))).toList();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        rules.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ",").append(k).append('=').append(v));
+        return sb.toString();
+    }
+}

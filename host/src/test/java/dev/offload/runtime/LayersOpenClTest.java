@@ -1,0 +1,145 @@
+package dev.offload.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.cl.Binding;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Add;
+import dev.offload.graph.Dequantize;
+import dev.offload.graph.Embedding;
+import dev.offload.graph.Gelu;
+import dev.offload.graph.Graph;
+import dev.offload.graph.GraphBuilder;
+import dev.offload.graph.LayerNorm;
+import dev.offload.graph.MeanPool;
+import dev.offload.graph.Op;
+import dev.offload.graph.Quantize;
+import dev.offload.graph.RmsNorm;
+import dev.offload.graph.SiluGate;
+import dev.offload.graph.TensorType;
+import dev.offload.tensor.DType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each layers.cl kernel against its java reference, through a one-node graph with poisoned outputs.
+ *
+ * <p>Tolerances (normwise relative, max|got-want| / max|want|): the reference sums in double, the kernels in
+ * float32 over 16 lanes, so norms differ by the float rounding of sums of up to 1000 terms (~1e-6 seen; bound 2e-5);
+ * element-wise ops by a few float ulps of exp/erf/tanh (OpenCL allows up to 4 ulp for exp, 16 for erf: bound 1e-5);
+ * dequantize and embeddings are the same float operations in the same order: exact (bound 0).
+ */
+class LayersOpenClTest {
+    static OpenClDevice device;
+    static DevicePool pool;
+
+    @BeforeAll
+    static void open() {
+        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
+        pool = DevicePool.of(device);
+    }
+
+    @AfterAll
+    static void close() { device.close(); }
+
+    private final SplittableRandom random = new SplittableRandom(42);
+
+    private float[] floats(int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    /** Runs a single op on java and on the OpenCL device with random float inputs of the given shapes. */
+    private double compare(Op op, TensorType... inputs) {
+        GraphBuilder b = new GraphBuilder("one-op");
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        String[] names = new String[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            names[i] = "x" + i;
+            b.input(names[i], inputs[i]);
+            in.put(names[i], random(inputs[i]));
+        }
+        String out = b.add1("op", op, names);
+        Graph g = b.output(out).build();
+        return Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "cl:cpu", in));
+    }
+
+    private HostTensor random(TensorType t) {
+        int n = (int) t.elements();
+        return switch (t.dtype()) {
+            case FLOAT32 -> HostTensor.of(t, floats(n, 3));
+            case INT32 -> {
+                int[] v = new int[n];
+                for (int i = 0; i < n; i++) v[i] = random.nextInt(0, 50);
+                yield HostTensor.of(t, v);
+            }
+            default -> {
+                byte[] v = new byte[n];
+                for (int i = 0; i < n; i++) v[i] = (byte) random.nextInt(-128, 128);
+                yield HostTensor.of(t, v);
+            }
+        };
+    }
+
+    @Test
+    void layerNormMatchesReferenceForRowWidthsAroundTheVectorWidth() {
+        for (int cols : new int[] {1, 15, 16, 17, 61, 768}) {
+            double e = compare(new LayerNorm(floats(cols, 2), floats(cols, 1), 1e-5f), TensorType.of(DType.FLOAT32, 3, 7, cols));
+            assertTrue(e <= 2e-5, "layer_norm cols=" + cols + " error " + e);
+        }
+        double noBeta = compare(new LayerNorm(floats(33, 2), null, 1e-12f), TensorType.of(DType.FLOAT32, 5, 33));
+        assertTrue(noBeta <= 2e-5, "layer_norm without beta error " + noBeta);
+    }
+
+    @Test
+    void rmsNormMatchesReference() {
+        for (int cols : new int[] {1, 17, 64, 1001}) {
+            double e = compare(new RmsNorm(floats(cols, 2), 1e-5f), TensorType.of(DType.FLOAT32, 13, cols));
+            assertTrue(e <= 2e-5, "rms_norm cols=" + cols + " error " + e);
+        }
+    }
+
+    @Test
+    void elementwiseOpsMatchReference() {
+        TensorType t = TensorType.of(DType.FLOAT32, 3, 5, 37);
+        assertTrue(compare(new Add(), t, t) <= 1e-7, "add");
+        assertTrue(compare(new SiluGate(), t, t) <= 1e-5, "silu_gate");
+        assertTrue(compare(new Gelu(false), t) <= 1e-5, "gelu erf");
+        assertTrue(compare(new Gelu(true), t) <= 1e-5, "gelu tanh");
+    }
+
+    @Test
+    void dequantizeIsExactForPerTensorUint8AndPerRowInt8() {
+        TensorType f = TensorType.of(DType.FLOAT32, 7, 19);
+        for (Quantize.Mode mode : Quantize.Mode.values()) {
+            GraphBuilder b = new GraphBuilder("dq");
+            String x = b.input("x", f);
+            String[] q = b.add("q", new Quantize(mode), x).toArray(String[]::new);
+            String y = b.add1("dq", new Dequantize(), q);
+            Graph g = b.output(y).build();
+            Map<String, HostTensor> in = Map.of("x", HostTensor.of(f, floats(7 * 19, 5)));
+            // quantize runs on java on both sides (no OpenCL kernel of ours): dequantize alone is compared.
+            double e = Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "quantize=java,*=cl:cpu", in));
+            assertTrue(e == 0, mode + " dequantize error " + e);
+        }
+    }
+
+    @Test
+    void embeddingsAndMeanPoolMatchReference() {
+        TensorType ids = TensorType.of(DType.INT32, 2, 9);
+        assertTrue(compare(Embedding.ofFloat(floats(50 * 21, 1), 50, 21, Embedding.Index.TOKEN), ids) == 0, "float token embedding");
+        assertTrue(compare(Embedding.ofFloat(floats(50 * 21, 1), 50, 21, Embedding.Index.POSITION), ids) == 0, "position embedding");
+        byte[] table = new byte[50 * 33];
+        for (int i = 0; i < table.length; i++) table[i] = (byte) random.nextInt(-127, 128);
+        assertTrue(compare(Embedding.ofInt8(table, floats(50, 0.1), 50, 33, Embedding.Index.TOKEN), ids) == 0, "int8 embedding");
+        TensorType x = TensorType.of(DType.FLOAT32, 3, 11, 23);
+        assertTrue(compare(new MeanPool(), x) <= 1e-6, "mean pool");
+        assertTrue(compare(new MeanPool(), x, TensorType.of(DType.INT32, 3)) <= 1e-6, "mean pool with lengths");
+    }
+}
