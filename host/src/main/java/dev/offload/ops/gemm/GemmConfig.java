@@ -1,0 +1,58 @@
+package dev.offload.ops.gemm;
+
+import dev.offload.cl.DeviceInfo;
+import dev.offload.cl.DeviceType;
+
+/**
+ * The build-time shape of the INT8 GEMM kernel on one device: each work-item computes an
+ * {@code mr x nr} block of C, reading A rows and packed B^T rows with 16-wide char vectors along K.
+ *
+ * @param mr            rows of C per work-item
+ * @param nr            columns of C per work-item (packed B is padded to a multiple of it)
+ * @param dotProduct    use cl_khr_integer_dot_product's dot(char4, char4) in the inner loop
+ * @param localColumns  work-group size along N (0: the implementation chooses)
+ */
+public record GemmConfig(int mr, int nr, boolean dotProduct, int localColumns) {
+    /** K is processed in vectors of this many bytes; packed rows are padded to a multiple of it. */
+    public static final int K_VECTOR = 16;
+
+    public GemmConfig {
+        if (mr < 1 || mr > 8 || nr < 1 || nr > 8) {
+            throw new IllegalArgumentException("register block " + mr + "x" + nr + " is outside 1..8 x 1..8");
+        }
+        if (localColumns < 0) throw new IllegalArgumentException("localColumns must be >= 0, got " + localColumns);
+    }
+
+    /**
+     * The defaults for a device. CPUs (PoCL): a 4x4 block keeps 16 int16 accumulators plus 8 operand
+     * vectors in the 32 AVX-512 registers. GPUs and accelerators: a smaller 2x4 block (more work-items,
+     * fewer registers each). The dot-product built-ins are used wherever the device reports them.
+     */
+    public static GemmConfig forDevice(DeviceInfo info) {
+        boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
+        if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, dot, 0);
+        return new GemmConfig(2, 4, dot, 64);
+    }
+
+    /** Build options for int8_gemm.cl. */
+    public String defines() {
+        return "-D MR=" + mr + " -D NR=" + nr + (dotProduct ? " -D USE_INTEGER_DOT_PRODUCT" : "");
+    }
+
+    /**
+     * The row stride of packed B^T for a given K: a multiple of the K vector, nudged off multiples of 256
+     * bytes because power-of-two strides map the NR rows a work-item reads onto the same cache sets.
+     */
+    public int packedStride(int k) {
+        int stride = (k + K_VECTOR - 1) / K_VECTOR * K_VECTOR;
+        if (stride % 256 == 0) stride += 64;
+        return stride;
+    }
+
+    /** One line for logs and the CLI. */
+    public String describe() {
+        return "register block " + mr + "x" + nr + ", K vector " + K_VECTOR + " x int8, "
+                + (dotProduct ? "cl_khr_integer_dot_product dot()" : "portable multiply-add")
+                + ", work-group " + (localColumns == 0 ? "chosen by the driver" : localColumns + " x 1");
+    }
+}

@@ -1,0 +1,205 @@
+// INT8 GEMM with ONNX MatMulInteger semantics and fused epilogues. Host side: dev.offload.ops.gemm.Int8Gemm.
+//
+//   C[m,n] = sum_k (A[m,k] - za[m]) * (B[k,n] - zb[n])          int32, wrapping
+//
+// Everything runs in the signed domain: a uint8 value u with zero point z equals the int8 value (u ^ 0x80)
+// with zero point z - 128, so one kernel serves all four int8/uint8 combinations. B is flipped when it is
+// packed; A is flipped on load with the run-time mask a_flip (0 or 0x80). The host passes the adjusted
+// ("effective") zero points.
+//
+// The zero points are taken out after the dot product, so the inner loop is a plain sum of products:
+//   sum_k (a-za)(b-zb) = sum ab - za[m]*colsum[n] - zb[n]*rowsum[m] + K*za[m]*zb[n]     (mod 2^32)
+// colsum is computed when B is packed, rowsum by int8_gemm_row_sums (only when some zb[n] != 0).
+//
+// Layouts: A is row-major [M][lda] (lda >= K). Packed B is B transposed, [n_padded][ldb]: each column of B is
+// one contiguous row, zero beyond K (ldb is a multiple of 16) and zero rows beyond N (n_padded is a multiple
+// of NR), so vector loads of B never need bounds checks.
+//
+// Build defines:
+//   MR, NR                     the register block: each work-item computes MR rows x NR columns of C
+//   USE_INTEGER_DOT_PRODUCT    use cl_khr_integer_dot_product's dot(char4, char4) (emulated where absent)
+//   EPILOGUE_INT32 | EPILOGUE_DEQUANTIZE | EPILOGUE_REQUANTIZE
+//   ACTIVATION_NONE | ACTIVATION_RELU | ACTIVATION_GELU_ERF | ACTIVATION_GELU_TANH | ACTIVATION_SILU
+//   HAS_BIAS                   (dequantize only) add bias[n]
+// Signed overflow is undefined in OpenCL C, so every sum that may wrap is done in uint.
+
+#ifndef MR
+#define MR 4
+#endif
+#ifndef NR
+#define NR 4
+#endif
+
+// Row sums of A in the signed domain, for the zb[n] * rowsum[m] correction. One work-item per row.
+__kernel void int8_gemm_row_sums(__global const char* a, const int lda, const int a_flip,
+                                 const int M, const int K, __global int* rowsum) {
+    const int m = get_global_id(0);
+    if (m >= M) return;
+    __global const char* row = a + (size_t) m * lda;
+    const char16 flip = (char16) ((char) a_flip);
+    int16 acc = (int16) (0);
+    int k = 0;
+    for (; k + 16 <= K; k += 16) acc += convert_int16(vload16(0, row + k) ^ flip);
+    int s = 0;
+    for (; k < K; k++) s += (char) (row[k] ^ a_flip);
+    int8 h8 = acc.lo + acc.hi;
+    int4 h4 = h8.lo + h8.hi;
+    int2 h2 = h4.lo + h4.hi;
+    rowsum[m] = s + h2.x + h2.y;
+}
+
+#ifdef USE_INTEGER_DOT_PRODUCT
+#ifdef cl_khr_integer_dot_product
+#define DOT4(x, y) dot((x), (y))
+#else
+// The device lacks the extension: a plain definition keeps this path buildable and testable everywhere.
+static inline int DOT4(char4 x, char4 y) {
+    int4 p = convert_int4(x) * convert_int4(y);
+    return p.x + p.y + p.z + p.w;
+}
+#endif
+#endif
+
+#ifdef EPILOGUE_DEQUANTIZE
+static inline float activate(float x) {
+#if defined(ACTIVATION_RELU)
+    return fmax(x, 0.0f);
+#elif defined(ACTIVATION_GELU_ERF)
+    return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
+#elif defined(ACTIVATION_GELU_TANH)
+    return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+#elif defined(ACTIVATION_SILU)
+    return x / (1.0f + exp(-x));
+#else
+    return x;
+#endif
+}
+#endif
+
+static inline uint hsum16(uint16 v) {
+    uint8 h8 = v.lo + v.hi;
+    uint4 h4 = h8.lo + h8.hi;
+    uint2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+}
+
+// Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
+__kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
+                        __global const int* za,            // [M]  effective A zero points
+                        __global const char* bt, const int ldb,
+                        __global const int* zb,            // [n_padded] effective B zero points
+                        __global const int* colsum,        // [n_padded] sum_k B (signed domain)
+                        __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
+                        const int use_rowsum,
+                        const int M, const int N, const int K,
+#if defined(EPILOGUE_DEQUANTIZE)
+                        __global const float* sa,          // [M] activation scale per row
+                        __global const float* sb,          // [N] weight scale per column
+                        __global const float* bias,        // [N] (read with HAS_BIAS)
+                        __global float* out
+#elif defined(EPILOGUE_REQUANTIZE)
+                        __global const float* scale,       // [N] (sa*sb/sy per column)
+                        const int out_zero_point, const int out_min, const int out_max,
+                        __global char* out
+#else
+                        __global int* out
+#endif
+                        ) {
+    const int n0 = get_global_id(0) * NR;
+    const int m0 = get_global_id(1) * MR;
+    if (m0 >= M) return;
+
+    // Rows past M re-read row M-1 (cheap, branch-free) and are not stored.
+    __global const char* arow[MR];
+#pragma unroll
+    for (int i = 0; i < MR; i++) arow[i] = a + (size_t) min(m0 + i, M - 1) * lda;
+    __global const char* brow[NR];
+#pragma unroll
+    for (int j = 0; j < NR; j++) brow[j] = bt + (size_t) (n0 + j) * ldb;
+
+    const int k16 = K & ~15;
+    uint sums[MR][NR];
+#ifdef USE_INTEGER_DOT_PRODUCT
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) sums[i][j] = 0;
+    const char16 flip = (char16) ((char) a_flip);
+    for (int k = 0; k < k16; k += 16) {
+        char16 av[MR], bv[NR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) av[i] = vload16(0, arow[i] + k) ^ flip;
+#pragma unroll
+        for (int j = 0; j < NR; j++) bv[j] = vload16(0, brow[j] + k);
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++)
+                sums[i][j] += (uint) (DOT4(av[i].s0123, bv[j].s0123) + DOT4(av[i].s4567, bv[j].s4567))
+                            + (uint) (DOT4(av[i].s89ab, bv[j].s89ab) + DOT4(av[i].scdef, bv[j].scdef));
+    }
+#else
+    // 16 lanes along K per accumulator; products of two int8 values are exact in int.
+    int16 acc[MR][NR];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) acc[i][j] = (int16) (0);
+    const char16 flip = (char16) ((char) a_flip);
+    for (int k = 0; k < k16; k += 16) {
+        short16 av[MR], bv[NR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) av[i] = convert_short16(vload16(0, arow[i] + k) ^ flip);
+#pragma unroll
+        for (int j = 0; j < NR; j++) bv[j] = convert_short16(vload16(0, brow[j] + k));
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = as_int16(as_uint16(acc[i][j]) + as_uint16(convert_int16(av[i]) * convert_int16(bv[j])));
+    }
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) sums[i][j] = hsum16(as_uint16(acc[i][j]));
+#endif
+    // The last K % 16 elements.
+    for (int k = k16; k < K; k++) {
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            const int x = (char) (arow[i][k] ^ a_flip);
+#pragma unroll
+            for (int j = 0; j < NR; j++) sums[i][j] += (uint) (x * brow[j][k]);
+        }
+    }
+
+    // Epilogue: zero-point correction, then the selected output conversion.
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        const int m = m0 + i;
+        if (m >= M) break;
+        const uint zam = (uint) za[m];
+        const uint rs = use_rowsum ? (uint) rowsum[m] : 0u;
+#pragma unroll
+        for (int j = 0; j < NR; j++) {
+            const int n = n0 + j;
+            if (n >= N) break;
+            const uint zbn = (uint) zb[n];
+            const int c = (int) (sums[i][j] - zam * (uint) colsum[n] - zbn * rs + (uint) K * zam * zbn);
+            const size_t at = (size_t) m * N + n;
+#if defined(EPILOGUE_DEQUANTIZE)
+            float y = (float) c * sa[m] * sb[n];
+#ifdef HAS_BIAS
+            y += bias[n];
+#endif
+            out[at] = activate(y);
+#elif defined(EPILOGUE_REQUANTIZE)
+            // Same float operations as the Java reference: (float) c * scale, round half to even.
+            const int r = clamp(convert_int_sat_rte((float) c * scale[n]), -65536, 65536);
+            out[at] = (char) clamp(r + out_zero_point, out_min, out_max);
+#else
+            out[at] = c;
+#endif
+        }
+    }
+}
