@@ -9,10 +9,31 @@ import dev.offload.cl.DeviceType;
  *
  * @param mr            rows of C per work-item
  * @param nr            columns of C per work-item (packed B is padded to a multiple of it)
- * @param dotProduct    use cl_khr_integer_dot_product's dot(char4, char4) in the inner loop
+ * @param innerLoop     how the inner loop multiplies and adds
  * @param localColumns  work-group size along N (0: the implementation chooses)
  */
-public record GemmConfig(int mr, int nr, boolean dotProduct, int localColumns) {
+public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) {
+    /** The inner loop's arithmetic (build defines of int8_gemm.cl). */
+    public enum InnerLoop {
+        /**
+         * Clang's vpmaddwd intrinsic where the OpenCL compiler targets AVX512BW (PoCL on x86: LLVM 15 does not
+         * form it from portable code), the portable loop elsewhere. Decided in the kernel by the preprocessor.
+         */
+        AUTO("", "vpmaddwd on AVX512BW targets, else portable multiply-add"),
+        /** Portable OpenCL C: widen to int16 vectors, multiply, add. */
+        PORTABLE(" -D PORTABLE_ONLY", "portable multiply-add"),
+        /** cl_khr_integer_dot_product's dot(char4, char4) (emulated on devices without the extension). */
+        DOT_PRODUCT(" -D USE_INTEGER_DOT_PRODUCT", "cl_khr_integer_dot_product dot(char4, char4)");
+
+        private final String define;
+        private final String description;
+
+        InnerLoop(String define, String description) {
+            this.define = define;
+            this.description = description;
+        }
+    }
+
     /** K is processed in vectors of this many bytes; packed rows are padded to a multiple of it. */
     public static final int K_VECTOR = 16;
 
@@ -20,23 +41,27 @@ public record GemmConfig(int mr, int nr, boolean dotProduct, int localColumns) {
         if (mr < 1 || mr > 8 || nr < 1 || nr > 8) {
             throw new IllegalArgumentException("register block " + mr + "x" + nr + " is outside 1..8 x 1..8");
         }
+        if (innerLoop == null) throw new IllegalArgumentException("innerLoop is required");
         if (localColumns < 0) throw new IllegalArgumentException("localColumns must be >= 0, got " + localColumns);
     }
 
     /**
      * The defaults for a device. CPUs (PoCL): a 4x4 block keeps 16 int16 accumulators plus 8 operand
-     * vectors in the 32 AVX-512 registers. GPUs and accelerators: a smaller 2x4 block (more work-items,
+     * vectors in the 32 AVX-512 registers, and work-groups of 64 blocks along N share their 4 A rows in L1
+     * (measured on PoCL 3.1, Zen 5: 4x4/64 and 2x8/16 were best, about 2x faster than the driver's choice
+     * of work-group; 4x8, 6x4 and 8x4 spill or thrash). GPUs and accelerators: a smaller 2x4 block (more work-items,
      * fewer registers each). The dot-product built-ins are used wherever the device reports them.
      */
     public static GemmConfig forDevice(DeviceInfo info) {
         boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
-        if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, dot, 0);
-        return new GemmConfig(2, 4, dot, 64);
+        InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT : InnerLoop.AUTO;
+        if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
+        return new GemmConfig(2, 4, loop, 64);
     }
 
     /** Build options for int8_gemm.cl. */
     public String defines() {
-        return "-D MR=" + mr + " -D NR=" + nr + (dotProduct ? " -D USE_INTEGER_DOT_PRODUCT" : "");
+        return "-D MR=" + mr + " -D NR=" + nr + innerLoop.define;
     }
 
     /**
@@ -52,7 +77,7 @@ public record GemmConfig(int mr, int nr, boolean dotProduct, int localColumns) {
     /** One line for logs and the CLI. */
     public String describe() {
         return "register block " + mr + "x" + nr + ", K vector " + K_VECTOR + " x int8, "
-                + (dotProduct ? "cl_khr_integer_dot_product dot()" : "portable multiply-add")
+                + innerLoop.description
                 + ", work-group " + (localColumns == 0 ? "chosen by the driver" : localColumns + " x 1");
     }
 }

@@ -160,11 +160,12 @@ class Int8GemmTest {
         }
     }
 
-    @Test
-    void dotProductPathComputesTheSameResults() {
-        GemmConfig dot = new GemmConfig(2, 4, true, 0);
+    @ParameterizedTest
+    @EnumSource(value = GemmConfig.InnerLoop.class, names = {"PORTABLE", "DOT_PRODUCT"})
+    void everyInnerLoopAndBlockShapeComputesTheSameResults(GemmConfig.InnerLoop loop) {
+        GemmConfig dot = new GemmConfig(3, 5, loop, 0);
         Random rnd = new Random(23);
-        Int8Matrix a = random(rnd, QuantType.UINT8, 11, 83), b = random(rnd, QuantType.INT8, 83, 9);
+        Int8Matrix a = random(rnd, QuantType.UINT8, 11, 83), b = random(rnd, QuantType.INT8, 83, 9); // 83 = 2*32+16+3
         ZeroPoint za = ZeroPoint.scalar(100), zb = ZeroPoint.perColumn(randomInts(rnd, 9, QuantType.INT8));
         Int8Gemm g = new Int8Gemm(device, dot);
         try (PackedWeights w = g.pack(b, zb)) {
