@@ -16,6 +16,17 @@ public final class Buffer implements AutoCloseable {
         this.size = size;
     }
 
+    /**
+     * A view of {@code bytes} bytes at {@code offset} (clCreateSubBuffer). The offset must be a multiple of
+     * the device's base address alignment ({@link DeviceInfo#baseAddressAlignBytes()}). Close it before this buffer.
+     */
+    public Buffer slice(long offset, long bytes) {
+        if (offset < 0 || bytes <= 0 || offset + bytes > size) {
+            throw new IllegalArgumentException("slice of " + bytes + " bytes at " + offset + " does not fit " + size + " bytes");
+        }
+        return new Buffer(driver, driver.createSubBuffer(handle, Cl.MEM_READ_WRITE, offset, bytes), bytes);
+    }
+
     /** Size in bytes. */
     public long size() { return size; }
 

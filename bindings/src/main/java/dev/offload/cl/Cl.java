@@ -34,6 +34,7 @@ public final class Cl {
     public static final int DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT = 0x100A;
     public static final int DEVICE_MAX_CLOCK_FREQUENCY = 0x100C;
     public static final int DEVICE_MAX_MEM_ALLOC_SIZE = 0x1010;
+    public static final int DEVICE_MEM_BASE_ADDR_ALIGN = 0x1019;
     public static final int DEVICE_GLOBAL_MEM_CACHE_SIZE = 0x101E;
     public static final int DEVICE_GLOBAL_MEM_SIZE = 0x101F;
     public static final int DEVICE_MAX_CONSTANT_BUFFER_SIZE = 0x1020;

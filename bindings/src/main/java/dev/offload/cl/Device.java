@@ -108,6 +108,7 @@ public final class Device {
                 dot,
                 ext.contains("cl_arm_integer_dot_product_int8"),
                 subGroups == null ? 0 : InfoBytes.u32(subGroups),
+                InfoBytes.u32(query(Cl.DEVICE_MEM_BASE_ADDR_ALIGN)) / 8, // the device reports bits
                 java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(ext)));
     }
 

@@ -31,6 +31,7 @@ public record DeviceInfo(
         IntegerDotProduct dotProduct,
         boolean armDotProductInt8,
         int maxSubGroups,
+        long baseAddressAlignBytes,
         Set<String> extensions) {
 
     public boolean hasExtension(String name) { return extensions.contains(name); }

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DevicesCommand.class,
                 RunCommand.class,
+                ValidateCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -140,6 +140,15 @@ public final class JoclDriver implements ClDriver {
     }
 
     @Override
+    public NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size) {
+        int[] err = new int[1];
+        cl_mem m = CL.clCreateSubBuffer(obj(buffer), flags, CL.CL_BUFFER_CREATE_TYPE_REGION,
+                new org.jocl.cl_buffer_region(origin, size), err);
+        check("clCreateSubBuffer", err[0]);
+        return new JoclHandle(Kind.BUFFER, m);
+    }
+
+    @Override
     public NativeHandle createProgramWithSource(NativeHandle context, String source) {
         int[] err = new int[1];
         cl_program p = CL.clCreateProgramWithSource(obj(context), 1, new String[] {source}, null, err);

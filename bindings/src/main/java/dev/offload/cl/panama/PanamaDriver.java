@@ -171,6 +171,12 @@ public final class PanamaDriver implements ClDriver {
     }
 
     @Override
+    public NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size) {
+        return create("clCreateSubBuffer", Kind.BUFFER, (arena, err) -> CL.clCreateSubBuffer(addr(buffer), flags,
+                CL.CL_BUFFER_CREATE_TYPE_REGION(), arena.allocateFrom(JAVA_LONG, origin, size), err));
+    }
+
+    @Override
     public NativeHandle createProgramWithSource(NativeHandle context, String source) {
         return create("clCreateProgramWithSource", Kind.PROGRAM, (arena, err) -> {
             MemorySegment strings = arena.allocateFrom(ADDRESS, arena.allocateFrom(source));

@@ -33,6 +33,9 @@ public interface ClDriver {
 
     NativeHandle createBuffer(NativeHandle context, long flags, long size);
 
+    /** A sub-buffer (CL_BUFFER_CREATE_TYPE_REGION) of {@code size} bytes at {@code origin}; origin must be aligned. */
+    NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size);
+
     NativeHandle createProgramWithSource(NativeHandle context, String source);
 
     NativeHandle createProgramWithBinary(NativeHandle context, NativeHandle device, byte[] binary);

@@ -3353,6 +3353,12 @@ public class CL extends CL$shared {
     public static final OfLong cl_mem_flags = CL.C_LONG;
     /**
      * {@snippet lang=c :
+     * typedef cl_uint cl_buffer_create_type
+     * }
+     */
+    public static final OfInt cl_buffer_create_type = CL.C_INT;
+    /**
+     * {@snippet lang=c :
      * typedef cl_bitfield cl_map_flags
      * }
      */
@@ -3959,6 +3965,70 @@ public class CL extends CL$shared {
                 traceDowncall("clCreateBuffer", context, flags, size, host_ptr, errcode_ret);
             }
             return (MemorySegment)mh$.invokeExact(context, flags, size, host_ptr, errcode_ret);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class clCreateSubBuffer {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CL.C_POINTER,
+            CL.C_POINTER,
+            CL.C_LONG,
+            CL.C_INT,
+            CL.C_POINTER,
+            CL.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("clCreateSubBuffer");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cl_mem clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type, const void *buffer_create_info, cl_int *errcode_ret)
+     * }
+     */
+    public static FunctionDescriptor clCreateSubBuffer$descriptor() {
+        return clCreateSubBuffer.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cl_mem clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type, const void *buffer_create_info, cl_int *errcode_ret)
+     * }
+     */
+    public static MethodHandle clCreateSubBuffer$handle() {
+        return clCreateSubBuffer.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cl_mem clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type, const void *buffer_create_info, cl_int *errcode_ret)
+     * }
+     */
+    public static MemorySegment clCreateSubBuffer$address() {
+        return clCreateSubBuffer.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cl_mem clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type, const void *buffer_create_info, cl_int *errcode_ret)
+     * }
+     */
+    public static MemorySegment clCreateSubBuffer(MemorySegment buffer, long flags, int buffer_create_type, MemorySegment buffer_create_info, MemorySegment errcode_ret) {
+        var mh$ = clCreateSubBuffer.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("clCreateSubBuffer", buffer, flags, buffer_create_type, buffer_create_info, errcode_ret);
+            }
+            return (MemorySegment)mh$.invokeExact(buffer, flags, buffer_create_type, buffer_create_info, errcode_ret);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

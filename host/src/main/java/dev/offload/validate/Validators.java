@@ -1,0 +1,13 @@
+package dev.offload.validate;
+
+import java.util.List;
+
+/** Every op family's validator, in the order {@code validate} runs them. Add a new family's validator here. */
+public final class Validators {
+    private Validators() {}
+
+    public static List<OpValidator> all() {
+        return List.of(
+                new SmokeValidator());
+    }
+}
