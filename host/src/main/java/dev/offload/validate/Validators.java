@@ -8,6 +8,7 @@ public final class Validators {
 
     public static List<OpValidator> all() {
         return List.of(
-                new SmokeValidator());
+                new SmokeValidator(),
+                new dev.offload.ops.gemm.Int8GemmValidator(), new dev.offload.ops.quant.QuantizeValidator());
     }
 }
