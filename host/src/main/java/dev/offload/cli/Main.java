@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DevicesCommand.class,
                 RunCommand.class,
                 ValidateCommand.class,
+                GemmInt8Command.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
