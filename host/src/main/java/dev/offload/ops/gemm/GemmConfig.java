@@ -60,8 +60,11 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
     }
 
     /** Build options for int8_gemm.cl. */
-    public String defines() {
-        return "-D MR=" + mr + " -D NR=" + nr + innerLoop.define;
+    public String defines() { return defines(mr); }
+
+    /** Build options with a smaller row block, for products with fewer than {@code mr} rows (decode, M=1). */
+    String defines(int rowBlock) {
+        return "-D MR=" + rowBlock + " -D NR=" + nr + innerLoop.define;
     }
 
     /**

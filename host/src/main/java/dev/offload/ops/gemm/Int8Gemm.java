@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class Int8Gemm {
     private static final Logger log = LoggerFactory.getLogger(Int8Gemm.class);
     private static final Set<String> reported = ConcurrentHashMap.newKeySet();
+    /** Work-groups a launch should have at least (when the shape allows) to balance across compute units. */
+    private static final int MIN_WORK_GROUPS = 64;
 
     private final OpenClDevice device;
     private final GemmConfig config;
@@ -113,7 +115,9 @@ public final class Int8Gemm {
         for (int i = 0; i < m; i++) zaEffective[i] = za.at(i, 0) - shift;
         int flip = aType == QuantType.UINT8 ? 0x80 : 0;
 
-        Program program = device.program(KernelFamily.INT8_GEMM, config.defines() + " " + epilogue.defines());
+        // Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies.
+        int mr = Math.min(config.mr(), m);
+        Program program = device.program(KernelFamily.INT8_GEMM, config.defines(mr) + " " + epilogue.defines());
         List<Buffer> temporaries = new ArrayList<>();
         try (Kernel gemm = program.kernel("int8_gemm")) {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
@@ -147,10 +151,12 @@ public final class Int8Gemm {
             }
             gemm.arg(i, out);
             long columnsOfBlocks = w.nPadded() / config.nr();
-            long rowsOfBlocks = (m + config.mr() - 1) / config.mr();
+            long rowsOfBlocks = (m + mr - 1) / mr;
             long[] local = null;
             if (config.localColumns() > 0) {
                 long lc = config.localColumns();
+                // Few rows of blocks: smaller work-groups, so there are enough of them to share among the cores.
+                while (lc > 8 && (columnsOfBlocks + lc - 1) / lc * rowsOfBlocks < MIN_WORK_GROUPS) lc /= 2;
                 columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
                 local = new long[] {lc, 1};
             }
