@@ -18,6 +18,8 @@
 // Build defines:
 //   MR, NR                     the register block: each work-item computes MR rows x NR columns of C
 //   USE_INTEGER_DOT_PRODUCT    use cl_khr_integer_dot_product's dot(char4, char4) (emulated where absent)
+//   X86_VNNI                   use vpdpbusd (x86 CPUs with AVX512-VNNI, OpenCL compiled by clang: PoCL)
+//   PORTABLE_ONLY              no x86 intrinsics (else vpmaddwd is used where the compiler targets AVX512BW)
 //   EPILOGUE_INT32 | EPILOGUE_DEQUANTIZE | EPILOGUE_REQUANTIZE
 //   ACTIVATION_NONE | ACTIVATION_RELU | ACTIVATION_GELU_ERF | ACTIVATION_GELU_TANH | ACTIVATION_SILU
 //   HAS_BIAS                   (dequantize only) add bias[n]
@@ -33,7 +35,8 @@
 // Clang on x86 with AVX512BW (PoCL's CPU device): LLVM 15 does not form vpmaddwd from portable OpenCL C
 // (it widens to int and uses vpmulld, half the throughput), so call it directly. Other devices, or
 // -D PORTABLE_ONLY, use the portable loop below.
-#if defined(__AVX512BW__) && defined(__clang__) && !defined(USE_INTEGER_DOT_PRODUCT) && !defined(PORTABLE_ONLY)
+#if defined(__AVX512BW__) && defined(__clang__) && !defined(USE_INTEGER_DOT_PRODUCT) && !defined(PORTABLE_ONLY) \
+        && !defined(X86_VNNI)
 #define X86_MADD
 typedef short x86_short32 __attribute__((ext_vector_type(32)));
 
@@ -41,6 +44,46 @@ static inline x86_short32 load32(__global const char* p, char16 flip) {
     char16 lo = vload16(0, p) ^ flip, hi = vload16(0, p + 16) ^ flip;
     return __builtin_convertvector(__builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
             14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31), x86_short32);
+}
+#endif
+
+static inline uint hsum16(uint16 v) {
+    uint8 h8 = v.lo + v.hi;
+    uint4 h4 = h8.lo + h8.hi;
+    uint2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+}
+
+// AVX512-VNNI: vpdpbusd multiplies 64 unsigned by 64 signed bytes and adds each group of four products into
+// one of 16 ints (wrapping). PoCL 3.1's LLVM 15 targets skylake-avx512, which lacks VNNI, so only this
+// function is compiled for it; the host passes -D X86_VNNI only when the CPU reports avx512_vnni. A is made
+// unsigned (signed-domain value + 128, i.e. xor 0x80), and colsum_head (sum of B over the first k64
+// elements, computed when packing) takes the 128 * sum b back out in the caller.
+#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void vnni_block(__global const char* const* arow, __global const char* const* brow, const int k64,
+                       const int a_mask, uint* sums) {
+    int16 acc[MR][NR];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) acc[i][j] = (int16) (0);
+    const int16 mask = (int16) ((a_mask & 0xFF) * 0x01010101);
+    for (int k = 0; k < k64; k += 64) {
+        int16 av[MR], bv[NR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) av[i] = vload16(0, (__global const int*) (arow[i] + k)) ^ mask;
+#pragma unroll
+        for (int j = 0; j < NR; j++) bv[j] = vload16(0, (__global const int*) (brow[j] + k));
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++) acc[i][j] = __builtin_ia32_vpdpbusd512(acc[i][j], av[i], bv[j]);
+    }
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) sums[i * NR + j] = hsum16(as_uint16(acc[i][j]));
 }
 #endif
 
@@ -90,19 +133,13 @@ static inline float activate(float x) {
 }
 #endif
 
-static inline uint hsum16(uint16 v) {
-    uint8 h8 = v.lo + v.hi;
-    uint4 h4 = h8.lo + h8.hi;
-    uint2 h2 = h4.lo + h4.hi;
-    return h2.x + h2.y;
-}
-
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
 __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
                         __global const int* za,            // [M]  effective A zero points
                         __global const char* bt, const int ldb,
                         __global const int* zb,            // [n_padded] effective B zero points
                         __global const int* colsum,        // [n_padded] sum_k B (signed domain)
+                        __global const int* colsum_head,   // [n_padded] sum over k < (K & ~63) (X86_VNNI only)
                         __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
                         const int use_rowsum,
                         const int M, const int N, const int K,
@@ -133,7 +170,28 @@ __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
 
     const int k16 = K & ~15;
     uint sums[MR][NR];
-#ifdef USE_INTEGER_DOT_PRODUCT
+#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
+    const int k64 = K & ~63;
+    vnni_block(arow, brow, k64, a_flip ^ 0x80, &sums[0][0]);
+#pragma unroll
+    for (int j = 0; j < NR; j++) {
+        const uint head = 128u * (uint) colsum_head[n0 + j];
+#pragma unroll
+        for (int i = 0; i < MR; i++) sums[i][j] -= head;
+    }
+    const char16 flip = (char16) ((char) a_flip);
+    for (int k = k64; k < k16; k += 16) { // at most three 16-wide steps before the scalar tail
+        short16 av[MR], bv[NR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) av[i] = convert_short16(vload16(0, arow[i] + k) ^ flip);
+#pragma unroll
+        for (int j = 0; j < NR; j++) bv[j] = convert_short16(vload16(0, brow[j] + k));
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++) sums[i][j] += hsum16(as_uint16(convert_int16(av[i]) * convert_int16(bv[j])));
+    }
+#elif defined(USE_INTEGER_DOT_PRODUCT)
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll

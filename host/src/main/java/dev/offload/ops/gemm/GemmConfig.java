@@ -20,6 +20,11 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
          * form it from portable code), the portable loop elsewhere. Decided in the kernel by the preprocessor.
          */
         AUTO("", "vpmaddwd on AVX512BW targets, else portable multiply-add"),
+        /**
+         * vpdpbusd (AVX512-VNNI) through a function compiled for that target: for PoCL on a CPU that reports
+         * avx512_vnni (PoCL 3.1's LLVM 15 targets skylake-avx512 and would not use it on its own).
+         */
+        X86_VNNI(" -D X86_VNNI", "AVX512-VNNI vpdpbusd"),
         /** Portable OpenCL C: widen to int16 vectors, multiply, add. */
         PORTABLE(" -D PORTABLE_ONLY", "portable multiply-add"),
         /** cl_khr_integer_dot_product's dot(char4, char4) (emulated on devices without the extension). */
@@ -54,9 +59,16 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
      */
     public static GemmConfig forDevice(DeviceInfo info) {
         boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
-        InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT : InnerLoop.AUTO;
+        InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT
+                : info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
+                : InnerLoop.AUTO;
         if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
         return new GemmConfig(2, 4, loop, 64);
+    }
+
+    /** PoCL compiles kernels with clang for the very CPU it runs on, so the host CPU's features apply. */
+    private static boolean isPocl(DeviceInfo info) {
+        return info.deviceVersion().contains("PoCL") || info.driverVersion().toLowerCase(java.util.Locale.ROOT).contains("pocl");
     }
 
     /** Build options for int8_gemm.cl. */

@@ -64,6 +64,8 @@ public final class Int8Gemm {
         int shift = b.type() == QuantType.UINT8 ? 128 : 0;
         byte[] transposed = new byte[nPadded * stride];
         int[] columnSums = new int[nPadded];
+        int[] columnSumsHead = new int[nPadded]; // over k < K & ~63: what the VNNI loop covers
+        int head = k & ~63;
         int[] zeroPoints = new int[nPadded];
         byte[] data = b.data();
         for (int p = 0; p < k; p++) {
@@ -71,6 +73,7 @@ public final class Int8Gemm {
                 byte v = (byte) (data[p * n + j] ^ flip);
                 transposed[j * stride + p] = v;
                 columnSums[j] += v;
+                if (p < head) columnSumsHead[j] += v;
             }
         }
         boolean needsRowSums = false;
@@ -78,12 +81,13 @@ public final class Int8Gemm {
             zeroPoints[j] = zb.at(0, j) - shift;
             needsRowSums |= zeroPoints[j] != 0;
         }
-        Buffer t = device.upload(transposed);
+        List<Buffer> made = new ArrayList<>();
         try {
-            return new PackedWeights(t, device.upload(zeroPoints), device.upload(columnSums), b.type(), k, n,
+            return new PackedWeights(keep(made, device.upload(transposed)), keep(made, device.upload(zeroPoints)),
+                    keep(made, device.upload(columnSums)), keep(made, device.upload(columnSumsHead)), b.type(), k, n,
                     nPadded, stride, needsRowSums, config);
         } catch (RuntimeException e) {
-            t.close();
+            made.forEach(Buffer::close);
             throw e;
         }
     }
@@ -134,7 +138,7 @@ public final class Int8Gemm {
             }
             int i = 0;
             gemm.arg(i++, a).arg(i++, k).arg(i++, flip).arg(i++, zaBuffer)
-                    .arg(i++, w.transposed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums())
+                    .arg(i++, w.transposed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums()).arg(i++, w.columnSumsHead())
                     .arg(i++, rowSums).arg(i++, w.needsRowSums() ? 1 : 0)
                     .arg(i++, m).arg(i++, n).arg(i++, k);
             switch (epilogue) {
