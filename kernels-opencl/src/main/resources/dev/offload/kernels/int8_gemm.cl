@@ -54,39 +54,6 @@ static inline uint hsum16(uint16 v) {
     return h2.x + h2.y;
 }
 
-// AVX512-VNNI: vpdpbusd multiplies 64 unsigned by 64 signed bytes and adds each group of four products into
-// one of 16 ints (wrapping). PoCL 3.1's LLVM 15 targets skylake-avx512, which lacks VNNI, so only this
-// function is compiled for it; the host passes -D X86_VNNI only when the CPU reports avx512_vnni. A is made
-// unsigned (signed-domain value + 128, i.e. xor 0x80), and colsum_head (sum of B over the first k64
-// elements, computed when packing) takes the 128 * sum b back out in the caller.
-#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void vnni_block(__global const char* const* arow, __global const char* const* brow, const int k64,
-                       const int a_mask, uint* sums) {
-    int16 acc[MR][NR];
-#pragma unroll
-    for (int i = 0; i < MR; i++)
-#pragma unroll
-        for (int j = 0; j < NR; j++) acc[i][j] = (int16) (0);
-    const int16 mask = (int16) ((a_mask & 0xFF) * 0x01010101);
-    for (int k = 0; k < k64; k += 64) {
-        int16 av[MR], bv[NR];
-#pragma unroll
-        for (int i = 0; i < MR; i++) av[i] = vload16(0, (__global const int*) (arow[i] + k)) ^ mask;
-#pragma unroll
-        for (int j = 0; j < NR; j++) bv[j] = vload16(0, (__global const int*) (brow[j] + k));
-#pragma unroll
-        for (int i = 0; i < MR; i++)
-#pragma unroll
-            for (int j = 0; j < NR; j++) acc[i][j] = __builtin_ia32_vpdpbusd512(acc[i][j], av[i], bv[j]);
-    }
-#pragma unroll
-    for (int i = 0; i < MR; i++)
-#pragma unroll
-        for (int j = 0; j < NR; j++) sums[i * NR + j] = hsum16(as_uint16(acc[i][j]));
-}
-#endif
-
 // Row sums of A in the signed domain, for the zb[n] * rowsum[m] correction. One work-item per row.
 __kernel void int8_gemm_row_sums(__global const char* a, const int lda, const int a_flip,
                                  const int M, const int K, __global int* rowsum) {
@@ -117,21 +84,75 @@ static inline int DOT4(char4 x, char4 y) {
 #endif
 #endif
 
-#ifdef EPILOGUE_DEQUANTIZE
-static inline float activate(float x) {
-#if defined(ACTIVATION_RELU)
-    return fmax(x, 0.0f);
-#elif defined(ACTIVATION_GELU_ERF)
-    return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
-#elif defined(ACTIVATION_GELU_TANH)
-    return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-#elif defined(ACTIVATION_SILU)
-    return x / (1.0f + exp(-x));
+// ---- Epilogues: the output conversion, for one value (store1) or 16 consecutive columns (store16) ----------
+#if defined(EPILOGUE_DEQUANTIZE)
+#define EPILOGUE_PARAMS __global const float* sa,     /* [M] activation scale per row */ \
+                        __global const float* sb,     /* [N] weight scale per column */ \
+                        __global const float* bias,   /* [N] (read with HAS_BIAS) */ \
+                        __global float* out
+#define EPILOGUE_ARGS sa, sb, bias, out
+#elif defined(EPILOGUE_REQUANTIZE)
+#define EPILOGUE_PARAMS __global const float* scale,  /* [N] a_scale * b_scale / y_scale per column */ \
+                        const int out_zero_point, const int out_min, const int out_max, __global char* out
+#define EPILOGUE_ARGS scale, out_zero_point, out_min, out_max, out
 #else
-    return x;
+#define EPILOGUE_PARAMS __global int* out
+#define EPILOGUE_ARGS out
+#endif
+
+// Works on float and float16 alike (the built-ins are overloaded).
+#if defined(ACTIVATION_RELU)
+#define ACTIVATE(x) fmax((x), 0.0f)
+#elif defined(ACTIVATION_GELU_ERF)
+#define ACTIVATE(x) (0.5f * (x) * (1.0f + erf((x) * 0.70710678118654752f)))
+#elif defined(ACTIVATION_GELU_TANH)
+#define ACTIVATE(x) (0.5f * (x) * (1.0f + tanh(0.79788456080286536f * ((x) + 0.044715f * (x) * (x) * (x)))))
+#elif defined(ACTIVATION_SILU)
+#define ACTIVATE(x) ((x) / (1.0f + exp(-(x))))
+#else
+#define ACTIVATE(x) (x)
+#endif
+
+// C[m,n] = c, converted as the epilogue says. Float operations in the same order as the Java reference.
+static inline void store1(const int c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
+    const size_t at = (size_t) m * N + n;
+#if defined(EPILOGUE_DEQUANTIZE)
+    float y = (float) c * sa[m] * sb[n];
+#ifdef HAS_BIAS
+    y += bias[n];
+#endif
+    out[at] = ACTIVATE(y);
+#elif defined(EPILOGUE_REQUANTIZE)
+    // (float) c * scale, round half to even, add the zero point, saturate: bit-exact with the reference.
+    const int r = clamp(convert_int_sat_rte((float) c * scale[n]), -65536, 65536);
+    out[at] = as_char((uchar) (clamp(r + out_zero_point, out_min, out_max) & 0xFF));
+#else
+    out[at] = c;
 #endif
 }
+
+// C[m, n..n+15] = c; columns past N are not stored.
+static inline void store16(const int16 c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
+    if (n + 16 > N) {
+        int v[16];
+        vstore16(c, 0, v);
+        for (int t = 0; t < N - n; t++) store1(v[t], m, n + t, N, EPILOGUE_ARGS);
+        return;
+    }
+    const size_t at = (size_t) m * N + n;
+#if defined(EPILOGUE_DEQUANTIZE)
+    float16 y = convert_float16(c) * sa[m] * vload16(0, sb + n);
+#ifdef HAS_BIAS
+    y += vload16(0, bias + n);
 #endif
+    vstore16(ACTIVATE(y), 0, out + at);
+#elif defined(EPILOGUE_REQUANTIZE)
+    const int16 r = clamp(convert_int16_sat_rte(convert_float16(c) * vload16(0, scale + n)), -65536, 65536);
+    vstore16(as_char16(convert_uchar16(clamp(r + out_zero_point, out_min, out_max) & 0xFF)), 0, out + at);
+#else
+    vstore16(c, 0, out + at);
+#endif
+}
 
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
 __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
@@ -139,23 +160,10 @@ __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
                         __global const char* bt, const int ldb,
                         __global const int* zb,            // [n_padded] effective B zero points
                         __global const int* colsum,        // [n_padded] sum_k B (signed domain)
-                        __global const int* colsum_head,   // [n_padded] sum over k < (K & ~63) (X86_VNNI only)
                         __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
                         const int use_rowsum,
                         const int M, const int N, const int K,
-#if defined(EPILOGUE_DEQUANTIZE)
-                        __global const float* sa,          // [M] activation scale per row
-                        __global const float* sb,          // [N] weight scale per column
-                        __global const float* bias,        // [N] (read with HAS_BIAS)
-                        __global float* out
-#elif defined(EPILOGUE_REQUANTIZE)
-                        __global const float* scale,       // [N] (sa*sb/sy per column)
-                        const int out_zero_point, const int out_min, const int out_max,
-                        __global char* out
-#else
-                        __global int* out
-#endif
-                        ) {
+                        EPILOGUE_PARAMS                        ) {
     const int n0 = get_global_id(0) * NR;
     const int m0 = get_global_id(1) * MR;
     if (m0 >= M || n0 >= N) return; // the host may round the global size up to the work-group size
@@ -170,28 +178,7 @@ __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
 
     const int k16 = K & ~15;
     uint sums[MR][NR];
-#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
-    const int k64 = K & ~63;
-    vnni_block(arow, brow, k64, a_flip ^ 0x80, &sums[0][0]);
-#pragma unroll
-    for (int j = 0; j < NR; j++) {
-        const uint head = 128u * (uint) colsum_head[n0 + j];
-#pragma unroll
-        for (int i = 0; i < MR; i++) sums[i][j] -= head;
-    }
-    const char16 flip = (char16) ((char) a_flip);
-    for (int k = k64; k < k16; k += 16) { // at most three 16-wide steps before the scalar tail
-        short16 av[MR], bv[NR];
-#pragma unroll
-        for (int i = 0; i < MR; i++) av[i] = convert_short16(vload16(0, arow[i] + k) ^ flip);
-#pragma unroll
-        for (int j = 0; j < NR; j++) bv[j] = convert_short16(vload16(0, brow[j] + k));
-#pragma unroll
-        for (int i = 0; i < MR; i++)
-#pragma unroll
-            for (int j = 0; j < NR; j++) sums[i][j] += hsum16(as_uint16(convert_int16(av[i]) * convert_int16(bv[j])));
-    }
-#elif defined(USE_INTEGER_DOT_PRODUCT)
+#if defined(USE_INTEGER_DOT_PRODUCT)
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
@@ -296,20 +283,94 @@ __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
             if (n >= N) break;
             const uint zbn = (uint) zb[n];
             const int c = (int) (sums[i][j] - zam * (uint) colsum[n] - zbn * rs + (uint) K * zam * zbn);
-            const size_t at = (size_t) m * N + n;
-#if defined(EPILOGUE_DEQUANTIZE)
-            float y = (float) c * sa[m] * sb[n];
-#ifdef HAS_BIAS
-            y += bias[n];
-#endif
-            out[at] = activate(y);
-#elif defined(EPILOGUE_REQUANTIZE)
-            // Same float operations as the Java reference: (float) c * scale, round half to even.
-            const int r = clamp(convert_int_sat_rte((float) c * scale[n]), -65536, 65536);
-            out[at] = (char) clamp(r + out_zero_point, out_min, out_max);
-#else
-            out[at] = c;
-#endif
+            store1(c, m, n, N, EPILOGUE_ARGS);
         }
     }
 }
+
+// ---- AVX512-VNNI variant (-D X86_VNNI): B in panels, C computed in 16-column vectors ------------------------
+// vpdpbusd multiplies 64 unsigned by 64 signed bytes and adds each group of four products into one of 16 ints
+// (wrapping). PoCL 3.1's LLVM 15 targets skylake-avx512, which lacks VNNI, so only vnni_panels is compiled for
+// it; the host passes -D X86_VNNI only for PoCL on a CPU that reports avx512_vnni.
+//
+// Packed B: panels of 16 columns, [n_padded / 16][ceil(K / 4)][16 columns][4 k], zero-padded; ldb is the
+// panel stride in bytes. One 64-byte load holds 4 k-values of 16 columns; one A row's 4 k-values are
+// broadcast. A is made unsigned (signed-domain value + 128, i.e. xor 0x80); the 128 * colsum[n] this adds
+// is taken out with the zero points. NR is a multiple of 16; MR rows x NR/16 vectors accumulate.
+#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
+#define NV (NR / 16)
+
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void vnni_panels(__global const char* const* arow, __global const char* bp, const int panel_stride,
+                        const int K, const int a_mask, int16* result) {
+    int16 acc[MR][NV];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) acc[i][v] = (int16) (0);
+    const int quads = K >> 2;
+    const uint mask = (uint) (a_mask & 0xFF) * 0x01010101u;
+    for (int q = 0; q < quads; q++) {
+        int16 b[NV];
+#pragma unroll
+        for (int v = 0; v < NV; v++) b[v] = vload16(0, (__global const int*) (bp + (size_t) v * panel_stride + q * 64));
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            const int16 a4 = (int16) (as_int(as_uint(vload4(0, (__global const uchar*) arow[i] + 4 * q)) ^ mask));
+#pragma unroll
+            for (int v = 0; v < NV; v++) acc[i][v] = __builtin_ia32_vpdpbusd512(acc[i][v], a4, b[v]);
+        }
+    }
+    const int rest = K & 3;
+    if (rest) { // the last partial quad: A bytes past K are 0 (and B is zero-padded there)
+        int16 b[NV];
+#pragma unroll
+        for (int v = 0; v < NV; v++) b[v] = vload16(0, (__global const int*) (bp + (size_t) v * panel_stride + quads * 64));
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            uint a = 0;
+            for (int t = 0; t < rest; t++) a |= (uint) ((uchar) arow[i][4 * quads + t] ^ (uchar) a_mask) << (8 * t);
+            const int16 a4 = (int16) (as_int(a));
+#pragma unroll
+            for (int v = 0; v < NV; v++) acc[i][v] = __builtin_ia32_vpdpbusd512(acc[i][v], a4, b[v]);
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) result[i * NV + v] = acc[i][v];
+}
+
+// Same arguments as int8_gemm; global size (n_padded / NR, ceil(M / MR)).
+__kernel void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
+                               __global const char* bp, const int ldb, __global const int* zb,
+                               __global const int* colsum, __global const int* rowsum, const int use_rowsum,
+                               const int M, const int N, const int K, EPILOGUE_PARAMS) {
+    const int n0 = get_global_id(0) * NR;
+    const int m0 = get_global_id(1) * MR;
+    if (m0 >= M || n0 >= N) return;
+    __global const char* arow[MR];
+#pragma unroll
+    for (int i = 0; i < MR; i++) arow[i] = a + (size_t) min(m0 + i, M - 1) * lda;
+    int16 acc[MR][NV];
+    vnni_panels(arow, bp + (size_t) (n0 / 16) * ldb, ldb, K, a_flip ^ 0x80, &acc[0][0]);
+
+    const uint16 kk = (uint16) ((uint) K);
+#pragma unroll
+    for (int v = 0; v < NV; v++) {
+        const int n = n0 + 16 * v;
+        if (n >= N) break;
+        const uint16 cs = as_uint16(vload16(0, colsum + n));  // colsum and zb are padded to n_padded
+        const uint16 zbn = as_uint16(vload16(0, zb + n));
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            const int m = m0 + i;
+            if (m >= M) break;
+            const uint zam = (uint) za[m];
+            const uint rs = use_rowsum ? (uint) rowsum[m] : 0u;
+            const uint16 c = as_uint16(acc[i][v]) - (128u + zam) * cs - zbn * rs + kk * zam * zbn;
+            store16(as_int16(c), m, n, N, EPILOGUE_ARGS);
+        }
+    }
+}
+#endif

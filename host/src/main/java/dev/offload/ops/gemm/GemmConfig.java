@@ -43,15 +43,21 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
     public static final int K_VECTOR = 16;
 
     public GemmConfig {
-        if (mr < 1 || mr > 8 || nr < 1 || nr > 8) {
+        if (innerLoop == null) throw new IllegalArgumentException("innerLoop is required");
+        if (innerLoop == InnerLoop.X86_VNNI) {
+            if (mr < 1 || mr > 8 || nr < 16 || nr > 64 || nr % 16 != 0) {
+                throw new IllegalArgumentException("VNNI register block " + mr + "x" + nr
+                        + " must be 1..8 rows x 16, 32, 48 or 64 columns");
+            }
+        } else if (mr < 1 || mr > 8 || nr < 1 || nr > 8) {
             throw new IllegalArgumentException("register block " + mr + "x" + nr + " is outside 1..8 x 1..8");
         }
-        if (innerLoop == null) throw new IllegalArgumentException("innerLoop is required");
         if (localColumns < 0) throw new IllegalArgumentException("localColumns must be >= 0, got " + localColumns);
     }
 
     /**
-     * The defaults for a device. CPUs (PoCL): a 4x4 block keeps 16 int16 accumulators plus 8 operand
+     * The defaults for a device. PoCL on a CPU with AVX512-VNNI: vpdpbusd on a 4x32 block (8 int32 vectors,
+     * no horizontal sums, vector epilogue). Other CPUs: a 4x4 block keeps 16 int16 accumulators plus 8 operand
      * vectors in the 32 AVX-512 registers, and work-groups of 64 blocks along N share their 4 A rows in L1
      * (measured on PoCL 3.1, Zen 5: 4x4/64 and 2x8/16 were best, about 2x faster than the driver's choice
      * of work-group; 4x8, 6x4 and 8x4 spill or thrash). GPUs and accelerators: a smaller 2x4 block (more work-items,
@@ -62,6 +68,7 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
         InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT
                 : info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
                 : InnerLoop.AUTO;
+        if (loop == InnerLoop.X86_VNNI) return new GemmConfig(4, 32, loop, 8);
         if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
         return new GemmConfig(2, 4, loop, 64);
     }
@@ -79,11 +86,18 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
         return "-D MR=" + rowBlock + " -D NR=" + nr + innerLoop.define;
     }
 
+    /** B is packed in 16-column panels of 4-byte groups along K (VNNI), else transposed ([N][stride]). */
+    public boolean panels() { return innerLoop == InnerLoop.X86_VNNI; }
+
+    /** The kernel in int8_gemm.cl this configuration runs. */
+    String kernelName() { return panels() ? "int8_gemm_panels" : "int8_gemm"; }
+
     /**
-     * The row stride of packed B^T for a given K: a multiple of the K vector, nudged off multiples of 256
+     * The row stride of packed B^T (or the panel stride for VNNI) for a given K: a multiple of the K vector, nudged off multiples of 256
      * bytes because power-of-two strides map the NR rows a work-item reads onto the same cache sets.
      */
     public int packedStride(int k) {
+        if (innerLoop == InnerLoop.X86_VNNI) return (k + 3) / 4 * 64; // one 16-column panel: [K/4][16][4]
         int stride = (k + K_VECTOR - 1) / K_VECTOR * K_VECTOR;
         if (stride % 256 == 0) stride += 64;
         return stride;
@@ -91,7 +105,7 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
 
     /** One line for logs and the CLI. */
     public String describe() {
-        return "register block " + mr + "x" + nr + ", K vector " + K_VECTOR + " x int8, "
+        return "register block " + mr + "x" + nr + (panels() ? " (B in 16-column panels, K in groups of 4)" : ", K vector " + K_VECTOR + " x int8") + ", "
                 + innerLoop.description
                 + ", work-group " + (localColumns == 0 ? "chosen by the driver" : localColumns + " x 1");
     }

@@ -57,23 +57,26 @@ public final class Int8Gemm {
         int k = b.rows(), n = b.cols();
         int nPadded = (n + config.nr() - 1) / config.nr() * config.nr();
         int stride = config.packedStride(k);
-        if ((long) nPadded * stride > Integer.MAX_VALUE - 8) {
+        long bytes = config.panels() ? (long) (nPadded / 16) * stride : (long) nPadded * stride;
+        if (bytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("B " + b.shape() + " is too large to pack (over 2 GiB)");
         }
         int flip = b.type() == QuantType.UINT8 ? 0x80 : 0;
         int shift = b.type() == QuantType.UINT8 ? 128 : 0;
-        byte[] transposed = new byte[nPadded * stride];
+        byte[] packed = new byte[(int) bytes];
         int[] columnSums = new int[nPadded];
-        int[] columnSumsHead = new int[nPadded]; // over k < K & ~63: what the VNNI loop covers
-        int head = k & ~63;
         int[] zeroPoints = new int[nPadded];
         byte[] data = b.data();
         for (int p = 0; p < k; p++) {
             for (int j = 0; j < n; j++) {
                 byte v = (byte) (data[p * n + j] ^ flip);
-                transposed[j * stride + p] = v;
+                if (config.panels()) {
+                    // panel j/16, group p/4, column j%16, byte p%4
+                    packed[(j / 16) * stride + (p / 4) * 64 + (j % 16) * 4 + p % 4] = v;
+                } else {
+                    packed[j * stride + p] = v;
+                }
                 columnSums[j] += v;
-                if (p < head) columnSumsHead[j] += v;
             }
         }
         boolean needsRowSums = false;
@@ -83,8 +86,8 @@ public final class Int8Gemm {
         }
         List<Buffer> made = new ArrayList<>();
         try {
-            return new PackedWeights(keep(made, device.upload(transposed)), keep(made, device.upload(zeroPoints)),
-                    keep(made, device.upload(columnSums)), keep(made, device.upload(columnSumsHead)), b.type(), k, n,
+            return new PackedWeights(keep(made, device.upload(packed)), keep(made, device.upload(zeroPoints)),
+                    keep(made, device.upload(columnSums)), b.type(), k, n,
                     nPadded, stride, needsRowSums, config);
         } catch (RuntimeException e) {
             made.forEach(Buffer::close);
@@ -100,8 +103,8 @@ public final class Int8Gemm {
      * @return device time in nanoseconds (from the profiling events of the launched kernels)
      */
     public long run(Buffer a, QuantType aType, int m, ZeroPoint za, PackedWeights w, Epilogue epilogue, Buffer out) {
-        if (w.config().nr() != config.nr()) {
-            throw new IllegalArgumentException("weights were packed for NR=" + w.config().nr() + ", this GEMM uses NR=" + config.nr());
+        if (w.config().nr() != config.nr() || w.config().panels() != config.panels()) {
+            throw new IllegalArgumentException("weights were packed for " + w.config().describe() + ", this GEMM uses " + config.describe());
         }
         if (m < 1) throw new IllegalArgumentException("A must have at least one row, got " + m);
         int k = w.k(), n = w.n();
@@ -123,7 +126,7 @@ public final class Int8Gemm {
         int mr = Math.min(config.mr(), m);
         Program program = device.program(KernelFamily.INT8_GEMM, config.defines(mr) + " " + epilogue.defines());
         List<Buffer> temporaries = new ArrayList<>();
-        try (Kernel gemm = program.kernel("int8_gemm")) {
+        try (Kernel gemm = program.kernel(config.kernelName())) {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
             long nanos = 0;
             Buffer rowSums = zaBuffer; // not read unless needsRowSums
@@ -138,7 +141,7 @@ public final class Int8Gemm {
             }
             int i = 0;
             gemm.arg(i++, a).arg(i++, k).arg(i++, flip).arg(i++, zaBuffer)
-                    .arg(i++, w.transposed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums()).arg(i++, w.columnSumsHead())
+                    .arg(i++, w.packed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums())
                     .arg(i++, rowSums).arg(i++, w.needsRowSums() ? 1 : 0)
                     .arg(i++, m).arg(i++, n).arg(i++, k);
             switch (epilogue) {
@@ -161,6 +164,7 @@ public final class Int8Gemm {
                 long lc = config.localColumns();
                 // Few rows of blocks: smaller work-groups, so there are enough of them to share among the cores.
                 while (lc > 8 && (columnsOfBlocks + lc - 1) / lc * rowsOfBlocks < MIN_WORK_GROUPS) lc /= 2;
+                while (lc > 1 && lc >= 2 * columnsOfBlocks) lc /= 2; // narrow B: no idle padding work-items
                 columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
                 local = new long[] {lc, 1};
             }

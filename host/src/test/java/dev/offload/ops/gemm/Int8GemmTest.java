@@ -165,10 +165,10 @@ class Int8GemmTest {
     @EnumSource(GemmConfig.InnerLoop.class)
     void everyInnerLoopAndBlockShapeComputesTheSameResults(GemmConfig.InnerLoop loop) {
         assumeTrue(loop != GemmConfig.InnerLoop.X86_VNNI || HostCpu.hasAvx512Vnni(), "this CPU has no AVX512-VNNI");
-        GemmConfig dot = new GemmConfig(3, 5, loop, 0);
+        GemmConfig dot = loop == GemmConfig.InnerLoop.X86_VNNI ? new GemmConfig(3, 48, loop, 0) : new GemmConfig(3, 5, loop, 0);
         Random rnd = new Random(23);
-        Int8Matrix a = random(rnd, QuantType.UINT8, 11, 211), b = random(rnd, QuantType.INT8, 211, 9); // 211 = 3*64+16+3
-        ZeroPoint za = ZeroPoint.scalar(100), zb = ZeroPoint.perColumn(randomInts(rnd, 9, QuantType.INT8));
+        Int8Matrix a = random(rnd, QuantType.UINT8, 11, 211), b = random(rnd, QuantType.INT8, 211, 53); // 211 = 3*64+16+3
+        ZeroPoint za = ZeroPoint.scalar(100), zb = ZeroPoint.perColumn(randomInts(rnd, 53, QuantType.INT8));
         Int8Gemm g = new Int8Gemm(device, dot);
         try (PackedWeights w = g.pack(b, zb)) {
             assertArrayEquals(Int8GemmReference.matmulInteger(a, za, b, zb), g.matmulInteger(a, za, w));
