@@ -11,9 +11,10 @@
 //   sum_k (a-za)(b-zb) = sum ab - za[m]*colsum[n] - zb[n]*rowsum[m] + K*za[m]*zb[n]     (mod 2^32)
 // colsum is computed when B is packed, rowsum by int8_gemm_row_sums (only when some zb[n] != 0).
 //
-// Layouts: A is row-major [M][lda] (lda >= K). Packed B is B transposed, [n_padded][ldb]: each column of B is
-// one contiguous row, zero beyond K (ldb is a multiple of 16) and zero rows beyond N (n_padded is a multiple
-// of NR), so vector loads of B never need bounds checks.
+// Layouts: A is row-major [M][lda] (lda >= K). For int8_gemm, packed B is B transposed, [n_padded][ldb]: each
+// column of B is one contiguous row, zero beyond K (ldb is a multiple of 16) and zero rows beyond N (n_padded
+// is a multiple of NR), so vector loads of B never need bounds checks. int8_gemm_panels (X86_VNNI, at the end
+// of this file) takes B in 16-column panels instead.
 //
 // Build defines:
 //   MR, NR                     the register block: each work-item computes MR rows x NR columns of C
