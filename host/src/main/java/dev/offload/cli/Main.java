@@ -13,9 +13,10 @@ import picocli.CommandLine.Command;
                 RunCommand.class,
                 AttentionCommand.class,
                 ValidateCommand.class,
-                BitstreamsCommand.class,
-                SpmmCommand.class,
                 ProfileCommand.class,
+                GemmInt8Command.class,
+                SpmmCommand.class,
+                BitstreamsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -9,6 +9,8 @@ public final class Validators {
     public static List<OpValidator> all() {
         return List.of(
                 new SmokeValidator(),
+                new dev.offload.ops.gemm.Int8GemmValidator(),
+                new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
                 new dev.offload.ops.attention.AttentionValidator());
     }

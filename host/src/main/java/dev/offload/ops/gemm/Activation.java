@@ -1,0 +1,26 @@
+package dev.offload.ops.gemm;
+
+/** Activation functions a dequantizing GEMM can apply to its float output, in the same kernel launch. */
+public enum Activation {
+    NONE, RELU,
+    /** GELU with the exact erf form: 0.5 x (1 + erf(x / sqrt 2)). */
+    GELU_ERF,
+    /** GELU's tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+    GELU_TANH,
+    /** x * sigmoid(x). */
+    SILU;
+
+    /** The reference value, in double. */
+    public double apply(double x) {
+        return switch (this) {
+            case NONE -> x;
+            case RELU -> Math.max(x, 0.0);
+            case GELU_ERF -> 0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0)));
+            case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case SILU -> x / (1.0 + Math.exp(-x));
+        };
+    }
+
+    /** The kernel build define that selects it. */
+    String define() { return "ACTIVATION_" + name(); }
+}

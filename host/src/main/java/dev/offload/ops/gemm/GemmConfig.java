@@ -1,0 +1,113 @@
+package dev.offload.ops.gemm;
+
+import dev.offload.cl.DeviceInfo;
+import dev.offload.cl.DeviceType;
+
+/**
+ * The build-time shape of the INT8 GEMM kernel on one device: each work-item computes an
+ * {@code mr x nr} block of C, reading A rows and packed B^T rows with 16-wide char vectors along K.
+ *
+ * @param mr            rows of C per work-item
+ * @param nr            columns of C per work-item (packed B is padded to a multiple of it)
+ * @param innerLoop     how the inner loop multiplies and adds
+ * @param localColumns  work-group size along N (0: the implementation chooses)
+ */
+public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) {
+    /** The inner loop's arithmetic (build defines of int8_gemm.cl). */
+    public enum InnerLoop {
+        /**
+         * Clang's vpmaddwd intrinsic where the OpenCL compiler targets AVX512BW (PoCL on x86: LLVM 15 does not
+         * form it from portable code), the portable loop elsewhere. Decided in the kernel by the preprocessor.
+         */
+        AUTO("", "vpmaddwd on AVX512BW targets, else portable multiply-add"),
+        /**
+         * vpdpbusd (AVX512-VNNI) through a function compiled for that target: for PoCL on a CPU that reports
+         * avx512_vnni (PoCL 3.1's LLVM 15 targets skylake-avx512 and would not use it on its own).
+         */
+        X86_VNNI(" -D X86_VNNI", "AVX512-VNNI vpdpbusd"),
+        /** Portable OpenCL C: widen to int16 vectors, multiply, add. */
+        PORTABLE(" -D PORTABLE_ONLY", "portable multiply-add"),
+        /** cl_khr_integer_dot_product's dot(char4, char4) (emulated on devices without the extension). */
+        DOT_PRODUCT(" -D USE_INTEGER_DOT_PRODUCT", "cl_khr_integer_dot_product dot(char4, char4)");
+
+        private final String define;
+        private final String description;
+
+        InnerLoop(String define, String description) {
+            this.define = define;
+            this.description = description;
+        }
+    }
+
+    /** K is processed in vectors of this many bytes; packed rows are padded to a multiple of it. */
+    public static final int K_VECTOR = 16;
+
+    public GemmConfig {
+        if (innerLoop == null) throw new IllegalArgumentException("innerLoop is required");
+        if (innerLoop == InnerLoop.X86_VNNI) {
+            if (mr < 1 || mr > 8 || nr < 16 || nr > 64 || nr % 16 != 0) {
+                throw new IllegalArgumentException("VNNI register block " + mr + "x" + nr
+                        + " must be 1..8 rows x 16, 32, 48 or 64 columns");
+            }
+        } else if (mr < 1 || mr > 8 || nr < 1 || nr > 8) {
+            throw new IllegalArgumentException("register block " + mr + "x" + nr + " is outside 1..8 x 1..8");
+        }
+        if (localColumns < 0) throw new IllegalArgumentException("localColumns must be >= 0, got " + localColumns);
+    }
+
+    /**
+     * The defaults for a device. PoCL on a CPU with AVX512-VNNI: vpdpbusd on a 4x32 block (8 int32 vectors,
+     * no horizontal sums, vector epilogue; measured on PoCL 3.1, Zen 5, 2 cores: about 700 GOPS at 1024^3,
+     * 650 at 4096x384x1536, where 6x32, 8x32, 4x48, 4x64 and 8x16 blocks reached 300-530). Other CPUs: a 4x4 block keeps 16 int16 accumulators plus 8 operand
+     * vectors in the 32 AVX-512 registers, and work-groups of 64 blocks along N share their 4 A rows in L1
+     * (measured on PoCL 3.1, Zen 5: 4x4/64 and 2x8/16 were best, about 2x faster than the driver's choice
+     * of work-group; 4x8, 6x4 and 8x4 spill or thrash). GPUs and accelerators: a smaller 2x4 block (more work-items,
+     * fewer registers each). The dot-product built-ins are used wherever the device reports them.
+     */
+    public static GemmConfig forDevice(DeviceInfo info) {
+        boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
+        InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT
+                : info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
+                : InnerLoop.AUTO;
+        if (loop == InnerLoop.X86_VNNI) return new GemmConfig(4, 32, loop, 16);
+        if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
+        return new GemmConfig(2, 4, loop, 64);
+    }
+
+    /** PoCL compiles kernels with clang for the very CPU it runs on, so the host CPU's features apply. */
+    private static boolean isPocl(DeviceInfo info) {
+        return info.deviceVersion().contains("PoCL") || info.driverVersion().toLowerCase(java.util.Locale.ROOT).contains("pocl");
+    }
+
+    /** Build options for int8_gemm.cl. */
+    public String defines() { return defines(mr); }
+
+    /** Build options with a smaller row block, for products with fewer than {@code mr} rows (decode, M=1). */
+    String defines(int rowBlock) {
+        return "-D MR=" + rowBlock + " -D NR=" + nr + innerLoop.define;
+    }
+
+    /** B is packed in 16-column panels of 4-byte groups along K (VNNI), else transposed ([N][stride]). */
+    public boolean panels() { return innerLoop == InnerLoop.X86_VNNI; }
+
+    /** The kernel in int8_gemm.cl this configuration runs. */
+    String kernelName() { return panels() ? "int8_gemm_panels" : "int8_gemm"; }
+
+    /**
+     * The row stride of packed B^T (or the panel stride for VNNI) for a given K: a multiple of the K vector, nudged off multiples of 256
+     * bytes because power-of-two strides map the NR rows a work-item reads onto the same cache sets.
+     */
+    public int packedStride(int k) {
+        if (innerLoop == InnerLoop.X86_VNNI) return (k + 3) / 4 * 64; // one 16-column panel: [K/4][16][4]
+        int stride = (k + K_VECTOR - 1) / K_VECTOR * K_VECTOR;
+        if (stride % 256 == 0) stride += 64;
+        return stride;
+    }
+
+    /** One line for logs and the CLI. */
+    public String describe() {
+        return "register block " + mr + "x" + nr + (panels() ? " (B in 16-column panels, K in groups of 4)" : ", K vector " + K_VECTOR + " x int8") + ", "
+                + innerLoop.description
+                + ", work-group " + (localColumns == 0 ? "chosen by the driver" : localColumns + " x 1");
+    }
+}

@@ -1,0 +1,155 @@
+package dev.offload.ops.gemm;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.OpenClDevice;
+import dev.offload.ops.quant.QuantType;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.Compare;
+import dev.offload.validate.GuardedOutput;
+import dev.offload.validate.OpValidator;
+import dev.offload.validate.ValidationOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Validates the INT8 GEMM against {@link Int8GemmReference}: every int8/uint8 combination, scalar and
+ * per-row/per-column zero points, all epilogues and activations, and awkward shapes (1x1x1, primes,
+ * decode-like 1x4096x4096, N=1, K=20000). Outputs are guarded and poisoned.
+ */
+public final class Int8GemmValidator implements OpValidator {
+    @Override public String op() { return "int8_gemm"; }
+
+    /** Which epilogue a case runs: int32, dequantize with an activation (and bias), or requantize to a type. */
+    private record Case(int m, int k, int n, QuantType aType, QuantType bType, boolean perChannel,
+                        String epilogue, Activation activation, QuantType outType) {
+        static Case int32(int m, int k, int n, QuantType a, QuantType b, boolean perChannel) {
+            return new Case(m, k, n, a, b, perChannel, "int32", null, null);
+        }
+
+        String label() {
+            String e = switch (epilogue) {
+                case "dequantize" -> "dequantize " + activation.name().toLowerCase(Locale.ROOT);
+                case "requantize" -> "requantize to " + outType.name().toLowerCase(Locale.ROOT);
+                default -> "int32";
+            };
+            return m + "x" + k + "x" + n + " (MxKxN) " + name(aType) + "*" + name(bType)
+                    + (perChannel ? " zp per row/col " : " zp scalar ") + e;
+        }
+
+        private static String name(QuantType t) { return t == QuantType.INT8 ? "s8" : "u8"; }
+    }
+
+    private static List<Case> cases(boolean quick) {
+        QuantType s8 = QuantType.INT8, u8 = QuantType.UINT8;
+        List<Case> cases = new ArrayList<>();
+        if (quick) {
+            cases.add(Case.int32(1, 1, 1, s8, s8, false));
+            cases.add(Case.int32(7, 29, 13, u8, s8, true));
+            cases.add(new Case(5, 40, 9, u8, s8, true, "dequantize", Activation.GELU_ERF, null));
+            cases.add(new Case(13, 64, 29, u8, s8, false, "requantize", null, u8));
+            return cases;
+        }
+        int[][] shapes = {{1, 1, 1}, {7, 29, 13}, {1, 4096, 4096}, {37, 1000, 1}, {8, 20000, 16}, {64, 384, 96},
+                {33, 65, 129}, {4, 16, 4}};
+        QuantType[][] combos = {{s8, s8}, {u8, s8}, {s8, u8}, {u8, u8}};
+        for (int i = 0; i < shapes.length; i++) {
+            int[] s = shapes[i];
+            QuantType[] t = combos[i % combos.length], t2 = combos[(i + 1) % combos.length];
+            cases.add(Case.int32(s[0], s[1], s[2], t[0], t[1], false));
+            cases.add(Case.int32(s[0], s[1], s[2], t2[0], t2[1], true));
+        }
+        for (Activation a : Activation.values()) cases.add(new Case(19, 77, 21, u8, s8, true, "dequantize", a, null));
+        cases.add(new Case(5, 33, 7, s8, s8, false, "dequantize", Activation.NONE, null));
+        cases.add(new Case(13, 64, 29, u8, s8, false, "requantize", null, u8));
+        cases.add(new Case(13, 64, 29, s8, u8, true, "requantize", null, s8));
+        return cases;
+    }
+
+    @Override
+    public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
+        Int8Gemm gemm = Int8Gemm.on(device);
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        List<CheckResult> out = new ArrayList<>();
+        for (Case c : cases(options.quick())) out.add(check(gemm, c, rnd.split()));
+        return out;
+    }
+
+    private CheckResult check(Int8Gemm gemm, Case c, SplittableRandom rnd) {
+        OpenClDevice device = gemm.device();
+        Int8Matrix a = matrix(rnd, c.aType(), c.m(), c.k()), b = matrix(rnd, c.bType(), c.k(), c.n());
+        ZeroPoint za = c.perChannel() ? ZeroPoint.perRow(values(rnd, c.m(), c.aType())) : ZeroPoint.scalar(values(rnd, 1, c.aType())[0]);
+        ZeroPoint zb = c.perChannel() ? ZeroPoint.perColumn(values(rnd, c.n(), c.bType())) : ZeroPoint.scalar(values(rnd, 1, c.bType())[0]);
+        int[] exact = Int8GemmReference.matmulInteger(a, za, b, zb);
+        int count = c.m() * c.n();
+        String shape = c.label();
+        try (PackedWeights w = gemm.pack(b, zb); Buffer ab = device.upload(a.data())) {
+            switch (c.epilogue()) {
+                case "dequantize" -> {
+                    Epilogue.Dequantize d = dequantize(rnd, c, exact);
+                    try (GuardedOutput g = GuardedOutput.floats(device, count)) {
+                        gemm.run(ab, a.type(), c.m(), za, w, d, g.buffer());
+                        return Compare.relative(op(), shape, device.spec(), Int8GemmReference.dequantize(exact, c.m(), c.n(), d),
+                                g.readFloats(), GemmBounds.dequantize(c.activation()), g.guardsIntact());
+                    }
+                }
+                case "requantize" -> {
+                    Epilogue.Requantize r = requantize(rnd, c, exact);
+                    try (GuardedOutput g = GuardedOutput.bytes(device, count)) {
+                        gemm.run(ab, a.type(), c.m(), za, w, r, g.buffer());
+                        return Compare.exact(op(), shape, device.spec(), Int8GemmReference.requantize(exact, c.m(), c.n(), r),
+                                g.readBytes(), g.guardsIntact());
+                    }
+                }
+                default -> {
+                    try (GuardedOutput g = GuardedOutput.ints(device, count)) {
+                        gemm.run(ab, a.type(), c.m(), za, w, Epilogue.INT32, g.buffer());
+                        return Compare.exact(op(), shape, device.spec(), exact, g.readInts(), g.guardsIntact());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Scales that map the typical |C| to about 3, so the activations' curved parts are exercised. */
+    private static Epilogue.Dequantize dequantize(SplittableRandom rnd, Case c, int[] exact) {
+        double typical = Math.max(1, rms(exact));
+        float[] sa = new float[c.m()], sb = new float[c.n()], bias = new float[c.n()];
+        for (int i = 0; i < sa.length; i++) sa[i] = (float) (Math.sqrt(3 / typical) * rnd.nextDouble(0.5, 1.5));
+        for (int j = 0; j < sb.length; j++) {
+            sb[j] = (float) (Math.sqrt(3 / typical) * rnd.nextDouble(0.5, 1.5));
+            bias[j] = (float) rnd.nextDouble(-1, 1);
+        }
+        boolean perTensor = c.aType() == c.bType(); // a mix of per-tensor and per-channel scales
+        return perTensor ? new Epilogue.Dequantize(new float[] {sa[0]}, new float[] {sb[0]}, null, c.activation())
+                : new Epilogue.Dequantize(sa, sb, bias, c.activation());
+    }
+
+    /** A scale that maps |C| to about 100: most outputs in range, some saturated. */
+    private static Epilogue.Requantize requantize(SplittableRandom rnd, Case c, int[] exact) {
+        float[] s = new float[c.n()];
+        double typical = Math.max(1, rms(exact));
+        for (int j = 0; j < s.length; j++) s[j] = (float) (100 / typical * rnd.nextDouble(0.5, 1.5));
+        int zp = c.outType().min() + rnd.nextInt(256);
+        return new Epilogue.Requantize(s, zp, c.outType());
+    }
+
+    private static double rms(int[] v) {
+        double s = 0;
+        for (int x : v) s += (double) x * x;
+        return Math.sqrt(s / v.length);
+    }
+
+    private static Int8Matrix matrix(SplittableRandom rnd, QuantType type, int rows, int cols) {
+        byte[] d = new byte[rows * cols];
+        rnd.nextBytes(d);
+        return new Int8Matrix(type, rows, cols, d);
+    }
+
+    private static int[] values(SplittableRandom rnd, int n, QuantType type) {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) v[i] = type.min() + rnd.nextInt(256);
+        return v;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.offload.ops.quant;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.OpenClDevice;
+import dev.offload.ops.quant.QuantizeReference.DynamicQuantized;
+import dev.offload.ops.quant.QuantizeReference.RowQuantized;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.Compare;
+import dev.offload.validate.GuardedOutput;
+import dev.offload.validate.OpValidator;
+import dev.offload.validate.ValidationOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Validates the quantize kernels bit for bit: DynamicQuantizeLinear (including all-zero input),
+ * symmetric per-row int8, and dequantize per tensor/row/column for int8 and uint8.
+ */
+public final class QuantizeValidator implements OpValidator {
+    @Override public String op() { return "quantize"; }
+
+    @Override
+    public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
+        Quantize q = new Quantize(device);
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        List<CheckResult> out = new ArrayList<>();
+        int[] sizes = options.quick() ? new int[] {1, 1000} : new int[] {1, 7, 1000, 65537, 1 << 20};
+        for (int n : sizes) out.add(dynamic(device, q, floats(rnd, n, rnd.nextDouble(-2, 2)), "n=" + n));
+        out.add(dynamic(device, q, new float[64], "n=64 all zeros"));
+        int[][] shapes = options.quick() ? new int[][] {{3, 17}} : new int[][] {{1, 1}, {3, 17}, {64, 384}, {5, 4099}};
+        for (int[] s : shapes) {
+            out.add(symmetric(device, q, floats(rnd, s[0] * s[1], 0), s[0], s[1]));
+            for (QuantParams.Axis axis : QuantParams.Axis.values()) {
+                for (QuantType t : QuantType.values()) out.add(dequantize(device, q, rnd, s[0], s[1], axis, t));
+            }
+        }
+        return out;
+    }
+
+    private CheckResult dynamic(OpenClDevice device, Quantize q, float[] x, String shape) {
+        DynamicQuantized want = QuantizeReference.dynamicQuantizeLinear(x);
+        try (Buffer xb = device.upload(x); GuardedOutput y = GuardedOutput.bytes(device, x.length);
+             GuardedOutput scale = GuardedOutput.floats(device, 1); GuardedOutput zp = GuardedOutput.ints(device, 1)) {
+            q.dynamicQuantizeLinear(xb, x.length, y.buffer(), scale.buffer(), zp.buffer());
+            // One exact comparison over [scale bits, zero point, y...].
+            int[] w = new int[x.length + 2], g = new int[x.length + 2];
+            w[0] = Float.floatToRawIntBits(want.scale());
+            g[0] = Float.floatToRawIntBits(scale.readFloats()[0]);
+            w[1] = want.zeroPoint();
+            g[1] = zp.readInts()[0];
+            byte[] got = y.readBytes();
+            for (int i = 0; i < x.length; i++) { w[i + 2] = want.data()[i] & 0xFF; g[i + 2] = got[i] & 0xFF; }
+            boolean guards = y.guardsIntact() && scale.guardsIntact() && zp.guardsIntact();
+            return Compare.exact(op(), "dynamic_quantize_linear " + shape + " [scale, zp, y...]", device.spec(), w, g, guards);
+        }
+    }
+
+    private CheckResult symmetric(OpenClDevice device, Quantize q, float[] x, int rows, int cols) {
+        RowQuantized want = QuantizeReference.symmetricPerRow(x, rows, cols);
+        try (Buffer xb = device.upload(x); GuardedOutput data = GuardedOutput.bytes(device, x.length);
+             GuardedOutput scales = GuardedOutput.floats(device, rows)) {
+            q.symmetricPerRow(xb, rows, cols, data.buffer(), scales.buffer());
+            int[] w = new int[rows + x.length], g = new int[rows + x.length];
+            float[] gs = scales.readFloats();
+            byte[] gd = data.readBytes();
+            for (int r = 0; r < rows; r++) { w[r] = Float.floatToRawIntBits(want.scales()[r]); g[r] = Float.floatToRawIntBits(gs[r]); }
+            for (int i = 0; i < x.length; i++) { w[rows + i] = want.data()[i]; g[rows + i] = gd[i]; }
+            return Compare.exact(op(), "symmetric_per_row " + rows + "x" + cols + " [scales, q...]", device.spec(), w, g,
+                    data.guardsIntact() && scales.guardsIntact());
+        }
+    }
+
+    private CheckResult dequantize(OpenClDevice device, Quantize q, SplittableRandom rnd, int rows, int cols,
+                                   QuantParams.Axis axis, QuantType type) {
+        byte[] data = new byte[rows * cols];
+        rnd.nextBytes(data);
+        int count = switch (axis) { case TENSOR -> 1; case ROW -> rows; case COLUMN -> cols; };
+        float[] scale = new float[count];
+        int[] zp = new int[count];
+        for (int i = 0; i < count; i++) { scale[i] = (float) rnd.nextDouble(1e-4, 0.1); zp[i] = type.min() + rnd.nextInt(256); }
+        QuantParams params = new QuantParams(axis, scale, zp);
+        try (Buffer qb = device.upload(data); GuardedOutput y = GuardedOutput.floats(device, data.length)) {
+            q.dequantize(qb, type, rows, cols, params, y.buffer());
+            return Compare.relative(op(), "dequantize " + rows + "x" + cols + " " + type + " per " + axis,
+                    device.spec(), QuantizeReference.dequantize(data, type, rows, cols, params), y.readFloats(), 0,
+                    y.guardsIntact());
+        }
+    }
+
+    private static float[] floats(SplittableRandom rnd, int n, double offset) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (offset + rnd.nextDouble(-1, 1) * Math.pow(10, rnd.nextInt(3) - 1));
+        return x;
+    }
+}

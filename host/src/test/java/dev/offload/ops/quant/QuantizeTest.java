@@ -1,0 +1,130 @@
+package dev.offload.ops.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.offload.cl.Binding;
+import dev.offload.cl.Buffer;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.OpenClDevice;
+import dev.offload.ops.quant.QuantizeReference.DynamicQuantized;
+import dev.offload.ops.quant.QuantizeReference.RowQuantized;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class QuantizeTest {
+    private static OpenClDevice device;
+    private static Quantize quantize;
+
+    @BeforeAll
+    static void open() {
+        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
+        quantize = new Quantize(device);
+    }
+
+    @AfterAll
+    static void close() { device.close(); }
+
+    /** Floats over several magnitudes, both signs, shifted by {@code offset}. */
+    static float[] randomFloats(Random rnd, int n, float offset) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = offset + (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(3) - 1));
+        return x;
+    }
+
+    static void assertSame(DynamicQuantized want, DynamicQuantized got) {
+        assertEquals(Float.floatToIntBits(want.scale()), Float.floatToIntBits(got.scale()), "scale");
+        assertEquals(want.zeroPoint(), got.zeroPoint(), "zero point");
+        assertArrayEquals(want.data(), got.data());
+    }
+
+    @ParameterizedTest(name = "n={0} offset={1}")
+    @CsvSource({"1, 0", "7, 0", "1000, 0", "65537, 0", "999, 40", "1234, -40"})
+    void dynamicQuantizeLinearIsBitExactAgainstReference(int n, float offset) {
+        float[] x = randomFloats(new Random(n), n, offset);
+        assertSame(QuantizeReference.dynamicQuantizeLinear(x), quantize.dynamicQuantizeLinear(x));
+    }
+
+    @Test
+    void dynamicQuantizeLinearFollowsOnnxFormulas() {
+        // ONNX's example: x = [0, 2, -3, -2.5, 1.34, 0.5] -> scale 5/255, zero point 153.
+        DynamicQuantized q = quantize.dynamicQuantizeLinear(new float[] {0f, 2f, -3f, -2.5f, 1.34f, 0.5f});
+        assertEquals(5f / 255f, q.scale());
+        assertEquals(153, q.zeroPoint());
+        assertArrayEquals(new byte[] {(byte) 153, (byte) 255, 0, 26, (byte) 221, (byte) 179}, q.data());
+        // All positive: min is taken as 0, so the zero point is 0.
+        assertEquals(0, quantize.dynamicQuantizeLinear(new float[] {1f, 2f, 3f}).zeroPoint());
+    }
+
+    @Test
+    void dynamicQuantizeLinearOfAllZerosHasScaleZeroAndZeroOutput() {
+        DynamicQuantized q = quantize.dynamicQuantizeLinear(new float[100]);
+        assertEquals(0f, q.scale());
+        assertEquals(0, q.zeroPoint());
+        assertArrayEquals(new byte[100], q.data());
+    }
+
+    @ParameterizedTest(name = "{0}x{1}")
+    @CsvSource({"1, 1", "3, 17", "64, 384", "5, 4099"})
+    void symmetricPerRowIsBitExactAgainstReference(int rows, int cols) {
+        float[] x = randomFloats(new Random(rows * 31 + cols), rows * cols, 0f);
+        RowQuantized want = QuantizeReference.symmetricPerRow(x, rows, cols);
+        RowQuantized got = quantize.symmetricPerRow(x, rows, cols);
+        assertArrayEquals(want.scales(), got.scales());
+        assertArrayEquals(want.data(), got.data());
+    }
+
+    @Test
+    void symmetricPerRowGivesZeroRowsScaleZero() {
+        float[] x = {0f, 0f, 0f, 1f, -2f, 0.5f};
+        RowQuantized q = quantize.symmetricPerRow(x, 2, 3);
+        assertArrayEquals(new float[] {0f, 2f / 127f}, q.scales());
+        assertArrayEquals(new byte[] {0, 0, 0, 64, -127, 32}, q.data());
+    }
+
+    @ParameterizedTest
+    @EnumSource(QuantParams.Axis.class)
+    void dequantizeIsBitExactForEveryAxisAndType(QuantParams.Axis axis) {
+        Random rnd = new Random(axis.ordinal());
+        int rows = 13, cols = 29;
+        for (QuantType type : QuantType.values()) {
+            byte[] q = new byte[rows * cols];
+            rnd.nextBytes(q);
+            int count = switch (axis) { case TENSOR -> 1; case ROW -> rows; case COLUMN -> cols; };
+            float[] scale = new float[count];
+            int[] zp = new int[count];
+            for (int i = 0; i < count; i++) { scale[i] = rnd.nextFloat() * 0.1f; zp[i] = type.min() + rnd.nextInt(256); }
+            QuantParams params = new QuantParams(axis, scale, zp);
+            float[] got;
+            try (Buffer qb = device.upload(q); Buffer y = device.context().createBuffer(4L * q.length)) {
+                device.queue().fill(y, new byte[] {0, 0, (byte) 0xC0, 0x7F}, 0, y.size()).await().close(); // NaN poison
+                quantize.dequantize(qb, type, rows, cols, params, y);
+                got = device.readFloats(y, q.length);
+            }
+            assertArrayEquals(QuantizeReference.dequantize(q, type, rows, cols, params), got, 0f, type + " " + axis);
+        }
+    }
+
+    @Test
+    void dequantizeRejectsParameterCountsThatDoNotFitTheShape() {
+        var e = assertThrows(IllegalArgumentException.class, () -> quantize.dequantize(new byte[6], QuantType.INT8, 2, 3,
+                QuantParams.perRow(new float[] {1f, 2f, 3f}, new int[] {0, 0, 0})));
+        assertEquals("ROW parameters for a 2x3 tensor need 2 scales, got 3", e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {5000})
+    void joclBindingQuantizesTheSame(int n) {
+        try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow())) {
+            float[] x = randomFloats(new Random(99), n, 3f);
+            assertSame(QuantizeReference.dynamicQuantizeLinear(x), new Quantize(jocl).dynamicQuantizeLinear(x));
+        }
+    }
+}
