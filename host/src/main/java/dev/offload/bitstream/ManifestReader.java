@@ -1,8 +1,5 @@
 package dev.offload.bitstream;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,24 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a manifest with Jackson's streaming parser. Manifests are read on every program load, and in a fresh
+ * Reads a manifest with a small JSON reader of its own. Manifests are read on every program load, and in a fresh
  * process the first use of databind's ObjectMapper costs about 350 ms of class loading and introspection (measured
- * on PoCL, 2 cores: a cached program took 420 ms to load, 380 of them reading its manifest) — more than loading
- * the binary. The parser reads the JSON into maps and lists, which are then checked field by field. Unknown
+ * on PoCL, 2 cores: a cached program took 420 ms to load, 380 of them reading its manifest), more than loading the
+ * binary; Jackson's streaming parser still cost 65-130 ms of class loading. This reader uses only JDK classes. It
+ * reads the JSON into maps and lists, which are then checked field by field. Unknown
  * fields are ignored and missing ones read as null (0 for numbers), as databind did. Writing stays with databind
  * ({@link BitstreamManifest#toJson}): it happens after a compile, which costs far more.
  */
 final class ManifestReader {
     private ManifestReader() {}
 
-    private static final JsonFactory FACTORY = new JsonFactory();
-
     static BitstreamManifest read(String json) throws IOException {
-        Map<String, Object> m;
-        try (JsonParser p = FACTORY.createParser(json)) {
-            m = object(value(p, p.nextToken()), "the manifest");
-            if (p.nextToken() != null) throw new IOException("text after the manifest's closing brace");
-        }
+        Json reader = new Json(json);
+        Map<String, Object> m = object(reader.value(), "the manifest");
+        reader.end();
         Map<String, Object> t = object(m.get("target"), "target");
         Map<String, Object> b = object(m.get("binary"), "binary");
         DeviceTarget target = t == null ? null : new DeviceTarget(string(t, "platformName"), string(t, "platformVendor"),
@@ -68,33 +62,119 @@ final class ManifestReader {
                 target, binary, kernels, string(m, "builtBy"), string(m, "builtAt"));
     }
 
-    private static Object value(JsonParser p, JsonToken t) throws IOException {
-        if (t == null) throw new IOException("the text ends before the manifest does");
-        return switch (t) {
-            case START_OBJECT -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                JsonToken f;
-                while ((f = p.nextToken()) == JsonToken.FIELD_NAME) {
-                    String name = p.currentName();
-                    m.put(name, value(p, p.nextToken()));
+    /** A reader of one JSON text: objects become maps, arrays lists, integers Long, other numbers Double. */
+    private static final class Json {
+        private final String s;
+        private int i;
+
+        Json(String s) { this.s = s; }
+
+        Object value() throws IOException {
+            skip();
+            if (i >= s.length()) throw error("the text ends before the manifest does");
+            char c = s.charAt(i);
+            switch (c) {
+                case '{' -> {
+                    i++;
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    skip();
+                    if (peek() == '}') { i++; return m; }
+                    while (true) {
+                        skip();
+                        if (peek() != '"') throw error("expected a field name");
+                        String name = string();
+                        skip();
+                        expect(':');
+                        m.put(name, value());
+                        skip();
+                        if (peek() == ',') { i++; continue; }
+                        expect('}');
+                        return m;
+                    }
                 }
-                if (f != JsonToken.END_OBJECT) throw new IOException("unexpected " + f + " in an object");
-                yield m;
+                case '[' -> {
+                    i++;
+                    List<Object> l = new ArrayList<>();
+                    skip();
+                    if (peek() == ']') { i++; return l; }
+                    while (true) {
+                        l.add(value());
+                        skip();
+                        if (peek() == ',') { i++; continue; }
+                        expect(']');
+                        return l;
+                    }
+                }
+                case '"' -> { return string(); }
+                default -> {
+                    if (s.startsWith("true", i)) { i += 4; return Boolean.TRUE; }
+                    if (s.startsWith("false", i)) { i += 5; return Boolean.FALSE; }
+                    if (s.startsWith("null", i)) { i += 4; return null; }
+                    return number();
+                }
             }
-            case START_ARRAY -> {
-                List<Object> l = new ArrayList<>();
-                JsonToken x;
-                while ((x = p.nextToken()) != JsonToken.END_ARRAY) l.add(value(p, x));
-                yield l;
+        }
+
+        void end() throws IOException {
+            skip();
+            if (i < s.length()) throw error("text after the manifest's closing brace");
+        }
+
+        private String string() throws IOException {
+            i++; // opening quote
+            StringBuilder b = new StringBuilder();
+            while (i < s.length()) {
+                char c = s.charAt(i++);
+                if (c == '"') return b.toString();
+                if (c != '\\') { b.append(c); continue; }
+                if (i >= s.length()) break;
+                char e = s.charAt(i++);
+                switch (e) {
+                    case '"', '\\', '/' -> b.append(e);
+                    case 'b' -> b.append('\b');
+                    case 'f' -> b.append('\f');
+                    case 'n' -> b.append('\n');
+                    case 'r' -> b.append('\r');
+                    case 't' -> b.append('\t');
+                    case 'u' -> {
+                        if (i + 4 > s.length()) throw error("short \\u escape");
+                        try {
+                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        } catch (NumberFormatException x) {
+                            throw error("bad \\u escape");
+                        }
+                        i += 4;
+                    }
+                    default -> throw error("bad escape \\" + e);
+                }
             }
-            case VALUE_STRING -> p.getText();
-            case VALUE_NUMBER_INT -> p.getLongValue();
-            case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
-            case VALUE_TRUE -> Boolean.TRUE;
-            case VALUE_FALSE -> Boolean.FALSE;
-            case VALUE_NULL -> null;
-            default -> throw new IOException("unexpected " + t);
-        };
+            throw error("unterminated string");
+        }
+
+        private Object number() throws IOException {
+            int start = i;
+            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
+            String t = s.substring(start, i);
+            try {
+                if (t.matches("-?\\d+")) return Long.parseLong(t);
+                return Double.parseDouble(t);
+            } catch (NumberFormatException x) {
+                throw error("unexpected '" + (t.isEmpty() ? String.valueOf(s.charAt(start)) : t) + "'");
+            }
+        }
+
+        private char peek() { return i < s.length() ? s.charAt(i) : '\0'; }
+
+        private void expect(char c) throws IOException {
+            if (peek() != c) throw error("expected '" + c + "'");
+            i++;
+        }
+
+        private void skip() { while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++; }
+
+        private IOException error(String what) {
+            return new IOException(what + " at character " + i);
+        }
     }
 
     @SuppressWarnings("unchecked")
