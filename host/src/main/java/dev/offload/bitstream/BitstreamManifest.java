@@ -2,7 +2,6 @@ package dev.offload.bitstream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -64,13 +63,14 @@ public record BitstreamManifest(
         return kernels.stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Databind writes manifests; created on the first write only (see {@link ManifestReader} for why). */
+    private static final class Writer {
+        static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     public String toJson() {
         try {
-            return JSON.writeValueAsString(this) + "\n";
+            return Writer.JSON.writeValueAsString(this) + "\n";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,7 +80,7 @@ public record BitstreamManifest(
     public static BitstreamManifest fromJson(String json, String where) {
         BitstreamManifest m;
         try {
-            m = JSON.readValue(json, BitstreamManifest.class);
+            m = ManifestReader.read(json);
         } catch (IOException e) {
             throw new IllegalArgumentException("bitstream manifest " + where + " is not valid JSON: " + e.getMessage(), e);
         }

@@ -66,12 +66,27 @@ public final class BitstreamStore {
         return out;
     }
 
-    /** The entries of one family built with the given options (any device). */
+    /**
+     * The entries of one family built with the given options (any device). Only manifests whose file name fits
+     * ({@code <family>-*-<options8>.json}) are read: a program load must not parse the whole store.
+     */
     public List<StoredBinary> entries(KernelFamily family, String options) {
         String optionsSha = Sha256.of(options);
-        return entries().stream()
-                .filter(e -> family.id().equals(e.manifest().family()) && optionsSha.equals(e.manifest().optionsSha256()))
-                .toList();
+        String prefix = family.id() + "-", suffix = "-" + optionsSha.substring(0, 8) + ".json";
+        if (!Files.isDirectory(dir)) return List.of();
+        List<StoredBinary> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(prefix) && n.endsWith(suffix);
+            }).sorted().toList()) {
+                StoredBinary e = BinaryFiles.read(f);
+                if (family.id().equals(e.manifest().family()) && optionsSha.equals(e.manifest().optionsSha256())) out.add(e);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list bitstream store " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** Stores a binary with its manifest (replacing an entry with the same name); returns the manifest's path. */

@@ -1,23 +1,49 @@
 package dev.offload.bitstream;
 
 import dev.offload.cl.DeviceInfo;
+import dev.offload.device.KernelStyle;
 import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.attention.FusedAttention;
+import dev.offload.ops.attention.Storage;
+import dev.offload.ops.gemm.GemmConfig;
+import dev.offload.ops.gemm.Int8Gemm;
+import dev.offload.ops.quant.Quantize;
+import dev.offload.ops.sparse.Spmm;
+import dev.offload.runtime.LayersOpenCl;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * The one place that lists each family's runtime build options. An op that chooses options per device
- * (tile sizes, {@code -D USE_DOT}) adds its rule here, calling the same method the op itself uses, so that
- * stored bitstreams and run-time requests agree. {@code -cl-kernel-arg-info} is not listed: every kept
- * build gets it ({@link ProgramBinaries#ARG_INFO}).
+ * The one place that lists each family's runtime build options for a device: it asks each op class through the
+ * same public method the op uses to make its options, then adds the device's {@link KernelStyle} define as
+ * {@code OpenClDevice.program} does, so that stored bitstreams and run-time requests agree. {@code
+ * -cl-kernel-arg-info} is not listed: every kept build gets it ({@link ProgramBinaries#ARG_INFO}).
+ *
+ * <ul>
+ *   <li>int8_gemm: the device's {@link GemmConfig}, row blocks 1..mr times every epilogue
+ *       ({@link Int8Gemm#allBuildOptions}).</li>
+ *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage.</li>
+ *   <li>spmm, quantize, layers, smoke: their single option string.</li>
+ * </ul>
  */
 public final class BuildVariants implements KernelVariants {
     public static final BuildVariants DEFAULT = new BuildVariants();
 
     @Override
     public List<String> optionsFor(KernelFamily family, DeviceInfo device) {
-        return switch (family) {
-            // Until the ops choose per-device options, each family is built with the default options only.
-            case SMOKE, INT8_GEMM, SPMM, ATTENTION, QUANTIZE, LAYERS -> List.of("");
+        KernelStyle style = KernelStyle.forDevice(device);
+        List<String> options = switch (family) {
+            case SMOKE -> List.of("");
+            case INT8_GEMM -> Int8Gemm.allBuildOptions(GemmConfig.forDevice(device, style));
+            case ATTENTION -> FusedAttention.COMMON_HEAD_DIMS.stream()
+                    .map(d -> FusedAttention.buildOptions(d, Storage.FLOAT32)).toList();
+            case SPMM -> List.of(Spmm.buildOptions());
+            case QUANTIZE -> List.of(Quantize.buildOptions());
+            case LAYERS -> List.of(LayersOpenCl.buildOptions());
         };
+        List<String> styled = new ArrayList<>(new LinkedHashSet<>(options));
+        styled.replaceAll(style::apply);
+        return List.copyOf(styled);
     }
 }

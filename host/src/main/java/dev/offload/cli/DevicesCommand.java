@@ -6,6 +6,7 @@ import dev.offload.cl.Device;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.Emulation;
+import dev.offload.device.KernelStyle;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -101,6 +102,7 @@ public final class DevicesCommand implements Callable<Integer> {
         m.put("maxSubGroups", i.maxSubGroups());
         m.put("subGroups", i.maxSubGroups() > 0 || i.hasExtension("cl_khr_subgroups") || i.hasExtension("cl_intel_subgroups"));
         m.put("emulation", Emulation.describe(d));
+        m.put("kernelStyle", KernelStyle.forDevice(i).id());
         m.put("extensions", List.copyOf(i.extensions()));
         return m;
     }
@@ -134,10 +136,21 @@ public final class DevicesCommand implements Callable<Integer> {
             out.printf("          int8 dot    %s%s%n", dot, i.armDotProductInt8() ? ", cl_arm_integer_dot_product_int8" : "");
             String emu = Emulation.describe(d);
             if (emu != null) out.printf("          emulation   %s%n", emu);
+            out.printf("          kernels     %s%n", styleLine(i));
             out.printf("          id          %s%n", d.stableId());
         }
         out.println();
         out.println("default device: " + registry.defaultSpec());
+    }
+
+    /** The kernel style the device gets, and why. */
+    static String styleLine(DeviceInfo i) {
+        KernelStyle style = KernelStyle.forDevice(i);
+        String env = System.getenv(KernelStyle.ENV);
+        String why = env != null && !env.isBlank() ? "forced by " + KernelStyle.ENV + "=" + env.strip()
+                : style == KernelStyle.FPGA ? "accelerator" : "CPU/GPU";
+        return style.id() + " style (" + why + (style == KernelStyle.FPGA
+                ? "; built with " + style.define() + ": single work-item kernels, no x86 built-ins)" : ")");
     }
 
     private static String yes(boolean b) { return b ? "yes" : "no"; }

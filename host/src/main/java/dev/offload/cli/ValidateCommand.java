@@ -1,6 +1,7 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
+import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.Validation;
@@ -36,6 +37,11 @@ public final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "A small subset of shapes (for CI).")
     boolean quick;
 
+    @Option(names = "--kernel-style", paramLabel = "fpga|portable",
+            description = "Build and launch every kernel in this style (default: each device's own, see 'devices'). "
+                    + "'fpga' checks the single work-item FPGA variants on any device.")
+    String kernelStyle;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -56,9 +62,18 @@ public final class ValidateCommand implements Callable<Integer> {
             if (opened.isEmpty()) {
                 throw new UserError("nothing to validate: " + registry.unavailableReason().orElse("no OpenCL device"));
             }
-            out.printf("validating on %s (binding %s, seed %d%s)%n",
+            if (kernelStyle != null) {
+                KernelStyle style;
+                try {
+                    style = KernelStyle.parse(kernelStyle, "--kernel-style");
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(e.getMessage());
+                }
+                opened.forEach(d -> d.kernelStyle(style));
+            }
+            out.printf("validating on %s (binding %s, seed %d%s, kernel style %s)%n",
                     opened.stream().map(OpenClDevice::description).toList(), registry.binding().id(), seed,
-                    quick ? ", quick" : "");
+                    quick ? ", quick" : "", opened.stream().map(d -> d.kernelStyle().id()).distinct().toList());
             out.flush();
             List<CheckResult> results = Validation.run(opened, new LinkedHashSet<>(ops), new ValidationOptions(seed, quick));
             print(results, out);

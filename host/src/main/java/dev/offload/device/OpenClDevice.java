@@ -4,6 +4,8 @@ import dev.offload.cl.Buffer;
 import dev.offload.cl.Context;
 import dev.offload.cl.Device;
 import dev.offload.cl.DeviceInfo;
+import dev.offload.cl.Event;
+import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.cl.Queue;
 import dev.offload.kernels.KernelFamily;
@@ -16,8 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One OpenCL device opened for work: its context, one in-order profiling queue, and a cache of
- * built programs keyed by kernel family and build options (builds cost most of a second on PoCL).
+ * One OpenCL device opened for work: its context, one in-order profiling queue, its {@link KernelStyle}, and a
+ * cache of built programs keyed by kernel family and build options (builds cost most of a second on PoCL).
+ * The style applies here, centrally: {@link #program} adds its define to every build, and {@link #launch}
+ * gives every launch its local size.
  */
 public final class OpenClDevice implements ComputeDevice {
     private static final Logger log = LoggerFactory.getLogger(OpenClDevice.class);
@@ -27,9 +31,11 @@ public final class OpenClDevice implements ComputeDevice {
     private final Queue queue;
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
     private volatile ProgramSource programSource = ProgramSource.FROM_SOURCE;
+    private volatile KernelStyle kernelStyle;
 
     public OpenClDevice(Device device) {
         this.device = device;
+        this.kernelStyle = KernelStyle.forDevice(device.info());
         this.context = Context.create(device);
         this.queue = context.createQueue();
     }
@@ -48,6 +54,20 @@ public final class OpenClDevice implements ComputeDevice {
 
     public Device device() { return device; }
 
+    /** How this device's kernels are shaped: FPGA style on accelerators (or when forced), else portable. */
+    public KernelStyle kernelStyle() { return kernelStyle; }
+
+    /** Forces a kernel style (validate --kernel-style); programs built afterwards use it. */
+    public void kernelStyle(KernelStyle style) { this.kernelStyle = java.util.Objects.requireNonNull(style); }
+
+    /**
+     * Enqueues a kernel with the local size this device's style needs (FPGA style: 1 in every dimension, as
+     * its kernels require); {@code local} is the portable-style request (null: the driver chooses).
+     */
+    public Event launch(Kernel kernel, long[] global, long[] local) {
+        return queue.launch(kernel, global, kernelStyle.local(global, local));
+    }
+
     public DeviceInfo info() { return device.info(); }
 
     public Context context() { return context; }
@@ -65,16 +85,17 @@ public final class OpenClDevice implements ComputeDevice {
     }
 
     /**
-     * The program of a kernel family built with the given options, from the cache when it was built before.
-     * Thread-safe; concurrent first requests build once.
+     * The program of a kernel family built with the given options plus this device's style define, from the
+     * cache when it was built before. Thread-safe; concurrent first requests build once.
      */
     public Program program(KernelFamily family, String options) {
-        String key = family.id() + "|" + options;
+        String styled = kernelStyle.apply(options);
+        String key = family.id() + "|" + styled;
         return programs.computeIfAbsent(key, k -> {
             KernelSource source = KernelSource.load(family);
             long t0 = System.nanoTime();
-            Program p = programSource.build(this, source, options);
-            log.debug("built {} for {} with '{}' in {} ms", family.id(), device.name(), options,
+            Program p = programSource.build(this, source, styled);
+            log.debug("built {} for {} with '{}' in {} ms", family.id(), device.name(), styled,
                     (System.nanoTime() - t0) / 1_000_000);
             return p;
         });

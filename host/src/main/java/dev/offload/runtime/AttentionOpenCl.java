@@ -34,7 +34,7 @@ public final class AttentionOpenCl implements OpImplementation {
     public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
         OpenClDevice cl = (OpenClDevice) device;
         Attention a = (Attention) node.op();
-        Program layers = cl.program(KernelFamily.LAYERS, "");
+        Program layers = cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions());
         FusedAttention fused = new FusedAttention(cl);
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), skv = k.dim(1);

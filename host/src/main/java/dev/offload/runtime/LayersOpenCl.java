@@ -56,10 +56,13 @@ public final class LayersOpenCl implements OpImplementation {
 
     private static long[] size(long n) { return new long[] {n}; }
 
+    /** The build options of layers.cl's one program (before the device's style define). */
+    public static String buildOptions() { return ""; }
+
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
         OpenClDevice cl = (OpenClDevice) device;
-        Program program = cl.program(KernelFamily.LAYERS, "");   // a build failure surfaces here, before any run
+        Program program = cl.program(KernelFamily.LAYERS, buildOptions());   // a build failure surfaces here, before any run
         TensorType out = graph.outputTypes(node).getFirst();
         List<Buffer> uploaded = new ArrayList<>();
         try {

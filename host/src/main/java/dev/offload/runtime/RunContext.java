@@ -49,7 +49,7 @@ public final class RunContext implements AutoCloseable {
 
     /** Enqueues a kernel on the device's queue without waiting; its event is timed for the profile. */
     public void launch(OpenClDevice device, Kernel kernel, long[] global, long[] local) {
-        enqueue(device, () -> device.queue().launch(kernel, global, local));
+        enqueue(device, () -> device.launch(kernel, global, local));
     }
 
     /** Enqueues any command returning an event (copy, fill, write) and keeps its event for the profile. */

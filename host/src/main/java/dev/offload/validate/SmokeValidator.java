@@ -30,7 +30,7 @@ final class SmokeValidator implements OpValidator {
                  Kernel k = device.program(KernelFamily.SMOKE, "").kernel("saxpy")) {
                 device.queue().copy(by, 0, result.buffer(), 0, 4L * n).close();
                 k.arg(0, a).arg(1, bx).arg(2, result.buffer()).arg(3, n);
-                device.queue().run(k, new long[] {n}, null);
+                device.launch(k, new long[] {n}, null).close();
                 device.queue().finish();
                 out.add(Compare.relative(op(), "n=" + n, device.spec(), want, result.readFloats(), 0,
                         result.guardsIntact()));

@@ -32,6 +32,15 @@
 // The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
 // a D-wide accumulator in registers and reads K and V rows with wide vector loads.
 
+// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
+// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
+// launches it with a local size of 1. Without it the kernels take any work-group size.
+#ifdef OFFLOAD_FPGA
+#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
+#else
+#define KERNEL_SHAPE
+#endif
+
 #ifndef HEAD_DIM
 #error "build with -DHEAD_DIM=<head dimension>"
 #endif
@@ -84,7 +93,7 @@ inline int key_end(int i, int b, int Sq, int Skv, int causal, __global const int
     return max(end, 0);
 }
 
-__kernel void attention_fused(
+__kernel KERNEL_SHAPE void attention_fused(
         __global const store_t* q, __global const store_t* k, __global const store_t* v,
         __global float* out,        // O [B,H,Sq,D] when nsplit == 1
         __global float* partial,    // [nsplit][B*H*Sq][D + 2] = (m, l, acc[D]) when nsplit > 1
@@ -171,7 +180,7 @@ __kernel void attention_fused(
 #define LOAD_S(p) (*(p))
 #endif
 
-__kernel void attention_fused_rows(
+__kernel KERNEL_SHAPE void attention_fused_rows(
         __global const store_t* q, __global const store_t* k, __global const store_t* v, __global float* out,
         const int H, const int Hkv, const int Sq, const int Skv, const float scale,
         const int causal, __global const int* kv_len, const int has_len,
@@ -270,7 +279,7 @@ __kernel void attention_fused_rows(
 
 // Combines the per-split partials of attention_fused: with M = max_s m_s and w_s = exp(m_s - M),
 // O = sum_s w_s acc_s / sum_s w_s l_s. One work-item per output row.
-__kernel void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit) {
+__kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit) {
     const int row = get_global_id(0);
     if (row >= rows) return;
     float big_m = -INFINITY;
@@ -295,7 +304,7 @@ __kernel void attention_merge(__global const float* partial, __global float* out
 
 // S[b,h,i,j] = scale * q.k + mask, or -INFINITY for a key the causal/padding masks exclude.
 // One work-item per (query row, b*h).
-__kernel void attention_scores(
+__kernel KERNEL_SHAPE void attention_scores(
         __global const store_t* q, __global const store_t* k, __global float* scores,
         const int H, const int Hkv, const int Sq, const int Skv, const float scale,
         const int causal, __global const int* kv_len, const int has_len,
@@ -324,7 +333,7 @@ __kernel void attention_scores(
 }
 
 // In place: P = exp(S - rowmax) / rowsum; a row with every key masked becomes zeros.
-__kernel void attention_softmax(__global float* scores, const int rows, const int Skv) {
+__kernel KERNEL_SHAPE void attention_softmax(__global float* scores, const int rows, const int Skv) {
     const int row = get_global_id(0);
     if (row >= rows) return;
     __global float* srow = scores + (size_t) row * Skv;
@@ -345,7 +354,7 @@ __kernel void attention_softmax(__global float* scores, const int rows, const in
 }
 
 // O[b,h,i,:] = sum_j P[b,h,i,j] V[b,hk,j,:]. One work-item per (query row, b*h).
-__kernel void attention_weighted_values(
+__kernel KERNEL_SHAPE void attention_weighted_values(
         __global const float* probs, __global const store_t* v, __global float* out,
         const int H, const int Hkv, const int Sq, const int Skv) {
     const int i = get_global_id(0);

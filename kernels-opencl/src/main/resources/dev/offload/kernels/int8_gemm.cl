@@ -21,10 +21,21 @@
 //   USE_INTEGER_DOT_PRODUCT    use cl_khr_integer_dot_product's dot(char4, char4) (emulated where absent)
 //   X86_VNNI                   use vpdpbusd (x86 CPUs with AVX512-VNNI, OpenCL compiled by clang: PoCL)
 //   PORTABLE_ONLY              no x86 intrinsics (else vpmaddwd is used where the compiler targets AVX512BW)
+//   OFFLOAD_FPGA               FPGA style: single work-item kernels, no x86 intrinsics; each work-item computes
+//                              one MR x NR tile of C with fully unrolled inner loops (the portable loop)
 //   EPILOGUE_INT32 | EPILOGUE_DEQUANTIZE | EPILOGUE_REQUANTIZE
 //   ACTIVATION_NONE | ACTIVATION_RELU | ACTIVATION_GELU_ERF | ACTIVATION_GELU_TANH | ACTIVATION_SILU
 //   HAS_BIAS                   (dequantize only) add bias[n]
 // Signed overflow is undefined in OpenCL C, so every sum that may wrap is done in uint.
+
+// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
+// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
+// launches it with a local size of 1. Without it the kernels take any work-group size.
+#ifdef OFFLOAD_FPGA
+#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
+#else
+#define KERNEL_SHAPE
+#endif
 
 #ifndef MR
 #define MR 4
@@ -37,7 +48,7 @@
 // (it widens to int and uses vpmulld, half the throughput), so call it directly. Other devices, or
 // -D PORTABLE_ONLY, use the portable loop below.
 #if defined(__AVX512BW__) && defined(__clang__) && !defined(USE_INTEGER_DOT_PRODUCT) && !defined(PORTABLE_ONLY) \
-        && !defined(X86_VNNI)
+        && !defined(X86_VNNI) && !defined(OFFLOAD_FPGA)
 #define X86_MADD
 typedef short x86_short32 __attribute__((ext_vector_type(32)));
 
@@ -56,7 +67,7 @@ static inline uint hsum16(uint16 v) {
 }
 
 // Row sums of A in the signed domain, for the zb[n] * rowsum[m] correction. One work-item per row.
-__kernel void int8_gemm_row_sums(__global const char* a, const int lda, const int a_flip,
+__kernel KERNEL_SHAPE void int8_gemm_row_sums(__global const char* a, const int lda, const int a_flip,
                                  const int M, const int K, __global int* rowsum) {
     const int m = get_global_id(0);
     if (m >= M) return;
@@ -156,7 +167,7 @@ static inline void store16(const int16 c, const int m, const int n, const int N,
 }
 
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
-__kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
+__kernel KERNEL_SHAPE void int8_gemm(__global const char* a, const int lda, const int a_flip,
                         __global const int* za,            // [M]  effective A zero points
                         __global const char* bt, const int ldb,
                         __global const int* zb,            // [n_padded] effective B zero points
@@ -298,7 +309,7 @@ __kernel void int8_gemm(__global const char* a, const int lda, const int a_flip,
 // panel stride in bytes. One 64-byte load holds 4 k-values of 16 columns; one A row's 4 k-values are
 // broadcast. A is made unsigned (signed-domain value + 128, i.e. xor 0x80); the 128 * colsum[n] this adds
 // is taken out with the zero points. NR is a multiple of 16; MR rows x NR/16 vectors accumulate.
-#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__)
+#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__) && !defined(OFFLOAD_FPGA)
 #define NV (NR / 16)
 
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -343,7 +354,7 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
 }
 
 // Same arguments as int8_gemm; global size (n_padded / NR, ceil(M / MR)).
-__kernel void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
+__kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
                                __global const char* bp, const int ldb, __global const int* zb,
                                __global const int* colsum, __global const int* rowsum, const int use_rowsum,
                                const int M, const int N, const int K, EPILOGUE_PARAMS) {

@@ -6,6 +6,15 @@
 // Sums are float32, in 16 lanes then a tree: the host reference sums in double, the difference is the
 // float32 rounding of these sums (tolerances in LayersOpenClTest).
 
+// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
+// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
+// launches it with a local size of 1. Without it the kernels take any work-group size.
+#ifdef OFFLOAD_FPGA
+#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
+#else
+#define KERNEL_SHAPE
+#endif
+
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
     float4 b = a.lo + a.hi;
@@ -23,7 +32,7 @@ inline float row_sum(const __global float* x, const int cols) {
 }
 
 // y = (x - mean) / sqrt(var + eps) * gamma + beta; one work-item per row; two passes for a stable variance.
-__kernel void layer_norm(__global const float* x, __global const float* gamma, __global const float* beta,
+__kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const float* gamma, __global const float* beta,
                          __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
     const int r = get_global_id(0);
     if (r >= rows) return;
@@ -45,7 +54,7 @@ __kernel void layer_norm(__global const float* x, __global const float* gamma, _
 }
 
 // y = x / sqrt(mean(x^2) + eps) * gamma; one work-item per row.
-__kernel void rms_norm(__global const float* x, __global const float* gamma, __global float* y,
+__kernel KERNEL_SHAPE void rms_norm(__global const float* x, __global const float* gamma, __global float* y,
                        const int rows, const int cols, const float eps) {
     const int r = get_global_id(0);
     if (r >= rows) return;
@@ -62,23 +71,23 @@ __kernel void rms_norm(__global const float* x, __global const float* gamma, __g
     for (; c < cols; c++) yr[c] = xr[c] * inv * gamma[c];
 }
 
-__kernel void add(__global const float* a, __global const float* b, __global float* y, const int n) {
+__kernel KERNEL_SHAPE void add(__global const float* a, __global const float* b, __global float* y, const int n) {
     const int i = get_global_id(0);
     if (i < n) y[i] = a[i] + b[i];
 }
 
 // silu(a) * b = a / (1 + exp(-a)) * b (Llama's SwiGLU).
-__kernel void silu_gate(__global const float* a, __global const float* b, __global float* y, const int n) {
+__kernel KERNEL_SHAPE void silu_gate(__global const float* a, __global const float* b, __global float* y, const int n) {
     const int i = get_global_id(0);
     if (i < n) { const float v = a[i]; y[i] = v / (1.0f + exp(-v)) * b[i]; }
 }
 
-__kernel void gelu_erf(__global const float* x, __global float* y, const int n) {
+__kernel KERNEL_SHAPE void gelu_erf(__global const float* x, __global float* y, const int n) {
     const int i = get_global_id(0);
     if (i < n) { const float v = x[i]; y[i] = 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F)); }
 }
 
-__kernel void gelu_tanh(__global const float* x, __global float* y, const int n) {
+__kernel KERNEL_SHAPE void gelu_tanh(__global const float* x, __global float* y, const int n) {
     const int i = get_global_id(0);
     if (i < n) {
         const float v = x[i];
@@ -87,7 +96,7 @@ __kernel void gelu_tanh(__global const float* x, __global float* y, const int n)
 }
 
 // (q - zero_point) * scale; one group (scale, zero point) for the tensor when groups == 1, else one per row.
-__kernel void dequantize(__global const uchar* q, __global const float* scales, __global const int* zero_points,
+__kernel KERNEL_SHAPE void dequantize(__global const uchar* q, __global const float* scales, __global const int* zero_points,
                          __global float* y, const int n, const int cols, const int groups, const int is_unsigned) {
     const int i = get_global_id(0);
     if (i >= n) return;
@@ -97,7 +106,7 @@ __kernel void dequantize(__global const uchar* q, __global const float* scales, 
 }
 
 // One token row per work-item: row = ids[t] (token) or offset + t % seq (position).
-__kernel void embedding_f32(__global const int* ids, __global const float* table, __global float* y,
+__kernel KERNEL_SHAPE void embedding_f32(__global const int* ids, __global const float* table, __global float* y,
                             const int tokens, const int seq, const int dim, const int by_position, const int offset) {
     const int t = get_global_id(0);
     if (t >= tokens) return;
@@ -109,7 +118,7 @@ __kernel void embedding_f32(__global const int* ids, __global const float* table
     for (; c < dim; c++) dst[c] = src[c];
 }
 
-__kernel void embedding_i8(__global const int* ids, __global const char* table, __global const float* row_scales,
+__kernel KERNEL_SHAPE void embedding_i8(__global const int* ids, __global const char* table, __global const float* row_scales,
                            __global float* y, const int tokens, const int seq, const int dim, const int by_position,
                            const int offset) {
     const int t = get_global_id(0);
@@ -125,7 +134,7 @@ __kernel void embedding_i8(__global const int* ids, __global const char* table, 
 
 // Mean of the first lengths[b] tokens (all seq when has_lengths == 0): x [B, S, H] -> y [B, H].
 // Work-item (h, b); neighbouring work-items read neighbouring h, so the compiler vectorizes across them.
-__kernel void mean_pool(__global const float* x, __global const int* lengths, __global float* y,
+__kernel KERNEL_SHAPE void mean_pool(__global const float* x, __global const int* lengths, __global float* y,
                         const int seq, const int hidden, const int has_lengths) {
     const int h = get_global_id(0), b = get_global_id(1);
     if (h >= hidden) return;
@@ -136,7 +145,7 @@ __kernel void mean_pool(__global const float* x, __global const int* lengths, __
 }
 
 // Token-major [B, S, H*D] -> head-major [B, H, S, D] (what attention.cl takes); work-item (d-row, s, b*H + h).
-__kernel void to_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
+__kernel KERNEL_SHAPE void to_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
     const int s = get_global_id(0), bh = get_global_id(1);
     if (s >= seq) return;
     const int b = bh / heads, h = bh % heads;
@@ -146,7 +155,7 @@ __kernel void to_heads(__global const float* x, __global float* y, const int seq
 }
 
 // Head-major [B, H, S, D] -> token-major [B, S, H*D].
-__kernel void from_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
+__kernel KERNEL_SHAPE void from_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
     const int s = get_global_id(0), bh = get_global_id(1);
     if (s >= seq) return;
     const int b = bh / heads, h = bh % heads;

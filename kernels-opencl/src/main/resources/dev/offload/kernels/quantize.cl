@@ -2,9 +2,18 @@
 // Build with -cl-fp32-correctly-rounded-divide-sqrt: x / scale must round exactly as Java's float division,
 // because a quotient one ulp off can round to the other integer and break bit-exactness.
 
+// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
+// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
+// launches it with a local size of 1. Without it the kernels take any work-group size.
+#ifdef OFFLOAD_FPGA
+#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
+#else
+#define KERNEL_SHAPE
+#endif
+
 // ---- DynamicQuantizeLinear (ONNX): uint8, per tensor -------------------------------------------------
 // Stage 1: work-item i reduces x[i*per_item, (i+1)*per_item) to (min, max) in partial[2i], partial[2i+1].
-__kernel void dql_min_max(__global const float* x, const int n, const int per_item, __global float* partial) {
+__kernel KERNEL_SHAPE void dql_min_max(__global const float* x, const int n, const int per_item, __global float* partial) {
     const int i = get_global_id(0);
     const int begin = i * per_item;
     const int end = min(n, begin + per_item);
@@ -20,7 +29,7 @@ __kernel void dql_min_max(__global const float* x, const int n, const int per_it
 // Stage 2 (one work-item): the scale and zero point, ONNX's formulas in float:
 //   scale = (max(0, max x) - min(0, min x)) / 255;  zero_point = saturate(round_half_even(0 - min / scale))
 // All-zero input gives scale 0: zero point 0 (and every y 0), instead of dividing by zero.
-__kernel void dql_params(__global const float* partial, const int count, __global float* scale_out,
+__kernel KERNEL_SHAPE void dql_params(__global const float* partial, const int count, __global float* scale_out,
                          __global int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
     for (int i = 0; i < count; i++) {
@@ -33,7 +42,7 @@ __kernel void dql_params(__global const float* partial, const int count, __globa
 }
 
 // Stage 3: y = saturate(round_half_even(x / scale) + zero_point).
-__kernel void dql_apply(__global const float* x, const int n, __global const float* scale_in,
+__kernel KERNEL_SHAPE void dql_apply(__global const float* x, const int n, __global const float* scale_in,
                         __global const int* zero_point_in, __global uchar* y) {
     const int i = get_global_id(0);
     if (i >= n) return;
@@ -44,7 +53,7 @@ __kernel void dql_apply(__global const float* x, const int n, __global const flo
 // ---- Symmetric int8 per row ----------------------------------------------------------------------------
 // scale[r] = max|x[r,:]| / 127;  q = clamp(round_half_even(x / scale), -127, 127); a zero row: scale 0, q 0.
 // One work-item per row: it needs the row's maximum before it can quantize any element.
-__kernel void symmetric_rows(__global const float* x, const int rows, const int cols,
+__kernel KERNEL_SHAPE void symmetric_rows(__global const float* x, const int rows, const int cols,
                              __global char* q, __global float* scales) {
     const int r = get_global_id(0);
     if (r >= rows) return;
@@ -62,7 +71,7 @@ __kernel void symmetric_rows(__global const float* x, const int rows, const int 
 // ---- Dequantize ----------------------------------------------------------------------------------------
 // y = (q - zero_point) * scale, with one (scale, zero point) for the tensor (axis 0), per row (1) or per
 // column (2). q is int8, or uint8 when is_unsigned.
-__kernel void dequantize(__global const char* q, const int is_unsigned, const int rows, const int cols,
+__kernel KERNEL_SHAPE void dequantize(__global const char* q, const int is_unsigned, const int rows, const int cols,
                          const int axis, __global const float* scale, __global const int* zero_point,
                          __global float* y) {
     const int i = get_global_id(0);

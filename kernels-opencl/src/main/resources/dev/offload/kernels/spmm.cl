@@ -11,6 +11,15 @@
 // int8: products are exact in int; accumulators are uint so that overflow wraps (defined behaviour) exactly
 // like Java's int. float32: fma per term, stored order.
 
+// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
+// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
+// launches it with a local size of 1. Without it the kernels take any work-group size.
+#ifdef OFFLOAD_FPGA
+#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
+#else
+#define KERNEL_SHAPE
+#endif
+
 #define TILE 32
 
 // The dequantize epilogue must round like the Java reference: no contraction of a*b+c into fma.
@@ -34,7 +43,7 @@
 
 // ---- CSR: rowPtr[M+1], colIdx[nnz], vals[nnz] ----
 
-__kernel void spmm_csr_i8(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
+__kernel KERNEL_SHAPE void spmm_csr_i8(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
                           __global const char* vals, __global const char* B, __global int* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
     if (m >= M || n0 >= N) return;
@@ -52,7 +61,7 @@ __kernel void spmm_csr_i8(const int M, const int N, __global const int* rowPtr, 
     }
 }
 
-__kernel void spmm_csr_f32(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
+__kernel KERNEL_SHAPE void spmm_csr_f32(const int M, const int N, __global const int* rowPtr, __global const int* colIdx,
                            __global const float* vals, __global const float* B, __global float* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
     if (m >= M || n0 >= N) return;
@@ -73,7 +82,7 @@ __kernel void spmm_csr_f32(const int M, const int N, __global const int* rowPtr,
 // ---- BSR with R x C blocks: blockRowPtr[ceil(M/R)+1], blockColIdx[blocks], vals[blocks][R][C] ----
 // Row m reads row (m % R) of each block of its block row; block columns past K (padding) are skipped.
 
-__kernel void spmm_bsr_i8(const int M, const int K, const int N, const int R, const int C,
+__kernel KERNEL_SHAPE void spmm_bsr_i8(const int M, const int K, const int N, const int R, const int C,
                           __global const int* blockRowPtr, __global const int* blockColIdx,
                           __global const char* vals, __global const char* B, __global int* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
@@ -100,7 +109,7 @@ __kernel void spmm_bsr_i8(const int M, const int K, const int N, const int R, co
     }
 }
 
-__kernel void spmm_bsr_f32(const int M, const int K, const int N, const int R, const int C,
+__kernel KERNEL_SHAPE void spmm_bsr_f32(const int M, const int K, const int N, const int R, const int C,
                            __global const int* blockRowPtr, __global const int* blockColIdx,
                            __global const float* vals, __global const float* B, __global float* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
@@ -129,7 +138,7 @@ __kernel void spmm_bsr_f32(const int M, const int K, const int N, const int R, c
 
 // ---- 2:4: G = ceil(K/4) groups per row; vals[M][G][2]; idx[M][G], bits 0-1 and 2-3 = positions in the group ----
 
-__kernel void spmm_24_i8(const int M, const int K, const int N, __global const uchar* idx,
+__kernel KERNEL_SHAPE void spmm_24_i8(const int M, const int K, const int N, __global const uchar* idx,
                          __global const char* vals, __global const char* B, __global int* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
     if (m >= M || n0 >= N) return;
@@ -157,7 +166,7 @@ __kernel void spmm_24_i8(const int M, const int K, const int N, __global const u
     }
 }
 
-__kernel void spmm_24_f32(const int M, const int K, const int N, __global const uchar* idx,
+__kernel KERNEL_SHAPE void spmm_24_f32(const int M, const int K, const int N, __global const uchar* idx,
                           __global const float* vals, __global const float* B, __global float* Y) {
     const int n0 = get_global_id(0) * TILE, m = get_global_id(1);
     if (m >= M || n0 >= N) return;
@@ -187,7 +196,7 @@ __kernel void spmm_24_f32(const int M, const int K, const int N, __global const 
 
 // ---- dequantize epilogue: y = float(acc) * rowScale[m] * bScale (+ bias[m]), one work-item per element ----
 
-__kernel void spmm_dequantize(const int M, const int N, __global const int* acc, __global const float* rowScale,
+__kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global const int* acc, __global const float* rowScale,
                               const float bScale, __global const float* bias, const int hasBias,
                               __global float* Y) {
     const size_t i = get_global_id(0);

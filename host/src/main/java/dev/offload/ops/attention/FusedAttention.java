@@ -7,6 +7,7 @@ import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +33,18 @@ public final class FusedAttention implements AttentionOp {
 
     @Override public OpenClDevice device() { return device; }
 
+    /**
+     * Head dimensions of common transformer models (MiniLM/BERT-base 32/64, Phi 80, 96, Llama 128, Gemma 256):
+     * {@code bitstreams build} prebuilds these with float32 storage (the graph's attention uses float32).
+     */
+    public static final List<Integer> COMMON_HEAD_DIMS = List.of(32, 64, 80, 96, 128, 256);
+
+    /** The build options for a problem: its head dimension and storage. */
+    static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage()); }
+
     /** The build options for a head dimension and storage: each pair is one cached program. */
-    static String buildOptions(AttentionProblem p) {
-        return "-DHEAD_DIM=" + p.shape().headDim() + " " + p.storage().define();
+    public static String buildOptions(int headDim, Storage storage) {
+        return "-DHEAD_DIM=" + headDim + " " + storage.define();
     }
 
     /**
@@ -79,7 +89,7 @@ public final class FusedAttention implements AttentionOp {
             kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
             masks.bind(kernel, a);
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
-            try (Event e = device.queue().launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, null)) {
+            try (Event e = device.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, null)) {
                 return e.times().deviceNanos();
             }
         }
@@ -102,13 +112,13 @@ public final class FusedAttention implements AttentionOp {
             a = masks.bind(fused, a);
             fused.arg(a++, splitSize).arg(a, nsplit);
             long nanos;
-            try (Event e = device.queue().launch(fused, new long[] {s.queryLength(), bh, nsplit}, null)) {
+            try (Event e = device.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null)) {
                 nanos = e.times().deviceNanos();
             }
             if (partial == null) return nanos;
             try (Kernel merge = program.kernel("attention_merge")) {
                 merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit);
-                try (Event e = device.queue().launch(merge, new long[] {rows}, null)) {
+                try (Event e = device.launch(merge, new long[] {rows}, null)) {
                     return nanos + e.times().deviceNanos();
                 }
             }

@@ -45,9 +45,9 @@ public final class UnfusedAttention implements AttentionOp {
             softmax.arg(0, scores).arg(1, rows).arg(2, s.kvLength());
             weighted.arg(0, scores).arg(1, v).arg(2, out).arg(3, s.heads()).arg(4, s.kvHeads())
                     .arg(5, s.queryLength()).arg(6, s.kvLength());
-            try (Event e1 = device.queue().launch(scoreKernel, perRow, null);
-                 Event e2 = device.queue().launch(softmax, new long[] {rows}, null);
-                 Event e3 = device.queue().launch(weighted, perRow, null)) {
+            try (Event e1 = device.launch(scoreKernel, perRow, null);
+                 Event e2 = device.launch(softmax, new long[] {rows}, null);
+                 Event e3 = device.launch(weighted, perRow, null)) {
                 return e1.times().deviceNanos() + e2.times().deviceNanos() + e3.times().deviceNanos();
             }
         }

@@ -2,6 +2,7 @@ package dev.offload.ops.gemm;
 
 import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.DeviceType;
+import dev.offload.device.KernelStyle;
 
 /**
  * The build-time shape of the INT8 GEMM kernel on one device: each work-item computes an
@@ -65,10 +66,21 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
      * fewer registers each). The dot-product built-ins are used wherever the device reports them.
      */
     public static GemmConfig forDevice(DeviceInfo info) {
+        return forDevice(info, KernelStyle.forDevice(info));
+    }
+
+    /**
+     * The defaults for a device whose kernels are built in {@code style}. FPGA style: no x86 paths (the kernel's
+     * preprocessor turns vpmaddwd off, and VNNI's panel layout is not chosen) and no work-group size (each
+     * work-item is its own work-group and computes one register block of C).
+     */
+    public static GemmConfig forDevice(DeviceInfo info, KernelStyle style) {
         boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
+        boolean fpga = style == KernelStyle.FPGA;
         InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT
-                : info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
+                : !fpga && info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
                 : InnerLoop.AUTO;
+        if (fpga) return new GemmConfig(info.type() == DeviceType.CPU ? 4 : 2, 4, loop, 0);
         if (loop == InnerLoop.X86_VNNI) return new GemmConfig(4, 32, loop, 16);
         if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
         return new GemmConfig(2, 4, loop, 64);

@@ -4,6 +4,7 @@ import dev.offload.cl.Buffer;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
+import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.QuantType;
@@ -37,6 +38,10 @@ public final class Int8Gemm {
     public Int8Gemm(OpenClDevice device, GemmConfig config) {
         this.device = device;
         this.config = config;
+        if (config.panels() && device.kernelStyle() == KernelStyle.FPGA) {
+            throw new IllegalArgumentException("the VNNI panel GEMM (" + config.describe() + ") uses x86 built-ins, which "
+                    + device.spec() + "'s FPGA kernel style turns off; use GemmConfig.forDevice(info, KernelStyle.FPGA)");
+        }
         if (reported.add(device.device().stableId() + "|" + config)) {
             log.info("int8 GEMM on {}: {}", device.info().name(), config.describe());
         }
@@ -44,7 +49,36 @@ public final class Int8Gemm {
 
     /** The GEMM with the default configuration for the device ({@link GemmConfig#forDevice}). */
     public static Int8Gemm on(OpenClDevice device) {
-        return new Int8Gemm(device, GemmConfig.forDevice(device.info()));
+        return new Int8Gemm(device, GemmConfig.forDevice(device.info(), device.kernelStyle()));
+    }
+
+    /**
+     * The build options of the program a product with {@code rows} rows of A and this epilogue uses (before the
+     * device's style define): the register block, shrunk to {@code rows} when A has fewer rows, and the epilogue.
+     */
+    public static String buildOptions(GemmConfig config, int rows, Epilogue epilogue) {
+        return config.defines(Math.min(config.mr(), rows)) + " " + epilogue.defines();
+    }
+
+    /**
+     * Every option string {@link #run} can ask for with this configuration: row blocks 1..mr times each epilogue
+     * kind (int32; requantize; dequantize with and without bias, times every {@link Activation}). This is what
+     * {@code bitstreams build} prebuilds.
+     */
+    public static List<String> allBuildOptions(GemmConfig config) {
+        List<Epilogue> epilogues = new ArrayList<>();
+        epilogues.add(Epilogue.INT32);
+        for (boolean bias : new boolean[] {false, true}) {
+            for (Activation a : Activation.values()) {
+                epilogues.add(new Epilogue.Dequantize(new float[] {1}, new float[] {1}, bias ? new float[] {0} : null, a));
+            }
+        }
+        epilogues.add(Epilogue.Requantize.of(1, 0, QuantType.INT8));
+        List<String> out = new ArrayList<>();
+        for (int rows = 1; rows <= config.mr(); rows++) {
+            for (Epilogue e : epilogues) out.add(buildOptions(config, rows, e));
+        }
+        return out;
     }
 
     public GemmConfig config() { return config; }
@@ -124,7 +158,7 @@ public final class Int8Gemm {
 
         // Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies.
         int mr = Math.min(config.mr(), m);
-        Program program = device.program(KernelFamily.INT8_GEMM, config.defines(mr) + " " + epilogue.defines());
+        Program program = device.program(KernelFamily.INT8_GEMM, buildOptions(config, m, epilogue));
         List<Buffer> temporaries = new ArrayList<>();
         try (Kernel gemm = program.kernel(config.kernelName())) {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
@@ -134,7 +168,7 @@ public final class Int8Gemm {
                 rowSums = keep(temporaries, device.context().createBuffer(4L * m));
                 try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
                     sums.arg(0, a).arg(1, k).arg(2, flip).arg(3, m).arg(4, k).arg(5, rowSums);
-                    try (Event e = device.queue().launch(sums, new long[] {m}, null)) {
+                    try (Event e = device.launch(sums, new long[] {m}, null)) {
                         nanos += e.times().deviceNanos();
                     }
                 }
@@ -168,7 +202,7 @@ public final class Int8Gemm {
                 columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
                 local = new long[] {lc, 1};
             }
-            try (Event e = device.queue().launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local)) {
+            try (Event e = device.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local)) {
                 nanos += e.times().deviceNanos();
             }
             return nanos;

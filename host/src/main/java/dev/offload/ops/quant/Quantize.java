@@ -24,7 +24,10 @@ public final class Quantize {
 
     public Quantize(OpenClDevice device) { this.device = device; }
 
-    private Program program() { return device.program(KernelFamily.QUANTIZE, BUILD_OPTIONS); }
+    private Program program() { return device.program(KernelFamily.QUANTIZE, buildOptions()); }
+
+    /** The build options of quantize.cl's one program (before the device's style define). */
+    public static String buildOptions() { return BUILD_OPTIONS; }
 
     /**
      * ONNX DynamicQuantizeLinear of {@code n} floats: the min/max reduction, the parameters and the
@@ -50,9 +53,9 @@ public final class Quantize {
             minMax.arg(0, x).arg(1, n).arg(2, perItem).arg(3, partial);
             params.arg(0, partial).arg(1, items).arg(2, scale).arg(3, zeroPoint);
             apply.arg(0, x).arg(1, n).arg(2, scale).arg(3, zeroPoint).arg(4, y);
-            try (Event e1 = device.queue().launch(minMax, new long[] {items}, null);
-                 Event e2 = device.queue().launch(params, new long[] {1}, null);
-                 Event e3 = device.queue().launch(apply, new long[] {n}, null)) {
+            try (Event e1 = device.launch(minMax, new long[] {items}, null);
+                 Event e2 = device.launch(params, new long[] {1}, null);
+                 Event e3 = device.launch(apply, new long[] {n}, null)) {
                 return e1.times().deviceNanos() + e2.times().deviceNanos() + e3.times().deviceNanos();
             }
         }
@@ -79,7 +82,7 @@ public final class Quantize {
         requireBytes("scales", scales, 4L * rows);
         try (Kernel k = program().kernel("symmetric_rows")) {
             k.arg(0, x).arg(1, rows).arg(2, cols).arg(3, q).arg(4, scales);
-            try (Event e = device.queue().launch(k, new long[] {rows}, null)) {
+            try (Event e = device.launch(k, new long[] {rows}, null)) {
                 return e.times().deviceNanos();
             }
         }
@@ -104,7 +107,7 @@ public final class Quantize {
              Kernel k = program().kernel("dequantize")) {
             k.arg(0, q).arg(1, type == QuantType.UINT8 ? 1 : 0).arg(2, rows).arg(3, cols).arg(4, params.axisCode())
                     .arg(5, s).arg(6, z).arg(7, y);
-            try (Event e = device.queue().launch(k, new long[] {(long) rows * cols}, null)) {
+            try (Event e = device.launch(k, new long[] {(long) rows * cols}, null)) {
                 return e.times().deviceNanos();
             }
         }

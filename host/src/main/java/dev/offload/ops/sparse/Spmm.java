@@ -26,6 +26,9 @@ public final class Spmm {
     static final int TILE = 32;
     static final String BUILD_OPTIONS = "";
 
+    /** The build options of spmm.cl's one program (before the device's style define). */
+    public static String buildOptions() { return BUILD_OPTIONS; }
+
     private final OpenClDevice device;
 
     public Spmm(OpenClDevice device) { this.device = device; }
@@ -100,7 +103,7 @@ public final class Spmm {
             long[] global = {(n + TILE - 1) / TILE, m};
             log.debug("launch {} M={} K={} N={} {} stored values, global {}x{}", name, m, k, n, S.storedValues(),
                     global[0], global[1]);
-            return device.queue().launch(kernel, global, null);
+            return device.launch(kernel, global, null);
         }
     }
 
@@ -113,12 +116,12 @@ public final class Spmm {
         try (Kernel kernel = kernel("spmm_dequantize")) {
             kernel.arg(0, m).arg(1, n).arg(2, acc).arg(3, rowScales).arg(4, bScale)
                     .arg(5, bias == null ? rowScales : bias).arg(6, bias == null ? 0 : 1).arg(7, y);
-            return device.queue().launch(kernel, new long[] {(long) m * n}, null);
+            return device.launch(kernel, new long[] {(long) m * n}, null);
         }
     }
 
     private Kernel kernel(String name) {
-        return device.program(KernelFamily.SPMM, BUILD_OPTIONS).kernel(name);
+        return device.program(KernelFamily.SPMM, buildOptions()).kernel(name);
     }
 
     /** int8 S times int8 B [K, N] into int32 Y [M, N] (wrapping like Java's int). */

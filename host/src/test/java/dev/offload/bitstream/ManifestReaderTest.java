@@ -1,0 +1,40 @@
+package dev.offload.bitstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The manifest reader agrees with what databind writes, escapes included, and names what is wrong with bad text. */
+class ManifestReaderTest {
+    private static BitstreamManifest sample() {
+        return new BitstreamManifest(BitstreamManifest.SCHEMA, "int8_gemm", 3, "ab12", "-D A=\"x y\" -D P=C:\\dir\t\u00e9\u2603",
+                "cd34", "-D A -cl-kernel-arg-info",
+                new DeviceTarget("Portable Computing Language", "The pocl project", "dev \"1\"", "vendor", null, "OpenCL 3.0",
+                        null, "ec115b0d9145"),
+                new BitstreamManifest.BinaryFile("x.bin", "ff00", 5_000_000_000L, "opencl-binary"),
+                List.of(new BitstreamManifest.KernelEntry("k", 2,
+                                List.of(new BitstreamManifest.Arg(0, "a", "float*", "global", "global float*"),
+                                        new BitstreamManifest.Arg(1, "n", "int", "private", "int")), List.of(1L, 1L, 1L)),
+                        new BitstreamManifest.KernelEntry("imported", 0, null, null)),
+                "offload 0.1.0 via panama", "2026-01-01T00:00:00Z");
+    }
+
+    @Test
+    void readsBackExactlyWhatDatabindWrites() {
+        BitstreamManifest m = sample();
+        assertEquals(m, BitstreamManifest.fromJson(m.toJson(), "test"));
+    }
+
+    @Test
+    void ignoresUnknownFieldsAndRejectsBrokenText() {
+        String json = sample().toJson().replaceFirst("\\{", "{ \"extra\" : [1, 2.5, true, {\"x\": null}],");
+        assertEquals(sample(), BitstreamManifest.fromJson(json, "test"));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> BitstreamManifest.fromJson(sample().toJson().substring(0, 200), "cut.json"));
+        assertTrue(e.getMessage().contains("cut.json") && e.getMessage().contains("not valid JSON"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BitstreamManifest.fromJson("{\"schema\": 5}", "t"));
+    }
+}
