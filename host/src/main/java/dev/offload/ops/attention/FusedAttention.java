@@ -77,6 +77,17 @@ public final class FusedAttention implements AttentionOp {
         return run(p, q, k, v, out, splitSize(p.shape()));
     }
 
+    /**
+     * Work-group size for attention_fused_rows. Each work-item keeps 2 x HEAD_DIM float16 vectors in private
+     * memory (32 KiB at D = 256); PoCL's CPU device keeps a work-group's private memory on its worker thread's
+     * stack, so a work-group of many such items overflows it (a SIGSEGV at Sq = 2048, D = 128 with the size
+     * PoCL picks itself). One item per work-group bounds the stack; the items are long, so the extra
+     * scheduling costs nothing measurable. Other devices choose for themselves.
+     */
+    private long[] rowLanesLocalSize() {
+        return device.info().type() == DeviceType.CPU ? new long[] {1, 1} : null;
+    }
+
     /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
     long runRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
         AttentionShape s = p.shape();
@@ -89,7 +100,7 @@ public final class FusedAttention implements AttentionOp {
             kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
             masks.bind(kernel, a);
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
-            try (Event e = device.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, null)) {
+            try (Event e = device.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize())) {
                 return e.times().deviceNanos();
             }
         }

@@ -54,6 +54,37 @@ class FusedAttentionTest {
                 + " exceeds " + AttentionReference.FLOAT32_BOUND);
     }
 
+    /**
+     * Regression: at Sq = Skv = 2048 with D = 128 and 256 the row-lane kernel once overflowed PoCL's worker
+     * stack (a JVM crash). With identical keys every key gets the same weight, so each output row is the mean
+     * of V's rows: a closed form that needs no 17-GFLOP reference run.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256})
+    void aLongPrefillWithALargeHeadDimensionRunsAndAveragesIdenticalKeys(int d) {
+        AttentionShape s = new AttentionShape(1, 2, 2, 2048, 2048, d);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(d);
+        float[] q = new float[(int) s.queryElements()], k = new float[(int) s.kvElements()], v = new float[(int) s.kvElements()];
+        for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextDouble(-1, 1);
+        for (int j = 0; j < s.kvLength(); j++) {
+            for (int c = 0; c < d; c++) {
+                k[j * d + c] = (float) Math.sin(c);                     // head 0: every key the same row
+                k[(s.kvLength() + j) * d + c] = (float) Math.cos(c);    // head 1: likewise
+            }
+        }
+        for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextDouble(-1, 1);
+        float[] want = new float[(int) s.outputElements()];
+        for (int h = 0; h < 2; h++) {
+            double[] mean = new double[d];
+            for (int j = 0; j < s.kvLength(); j++) for (int c = 0; c < d; c++) mean[c] += v[(h * s.kvLength() + j) * d + c];
+            for (int i = 0; i < s.queryLength(); i++) {
+                for (int c = 0; c < d; c++) want[(h * s.queryLength() + i) * d + c] = (float) (mean[c] / s.kvLength());
+            }
+        }
+        AttentionProblem p = AttentionProblem.of(s);
+        assertWithinBound(p, "auto", want, runPoisoned(fused, p, new Inputs(q, k, v)));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {32, 64, 80, 96, 128, 256})
     void matchesReferenceForEveryHeadDimension(int d) {
