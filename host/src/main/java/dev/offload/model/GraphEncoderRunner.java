@@ -61,7 +61,8 @@ public final class GraphEncoderRunner implements EncoderRunner {
     public String device() {
         StringBuilder s = new StringBuilder(placement.equals("auto") ? "auto placement" : placement);
         List<String> devices = new ArrayList<>();
-        for (var d : pool.distinct()) devices.add(d.spec() + " = " + d.description());
+        boolean oneDevice = !placement.contains("=") && !placement.strip().equalsIgnoreCase("auto");
+        for (var d : oneDevice ? List.of(pool.get(placement.strip())) : pool.distinct()) devices.add(d.description());
         if (!devices.isEmpty()) s.append(" (").append(String.join("; ", devices)).append(")");
         if (prune != null) s.append(", weights pruned ").append(prune);
         return s.toString();

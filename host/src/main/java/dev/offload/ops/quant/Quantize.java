@@ -114,10 +114,10 @@ public final class Quantize {
     /** Bytes of the min/max scratch {@link #enqueueGroups} needs. */
     public static long groupScratchBytes(Groups g) { return 8L * itemsPerGroup(g) * g.groups(); }
 
-    /** Enough work-items in all to keep every core busy in the min/max pass, at least 4096 elements each. */
+    /** Enough work-items in all to keep every core busy in the min/max pass, at least 256 elements each. */
     private static int itemsPerGroup(Groups g) {
         long perGroup = (long) g.rowsPerGroup() * g.cols();
-        return (int) Math.max(1, Math.min(Math.max(1, MIN_MAX_ITEMS / g.groups()), perGroup / 4096));
+        return (int) Math.max(1, Math.min(Math.max(1, MIN_MAX_ITEMS / g.groups()), perGroup / 256));
     }
 
     public DynamicQuantized dynamicQuantizeLinear(float[] x) {
