@@ -1,9 +1,11 @@
 package dev.offload.cli;
 
 import dev.offload.model.ActivationQuantization;
+import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.EncoderReference;
 import dev.offload.model.EncoderRunner;
+import dev.offload.model.GraphEncoderRunner;
 import dev.offload.model.JavaEncoderRunner;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.OrtCheck;
@@ -12,6 +14,12 @@ import dev.offload.model.TokenBatch;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
+import dev.offload.profile.ChromeTrace;
+import dev.offload.profile.ProfileJson;
+import dev.offload.profile.ProfileReport;
+import dev.offload.profile.ProfileTable;
+import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.GraphRuntime;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
 import java.io.BufferedReader;
@@ -70,8 +78,27 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--max-length", paramLabel = "N", description = "Truncate to N tokens with [CLS] and [SEP] (default: the tokenizer's, else the model's positions).")
     Integer maxLength;
 
-    @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "Device (default ${DEFAULT-VALUE}; OpenCL devices come with the graph runtime).")
+    @Option(names = "--device", paramLabel = "SPEC", description = "Device: java (the pure-Java reference), cl:cpu, cl:0:0, ... Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU.")
     String device;
+
+    @Option(names = "--placement", paramLabel = "RULES|auto", description = "Per op kind or node: attention=cl:gpu,linear=cl:0:0,*=cl:cpu; or 'auto' (measured, cached).")
+    String placement;
+
+    @Option(names = "--profile", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Print the per-layer profile table of the OpenCL runs (default on; --no-profile turns it off).")
+    boolean profile;
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "Write a Chrome trace-event JSON of the runs (open in https://ui.perfetto.dev).")
+    Path trace;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the profile as JSON (schema: docs/profile-json.md).")
+    Path json;
+
+    @Option(names = "--prune", paramLabel = "2:4|SPARSITY", description = "Magnitude-prune the int8 weights at load (2:4, or e.g. 0.5 per output channel as CSR) and run the sparse kernels; the dense model runs too, for the accuracy and speed comparison.")
+    String prune;
+
+    @Option(names = "--strict", description = "Fail instead of falling back to another device when an op cannot run where it is placed.")
+    boolean strict;
 
     @Option(names = "--quantize", paramLabel = "int8", description = "Quantize a float model's linear weights to int8 per output channel at load.")
     String quantize;
@@ -99,6 +126,25 @@ public final class RunCommand implements Callable<Integer> {
         common.binding();  // applies --verbose
         PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new UserError("--batch must be at least 1, got " + batch);
+        if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
+        EncoderGraph.Prune pruning;
+        try {
+            pruning = prune == null ? null : EncoderGraph.Prune.parse(prune);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        try {
+            return embed(out, pruning);
+        } catch (UnsupportedModelException e) {
+            throw new UserError(e.getMessage());
+        } catch (GraphRuntime.FallbackRefused e) {
+            throw new UserError(e.getMessage());
+        } finally {
+            if (pool != null) pool.close();
+        }
+    }
+
+    private int embed(PrintWriter out, EncoderGraph.Prune pruning) throws IOException {
 
         // 1. Model and tokenizer.
         ModelCatalog known = ModelCatalog.byId(model);
@@ -164,7 +210,7 @@ public final class RunCommand implements Callable<Integer> {
         int globalLength = seqs.stream().mapToInt(s -> s.ids().length).max().orElse(0);
 
         // 3. Run.
-        try (EncoderRunner runner = openRunner(encoder)) {
+        try (EncoderRunner runner = openRunner(encoder, pooling, pruning)) {
             var c = encoder.config();
             out.printf("model:  %s (%d layers, hidden %d, %d heads, %s, %.1f MB linear weights), loaded in %.0f ms%n",
                     encoder.name(), c.layers(), c.hidden(), c.heads(), encoder.quantized() ? "int8" : "float32",
@@ -173,8 +219,19 @@ public final class RunCommand implements Callable<Integer> {
             out.printf("input:  %d texts, %d tokens (max length %d%s), batch %d, %s pooling%n", texts.size(),
                     seqs.stream().mapToInt(s -> s.ids().length).sum(), maxLen, truncated > 0 ? ", " + truncated + " truncated" : "",
                     batch, pooling.name().toLowerCase(java.util.Locale.ROOT));
-            out.flush();
             int h = c.hidden();
+            GraphEncoderRunner graphRunner = runner instanceof GraphEncoderRunner g ? g : null;
+            if (graphRunner != null) {
+                // Warm-up on the first batch: program builds and weight uploads happen once, not in the timing.
+                long w0 = System.nanoTime();
+                TokenBatch first = TokenBatch.pad(seqs.subList(0, Math.min(batch, seqs.size())), tok.padId(), uniform ? globalLength : 0);
+                graphRunner.lastHiddenState(first);
+                out.printf("warm-up: %.0f ms (program builds, weight uploads)%n", (System.nanoTime() - w0) / 1e6);
+                out.println("placement plan:");
+                out.print(graphRunner.plan(first.batch(), first.length()).describe().indent(2));
+                graphRunner.resetProfile();
+            }
+            out.flush();
             float[] embeddings = new float[texts.size() * h];
             float[] hidden = hiddenStates != null ? new float[Math.multiplyExact(texts.size() * globalLength, h)] : null;
             long[] ids = tokenIds != null ? new long[texts.size() * globalLength] : null;
@@ -191,9 +248,9 @@ public final class RunCommand implements Callable<Integer> {
                 tokens += tb.realTokens();
                 if (check) batches.add(tb);
                 long now = System.nanoTime();
-                if (now - lastLog > 5_000_000_000L && to < seqs.size()) {
+                if (now - lastLog > 2_000_000_000L && to < seqs.size()) {
                     lastLog = now;
-                    log.info("embedded {}/{} texts ({} sentences/s)", to, seqs.size(), String.format("%.1f", to / ((now - start) / 1e9)));
+                    System.err.printf("embedded %d/%d texts (%.1f sentences/s)%n", to, seqs.size(), to / ((now - start) / 1e9));
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -203,6 +260,18 @@ public final class RunCommand implements Callable<Integer> {
             else out.printf("(similarity matrix shown for up to 12 texts; %d given)%n", texts.size());
             out.printf("throughput: %.1f sentences/s, %.0f tokens/s (%d sentences, %d tokens in %.3f s)%n",
                     texts.size() / seconds, tokens / seconds, texts.size(), tokens, seconds);
+            if (graphRunner != null) {
+                ProfileReport report = graphRunner.profile(batch, globalLength);
+                if (report != null) {
+                    if (profile) {
+                        out.println();
+                        ProfileTable.print(report, out);
+                    }
+                    if (json != null) { ProfileJson.write(report, json); out.println("wrote " + json); }
+                    if (trace != null) { ChromeTrace.write(report, trace); out.println("wrote " + trace + " (open in https://ui.perfetto.dev)"); }
+                }
+            }
+            if (pruning != null) compareWithDense(out, encoder, pooling, seqs, tok.padId(), embeddings, texts.size() / seconds, h);
             if (output != null) write(out, output, NpyArray.ofFloats(embeddings, texts.size(), h));
             if (hidden != null) write(out, hiddenStates, NpyArray.ofFloats(hidden, texts.size(), globalLength, h));
             if (ids != null) write(out, tokenIds, NpyArray.ofLongs(ids, texts.size(), globalLength));
@@ -212,11 +281,48 @@ public final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Where a device spec becomes a runner. The OpenCL graph runtime plugs in here. */
-    EncoderRunner openRunner(EncoderModel encoder) {
-        if (device.equals("java")) return new JavaEncoderRunner(encoder, ActivationQuantization.PER_SENTENCE);
-        throw new UserError("--device " + device + ": the encoder runs on the java reference for now (the OpenCL graph"
-                + " runtime is not wired into 'run' yet); use --device java");
+    /** The dense model on the same placement and texts: how close the pruned embeddings stay, and the speed ratio. */
+    private void compareWithDense(PrintWriter out, EncoderModel encoder, Pooling pooling, List<TokenBatch.Sequence> seqs, long padId,
+                                  float[] pruned, double prunedRate, int h) {
+        try (EncoderRunner dense = openRunner(encoder, pooling, null)) {
+            dense.lastHiddenState(TokenBatch.pad(seqs.subList(0, Math.min(batch, seqs.size())), padId)); // warm-up
+            float[] e = new float[seqs.size() * h];
+            long start = System.nanoTime();
+            for (int from = 0; from < seqs.size(); from += batch) {
+                TokenBatch tb = TokenBatch.pad(seqs.subList(from, Math.min(seqs.size(), from + batch)), padId);
+                float[] pooled = EncoderReference.pool(dense.lastHiddenState(tb), tb, h, pooling);
+                System.arraycopy(pooled, 0, e, from * h, pooled.length);
+            }
+            double denseRate = seqs.size() / ((System.nanoTime() - start) / 1e9);
+            double min = 1, sum = 0;
+            for (int i = 0; i < seqs.size(); i++) {
+                double cos = cosine(e, i * h, pruned, i * h, h);
+                min = Math.min(min, cos);
+                sum += cos;
+            }
+            out.printf("pruned vs dense: sentence-embedding cosine min %.4f, mean %.4f; speed %.1f vs %.1f sentences/s (%.2fx)%n",
+                    min, sum / seqs.size(), prunedRate, denseRate, prunedRate / denseRate);
+        }
+    }
+
+    private DevicePool pool;
+
+    /** The device spec or placement rules the run uses: --placement, else --device, else the registry's default. */
+    private String placementRules() {
+        if (placement != null) return placement;
+        if (device != null) return device;
+        return common.registry().defaultSpec();
+    }
+
+    /**
+     * Where a device spec becomes a runner: java is the pure-Java reference; anything else (one OpenCL device,
+     * placement rules, auto) runs the encoder graph through the graph runtime.
+     */
+    EncoderRunner openRunner(EncoderModel encoder, Pooling pooling, EncoderGraph.Prune pruning) {
+        String rules = placementRules();
+        if (rules.strip().equals("java") && pruning == null) return new JavaEncoderRunner(encoder, ActivationQuantization.PER_SENTENCE);
+        if (pool == null) pool = DevicePool.open(common.registry());
+        return new GraphEncoderRunner(encoder, pooling, pruning, pool, rules, strict, System.err);
     }
 
     private List<String> readTexts() throws IOException {
@@ -267,7 +373,7 @@ public final class RunCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
-        try (ort; EncoderRunner runner = openRunner(encoder)) {
+        try (ort; EncoderRunner runner = openRunner(encoder, pooling, null)) {
             double minTok = 1, minSent = 1, sumSent = 0;
             int n = 0;
             for (TokenBatch tb : batches) {

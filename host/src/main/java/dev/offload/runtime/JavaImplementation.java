@@ -54,8 +54,12 @@ public final class JavaImplementation implements OpImplementation {
             case Add a -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.add(host(in, 0).floats(), host(in, 1).floats())));
             case Quantize q -> (in, ctx) -> {
                 float[] x = host(in, 0).floats();
-                QuantizeReference.Quantized r = q.mode() == Quantize.Mode.PER_TENSOR_UINT8
-                        ? QuantizeReference.perTensorUint8(x) : QuantizeReference.perRowInt8(x, in.get(0).type().last());
+                TensorType xt = in.get(0).type();
+                QuantizeReference.Quantized r = switch (q.mode()) {
+                    case PER_TENSOR_UINT8 -> QuantizeReference.perTensorUint8(x);
+                    case PER_ROW_INT8 -> QuantizeReference.perRowInt8(x, xt.last());
+                    case PER_SENTENCE_UINT8 -> QuantizeReference.perSentenceUint8(x, xt.dim(0), xt.dim(1), xt.last(), host(in, 1).ints());
+                };
                 return List.of(HostTensor.of(outTypes.get(0), r.data()), HostTensor.of(outTypes.get(1), r.scales()),
                         HostTensor.of(outTypes.get(2), r.zeroPoints()));
             };

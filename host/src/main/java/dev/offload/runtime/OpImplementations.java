@@ -22,7 +22,10 @@ public final class OpImplementations {
     public static OpImplementations defaults() {
         OpImplementations impls = new OpImplementations(Map.of());
         for (String kind : LayersOpenCl.KINDS) impls = impls.with(kind, Backend.OPENCL, LayersOpenCl.INSTANCE);
-        return impls.with("attention", Backend.OPENCL, AttentionOpenCl.INSTANCE);
+        return impls.with("attention", Backend.OPENCL, AttentionOpenCl.INSTANCE)
+                .with("linear", Backend.OPENCL, Int8LinearOpenCl.INSTANCE)
+                .with("sparse_linear", Backend.OPENCL, SparseLinearOpenCl.INSTANCE)
+                .with("quantize", Backend.OPENCL, QuantizeOpenCl.INSTANCE);
     }
 
     /** A copy with {@code impl} running {@code kind} on {@code backend}. */

@@ -117,7 +117,7 @@ class LayersOpenClTest {
     @Test
     void dequantizeIsExactForPerTensorUint8AndPerRowInt8() {
         TensorType f = TensorType.of(DType.FLOAT32, 7, 19);
-        for (Quantize.Mode mode : Quantize.Mode.values()) {
+        for (Quantize.Mode mode : new Quantize.Mode[] {Quantize.Mode.PER_TENSOR_UINT8, Quantize.Mode.PER_ROW_INT8}) {
             GraphBuilder b = new GraphBuilder("dq");
             String x = b.input("x", f);
             String[] q = b.add("q", new Quantize(mode), x).toArray(String[]::new);

@@ -70,13 +70,15 @@ class PlacementTest {
     void autoPlacementMeasuresOnceAndThenUsesItsCache(@TempDir Path cache) throws Exception {
         Graph g = SyntheticModel.build(SPEC);
         var out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
-        AutoPlacer first = new AutoPlacer(cache, OpImplementations.defaults(), out);
+        // Without an OpenCL linear, so that one kind has nowhere to go but java.
+        OpImplementations impls = OpImplementations.defaults().without("linear");
+        AutoPlacer first = new AutoPlacer(cache, impls, out);
         ExecutionPlan plan = first.plan(g, pool);
         assertTrue(first.measuredCount() > 0);
         assertTrue(Files.readString(cache.resolve("autoplace.json")).contains(device.device().stableId()));
         // Kinds without an OpenCL kernel can only go to java.
         assertEquals(JavaDevice.INSTANCE, plan.deviceFor(g.node("layer.0.attn.q")));
-        AutoPlacer second = new AutoPlacer(cache, OpImplementations.defaults(), out);
+        AutoPlacer second = new AutoPlacer(cache, impls, out);
         ExecutionPlan again = second.plan(g, pool);
         assertEquals(0, second.measuredCount());
         for (Node n : g.nodes()) assertEquals(plan.deviceFor(n), again.deviceFor(n));

@@ -7,10 +7,10 @@ package dev.offload.kernels;
 public enum KernelFamily {
     /** A saxpy smoke test: proves a device can build and run anything at all. */
     SMOKE("smoke", 1),
-    INT8_GEMM("int8_gemm", 1),
-    SPMM("spmm", 1),
+    INT8_GEMM("int8_gemm", 2),
+    SPMM("spmm", 2),
     ATTENTION("attention", 1),
-    QUANTIZE("quantize", 1),
+    QUANTIZE("quantize", 2),
     /** Element-wise, normalization, embedding and pooling ops of the model graph (host runtime). */
     LAYERS("layers", 1);
 

@@ -7,6 +7,10 @@
 // packed; A is flipped on load with the run-time mask a_flip (0 or 0x80). The host passes the adjusted
 // ("effective") zero points.
 //
+// za and sa are read with a stride (0 or 1) so that a quantize kernel's per-tensor ([1]) or per-row ([M]) outputs
+// feed the GEMM directly from device memory, without a host round trip; za_shift turns a uint8 zero point into
+// its signed-domain value.
+//
 // The zero points are taken out after the dot product, so the inner loop is a plain sum of products:
 //   sum_k (a-za)(b-zb) = sum ab - za[m]*colsum[n] - zb[n]*rowsum[m] + K*za[m]*zb[n]     (mod 2^32)
 // colsum is computed when B is packed, rowsum by int8_gemm_row_sums (only when some zb[n] != 0).
@@ -36,6 +40,9 @@
 #else
 #define KERNEL_SHAPE
 #endif
+
+// The dequantize epilogue rounds like the Java reference (LinearReference): no contraction of c * s + bias into fma.
+#pragma OPENCL FP_CONTRACT OFF
 
 #ifndef MR
 #define MR 4
@@ -98,11 +105,12 @@ static inline int DOT4(char4 x, char4 y) {
 
 // ---- Epilogues: the output conversion, for one value (store1) or 16 consecutive columns (store16) ----------
 #if defined(EPILOGUE_DEQUANTIZE)
-#define EPILOGUE_PARAMS __global const float* sa,     /* [M] activation scale per row */ \
+#define EPILOGUE_PARAMS __global const float* sa,     /* activation scale of row m: sa[m * sa_stride] */ \
+                        const int sa_stride,          /* 1: one per row; 0: one for the tensor */ \
                         __global const float* sb,     /* [N] weight scale per column */ \
                         __global const float* bias,   /* [N] (read with HAS_BIAS) */ \
                         __global float* out
-#define EPILOGUE_ARGS sa, sb, bias, out
+#define EPILOGUE_ARGS sa, sa_stride, sb, bias, out
 #elif defined(EPILOGUE_REQUANTIZE)
 #define EPILOGUE_PARAMS __global const float* scale,  /* [N] a_scale * b_scale / y_scale per column */ \
                         const int out_zero_point, const int out_min, const int out_max, __global char* out
@@ -129,7 +137,8 @@ static inline int DOT4(char4 x, char4 y) {
 static inline void store1(const int c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
     const size_t at = (size_t) m * N + n;
 #if defined(EPILOGUE_DEQUANTIZE)
-    float y = (float) c * sa[m] * sb[n];
+    // c * (sa * sb): the graph's reference (LinearReference) multiplies the two scales first.
+    float y = (float) c * (sa[m * sa_stride] * sb[n]);
 #ifdef HAS_BIAS
     y += bias[n];
 #endif
@@ -153,7 +162,7 @@ static inline void store16(const int16 c, const int m, const int n, const int N,
     }
     const size_t at = (size_t) m * N + n;
 #if defined(EPILOGUE_DEQUANTIZE)
-    float16 y = convert_float16(c) * sa[m] * vload16(0, sb + n);
+    float16 y = convert_float16(c) * (sa[m * sa_stride] * vload16(0, sb + n));
 #ifdef HAS_BIAS
     y += vload16(0, bias + n);
 #endif
@@ -168,7 +177,9 @@ static inline void store16(const int16 c, const int m, const int n, const int N,
 
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
 __kernel KERNEL_SHAPE void int8_gemm(__global const char* a, const int lda, const int a_flip,
-                        __global const int* za,            // [M]  effective A zero points
+                        __global const int* za,            // A zero point of row m: za[m * za_stride] - za_shift
+                        const int za_stride,               // 1: one per row; 0: one for the tensor
+                        const int za_shift,                // 128 for uint8 A given its own zero points, else 0
                         __global const char* bt, const int ldb,
                         __global const int* zb,            // [n_padded] effective B zero points
                         __global const int* colsum,        // [n_padded] sum_k B (signed domain)
@@ -287,7 +298,7 @@ __kernel KERNEL_SHAPE void int8_gemm(__global const char* a, const int lda, cons
     for (int i = 0; i < MR; i++) {
         const int m = m0 + i;
         if (m >= M) break;
-        const uint zam = (uint) za[m];
+        const uint zam = (uint) (za[m * za_stride] - za_shift);
         const uint rs = use_rowsum ? (uint) rowsum[m] : 0u;
 #pragma unroll
         for (int j = 0; j < NR; j++) {
@@ -355,6 +366,7 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
 
 // Same arguments as int8_gemm; global size (n_padded / NR, ceil(M / MR)).
 __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
+                               const int za_stride, const int za_shift,
                                __global const char* bp, const int ldb, __global const int* zb,
                                __global const int* colsum, __global const int* rowsum, const int use_rowsum,
                                const int M, const int N, const int K, EPILOGUE_PARAMS) {
@@ -378,7 +390,7 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int ld
         for (int i = 0; i < MR; i++) {
             const int m = m0 + i;
             if (m >= M) break;
-            const uint zam = (uint) za[m];
+            const uint zam = (uint) (za[m * za_stride] - za_shift);
             const uint rs = use_rowsum ? (uint) rowsum[m] : 0u;
             const uint16 c = as_uint16(acc[i][v]) - (128u + zam) * cs - zbn * rs + kk * zam * zbn;
             store16(as_int16(c), m, n, N, EPILOGUE_ARGS);

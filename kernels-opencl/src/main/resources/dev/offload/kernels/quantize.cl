@@ -80,3 +80,62 @@ __kernel KERNEL_SHAPE void dequantize(__global const char* q, const int is_unsig
     const int v = is_unsigned ? (int) (uchar) q[i] : (int) q[i];
     y[i] = (float) (v - zero_point[p]) * scale[p];
 }
+
+// ---- DynamicQuantizeLinear per group of rows (the graph runtime's quantize node) ------------------------
+// x is [groups][rows_per_group][cols]. Group g's uint8 range is taken over its first count(g) rows: all of them
+// without lengths, else lengths[g] clamped to [0, rows_per_group], and all rows when that is 0 (a sentence's
+// range over its real tokens, right padding). One group over all rows is ONNX DynamicQuantizeLinear.
+// The graph's semantics differ from dql_params in one corner: an all-zero range gives scale 1 (not 0), zero point 0.
+static inline int dqg_count(const int g, const int rows_per_group, __global const int* lengths, const int has_lengths) {
+    if (!has_lengths) return rows_per_group;
+    const int len = clamp(lengths[g], 0, rows_per_group);
+    return len == 0 ? rows_per_group : len;
+}
+
+// Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements.
+__kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, const int rows_per_group,
+                          __global const int* lengths, const int has_lengths, __global float* partial) {
+    const int i = get_global_id(0), items = get_global_size(0), g = get_global_id(1);
+    const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
+    const long per = (n + items - 1) / items;
+    __global const float* xg = x + (size_t) g * rows_per_group * cols;
+    float lo = INFINITY, hi = -INFINITY;
+    for (long k = i * per; k < min(n, (i + 1) * per); k++) {
+        lo = fmin(lo, xg[k]);
+        hi = fmax(hi, xg[k]);
+    }
+    partial[2 * (g * items + i)] = lo;
+    partial[2 * (g * items + i) + 1] = hi;
+}
+
+// Stage 2, one work-item per group: scale = (max(0, max) - min(0, min)) / 255 (1 when that is 0),
+// zero point = saturate(round_half_even(0 - min / scale)).
+__kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int items, __global float* scales, __global int* zero_points) {
+    const int g = get_global_id(0);
+    float lo = 0.0f, hi = 0.0f;
+    for (int i = 0; i < items; i++) {
+        lo = fmin(lo, partial[2 * (g * items + i)]);
+        hi = fmax(hi, partial[2 * (g * items + i) + 1]);
+    }
+    float scale = (hi - lo) / 255.0f;
+    if (scale == 0.0f) scale = 1.0f;
+    scales[g] = scale;
+    zero_points[g] = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+}
+
+// Stage 3, one work-item per element: y = saturate(round_half_even(x / scale) + zero_point). With per_row_out,
+// the group's parameters are also written once per row (row_scales, row_zero_points: [groups * rows_per_group]).
+__kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, const int rows_per_group, const long n,
+                        __global const float* scales, __global const int* zero_points, __global uchar* y,
+                        const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
+    const size_t i = get_global_id(0);
+    if (i >= n) return;
+    const int r = (int) (i / cols), g = r / rows_per_group;
+    const float scale = scales[g];
+    const int zp = zero_points[g];
+    y[i] = (uchar) clamp((int) rint(x[i] / scale) + zp, 0, 255);
+    if (per_row_out && i % cols == 0) {
+        row_scales[r] = scale;
+        row_zero_points[r] = zp;
+    }
+}

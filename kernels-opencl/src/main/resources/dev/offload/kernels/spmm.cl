@@ -205,3 +205,79 @@ __kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global co
     const float y = convert_float(acc[i]) * rowScale[m] * bScale;
     Y[i] = hasBias ? y + bias[m] : y;
 }
+
+// ---- Sparse linear layer (the graph runtime's sparse_linear), token-major ----------------------------------
+// y[t, n] = act(sum_k (a[t,k] - za(t)) * W[k,n] * (sa(t) * sw[n]) + bias[n]) for activations a [T, K] as a
+// quantize node leaves them (uint8 or int8, scale and zero point per tensor or per row, read with a_stride 0 or 1)
+// and a pruned int8 weight W [K, N] stored transposed, S = W^T [N, K] (transposed once, when it is uploaded), so
+// that row n of S lists the non-zeros feeding output n. A work-item computes SL_TB tokens of one output: it walks
+// row n's stored values once and gathers the matching activations of its tokens (rows of a stay in L1).
+// Global size {N, ceil(T / SL_TB)}. Integer sums are exact; the float epilogue matches LinearReference.epilogue.
+
+#define SL_TB 4
+
+static inline float sl_activate(const float x, const int act) {
+    switch (act) {
+        case 1: return fmax(x, 0.0f);                                                               // RELU
+        case 2: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));                          // GELU_ERF
+        case 3: return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x))); // GELU_TANH
+        case 4: return x / (1.0f + exp(-x));                                                        // SILU
+        default: return x;
+    }
+}
+
+// a's bytes as values: uint8 (a_flip 0, a_offset 0) or int8 (a_flip 0x80, a_offset 128).
+#define SL_A(row, k) ((int) ((row)[k] ^ a_flip) - a_offset)
+
+#define SL_PARAMS const int T, const int K, const int N, \
+        __global const uchar* a, const int a_flip, const int a_offset, \
+        __global const float* sa, __global const int* za, const int a_stride, \
+        __global const float* sw, __global const float* bias, const int has_bias, const int act, __global float* y
+
+static inline void sl_store(const int* acc, const int wsum, const int t0, const int n, SL_PARAMS) {
+    for (int i = 0; i < SL_TB; i++) {
+        const int t = t0 + i;
+        if (t >= T) break;
+        const int c = acc[i] - za[t * a_stride] * wsum;
+        float v = (float) c * (sa[t * a_stride] * sw[n]);
+        if (has_bias) v += bias[n];
+        y[(size_t) t * N + n] = sl_activate(v, act);
+    }
+}
+
+// S in CSR: row_ptr[N+1], col_idx[nnz], vals[nnz] (int8).
+__kernel KERNEL_SHAPE void sparse_linear_csr(__global const int* row_ptr, __global const int* col_idx, __global const char* vals,
+                                SL_PARAMS) {
+    const int n = get_global_id(0), t0 = get_global_id(1) * SL_TB;
+    if (n >= N || t0 >= T) return;
+    __global const uchar* rows[SL_TB];
+    for (int i = 0; i < SL_TB; i++) rows[i] = a + (size_t) min(t0 + i, T - 1) * K;
+    int acc[SL_TB] = {0};
+    int wsum = 0;
+    for (int p = row_ptr[n]; p < row_ptr[n + 1]; p++) {
+        const int k = col_idx[p], w = vals[p];
+        wsum += w;
+        for (int i = 0; i < SL_TB; i++) acc[i] += SL_A(rows[i], k) * w;
+    }
+    sl_store(acc, wsum, t0, n, T, K, N, a, a_flip, a_offset, sa, za, a_stride, sw, bias, has_bias, act, y);
+}
+
+// S in 2:4: per row ceil(K/4) index bytes (two 2-bit positions) and two values per group (see Sparse24Matrix).
+__kernel KERNEL_SHAPE void sparse_linear_24(__global const uchar* idx, __global const char* vals, SL_PARAMS) {
+    const int n = get_global_id(0), t0 = get_global_id(1) * SL_TB;
+    if (n >= N || t0 >= T) return;
+    __global const uchar* rows[SL_TB];
+    for (int i = 0; i < SL_TB; i++) rows[i] = a + (size_t) min(t0 + i, T - 1) * K;
+    const int groups = (K + 3) / 4;
+    __global const uchar* ix = idx + (size_t) n * groups;
+    __global const char* s = vals + (size_t) n * groups * 2;
+    int acc[SL_TB] = {0};
+    int wsum = 0;
+    for (int g = 0; g < groups; g++) {
+        const int k0 = 4 * g + (ix[g] & 3), k1 = 4 * g + ((ix[g] >> 2) & 3);
+        const int w0 = s[2 * g], w1 = s[2 * g + 1];
+        wsum += w0 + w1;
+        for (int i = 0; i < SL_TB; i++) acc[i] += SL_A(rows[i], k0) * w0 + SL_A(rows[i], k1) * w1;
+    }
+    sl_store(acc, wsum, t0, n, T, K, N, a, a_flip, a_offset, sa, za, a_stride, sw, bias, has_bias, act, y);
+}

@@ -5,6 +5,7 @@ import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.KernelStyle;
+import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.QuantType;
@@ -137,59 +138,119 @@ public final class Int8Gemm {
      * @return device time in nanoseconds (from the profiling events of the launched kernels)
      */
     public long run(Buffer a, QuantType aType, int m, ZeroPoint za, PackedWeights w, Epilogue epilogue, Buffer out) {
-        if (w.config().nr() != config.nr() || w.config().panels() != config.panels()) {
-            throw new IllegalArgumentException("weights were packed for " + w.config().describe() + ", this GEMM uses " + config.describe());
-        }
+        checkWeights(w);
         if (m < 1) throw new IllegalArgumentException("A must have at least one row, got " + m);
         int k = w.k(), n = w.n();
-        if (a.size() < (long) m * k) {
-            throw new IllegalArgumentException("A buffer has " + a.size() + " bytes, " + m + "x" + k + " needs " + (long) m * k);
-        }
+        requireBytes("A", a, (long) m * k, m + "x" + k);
         long outBytes = (long) m * n * (epilogue instanceof Epilogue.Requantize ? 1 : 4);
-        if (out.size() < outBytes) {
-            throw new IllegalArgumentException("output buffer has " + out.size() + " bytes, " + m + "x" + n + " needs " + outBytes);
-        }
+        requireBytes("output", out, outBytes, m + "x" + n);
         za.checkForA(m);
         epilogue.check(m, n);
         int shift = aType == QuantType.UINT8 ? 128 : 0;
         int[] zaEffective = new int[m];
         for (int i = 0; i < m; i++) zaEffective[i] = za.at(i, 0) - shift;
-        int flip = aType == QuantType.UINT8 ? 0x80 : 0;
 
-        // Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies.
-        int mr = Math.min(config.mr(), m);
-        Program program = device.program(KernelFamily.INT8_GEMM, buildOptions(config, m, epilogue));
         List<Buffer> temporaries = new ArrayList<>();
-        try (Kernel gemm = program.kernel(config.kernelName())) {
+        long[] nanos = {0};
+        KernelLauncher blocking = (kernel, global, local) -> {
+            try (Event e = device.launch(kernel, global, local)) {
+                nanos[0] += e.times().deviceNanos();
+            }
+        };
+        try {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
-            long nanos = 0;
-            Buffer rowSums = zaBuffer; // not read unless needsRowSums
-            if (w.needsRowSums()) {
-                rowSums = keep(temporaries, device.context().createBuffer(4L * m));
-                try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
-                    sums.arg(0, a).arg(1, k).arg(2, flip).arg(3, m).arg(4, k).arg(5, rowSums);
-                    try (Event e = device.launch(sums, new long[] {m}, null)) {
-                        nanos += e.times().deviceNanos();
+            Buffer rowSums = w.needsRowSums() ? keep(temporaries, device.context().createBuffer(4L * m)) : null;
+            Program program = program(m, epilogue);
+            launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, blocking, (gemm, i) -> {
+                switch (epilogue) {
+                    case Epilogue.Int32 ignored -> { }
+                    case Epilogue.Dequantize d -> {
+                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.activationScale(), m)))).arg(i++, 1);
+                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.weightScale(), n))));
+                        gemm.arg(i++, d.bias() != null ? keep(temporaries, device.upload(d.bias())) : zaBuffer);
+                    }
+                    case Epilogue.Requantize r -> {
+                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(r.scale(), n))));
+                        gemm.arg(i++, r.zeroPoint()).arg(i++, r.type().min()).arg(i++, r.type().max());
                     }
                 }
+                return i;
+            });
+            return nanos[0];
+        } finally {
+            temporaries.forEach(Buffer::close);
+        }
+    }
+
+    /**
+     * A quantized activation as a quantize kernel leaves it on the device: data [rows][K], and float scales and
+     * int zero points for the whole tensor ([1], {@code perRow} false) or one per row ([rows]).
+     */
+    public record DeviceActivation(Buffer data, QuantType type, int rows, Buffer scales, Buffer zeroPoints, boolean perRow) {}
+
+    /**
+     * Enqueues y = activation((A - za)(B - zb) * (sa * weightScales[n]) + bias[n]) without waiting and without
+     * touching the host: A's scales and zero points are read from device buffers (the graph runtime's linear
+     * layers, fed by a quantize node). The device's in-order queue orders the kernels.
+     *
+     * @param weightScales N floats on the device
+     * @param bias         N floats, or null
+     * @param rowSums      scratch for 4 * rows bytes, needed when {@link PackedWeights#needsRowSums()}, else null
+     * @param out          rows * N floats
+     */
+    public void enqueueDequantize(DeviceActivation a, PackedWeights w, Buffer weightScales, Buffer bias, Activation activation,
+                                  Buffer out, Buffer rowSums, KernelLauncher launcher) {
+        checkWeights(w);
+        int m = a.rows(), n = w.n();
+        if (m < 1) throw new IllegalArgumentException("A must have at least one row, got " + m);
+        requireBytes("A", a.data(), (long) m * w.k(), m + "x" + w.k());
+        requireBytes("output", out, 4L * m * n, m + "x" + n);
+        requireBytes("weight scales", weightScales, 4L * n, "N=" + n);
+        requireBytes("A scales", a.scales(), a.perRow() ? 4L * m : 4, a.perRow() ? "one per row" : "one");
+        requireBytes("A zero points", a.zeroPoints(), a.perRow() ? 4L * m : 4, a.perRow() ? "one per row" : "one");
+        if (bias != null) requireBytes("bias", bias, 4L * n, "N=" + n);
+        if (w.needsRowSums() && (rowSums == null || rowSums.size() < 4L * m)) {
+            throw new IllegalArgumentException("these weights have non-zero zero points: pass a row-sum scratch buffer of " + 4L * m + " bytes");
+        }
+        Epilogue.Dequantize shape = new Epilogue.Dequantize(new float[1], new float[1], bias == null ? null : new float[n], activation);
+        Program program = program(m, shape);
+        int stride = a.perRow() ? 1 : 0;
+        launch(program, a.data(), a.type(), m, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, w, rowSums, out,
+                launcher, (gemm, i) -> {
+                    gemm.arg(i++, a.scales()).arg(i++, stride).arg(i++, weightScales).arg(i++, bias != null ? bias : weightScales);
+                    return i;
+                });
+    }
+
+    /** Sets the epilogue's kernel arguments from index i on; returns the next index. */
+    private interface EpilogueArgs {
+        int set(Kernel gemm, int i);
+    }
+
+    /** Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies. */
+    private Program program(int m, Epilogue epilogue) {
+        return device.program(KernelFamily.INT8_GEMM, buildOptions(config, m, epilogue));
+    }
+
+    /** The row-sum kernel (when B has zero points) and the GEMM, through {@code launcher}. */
+    private void launch(Program program, Buffer a, QuantType aType, int m, Buffer za, int zaStride, int zaShift, PackedWeights w,
+                        Buffer rowSums, Buffer out, KernelLauncher launcher, EpilogueArgs epilogue) {
+        int k = w.k(), n = w.n();
+        int flip = aType == QuantType.UINT8 ? 0x80 : 0;
+        int mr = Math.min(config.mr(), m);
+        if (w.needsRowSums()) {
+            try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
+                sums.arg(0, a).arg(1, k).arg(2, flip).arg(3, m).arg(4, k).arg(5, rowSums);
+                launcher.launch(sums, new long[] {m}, null);
             }
+        }
+        try (Kernel gemm = program.kernel(config.kernelName())) {
             int i = 0;
-            gemm.arg(i++, a).arg(i++, k).arg(i++, flip).arg(i++, zaBuffer)
+            gemm.arg(i++, a).arg(i++, k).arg(i++, flip).arg(i++, za).arg(i++, zaStride).arg(i++, zaShift)
                     .arg(i++, w.packed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums())
-                    .arg(i++, rowSums).arg(i++, w.needsRowSums() ? 1 : 0)
+                    .arg(i++, w.needsRowSums() ? rowSums : za).arg(i++, w.needsRowSums() ? 1 : 0)
                     .arg(i++, m).arg(i++, n).arg(i++, k);
-            switch (epilogue) {
-                case Epilogue.Int32 ignored -> { }
-                case Epilogue.Dequantize d -> {
-                    gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.activationScale(), m))));
-                    gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.weightScale(), n))));
-                    gemm.arg(i++, d.bias() != null ? keep(temporaries, device.upload(d.bias())) : zaBuffer);
-                }
-                case Epilogue.Requantize r -> {
-                    gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(r.scale(), n))));
-                    gemm.arg(i++, r.zeroPoint()).arg(i++, r.type().min()).arg(i++, r.type().max());
-                }
-            }
+            i = epilogue.set(gemm, i);
             gemm.arg(i, out);
             long columnsOfBlocks = w.nPadded() / config.nr();
             long rowsOfBlocks = (m + mr - 1) / mr;
@@ -202,13 +263,18 @@ public final class Int8Gemm {
                 columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
                 local = new long[] {lc, 1};
             }
-            try (Event e = device.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local)) {
-                nanos += e.times().deviceNanos();
-            }
-            return nanos;
-        } finally {
-            temporaries.forEach(Buffer::close);
+            launcher.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local);
         }
+    }
+
+    private void checkWeights(PackedWeights w) {
+        if (w.config().nr() != config.nr() || w.config().panels() != config.panels()) {
+            throw new IllegalArgumentException("weights were packed for " + w.config().describe() + ", this GEMM uses " + config.describe());
+        }
+    }
+
+    private static void requireBytes(String what, Buffer b, long bytes, String shape) {
+        if (b.size() < bytes) throw new IllegalArgumentException(what + " buffer has " + b.size() + " bytes, " + shape + " needs " + bytes);
     }
 
     private static Buffer keep(List<Buffer> owned, Buffer b) {

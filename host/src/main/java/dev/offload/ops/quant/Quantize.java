@@ -4,6 +4,7 @@ import dev.offload.cl.Buffer;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
+import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.QuantizeReference.DynamicQuantized;
@@ -61,6 +62,67 @@ public final class Quantize {
         }
     }
 
+    /**
+     * Where {@link #enqueueGroups} takes each group's range: the tensor is [groups][rowsPerGroup][cols], and group
+     * g's range covers its first {@code lengths[g]} rows (all rows when lengths is null or lengths[g] is 0).
+     */
+    public record Groups(int groups, int rowsPerGroup, int cols, Buffer lengths) {
+        public Groups {
+            if (groups < 1 || rowsPerGroup < 1 || cols < 1) {
+                throw new IllegalArgumentException("quantize groups need positive sizes, got " + groups + "x" + rowsPerGroup + "x" + cols);
+            }
+        }
+
+        public long elements() { return (long) groups * rowsPerGroup * cols; }
+    }
+
+    /**
+     * Enqueues DynamicQuantizeLinear per group of rows without waiting (the graph runtime's quantize node): uint8
+     * {@code y}, and per group a scale (an all-zero range gives 1) and zero point, computed on the device.
+     *
+     * @param groupScales     groups floats (written)
+     * @param groupZeroPoints groups ints (written)
+     * @param rowScales       null, or groups * rowsPerGroup floats: each row's group scale (per-row output)
+     * @param rowZeroPoints   null, or groups * rowsPerGroup ints
+     * @param partial         scratch of {@link #groupScratchBytes} bytes
+     */
+    public void enqueueGroups(Buffer x, Groups g, Buffer y, Buffer groupScales, Buffer groupZeroPoints,
+                              Buffer rowScales, Buffer rowZeroPoints, Buffer partial, KernelLauncher launcher) {
+        long n = g.elements();
+        requireBytes("x", x, 4 * n);
+        requireBytes("y", y, n);
+        requireBytes("group scales", groupScales, 4L * g.groups());
+        requireBytes("group zero points", groupZeroPoints, 4L * g.groups());
+        requireBytes("partial", partial, groupScratchBytes(g));
+        boolean perRow = rowScales != null;
+        if (perRow) {
+            requireBytes("row scales", rowScales, 4L * g.groups() * g.rowsPerGroup());
+            requireBytes("row zero points", rowZeroPoints, 4L * g.groups() * g.rowsPerGroup());
+        }
+        if (g.lengths() != null) requireBytes("lengths", g.lengths(), 4L * g.groups());
+        int items = itemsPerGroup(g);
+        Program p = program();
+        try (Kernel minMax = p.kernel("dqg_min_max"); Kernel params = p.kernel("dqg_params"); Kernel apply = p.kernel("dqg_apply")) {
+            minMax.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, g.lengths() != null ? g.lengths() : groupZeroPoints)
+                    .arg(4, g.lengths() != null ? 1 : 0).arg(5, partial);
+            launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {items, 1});
+            params.arg(0, partial).arg(1, items).arg(2, groupScales).arg(3, groupZeroPoints);
+            launcher.launch(params, new long[] {g.groups()}, null);
+            apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, n).arg(4, groupScales).arg(5, groupZeroPoints)
+                    .arg(6, y).arg(7, perRow ? 1 : 0).arg(8, perRow ? rowScales : groupScales).arg(9, perRow ? rowZeroPoints : groupZeroPoints);
+            launcher.launch(apply, new long[] {n}, null);
+        }
+    }
+
+    /** Bytes of the min/max scratch {@link #enqueueGroups} needs. */
+    public static long groupScratchBytes(Groups g) { return 8L * itemsPerGroup(g) * g.groups(); }
+
+    /** Enough work-items in all to keep every core busy in the min/max pass, at least 256 elements each. */
+    private static int itemsPerGroup(Groups g) {
+        long perGroup = (long) g.rowsPerGroup() * g.cols();
+        return (int) Math.max(1, Math.min(Math.max(1, MIN_MAX_ITEMS / g.groups()), perGroup / 256));
+    }
+
     public DynamicQuantized dynamicQuantizeLinear(float[] x) {
         try (Buffer xb = device.upload(x); Buffer y = device.context().createBuffer(x.length);
              Buffer s = device.context().createBuffer(4); Buffer z = device.context().createBuffer(4)) {
@@ -85,6 +147,18 @@ public final class Quantize {
             try (Event e = device.launch(k, new long[] {rows}, null)) {
                 return e.times().deviceNanos();
             }
+        }
+    }
+
+    /** {@link #symmetricPerRow(Buffer, int, int, Buffer, Buffer)} enqueued through {@code launcher}, without waiting. */
+    public void enqueueSymmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales, KernelLauncher launcher) {
+        QuantizeReference.checkShape(rows * cols, rows, cols);
+        requireBytes("x", x, 4L * rows * cols);
+        requireBytes("q", q, (long) rows * cols);
+        requireBytes("scales", scales, 4L * rows);
+        try (Kernel k = program().kernel("symmetric_rows")) {
+            k.arg(0, x).arg(1, rows).arg(2, cols).arg(3, q).arg(4, scales);
+            launcher.launch(k, new long[] {rows}, null);
         }
     }
 

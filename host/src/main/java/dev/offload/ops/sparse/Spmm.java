@@ -3,6 +3,7 @@ package dev.offload.ops.sparse;
 import dev.offload.cl.Buffer;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
+import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.tensor.DType;
@@ -119,6 +120,59 @@ public final class Spmm {
             return device.launch(kernel, new long[] {(long) m * n}, null);
         }
     }
+
+    /**
+     * A pruned linear layer's weight W [K, N] (row-major int8, zeros where pruned) on the device for
+     * {@link #enqueueLinear}: stored transposed, S = W^T [N, K], in CSR or 2:4 form. The transpose happens here,
+     * once per weight, never per call.
+     *
+     * @param twoFour 2:4 form (W must have at most 2 non-zeros in every group of 4 along K), else CSR
+     */
+    public DeviceMatrix uploadLinearWeight(byte[] weight, int k, int n, boolean twoFour) {
+        if ((long) k * n != weight.length) {
+            throw new IllegalArgumentException("linear weight [K=" + k + ", N=" + n + "] needs " + (long) k * n + " values, got " + weight.length);
+        }
+        byte[] t = new byte[weight.length];
+        for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) t[j * k + kk] = weight[kk * n + j];
+        DenseMatrix wt = DenseMatrix.ofInt8(n, k, t);
+        return upload(twoFour ? Sparse24Matrix.fromDense(wt) : CsrMatrix.fromDense(wt));
+    }
+
+    /** A quantized activation [rows, K] on the device: uint8 or int8 data; scale and zero point per tensor or per row. */
+    public record Activations(Buffer data, boolean unsigned, int rows, Buffer scales, Buffer zeroPoints, boolean perRow) {}
+
+    /**
+     * Enqueues y = act((a - za) W * (sa * weightScales[n]) + bias[n]) without waiting (kernel {@code sparse_linear_*}):
+     * the graph's sparse linear layer, token-major, every operand already on the device.
+     *
+     * @param w            from {@link #uploadLinearWeight} (CSR or 2:4)
+     * @param weightScales N floats; {@code bias} N floats or null
+     * @param y            rows * N floats
+     */
+    public void enqueueLinear(DeviceMatrix w, Activations a, Buffer weightScales, Buffer bias,
+                              dev.offload.ops.gemm.Activation activation, Buffer y, KernelLauncher launcher) {
+        SparseMatrix s = w.matrix();
+        int n = s.rows(), k = s.cols(), t = a.rows();
+        if (s.dtype() != DType.INT8) throw new IllegalArgumentException("a sparse linear weight must be int8, got " + s.dtype().numpyName());
+        if (a.data().size() < (long) t * k) throw new IllegalArgumentException("activations of " + a.data().size() + " bytes, [" + t + ", " + k + "] needs " + (long) t * k);
+        if (y.size() < 4L * t * n) throw new IllegalArgumentException("output of " + y.size() + " bytes, [" + t + ", " + n + "] floats needs " + 4L * t * n);
+        List<Buffer> bufs = w.buffers();
+        try (Kernel kernel = switch (s) {
+            case CsrMatrix c -> kernel("sparse_linear_csr").arg(0, bufs.get(0)).arg(1, bufs.get(1)).arg(2, bufs.get(2));
+            case Sparse24Matrix c -> kernel("sparse_linear_24").arg(0, bufs.get(0)).arg(1, bufs.get(1));
+            case BsrMatrix c -> throw new IllegalArgumentException("sparse linear layers are stored as CSR or 2:4, not BSR");
+        }) {
+            int i = s instanceof CsrMatrix ? 3 : 2;
+            kernel.arg(i++, t).arg(i++, k).arg(i++, n).arg(i++, a.data()).arg(i++, a.unsigned() ? 0 : 0x80).arg(i++, a.unsigned() ? 0 : 128)
+                    .arg(i++, a.scales()).arg(i++, a.zeroPoints()).arg(i++, a.perRow() ? 1 : 0)
+                    .arg(i++, weightScales).arg(i++, bias != null ? bias : weightScales).arg(i++, bias != null ? 1 : 0)
+                    .arg(i++, activation.ordinal()).arg(i, y);
+            launcher.launch(kernel, new long[] {n, (t + LINEAR_TOKENS - 1) / LINEAR_TOKENS}, null);
+        }
+    }
+
+    /** Tokens one work-item of sparse_linear_* computes (SL_TB in spmm.cl). */
+    static final int LINEAR_TOKENS = 4;
 
     private Kernel kernel(String name) {
         return device.program(KernelFamily.SPMM, buildOptions()).kernel(name);

@@ -1,0 +1,156 @@
+package dev.offload.model;
+
+import dev.offload.graph.Activation;
+import dev.offload.graph.Add;
+import dev.offload.graph.Attention;
+import dev.offload.graph.Embedding;
+import dev.offload.graph.Graph;
+import dev.offload.graph.GraphBuilder;
+import dev.offload.graph.Int8Linear;
+import dev.offload.graph.LayerNorm;
+import dev.offload.graph.MeanPool;
+import dev.offload.graph.Op;
+import dev.offload.graph.Quantize;
+import dev.offload.graph.SparseFormat;
+import dev.offload.graph.SparseLinear;
+import dev.offload.graph.TensorType;
+import dev.offload.ops.sparse.DenseMatrix;
+import dev.offload.ops.sparse.Pruning;
+import dev.offload.tensor.DType;
+import java.util.Locale;
+
+/**
+ * An imported {@link EncoderModel} as a graph for the runtime, with the semantics of {@link EncoderReference} run
+ * with {@link ActivationQuantization#PER_SENTENCE}:
+ * <pre>
+ * embed:   word[ids] + token_type[types] + position -> LayerNorm
+ * layer i: quantize (per sentence, one for Q, K and V, as the ONNX graph shares its DynamicQuantizeLinear)
+ *          -> Q, K, V int8 linears -> attention (keys past lengths[b] ignored) -> quantize -> output linear
+ *          -> + x -> LayerNorm -> quantize -> FFN up linear with erf-GELU in its epilogue -> quantize
+ *          -> FFN down linear -> + x -> LayerNorm
+ * head:    mean over real tokens (mean-pooling models only; CLS models read row 0 of the hidden state)
+ * </pre>
+ * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
+ * padding). Outputs: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state) and, for mean pooling, {@code pooled} [B, H]
+ * (not normalized). A float model's linears become float_linear nodes.
+ */
+public final class EncoderGraph {
+    private EncoderGraph() {}
+
+    public static final String IDS = "input_ids", TYPES = "token_type_ids", LENGTHS = "lengths", POOLED = "pooled";
+
+    /**
+     * Magnitude pruning applied to every int8 linear weight when the graph is built: the layers become sparse_linear
+     * nodes. Pruning is per output channel (dev.offload.ops.sparse.Pruning): 2:4 keeps the 2 largest |w| of every 4
+     * along K; a sparsity s keeps the largest (1 - s) of each channel's K weights, stored as CSR.
+     */
+    public record Prune(SparseFormat format, double sparsity) {
+        public static Prune parse(String text) {
+            String t = text.strip().toLowerCase(Locale.ROOT);
+            if (t.equals("2:4")) return new Prune(SparseFormat.TWO_FOUR, 0.5);
+            try {
+                double s = Double.parseDouble(t);
+                if (s > 0 && s < 1) return new Prune(SparseFormat.CSR, s);
+            } catch (NumberFormatException ignored) {
+                // fall through to the error
+            }
+            throw new IllegalArgumentException("--prune " + text + ": use 2:4 or a sparsity between 0 and 1 (e.g. 0.5)");
+        }
+
+        @Override public String toString() { return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (csr)", 100 * sparsity); }
+    }
+
+    /** The graph for batches of {@code batch} sequences of {@code seq} tokens; {@code prune} null keeps the weights dense. */
+    public static Graph build(EncoderModel model, int batch, int seq, Pooling pooling, Prune prune) {
+        EncoderConfig c = model.config();
+        int h = c.hidden();
+        if (seq > c.maxPositions()) throw new IllegalArgumentException("sequence length " + seq + " exceeds the model's " + c.maxPositions() + " positions");
+        GraphBuilder g = new GraphBuilder(model.name());
+        String ids = g.input(IDS, TensorType.of(DType.INT32, batch, seq));
+        String types = g.input(TYPES, TensorType.of(DType.INT32, batch, seq));
+        String lengths = g.input(LENGTHS, TensorType.of(DType.INT32, batch));
+
+        g.layer("embed");
+        Embeddings e = model.embeddings();
+        String sum = g.add1("embed.word", Embedding.ofFloat(e.word(), c.vocabSize(), h, Embedding.Index.TOKEN), ids);
+        if (e.tokenType() != null) {
+            String type = g.add1("embed.token_type", Embedding.ofFloat(e.tokenType(), e.tokenType().length / h, h, Embedding.Index.TOKEN), types);
+            sum = g.add1("embed.add_token_type", new Add(), sum, type);
+        }
+        String pos = g.add1("embed.position", Embedding.ofFloat(e.position(), e.position().length / h, h, Embedding.Index.POSITION), ids);
+        sum = g.add1("embed.add_position", new Add(), sum, pos);
+        String x = g.add1("embed.norm", norm(e.norm()), sum);
+
+        for (int i = 0; i < model.layers().size(); i++) {
+            EncoderLayer l = model.layers().get(i);
+            String p = "layer." + i;
+            g.layer(p);
+            String[] xq = quantize(g, p + ".attn.quantize", x, lengths);
+            String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x);
+            String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x);
+            String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x);
+            String a = g.add1(p + ".attn", new Attention(c.heads(), c.heads(), c.headSize(), false, 1f / c.scoreDivisor()), q, k, v, lengths);
+            String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune, quantize(g, p + ".attn.out.quantize", a, lengths), a);
+            String r1 = g.add1(p + ".attn.residual", new Add(), o, x);
+            String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), r1);
+            String f1 = linear(g, p + ".ffn.up", l.intermediate(), Activation.GELU_ERF, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1);
+            String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths), f1);
+            String r2 = g.add1(p + ".ffn.residual", new Add(), f2, x1);
+            x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
+        }
+        g.output(x);
+        if (pooling == Pooling.MEAN) {
+            g.layer("head");
+            g.output(g.add1(POOLED, new MeanPool(), x, lengths));
+        }
+        return g.build();
+    }
+
+    /** The name of the hidden-state output (the last LayerNorm) of a graph built for {@code model}. */
+    public static String hiddenName(EncoderModel model) { return "layer." + (model.layers().size() - 1) + ".ffn.norm"; }
+
+    private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon()); }
+
+    private static String[] quantize(GraphBuilder g, String name, String x, String lengths) {
+        return g.add(name, new Quantize(Quantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
+    }
+
+    /** An int8 linear reads the quantized triple; a float one (a float model) reads x itself. */
+    private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x) {
+        return switch (layer) {
+            case FloatLinear f -> g.add1(name, new dev.offload.graph.FloatLinear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
+            case QuantizedLinear q -> g.add1(name, int8(q, act, prune, name), quantized);
+        };
+    }
+
+    private static Op int8(QuantizedLinear q, Activation act, Prune prune, String name) {
+        int k = q.inputs(), n = q.outputs();
+        if (prune == null) {
+            byte[] zp = null;
+            if (q.zeroPoint() != null) {
+                zp = new byte[n];
+                for (int j = 0; j < n; j++) {
+                    int z = q.zeroPoint()[j];
+                    if (z < -128 || z > 127) throw new UnsupportedModelException(name + ": weight zero point " + z + " is outside int8");
+                    zp[j] = (byte) z;
+                }
+            }
+            return new Int8Linear(k, n, q.weight(), q.scale(), zp, q.bias(), act);
+        }
+        for (int j = 0; j < n; j++) {
+            if (q.zeroPoint(j) != 0) {
+                throw new UnsupportedModelException(name + " has asymmetric int8 weights (zero point " + q.zeroPoint(j)
+                        + " in column " + j + "); --prune needs symmetric weights, where a zero weight is a zero");
+            }
+        }
+        // Prune per output channel: the channels are the rows of W^T [N, K].
+        byte[] t = new byte[k * n];
+        for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) t[j * k + kk] = q.weight()[kk * n + j];
+        DenseMatrix wt = DenseMatrix.ofInt8(n, k, t);
+        DenseMatrix pruned = prune.format().kind() == SparseFormat.Kind.TWO_FOUR ? Pruning.twoFour(wt) : Pruning.magnitude(wt, prune.sparsity());
+        byte[] pt = ((dev.offload.ops.sparse.Values.Int8) pruned.values()).data();
+        byte[] w = new byte[k * n];
+        for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) w[kk * n + j] = pt[j * k + kk];
+        return new SparseLinear(k, n, w, q.scale(), q.bias(), act, prune.format());
+    }
+}

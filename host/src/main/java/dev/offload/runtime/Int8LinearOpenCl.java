@@ -1,0 +1,83 @@
+package dev.offload.runtime;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.KernelLauncher;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Int8Linear;
+import dev.offload.graph.Node;
+import dev.offload.graph.TensorType;
+import dev.offload.ops.gemm.Activation;
+import dev.offload.ops.gemm.Int8Gemm;
+import dev.offload.ops.gemm.Int8Matrix;
+import dev.offload.ops.gemm.PackedWeights;
+import dev.offload.ops.gemm.ZeroPoint;
+import dev.offload.ops.quant.QuantType;
+import dev.offload.tensor.DType;
+import java.util.List;
+
+/**
+ * The graph's {@link Int8Linear} on OpenCL through {@link Int8Gemm} (dev.offload.ops.gemm) with its fused
+ * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device in
+ * {@link #prepare}; at run time the activation's (data, scales, zero points) triple, which a quantize node left on
+ * this device, goes to the kernel as buffers, so nothing crosses to the host and nothing waits.
+ */
+public final class Int8LinearOpenCl implements OpImplementation {
+    public static final Int8LinearOpenCl INSTANCE = new Int8LinearOpenCl();
+
+    private Int8LinearOpenCl() {}
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+        OpenClDevice cl = (OpenClDevice) device;
+        Int8Linear l = (Int8Linear) node.op();
+        TensorType outType = graph.outputTypes(node).getFirst();
+        Int8Gemm gemm = Int8Gemm.on(cl);
+        ZeroPoint zb = l.weightZeroPoints() == null ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(ints(l.weightZeroPoints()));
+        PackedWeights w = gemm.pack(new Int8Matrix(QuantType.INT8, l.inFeatures(), l.outFeatures(), l.weight()), zb);
+        Buffer scales = null;
+        Buffer bias = null;
+        try {
+            scales = cl.upload(l.weightScales());
+            bias = l.bias() == null ? null : cl.upload(l.bias());
+        } catch (RuntimeException e) {
+            w.close();
+            if (scales != null) scales.close();
+            throw e;
+        }
+        return new Weights(gemm, w, scales, bias, Activation.valueOf(l.activation().name()), outType);
+    }
+
+    private static int[] ints(byte[] b) {
+        int[] v = new int[b.length];
+        for (int i = 0; i < b.length; i++) v[i] = b[i];
+        return v;
+    }
+
+    /** One node's weights on one device and the GEMM that reads them. */
+    private record Weights(Int8Gemm gemm, PackedWeights packed, Buffer scales, Buffer bias, Activation activation,
+                           TensorType outType) implements Prepared {
+        @Override
+        public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+            OpenClDevice cl = gemm.device();
+            ClTensor a = (ClTensor) in.get(0), sa = (ClTensor) in.get(1), za = (ClTensor) in.get(2);
+            int rows = a.type().rows();
+            QuantType type = a.type().dtype() == DType.UINT8 ? QuantType.UINT8 : QuantType.INT8;
+            ClTensor out = ctx.allocate(cl, outType);
+            ClTensor rowSums = packed.needsRowSums() ? ctx.allocate(cl, TensorType.of(DType.INT32, rows)) : null;
+            KernelLauncher launcher = (k, global, local) -> ctx.launch(cl, k, global, local);
+            gemm.enqueueDequantize(new Int8Gemm.DeviceActivation(a.buffer(), type, rows, sa.buffer(), za.buffer(), sa.type().dim(0) != 1),
+                    packed, scales, bias, activation, out.buffer(), rowSums == null ? null : rowSums.buffer(), launcher);
+            if (rowSums != null) ctx.release(rowSums);
+            return List.of(out);
+        }
+
+        @Override
+        public void close() {
+            packed.close();
+            scales.close();
+            if (bias != null) bias.close();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.offload.runtime;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.KernelLauncher;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import dev.offload.graph.SparseFormat;
+import dev.offload.graph.SparseLinear;
+import dev.offload.graph.TensorType;
+import dev.offload.ops.gemm.Activation;
+import dev.offload.ops.sparse.Spmm;
+import dev.offload.tensor.DType;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The graph's {@link SparseLinear} on OpenCL through {@link Spmm}'s token-major sparse linear kernels
+ * ({@code sparse_linear_csr}, {@code sparse_linear_24} in spmm.cl) with the dequantize epilogue fused. Spmm computes
+ * Y = S x B with S the sparse operand; a graph linear is y = x W with W [K, N], so S = W^T [N, K], transposed and
+ * converted once when the weight is uploaded ({@link Spmm#uploadLinearWeight}); activations stay token-major.
+ * BSR weights are stored as CSR here (there is no token-major BSR kernel): a note is logged once.
+ */
+public final class SparseLinearOpenCl implements OpImplementation {
+    public static final SparseLinearOpenCl INSTANCE = new SparseLinearOpenCl();
+    private static final Logger log = LoggerFactory.getLogger(SparseLinearOpenCl.class);
+    private static final Set<String> noted = ConcurrentHashMap.newKeySet();
+
+    private SparseLinearOpenCl() {}
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+        OpenClDevice cl = (OpenClDevice) device;
+        SparseLinear l = (SparseLinear) node.op();
+        if (l.format().kind() == SparseFormat.Kind.BSR && noted.add(l.format().toString())) {
+            log.info("sparse linear layers in {} run as CSR on OpenCL (no token-major BSR kernel)", l.format());
+        }
+        Spmm spmm = new Spmm(cl);
+        Spmm.DeviceMatrix w = spmm.uploadLinearWeight(l.weight(), l.inFeatures(), l.outFeatures(), l.format().kind() == SparseFormat.Kind.TWO_FOUR);
+        Buffer scales = null;
+        try {
+            scales = cl.upload(l.weightScales());
+            Buffer bias = l.bias() == null ? null : cl.upload(l.bias());
+            return new Weights(spmm, w, scales, bias, Activation.valueOf(l.activation().name()), graph.outputTypes(node).getFirst());
+        } catch (RuntimeException e) {
+            w.close();
+            if (scales != null) scales.close();
+            throw e;
+        }
+    }
+
+    private record Weights(Spmm spmm, Spmm.DeviceMatrix weight, Buffer scales, Buffer bias, Activation activation,
+                           TensorType outType) implements Prepared {
+        @Override
+        public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+            OpenClDevice cl = spmm.device();
+            ClTensor a = (ClTensor) in.get(0), sa = (ClTensor) in.get(1), za = (ClTensor) in.get(2);
+            ClTensor out = ctx.allocate(cl, outType);
+            KernelLauncher launcher = (k, global, local) -> ctx.launch(cl, k, global, local);
+            spmm.enqueueLinear(weight, new Spmm.Activations(a.buffer(), a.type().dtype() == DType.UINT8, a.type().rows(),
+                    sa.buffer(), za.buffer(), sa.type().dim(0) != 1), scales, bias, activation, out.buffer(), launcher);
+            return List.of(out);
+        }
+
+        @Override
+        public void close() {
+            weight.close();
+            scales.close();
+            if (bias != null) bias.close();
+        }
+    }
+}
