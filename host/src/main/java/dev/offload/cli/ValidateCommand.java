@@ -2,6 +2,7 @@ package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.Validation;
 import dev.offload.validate.ValidationOptions;
@@ -59,6 +60,9 @@ public final class ValidateCommand implements Callable<Integer> {
             out.printf("validating on %s (binding %s, seed %d%s)%n",
                     opened.stream().map(OpenClDevice::description).toList(), registry.binding().id(), seed,
                     quick ? ", quick" : "");
+            if (ops.isEmpty() || ops.contains(GemmConfig.OP)) {
+                for (OpenClDevice d : opened) out.println("int8_gemm config on " + d.spec() + ": " + GemmConfig.resolve(d.info()).describe());
+            }
             out.flush();
             List<CheckResult> results = Validation.run(opened, new LinkedHashSet<>(ops), new ValidationOptions(seed, quick));
             print(results, out);

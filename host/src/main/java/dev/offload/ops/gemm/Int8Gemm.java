@@ -42,9 +42,16 @@ public final class Int8Gemm {
         }
     }
 
-    /** The GEMM with the default configuration for the device ({@link GemmConfig#forDevice}). */
+    /**
+     * The GEMM with the device's configuration: tuned (user cache), else from the repository's tuning database,
+     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}).
+     */
     public static Int8Gemm on(OpenClDevice device) {
-        return new Int8Gemm(device, GemmConfig.forDevice(device.info()));
+        GemmConfig.Choice choice = GemmConfig.resolve(device.info());
+        if (reported.add(device.device().stableId() + "|source|" + choice)) {
+            log.info("int8 GEMM configuration on {} from {} ({})", device.info().name(), choice.source().label(), choice.origin());
+        }
+        return new Int8Gemm(device, choice.config());
     }
 
     public GemmConfig config() { return config; }

@@ -1,0 +1,130 @@
+package dev.offload.cli;
+
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.OpenClDevice;
+import dev.offload.ops.gemm.GemmConfig;
+import dev.offload.ops.gemm.Int8GemmTuner;
+import dev.offload.tuning.TunedEntry;
+import dev.offload.tuning.TuningDb;
+import dev.offload.tuning.TuningStore;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Searches kernel parameters on a device and stores the winners where the runtime looks for them. */
+@Command(name = "tune", mixinStandardHelpOptions = true,
+        description = {"Search kernel parameters (register block, inner loop, work-group) for an OpenCL device. Every "
+                + "candidate is checked against the java reference before it is timed; a wrong one is rejected and listed. "
+                + "The fastest (geometric mean of GOPS over a few representative shapes, device time, median of --reps) "
+                + "is stored under the device's name and driver version.",
+                "The runtime reads $OFFLOAD_CACHE_DIR/tuning.json (else ~/.cache/offload/tuning.json) first, then the "
+                + "database kept in the repository, else built-in defaults. Exit code 0 when a winner was stored, 1 when "
+                + "no candidate passed."})
+public final class TuneCommand implements Callable<Integer> {
+    /** The ops this command can tune. */
+    static final List<String> OPS = List.of(GemmConfig.OP);
+
+    @Mixin CommonOptions common;
+
+    @Option(names = "--device", paramLabel = "SPEC",
+            description = "OpenCL device (cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU.")
+    String device;
+
+    @Option(names = "--ops", split = ",", paramLabel = "OP", description = "Ops to tune (default: all: int8_gemm).")
+    List<String> ops = new ArrayList<>();
+
+    @Option(names = "--budget", paramLabel = "SECONDS", defaultValue = "600",
+            description = "No candidate starts after this many seconds (default: ${DEFAULT-VALUE}).")
+    double budget;
+
+    @Option(names = "--db", paramLabel = "FILE",
+            description = "Database file to update (default: the user cache, $OFFLOAD_CACHE_DIR/tuning.json, else ~/.cache/offload/tuning.json).")
+    Path db;
+
+    @Option(names = "--quick", description = "Smaller shapes and search space (seconds, for CI).")
+    boolean quick;
+
+    @Option(names = "--reps", paramLabel = "N", defaultValue = "3", description = "Timed runs per shape; the median counts (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed for the inputs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        List<String> chosenOps = ops.isEmpty() ? OPS : ops;
+        for (String op : chosenOps) {
+            if (!OPS.contains(op)) throw new UserError("--ops " + op + ": cannot tune it; tunable ops are " + String.join(", ", OPS));
+        }
+        if (!(budget > 0)) throw new UserError("--budget must be a positive number of seconds, got " + budget);
+        if (reps < 1) throw new UserError("--reps must be at least 1, got " + reps);
+        Path file = db != null ? db : TuningStore.defaultUserCache();
+        DeviceRegistry registry = common.registry();
+        String chosen = device != null ? device : registry.defaultSpec();
+        var resolved = registry.resolve(chosen).orElseThrow(() -> new UserError(
+                "tune measures OpenCL kernels; '" + chosen + "' is not an OpenCL device ("
+                        + registry.unavailableReason().orElse("pass --device cl:cpu or cl:gpu") + ")"));
+        boolean allStored = true;
+        try (OpenClDevice d = registry.open(resolved)) {
+            out.printf(Locale.ROOT, "tuning on %s (driver %s), budget %.0f s%s, load average %.2f%n", d.description(),
+                    d.info().driverVersion(), budget, quick ? ", quick" : "", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            out.flush();
+            for (String op : chosenOps) {
+                allStored &= tuneGemm(d, file, out);
+            }
+        }
+        return allStored ? 0 : 1;
+    }
+
+    private boolean tuneGemm(OpenClDevice d, Path file, PrintWriter out) {
+        TuningStore store = new TuningStore(file, TuningStore.standard().repository());
+        out.println("int8_gemm: now " + GemmConfig.resolve(d.info(), store).describe());
+        List<Int8GemmTuner.Shape> shapes = quick ? Int8GemmTuner.QUICK_SHAPES : Int8GemmTuner.SHAPES;
+        out.println("shapes (MxKxN): " + String.join(", ", shapes.stream().map(Int8GemmTuner.Shape::label).toList())
+                + "; GOPS = median of " + reps + " after a checked run");
+        String head = String.format(Locale.ROOT, "  %-26s %-8s", "candidate", "status");
+        for (Int8GemmTuner.Shape s : shapes) head += String.format(Locale.ROOT, " %15s", s.label());
+        out.println(head + String.format(Locale.ROOT, " %9s", "geomean"));
+        out.flush();
+        Int8GemmTuner tuner = new Int8GemmTuner(d, new Int8GemmTuner.Options(quick, Duration.ofMillis((long) (budget * 1000)), reps, seed));
+        Int8GemmTuner.Result result = tuner.tune(o -> {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
+            if (o.status() == Int8GemmTuner.Status.PASSED) {
+                for (Int8GemmTuner.Shape s : shapes) line.append(String.format(Locale.ROOT, " %15.1f", o.gops().get(s.label())));
+                line.append(String.format(Locale.ROOT, " %9.1f", o.score()));
+            } else if (!o.detail().isEmpty()) {
+                line.append("  ").append(o.detail());
+            }
+            out.println(line);
+            out.flush();
+        });
+        out.printf("%d candidates: %d passed, %d rejected as wrong, %d failed to build or run, %d skipped (budget)%n",
+                result.outcomes().size(), result.count(Int8GemmTuner.Status.PASSED), result.count(Int8GemmTuner.Status.WRONG),
+                result.count(Int8GemmTuner.Status.FAILED), result.count(Int8GemmTuner.Status.SKIPPED));
+        if (result.winner().isEmpty()) {
+            out.println("int8_gemm: no candidate passed; nothing stored");
+            out.flush();
+            return false;
+        }
+        Int8GemmTuner.Outcome w = result.winner().get();
+        TunedEntry entry = Int8GemmTuner.entry(result, w);
+        TuningDb.read(file).with(entry).write(file);
+        out.printf(Locale.ROOT, "int8_gemm: winner %s (%.1f GOPS geometric mean), stored in %s%n", w.config().describe(), w.score(), file);
+        out.println("int8_gemm: the runtime now uses " + GemmConfig.resolve(d.info(), store).describe());
+        out.flush();
+        return true;
+    }
+}
