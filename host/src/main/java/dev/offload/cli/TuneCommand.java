@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import ch.qos.logback.classic.Level;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -78,15 +80,31 @@ public final class TuneCommand implements Callable<Integer> {
                 "tune measures OpenCL kernels; '" + chosen + "' is not an OpenCL device ("
                         + registry.unavailableReason().orElse("pass --device cl:cpu or cl:gpu") + ")"));
         boolean allStored = true;
+        Runnable restoreLogging = common.verbose ? () -> { } : quietProgramBuilds();
         try (OpenClDevice d = registry.open(resolved)) {
             out.printf(Locale.ROOT, "tuning on %s (driver %s), budget %.0f s%s, load average %.2f%n", d.description(),
                     d.info().driverVersion(), budget, quick ? ", quick" : "", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             out.flush();
             for (String op : chosenOps) {
-                allStored &= tuneGemm(d, file, out);
+                allStored &= switch (op) {
+                    case GemmConfig.OP -> tuneGemm(d, file, out);
+                    default -> throw new IllegalStateException("no tuner for " + op);
+                };
             }
+        } finally {
+            restoreLogging.run();
         }
         return allStored ? 0 : 1;
+    }
+
+    /** Each candidate builds its own program: those log lines would bury the table. Returns what undoes it. */
+    private static Runnable quietProgramBuilds() {
+        if (LoggerFactory.getLogger("dev.offload.bitstream") instanceof ch.qos.logback.classic.Logger l) {
+            Level before = l.getLevel();
+            l.setLevel(Level.WARN);
+            return () -> l.setLevel(before);
+        }
+        return () -> { };
     }
 
     private boolean tuneGemm(OpenClDevice d, Path file, PrintWriter out) {

@@ -34,10 +34,13 @@ public final class Int8Gemm {
     private final OpenClDevice device;
     private final GemmConfig config;
 
-    public Int8Gemm(OpenClDevice device, GemmConfig config) {
+    public Int8Gemm(OpenClDevice device, GemmConfig config) { this(device, config, true); }
+
+    /** @param announce whether to log the configuration (once per device and configuration); the tuner tries dozens */
+    Int8Gemm(OpenClDevice device, GemmConfig config, boolean announce) {
         this.device = device;
         this.config = config;
-        if (reported.add(device.device().stableId() + "|" + config)) {
+        if (announce && reported.add(device.device().stableId() + "|" + config)) {
             log.info("int8 GEMM on {}: {}", device.info().name(), config.describe());
         }
     }

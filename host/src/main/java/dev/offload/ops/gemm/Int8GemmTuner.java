@@ -176,7 +176,7 @@ public final class Int8GemmTuner {
 
     private Outcome tryCandidate(GemmConfig config, Problems problems, Instant deadline) {
         if (Instant.now().isAfter(deadline)) return new Outcome(config, Status.SKIPPED, Map.of(), 0, "budget spent");
-        Int8Gemm gemm = new Int8Gemm(device, config);
+        Int8Gemm gemm = new Int8Gemm(device, config, false);
         try {
             for (Problem p : problems.checks) {
                 try (PackedWeights w = gemm.pack(p.b, p.zb); Buffer out = device.upload(problems.poison(p.count()))) {
