@@ -2,6 +2,9 @@ package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.ops.attention.AttentionConfig;
+import dev.offload.ops.attention.AttentionShape;
+import dev.offload.ops.attention.AttentionTuner;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8GemmTuner;
 import dev.offload.tuning.TunedEntry;
@@ -11,6 +14,7 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +38,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "no candidate passed."})
 public final class TuneCommand implements Callable<Integer> {
     /** The ops this command can tune. */
-    static final List<String> OPS = List.of(GemmConfig.OP);
+    static final List<String> OPS = List.of(GemmConfig.OP, AttentionConfig.OP);
 
     @Mixin CommonOptions common;
 
@@ -42,7 +46,7 @@ public final class TuneCommand implements Callable<Integer> {
             description = "OpenCL device (cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU.")
     String device;
 
-    @Option(names = "--ops", split = ",", paramLabel = "OP", description = "Ops to tune (default: all: int8_gemm).")
+    @Option(names = "--ops", split = ",", paramLabel = "OP", description = "Ops to tune: int8_gemm, attention (default: all).")
     List<String> ops = new ArrayList<>();
 
     @Option(names = "--budget", paramLabel = "SECONDS", defaultValue = "600",
@@ -85,9 +89,11 @@ public final class TuneCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "tuning on %s (driver %s), budget %.0f s%s, load average %.2f%n", d.description(),
                     d.info().driverVersion(), budget, quick ? ", quick" : "", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             out.flush();
+            Instant deadline = Instant.now().plusMillis((long) (budget * 1000));
             for (String op : chosenOps) {
                 allStored &= switch (op) {
-                    case GemmConfig.OP -> tuneGemm(d, file, out);
+                    case GemmConfig.OP -> tuneGemm(d, file, out, deadline);
+                    case AttentionConfig.OP -> tuneAttention(d, file, out, deadline);
                     default -> throw new IllegalStateException("no tuner for " + op);
                 };
             }
@@ -107,7 +113,13 @@ public final class TuneCommand implements Callable<Integer> {
         return () -> { };
     }
 
-    private boolean tuneGemm(OpenClDevice d, Path file, PrintWriter out) {
+    /** What is left of the budget (at least a moment, so a later op still measures its default). */
+    private static Duration left(Instant deadline) {
+        Duration d = Duration.between(Instant.now(), deadline);
+        return d.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : d;
+    }
+
+    private boolean tuneGemm(OpenClDevice d, Path file, PrintWriter out, Instant deadline) {
         TuningStore store = new TuningStore(file, TuningStore.standard().repository());
         out.println("int8_gemm: now " + GemmConfig.resolve(d.info(), store).describe());
         List<Int8GemmTuner.Shape> shapes = quick ? Int8GemmTuner.QUICK_SHAPES : Int8GemmTuner.SHAPES;
@@ -117,10 +129,10 @@ public final class TuneCommand implements Callable<Integer> {
         for (Int8GemmTuner.Shape s : shapes) head += String.format(Locale.ROOT, " %15s", s.label());
         out.println(head + String.format(Locale.ROOT, " %9s", "geomean"));
         out.flush();
-        Int8GemmTuner tuner = new Int8GemmTuner(d, new Int8GemmTuner.Options(quick, Duration.ofMillis((long) (budget * 1000)), reps, seed));
+        Int8GemmTuner tuner = new Int8GemmTuner(d, new Int8GemmTuner.Options(quick, left(deadline), reps, seed));
         Int8GemmTuner.Result result = tuner.tune(o -> {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
-            if (o.status() == Int8GemmTuner.Status.PASSED) {
+            if (o.status() == Int8GemmTuner.Status.PASSED || o.status() == Int8GemmTuner.Status.FINALIST) {
                 for (Int8GemmTuner.Shape s : shapes) line.append(String.format(Locale.ROOT, " %15.1f", o.gops().get(s.label())));
                 line.append(String.format(Locale.ROOT, " %9.1f", o.score()));
             } else if (!o.detail().isEmpty()) {
@@ -129,8 +141,9 @@ public final class TuneCommand implements Callable<Integer> {
             out.println(line);
             out.flush();
         });
-        out.printf("%d candidates: %d passed, %d rejected as wrong, %d failed to build or run, %d skipped (budget)%n",
-                result.outcomes().size(), result.count(Int8GemmTuner.Status.PASSED), result.count(Int8GemmTuner.Status.WRONG),
+        out.printf("%d candidates: %d passed, %d rejected as wrong, %d failed to build or run, %d skipped (budget); "
+                        + "finalists re-timed round-robin decide%n",
+                result.outcomes().size() - result.count(Int8GemmTuner.Status.FINALIST), result.count(Int8GemmTuner.Status.PASSED), result.count(Int8GemmTuner.Status.WRONG),
                 result.count(Int8GemmTuner.Status.FAILED), result.count(Int8GemmTuner.Status.SKIPPED));
         if (result.winner().isEmpty()) {
             out.println("int8_gemm: no candidate passed; nothing stored");
@@ -142,6 +155,38 @@ public final class TuneCommand implements Callable<Integer> {
         TuningDb.read(file).with(entry).write(file);
         out.printf(Locale.ROOT, "int8_gemm: winner %s (%.1f GOPS geometric mean), stored in %s%n", w.config().describe(), w.score(), file);
         out.println("int8_gemm: the runtime now uses " + GemmConfig.resolve(d.info(), store).describe());
+        out.flush();
+        return true;
+    }
+
+    private boolean tuneAttention(OpenClDevice d, Path file, PrintWriter out, Instant deadline) {
+        TuningStore store = new TuningStore(file, TuningStore.standard().repository());
+        out.println("attention: now " + AttentionConfig.resolve(d.info(), store).describe());
+        List<AttentionShape> shapes = quick ? AttentionTuner.QUICK_SHAPES : AttentionTuner.SHAPES;
+        String head = String.format(Locale.ROOT, "  %-26s %-8s", "candidate (GFLOPS)", "status");
+        for (AttentionShape s : shapes) head += String.format(Locale.ROOT, " %22s", AttentionTuner.label(s));
+        out.println(head + String.format(Locale.ROOT, " %9s", "geomean"));
+        out.flush();
+        AttentionTuner.Result result = new AttentionTuner(d, new AttentionTuner.Options(quick, left(deadline), reps, seed)).tune(o -> {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
+            if (o.status() == AttentionTuner.Status.PASSED) {
+                for (AttentionShape s : shapes) line.append(String.format(Locale.ROOT, " %22.2f", o.gflops().get(AttentionTuner.label(s))));
+                line.append(String.format(Locale.ROOT, " %9.2f", o.score()));
+            } else if (!o.detail().isEmpty()) {
+                line.append("  ").append(o.detail());
+            }
+            out.println(line);
+            out.flush();
+        });
+        if (result.winner().isEmpty()) {
+            out.println("attention: no candidate passed; nothing stored");
+            out.flush();
+            return false;
+        }
+        AttentionTuner.Outcome w = result.winner().get();
+        TuningDb.read(file).with(AttentionTuner.entry(result, w)).write(file);
+        out.printf(Locale.ROOT, "attention: winner %s (%.2f GFLOPS geometric mean; the default stays unless %.0f%% faster), stored in %s%n",
+                w.config().describe(), w.score(), (AttentionTuner.MARGIN - 1) * 100, file);
         out.flush();
         return true;
     }

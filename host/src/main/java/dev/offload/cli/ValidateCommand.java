@@ -2,6 +2,7 @@ package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.ops.attention.AttentionConfig;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.Validation;
@@ -62,6 +63,9 @@ public final class ValidateCommand implements Callable<Integer> {
                     quick ? ", quick" : "");
             if (ops.isEmpty() || ops.contains(GemmConfig.OP)) {
                 for (OpenClDevice d : opened) out.println("int8_gemm config on " + d.spec() + ": " + GemmConfig.resolve(d.info()).describe());
+            }
+            if (ops.isEmpty() || ops.contains(AttentionConfig.OP)) {
+                for (OpenClDevice d : opened) out.println("attention config on " + d.spec() + ": " + AttentionConfig.resolve(d.info()).describe());
             }
             out.flush();
             List<CheckResult> results = Validation.run(opened, new LinkedHashSet<>(ops), new ValidationOptions(seed, quick));

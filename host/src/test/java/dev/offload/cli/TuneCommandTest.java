@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.Binding;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.ops.attention.AttentionConfig;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.gemm.Int8GemmReference;
@@ -32,7 +33,7 @@ class TuneCommandTest {
     void quickTuneWritesAnEntryForThisDeviceThatTheRuntimeThenUses() {
         Path db = dir.resolve("tuning.json");
         GemmInt8CommandTest.Result r = GemmInt8CommandTest.run("tune", "--binding", "jocl", "--device", "cl:cpu", "--quick",
-                "--budget", "3", "--reps", "1", "--db", db.toString());
+                "--ops", "int8_gemm,attention", "--budget", "3", "--reps", "1", "--db", db.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("passed") && r.out().contains("stored in " + db), r.out());
         assertTrue(Files.exists(db));
@@ -44,6 +45,9 @@ class TuneCommandTest {
             assertEquals(TuningStore.Source.TUNED, choice.source());
             assertEquals(GemmConfig.fromParams(entry), choice.config());
             assertTrue(r.out().contains("the runtime now uses " + choice.describe()), r.out());
+            AttentionConfig.Choice attention = AttentionConfig.resolve(device.info(), TuningStore.of(db));
+            assertEquals(TuningStore.Source.TUNED, attention.source());
+            assertTrue(r.out().contains("attention: winner " + attention.config().describe()), r.out());
 
             Random rnd = new Random(3);
             byte[] ad = new byte[33 * 71], bd = new byte[71 * 50];

@@ -49,7 +49,8 @@ class Int8GemmTunerTest {
 
         Int8GemmTuner.Outcome winner = result.winner().orElseThrow(() -> new AssertionError("no other candidate passed: " + result.outcomes()));
         assertNotEquals(broken, winner.config());
-        assertEquals(Int8GemmTuner.Status.PASSED, winner.status());
+        assertTrue(winner.status() == Int8GemmTuner.Status.PASSED || winner.status() == Int8GemmTuner.Status.FINALIST, winner.toString());
+        assertTrue(result.outcomes().stream().noneMatch(o -> o.status() == Int8GemmTuner.Status.FINALIST && o.config().equals(broken)));
         assertEquals(Int8GemmTuner.QUICK_SHAPES.size(), winner.gops().size());
         assertTrue(winner.gops().values().stream().allMatch(g -> g > 0));
         assertTrue(result.outcomes().stream().anyMatch(o -> o.status() == Int8GemmTuner.Status.SKIPPED),
