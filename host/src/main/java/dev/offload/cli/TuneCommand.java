@@ -169,7 +169,7 @@ public final class TuneCommand implements Callable<Integer> {
         out.flush();
         AttentionTuner.Result result = new AttentionTuner(d, new AttentionTuner.Options(quick, left(deadline), reps, seed)).tune(o -> {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
-            if (o.status() == AttentionTuner.Status.PASSED) {
+            if (o.status() == AttentionTuner.Status.PASSED || o.status() == AttentionTuner.Status.FINALIST) {
                 for (AttentionShape s : shapes) line.append(String.format(Locale.ROOT, " %22.2f", o.gflops().get(AttentionTuner.label(s))));
                 line.append(String.format(Locale.ROOT, " %9.2f", o.score()));
             } else if (!o.detail().isEmpty()) {

@@ -23,8 +23,9 @@ public record TunedEntry(String op, String device, String driver, Map<String, Ob
             throw new IllegalArgumentException("a tuning entry needs op, device, driver and params; got op=" + op
                     + ", device=" + device + ", driver=" + driver + ", params=" + params);
         }
-        params = Map.copyOf(params);
-        gops = gops == null ? null : Map.copyOf(gops);
+        // Sorted keys: the repository's file diffs cleanly between runs.
+        params = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
+        gops = gops == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(gops));
     }
 
     /** Whether this entry is for the op on exactly this device name and driver version. */
