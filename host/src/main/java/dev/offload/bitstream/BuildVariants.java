@@ -35,7 +35,9 @@ public final class BuildVariants implements KernelVariants {
         KernelStyle style = KernelStyle.forDevice(device);
         List<String> options = switch (family) {
             case SMOKE -> List.of("");
-            case INT8_GEMM -> Int8Gemm.allBuildOptions(GemmConfig.forDevice(device, style));
+            // The same configuration Int8Gemm.on picks: tuned or default for the portable style, FPGA defaults otherwise.
+            case INT8_GEMM -> Int8Gemm.allBuildOptions(style == KernelStyle.FPGA
+                    ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config());
             case ATTENTION -> FusedAttention.COMMON_HEAD_DIMS.stream()
                     .map(d -> FusedAttention.buildOptions(d, Storage.FLOAT32)).toList();
             case SPMM -> List.of(Spmm.buildOptions());

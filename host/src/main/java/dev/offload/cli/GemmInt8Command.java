@@ -5,6 +5,7 @@ import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
 import dev.offload.ops.gemm.Epilogue;
+import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.ops.gemm.Int8Matrix;
@@ -79,8 +80,9 @@ public final class GemmInt8Command implements Callable<Integer> {
         try (ComputeDevice d = registry.open(chosen)) {
             w.println("device: " + d.description());
             if (d instanceof OpenClDevice cl) {
-                Int8Gemm gemm = Int8Gemm.on(cl);
-                w.println("config: " + gemm.config().describe());
+                GemmConfig.Choice choice = GemmConfig.resolve(cl.info());
+                Int8Gemm gemm = new Int8Gemm(cl, choice.config());
+                w.println("config: " + choice.describe());
                 try (PackedWeights pw = gemm.pack(bm, zb); Buffer ab = cl.upload(am.data());
                      Buffer cb = cl.context().createBuffer(4L * m * n)) {
                     nanos = Long.MAX_VALUE;

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 GemmInt8Command.class,
                 SpmmCommand.class,
                 BitstreamsCommand.class,
+                TuneCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -3,6 +3,8 @@ package dev.offload.cli;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
+import dev.offload.ops.attention.AttentionConfig;
+import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.Validation;
 import dev.offload.validate.ValidationOptions;
@@ -74,6 +76,12 @@ public final class ValidateCommand implements Callable<Integer> {
             out.printf("validating on %s (binding %s, seed %d%s, kernel style %s)%n",
                     opened.stream().map(OpenClDevice::description).toList(), registry.binding().id(), seed,
                     quick ? ", quick" : "", opened.stream().map(d -> d.kernelStyle().id()).distinct().toList());
+            if (ops.isEmpty() || ops.contains(GemmConfig.OP)) {
+                for (OpenClDevice d : opened) out.println("int8_gemm config on " + d.spec() + ": " + GemmConfig.resolve(d.info()).describe());
+            }
+            if (ops.isEmpty() || ops.contains(AttentionConfig.OP)) {
+                for (OpenClDevice d : opened) out.println("attention config on " + d.spec() + ": " + AttentionConfig.resolve(d.info()).describe());
+            }
             out.flush();
             List<CheckResult> results = Validation.run(opened, new LinkedHashSet<>(ops), new ValidationOptions(seed, quick));
             print(results, out);

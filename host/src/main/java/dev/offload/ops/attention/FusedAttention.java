@@ -1,7 +1,6 @@
 package dev.offload.ops.attention;
 
 import dev.offload.cl.Buffer;
-import dev.offload.cl.DeviceType;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
@@ -22,14 +21,19 @@ public final class FusedAttention implements AttentionOp {
 
     /** Keys per kernel block (KEY_BLOCK in attention.cl); splits are multiples of it. */
     static final int KEY_BLOCK = 16;
-    /** A split shorter than this costs more in partials and merging than its parallelism gains. */
-    static final int MIN_SPLIT_KEYS = 256;
-    /** Decode rows are split so that no work-item streams more keys than this. */
-    static final int MAX_DECODE_KEYS_PER_ITEM = 1024;
 
     private final OpenClDevice device;
+    private final AttentionConfig config;
 
-    public FusedAttention(OpenClDevice device) { this.device = device; }
+    /** With the device's split parameters: tuned, else from the repository's database, else the defaults. */
+    public FusedAttention(OpenClDevice device) { this(device, AttentionConfig.resolve(device.info()).config()); }
+
+    public FusedAttention(OpenClDevice device, AttentionConfig config) {
+        this.device = device;
+        this.config = config;
+    }
+
+    public AttentionConfig config() { return config; }
 
     @Override public OpenClDevice device() { return device; }
 
@@ -49,17 +53,16 @@ public final class FusedAttention implements AttentionOp {
 
     /**
      * How many keys each work-item handles. One split (all keys) when the query rows alone keep every
-     * compute unit busy; otherwise (few rows, long keys) enough splits of at least MIN_SPLIT_KEYS keys
+     * compute unit busy; otherwise (few rows, long keys) enough splits of at least minSplitKeys keys
      * to give each compute unit several work-items. Decode-sized queries are always split so that one
-     * query is not a single work-item walking thousands of keys.
+     * query is not a single work-item walking thousands of keys. The numbers are {@link AttentionConfig}'s.
      */
     int splitSize(AttentionShape s) {
         long rows = s.queryRows();
-        boolean cpu = device.info().type() == DeviceType.CPU;
-        long wantedItems = (long) Math.max(1, device.info().computeUnits()) * (cpu ? 8 : 256);
+        long wantedItems = (long) Math.max(1, device.info().computeUnits()) * config.itemsPerComputeUnit();
         long splits = Math.max(1, ceilDiv(wantedItems, rows));
-        if (s.queryLength() <= 4) splits = Math.max(splits, ceilDiv(s.kvLength(), MAX_DECODE_KEYS_PER_ITEM));
-        splits = Math.min(splits, Math.max(1, s.kvLength() / MIN_SPLIT_KEYS));
+        if (s.queryLength() <= 4) splits = Math.max(splits, ceilDiv(s.kvLength(), config.maxDecodeKeysPerItem()));
+        splits = Math.min(splits, Math.max(1, s.kvLength() / config.minSplitKeys()));
         long size = ceilDiv(ceilDiv(s.kvLength(), splits), KEY_BLOCK) * KEY_BLOCK;
         return (int) Math.min(size, s.kvLength());
     }

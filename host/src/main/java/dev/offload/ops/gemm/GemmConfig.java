@@ -3,6 +3,12 @@ package dev.offload.ops.gemm;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.DeviceType;
 import dev.offload.device.KernelStyle;
+import dev.offload.tuning.TunedEntry;
+import dev.offload.tuning.TuningStore;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /**
  * The build-time shape of the INT8 GEMM kernel on one device: each work-item computes an
@@ -86,8 +92,82 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
         return new GemmConfig(2, 4, loop, 64);
     }
 
+    /** The op's name in the tuning database and in {@code tune --ops}. */
+    public static final String OP = "int8_gemm";
+
+    /**
+     * A configuration and where it came from.
+     *
+     * @param origin the file or resource of a tuned/db entry, or "GemmConfig.forDevice"
+     */
+    public record Choice(GemmConfig config, TuningStore.Source source, String origin) {
+        /** One line for the CLI: the configuration and its source. */
+        public String describe() { return config.describe() + " [" + source.label() + ": " + origin + "]"; }
+    }
+
+    /** The configuration for a device from the standard tuning store (user cache, then repository), else the defaults. */
+    public static Choice resolve(DeviceInfo info) { return resolve(info, TuningStore.standard()); }
+
+    /**
+     * The tuned entry for this device name and driver version when there is one the device can run (an entry
+     * asking for VNNI on a host without it, e.g. a copied cache, is skipped with a warning), else {@link #forDevice}.
+     */
+    public static Choice resolve(DeviceInfo info, TuningStore store) {
+        Optional<TuningStore.Found> found = store.find(OP, info.name(), info.driverVersion());
+        if (found.isPresent()) {
+            TuningStore.Found f = found.get();
+            try {
+                GemmConfig c = fromParams(f.entry());
+                if (c.runsOn(info)) {
+                    String origin = f.source() == TuningStore.Source.TUNED ? String.valueOf(store.userCache())
+                            : "classpath:" + TuningStore.REPOSITORY_RESOURCE;
+                    return new Choice(c, f.source(), origin);
+                }
+                LoggerFactory.getLogger(GemmConfig.class).warn("tuned int8 GEMM entry for {} ({}) asks for {}, which this host cannot run; using the defaults",
+                        info.name(), f.source().label(), c.describe());
+            } catch (IllegalArgumentException e) {
+                LoggerFactory.getLogger(GemmConfig.class).warn("ignoring tuned int8 GEMM entry for {} ({}): {}",
+                        info.name(), f.source().label(), e.getMessage());
+            }
+        }
+        return new Choice(forDevice(info), TuningStore.Source.DEFAULT, "GemmConfig.forDevice");
+    }
+
+    /** Whether the device can run this configuration: VNNI needs PoCL on a host CPU that reports it. */
+    public boolean runsOn(DeviceInfo info) {
+        if (innerLoop != InnerLoop.X86_VNNI) return true;
+        return info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni();
+    }
+
+    /** The parameters as stored in the tuning database. */
+    public Map<String, Object> toParams() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("mr", mr);
+        p.put("nr", nr);
+        p.put("innerLoop", innerLoop.name());
+        p.put("localColumns", localColumns);
+        return p;
+    }
+
+    /** The configuration a tuning entry holds; an entry with unknown or out-of-range values is refused. */
+    public static GemmConfig fromParams(TunedEntry e) {
+        String loop = e.stringParam("innerLoop");
+        InnerLoop innerLoop;
+        try {
+            innerLoop = InnerLoop.valueOf(loop);
+        } catch (IllegalArgumentException x) {
+            throw new IllegalArgumentException("innerLoop " + loop + " is not one of " + java.util.Arrays.toString(InnerLoop.values()));
+        }
+        return new GemmConfig(e.intParam("mr"), e.intParam("nr"), innerLoop, e.intParam("localColumns"));
+    }
+
+    /** Short form for tables: {@code 4x32 X86_VNNI wg16}. */
+    public String brief() {
+        return mr + "x" + nr + " " + innerLoop.name() + " wg" + (localColumns == 0 ? "auto" : localColumns);
+    }
+
     /** PoCL compiles kernels with clang for the very CPU it runs on, so the host CPU's features apply. */
-    private static boolean isPocl(DeviceInfo info) {
+    static boolean isPocl(DeviceInfo info) {
         return info.deviceVersion().contains("PoCL") || info.driverVersion().toLowerCase(java.util.Locale.ROOT).contains("pocl");
     }
 

@@ -36,21 +36,35 @@ public final class Int8Gemm {
     private final OpenClDevice device;
     private final GemmConfig config;
 
-    public Int8Gemm(OpenClDevice device, GemmConfig config) {
+    public Int8Gemm(OpenClDevice device, GemmConfig config) { this(device, config, true); }
+
+    /** @param announce whether to log the configuration (once per device and configuration); the tuner tries dozens */
+    Int8Gemm(OpenClDevice device, GemmConfig config, boolean announce) {
         this.device = device;
         this.config = config;
         if (config.panels() && device.kernelStyle() == KernelStyle.FPGA) {
             throw new IllegalArgumentException("the VNNI panel GEMM (" + config.describe() + ") uses x86 built-ins, which "
                     + device.spec() + "'s FPGA kernel style turns off; use GemmConfig.forDevice(info, KernelStyle.FPGA)");
         }
-        if (reported.add(device.device().stableId() + "|" + config)) {
+        if (announce && reported.add(device.device().stableId() + "|" + config)) {
             log.info("int8 GEMM on {}: {}", device.info().name(), config.describe());
         }
     }
 
-    /** The GEMM with the default configuration for the device ({@link GemmConfig#forDevice}). */
+    /**
+     * The GEMM with the device's configuration: tuned (user cache), else from the repository's tuning database,
+     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}).
+     */
     public static Int8Gemm on(OpenClDevice device) {
-        return new Int8Gemm(device, GemmConfig.forDevice(device.info(), device.kernelStyle()));
+        if (device.kernelStyle() == KernelStyle.FPGA) {
+            // Tuned entries are for the portable style (they may use x86 built-ins): FPGA style has its own defaults.
+            return new Int8Gemm(device, GemmConfig.forDevice(device.info(), KernelStyle.FPGA));
+        }
+        GemmConfig.Choice choice = GemmConfig.resolve(device.info());
+        if (reported.add(device.device().stableId() + "|source|" + choice)) {
+            log.info("int8 GEMM configuration on {} from {} ({})", device.info().name(), choice.source().label(), choice.origin());
+        }
+        return new Int8Gemm(device, choice.config());
     }
 
     /**

@@ -1,0 +1,80 @@
+package dev.offload.ops.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.cl.Binding;
+import dev.offload.cl.DeviceInfo;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.OpenClDevice;
+import dev.offload.tuning.TunedEntry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The tuner: candidates are checked before they are timed; a wrong one is rejected and never wins. */
+class Int8GemmTunerTest {
+    private static OpenClDevice device;
+
+    @BeforeAll
+    static void open() {
+        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
+    }
+
+    @AfterAll
+    static void close() { device.close(); }
+
+    @Test
+    void aCandidateThatComputesWrongValuesIsRejectedReportedAndNeverWins() {
+        GemmConfig broken = GemmConfig.forDevice(device.info()); // tried first, so the small budget reaches it
+        // The hook: this one candidate runs with A's zero point off by one, as a miscompiled kernel might.
+        Int8GemmTuner.Launch launch = (gemm, a, aType, m, za, w, out) -> gemm.config().equals(broken)
+                ? gemm.run(a, aType, m, ZeroPoint.scalar(za.at(0, 0) + 1), w, Epilogue.INT32, out)
+                : gemm.run(a, aType, m, za, w, Epilogue.INT32, out);
+        List<Int8GemmTuner.Outcome> heard = new ArrayList<>();
+        Int8GemmTuner.Result result = new Int8GemmTuner(device, new Int8GemmTuner.Options(true, Duration.ofSeconds(4), 1, 5), launch)
+                .tune(heard::add);
+
+        assertEquals(result.outcomes(), heard);
+        Int8GemmTuner.Outcome first = result.outcomes().getFirst();
+        assertEquals(broken, first.config());
+        assertEquals(Int8GemmTuner.Status.WRONG, first.status());
+        assertTrue(first.detail().contains("differ"), first.detail());
+        assertTrue(first.gops().isEmpty(), "a wrong candidate is not timed");
+
+        Int8GemmTuner.Outcome winner = result.winner().orElseThrow(() -> new AssertionError("no other candidate passed: " + result.outcomes()));
+        assertNotEquals(broken, winner.config());
+        assertTrue(winner.status() == Int8GemmTuner.Status.PASSED || winner.status() == Int8GemmTuner.Status.FINALIST, winner.toString());
+        assertTrue(result.outcomes().stream().noneMatch(o -> o.status() == Int8GemmTuner.Status.FINALIST && o.config().equals(broken)));
+        assertEquals(Int8GemmTuner.QUICK_SHAPES.size(), winner.gops().size());
+        assertTrue(winner.gops().values().stream().allMatch(g -> g > 0));
+        assertTrue(result.outcomes().stream().anyMatch(o -> o.status() == Int8GemmTuner.Status.SKIPPED),
+                "a 4 s budget cannot cover the quick space; the rest is listed as skipped");
+
+        TunedEntry e = Int8GemmTuner.entry(result, winner);
+        assertEquals(device.info().name(), e.device());
+        assertEquals(device.info().driverVersion(), e.driver());
+        assertEquals(winner.config(), GemmConfig.fromParams(e));
+        assertTrue(e.note().contains("1 rejected"), e.note());
+    }
+
+    @Test
+    void theSearchSpaceStartsWithTheDefaultAndHoldsOnlyBlocksTheKernelAccepts() {
+        DeviceInfo info = device.info();
+        List<GemmConfig> full = Int8GemmTuner.blocks(info, false);
+        assertEquals(GemmConfig.forDevice(info), full.getFirst());
+        assertEquals(full.size(), full.stream().distinct().count());
+        assertTrue(full.stream().allMatch(c -> c.runsOn(info)));
+        for (GemmConfig.InnerLoop loop : Int8GemmTuner.innerLoops(info)) {
+            assertTrue(full.stream().anyMatch(c -> c.innerLoop() == loop), "inner loop " + loop + " is searched");
+        }
+        assertTrue(full.stream().anyMatch(c -> c.mr() == 1) && full.stream().anyMatch(c -> c.mr() == 8));
+        assertTrue(Int8GemmTuner.blocks(info, true).size() < full.size());
+        assertFalse(Int8GemmTuner.innerLoops(info).isEmpty());
+    }
+}
