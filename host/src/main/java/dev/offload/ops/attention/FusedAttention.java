@@ -1,6 +1,7 @@
 package dev.offload.ops.attention;
 
 import dev.offload.cl.Buffer;
+import dev.offload.cl.DeviceType;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
