@@ -123,18 +123,28 @@ __kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int i
     zero_points[g] = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
-// Stage 3, one work-item per element: y = saturate(round_half_even(x / scale) + zero_point). With per_row_out,
-// the group's parameters are also written once per row (row_scales, row_zero_points: [groups * rows_per_group]).
-__kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, const int rows_per_group, const long n,
+// Stage 3, one work-item per row: y = saturate(round_half_even(x / scale) + zero_point), 16 lanes at a time (the
+// division stays correctly rounded: the program is built with -cl-fp32-correctly-rounded-divide-sqrt, and
+// convert_int16_rte rounds half to even like rint). A work-item per element cost ~0.5 ms per MiniLM activation
+// on PoCL; a row each is ~20x less. With per_row_out, the group's parameters are also written once per row
+// (row_scales, row_zero_points: [groups * rows_per_group]).
+__kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, const int rows_per_group, const int rows,
                         __global const float* scales, __global const int* zero_points, __global uchar* y,
                         const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
-    const size_t i = get_global_id(0);
-    if (i >= n) return;
-    const int r = (int) (i / cols), g = r / rows_per_group;
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const int g = r / rows_per_group;
     const float scale = scales[g];
     const int zp = zero_points[g];
-    y[i] = (uchar) clamp((int) rint(x[i] / scale) + zp, 0, 255);
-    if (per_row_out && i % cols == 0) {
+    __global const float* xr = x + (size_t) r * cols;
+    __global uchar* yr = y + (size_t) r * cols;
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        const int16 q = convert_int16_rte(vload16(0, xr + c) / scale) + zp;
+        vstore16(convert_uchar16(clamp(q, 0, 255)), 0, yr + c);
+    }
+    for (; c < cols; c++) yr[c] = (uchar) clamp((int) rint(xr[c] / scale) + zp, 0, 255);
+    if (per_row_out) {
         row_scales[r] = scale;
         row_zero_points[r] = zp;
     }

@@ -108,9 +108,10 @@ public final class Quantize {
             launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {items, 1});
             params.arg(0, partial).arg(1, items).arg(2, groupScales).arg(3, groupZeroPoints);
             launcher.launch(params, new long[] {g.groups()}, null);
-            apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, n).arg(4, groupScales).arg(5, groupZeroPoints)
+            int rows = g.groups() * g.rowsPerGroup();
+            apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, rows).arg(4, groupScales).arg(5, groupZeroPoints)
                     .arg(6, y).arg(7, perRow ? 1 : 0).arg(8, perRow ? rowScales : groupScales).arg(9, perRow ? rowZeroPoints : groupZeroPoints);
-            launcher.launch(apply, new long[] {n}, null);
+            launcher.launch(apply, new long[] {rows}, null);
         }
     }
 
