@@ -45,13 +45,13 @@ final class EndToEndBench {
         EncoderModel model = EncoderImporter.importBytes(onnx, known.onnxEntry);
         WordPieceTokenizer tok = WordPieceTokenizer.fromJson(known.tokenizerBytes(), known.tokenizerEntry);
 
-        Optional<EncoderRunner> runner = EncoderRunners.open(deviceSpec, model);
+        Optional<EncoderRunners.Opened> runner = EncoderRunners.open(deviceSpec, model);
         String note = "";
         if (runner.isEmpty() && !deviceSpec.equals("java")) {
             runner = EncoderRunners.open("java", model);
-            note = "; " + deviceSpec + " has no encoder runner yet: offload ran on the java reference";
+            note = "; " + deviceSpec + " could not run the encoder: offload ran on the java reference";
         }
-        boolean onJava = runner.isPresent() && runner.get().device().startsWith("java");
+        boolean onJava = runner.isPresent() && runner.get().runner().device().startsWith("java");
         int batch = quick ? QUICK_BATCH : onJava ? JAVA_BATCH : BATCH;
         if (onJava && !quick) note += ", batch " + JAVA_BATCH + " (the java reference is slow)";
         if (!note.isEmpty()) Peer.note("e2e" + note);
@@ -63,7 +63,8 @@ final class EndToEndBench {
         float[] ours = null;
         String device = "-";
         if (runner.isPresent()) {
-            try (EncoderRunner r = runner.get()) {
+            try (EncoderRunners.Opened opened = runner.get()) {
+                EncoderRunner r = opened.runner();
                 device = r.device();
                 float[][] last = new float[1][];
                 offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));

@@ -1,12 +1,11 @@
 package dev.offload.cli;
 
-import dev.offload.model.ActivationQuantization;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.EncoderReference;
 import dev.offload.model.EncoderRunner;
+import dev.offload.model.EncoderRunners;
 import dev.offload.model.GraphEncoderRunner;
-import dev.offload.model.JavaEncoderRunner;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.OrtCheck;
 import dev.offload.model.Pooling;
@@ -319,10 +318,12 @@ public final class RunCommand implements Callable<Integer> {
      * placement rules, auto) runs the encoder graph through the graph runtime.
      */
     EncoderRunner openRunner(EncoderModel encoder, Pooling pooling, EncoderGraph.Prune pruning) {
-        String rules = placementRules();
-        if (rules.strip().equals("java") && pruning == null) return new JavaEncoderRunner(encoder, ActivationQuantization.PER_SENTENCE);
+        return EncoderRunners.open(encoder, pooling, pruning, placementRules(), this::devicePool, strict, System.err);
+    }
+
+    private DevicePool devicePool() {
         if (pool == null) pool = DevicePool.open(common.registry());
-        return new GraphEncoderRunner(encoder, pooling, pruning, pool, rules, strict, System.err);
+        return pool;
     }
 
     private List<String> readTexts() throws IOException {
