@@ -1,5 +1,7 @@
 package dev.offload.model;
 
+import dev.offload.math.Erf;
+
 import java.util.stream.IntStream;
 
 /**

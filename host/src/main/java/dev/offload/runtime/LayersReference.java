@@ -1,6 +1,7 @@
 package dev.offload.runtime;
 
 import dev.offload.graph.Activation;
+import dev.offload.math.Erf;
 import java.util.stream.IntStream;
 
 /**
@@ -71,21 +72,10 @@ public final class LayersReference {
         return switch (a) {
             case NONE -> x;
             case RELU -> Math.max(0, x);
-            case GELU_ERF -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
             case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
             case SILU -> x / (1 + Math.exp(-x));
         };
-    }
-
-    /**
-     * The error function; Java has none. Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7, which is
-     * below float32 resolution for GELU's outputs near their magnitude.
-     */
-    public static double erf(double x) {
-        double t = 1 / (1 + 0.3275911 * Math.abs(x));
-        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-        double r = 1 - poly * Math.exp(-x * x);
-        return x >= 0 ? r : -r;
     }
 
     /** Token or position embedding of ids [B, S] into [B, S, dim]. */

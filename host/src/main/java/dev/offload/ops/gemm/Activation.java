@@ -1,5 +1,7 @@
 package dev.offload.ops.gemm;
 
+import dev.offload.math.Erf;
+
 /** Activation functions a dequantizing GEMM can apply to its float output, in the same kernel launch. */
 public enum Activation {
     NONE, RELU,

@@ -1,4 +1,4 @@
-package dev.offload.model;
+package dev.offload.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,6 +1,6 @@
-package dev.offload.model;
+package dev.offload.math;
 
-/** The error function in double precision (Java has no Math.erf); relative error about 1e-15. */
+/** The error function in double precision (Java has no Math.erf), relative error about 1e-15: the one every GELU reference uses. */
 public final class Erf {
     private Erf() {}
 
