@@ -333,17 +333,26 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
         for (int v = 0; v < NV; v++) acc[i][v] = (int16) (0);
     const int quads = K >> 2;
     const uint mask = (uint) (a_mask & 0xFF) * 0x01010101u;
-    for (int q = 0; q < quads; q++) {
-        int16 b[NV];
-#pragma unroll
-        for (int v = 0; v < NV; v++) b[v] = vload16(0, (__global const int*) (bp + (size_t) v * panel_stride + q * 64));
-#pragma unroll
-        for (int i = 0; i < MR; i++) {
-            const int16 a4 = (int16) (as_int(as_uint(vload4(0, (__global const uchar*) arow[i] + 4 * q)) ^ mask));
-#pragma unroll
-            for (int v = 0; v < NV; v++) acc[i][v] = __builtin_ia32_vpdpbusd512(acc[i][v], a4, b[v]);
-        }
+    // One K-quad: NV 64-byte loads of B, then per A row a 4-byte broadcast and NV vpdpbusd.
+#define VNNI_QUAD(A_WORD)                                                                                         \
+    {                                                                                                             \
+        int16 b[NV];                                                                                              \
+        _Pragma("unroll") for (int v = 0; v < NV; v++)                                                            \
+            b[v] = vload16(0, (__global const int*) (bp + (size_t) v * panel_stride + q * 64));                   \
+        _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                          \
+            const int16 a4 = (int16) (A_WORD);                                                                    \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[i][v] = __builtin_ia32_vpdpbusd512(acc[i][v], a4, b[v]); \
+        }                                                                                                         \
     }
+    // uint8 A (the common case: DynamicQuantizeLinear output) needs no flip. A loop of its own lets LLVM broadcast
+    // straight from memory (vpbroadcastd m32) instead of load -> GPR -> xor -> broadcast, which measured as the
+    // bottleneck of the inner loop (22 instructions per 8 vpdpbusd with the xor in place).
+    if (mask == 0u) {
+        for (int q = 0; q < quads; q++) VNNI_QUAD(as_int(vload4(0, (__global const uchar*) arow[i] + 4 * q)))
+    } else {
+        for (int q = 0; q < quads; q++) VNNI_QUAD(as_int(as_uint(vload4(0, (__global const uchar*) arow[i] + 4 * q)) ^ mask))
+    }
+#undef VNNI_QUAD
     const int rest = K & 3;
     if (rest) { // the last partial quad: A bytes past K are 0 (and B is zero-padded there)
         int16 b[NV];
