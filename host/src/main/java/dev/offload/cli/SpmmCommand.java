@@ -86,7 +86,7 @@ public final class SpmmCommand implements Callable<Integer> {
         long nanos;
         String where;
         if (cl.isPresent()) {
-            try (OpenClDevice d = new OpenClDevice(cl.get())) {
+            try (OpenClDevice d = registry.open(cl.get())) {
                 where = d.description();
                 Spmm spmm = new Spmm(d);
                 if (s.dtype() == DType.INT8) {

@@ -52,7 +52,7 @@ public final class DevicePool implements AutoCloseable {
         if (resolved.isEmpty()) return JavaDevice.INSTANCE;
         ComputeDevice d = bySpec.get(resolved.get().spec());
         if (d == null) {
-            d = new OpenClDevice(resolved.get());
+            d = registry.open(resolved.get()); // through the registry: the bitstream store and program cache apply
             bySpec.put(d.spec(), d);
         }
         bySpec.putIfAbsent(s, d);
