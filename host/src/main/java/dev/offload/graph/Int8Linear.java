@@ -1,5 +1,7 @@
 package dev.offload.graph;
 
+import dev.offload.ops.gemm.Activation;
+
 import dev.offload.tensor.DType;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.offload.model;
 
-import dev.offload.graph.Activation;
+import dev.offload.ops.gemm.Activation;
 import dev.offload.graph.Add;
 import dev.offload.graph.Attention;
 import dev.offload.graph.Embedding;

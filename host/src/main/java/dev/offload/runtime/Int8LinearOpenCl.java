@@ -46,7 +46,7 @@ public final class Int8LinearOpenCl implements OpImplementation {
             if (scales != null) scales.close();
             throw e;
         }
-        return new Weights(gemm, w, scales, bias, Activation.valueOf(l.activation().name()), outType);
+        return new Weights(gemm, w, scales, bias, l.activation(), outType);
     }
 
     private static int[] ints(byte[] b) {

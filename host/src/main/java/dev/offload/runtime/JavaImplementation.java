@@ -1,5 +1,7 @@
 package dev.offload.runtime;
 
+import dev.offload.ops.gemm.Activation;
+
 import dev.offload.device.ComputeDevice;
 import dev.offload.graph.Add;
 import dev.offload.graph.Attention;
@@ -77,7 +79,7 @@ public final class JavaImplementation implements OpImplementation {
     }
 
     private static Prepared int8Linear(byte[] weight, byte[] zps, float[] scales, float[] bias,
-                                       dev.offload.graph.Activation act, int k, int n, TensorType out) {
+                                       Activation act, int k, int n, TensorType out) {
         int[] w = LinearReference.widen(weight, zps, n);
         return (in, ctx) -> {
             HostTensor a = host(in, 0);

@@ -1,7 +1,6 @@
 package dev.offload.runtime;
 
-import dev.offload.graph.Activation;
-import dev.offload.math.Erf;
+import dev.offload.ops.gemm.Activation;
 import java.util.stream.IntStream;
 
 /**
@@ -67,15 +66,9 @@ public final class LayersReference {
         return y;
     }
 
-    /** The activations of linear epilogues and stand-alone ops, in double. */
+    /** The activations of linear epilogues and stand-alone ops, in double (one definition: {@link Activation#apply}). */
     public static double activate(Activation a, double x) {
-        return switch (a) {
-            case NONE -> x;
-            case RELU -> Math.max(0, x);
-            case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
-            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-            case SILU -> x / (1 + Math.exp(-x));
-        };
+        return a.apply(x);
     }
 
     /** Token or position embedding of ids [B, S] into [B, S, dim]. */

@@ -1,6 +1,6 @@
 package dev.offload.runtime;
 
-import dev.offload.graph.Activation;
+import dev.offload.ops.gemm.Activation;
 
 /**
  * Int8 and float linear layers in Java. The int8 path first computes the exact int32 accumulators (what an int8

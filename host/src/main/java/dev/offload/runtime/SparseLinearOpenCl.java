@@ -45,7 +45,7 @@ public final class SparseLinearOpenCl implements OpImplementation {
         try {
             scales = cl.upload(l.weightScales());
             Buffer bias = l.bias() == null ? null : cl.upload(l.bias());
-            return new Weights(spmm, w, scales, bias, Activation.valueOf(l.activation().name()), graph.outputTypes(node).getFirst());
+            return new Weights(spmm, w, scales, bias, l.activation(), graph.outputTypes(node).getFirst());
         } catch (RuntimeException e) {
             w.close();
             if (scales != null) scales.close();

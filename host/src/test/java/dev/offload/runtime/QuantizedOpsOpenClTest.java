@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.Binding;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
-import dev.offload.graph.Activation;
+import dev.offload.ops.gemm.Activation;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;

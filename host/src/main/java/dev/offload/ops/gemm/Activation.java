@@ -2,7 +2,10 @@ package dev.offload.ops.gemm;
 
 import dev.offload.math.Erf;
 
-/** Activation functions a dequantizing GEMM can apply to its float output, in the same kernel launch. */
+/**
+ * Activation functions a dequantizing GEMM applies to its float output in the same kernel launch; also what the
+ * graph's linear ops carry, so a graph's choice reaches the kernel unchanged.
+ */
 public enum Activation {
     NONE, RELU,
     /** GELU with the exact erf form: 0.5 x (1 + erf(x / sqrt 2)). */
@@ -20,6 +23,16 @@ public enum Activation {
             case GELU_ERF -> 0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0)));
             case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x)));
             case SILU -> x / (1.0 + Math.exp(-x));
+        };
+    }
+
+    /** Approximate operations per element, for the profiler. */
+    public int operations() {
+        return switch (this) {
+            case NONE -> 0;
+            case RELU -> 1;
+            case GELU_ERF, GELU_TANH -> 12;
+            case SILU -> 6;
         };
     }
 
