@@ -3,9 +3,7 @@ package dev.offload.cli;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.graph.Graph;
-import dev.offload.profile.ChromeTrace;
 import dev.offload.profile.LayerChart;
-import dev.offload.profile.ProfileJson;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
 import dev.offload.profile.Progress;
@@ -37,6 +35,8 @@ import picocli.CommandLine.Spec;
 public final class ProfileCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 
+    @Mixin ProfileOutputs outputs;
+
     @Option(names = "--model", required = true, paramLabel = "SPEC",
             description = "The model: synthetic:arch=encoder|decoder,layers=L,hidden=H,heads=A,kv-heads=G,ffn=F,seq=S,batch=B[,sparsity=0.9|2:4][,seed=N]")
     String model;
@@ -54,17 +54,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Unprofiled runs first: program builds, weight uploads, JIT (default ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the profile as JSON (schema: docs/profile-json.md).")
-    Path json;
 
-    @Option(names = "--trace", paramLabel = "FILE", description = "Write a Chrome trace-event JSON (open it in https://ui.perfetto.dev).")
-    Path trace;
 
     @Option(names = "--chart", paramLabel = "FILE.svg", description = "Write an SVG chart of time per layer by op kind.")
     Path chart;
 
-    @Option(names = "--strict", description = "Fail instead of falling back to another device when an op cannot run where it is placed.")
-    boolean strict;
 
     @Option(names = "--plan-only", description = "Print the placement and exit.")
     boolean planOnly;
@@ -94,7 +88,7 @@ public final class ProfileCommand implements Callable<Integer> {
             out.flush();
             if (planOnly) return 0;
             List<ProfileReport.Run> runs = new ArrayList<>();
-            try (GraphRuntime runtime = new GraphRuntime(plan, impls, strict)) {
+            try (GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict)) {
                 Progress warm = new Progress(System.err, "warmup", warmup);
                 for (int i = 1; i <= warmup; i++) {
                     long t0 = System.nanoTime();
@@ -116,8 +110,7 @@ public final class ProfileCommand implements Callable<Integer> {
                     rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs);
             out.println();
             ProfileTable.print(report, out);
-            if (json != null) { ProfileJson.write(report, json); System.err.println("wrote " + json); }
-            if (trace != null) { ChromeTrace.write(report, trace); System.err.println("wrote " + trace + " (open in https://ui.perfetto.dev)"); }
+            outputs.write(report, System.err::println);
             if (chart != null) { LayerChart.write(report, chart); System.err.println("wrote " + chart); }
             return 0;
         }

@@ -13,8 +13,6 @@ import dev.offload.model.TokenBatch;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
-import dev.offload.profile.ChromeTrace;
-import dev.offload.profile.ProfileJson;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
 import dev.offload.runtime.DevicePool;
@@ -60,6 +58,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
+    @Mixin ProfileOutputs outputs;
+
     @Option(names = "--model", paramLabel = "FILE.onnx|NAME", defaultValue = "all-minilm-l6-v2-q",
             description = "An ONNX encoder file, or a known model: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
             completionCandidates = ModelNames.class)
@@ -87,17 +87,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "Print the per-layer profile table of the OpenCL runs (default on; --no-profile turns it off).")
     boolean profile;
 
-    @Option(names = "--trace", paramLabel = "FILE", description = "Write a Chrome trace-event JSON of the runs (open in https://ui.perfetto.dev).")
-    Path trace;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the profile as JSON (schema: docs/profile-json.md).")
-    Path json;
 
     @Option(names = "--prune", paramLabel = "2:4|SPARSITY", description = "Magnitude-prune the int8 weights at load (2:4, or e.g. 0.5 per output channel as CSR) and run the sparse kernels; the dense model runs too, for the accuracy and speed comparison.")
     String prune;
 
-    @Option(names = "--strict", description = "Fail instead of falling back to another device when an op cannot run where it is placed.")
-    boolean strict;
 
     @Option(names = "--quantize", paramLabel = "int8", description = "Quantize a float model's linear weights to int8 per output channel at load.")
     String quantize;
@@ -266,8 +260,7 @@ public final class RunCommand implements Callable<Integer> {
                         out.println();
                         ProfileTable.print(report, out);
                     }
-                    if (json != null) { ProfileJson.write(report, json); out.println("wrote " + json); }
-                    if (trace != null) { ChromeTrace.write(report, trace); out.println("wrote " + trace + " (open in https://ui.perfetto.dev)"); }
+                    outputs.write(report, out::println);
                 }
             }
             if (pruning != null) compareWithDense(out, encoder, pooling, seqs, tok.padId(), embeddings, texts.size() / seconds, h);
@@ -318,7 +311,7 @@ public final class RunCommand implements Callable<Integer> {
      * placement rules, auto) runs the encoder graph through the graph runtime.
      */
     EncoderRunner openRunner(EncoderModel encoder, Pooling pooling, EncoderGraph.Prune pruning) {
-        return EncoderRunners.open(encoder, pooling, pruning, placementRules(), this::devicePool, strict, System.err);
+        return EncoderRunners.open(encoder, pooling, pruning, placementRules(), this::devicePool, outputs.strict, System.err);
     }
 
     private DevicePool devicePool() {
