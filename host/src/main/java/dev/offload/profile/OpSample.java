@@ -15,10 +15,11 @@ package dev.offload.profile;
  * @param queueWaitNs queued -> start of its first command (0 for java)
  * @param deviceNs   the device's busy time: start -> end summed over its commands (wall time for java)
  * @param hostNs     host time spent enqueueing it (0 for java, whose work is all device time)
+ * @param microBatch which micro-batch of the run it belongs to (0 when the batch was not split)
  */
 public record OpSample(String node, String layer, String opKind, String device, String track, String fallback,
                        long startNs, long endNs, long queueWaitNs, long deviceNs, long hostNs,
-                       long bytesRead, long bytesWritten, long operations) {
+                       long bytesRead, long bytesWritten, long operations, int microBatch) {
     public boolean isTransfer() { return opKind.equals("transfer"); }
 
     public boolean isFallback() { return fallback != null; }

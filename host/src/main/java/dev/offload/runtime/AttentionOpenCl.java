@@ -22,6 +22,10 @@ import java.util.List;
  * ({@code to_heads} in layers.cl), the output back ({@code from_heads}). Key lengths become the kernel's
  * key-padding mask; they are read to the host because the op takes them as an array.
  *
+ * <p>Under a {@link KvCache} (decode), a causal node first appends its new keys and values to its cache buffers on this
+ * device and attends over all cached tokens; the bottom-right aligned causal mask lets query i see keys
+ * {@code j <= i + Skv - Sq}.
+ *
  * <p>{@link FusedAttention#run} waits for its kernel, so the host synchronizes with this device at every attention
  * node; its time is measured with markers around it ({@link RunContext#bracket}).
  */
@@ -37,9 +41,19 @@ public final class AttentionOpenCl implements OpImplementation {
         Program layers = cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions());
         FusedAttention fused = new FusedAttention(cl);
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
-        int batch = q.dim(0), sq = q.dim(1), skv = k.dim(1);
-        AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
+        int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
         return (in, ctx) -> {
+            DeviceTensor kNew = in.get(1), vNew = in.get(2);
+            int skv = k.dim(1);
+            KvCache cache = a.causal() ? ctx.kvCache() : null;
+            List<ClTensor> gathered = List.of();
+            if (cache != null) {
+                gathered = appendToCache(cache, node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
+                kNew = gathered.get(0);
+                vNew = gathered.get(1);
+                skv = kNew.type().dim(1);
+            }
+            AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
             Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
             if (in.size() > 3) {
                 int[] lengths = cl.readInts(((ClTensor) in.get(3)).buffer(), batch);
@@ -48,8 +62,9 @@ public final class AttentionOpenCl implements OpImplementation {
             }
             AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale());
             ClTensor qh = heads(layers, cl, ctx, in.get(0), in.get(0).type(), "to_heads", sq, a.heads(), a.headDim());
-            ClTensor kh = heads(layers, cl, ctx, in.get(1), in.get(1).type(), "to_heads", skv, a.kvHeads(), a.headDim());
-            ClTensor vh = heads(layers, cl, ctx, in.get(2), in.get(2).type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            ClTensor kh = heads(layers, cl, ctx, kNew, kNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            ClTensor vh = heads(layers, cl, ctx, vNew, vNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            for (ClTensor t : gathered) ctx.release(t);
             ClTensor oh = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) shape.outputElements()));
             ctx.bracket(cl, () -> fused.run(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer()));
             ctx.release(qh);
@@ -59,6 +74,32 @@ public final class AttentionOpenCl implements OpImplementation {
             ctx.release(oh);
             return List.of(out);
         };
+    }
+
+    /**
+     * Appends this step's keys and values ([batch, newTokens, kvWidth]) to the node's cache buffers on this device
+     * and gathers all cached ones into contiguous [batch, length, kvWidth] tensors for the kernel: one device copy
+     * per sequence and direction, ordered by the in-order queue like every other command of the run.
+     */
+    private static List<ClTensor> appendToCache(KvCache cache, String node, OpenClDevice cl, RunContext ctx, ClTensor k, ClTensor v,
+                                                int batch, int newTokens, int kvWidth) {
+        KvCache.ClSlot s = (KvCache.ClSlot) cache.slot(node, cl, batch, kvWidth, newTokens);
+        int len = s.length + newTokens;
+        long row = 4L * kvWidth, seqBytes = row * cache.capacity();
+        TensorType all = TensorType.of(DType.FLOAT32, batch, len, kvWidth);
+        ClTensor kAll = ctx.allocate(cl, all), vAll = ctx.allocate(cl, all);
+        for (int b = 0; b < batch; b++) {
+            long src = b * newTokens * row, dst = b * seqBytes + s.length * row;
+            ctx.enqueue(cl, () -> cl.queue().copy(k.buffer(), src, s.k, dst, newTokens * row));
+            ctx.enqueue(cl, () -> cl.queue().copy(v.buffer(), src, s.v, dst, newTokens * row));
+        }
+        for (int b = 0; b < batch; b++) {
+            long src = b * seqBytes, dst = b * len * row;
+            ctx.enqueue(cl, () -> cl.queue().copy(s.k, src, kAll.buffer(), dst, len * row));
+            ctx.enqueue(cl, () -> cl.queue().copy(s.v, src, vAll.buffer(), dst, len * row));
+        }
+        s.length = len;
+        return List.of(kAll, vAll);
     }
 
     private static ClTensor heads(Program p, OpenClDevice cl, RunContext ctx, DeviceTensor x, TensorType outType, String kernel,

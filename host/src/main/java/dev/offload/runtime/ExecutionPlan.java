@@ -34,8 +34,8 @@ public final class ExecutionPlan {
     public static ExecutionPlan of(Graph graph, Placement rules, DevicePool pool) {
         List<String> unused = rules.unusedKeys(graph);
         if (!unused.isEmpty()) {
-            throw new IllegalArgumentException("placement keys " + unused + " match no node name or op kind; op kinds in this model: "
-                    + graph.opKinds());
+            throw new IllegalArgumentException("placement keys " + unused + " match no node name, layer or op kind; layers: " + graph.layers()
+                    + ", op kinds: " + graph.opKinds());
         }
         Map<String, ComputeDevice> m = new LinkedHashMap<>();
         for (Node n : graph.nodes()) m.put(n.name(), pool.get(rules.deviceFor(n)));

@@ -5,11 +5,13 @@ import dev.offload.cl.Event;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.JavaDevice;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Attention;
 import dev.offload.graph.Cost;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
 import dev.offload.graph.TensorDef;
+import dev.offload.graph.TensorType;
 import dev.offload.profile.OpSample;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -39,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * on that device, a WARN line is logged once and every profile sample carries the reason. A command that fails
  * asynchronously (seen when its event is waited for) takes its device out and the request is run again once.
  * With {@code strict} every fallback is an error instead.
+ *
+ * <p>Micro-batches ({@link #runMicroBatches}): the plan's nodes form stages, runs of consecutive nodes placed on one
+ * device. Stage s of micro-batch i is enqueued at step i + s, and within a step earlier stages first, so micro-batch
+ * i+1's first stage is on device A's queue before the host waits (in the transfer) for micro-batch i's hand-over
+ * to device B: A works on i+1 while B works on i. Each micro-batch has its own tensors and KV cache.
+ *
+ * <p>KV cache ({@link #run(Map, KvCache)}): causal attention nodes append their keys and values to the request's
+ * cache and attend over all cached tokens, so a graph built for one token runs a decode step.
  *
  * <p>Thread-safe: any number of threads may call {@link #run} at once. Each run owns its buffers, events and kernel
  * objects; the shared state (prepared weights, broken set) is in concurrent maps.
@@ -84,15 +94,34 @@ public final class GraphRuntime implements AutoCloseable {
     public DeviceAllocations allocations() { return allocations; }
 
     /** Runs the graph on one request's inputs (one host tensor per graph input). */
-    public Result run(Map<String, HostTensor> inputs) {
-        checkInputs(inputs);
+    public Result run(Map<String, HostTensor> inputs) { return run(inputs, null); }
+
+    /** Runs one request whose causal attention reads and extends {@code cache} (null: no cache, a plain prefill). */
+    public Result run(Map<String, HostTensor> inputs, KvCache cache) {
+        return runMicroBatches(List.of(inputs), cache == null ? null : List.of(cache));
+    }
+
+    /**
+     * Runs a batch split into micro-batches (each one this graph's inputs, see {@link MicroBatches#split}),
+     * pipelined across the plan's devices; the outputs are concatenated along dimension 0 in micro-batch order.
+     *
+     * @param caches one KV cache per micro-batch, or null
+     */
+    public Result runMicroBatches(List<Map<String, HostTensor>> microBatches, List<KvCache> caches) {
+        if (microBatches.isEmpty()) throw new IllegalArgumentException("no micro-batches to run");
+        if (caches != null && caches.size() != microBatches.size()) {
+            throw new IllegalArgumentException(microBatches.size() + " micro-batches but " + caches.size() + " KV caches; give one each");
+        }
+        microBatches.forEach(this::checkInputs);
         try {
-            return runOnce(inputs);
+            return runOnce(microBatches, caches);
         } catch (DeviceFailure f) {
             if (strict) throw new FallbackRefused("--strict: " + f.getMessage(), f.getCause());
             lost.add(f.device);
+            // A KV cache was already extended by the failed attempt: running again would append twice.
+            if (caches != null) throw new IllegalStateException(f.getMessage() + "; the request's KV cache is now inconsistent, start it again", f);
             log.warn("{}; running the request again without {}", f.getMessage(), f.device.spec());
-            return runOnce(inputs);
+            return runOnce(microBatches, null);
         }
     }
 
@@ -108,34 +137,71 @@ public final class GraphRuntime implements AutoCloseable {
 
     /** One node's or transfer's execution, before its events are read. */
     private record Exec(String node, String layer, String kind, ComputeDevice device, String fallback,
-                        long hostBefore, long hostAfter, int firstCommand, int endCommand, Cost cost) {}
+                        long hostBefore, long hostAfter, int firstCommand, int endCommand, Cost cost, int microBatch) {}
 
-    /** Where each tensor has copies during a run. */
+    /** Where each tensor of one micro-batch has copies during a run, and its KV cache. */
     private static final class Residency {
+        final int microBatch;
+        final KvCache cache;
         final Map<String, Map<ComputeDevice, DeviceTensor>> copies = new HashMap<>();
+
+        Residency(int microBatch, KvCache cache) {
+            this.microBatch = microBatch;
+            this.cache = cache;
+        }
 
         Map<ComputeDevice, DeviceTensor> of(String tensor) { return copies.computeIfAbsent(tensor, k -> new LinkedHashMap<>()); }
     }
 
-    private Result runOnce(Map<String, HostTensor> inputs) {
+    /** Index ranges [from, to) of consecutive nodes the plan puts on one device: the pipeline's stages. */
+    private List<int[]> stages() {
+        List<int[]> out = new ArrayList<>();
+        List<Node> nodes = graph.nodes();
+        int from = 0;
+        for (int i = 1; i <= nodes.size(); i++) {
+            if (i == nodes.size() || plan.deviceFor(nodes.get(i)) != plan.deviceFor(nodes.get(from))) {
+                out.add(new int[] {from, i});
+                from = i;
+            }
+        }
+        return out;
+    }
+
+    private Result runOnce(List<Map<String, HostTensor>> microBatches, List<KvCache> caches) {
         long runStart = System.nanoTime();
         List<Exec> execs = new ArrayList<>();
         Set<OpenClDevice> touched = new LinkedHashSet<>();
-        Residency res = new Residency();
+        List<Residency> batches = new ArrayList<>();
         boolean finished = false;
         RunContext ctx = new RunContext(allocations);
         try {
-            inputs.forEach((name, t) -> res.of(name).put(JavaDevice.INSTANCE, t));
+            for (int m = 0; m < microBatches.size(); m++) {
+                Residency res = new Residency(m, caches == null ? null : caches.get(m));
+                microBatches.get(m).forEach((name, t) -> res.of(name).put(JavaDevice.INSTANCE, t));
+                batches.add(res);
+            }
+            List<int[]> stages = stages();
             List<Node> nodes = graph.nodes();
-            for (int i = 0; i < nodes.size(); i++) {
-                Node n = nodes.get(i);
-                execute(n, ctx, res, execs, touched);
-                for (String t : n.inputs()) if (graph.lastUse(t) == i) release(t, res, ctx);
-                for (String t : n.outputs()) if (graph.lastUse(t) < 0) release(t, res, ctx);
+            // Step t runs stage s of micro-batch t - s, earlier stages first (see the class comment).
+            for (int t = 0; t < stages.size() + batches.size() - 1; t++) {
+                for (int s = 0; s < stages.size(); s++) {
+                    int m = t - s;
+                    if (m < 0 || m >= batches.size()) continue;
+                    Residency res = batches.get(m);
+                    ctx.kvCache(res.cache);
+                    for (int i = stages.get(s)[0]; i < stages.get(s)[1]; i++) {
+                        Node n = nodes.get(i);
+                        execute(n, ctx, res, execs, touched);
+                        for (String in : n.inputs()) if (graph.lastUse(in) == i) release(in, res, ctx);
+                        for (String out : n.outputs()) if (graph.lastUse(out) < 0) release(out, res, ctx);
+                    }
+                }
             }
             Map<String, HostTensor> outputs = new LinkedHashMap<>();
             for (TensorDef o : graph.outputs()) {
-                outputs.put(o.name(), (HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, execs));
+                List<HostTensor> parts = new ArrayList<>();
+                for (Residency res : batches) parts.add((HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, execs));
+                outputs.put(o.name(), MicroBatches.concat(parts));
             }
             List<OpSample> samples = samples(ctx, execs, runStart);
             finished = true;
@@ -181,7 +247,8 @@ public final class GraphRuntime implements AutoCloseable {
                 long before = System.nanoTime();
                 List<DeviceTensor> outs = p.run(ins, ctx);
                 long after = System.nanoTime();
-                execs.add(new Exec(n.name(), n.layer(), n.opKind(), d, why, before, after, first, ctx.commands().size(), graph.cost(n)));
+                execs.add(new Exec(n.name(), n.layer(), n.opKind(), d, why, before, after, first, ctx.commands().size(), cost(n, res),
+                        res.microBatch));
                 for (int j = 0; j < outs.size(); j++) res.of(n.outputs().get(j)).put(d, outs.get(j));
                 if (why != null && warned.add(key)) log.warn("node {} ({}) runs on {}: {}", n.name(), n.opKind(), d.spec(), why);
                 return;
@@ -194,6 +261,17 @@ public final class GraphRuntime implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no device could run node " + n.name() + ": " + why);
+    }
+
+    /** The node's cost; a causal attention under a KV cache reads all cached keys, not just this step's. */
+    private Cost cost(Node n, Residency res) {
+        if (res.cache == null || !(n.op() instanceof Attention a) || !a.causal()) return graph.cost(n);
+        List<TensorType> in = new ArrayList<>(graph.inputTypes(n));
+        TensorType k = in.get(1);
+        TensorType all = TensorType.of(k.dtype(), k.dim(0), Math.max(1, res.cache.length(n.name())), k.last());
+        in.set(1, all);
+        in.set(2, all);
+        return n.op().cost(in, graph.outputTypes(n));
     }
 
     private static String join(String a, String b) { return a == null ? b : a + "; " + b; }
@@ -225,7 +303,7 @@ public final class GraphRuntime implements AutoCloseable {
             }
             HostTensor h = HostTensor.fromSegment(type, seg);
             execs.add(new Exec("transfer:" + name, layer, "transfer", src.device(), null, before, System.nanoTime(), first,
-                    ctx.commands().size(), new Cost(0, type.bytes(), type.bytes())));
+                    ctx.commands().size(), new Cost(0, type.bytes(), type.bytes()), res.microBatch));
             copies.put(target, h);
             return h;
         }
@@ -238,7 +316,7 @@ public final class GraphRuntime implements AutoCloseable {
         long before = System.nanoTime();
         ctx.enqueue(cl, () -> cl.queue().write(t.buffer(), 0, seg));
         execs.add(new Exec("transfer:" + name, layer, "transfer", cl, null, before, System.nanoTime(), first,
-                ctx.commands().size(), new Cost(0, type.bytes(), type.bytes())));
+                ctx.commands().size(), new Cost(0, type.bytes(), type.bytes()), res.microBatch));
         copies.put(target, t);
         return t;
     }
@@ -286,7 +364,7 @@ public final class GraphRuntime implements AutoCloseable {
                 track = e.device().spec();
             }
             out.add(new OpSample(e.node(), e.layer(), e.kind(), e.device().spec(), track, e.fallback(), start, end,
-                    queueWait, deviceNs, hostNs, e.cost().bytesRead(), e.cost().bytesWritten(), e.cost().operations()));
+                    queueWait, deviceNs, hostNs, e.cost().bytesRead(), e.cost().bytesWritten(), e.cost().operations(), e.microBatch()));
         }
         return out;
     }

@@ -44,8 +44,17 @@ public final class JavaImplementation implements OpImplementation {
             case Attention a -> (in, ctx) -> {
                 TensorType q = in.get(0).type(), k = in.get(1).type();
                 int[] lengths = in.size() > 3 ? host(in, 3).ints() : null;
-                return List.of(HostTensor.of(out, AttentionReference.run(a, host(in, 0).floats(), host(in, 1).floats(),
-                        host(in, 2).floats(), lengths, q.dim(0), q.dim(1), k.dim(1))));
+                float[] keys = host(in, 1).floats(), values = host(in, 2).floats();
+                int skv = k.dim(1);
+                if (a.causal() && ctx.kvCache() != null) {
+                    // Decode: this step's K/V join the cache and the query attends over everything cached.
+                    float[][] all = ctx.kvCache().appendHost(node.name(), q.dim(0), k.last(), keys, values, k.dim(1));
+                    keys = all[0];
+                    values = all[1];
+                    skv = keys.length / (q.dim(0) * k.last());
+                }
+                return List.of(HostTensor.of(out, AttentionReference.run(a, host(in, 0).floats(), keys, values, lengths,
+                        q.dim(0), q.dim(1), skv)));
             };
             case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * Placement rules as written on the command line: {@code attention=cl:gpu,linear=cl:accelerator,*=cl:cpu}.
- * A key is a node name or an op kind; a node takes the rule for its name, else for its kind, else {@code *}.
+ * A key is a node name, a layer ({@code layer.0}: splits a model across devices for pipelining) or an op kind; a
+ * node takes the rule for its name, else for its layer, else for its kind, else {@code *}.
  * A single device spec ({@code cl:cpu}) means {@code *=cl:cpu}. {@code auto} is handled by {@link AutoPlacer}.
  */
 public record Placement(Map<String, String> rules) {
@@ -39,6 +40,7 @@ public record Placement(Map<String, String> rules) {
     /** The device spec for a node. */
     public String deviceFor(Node n) {
         String d = rules.get(n.name());
+        if (d == null) d = rules.get(n.layer());
         if (d == null) d = rules.get(n.opKind());
         if (d == null) d = rules.get("*");
         if (d == null) {
@@ -48,9 +50,9 @@ public record Placement(Map<String, String> rules) {
         return d;
     }
 
-    /** Rule keys that match neither a node nor an op kind of the graph: most likely typos. */
+    /** Rule keys that match no node, layer or op kind of the graph: most likely typos. */
     public List<String> unusedKeys(Graph g) {
-        return rules.keySet().stream().filter(k -> !k.equals("*") && !g.opKinds().contains(k)
+        return rules.keySet().stream().filter(k -> !k.equals("*") && !g.opKinds().contains(k) && !g.layers().contains(k)
                 && g.nodes().stream().noneMatch(n -> n.name().equals(k))).toList();
     }
 

@@ -33,7 +33,15 @@ public final class RunContext implements AutoCloseable {
     private String currentNode = "";
     private boolean currentIsTransfer;
 
+    private KvCache kvCache;
+
     RunContext(DeviceAllocations allocations) { this.allocations = allocations; }
+
+    /** Sets the cache of the request (micro-batch) whose nodes are enqueued next. */
+    void kvCache(KvCache cache) { this.kvCache = cache; }
+
+    /** The request's KV cache that causal attention appends to and reads, or null for a run without one. */
+    public KvCache kvCache() { return kvCache; }
 
     void attribute(String node, boolean transfer) {
         this.currentNode = node;

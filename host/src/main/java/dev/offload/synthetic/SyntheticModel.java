@@ -32,8 +32,10 @@ import java.util.SplittableRandom;
  *
  * <p>Decoder blocks are Llama-style: int8 token embedding; per block RMSNorm, per-row int8 quantization, Q/K/V
  * linears (grouped-query: K and V have kv-heads heads), causal attention, output projection, residual; RMSNorm,
- * gate and up linears, SiLU gate, down linear, residual; a final RMSNorm. This is the prefill of {@code seq} tokens;
- * its K and V tensors are what a KV cache would hold.
+ * gate and up linears, SiLU gate, down linear, residual; a final RMSNorm. Built for {@code seq} tokens it is the
+ * prefill; run with a {@link dev.offload.runtime.KvCache} its attention keeps K and V, and the same model built for
+ * one token ({@code spec.withSeq(1)}, same weights) is a decode step. There are no position embeddings, so a decode
+ * step needs only the new token ids.
  *
  * <p>Weights: normal with std 1/sqrt(K), quantized per output channel to symmetric int8 with float scales, then
  * pruned by magnitude when the spec asks for sparsity.
@@ -69,6 +71,18 @@ public final class SyntheticModel {
             in.put("lengths", HostTensor.of(TensorType.of(DType.INT32, b), lengths));
         }
         return in;
+    }
+
+    /** Seeded random token ids [batch, 1] for each of {@code steps} decode steps. */
+    public static java.util.List<Map<String, HostTensor>> decodeInputs(SyntheticSpec spec, int steps, long seed) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        java.util.List<Map<String, HostTensor>> out = new java.util.ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            int[] ids = new int[spec.batch()];
+            for (int b = 0; b < ids.length; b++) ids[b] = r.nextInt(spec.vocab());
+            out.add(Map.of("input_ids", HostTensor.of(TensorType.of(DType.INT32, spec.batch(), 1), ids)));
+        }
+        return out;
     }
 
     private float[] normal(int n, double std) {

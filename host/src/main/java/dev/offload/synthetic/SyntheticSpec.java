@@ -88,6 +88,16 @@ public record SyntheticSpec(Arch arch, int layers, int hidden, int heads, int kv
 
     public int headDim() { return hidden / heads; }
 
+    /** The same model (same weights: they depend on the seed, not the shapes) for another sequence length. */
+    public SyntheticSpec withSeq(int seq) {
+        return new SyntheticSpec(arch, layers, hidden, heads, kvHeads, ffn, seq, batch, sparsity, format, vocab, seed);
+    }
+
+    /** The same model for another batch size (a micro-batch). */
+    public SyntheticSpec withBatch(int batch) {
+        return new SyntheticSpec(arch, layers, hidden, heads, kvHeads, ffn, seq, batch, sparsity, format, vocab, seed);
+    }
+
     public boolean sparse() { return sparsity != 0; }
 
     /** Tokens per run. */
