@@ -1,0 +1,50 @@
+package dev.offload.runtime;
+
+import dev.offload.cl.Binding;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.graph.Graph;
+import dev.offload.profile.OpSample;
+import dev.offload.synthetic.SyntheticModel;
+import dev.offload.synthetic.SyntheticSpec;
+import java.util.List;
+
+/**
+ * Run by {@link TwoDeviceTest} in a child JVM with two PoCL devices: layer 0 on the first, layer 1 and the head on
+ * the second, the batch of 4 in 4 micro-batches. Checks that the pipelined result equals the unsplit run and that
+ * the devices overlapped: some op of one micro-batch on device 1 ran while an op of another micro-batch was running
+ * on device 0. Exit 0 = pass, 1 = mismatch or no overlap, 2 = setup problem.
+ */
+public final class TwoDevicePipelineCheck {
+    public static void main(String[] args) {
+        DeviceRegistry registry = DeviceRegistry.discover(Binding.PANAMA);
+        if (registry.openClDevices().size() < 2) {
+            System.out.println("expected two OpenCL devices, found " + registry.openClDevices());
+            System.exit(2);
+        }
+        SyntheticSpec spec = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=256,heads=4,kv-heads=2,ffn=1024,seq=128,batch=4");
+        var in = SyntheticModel.inputs(spec, 12);
+        String placement = "layer.1=cl:0:1,head=cl:0:1,*=cl:0:0";
+        try (DevicePool pool = DevicePool.open(registry)) {
+            GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, placement, in);
+            Graph micro = SyntheticModel.build(spec.withBatch(1));
+            GraphRuntime.Result split;
+            try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(micro, Placement.parse(placement), pool), OpImplementations.defaults(), false)) {
+                rt.runMicroBatches(MicroBatches.split(in, 4), null); // warm-up: program builds, weight uploads
+                split = rt.runMicroBatches(MicroBatches.split(in, 4), null);
+            }
+            double e = Fixtures.maxError(whole, split);
+            List<OpSample> ops = split.samples().stream().filter(s -> !s.isTransfer()).toList();
+            boolean overlap = false;
+            for (OpSample a : ops) {
+                for (OpSample b : ops) {
+                    overlap |= a.device().equals("cl:0:1") && b.device().equals("cl:0:0") && a.microBatch() != b.microBatch()
+                            && a.startNs() < b.endNs() && b.startNs() < a.endNs();
+                }
+            }
+
+            long devices = ops.stream().map(OpSample::device).distinct().count();
+            System.out.println("split vs whole error " + e + ", devices " + devices + ", overlap " + overlap);
+            System.exit(e <= 1e-6 && devices == 2 && overlap ? 0 : 1);
+        }
+    }
+}
