@@ -11,7 +11,10 @@ import dev.offload.runtime.AutoPlacer;
 import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.ExecutionPlan;
 import dev.offload.runtime.GraphRuntime;
+import dev.offload.profile.OpSample;
 import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.KvCache;
+import dev.offload.runtime.MicroBatches;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.Placement;
 import dev.offload.synthetic.SyntheticModel;
@@ -56,6 +59,14 @@ public final class ProfileCommand implements Callable<Integer> {
 
 
 
+    @Option(names = "--decode-steps", defaultValue = "0", paramLabel = "N",
+            description = "Decoder only: after the prefill, N single-token steps over a per-request KV cache; their rows show as decode:<layer> (default ${DEFAULT-VALUE}).")
+    int decodeSteps;
+
+    @Option(names = "--micro-batches", defaultValue = "1", paramLabel = "M",
+            description = "Split the batch into M micro-batches pipelined across the placement's devices (e.g. --placement layer.0=cl:0:0,*=cl:0:1); M must divide the batch (default ${DEFAULT-VALUE}).")
+    int microBatches;
+
     @Option(names = "--chart", paramLabel = "FILE.svg", description = "Write an SVG chart of time per layer by op kind.")
     Path chart;
 
@@ -74,9 +85,19 @@ public final class ProfileCommand implements Callable<Integer> {
             throw new UserError("profile runs synthetic models for now (--model synthetic:arch=decoder,...); got '" + model + "'");
         }
         SyntheticSpec s = SyntheticSpec.parse(model);
+        if (decodeSteps < 0) throw new UserError("--decode-steps must be >= 0");
+        if (decodeSteps > 0 && s.arch() != SyntheticSpec.Arch.DECODER) throw new UserError("--decode-steps needs arch=decoder");
+        if (microBatches < 1 || s.batch() % microBatches != 0) {
+            throw new UserError("--micro-batches must divide the batch (" + s.batch() + "), got " + microBatches);
+        }
         System.err.println("building " + s + " ...");
-        Graph graph = SyntheticModel.build(s);
-        Map<String, HostTensor> inputs = SyntheticModel.inputs(s, s.seed());
+        // Graphs are built for one micro-batch; the weights depend on the seed only, so all of them share one model.
+        SyntheticSpec micro = s.withBatch(s.batch() / microBatches);
+        Graph graph = SyntheticModel.build(micro);
+        Graph step = decodeSteps > 0 ? SyntheticModel.build(micro.withSeq(1)) : null;
+        List<Map<String, HostTensor>> inputs = MicroBatches.split(SyntheticModel.inputs(s, s.seed()), microBatches);
+        List<List<Map<String, HostTensor>>> stepInputs = new ArrayList<>();
+        for (Map<String, HostTensor> in : SyntheticModel.decodeInputs(s, decodeSteps, s.seed())) stepInputs.add(MicroBatches.split(in, microBatches));
         DeviceRegistry registry = common.registry();
         OpImplementations impls = OpImplementations.defaults();
         String rules = placement != null ? placement : device != null ? device : registry.defaultSpec();
@@ -88,18 +109,21 @@ public final class ProfileCommand implements Callable<Integer> {
             out.flush();
             if (planOnly) return 0;
             List<ProfileReport.Run> runs = new ArrayList<>();
-            try (GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict)) {
+            long decodeNs = 0;
+            try (GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict);
+                 GraphRuntime stepRuntime = step == null ? null : new GraphRuntime(ExecutionPlan.of(step, rulesFor(rules, plan, step, pool), pool), impls, outputs.strict)) {
                 Progress warm = new Progress(System.err, "warmup", warmup);
                 for (int i = 1; i <= warmup; i++) {
                     long t0 = System.nanoTime();
-                    runtime.run(inputs);
+                    request(runtime, stepRuntime, inputs, stepInputs, s);
                     warm.step(i, String.format("%.1f ms", (System.nanoTime() - t0) / 1e6));
                 }
                 Progress prog = new Progress(System.err, "profile", iterations);
                 for (int i = 1; i <= iterations; i++) {
-                    GraphRuntime.Result r = runtime.run(inputs);
-                    runs.add(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
-                    prog.step(i, String.format("%.1f ms", r.wallNs() / 1e6));
+                    Request r = request(runtime, stepRuntime, inputs, stepInputs, s);
+                    runs.add(r.run());
+                    decodeNs += r.decodeNs();
+                    prog.step(i, String.format("%.1f ms", r.run().wallNs() / 1e6));
                 }
             } catch (GraphRuntime.FallbackRefused e) {
                 throw new UserError(e.getMessage());
@@ -110,9 +134,47 @@ public final class ProfileCommand implements Callable<Integer> {
                     rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs);
             out.println();
             ProfileTable.print(report, out);
+            if (decodeSteps > 0) {
+                double msPerStep = decodeNs / 1e6 / iterations / decodeSteps;
+                out.printf("decode    %d steps after a %d-token prefill: %.2f ms per step, %.1f tokens/s (batch %d)%n", decodeSteps, s.seq(),
+                        msPerStep, s.batch() / (msPerStep / 1e3), s.batch());
+                out.flush();
+            }
             outputs.write(report, System.err::println);
             if (chart != null) { LayerChart.write(report, chart); System.err.println("wrote " + chart); }
             return 0;
         }
+    }
+
+    /** One profiled request: its samples (decode steps as decode:<layer>, on one time line) and the decode wall time. */
+    private record Request(ProfileReport.Run run, long decodeNs) {}
+
+    private Request request(GraphRuntime prefill, GraphRuntime step, List<Map<String, HostTensor>> inputs,
+                            List<List<Map<String, HostTensor>>> stepInputs, SyntheticSpec s) {
+        List<KvCache> caches = new ArrayList<>();
+        try {
+            if (step != null) for (int m = 0; m < inputs.size(); m++) caches.add(new KvCache(s.seq() + stepInputs.size()));
+            GraphRuntime.Result first = prefill.runMicroBatches(inputs, step == null ? null : caches);
+            List<OpSample> samples = new ArrayList<>(first.samples());
+            long end = first.startNanoTime() + first.wallNs(), decodeNs = 0;
+            for (List<Map<String, HostTensor>> in : stepInputs) {
+                GraphRuntime.Result r = step.runMicroBatches(in, caches);
+                long shift = r.startNanoTime() - first.startNanoTime();
+                for (OpSample o : r.samples()) samples.add(o.relabeled("decode:" + o.layer(), shift));
+                decodeNs += r.wallNs();
+                end = r.startNanoTime() + r.wallNs();
+            }
+            return new Request(new ProfileReport.Run(samples, first.startNanoTime(), end - first.startNanoTime()), decodeNs);
+        } finally {
+            caches.forEach(KvCache::close);
+        }
+    }
+
+    /** The decode-step graph's placement: the same rules, or for auto the prefill plan's device per node name. */
+    private static Placement rulesFor(String rules, ExecutionPlan plan, Graph step, DevicePool pool) {
+        if (!rules.strip().equalsIgnoreCase("auto")) return Placement.parse(rules);
+        Map<String, String> byNode = new java.util.LinkedHashMap<>();
+        for (dev.offload.graph.Node n : step.nodes()) byNode.put(n.name(), plan.deviceFor(plan.graph().node(n.name())).spec());
+        return new Placement(byNode);
     }
 }

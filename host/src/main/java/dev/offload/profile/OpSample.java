@@ -23,4 +23,10 @@ public record OpSample(String node, String layer, String opKind, String device, 
     public boolean isTransfer() { return opKind.equals("transfer"); }
 
     public boolean isFallback() { return fallback != null; }
+
+    /** The same sample under another layer name (e.g. {@code decode:layer.0}), its times moved by {@code shiftNs}. */
+    public OpSample relabeled(String newLayer, long shiftNs) {
+        return new OpSample(node, newLayer, opKind, device, track, fallback, startNs + shiftNs, endNs + shiftNs, queueWaitNs,
+                deviceNs, hostNs, bytesRead, bytesWritten, operations, microBatch);
+    }
 }

@@ -20,11 +20,11 @@ public final class ProfileTable {
 
         List<String> kinds = r.opKinds().stream().limit(6).toList();
         out.println("per layer (mean per run; time = device busy time)");
-        StringBuilder head = new StringBuilder(String.format("%-10s %9s %6s %7s %7s ", "layer", "time ms", "share", "GOPS", "GB/s"));
+        StringBuilder head = new StringBuilder(String.format("%-16s %9s %6s %7s %7s ", "layer", "time ms", "share", "GOPS", "GB/s"));
         for (String k : kinds) head.append(String.format("%11s ", abbreviate(k, 11)));
         out.println(head.toString().stripTrailing());
         for (ProfileReport.Line l : r.byLayer()) {
-            StringBuilder row = new StringBuilder(String.format("%-10s %9.3f %5.1f%% %7.2f %7.2f ", l.name(), l.timeMs(),
+            StringBuilder row = new StringBuilder(String.format("%-16s %9.3f %5.1f%% %7.2f %7.2f ", l.name(), l.timeMs(),
                     100 * l.share(), l.gops(), l.gbps()));
             for (String k : kinds) row.append(String.format("%11.3f ", l.msByKind().getOrDefault(k, 0.0)));
             out.println(row.toString().stripTrailing() + (l.fallback() ? "  *" : ""));
