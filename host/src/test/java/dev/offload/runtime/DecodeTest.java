@@ -41,9 +41,13 @@ class DecodeTest {
 
     /** The prefill's output, then each step's output [batch, 1, hidden]. */
     private static List<float[]> decode(String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
+        return decode(pool, placement, prompt, steps);
+    }
+
+    private static List<float[]> decode(DevicePool devices, String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
         Graph prefill = SyntheticModel.build(SPEC), step = SyntheticModel.build(SPEC.withSeq(1));
         List<float[]> out = new ArrayList<>();
-        try (GraphRuntime p = runtime(prefill, placement); GraphRuntime s = runtime(step, placement);
+        try (GraphRuntime p = runtime(devices, prefill, placement); GraphRuntime s = runtime(devices, step, placement);
              KvCache cache = new KvCache(SPEC.seq() + steps.size())) {
             out.add(p.run(prompt, cache).output("final_norm").floats());
             for (Map<String, HostTensor> in : steps) out.add(s.run(in, cache).output("final_norm").floats());
@@ -53,8 +57,10 @@ class DecodeTest {
         return out;
     }
 
-    private static GraphRuntime runtime(Graph g, String placement) {
-        GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), pool), OpImplementations.defaults(), false);
+    private static GraphRuntime runtime(Graph g, String placement) { return runtime(pool, g, placement); }
+
+    private static GraphRuntime runtime(DevicePool devices, Graph g, String placement) {
+        GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), devices), OpImplementations.defaults(), false);
         rt.allocations().poisonNewBuffers(true);
         return rt;
     }
@@ -97,6 +103,32 @@ class DecodeTest {
             assertTrue(javaVsFull <= GraphRuntimeTest.GRAPH_TOLERANCE, "step " + k + ": java incremental vs recomputed " + javaVsFull);
             assertTrue(clVsFull <= GraphRuntimeTest.GRAPH_TOLERANCE, "step " + k + ": OpenCL incremental vs recomputed " + clVsFull);
         }
+    }
+
+    private static void assertMatchesJava(List<float[]> java, List<float[]> got, String what) {
+        for (int k = 0; k < java.size(); k++) {
+            double e = Fixtures.relativeError(java.get(k), got.get(k));
+            assertTrue(e <= GraphRuntimeTest.GRAPH_TOLERANCE, what + ", step " + k + ": error vs java " + e);
+        }
+    }
+
+    @Test
+    void decodeOnTheJoclBindingMatchesJava() {
+        var prompt = SyntheticModel.inputs(SPEC, 41);
+        var steps = SyntheticModel.decodeInputs(SPEC, STEPS, 42);
+        try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow())) {
+            assertMatchesJava(decode("java", prompt, steps), decode(DevicePool.of(jocl), "cl:cpu", prompt, steps), "JOCL");
+        }
+    }
+
+    @Test
+    void mixedPlacementKeepsEachCacheWhereItsAttentionRuns() {
+        // Attention (and so its KV cache) on java, everything else on OpenCL; then the reverse.
+        var prompt = SyntheticModel.inputs(SPEC, 51);
+        var steps = SyntheticModel.decodeInputs(SPEC, STEPS, 52);
+        List<float[]> java = decode("java", prompt, steps);
+        assertMatchesJava(java, decode("attention=java,*=cl:cpu", prompt, steps), "attention on java");
+        assertMatchesJava(java, decode("attention=cl:cpu,*=java", prompt, steps), "attention on OpenCL");
     }
 
     @Test

@@ -27,24 +27,34 @@ public final class TwoDevicePipelineCheck {
         try (DevicePool pool = DevicePool.open(registry)) {
             GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, placement, in);
             Graph micro = SyntheticModel.build(spec.withBatch(1));
-            GraphRuntime.Result split;
+            // Equality is deterministic; overlap is a timing property that a loaded 2-core machine can hide in one
+            // run (both PoCL devices share the cores), so up to three pipelined runs may show it.
+            GraphRuntime.Result split = null;
+            boolean overlap = false;
             try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(micro, Placement.parse(placement), pool), OpImplementations.defaults(), false)) {
                 rt.runMicroBatches(MicroBatches.split(in, 4), null); // warm-up: program builds, weight uploads
-                split = rt.runMicroBatches(MicroBatches.split(in, 4), null);
+                for (int attempt = 0; attempt < 3 && !overlap; attempt++) {
+                    split = rt.runMicroBatches(MicroBatches.split(in, 4), null);
+                    overlap = overlapped(split);
+                }
             }
             double e = Fixtures.maxError(whole, split);
             List<OpSample> ops = split.samples().stream().filter(s -> !s.isTransfer()).toList();
-            boolean overlap = false;
-            for (OpSample a : ops) {
-                for (OpSample b : ops) {
-                    overlap |= a.device().equals("cl:0:1") && b.device().equals("cl:0:0") && a.microBatch() != b.microBatch()
-                            && a.startNs() < b.endNs() && b.startNs() < a.endNs();
-                }
-            }
-
             long devices = ops.stream().map(OpSample::device).distinct().count();
             System.out.println("split vs whole error " + e + ", devices " + devices + ", overlap " + overlap);
             System.exit(e <= 1e-6 && devices == 2 && overlap ? 0 : 1);
         }
+    }
+
+    /** Some op of one micro-batch on device 1 ran while an op of another micro-batch was running on device 0. */
+    private static boolean overlapped(GraphRuntime.Result run) {
+        List<OpSample> ops = run.samples().stream().filter(s -> !s.isTransfer()).toList();
+        for (OpSample a : ops) {
+            for (OpSample b : ops) {
+                if (a.device().equals("cl:0:1") && b.device().equals("cl:0:0") && a.microBatch() != b.microBatch()
+                        && a.startNs() < b.endNs() && b.startNs() < a.endNs()) return true;
+            }
+        }
+        return false;
     }
 }
