@@ -131,15 +131,10 @@ public final class ProfileCommand implements Callable<Integer> {
             List<String> devices = new ArrayList<>();
             for (ComputeDevice d : plan.devices()) devices.add(d.spec() + " = " + d.description());
             ProfileReport report = new ProfileReport(new ProfileReport.Meta(s.toString(), graph.name() + " (" + graph.nodes().size() + " nodes)",
-                    rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs);
+                    rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs,
+                    decodeSteps == 0 ? null : new ProfileReport.Decode(decodeSteps, s.seq(), s.batch(), decodeNs / 1e6 / iterations / decodeSteps));
             out.println();
             ProfileTable.print(report, out);
-            if (decodeSteps > 0) {
-                double msPerStep = decodeNs / 1e6 / iterations / decodeSteps;
-                out.printf("decode    %d steps after a %d-token prefill: %.2f ms per step, %.1f tokens/s (batch %d)%n", decodeSteps, s.seq(),
-                        msPerStep, s.batch() / (msPerStep / 1e3), s.batch());
-                out.flush();
-            }
             outputs.write(report, System.err::println);
             if (chart != null) { LayerChart.write(report, chart); System.err.println("wrote " + chart); }
             return 0;

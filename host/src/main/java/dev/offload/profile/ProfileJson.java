@@ -37,6 +37,13 @@ public final class ProfileJson {
         totals.put("busyMs", r.busyMs());
         ObjectNode busy = totals.putObject("busyMsByDevice");
         r.busyMsByDevice().forEach(busy::put);
+        r.decode().ifPresent(d -> {
+            ObjectNode o = totals.putObject("decode");
+            o.put("steps", d.steps());
+            o.put("prefillTokens", d.prefillTokens());
+            o.put("msPerStep", d.msPerStep());
+            o.put("tokensPerSecond", d.tokensPerSecond());
+        });
         ObjectNode fb = root.putObject("fallbacks");
         r.fallbacks().forEach(fb::put);
         lines(root.putArray("layers"), r.byLayer(), "layer", true);

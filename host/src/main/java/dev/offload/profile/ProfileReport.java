@@ -31,16 +31,32 @@ public final class ProfileReport {
         public boolean fallback() { return !fallbacks.isEmpty(); }
     }
 
+    /**
+     * Decode steps after each run's prefill (a decoder with a KV cache): their samples are in the runs as
+     * {@code decode:<layer>}; this is their wall time per step, mean over the runs.
+     */
+    public record Decode(int steps, int prefillTokens, int batch, double msPerStep) {
+        public double tokensPerSecond() { return batch / (msPerStep / 1e3); }
+    }
+
     private final Meta meta;
     private final List<Run> runs;
+    private final Decode decode;
 
-    public ProfileReport(Meta meta, List<Run> runs) {
+    public ProfileReport(Meta meta, List<Run> runs) { this(meta, runs, null); }
+
+    /** @param decode the decode-step summary, or null when the runs had no decode steps */
+    public ProfileReport(Meta meta, List<Run> runs, Decode decode) {
         if (runs.isEmpty()) throw new IllegalArgumentException("a profile needs at least one run");
         this.meta = meta;
         this.runs = List.copyOf(runs);
+        this.decode = decode;
     }
 
     public Meta meta() { return meta; }
+
+    /** The decode-step summary, if the runs had decode steps. */
+    public java.util.Optional<Decode> decode() { return java.util.Optional.ofNullable(decode); }
 
     public List<Run> runs() { return runs; }
 

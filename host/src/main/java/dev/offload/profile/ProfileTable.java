@@ -49,6 +49,8 @@ public final class ProfileTable {
             busy.append(String.format("%s %.2f ms (%.0f%% of latency)  ", e.getKey(), e.getValue(), 100 * e.getValue() / r.meanLatencyMs()));
         }
         out.println(busy.toString().stripTrailing());
+        r.decode().ifPresent(d -> out.printf("decode    %d steps after a %d-token prefill (latency above covers both): %.2f ms per step, %.1f tokens/s (batch %d)%n",
+                d.steps(), d.prefillTokens(), d.msPerStep(), d.tokensPerSecond(), d.batch()));
         out.flush();
     }
 

@@ -93,6 +93,35 @@ class ProfileCommandTest {
     }
 
     @Test
+    void decodeStepsShowAsDecodeRowsWithTokensPerSecondInTableAndJson(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("p.json");
+        Outcome o = run("profile", "--model", MODEL, "--device", "cl:cpu", "--iterations", "1", "--warmup", "0",
+                "--decode-steps", "3", "--json", json.toString());
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("decode:layer.0") && o.out().contains("decode:layer.1"), o.out());
+        assertTrue(o.out().contains("decode    3 steps after a 6-token prefill"), o.out());
+        JsonNode p = new ObjectMapper().readTree(json.toFile());
+        Set<String> layers = new HashSet<>();
+        for (JsonNode l : p.get("layers")) layers.add(l.get("layer").asText());
+        assertTrue(layers.contains("decode:layer.1") && layers.contains("layer.1"), layers.toString());
+        JsonNode decode = p.get("totals").get("decode");
+        assertEquals(3, decode.get("steps").asInt());
+        assertTrue(decode.get("msPerStep").asDouble() > 0 && decode.get("tokensPerSecond").asDouble() > 0, decode.toString());
+    }
+
+    @Test
+    void microBatchesMustDivideTheBatchAndDecodeNeedsADecoder() {
+        Outcome split = run("profile", "--model", MODEL, "--device", "cl:cpu", "--iterations", "1", "--warmup", "0", "--micro-batches", "2");
+        assertEquals(0, split.code(), split.out() + split.err());
+        Outcome three = run("profile", "--model", MODEL, "--micro-batches", "3");
+        assertEquals(2, three.code());
+        assertTrue(three.err().contains("--micro-batches must divide the batch (2)"), three.err());
+        Outcome encoder = run("profile", "--model", "synthetic:arch=encoder,layers=1,hidden=32,heads=4,ffn=48,seq=6,batch=2", "--decode-steps", "2");
+        assertEquals(2, encoder.code());
+        assertTrue(encoder.err().contains("--decode-steps needs arch=decoder"), encoder.err());
+    }
+
+    @Test
     void badArgumentsAreOneLineErrors() {
         Outcome o = run("profile", "--model", "synthetic:arch=decoder,hidden=10,heads=3");
         assertEquals(2, o.code());
