@@ -36,6 +36,15 @@ public final class Context implements AutoCloseable {
         return new Buffer(driver, driver.createBuffer(handle, flags, bytes), bytes);
     }
 
+    /**
+     * A read-write buffer holding a copy of {@code hostData}, made when the buffer is created (CL_MEM_COPY_HOST_PTR):
+     * unlike a blocking write it does not wait for the commands already on a queue.
+     */
+    public Buffer createBuffer(java.lang.foreign.MemorySegment hostData) {
+        if (hostData.byteSize() <= 0) throw new IllegalArgumentException("buffer size must be positive, got " + hostData.byteSize());
+        return new Buffer(driver, driver.createBuffer(handle, Cl.MEM_READ_WRITE, hostData), hostData.byteSize());
+    }
+
     /** Compiles OpenCL C source for this context's device; a failure carries the build log. */
     public Program buildProgram(String source, String options) {
         NativeHandle p = driver.createProgramWithSource(handle, source);

@@ -102,10 +102,9 @@ public final class OpenClDevice implements ComputeDevice {
     }
 
     /** A device buffer holding a copy of host memory (blocking upload). */
+    /** A new device buffer with a copy of {@code host}, copied at creation: it does not wait for this device's queue. */
     public Buffer upload(MemorySegment host) {
-        Buffer b = context.createBuffer(Math.max(1, host.byteSize()));
-        if (host.byteSize() > 0) queue.writeBlocking(b, host);
-        return b;
+        return host.byteSize() > 0 ? context.createBuffer(host) : context.createBuffer(1);
     }
 
     public Buffer upload(byte[] data) {

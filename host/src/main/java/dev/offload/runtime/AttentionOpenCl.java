@@ -26,8 +26,8 @@ import java.util.List;
  * device and attends over all cached tokens; the bottom-right aligned causal mask lets query i see keys
  * {@code j <= i + Skv - Sq}.
  *
- * <p>{@link FusedAttention#run} waits for its kernel, so the host synchronizes with this device at every attention
- * node; its time is measured with markers around it ({@link RunContext#bracket}).
+ * <p>The attention kernels are enqueued like every other command of the run ({@link FusedAttention#enqueue}): the
+ * host does not wait here, except to read key-padding lengths, which the kernel takes as its own buffer.
  */
 public final class AttentionOpenCl implements OpImplementation {
     public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
@@ -66,7 +66,8 @@ public final class AttentionOpenCl implements OpImplementation {
             ClTensor vh = heads(layers, cl, ctx, vNew, vNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
             for (ClTensor t : gathered) ctx.release(t);
             ClTensor oh = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) shape.outputElements()));
-            ctx.bracket(cl, () -> fused.run(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer()));
+            fused.enqueue(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer(),
+                    (kernel, global, local) -> ctx.launch(cl, kernel, global, local));
             ctx.release(qh);
             ctx.release(kh);
             ctx.release(vh);

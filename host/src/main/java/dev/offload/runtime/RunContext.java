@@ -15,14 +15,9 @@ import java.util.function.Supplier;
  */
 public final class RunContext implements AutoCloseable {
     /** An enqueued command, the host clock just before it was enqueued, and what it belongs to. */
-    record Command(String node, boolean transfer, OpenClDevice device, long hostBeforeNs, Event event, Event until) {
-        /** Profiling times; for a bracket, from the first marker's end to the second marker's start. */
-        Event.Times times() {
-            Event.Times a = event.times();
-            if (until == null) return a;
-            Event.Times b = until.times();
-            return new Event.Times(a.queued(), a.submit(), a.end(), Math.max(a.end(), b.start()));
-        }
+    record Command(String node, boolean transfer, OpenClDevice device, long hostBeforeNs, Event event) {
+        /** Profiling times (waits for the command). */
+        Event.Times times() { return event.times(); }
     }
 
     private final DeviceAllocations allocations;
@@ -65,31 +60,8 @@ public final class RunContext implements AutoCloseable {
         long before = System.nanoTime();
         Event e = command.get();
         allocations.eventOpened();
-        commands.add(new Command(currentNode, currentIsTransfer, device, before, e, null));
+        commands.add(new Command(currentNode, currentIsTransfer, device, before, e));
         return e;
-    }
-
-    /**
-     * Runs {@code work} that enqueues on the device's in-order queue through an API that keeps its events to
-     * itself (another package's op class), and times it with markers before and after: the profile sees one
-     * command from the first marker's end to the second's start.
-     */
-    public void bracket(OpenClDevice device, Runnable work) {
-        long before = System.nanoTime();
-        Event start = device.queue().marker();
-        allocations.eventOpened();
-        Event end = null;
-        try {
-            work.run();
-            end = device.queue().marker();
-            allocations.eventOpened();
-        } finally {
-            if (end == null) {
-                start.close();
-                allocations.eventClosed();
-            }
-        }
-        commands.add(new Command(currentNode, currentIsTransfer, device, before, start, end));
     }
 
     /** Native memory that lives until the run ends (non-blocking transfers read from and write into it). */
@@ -112,10 +84,6 @@ public final class RunContext implements AutoCloseable {
         for (Command c : commands) {
             c.event().close();
             allocations.eventClosed();
-            if (c.until() != null) {
-                c.until().close();
-                allocations.eventClosed();
-            }
         }
         commands.clear();
         arena.close();

@@ -140,6 +140,15 @@ public final class JoclDriver implements ClDriver {
     }
 
     @Override
+    public NativeHandle createBuffer(NativeHandle context, long flags, java.lang.foreign.MemorySegment hostData) {
+        int[] err = new int[1];
+        cl_mem m = CL.clCreateBuffer(obj(context), flags | CL.CL_MEM_COPY_HOST_PTR, hostData.byteSize(),
+                org.jocl.Pointer.to(hostData.asByteBuffer()), err);
+        check("clCreateBuffer", err[0]);
+        return new JoclHandle(Kind.BUFFER, m);
+    }
+
+    @Override
     public NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size) {
         int[] err = new int[1];
         cl_mem m = CL.clCreateSubBuffer(obj(buffer), flags, CL.CL_BUFFER_CREATE_TYPE_REGION,

@@ -171,6 +171,12 @@ public final class PanamaDriver implements ClDriver {
     }
 
     @Override
+    public NativeHandle createBuffer(NativeHandle context, long flags, MemorySegment hostData) {
+        return create("clCreateBuffer", Kind.BUFFER, (arena, err) ->
+                CL.clCreateBuffer(addr(context), flags | CL.CL_MEM_COPY_HOST_PTR(), hostData.byteSize(), hostData, err));
+    }
+
+    @Override
     public NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size) {
         return create("clCreateSubBuffer", Kind.BUFFER, (arena, err) -> CL.clCreateSubBuffer(addr(buffer), flags,
                 CL.CL_BUFFER_CREATE_TYPE_REGION(), arena.allocateFrom(JAVA_LONG, origin, size), err));

@@ -33,6 +33,9 @@ public interface ClDriver {
 
     NativeHandle createBuffer(NativeHandle context, long flags, long size);
 
+    /** A buffer initialized from host memory at creation (CL_MEM_COPY_HOST_PTR): no queue is involved. */
+    NativeHandle createBuffer(NativeHandle context, long flags, java.lang.foreign.MemorySegment hostData);
+
     /** A sub-buffer (CL_BUFFER_CREATE_TYPE_REGION) of {@code size} bytes at {@code origin}; origin must be aligned. */
     NativeHandle createSubBuffer(NativeHandle buffer, long flags, long origin, long size);
 

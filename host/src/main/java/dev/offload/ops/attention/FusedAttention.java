@@ -74,13 +74,50 @@ public final class FusedAttention implements AttentionOp {
     /** Whether the row-lane kernel applies: enough query rows to fill its 16 lanes. */
     static boolean usesRowLanes(AttentionShape s) { return s.queryLength() >= ROW_LANES; }
 
+    /**
+     * Where this op's kernels go. {@link #run} launches and waits; the graph runtime passes one that enqueues on its
+     * run's in-order queue and keeps the events, so the host does not wait at attention.
+     */
+    @FunctionalInterface
+    public interface Launcher {
+        void launch(Kernel kernel, long[] global, long[] local);
+    }
+
+    /** Runs and waits; returns the kernels' device time in nanoseconds. */
     @Override
     public long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
+        return timed(launcher -> enqueue(p, q, k, v, out, launcher));
+    }
+
+    /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
+    long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
+        AttentionOp.checkBuffers(p, q, k, v, out);
+        return timed(launcher -> enqueueSplit(p, q, k, v, out, splitSize, launcher));
+    }
+
+    /** Launches through a launcher that keeps the events, waits for them, and returns their summed device time. */
+    private long timed(java.util.function.Consumer<Launcher> work) {
+        List<Event> events = new java.util.ArrayList<>();
+        try {
+            work.accept((kernel, global, local) -> events.add(device.launch(kernel, global, local)));
+            long nanos = 0;
+            for (Event e : events) nanos += e.times().deviceNanos();
+            return nanos;
+        } finally {
+            events.forEach(Event::close);
+        }
+    }
+
+    /**
+     * Enqueues the attention without waiting. Kernel objects, mask buffers and split partials are released before
+     * the kernels finish: OpenCL keeps a released object alive until the enqueued commands that use it are done.
+     */
+    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Launcher launcher) {
         AttentionOp.checkBuffers(p, q, k, v, out);
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) return runRowLanes(p, q, k, v, out);
-        return run(p, q, k, v, out, splitSize(p.shape()));
+        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, launcher);
+        else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), launcher);
     }
 
     /**
@@ -95,7 +132,7 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
-    long runRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
+    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Launcher launcher) {
         AttentionShape s = p.shape();
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
         log.debug("attention_fused_rows {}", p);
@@ -106,14 +143,12 @@ public final class FusedAttention implements AttentionOp {
             kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
             masks.bind(kernel, a);
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
-            try (Event e = device.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize())) {
-                return e.times().deviceNanos();
-            }
+            launcher.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize());
         }
     }
 
-    /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
-    long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
+    /** attention_fused over key splits of {@code splitSize}, then attention_merge when there is more than one. */
+    private void enqueueSplit(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize, Launcher launcher) {
         AttentionShape s = p.shape();
         int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
         int bh = s.batch() * s.heads();
@@ -128,16 +163,11 @@ public final class FusedAttention implements AttentionOp {
             fused.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
             a = masks.bind(fused, a);
             fused.arg(a++, splitSize).arg(a, nsplit);
-            long nanos;
-            try (Event e = device.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null)) {
-                nanos = e.times().deviceNanos();
-            }
-            if (partial == null) return nanos;
+            launcher.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null);
+            if (partial == null) return;
             try (Kernel merge = program.kernel("attention_merge")) {
                 merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit);
-                try (Event e = device.launch(merge, new long[] {rows}, null)) {
-                    return nanos + e.times().deviceNanos();
-                }
+                launcher.launch(merge, new long[] {rows}, null);
             }
         } finally {
             if (partial != null) partial.close();
