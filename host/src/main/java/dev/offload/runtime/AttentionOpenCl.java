@@ -1,5 +1,6 @@
 package dev.offload.runtime;
 
+import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
@@ -27,7 +28,7 @@ import java.util.List;
  * {@code j <= i + Skv - Sq}.
  *
  * <p>The attention kernels are enqueued like every other command of the run ({@link FusedAttention#enqueue}): the
- * host does not wait here, except to read key-padding lengths, which the kernel takes as its own buffer.
+ * host does not wait here; key-padding lengths go to the kernel as the device tensor they are.
  */
 public final class AttentionOpenCl implements OpImplementation {
     public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
@@ -55,18 +56,15 @@ public final class AttentionOpenCl implements OpImplementation {
             }
             AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
             Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
-            if (in.size() > 3) {
-                int[] lengths = cl.readInts(((ClTensor) in.get(3)).buffer(), batch);
-                for (int b = 0; b < batch; b++) lengths[b] = Math.min(Math.max(lengths[b], 0), skv);
-                mask = mask.withKvLengths(lengths);
-            }
+            // Key-padding lengths stay on the device: the kernel reads them (and clamps them to [0, Skv]) itself.
+            Buffer lengths = in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;
             AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale());
             ClTensor qh = heads(layers, cl, ctx, in.get(0), in.get(0).type(), "to_heads", sq, a.heads(), a.headDim());
             ClTensor kh = heads(layers, cl, ctx, kNew, kNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
             ClTensor vh = heads(layers, cl, ctx, vNew, vNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
             for (ClTensor t : gathered) ctx.release(t);
             ClTensor oh = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) shape.outputElements()));
-            fused.enqueue(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer(),
+            fused.enqueue(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer(), lengths,
                     (kernel, global, local) -> ctx.launch(cl, kernel, global, local));
             ctx.release(qh);
             ctx.release(kh);

@@ -92,7 +92,7 @@ public final class FusedAttention implements AttentionOp {
     /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
     long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
         AttentionOp.checkBuffers(p, q, k, v, out);
-        return timed(launcher -> enqueueSplit(p, q, k, v, out, splitSize, launcher));
+        return timed(launcher -> enqueueSplit(p, q, k, v, out, splitSize, null, launcher));
     }
 
     /** Launches through a launcher that keeps the events, waits for them, and returns their summed device time. */
@@ -113,11 +113,24 @@ public final class FusedAttention implements AttentionOp {
      * the kernels finish: OpenCL keeps a released object alive until the enqueued commands that use it are done.
      */
     public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Launcher launcher) {
+        enqueue(p, q, k, v, out, null, launcher);
+    }
+
+    /**
+     * As {@link #enqueue(AttentionProblem, Buffer, Buffer, Buffer, Buffer, Launcher)}, with the per-sequence key
+     * lengths taken from a device buffer ([batch] int32; values outside [0, Skv] act as clamped) instead of the
+     * problem's mask: a graph computes them on the device, and reading them back would make the host wait.
+     */
+    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, Launcher launcher) {
         AttentionOp.checkBuffers(p, q, k, v, out);
+        if (deviceKvLengths != null && deviceKvLengths.size() < 4L * p.shape().batch()) {
+            throw new IllegalArgumentException("kv lengths buffer holds " + deviceKvLengths.size() + " bytes, the batch of "
+                    + p.shape().batch() + " needs " + 4L * p.shape().batch());
+        }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, launcher);
-        else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), launcher);
+        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
+        else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }
 
     /**
@@ -132,11 +145,11 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
-    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Launcher launcher) {
+    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, Launcher launcher) {
         AttentionShape s = p.shape();
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
         log.debug("attention_fused_rows {}", p);
-        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask());
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
              Kernel kernel = program.kernel("attention_fused_rows")) {
             int a = 0;
             kernel.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out);
@@ -148,7 +161,8 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** attention_fused over key splits of {@code splitSize}, then attention_merge when there is more than one. */
-    private void enqueueSplit(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize, Launcher launcher) {
+    private void enqueueSplit(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize, Buffer deviceKvLengths,
+                              Launcher launcher) {
         AttentionShape s = p.shape();
         int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
         int bh = s.batch() * s.heads();
@@ -156,7 +170,7 @@ public final class FusedAttention implements AttentionOp {
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
         log.debug("attention_fused {} with {} split(s) of {} keys", p, nsplit, splitSize);
         Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
-        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask());
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
              Kernel fused = program.kernel("attention_fused")) {
             int a = 0;
             fused.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out).arg(a++, partial != null ? partial : out);

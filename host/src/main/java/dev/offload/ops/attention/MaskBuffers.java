@@ -12,18 +12,28 @@ import dev.offload.device.OpenClDevice;
 final class MaskBuffers implements AutoCloseable {
     private final Mask mask;
     private final Buffer lengths;
+    private final boolean ownsLengths;
+    private final boolean hasLengths;
     private final Buffer additive;
     private final int batchStride;
     private final int headStride;
 
-    MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask) {
+    MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask) { this(device, shape, mask, null); }
+
+    /**
+     * @param deviceKvLengths per-sequence key counts already on the device ([batch] int32, values outside [0, Skv]
+     *                        act as clamped), used instead of the mask's; null: the mask's own (uploaded)
+     */
+    MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask, Buffer deviceKvLengths) {
         this.mask = mask;
-        this.lengths = device.upload(mask.kvLengths() != null ? mask.kvLengths() : new int[1]);
+        this.ownsLengths = deviceKvLengths == null;
+        this.hasLengths = deviceKvLengths != null || mask.kvLengths() != null;
+        this.lengths = deviceKvLengths != null ? deviceKvLengths : device.upload(mask.kvLengths() != null ? mask.kvLengths() : new int[1]);
         Buffer a = null;
         try {
             a = device.upload(mask.additive() != null ? mask.additive().values() : new float[1]);
         } finally {
-            if (a == null) lengths.close();
+            if (a == null && ownsLengths) lengths.close();
         }
         this.additive = a;
         Mask.Layout layout = mask.additive() != null ? mask.additive().layout() : Mask.Layout.QUERY_KEY;
@@ -36,7 +46,7 @@ final class MaskBuffers implements AutoCloseable {
         int i = first;
         k.arg(i++, mask.causal() ? 1 : 0);
         k.arg(i++, lengths);
-        k.arg(i++, mask.kvLengths() != null ? 1 : 0);
+        k.arg(i++, hasLengths ? 1 : 0);
         k.arg(i++, additive);
         k.arg(i++, mask.additive() != null ? 1 : 0);
         k.arg(i++, batchStride);
@@ -46,8 +56,8 @@ final class MaskBuffers implements AutoCloseable {
 
     @Override
     public void close() {
-        try (lengths; additive) {
-            // both released
+        try (additive) {
+            if (ownsLengths) lengths.close();
         }
     }
 }

@@ -234,4 +234,32 @@ class FusedAttentionTest {
                     new FusedAttention(jocl).compute(decode, din.q(), din.k(), din.v()));
         }
     }
+
+    /**
+     * The graph runtime passes key lengths as a device buffer (they are computed on the device). Lengths outside
+     * [0, Skv] act as clamped: the result equals the reference with the clamped host lengths, on both kernels
+     * (Sq = 19 takes the row-lane kernel, Sq = 1 the split kernel), with every output written.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {19, 1})
+    void keyLengthsFromADeviceBufferActAsClampedHostLengths(int sq) {
+        int[] raw = {-3, 0, 7, 29, 40};
+        int skv = 29;
+        int[] clamped = java.util.Arrays.stream(raw).map(x -> Math.min(Math.max(x, 0), skv)).toArray();
+        AttentionShape s = new AttentionShape(raw.length, 4, 2, sq, skv, 32);
+        AttentionProblem hostLengths = AttentionProblem.of(s).withMask(Mask.NONE.withKvLengths(clamped));
+        Inputs in = Inputs.random(s, 77 + sq, 2f);
+        float[] want = AttentionReference.compute(hostLengths, in.q(), in.k(), in.v());
+        AttentionProblem plain = AttentionProblem.of(s);
+        int n = Math.toIntExact(s.outputElements());
+        java.util.List<dev.offload.cl.Event> events = new java.util.ArrayList<>();
+        try (Buffer q = device.upload(in.q()); Buffer k = device.upload(in.k()); Buffer v = device.upload(in.v());
+             Buffer lengths = device.upload(raw); Buffer out = device.upload(AttentionTesting.nans(n))) {
+            fused.enqueue(plain, q, k, v, out, lengths, (kernel, global, local) -> events.add(device.launch(kernel, global, local)));
+            float[] got = device.readFloats(out, n);
+            assertWithinBound(hostLengths, "device lengths", want, got);
+        } finally {
+            events.forEach(dev.offload.cl.Event::close);
+        }
+    }
 }
