@@ -60,8 +60,7 @@ public final class AttentionCommand implements Callable<Integer> {
             description = "Additive float mask [Sq,Skv], [B,1,Sq,Skv] or [B,H,Sq,Skv]; -inf masks a key.")
     Path maskFile;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "Device (java, cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU, else java.")
-    String device;
+    @Mixin DeviceOption device;
 
     @Spec CommandSpec spec;
 
@@ -87,7 +86,7 @@ public final class AttentionCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         DeviceRegistry registry = common.registry();
-        String chosen = device != null ? device : registry.defaultSpec();
+        String chosen = device.chosen(registry);
         float[] o;
         long nanos;
         try (ComputeDevice d = registry.open(chosen)) {

@@ -49,9 +49,7 @@ public final class GemmInt8Command implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "C.npy", description = "Output: int32, shape (M, N).")
     Path out;
 
-    @Option(names = "--device", paramLabel = "SPEC",
-            description = "Device (java, cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU, else java.")
-    String device;
+    @Mixin DeviceOption device;
 
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
             description = "Run the product N times and report the fastest (the first run includes one-time kernel setup). Default: ${DEFAULT-VALUE}.")
@@ -73,7 +71,7 @@ public final class GemmInt8Command implements Callable<Integer> {
 
         if (repeat < 1) throw new UserError("--repeat must be at least 1, got " + repeat);
         DeviceRegistry registry = common.registry();
-        String chosen = device != null ? device : registry.defaultSpec();
+        String chosen = device.chosen(registry);
         int m = am.rows(), n = bm.cols(), k = am.cols();
         int[] c;
         long nanos;

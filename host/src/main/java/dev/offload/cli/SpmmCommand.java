@@ -56,8 +56,7 @@ public final class SpmmCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "C.npy", description = "Where to write C [M, N].")
     Path out;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "Device (java, cl:cpu, cl:gpu, cl:0:0, cl:name=...). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU, else java.")
-    String device;
+    @Mixin DeviceOption device;
 
     @Spec CommandSpec spec;
 
@@ -80,7 +79,7 @@ public final class SpmmCommand implements Callable<Integer> {
         int n = bArray.dim(1);
 
         DeviceRegistry registry = common.registry();
-        String chosen = device != null ? device : registry.defaultSpec();
+        String chosen = device.chosen(registry);
         Optional<dev.offload.cl.Device> cl = registry.resolve(chosen);
         NpyArray result;
         long nanos;
