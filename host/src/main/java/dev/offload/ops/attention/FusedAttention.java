@@ -5,6 +5,7 @@ import dev.offload.cl.DeviceType;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
+import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.kernels.KernelFamily;
 import java.util.List;
@@ -74,15 +75,6 @@ public final class FusedAttention implements AttentionOp {
     /** Whether the row-lane kernel applies: enough query rows to fill its 16 lanes. */
     static boolean usesRowLanes(AttentionShape s) { return s.queryLength() >= ROW_LANES; }
 
-    /**
-     * Where this op's kernels go. {@link #run} launches and waits; the graph runtime passes one that enqueues on its
-     * run's in-order queue and keeps the events, so the host does not wait at attention.
-     */
-    @FunctionalInterface
-    public interface Launcher {
-        void launch(Kernel kernel, long[] global, long[] local);
-    }
-
     /** Runs and waits; returns the kernels' device time in nanoseconds. */
     @Override
     public long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
@@ -96,7 +88,7 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** Launches through a launcher that keeps the events, waits for them, and returns their summed device time. */
-    private long timed(java.util.function.Consumer<Launcher> work) {
+    private long timed(java.util.function.Consumer<KernelLauncher> work) {
         List<Event> events = new java.util.ArrayList<>();
         try {
             work.accept((kernel, global, local) -> events.add(device.launch(kernel, global, local)));
@@ -109,19 +101,19 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /**
-     * Enqueues the attention without waiting. Kernel objects, mask buffers and split partials are released before
+     * Enqueues the attention without waiting (the graph runtime's launcher keeps the events on its run's queue). Kernel objects, mask buffers and split partials are released before
      * the kernels finish: OpenCL keeps a released object alive until the enqueued commands that use it are done.
      */
-    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Launcher launcher) {
+    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, KernelLauncher launcher) {
         enqueue(p, q, k, v, out, null, launcher);
     }
 
     /**
-     * As {@link #enqueue(AttentionProblem, Buffer, Buffer, Buffer, Buffer, Launcher)}, with the per-sequence key
+     * As {@link #enqueue(AttentionProblem, Buffer, Buffer, Buffer, Buffer, KernelLauncher)}, with the per-sequence key
      * lengths taken from a device buffer ([batch] int32; values outside [0, Skv] act as clamped) instead of the
      * problem's mask: a graph computes them on the device, and reading them back would make the host wait.
      */
-    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, Launcher launcher) {
+    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher) {
         AttentionOp.checkBuffers(p, q, k, v, out);
         if (deviceKvLengths != null && deviceKvLengths.size() < 4L * p.shape().batch()) {
             throw new IllegalArgumentException("kv lengths buffer holds " + deviceKvLengths.size() + " bytes, the batch of "
@@ -145,7 +137,7 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
-    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, Launcher launcher) {
+    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher) {
         AttentionShape s = p.shape();
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
         log.debug("attention_fused_rows {}", p);
@@ -162,7 +154,7 @@ public final class FusedAttention implements AttentionOp {
 
     /** attention_fused over key splits of {@code splitSize}, then attention_merge when there is more than one. */
     private void enqueueSplit(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize, Buffer deviceKvLengths,
-                              Launcher launcher) {
+                              KernelLauncher launcher) {
         AttentionShape s = p.shape();
         int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
         int bh = s.batch() * s.heads();
