@@ -92,15 +92,26 @@ static inline int dqg_count(const int g, const int rows_per_group, __global cons
     return len == 0 ? rows_per_group : len;
 }
 
-// Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements.
+// Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements, a chunk
+// of whole 16-float vectors (min and max are exact in any order, so the lanes change nothing in the result).
 __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, const int rows_per_group,
                           __global const int* lengths, const int has_lengths, __global float* partial) {
     const int i = get_global_id(0), items = get_global_size(0), g = get_global_id(1);
     const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
-    const long per = (n + items - 1) / items;
+    const long per = ((n + items - 1) / items + 15) / 16 * 16;
     __global const float* xg = x + (size_t) g * rows_per_group * cols;
-    float lo = INFINITY, hi = -INFINITY;
-    for (long k = i * per; k < min(n, (i + 1) * per); k++) {
+    const long end = min(n, (i + 1) * per);
+    long k = min(n, i * per);
+    float16 lo16 = (float16) INFINITY, hi16 = (float16) -INFINITY;
+    for (; k + 16 <= end; k += 16) {
+        const float16 v = vload16(0, xg + k);
+        lo16 = fmin(lo16, v);
+        hi16 = fmax(hi16, v);
+    }
+    float8 lo8 = fmin(lo16.lo, lo16.hi), hi8 = fmax(hi16.lo, hi16.hi);
+    float4 lo4 = fmin(lo8.lo, lo8.hi), hi4 = fmax(hi8.lo, hi8.hi);
+    float lo = fmin(fmin(lo4.x, lo4.y), fmin(lo4.z, lo4.w)), hi = fmax(fmax(hi4.x, hi4.y), fmax(hi4.z, hi4.w));
+    for (; k < end; k++) {
         lo = fmin(lo, xg[k]);
         hi = fmax(hi, xg[k]);
     }

@@ -105,13 +105,14 @@ public final class Quantize {
         try (Kernel minMax = p.kernel("dqg_min_max"); Kernel params = p.kernel("dqg_params"); Kernel apply = p.kernel("dqg_apply")) {
             minMax.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, g.lengths() != null ? g.lengths() : groupZeroPoints)
                     .arg(4, g.lengths() != null ? 1 : 0).arg(5, partial);
-            launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {items, 1});
+            // One item per work-group: PoCL runs a work-group on one thread, so the items spread over all cores.
+            launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {1, 1});
             params.arg(0, partial).arg(1, items).arg(2, groupScales).arg(3, groupZeroPoints);
             launcher.launch(params, new long[] {g.groups()}, null);
             int rows = g.groups() * g.rowsPerGroup();
             apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, rows).arg(4, groupScales).arg(5, groupZeroPoints)
                     .arg(6, y).arg(7, perRow ? 1 : 0).arg(8, perRow ? rowScales : groupScales).arg(9, perRow ? rowZeroPoints : groupZeroPoints);
-            launcher.launch(apply, new long[] {rows}, null);
+            launcher.launch(apply, new long[] {rows}, new long[] {1});
         }
     }
 
