@@ -68,6 +68,19 @@ public final class OpenClDevice implements ComputeDevice {
         return queue.launch(kernel, global, kernelStyle.local(global, local));
     }
 
+    /**
+     * The local size for a 1-D kernel whose work-items each walk a whole row (norms, row quantization, embedding
+     * rows). On a CPU device: the largest divisor of {@code rows} up to 16, so there are work-groups for every core
+     * (PoCL runs a work-group on one thread, and left to choose it made one group of 4096 rows: a 4096 x 384 layer
+     * norm ran on one core, 420 us instead of 225 us). Other devices choose for themselves (null).
+     */
+    public long[] rowsLocalSize(long rows) {
+        if (info().type() != dev.offload.cl.DeviceType.CPU) return null;
+        long local = Math.min(16, rows);
+        while (rows % local != 0) local--;
+        return new long[] {local};
+    }
+
     public DeviceInfo info() { return device.info(); }
 
     public Context context() { return context; }

@@ -2,35 +2,67 @@ package dev.offload.runtime;
 
 import dev.offload.cl.Buffer;
 import dev.offload.device.OpenClDevice;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counts the device buffers and events the runtime holds open, so that tests (and {@code --verbose}) can see that
- * a long run does not leak native memory: activations and events must return to zero after every run.
+ * The runtime's activation buffers and the count of what it holds open, so that tests (and {@code --verbose}) can
+ * see that a long run does not leak native memory: live activations and events return to zero after every run.
+ *
+ * <p>Released activation buffers are kept for reuse, per device and exact size, instead of being freed: a new
+ * buffer is new memory, and on a CPU device (PoCL) the kernel that first writes it pays a page fault per 4 KiB —
+ * measured in a 32 x 128-token MiniLM-shaped encoder, a residual add ran at 11 GB/s into fresh buffers and many
+ * times faster into reused ones. Reuse is safe because a device has one in-order queue: a buffer is released after
+ * its last reader is enqueued, so the next writer is ordered after it. The pool never holds more bytes than the
+ * most activation memory ever live at once (one run's working set), so it does not grow over a long run.
  */
-public final class DeviceAllocations {
+public final class DeviceAllocations implements AutoCloseable {
     private final AtomicLong activationBuffers = new AtomicLong();
     private final AtomicLong activationBytes = new AtomicLong();
     private final AtomicLong events = new AtomicLong();
     private volatile boolean poison;
 
+    /** Free buffers per device and size; guarded by this. */
+    private final Map<OpenClDevice, Map<Long, ArrayDeque<Buffer>>> free = new HashMap<>();
+    private long pooledBytes;
+    private long peakLiveBytes;
+
     /**
-     * Fill every new activation buffer with 0xFF bytes (a NaN for float32, -1 for ints) before use, so that an
-     * element a kernel never writes shows up in comparisons. For tests; costs a fill per buffer.
+     * Fill every activation buffer with 0xFF bytes (a NaN for float32, -1 for ints) before use, new or reused, so
+     * that an element a kernel never writes shows up in comparisons. For tests; costs a fill per buffer.
      */
     public void poisonNewBuffers(boolean on) { this.poison = on; }
 
     Buffer activation(OpenClDevice device, long bytes) {
-        Buffer b = device.context().createBuffer(Math.max(bytes, 1));
+        long size = Math.max(bytes, 1);
+        Buffer b = reuse(device, size);
+        if (b == null) b = device.context().createBuffer(size);
         if (poison) device.queue().fill(b, new byte[] {(byte) 0xFF}, 0, b.size()).close();
         activationBuffers.incrementAndGet();
-        activationBytes.addAndGet(b.size());
+        long live = activationBytes.addAndGet(b.size());
+        synchronized (this) { peakLiveBytes = Math.max(peakLiveBytes, live); }
         return b;
     }
 
-    void activationClosed(Buffer b) {
+    private synchronized Buffer reuse(OpenClDevice device, long size) {
+        ArrayDeque<Buffer> q = free.getOrDefault(device, Map.of()).get(size);
+        Buffer b = q == null ? null : q.pollFirst();
+        if (b != null) pooledBytes -= b.size();
+        return b;
+    }
+
+    void activationClosed(OpenClDevice device, Buffer b) {
         activationBuffers.decrementAndGet();
         activationBytes.addAndGet(-b.size());
+        synchronized (this) {
+            if (pooledBytes + b.size() <= peakLiveBytes) {
+                free.computeIfAbsent(device, d -> new HashMap<>()).computeIfAbsent(b.size(), s -> new ArrayDeque<>()).addFirst(b);
+                pooledBytes += b.size();
+                return;
+            }
+        }
         b.close();
     }
 
@@ -43,6 +75,17 @@ public final class DeviceAllocations {
 
     public long liveActivationBytes() { return activationBytes.get(); }
 
+    /** Bytes of released buffers kept for reuse: at most the largest working set of a run. */
+    public synchronized long pooledBytes() { return pooledBytes; }
+
     /** OpenCL events open now: zero between runs. */
     public long liveEvents() { return events.get(); }
+
+    /** Frees the pooled buffers (the runtime's close). */
+    @Override
+    public synchronized void close() {
+        free.values().forEach(bySize -> bySize.values().forEach(q -> q.forEach(Buffer::close)));
+        free.clear();
+        pooledBytes = 0;
+    }
 }

@@ -402,5 +402,6 @@ public final class GraphRuntime implements AutoCloseable {
             try { p.close(); } catch (Exception e) { log.warn("closing prepared node: {}", e.toString()); }
         }
         prepared.clear();
+        allocations.close();
     }
 }

@@ -76,7 +76,7 @@ public final class LayersOpenCl implements OpImplementation {
                         try (Kernel k = p.kernel("layer_norm")) {
                             k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, w.get(1)).arg(3, y.buffer())
                                     .arg(4, out.rows()).arg(5, out.last()).arg(6, n.epsilon()).arg(7, n.beta() != null ? 1 : 0);
-                            ctx.launch(cl, k, size(out.rows()), null);
+                            ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
                         }
                         return List.of(y);
                     });
@@ -89,7 +89,7 @@ public final class LayersOpenCl implements OpImplementation {
                         try (Kernel k = p.kernel("rms_norm")) {
                             k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, y.buffer()).arg(3, out.rows()).arg(4, out.last())
                                     .arg(5, n.epsilon());
-                            ctx.launch(cl, k, size(out.rows()), null);
+                            ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
                         }
                         return List.of(y);
                     });
@@ -132,7 +132,7 @@ public final class LayersOpenCl implements OpImplementation {
                             if (e.quantized()) k.arg(a++, w.get(1));
                             k.arg(a++, y.buffer()).arg(a++, tokens).arg(a++, ids.dim(1)).arg(a++, e.dim())
                                     .arg(a++, e.index() == Embedding.Index.POSITION ? 1 : 0).arg(a, e.positionOffset());
-                            ctx.launch(cl, k, size(tokens), null);
+                            ctx.launch(cl, k, size(tokens), cl.rowsLocalSize(tokens));
                         }
                         return List.of(y);
                     });

@@ -72,14 +72,14 @@ public final class RunContext implements AutoCloseable {
      * that use it have finished, so this does not wait.
      */
     void release(ClTensor t) {
-        if (live.remove(t)) allocations.activationClosed(t.buffer());
+        if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());
     }
 
     List<Command> commands() { return commands; }
 
     @Override
     public void close() {
-        for (ClTensor t : live) allocations.activationClosed(t.buffer());
+        for (ClTensor t : live) allocations.activationClosed(t.device(), t.buffer());
         live.clear();
         for (Command c : commands) {
             c.event().close();

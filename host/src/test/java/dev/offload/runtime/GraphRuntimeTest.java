@@ -187,13 +187,17 @@ class GraphRuntimeTest {
         Graph g = SyntheticModel.build(tiny);
         var in = SyntheticModel.inputs(tiny, 1);
         try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("linear=java,*=cl:cpu"), pool), OpImplementations.defaults(), false)) {
-            long peak = 0;
+            long peak = 0, pooledAfterFirst = -1;
             for (int i = 0; i < 200; i++) {
                 rt.run(in);
                 peak = Math.max(peak, rt.allocations().liveActivationBuffers() + rt.allocations().liveEvents());
+                if (i == 0) pooledAfterFirst = rt.allocations().pooledBytes();
             }
             assertEquals(0, peak, "buffers or events left open after a run");
             assertEquals(0, rt.allocations().liveActivationBytes());
+            // Released buffers are reused, not piled up: the pool holds the first run's working set, no more.
+            assertTrue(pooledAfterFirst > 0, "released buffers are kept for reuse");
+            assertEquals(pooledAfterFirst, rt.allocations().pooledBytes(), "the buffer pool grew over a long run");
         }
     }
 

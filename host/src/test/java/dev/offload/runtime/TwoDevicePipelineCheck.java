@@ -28,12 +28,12 @@ public final class TwoDevicePipelineCheck {
             GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, placement, in);
             Graph micro = SyntheticModel.build(spec.withBatch(1));
             // Equality is deterministic; overlap is a timing property that a loaded 2-core machine can hide in one
-            // run (both PoCL devices share the cores), so up to three pipelined runs may show it.
+            // run (both PoCL devices share the cores), so any of up to eight pipelined runs may show it.
             GraphRuntime.Result split = null;
             boolean overlap = false;
             try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(micro, Placement.parse(placement), pool), OpImplementations.defaults(), false)) {
                 rt.runMicroBatches(MicroBatches.split(in, 4), null); // warm-up: program builds, weight uploads
-                for (int attempt = 0; attempt < 3 && !overlap; attempt++) {
+                for (int attempt = 0; attempt < 8 && !overlap; attempt++) {
                     split = rt.runMicroBatches(MicroBatches.split(in, 4), null);
                     overlap = overlapped(split);
                 }

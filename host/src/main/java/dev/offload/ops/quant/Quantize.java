@@ -112,7 +112,7 @@ public final class Quantize {
             int rows = g.groups() * g.rowsPerGroup();
             apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, rows).arg(4, groupScales).arg(5, groupZeroPoints)
                     .arg(6, y).arg(7, perRow ? 1 : 0).arg(8, perRow ? rowScales : groupScales).arg(9, perRow ? rowZeroPoints : groupZeroPoints);
-            launcher.launch(apply, new long[] {rows}, new long[] {1});
+            launcher.launch(apply, new long[] {rows}, device.rowsLocalSize(rows));
         }
     }
 
