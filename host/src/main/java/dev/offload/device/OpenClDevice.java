@@ -114,7 +114,6 @@ public final class OpenClDevice implements ComputeDevice {
         });
     }
 
-    /** A device buffer holding a copy of host memory (blocking upload). */
     /** A new device buffer with a copy of {@code host}, copied at creation: it does not wait for this device's queue. */
     public Buffer upload(MemorySegment host) {
         return host.byteSize() > 0 ? context.createBuffer(host) : context.createBuffer(1);
