@@ -1,15 +1,12 @@
 package dev.offload.runtime;
 
 import dev.offload.cl.Buffer;
-import dev.offload.cl.Kernel;
-import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Attention;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
 import dev.offload.graph.TensorType;
-import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.AttentionShape;
 import dev.offload.ops.attention.FusedAttention;
@@ -18,10 +15,10 @@ import dev.offload.tensor.DType;
 import java.util.List;
 
 /**
- * The graph's {@link Attention} on OpenCL through {@link FusedAttention} (dev.offload.ops.attention): q, k, v are
- * rearranged from the graph's token-major [B, S, H*D] into the head-major [B, H, S, D] the kernel takes
- * ({@code to_heads} in layers.cl), the output back ({@code from_heads}). Key lengths become the kernel's
- * key-padding mask; they are read to the host because the op takes them as an array.
+ * The graph's {@link Attention} on OpenCL through {@link FusedAttention} (dev.offload.ops.attention), which reads
+ * q, k, v in the graph's token-major [B, S, H*D] layout and writes the output in it
+ * ({@link AttentionProblem.Layout#TOKEN_MAJOR}): no transposes around the kernel. Key lengths are the kernel's
+ * key-padding mask.
  *
  * <p>Under a {@link KvCache} (decode), a causal node first appends its new keys and values to its cache buffers on this
  * device and attends over all cached tokens; the bottom-right aligned causal mask lets query i see keys
@@ -39,7 +36,6 @@ public final class AttentionOpenCl implements OpImplementation {
     public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
         OpenClDevice cl = (OpenClDevice) device;
         Attention a = (Attention) node.op();
-        Program layers = cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions());
         FusedAttention fused = new FusedAttention(cl);
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
@@ -58,19 +54,12 @@ public final class AttentionOpenCl implements OpImplementation {
             Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
             // Key-padding lengths stay on the device: the kernel reads them (and clamps them to [0, Skv]) itself.
             Buffer lengths = in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;
-            AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale());
-            ClTensor qh = heads(layers, cl, ctx, in.get(0), in.get(0).type(), "to_heads", sq, a.heads(), a.headDim());
-            ClTensor kh = heads(layers, cl, ctx, kNew, kNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
-            ClTensor vh = heads(layers, cl, ctx, vNew, vNew.type(), "to_heads", skv, a.kvHeads(), a.headDim());
+            AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale())
+                    .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+            ClTensor out = ctx.allocate(cl, q);
+            fused.enqueue(problem, ((ClTensor) in.get(0)).buffer(), ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(),
+                    out.buffer(), lengths, (kernel, global, local) -> ctx.launch(cl, kernel, global, local));
             for (ClTensor t : gathered) ctx.release(t);
-            ClTensor oh = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) shape.outputElements()));
-            fused.enqueue(problem, qh.buffer(), kh.buffer(), vh.buffer(), oh.buffer(), lengths,
-                    (kernel, global, local) -> ctx.launch(cl, kernel, global, local));
-            ctx.release(qh);
-            ctx.release(kh);
-            ctx.release(vh);
-            ClTensor out = heads(layers, cl, ctx, oh, q, "from_heads", sq, a.heads(), a.headDim());
-            ctx.release(oh);
             return List.of(out);
         };
     }
@@ -99,16 +88,5 @@ public final class AttentionOpenCl implements OpImplementation {
         }
         s.length = len;
         return List.of(kAll, vAll);
-    }
-
-    private static ClTensor heads(Program p, OpenClDevice cl, RunContext ctx, DeviceTensor x, TensorType outType, String kernel,
-                                  int seq, int heads, int dim) {
-        ClTensor y = ctx.allocate(cl, outType);
-        int batch = (int) (x.type().elements() / ((long) seq * heads * dim));
-        try (Kernel k = p.kernel(kernel)) {
-            k.arg(0, ((ClTensor) x).buffer()).arg(1, y.buffer()).arg(2, seq).arg(3, heads).arg(4, dim);
-            ctx.launch(cl, k, new long[] {seq, (long) batch * heads}, null);
-        }
-        return y;
     }
 }

@@ -1,12 +1,16 @@
 // Softmax attention: O = softmax(scale * Q K^T + mask) V, per (batch, head).
 //
-// Layouts (C order, row-major): Q [B,H,Sq,D], K and V [B,Hkv,Skv,D], O [B,H,Sq,D] float32.
+// Layouts (C order, row-major): Q [B,H,Sq,D], K and V [B,Hkv,Skv,D], O [B,H,Sq,D] float32 (head-major);
+// with TOKEN_MAJOR the fused kernels read Q [B,Sq,H,D], K and V [B,Skv,Hkv,D] and write O [B,Sq,H,D]:
+// a transformer's [B,S,H*D] activations as they are, with no transposes around the kernel.
 // Query head h reads kv head h / (H / Hkv) (grouped-query attention; H % Hkv == 0).
 //
 // Build defines:
 //   HEAD_DIM      D, required; a multiple of 4, at most 256 (rows are read as float16/8/4 vectors).
 //   HALF_STORAGE  1: Q, K, V are stored as IEEE half and widened with vload_halfN, which is core
 //                 OpenCL (no cl_khr_fp16 needed); all arithmetic stays float. 0 (default): float32.
+//   TOKEN_MAJOR   1: the token-major layouts (attention_fused, attention_fused_rows, attention_merge);
+//                 0 (default): head-major. Only the addresses differ: results are bit-identical.
 //
 // Masks (all combine; a masked key contributes nothing):
 //   causal      bottom-right aligned as with a KV cache: query i sees keys j <= i + Skv - Sq.
@@ -47,6 +51,9 @@
 #ifndef HALF_STORAGE
 #define HALF_STORAGE 0
 #endif
+#ifndef TOKEN_MAJOR
+#define TOKEN_MAJOR 0
+#endif
 
 #if HEAD_DIM % 16 == 0
 #define VW 16
@@ -86,6 +93,18 @@ inline float hsum(float4 v) { return hsum4(v); }
 #endif
 
 // One past the last key query row i of batch b may see (causal and padding masks).
+// Element offsets of query row i of head h (also the output row) and of key/value row j of kv head hk in
+// batch b, and the distance between consecutive key rows. They use the kernel's H, Hkv, Sq and Skv.
+#if TOKEN_MAJOR
+#define Q_OFFSET(b, h, i) ((((size_t) (b) * Sq + (i)) * H + (h)) * HEAD_DIM)
+#define KV_OFFSET(b, hk, j) ((((size_t) (b) * Skv + (j)) * Hkv + (hk)) * HEAD_DIM)
+#define KV_STEP ((size_t) Hkv * HEAD_DIM)
+#else
+#define Q_OFFSET(b, h, i) ((((size_t) (b) * H + (h)) * Sq + (i)) * HEAD_DIM)
+#define KV_OFFSET(b, hk, j) ((((size_t) (b) * Hkv + (hk)) * Skv + (j)) * HEAD_DIM)
+#define KV_STEP ((size_t) HEAD_DIM)
+#endif
+
 inline int key_end(int i, int b, int Sq, int Skv, int causal, __global const int* kv_len, int has_len) {
     int end = Skv;
     if (has_len) end = min(end, kv_len[b]);
@@ -114,11 +133,10 @@ __kernel KERNEL_SHAPE void attention_fused(
 
     // The query row, pre-multiplied by the scale: s = (scale*q) . k.
     floatV qv[NV];
-    for (int c = 0; c < NV; c++) qv[c] = LOAD_V(c, q + row * HEAD_DIM) * scale;
+    for (int c = 0; c < NV; c++) qv[c] = LOAD_V(c, q + Q_OFFSET(b, h, i)) * scale;
 
-    const size_t kv_base = ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
-    __global const store_t* kp = k + kv_base;
-    __global const store_t* vp = v + kv_base;
+    __global const store_t* kp = k + KV_OFFSET(b, hk, 0);
+    __global const store_t* vp = v + KV_OFFSET(b, hk, 0);
     __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
 
     float m = -INFINITY, l = 0.0f;
@@ -130,7 +148,7 @@ __kernel KERNEL_SHAPE void attention_fused(
         float s[KEY_BLOCK];
         float block_max = -INFINITY;
         for (int t = 0; t < n; t++) {
-            __global const store_t* kr = kp + (size_t) (jb + t) * HEAD_DIM;
+            __global const store_t* kr = kp + (size_t) (jb + t) * KV_STEP;
             floatV d = qv[0] * LOAD_V(0, kr);
             for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
             float st = hsum(d);
@@ -147,7 +165,7 @@ __kernel KERNEL_SHAPE void attention_fused(
         for (int t = 0; t < n; t++) {
             const float p = exp(s[t] - m_new);    // 0 for a masked (-inf) key
             block_sum += p;
-            __global const store_t* vr = vp + (size_t) (jb + t) * HEAD_DIM;
+            __global const store_t* vr = vp + (size_t) (jb + t) * KV_STEP;
             for (int c = 0; c < NV; c++) block_acc[c] = fma((floatV) p, LOAD_V(c, vr), block_acc[c]);
         }
         l = fma(l, correction, block_sum);
@@ -158,7 +176,7 @@ __kernel KERNEL_SHAPE void attention_fused(
     if (nsplit == 1) {
         // l == 0 only when every key was masked: the row is defined as zeros.
         const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-        for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + row * HEAD_DIM);
+        for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + Q_OFFSET(b, h, i));
     } else {
         __global float* pp = partial + ((size_t) split * get_global_size(1) * Sq + row) * (HEAD_DIM + 2);
         pp[0] = m;
@@ -207,16 +225,14 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
 
     // Q transposed into lanes: qt[d] holds element d of the 16 rows, scaled.
     float16 qt[HEAD_DIM];
-    __global const store_t* qrow = q + ((size_t) bh * Sq + i0) * HEAD_DIM;
     for (int d = 0; d < HEAD_DIM; d++) {
         float16 x;
-        for (int r = 0; r < LANES; r++) ((float*) &x)[r] = LOAD_S(qrow + (size_t) min(r, lanes - 1) * HEAD_DIM + d);
+        for (int r = 0; r < LANES; r++) ((float*) &x)[r] = LOAD_S(q + Q_OFFSET(b, h, i0 + min(r, lanes - 1)) + d);
         qt[d] = x * scale;
     }
 
-    const size_t kv_base = ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
-    __global const store_t* kp = k + kv_base;
-    __global const store_t* vp = v + kv_base;
+    __global const store_t* kp = k + KV_OFFSET(b, hk, 0);
+    __global const store_t* vp = v + KV_OFFSET(b, hk, 0);
     __global const float* mbase = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i0 * Skv;
 
     float16 m = (float16) (-INFINITY), l = (float16) 0.0f;
@@ -233,7 +249,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
             const float16 qd = qt[d];
             for (int t = 0; t < KEY_BLOCK; t++) {
                 const int j = min(jb + t, walk_end - 1);
-                s[t] = fma(qd, (float16) LOAD_S(kp + (size_t) j * HEAD_DIM + d), s[t]);
+                s[t] = fma(qd, (float16) LOAD_S(kp + (size_t) j * KV_STEP + d), s[t]);
             }
         }
         float16 block_max = (float16) (-INFINITY);
@@ -261,7 +277,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
             float16 x = (float16) 0.0f;
             for (int t = 0; t < KEY_BLOCK; t++) {
                 const int j = min(jb + t, walk_end - 1);
-                x = fma(s[t], (float16) LOAD_S(vp + (size_t) j * HEAD_DIM + d), x);
+                x = fma(s[t], (float16) LOAD_S(vp + (size_t) j * KV_STEP + d), x);
             }
             acc[d] = fma(acc[d], correction, x);
         }
@@ -270,18 +286,19 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
     }
 
     const float16 inv = select((float16) 0.0f, 1.0f / l, l > 0.0f);
-    __global float* orow = out + ((size_t) bh * Sq + i0) * HEAD_DIM;
     for (int d = 0; d < HEAD_DIM; d++) {
         const float16 o = acc[d] * inv;
-        for (int r = 0; r < lanes; r++) orow[(size_t) r * HEAD_DIM + d] = ((const float*) &o)[r];
+        for (int r = 0; r < lanes; r++) out[Q_OFFSET(b, h, i0 + r) + d] = ((const float*) &o)[r];
     }
 }
 
 // Combines the per-split partials of attention_fused: with M = max_s m_s and w_s = exp(m_s - M),
-// O = sum_s w_s acc_s / sum_s w_s l_s. One work-item per output row.
-__kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit) {
+// O = sum_s w_s acc_s / sum_s w_s l_s. One work-item per output row; partial rows are head-major (b*H + h)*Sq + i.
+__kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __global float* out, const int rows, const int nsplit,
+                                           const int H, const int Sq) {
     const int row = get_global_id(0);
     if (row >= rows) return;
+    const int i = row % Sq, b = row / Sq / H, h = row / Sq % H;
     float big_m = -INFINITY;
     for (int s = 0; s < nsplit; s++) big_m = fmax(big_m, partial[((size_t) s * rows + row) * (HEAD_DIM + 2)]);
     float l = 0.0f;
@@ -297,7 +314,7 @@ __kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __glob
         }
     }
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + (size_t) row * HEAD_DIM);
+    for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + Q_OFFSET(b, h, i));
 }
 
 // ---- Unfused path: three kernels, the Sq x Skv score matrix S [B,H,Sq,Skv] in global memory. ----

@@ -143,23 +143,3 @@ __kernel KERNEL_SHAPE void mean_pool(__global const float* x, __global const int
     for (int t = 0; t < len; t++) s += x[((size_t)b * seq + t) * hidden + h];
     y[(size_t)b * hidden + h] = len == 0 ? 0.0f : s / len;
 }
-
-// Token-major [B, S, H*D] -> head-major [B, H, S, D] (what attention.cl takes); work-item (d-row, s, b*H + h).
-__kernel KERNEL_SHAPE void to_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
-    const int s = get_global_id(0), bh = get_global_id(1);
-    if (s >= seq) return;
-    const int b = bh / heads, h = bh % heads;
-    const __global float* src = x + ((size_t)b * seq + s) * heads * dim + (size_t)h * dim;
-    __global float* dst = y + ((size_t)bh * seq + s) * dim;
-    for (int d = 0; d < dim; d++) dst[d] = src[d];
-}
-
-// Head-major [B, H, S, D] -> token-major [B, S, H*D].
-__kernel KERNEL_SHAPE void from_heads(__global const float* x, __global float* y, const int seq, const int heads, const int dim) {
-    const int s = get_global_id(0), bh = get_global_id(1);
-    if (s >= seq) return;
-    const int b = bh / heads, h = bh % heads;
-    const __global float* src = x + ((size_t)bh * seq + s) * dim;
-    __global float* dst = y + ((size_t)b * seq + s) * heads * dim + (size_t)h * dim;
-    for (int d = 0; d < dim; d++) dst[d] = src[d];
-}

@@ -30,9 +30,16 @@ public final class AttentionReference {
      */
     public static final double FLOAT32_BOUND = 1e-5;
 
-    /** O [B,H,Sq,D] for inputs Q [B,H,Sq,D], K and V [B,Hkv,Skv,D]. */
+    /** O [B,H,Sq,D] for inputs Q [B,H,Sq,D], K and V [B,Hkv,Skv,D]; token-major problems in and out token-major. */
     public static float[] compute(AttentionProblem p, float[] q, float[] k, float[] v) {
         AttentionShape s = p.shape();
+        if (p.layout() == AttentionProblem.Layout.TOKEN_MAJOR) {
+            AttentionProblem headMajor = p.withLayout(AttentionProblem.Layout.HEAD_MAJOR);
+            float[] o = compute(headMajor, swapMiddle(q, s.batch(), s.queryLength(), s.heads(), s.headDim()),
+                    swapMiddle(k, s.batch(), s.kvLength(), s.kvHeads(), s.headDim()),
+                    swapMiddle(v, s.batch(), s.kvLength(), s.kvHeads(), s.headDim()));
+            return swapMiddle(o, s.batch(), s.heads(), s.queryLength(), s.headDim());
+        }
         checkLength("Q", q, s.queryElements());
         checkLength("K", k, s.kvElements());
         checkLength("V", v, s.kvElements());
@@ -84,5 +91,17 @@ public final class AttentionReference {
         if (a.length != want) {
             throw new IllegalArgumentException(name + " has " + a.length + " elements, the shape needs " + want);
         }
+    }
+
+    /** [a, b, c, d] -> [a, c, b, d]: token-major to head-major (b = tokens, c = heads) and back (b = heads, c = tokens). */
+    static float[] swapMiddle(float[] x, int a, int b, int c, int d) {
+        checkLength("tensor", x, (long) a * b * c * d);
+        float[] y = new float[x.length];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                for (int t = 0; t < c; t++) System.arraycopy(x, ((i * b + j) * c + t) * d, y, ((i * c + t) * b + j) * d, d);
+            }
+        }
+        return y;
     }
 }

@@ -46,7 +46,10 @@ public final class FusedAttention implements AttentionOp {
     public static final List<Integer> COMMON_HEAD_DIMS = List.of(32, 64, 80, 96, 128, 256);
 
     /** The build options for a problem: its head dimension and storage. */
-    static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage()); }
+    static String buildOptions(AttentionProblem p) {
+        String options = buildOptions(p.shape().headDim(), p.storage());
+        return p.layout() == AttentionProblem.Layout.TOKEN_MAJOR ? options + " -DTOKEN_MAJOR=1" : options;
+    }
 
     /** The build options for a head dimension and storage: each pair is one cached program. */
     public static String buildOptions(int headDim, Storage storage) {
@@ -172,7 +175,7 @@ public final class FusedAttention implements AttentionOp {
             launcher.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null);
             if (partial == null) return;
             try (Kernel merge = program.kernel("attention_merge")) {
-                merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit);
+                merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit).arg(4, s.heads()).arg(5, s.queryLength());
                 launcher.launch(merge, new long[] {rows}, null);
             }
         } finally {

@@ -23,6 +23,9 @@ public final class UnfusedAttention implements AttentionOp {
     @Override
     public long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out) {
         AttentionOp.checkBuffers(p, q, k, v, out);
+        if (p.layout() != AttentionProblem.Layout.HEAD_MAJOR) {
+            throw new IllegalArgumentException("the unfused path takes head-major Q, K, V only, got " + p);
+        }
         AttentionShape s = p.shape();
         int rows = Math.toIntExact(s.queryRows());
         long scoreBytes = 4L * rows * s.kvLength();

@@ -262,4 +262,18 @@ class FusedAttentionTest {
             events.forEach(dev.offload.cl.Event::close);
         }
     }
+
+    /**
+     * Token-major Q, K, V, O ([B,S,H,D], the graph's activations without transposes) give what the reference gives on
+     * the same tensors, through the row-lane kernel (Sq = 37), the split kernel with several splits (forced), and
+     * decode (Sq = 1) — with grouped-query heads, causal masking and key lengths, into a poisoned output.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {37, 1})
+    void tokenMajorLayoutMatchesTheReference(int sq) {
+        AttentionShape s = new AttentionShape(3, 6, 2, sq, 53, 32);
+        AttentionProblem p = AttentionProblem.of(s).withMask(Mask.CAUSAL.withKvLengths(new int[] {53, 20, 1}))
+                .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+        check(p, Inputs.random(s, 500 + sq, 2f), 16);
+    }
 }
