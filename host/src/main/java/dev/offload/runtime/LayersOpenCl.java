@@ -56,8 +56,8 @@ public final class LayersOpenCl implements OpImplementation {
 
     private static long[] size(long n) { return new long[] {n}; }
 
-    /** The build options of layers.cl's one program (before the device's style define). */
-    public static String buildOptions() { return ""; }
+    /** The build options of layers.cl's one program (before the device's style define): IEEE division, which GELU-erf needs to give Java's bits on every device. */
+    public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device) {

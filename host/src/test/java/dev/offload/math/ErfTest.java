@@ -1,6 +1,7 @@
 package dev.offload.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,5 +18,22 @@ class ErfTest {
         }
         assertEquals(0.0, Erf.erf(0.0));
         assertEquals(1.0, Erf.erf(30.0));
+    }
+
+    @Test
+    void floatErfIsWithinAboutOneUlpOfTheTrueErfEverywhere() {
+        double worst = 0;
+        for (int i = -800_000; i <= 800_000; i++) {
+            float x = i * 1e-5f;
+            float got = Erf.erfFloat(x);
+            double want = Erf.erf(x);
+            worst = Math.max(worst, Math.abs(got - want) / Math.ulp((float) want == 0 ? Float.MIN_NORMAL : (float) want));
+            assertEquals(-got, Erf.erfFloat(-x), "odd at " + x);
+        }
+        assertTrue(worst <= 1.5, "max error " + worst + " ulp");
+        assertEquals(1f, Erf.erfFloat(Float.POSITIVE_INFINITY));
+        assertEquals(-1f, Erf.erfFloat(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(Erf.erfFloat(Float.NaN)));
+        assertEquals(0f, Erf.erfFloat(0f));
     }
 }

@@ -20,23 +20,23 @@ import org.junit.jupiter.api.Test;
  * ids, and against ONNX Runtime.
  *
  * <p>Against the reference the semantics are the same (per-sentence uint8 ranges, masked keys); only float
- * rounding differs: LayerNorm, attention and GELU sum and round in another order (the int8 parts are exact given the
- * same inputs: bit-exact quantize and integer GEMM). Most sentences therefore agree to float noise (per-token cosine
- * >= 0.99999, sentence >= 0.999999). But where a value sits within float noise of a uint8 rounding boundary, the two
- * sides round it differently; one quantum times a weight row then cascades through the later layers exactly as
+ * rounding differs: LayerNorm, attention and GELU sum and round in another order, and the graph's GELU uses offload's
+ * float erf (about 1 ulp from the true erf, the same bits in the kernels and the graph's Java run) where the
+ * reference takes the double erf rounded once (the int8 parts are exact given the same inputs: bit-exact quantize and
+ * integer GEMM). Most sentences therefore agree to float noise (per-token cosine >= 0.9999, sentence >= 0.99999;
+ * measured 1e-6 to 1e-9). But where a value sits within float noise of a uint8 rounding boundary, the two sides round
+ * it differently; one quantum times a weight row then cascades through the later layers exactly as
  * EncoderAccuracyTest describes for ONNX Runtime. Measured on these 8 sentences (S = 22): all-MiniLM-L6-v2-q 7 of 8
- * sentences within float noise (1e-9), the longest at per-token 0.99425 / sentence 0.99770; bge-small-en-v15-q
- * (12 layers, more chances) 4 of 8, worst per-token 0.99438 / sentence 0.99843. The graph's own java run shows the
- * same flips against EncoderReference (per-token 0.99425 on the same token), and the OpenCL run matches the graph's
- * java run to 1e-9: the flips come from the reference's float LayerNorm/GELU (float mean and std, double erf) versus
- * the graph's (double LayerNorm, OpenCL erf), not from the kernels. So the bounds are: at least half the sentences
- * within float noise, and every sentence above the flip floors below. Removing the flips entirely would need
- * bit-identical float LayerNorm, GELU and softmax on both sides.
+ * sentences within float noise, the longest at per-token 0.99425 / sentence 0.99770; bge-small-en-v15-q (12 layers,
+ * more chances) 5 of 8, worst per-token 0.99438 / sentence 0.99843. The graph's own java run shows the same flips
+ * against EncoderReference: the flips come from the reference's float LayerNorm/GELU versus the graph's, not from the
+ * kernels. So the bounds are: at least half the sentences within float noise, and every sentence above the flip
+ * floors below. Removing the flips entirely would need bit-identical float LayerNorm, GELU and softmax on both sides.
  * Against ONNX Runtime the bounds are EncoderAccuracyTest's (see its comment): the reference meets them, and the
  * OpenCL run is within float noise of the reference.
  */
 class GraphEncoderAccuracyTest {
-    static final double TOKEN_BOUND = 0.99999, SENTENCE_BOUND = 0.999999;
+    static final double TOKEN_BOUND = 0.9999, SENTENCE_BOUND = 0.99999;
     /** Where a uint8 rounding flip cascaded (see the class comment): what the sentence still keeps. */
     static final double FLIP_TOKEN_FLOOR = 0.99, FLIP_SENTENCE_FLOOR = 0.995;
     static OpenClDevice device;

@@ -1,5 +1,6 @@
 package dev.offload.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.cl.Binding;
@@ -18,6 +19,7 @@ import dev.offload.graph.Quantize;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
+import dev.offload.ops.gemm.Activation;
 import dev.offload.tensor.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -110,8 +112,29 @@ class LayersOpenClTest {
         TensorType t = TensorType.of(DType.FLOAT32, 3, 5, 37);
         assertTrue(compare(new Add(), t, t) <= 1e-7, "add");
         assertTrue(compare(new SiluGate(), t, t) <= 1e-5, "silu_gate");
-        assertTrue(compare(new Gelu(false), t) <= 1e-5, "gelu erf");
+        assertEquals(0, compare(new Gelu(false), t), "gelu erf: the same float operations on both sides (Activation.geluErf)");
         assertTrue(compare(new Gelu(true), t) <= 1e-5, "gelu tanh");
+    }
+
+    /** Every piece of offload's erf and the boundaries between them: the layers kernel gives Java's bits. */
+    @Test
+    void geluErfIsBitExactWithJavaAcrossEveryPieceOfErf() {
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) x[i] = (i - 2048) * (8f / 2048);   // [-8, 8) in steps of 1/256
+        float[] edges = {1f, 1.6f, 2.3f, 3.92f};
+        for (int e = 0; e < edges.length; e++) {
+            float r = edges[e] * 1.41421356f;                                   // GELU scales by 1/sqrt 2 first
+            x[8 * e] = Math.nextDown(r); x[8 * e + 1] = r; x[8 * e + 2] = Math.nextUp(r); x[8 * e + 3] = -r;
+        }
+        TensorType t = TensorType.of(DType.FLOAT32, 64, 64);
+        GraphBuilder b = new GraphBuilder("gelu");
+        b.input("x", t);
+        Graph g = b.output(b.add1("gelu", new Gelu(false), "x")).build();
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, x));
+        float[] cl = Fixtures.run(g, pool, "cl:cpu", in).output("gelu").floats();
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToIntBits(Activation.geluErf(x[i])), Float.floatToIntBits(cl[i]), "gelu(" + x[i] + ")");
+        }
     }
 
     @Test

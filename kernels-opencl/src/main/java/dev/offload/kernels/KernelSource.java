@@ -7,17 +7,35 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The OpenCL C text of one kernel family, with the SHA-256 that caches and manifests key on. */
 public record KernelSource(KernelFamily family, String text, String sha256) {
 
-    /** Reads {@code dev/offload/kernels/<family>.cl} from the class path. */
+    /** {@code #include "name.clh"} on a line of its own: a shared piece of kernel code from this folder. */
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([a-z0-9_]+\\.clh)\"[ \\t]*$");
+
+    /**
+     * Reads {@code dev/offload/kernels/<family>.cl} from the class path, with its {@code #include "x.clh"} lines
+     * replaced by those files (a program is built from one string, so the compiler has no folder to look in).
+     * The hash covers the text as built.
+     */
     public static KernelSource load(KernelFamily family) {
-        String path = "/dev/offload/kernels/" + family.id() + ".cl";
+        String text = read(family.id() + ".cl");
+        Matcher m = INCLUDE.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) m.appendReplacement(out, Matcher.quoteReplacement(read(m.group(1))));
+        m.appendTail(out);
+        String built = out.toString();
+        return new KernelSource(family, built, sha256(built));
+    }
+
+    private static String read(String name) {
+        String path = "/dev/offload/kernels/" + name;
         try (InputStream in = KernelSource.class.getResourceAsStream(path)) {
             if (in == null) throw new IllegalStateException("kernel source " + path + " is missing from the jar");
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new KernelSource(family, text, sha256(text));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read kernel source " + path, e);
         }

@@ -120,17 +120,25 @@ static inline int DOT4(char4 x, char4 y) {
 #define EPILOGUE_ARGS out
 #endif
 
-// Works on float and float16 alike (the built-ins are overloaded).
+#include "erf.clh"
+
+// ACTIVATE works on float and float16 alike (the built-ins are overloaded); ACTIVATE16 is the float16 form where it
+// calls a function of ours (erf.clh). GELU-erf is Activation.geluErf on the Java side, bit for bit: the ONNX graph's
+// order, with an IEEE division (the host adds -cl-fp32-correctly-rounded-divide-sqrt to this epilogue).
 #if defined(ACTIVATION_RELU)
 #define ACTIVATE(x) fmax((x), 0.0f)
 #elif defined(ACTIVATION_GELU_ERF)
-#define ACTIVATE(x) (0.5f * (x) * (1.0f + erf((x) * 0.70710678118654752f)))
+#define ACTIVATE(x) ((x) * (offload_erf((x) / 1.4142135f) + 1.0f) * 0.5f)
+#define ACTIVATE16(x) ((x) * (offload_erf16((x) / 1.4142135f) + 1.0f) * 0.5f)
 #elif defined(ACTIVATION_GELU_TANH)
 #define ACTIVATE(x) (0.5f * (x) * (1.0f + tanh(0.79788456080286536f * ((x) + 0.044715f * (x) * (x) * (x)))))
 #elif defined(ACTIVATION_SILU)
 #define ACTIVATE(x) ((x) / (1.0f + exp(-(x))))
 #else
 #define ACTIVATE(x) (x)
+#endif
+#ifndef ACTIVATE16
+#define ACTIVATE16(x) ACTIVATE(x)
 #endif
 
 // C[m,n] = c, converted as the epilogue says. Float operations in the same order as the Java reference.
@@ -166,7 +174,7 @@ static inline void store16(const int16 c, const int m, const int n, const int N,
 #ifdef HAS_BIAS
     y += vload16(0, bias + n);
 #endif
-    vstore16(ACTIVATE(y), 0, out + at);
+    vstore16(ACTIVATE16(y), 0, out + at);
 #elif defined(EPILOGUE_REQUANTIZE)
     const int16 r = clamp(convert_int16_sat_rte(convert_float16(c) * vload16(0, scale + n)), -65536, 65536);
     vstore16(as_char16(convert_uchar16(clamp(r + out_zero_point, out_min, out_max) & 0xFF)), 0, out + at);

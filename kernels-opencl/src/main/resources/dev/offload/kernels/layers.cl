@@ -15,6 +15,8 @@
 #define KERNEL_SHAPE
 #endif
 
+#include "erf.clh"
+
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
     float4 b = a.lo + a.hi;
@@ -84,7 +86,7 @@ __kernel KERNEL_SHAPE void silu_gate(__global const float* a, __global const flo
 
 __kernel KERNEL_SHAPE void gelu_erf(__global const float* x, __global float* y, const int n) {
     const int i = get_global_id(0);
-    if (i < n) { const float v = x[i]; y[i] = 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F)); }
+    if (i < n) { const float v = x[i]; y[i] = v * (offload_erf(v / 1.4142135f) + 1.0f) * 0.5f; }   // Activation.geluErf
 }
 
 __kernel KERNEL_SHAPE void gelu_tanh(__global const float* x, __global float* y, const int n) {

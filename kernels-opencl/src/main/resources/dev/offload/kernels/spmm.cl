@@ -20,6 +20,8 @@
 #define KERNEL_SHAPE
 #endif
 
+#include "erf.clh"
+
 #define TILE 32
 
 // The dequantize epilogue must round like the Java reference: no contraction of a*b+c into fma.
@@ -219,7 +221,7 @@ __kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global co
 static inline float sl_activate(const float x, const int act) {
     switch (act) {
         case 1: return fmax(x, 0.0f);                                                               // RELU
-        case 2: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));                          // GELU_ERF
+        case 2: return x * (offload_erf(x / 1.4142135f) + 1.0f) * 0.5f;                            // GELU_ERF                          // GELU_ERF
         case 3: return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x))); // GELU_TANH
         case 4: return x / (1.0f + exp(-x));                                                        // SILU
         default: return x;

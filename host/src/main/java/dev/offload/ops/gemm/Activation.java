@@ -8,7 +8,7 @@ import dev.offload.math.Erf;
  */
 public enum Activation {
     NONE, RELU,
-    /** GELU with the exact erf form: 0.5 x (1 + erf(x / sqrt 2)). */
+    /** GELU with the erf form: 0.5 x (1 + erf(x / sqrt 2)), erf as {@link Erf#erfFloat}. */
     GELU_ERF,
     /** GELU's tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     GELU_TANH,
@@ -20,10 +20,18 @@ public enum Activation {
         return switch (this) {
             case NONE -> x;
             case RELU -> Math.max(x, 0.0);
-            case GELU_ERF -> 0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0)));
+            case GELU_ERF -> geluErf((float) x);
             case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x)));
             case SILU -> x / (1.0 + Math.exp(-x));
         };
+    }
+
+    /**
+     * GELU with erf in float, in the ONNX graph's order (Div by sqrt 2, Erf, Add 1, Mul x, Mul 0.5) with offload's
+     * erf ({@link Erf#erfFloat}): the same bits as the OpenCL epilogue, the layers kernel and the encoder reference.
+     */
+    public static float geluErf(float x) {
+        return x * (Erf.erfFloat(x / 1.4142135f) + 1f) * 0.5f;
     }
 
     /** Approximate operations per element, for the profiler. */

@@ -34,7 +34,9 @@ public sealed interface Epilogue {
         }
 
         @Override public String defines() {
-            return "-D EPILOGUE_DEQUANTIZE -D " + activation.define() + (bias != null ? " -D HAS_BIAS" : "");
+            // GELU-erf divides by sqrt 2 as the ONNX graph does: the division must be IEEE on every device.
+            return "-D EPILOGUE_DEQUANTIZE -D " + activation.define() + (bias != null ? " -D HAS_BIAS" : "")
+                    + (activation == Activation.GELU_ERF ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
         }
 
         @Override public void check(int rows, int cols) {

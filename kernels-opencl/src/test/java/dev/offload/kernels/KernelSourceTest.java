@@ -1,0 +1,25 @@
+package dev.offload.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Kernel sources as the compiler gets them: one string, shared pieces spliced in, hashed as built. */
+class KernelSourceTest {
+    @Test
+    void includedPiecesAreSplicedInAndCoveredByTheHash() {
+        for (KernelFamily f : new KernelFamily[] {KernelFamily.INT8_GEMM, KernelFamily.LAYERS, KernelFamily.SPMM}) {
+            KernelSource s = KernelSource.load(f);
+            assertFalse(s.text().contains("#include \"erf.clh\""), f + " still has its include line");
+            assertTrue(s.text().contains("OFFLOAD_DEFINE_ERF(offload_erf, float)"), f + " lacks erf.clh");
+            assertEquals(KernelSource.sha256(s.text()), s.sha256(), f + ": the hash covers the spliced text");
+        }
+    }
+
+    @Test
+    void everyFamilyLoads() {
+        for (KernelFamily f : KernelFamily.values()) assertFalse(KernelSource.load(f).text().isBlank(), f.id());
+    }
+}
