@@ -220,8 +220,7 @@ public final class RunCommand implements Callable<Integer> {
                 TokenBatch first = TokenBatch.pad(seqs.subList(0, Math.min(batch, seqs.size())), tok.padId(), uniform ? globalLength : 0);
                 graphRunner.lastHiddenState(first);
                 out.printf("warm-up: %.0f ms (program builds, weight uploads)%n", (System.nanoTime() - w0) / 1e6);
-                out.println("placement plan:");
-                out.print(graphRunner.plan(first.batch(), first.length()).describe().indent(2));
+                out.print(graphRunner.plan(first.batch(), first.length()).describe());   // "placement:" and a line per op kind
                 graphRunner.resetProfile();
             }
             out.flush();
