@@ -3,6 +3,7 @@ package dev.offload.bitstream;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.device.KernelStyle;
 import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.FusedAttention;
 import dev.offload.ops.attention.Storage;
 import dev.offload.ops.gemm.GemmConfig;
@@ -13,6 +14,7 @@ import dev.offload.runtime.LayersOpenCl;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The one place that lists each family's runtime build options for a device: it asks each op class through the
@@ -23,7 +25,8 @@ import java.util.List;
  * <ul>
  *   <li>int8_gemm: the device's {@link GemmConfig}, row blocks 1..mr times every epilogue
  *       ({@link Int8Gemm#allBuildOptions}).</li>
- *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage.</li>
+ *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
+ *       and token-major (the graph runtime).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
  * </ul>
  */
@@ -39,7 +42,8 @@ public final class BuildVariants implements KernelVariants {
             case INT8_GEMM -> Int8Gemm.allBuildOptions(style == KernelStyle.FPGA
                     ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config());
             case ATTENTION -> FusedAttention.COMMON_HEAD_DIMS.stream()
-                    .map(d -> FusedAttention.buildOptions(d, Storage.FLOAT32)).toList();
+                    .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l)))
+                    .toList();
             case SPMM -> List.of(Spmm.buildOptions());
             case QUANTIZE -> List.of(Quantize.buildOptions());
             case LAYERS -> List.of(LayersOpenCl.buildOptions());

@@ -38,16 +38,18 @@ class StoreServesGraphProgramsTest {
             for (int headDim : FusedAttention.COMMON_HEAD_DIMS) {
                 AttentionShape shape = new AttentionShape(1, 2, 2, 3, 5, headDim);
                 float[] q = random(rnd, (int) shape.queryElements()), kv = random(rnd, (int) shape.kvElements());
-                try (Buffer qb = cl.upload(q); Buffer kb = cl.upload(kv); Buffer vb = cl.upload(kv);
-                     Buffer out = cl.context().createBuffer(4L * shape.outputElements())) {
-                    new FusedAttention(cl).run(AttentionProblem.of(shape), qb, kb, vb, out);
-                    float[] o = cl.readFloats(out, (int) shape.outputElements());
-                    for (float x : o) assertTrue(Float.isFinite(x), "head dim " + headDim + " wrote a non-finite value");
+                for (AttentionProblem.Layout layout : AttentionProblem.Layout.values()) {   // the command's and the graph's
+                    try (Buffer qb = cl.upload(q); Buffer kb = cl.upload(kv); Buffer vb = cl.upload(kv);
+                         Buffer out = cl.context().createBuffer(4L * shape.outputElements())) {
+                        new FusedAttention(cl).run(AttentionProblem.of(shape).withLayout(layout), qb, kb, vb, out);
+                        float[] o = cl.readFloats(out, (int) shape.outputElements());
+                        for (float x : o) assertTrue(Float.isFinite(x), "head dim " + headDim + " " + layout + " wrote a non-finite value");
+                    }
                 }
             }
         }
         List<ProgramBuild> builds = source.builds();
-        assertEquals(1 + FusedAttention.COMMON_HEAD_DIMS.size(), builds.size(), builds.toString());
+        assertEquals(1 + 2 * FusedAttention.COMMON_HEAD_DIMS.size(), builds.size(), builds.toString());
         assertFalse(builds.isEmpty());
         for (ProgramBuild b : builds) assertEquals(ProgramOrigin.STORE, b.origin(), b.toString());
     }

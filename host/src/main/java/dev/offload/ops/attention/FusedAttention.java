@@ -46,14 +46,17 @@ public final class FusedAttention implements AttentionOp {
     public static final List<Integer> COMMON_HEAD_DIMS = List.of(32, 64, 80, 96, 128, 256);
 
     /** The build options for a problem: its head dimension and storage. */
-    static String buildOptions(AttentionProblem p) {
-        String options = buildOptions(p.shape().headDim(), p.storage());
-        return p.layout() == AttentionProblem.Layout.TOKEN_MAJOR ? options + " -DTOKEN_MAJOR=1" : options;
+    static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage(), p.layout()); }
+
+    /** The build options for a head dimension and storage, head-major. */
+    public static String buildOptions(int headDim, Storage storage) {
+        return buildOptions(headDim, storage, AttentionProblem.Layout.HEAD_MAJOR);
     }
 
-    /** The build options for a head dimension and storage: each pair is one cached program. */
-    public static String buildOptions(int headDim, Storage storage) {
-        return "-DHEAD_DIM=" + headDim + " " + storage.define();
+    /** The build options for a head dimension, storage and layout: each triple is one cached program. */
+    public static String buildOptions(int headDim, Storage storage, AttentionProblem.Layout layout) {
+        String options = "-DHEAD_DIM=" + headDim + " " + storage.define();
+        return layout == AttentionProblem.Layout.TOKEN_MAJOR ? options + " -DTOKEN_MAJOR=1" : options;
     }
 
     /**
