@@ -107,8 +107,9 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /**
-     * Enqueues the attention without waiting (the graph runtime's launcher keeps the events on its run's queue). Kernel objects, mask buffers and split partials are released before
-     * the kernels finish: OpenCL keeps a released object alive until the enqueued commands that use it are done.
+     * Enqueues the attention without waiting (the graph runtime's launcher keeps the events on its run's queue).
+     * Kernel objects, mask buffers and split partials are released before the kernels finish: OpenCL keeps a
+     * released object alive until the enqueued commands that use it are done.
      */
     public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, KernelLauncher launcher) {
         enqueue(p, q, k, v, out, null, launcher);
