@@ -25,10 +25,20 @@ public final class Erf {
         return Math.copySign(Math.min(1.0, TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum), x);
     }
 
-    private static final float[] SMALL = {-9.809440598e-06f, 1.131317185e-04f, -8.490202017e-04f, 5.221423227e-03f, -2.686555870e-02f, 1.128378436e-01f, -3.761263788e-01f, 1.283791661e-01f};
-    private static final float[] PIECE_1 = {-5.091115367e-03f, 1.662873081e-03f, 2.217217721e-02f, -4.065347463e-02f, -1.714216173e-02f, 1.651786566e-01f, -2.706704140e-01f, 2.082080096e-01f, 9.340079427e-01f};
-    private static final float[] PIECE_2 = {1.490474213e-03f, -3.986579366e-03f, 1.762605272e-03f, 1.276014838e-02f, -3.768491745e-02f, 5.543734878e-02f, -4.910037294e-02f, 2.517968044e-02f, 9.941793084e-01f};
-    private static final float[] PIECE_3 = {-1.027551989e-04f, 3.051237727e-04f, -4.881596833e-04f, 6.088793161e-04f, -6.007625489e-04f, 4.363751505e-04f, -2.212722466e-04f, 7.104055112e-05f, 9.999890924e-01f};
+    // The pieces of erfFloat (see erf.clh for how they were made): [0, 1) as x + x P(x^2), then polynomials in
+    // |x| - 1.3, |x| - 1.95 and |x| - 3.11 on [1, 1.6), [1.6, 2.3) and [2.3, 3.92); highest power first.
+    private static final float[] SMALL = {
+            -9.809440598e-06f, 1.131317185e-04f, -8.490202017e-04f, 5.221423227e-03f, -2.686555870e-02f,
+            1.128378436e-01f, -3.761263788e-01f, 1.283791661e-01f};
+    private static final float[] PIECE_1 = {
+            -5.091115367e-03f, 1.662873081e-03f, 2.217217721e-02f, -4.065347463e-02f, -1.714216173e-02f,
+            1.651786566e-01f, -2.706704140e-01f, 2.082080096e-01f, 9.340079427e-01f};
+    private static final float[] PIECE_2 = {
+            1.490474213e-03f, -3.986579366e-03f, 1.762605272e-03f, 1.276014838e-02f, -3.768491745e-02f,
+            5.543734878e-02f, -4.910037294e-02f, 2.517968044e-02f, 9.941793084e-01f};
+    private static final float[] PIECE_3 = {
+            -1.027551989e-04f, 3.051237727e-04f, -4.881596833e-04f, 6.088793161e-04f, -6.007625489e-04f,
+            4.363751505e-04f, -2.212722466e-04f, 7.104055112e-05f, 9.999890924e-01f};
 
     /**
      * erf in float exactly as offload's OpenCL kernels compute it ({@code erf.clh}: the same pieces, coefficients and
