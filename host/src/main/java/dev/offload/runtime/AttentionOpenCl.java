@@ -1,5 +1,6 @@
 package dev.offload.runtime;
 
+import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
@@ -23,7 +24,8 @@ import java.util.List;
  * key-padding mask; they are read to the host because the op takes them as an array.
  *
  * <p>{@link FusedAttention#run} waits for its kernel, so the host synchronizes with this device at every attention
- * node; its time is measured with markers around it ({@link RunContext#bracket}).
+ * node; its time is measured with markers around it ({@link RunContext#bracket}). An {@link Attention#onnxRuntime}
+ * op (imported models) runs layers.cl's attention_onnx instead, which rounds as ONNX Runtime does and waits for nothing.
  */
 public final class AttentionOpenCl implements OpImplementation {
     public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
@@ -39,6 +41,7 @@ public final class AttentionOpenCl implements OpImplementation {
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), skv = k.dim(1);
         AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
+        if (a.onnxRuntime()) return onnx(a, layers, cl, batch, sq, skv);
         return (in, ctx) -> {
             Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
             if (in.size() > 3) {
@@ -58,6 +61,33 @@ public final class AttentionOpenCl implements OpImplementation {
             ClTensor out = heads(layers, cl, ctx, oh, q, "from_heads", sq, a.heads(), a.headDim());
             ctx.release(oh);
             return List.of(out);
+        };
+    }
+
+    /**
+     * {@link Attention#onnxRuntime}: layers.cl's attention_onnx on the token-major tensors as they are (no head
+     * rearrangement), key lengths read on the device (no host synchronization), a scratch row of scores per query.
+     */
+    private static Prepared onnx(Attention a, Program layers, OpenClDevice cl, int batch, int sq, int skv) {
+        Buffer noLengths = cl.upload(new int[1]);   // stands in for absent lengths: a kernel argument cannot be null
+        return new Prepared() {
+            @Override
+            public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+                ClTensor out = ctx.allocate(cl, in.get(0).type());
+                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * sq * skv));
+                boolean hasLengths = in.size() > 3;
+                try (Kernel k = layers.kernel("attention_onnx")) {
+                    k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
+                            .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
+                            .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
+                            .arg(11, a.headDim()).arg(12, a.onnxDivisor());
+                    ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
+                }
+                ctx.release(scratch);
+                return List.of(out);
+            }
+
+            @Override public void close() { noLengths.close(); }
         };
     }
 

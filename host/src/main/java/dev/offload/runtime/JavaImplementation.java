@@ -47,8 +47,9 @@ public final class JavaImplementation implements OpImplementation {
                 return List.of(HostTensor.of(out, AttentionReference.run(a, host(in, 0).floats(), host(in, 1).floats(),
                         host(in, 2).floats(), lengths, q.dim(0), q.dim(1), k.dim(1))));
             };
-            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
-                    LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
+            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, n.onnxRuntime()
+                    ? LayersReference.layerNormOnnx(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())
+                    : LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
             case Gelu g -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.gelu(host(in, 0).floats(), g.tanhApproximation())));
