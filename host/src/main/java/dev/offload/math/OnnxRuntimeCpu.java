@@ -33,11 +33,12 @@ public final class OnnxRuntimeCpu {
     private static final int PACKET = 4;
 
     /**
-     * Eigen's vectorized sum of x[offset, offset + n) as ONNX Runtime's ReduceSum/ReduceMean run it on a row that
-     * starts 16-byte aligned (ORT's buffers are 64-byte aligned and rows here are multiples of 4 floats): two
-     * 4-lane accumulators take alternate packets, are added lane by lane, a last odd packet joins the first,
-     * the 4 lanes reduce as (l0 + l2) + (l1 + l3), and the elements past the last whole packet follow one by one.
-     * Fewer than 4 elements are summed in order.
+     * Eigen's vectorized sum of x[offset, offset + n) as ONNX Runtime's ReduceSum/ReduceMean run it over the last
+     * axis: two 4-lane accumulators take alternate packets, are added lane by lane, a last odd packet joins the
+     * first, the 4 lanes reduce as (l0 + l2) + (l1 + l3), and the elements past the last whole packet follow one by
+     * one; fewer than 4 elements are summed in order. Eigen starts its packets at the first 16-byte aligned element;
+     * ORT's buffers are 64-byte aligned, so this is exact for the first row of a tensor and for every row when n is
+     * a multiple of 4 (hidden sizes are); other rows of other widths would start their packets later.
      */
     public static float sum(float[] x, int offset, int n) {
         if (n < PACKET) {
