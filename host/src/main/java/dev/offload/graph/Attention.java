@@ -11,16 +11,35 @@ import java.util.List;
  *
  * <p>Causal: query i (0-based within the Sq new tokens) sees keys j <= i + (Skv - Sq), so a prefill
  * (Sq = Skv) is the usual lower triangle and a decode step over a KV cache (Sq = 1, Skv = past + 1) sees all keys.
+ *
+ * <p>Scores are {@code scale * q·k} in the op's own arithmetic (the Java reference in double, the kernels in float
+ * with online softmax). With {@code onnxDivisor > 0} they are {@code (q·k) / onnxDivisor} instead, and the whole op
+ * rounds as ONNX Runtime's CPU provider rounds an exported BERT graph's attention (MatMul, Div, Softmax, MatMul:
+ * fused multiply-add chains in order, MLAS's softmax; dev.offload.math.OnnxRuntimeCpu), so that an imported model's
+ * activations match ONNX Runtime bit for bit ({@link #onnxRuntime}; not causal).
  */
-public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale) implements Op {
+public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor) implements Op {
     public Attention {
         Op.require(heads > 0 && kvHeads > 0 && headDim > 0, "attention needs positive heads, kvHeads and headDim");
         Op.require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kvHeads (" + kvHeads + ")");
+        Op.require(onnxDivisor >= 0 && !(onnxDivisor > 0 && causal), "ONNX Runtime arithmetic is for non-causal attention with a positive divisor");
+    }
+
+    public Attention(int heads, int kvHeads, int headDim, boolean causal, float scale) {
+        this(heads, kvHeads, headDim, causal, scale, 0f);
     }
 
     public static Attention of(int heads, int kvHeads, int headDim, boolean causal) {
         return new Attention(heads, kvHeads, headDim, causal, (float) (1.0 / Math.sqrt(headDim)));
     }
+
+    /** An exported BERT graph's attention, scores divided by {@code divisor}, rounded as ONNX Runtime rounds it. */
+    public static Attention onnxRuntime(int heads, int headDim, float divisor) {
+        return new Attention(heads, heads, headDim, false, 1f / divisor, divisor);
+    }
+
+    /** Whether this op reproduces ONNX Runtime's rounding (see the class comment). */
+    public boolean onnxRuntime() { return onnxDivisor > 0; }
 
     @Override public String opKind() { return "attention"; }
 
@@ -56,6 +75,7 @@ public record Attention(int heads, int kvHeads, int headDim, boolean causal, flo
 
     @Override
     public String describe() {
-        return "attention " + heads + "x" + headDim + (kvHeads != heads ? " gqa kv=" + kvHeads : "") + (causal ? " causal" : "");
+        return "attention " + heads + "x" + headDim + (kvHeads != heads ? " gqa kv=" + kvHeads : "") + (causal ? " causal" : "")
+                + (onnxRuntime() ? " onnx" : "");
     }
 }

@@ -3,11 +3,20 @@ package dev.offload.graph;
 import dev.offload.tensor.DType;
 import java.util.List;
 
-/** y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dimension (biased variance, as ONNX and PyTorch). */
-public record LayerNorm(float[] gamma, float[] beta, float epsilon) implements Op {
+/**
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dimension (biased variance, as ONNX and PyTorch).
+ *
+ * <p>{@code onnxRuntime}: round as ONNX Runtime's CPU provider rounds an exported graph's decomposed LayerNorm
+ * (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add: {@link dev.offload.math.OnnxRuntimeCpu#layerNorm}),
+ * so that an imported model's activations match ONNX Runtime bit for bit. Otherwise the op keeps its own
+ * arithmetic (the Java reference in double, the kernel in 16 float lanes), which synthetic models use.
+ */
+public record LayerNorm(float[] gamma, float[] beta, float epsilon, boolean onnxRuntime) implements Op {
     public LayerNorm {
         Op.require(beta == null || beta.length == gamma.length, "layer norm gamma and beta differ in length");
     }
+
+    public LayerNorm(float[] gamma, float[] beta, float epsilon) { this(gamma, beta, epsilon, false); }
 
     @Override public String opKind() { return "layer_norm"; }
 

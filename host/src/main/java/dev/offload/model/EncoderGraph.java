@@ -30,6 +30,9 @@ import java.util.Locale;
  *          -> FFN down linear -> + x -> LayerNorm
  * head:    mean over real tokens (mean-pooling models only; CLS models read row 0 of the hidden state)
  * </pre>
+ * The float ops round as ONNX Runtime's CPU provider rounds the exported graph (LayerNorm, attention and GELU in
+ * their ONNX Runtime forms, see dev.offload.math.OnnxRuntimeCpu), so that the int8 activations match ONNX Runtime's
+ * bit for bit (unless the weights are pruned).
  * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
  * padding). Outputs: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state) and, for mean pooling, {@code pooled} [B, H]
  * (not normalized). A float model's linears become float_linear nodes.
@@ -89,11 +92,13 @@ public final class EncoderGraph {
             String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x);
             String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x);
             String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x);
-            String a = g.add1(p + ".attn", new Attention(c.heads(), c.heads(), c.headSize(), false, 1f / c.scoreDivisor()), q, k, v, lengths);
+            String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), q, k, v, lengths);
             String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune, quantize(g, p + ".attn.out.quantize", a, lengths), a);
             String r1 = g.add1(p + ".attn.residual", new Add(), o, x);
             String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), r1);
-            String f1 = linear(g, p + ".ffn.up", l.intermediate(), Activation.GELU_ERF, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1);
+            // Pruned weights are not the model ONNX Runtime runs, and spmm.cl has the plain GELU only.
+            Activation gelu = prune == null ? Activation.GELU_ERF_ONNX : Activation.GELU_ERF;
+            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1);
             String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths), f1);
             String r2 = g.add1(p + ".ffn.residual", new Add(), f2, x1);
             x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
@@ -109,7 +114,7 @@ public final class EncoderGraph {
     /** The name of the hidden-state output (the last LayerNorm) of a graph built for {@code model}. */
     public static String hiddenName(EncoderModel model) { return "layer." + (model.layers().size() - 1) + ".ffn.norm"; }
 
-    private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon()); }
+    private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon(), true); }
 
     private static String[] quantize(GraphBuilder g, String name, String x, String lengths) {
         return g.add(name, new Quantize(Quantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);

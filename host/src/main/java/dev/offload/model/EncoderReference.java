@@ -1,13 +1,14 @@
 package dev.offload.model;
 
-import dev.offload.math.Erf;
+import dev.offload.math.OnnxRuntimeCpu;
 
 import java.util.stream.IntStream;
 
 /**
  * The encoder forward pass in plain Java, top to bottom: the judge every device runtime is compared with.
  * It computes what the ONNX graph computes (float ops in float, int8 linear layers as ONNX Runtime's
- * DynamicQuantizeLinear + MatMulInteger + scale + bias), except that the uint8 range of an activation is
+ * DynamicQuantizeLinear + MatMulInteger + scale + bias), rounding every float operation as ONNX Runtime's CPU
+ * provider does ({@link OnnxRuntimeCpu}: its sums, softmax and erf), except that the uint8 range of an activation is
  * taken per sentence over its real tokens by default ({@link ActivationQuantization}), so padding and batch
  * neighbours do not change a sentence's result. Attention ignores padded keys.
  */
@@ -56,55 +57,41 @@ public final class EncoderReference {
         return x;
     }
 
-    /**
-     * GELU as the graph writes it: x * (erf(x / sqrt 2) + 1) * 0.5, erf in double. This reference stays as close to
-     * the true erf as it can (ONNX Runtime's is within an ulp of it too); offload's kernels and the graph's Java run
-     * use the float erf of {@link dev.offload.math.Erf#erfFloat}, about 1 ulp from it.
-     */
-    static float gelu(float x) {
-        float e = (float) Erf.erf(x / 1.4142135f);
-        return x * (e + 1f) * 0.5f;
-    }
+    /** GELU as the graph writes it, with ONNX Runtime's erf (see {@link OnnxRuntimeCpu#gelu}). */
+    static float gelu(float x) { return OnnxRuntimeCpu.gelu(x); }
 
+    /** The graph's decomposed LayerNorm per row, rounded as ONNX Runtime rounds it ({@link OnnxRuntimeCpu#layerNorm}). */
     static float[] layerNorm(float[] x, LayerNormWeights w, int h) {
         float[] out = new float[x.length];
-        for (int r = 0; r < x.length / h; r++) {
-            double sum = 0;
-            for (int i = 0; i < h; i++) sum += x[r * h + i];
-            float mean = (float) (sum / h);
-            double sq = 0;
-            for (int i = 0; i < h; i++) { float d = x[r * h + i] - mean; sq += d * d; }
-            float std = (float) Math.sqrt((float) (sq / h) + w.epsilon());
-            for (int i = 0; i < h; i++) out[r * h + i] = (x[r * h + i] - mean) / std * w.gamma()[i] + w.beta()[i];
-        }
+        float[] scratch = new float[h];
+        for (int r = 0; r < x.length / h; r++) OnnxRuntimeCpu.layerNorm(x, r * h, h, w.gamma(), w.beta(), w.epsilon(), out, r * h, scratch);
         return out;
     }
 
-    /** Multi-head attention: softmax(Q·Kᵀ / divisor) · V per head, over the sentence's real keys only. */
+    /**
+     * Multi-head attention as the graph computes it per head, over the sentence's real keys only (ONNX Runtime runs
+     * the sentence alone): scores = (Q·Kᵀ) / divisor, softmax, · V, with ONNX Runtime's rounding: fused multiply-add
+     * chains for both products, its softmax ({@link OnnxRuntimeCpu}).
+     */
     static float[] attention(float[] q, float[] k, float[] v, TokenBatch in, EncoderConfig c) {
         int s = in.length(), h = c.hidden(), dh = c.headSize();
         float[] out = new float[q.length];
         IntStream.range(0, in.batch() * c.heads()).parallel().forEach(bh -> {
             int b = bh / c.heads(), head = bh % c.heads();
-            float[] p = new float[s];
+            int[] keys = IntStream.range(0, s).filter(j -> in.mask()[b * s + j] != 0).toArray();
+            int n = keys.length;
+            float[] p = new float[n];
             for (int i = 0; i < s; i++) {
                 int qi = (b * s + i) * h + head * dh;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < s; j++) {
-                    if (in.mask()[b * s + j] == 0) { p[j] = Float.NEGATIVE_INFINITY; continue; }
-                    int kj = (b * s + j) * h + head * dh;
-                    float dot = 0;
-                    for (int d = 0; d < dh; d++) dot += q[qi + d] * k[kj + d];
-                    p[j] = dot / c.scoreDivisor();
-                    max = Math.max(max, p[j]);
+                if (n == 0) continue;   // no real key: the row stays zero
+                for (int j = 0; j < n; j++) {
+                    p[j] = OnnxRuntimeCpu.dot(q, qi, 1, k, (b * s + keys[j]) * h + head * dh, 1, dh) / c.scoreDivisor();
                 }
-                double sum = 0;
-                for (int j = 0; j < s; j++) { p[j] = p[j] == Float.NEGATIVE_INFINITY ? 0 : (float) Math.exp(p[j] - max); sum += p[j]; }
-                for (int j = 0; j < s; j++) {
-                    float w = (float) (p[j] / sum);
-                    if (w == 0) continue;
-                    int vj = (b * s + j) * h + head * dh;
-                    for (int d = 0; d < dh; d++) out[qi + d] += w * v[vj + d];
+                OnnxRuntimeCpu.softmax(p, 0, n);
+                for (int d = 0; d < dh; d++) {
+                    float acc = 0f;   // OnnxRuntimeCpu.dot over the real keys' rows of V
+                    for (int j = 0; j < n; j++) acc = Math.fma(p[j], v[(b * s + keys[j]) * h + head * dh + d], acc);
+                    out[qi + d] = acc;
                 }
             }
         });

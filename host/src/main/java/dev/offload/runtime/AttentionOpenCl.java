@@ -1,12 +1,15 @@
 package dev.offload.runtime;
 
 import dev.offload.cl.Buffer;
+import dev.offload.cl.Kernel;
+import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Attention;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
 import dev.offload.graph.TensorType;
+import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.AttentionShape;
 import dev.offload.ops.attention.FusedAttention;
@@ -26,6 +29,9 @@ import java.util.List;
  *
  * <p>The attention kernels are enqueued like every other command of the run ({@link FusedAttention#enqueue}): the
  * host does not wait here; key-padding lengths go to the kernel as the device tensor they are.
+ *
+ * <p>An {@link Attention#onnxRuntime} op (imported models) runs layers.cl's attention_onnx instead, which rounds as
+ * ONNX Runtime does (so the next quantization sees ONNX Runtime's values) and waits for nothing either.
  */
 public final class AttentionOpenCl implements OpImplementation {
     public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
@@ -39,6 +45,7 @@ public final class AttentionOpenCl implements OpImplementation {
         FusedAttention fused = new FusedAttention(cl);
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
+        if (a.onnxRuntime()) return onnx(a, cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions()), cl, batch, sq, k.dim(1));
         return (in, ctx) -> {
             DeviceTensor kNew = in.get(1), vNew = in.get(2);
             int skv = k.dim(1);
@@ -88,5 +95,32 @@ public final class AttentionOpenCl implements OpImplementation {
         }
         s.length = len;
         return List.of(kAll, vAll);
+    }
+
+    /**
+     * {@link Attention#onnxRuntime}: layers.cl's attention_onnx on the token-major tensors as they are (no head
+     * rearrangement), key lengths read on the device (no host synchronization), a scratch row of scores per query.
+     */
+    private static Prepared onnx(Attention a, Program layers, OpenClDevice cl, int batch, int sq, int skv) {
+        Buffer noLengths = cl.upload(new int[1]);   // stands in for absent lengths: a kernel argument cannot be null
+        return new Prepared() {
+            @Override
+            public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+                ClTensor out = ctx.allocate(cl, in.get(0).type());
+                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * sq * skv));
+                boolean hasLengths = in.size() > 3;
+                try (Kernel k = layers.kernel("attention_onnx")) {
+                    k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
+                            .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
+                            .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
+                            .arg(11, a.headDim()).arg(12, a.onnxDivisor());
+                    ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
+                }
+                ctx.release(scratch);
+                return List.of(out);
+            }
+
+            @Override public void close() { noLengths.close(); }
+        };
     }
 }

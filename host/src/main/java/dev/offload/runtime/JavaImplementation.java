@@ -56,8 +56,9 @@ public final class JavaImplementation implements OpImplementation {
                 return List.of(HostTensor.of(out, AttentionReference.run(a, host(in, 0).floats(), keys, values, lengths,
                         q.dim(0), q.dim(1), skv)));
             };
-            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
-                    LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
+            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, n.onnxRuntime()
+                    ? LayersReference.layerNormOnnx(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())
+                    : LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
             case Gelu g -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.gelu(host(in, 0).floats(), g.tanhApproximation())));

@@ -56,7 +56,11 @@ public final class LayersOpenCl implements OpImplementation {
 
     private static long[] size(long n) { return new long[] {n}; }
 
-    /** The build options of layers.cl's one program (before the device's style define): IEEE division, which GELU-erf needs to give Java's bits on every device. */
+    /**
+     * The build options of layers.cl's one program (before the device's style define): correctly rounded division and
+     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernels (layer_norm_onnx, attention_onnx)
+     * need to round as ONNX Runtime does, on every device.
+     */
     public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
     @Override
@@ -73,7 +77,7 @@ public final class LayersOpenCl implements OpImplementation {
                     Weights w = new Weights(uploaded);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
-                        try (Kernel k = p.kernel("layer_norm")) {
+                        try (Kernel k = p.kernel(n.onnxRuntime() ? "layer_norm_onnx" : "layer_norm")) {
                             k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, w.get(1)).arg(3, y.buffer())
                                     .arg(4, out.rows()).arg(5, out.last()).arg(6, n.epsilon()).arg(7, n.beta() != null ? 1 : 0);
                             ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));

@@ -1,5 +1,6 @@
 package dev.offload.runtime;
 
+import dev.offload.math.OnnxRuntimeCpu;
 import dev.offload.ops.gemm.Activation;
 import java.util.stream.IntStream;
 
@@ -31,6 +32,14 @@ public final class LayersReference {
                 y[o + c] = (float) ((x[o + c] - mean) * inv * gamma[c] + (beta == null ? 0 : beta[c]));
             }
         });
+        return y;
+    }
+
+    /** LayerNorm rounded as ONNX Runtime rounds an exported graph's decomposed form ({@link OnnxRuntimeCpu#layerNorm}). */
+    public static float[] layerNormOnnx(float[] x, int cols, float[] gamma, float[] beta, float eps) {
+        int rows = x.length / cols;
+        float[] y = new float[x.length];
+        rows(rows, cols).forEach(r -> OnnxRuntimeCpu.layerNorm(x, r * cols, cols, gamma, beta, eps, y, r * cols, new float[cols]));
         return y;
     }
 

@@ -29,7 +29,14 @@ class EncoderAccuracyTest {
             "My cat sleeps on the windowsill all afternoon.",
             "Quantum computers use qubits instead of bits.");
 
-    record Scores(double minTokenCosine, double minSentenceCosine, double meanSentenceCosine, int exactSentences) {}
+    /** Against ONNX Runtime: the worst token and sentence cosines, the mean sentence cosine, and how many values are identical. */
+    record Scores(double minTokenCosine, double minSentenceCosine, double meanSentenceCosine, int sentences,
+                  long identicalValues, long values) {
+        @Override public String toString() {
+            return String.format("per-token cosine min %.7f; sentence cosine min %.8f, mean %.8f (%d sentences); %d of %d values identical",
+                    minTokenCosine, minSentenceCosine, meanSentenceCosine, sentences, identicalValues, values);
+        }
+    }
 
     static Scores compare(ModelCatalog m, EncoderModel model, ActivationQuantization mode, OrtEncoder ort) throws Exception {
         WordPieceTokenizer tok = WordPieceTokenizer.fromJson(m.tokenizerBytes(), m.tokenizerEntry);
@@ -37,26 +44,33 @@ class EncoderAccuracyTest {
         for (String s : SENTENCES) seqs.add(tok.encode(s, 32));
         TokenBatch batch = TokenBatch.pad(seqs, tok.padId());
         int h = model.config().hidden();
-        float[] ours = EncoderReference.forward(model, batch, mode);
+        Scores s = againstOnnxRuntime(m, batch, EncoderReference.forward(model, batch, mode), h, ort);
+        System.out.printf("%s %s: %s%n", model.name(), mode, s);
+        return s;
+    }
+
+    /**
+     * {@code ours}, last_hidden_state of the padded {@code batch}, against ONNX Runtime run on each sentence alone; the
+     * sentence embeddings are pooled as the model card says and L2-normalized on both sides.
+     */
+    static Scores againstOnnxRuntime(ModelCatalog m, TokenBatch batch, float[] ours, int h, OrtEncoder ort) throws Exception {
         float[] oursPooled = EncoderReference.pool(ours, batch, h, m.pooling);
         double minTok = 1, minSent = 1, sumSent = 0;
-        int exact = 0;
+        long identical = 0, values = 0;
         for (int b = 0; b < batch.batch(); b++) {
             TokenBatch one = batch.row(b);
             float[] want = ort.lastHiddenState(one);
             for (int t = 0; t < one.length(); t++) {
-                minTok = Math.min(minTok, cosine(want, t * h, ours, (b * batch.length() + t) * h, h));
+                int at = (b * batch.length() + t) * h;
+                minTok = Math.min(minTok, cosine(want, t * h, ours, at, h));
+                for (int i = 0; i < h; i++) if (Float.floatToIntBits(want[t * h + i]) == Float.floatToIntBits(ours[at + i])) identical++;
+                values += h;
             }
-            float[] wantPooled = EncoderReference.pool(want, one, h, m.pooling);
-            double sc = cosine(wantPooled, 0, oursPooled, b * h, h);
+            double sc = cosine(EncoderReference.pool(want, one, h, m.pooling), 0, oursPooled, b * h, h);
             minSent = Math.min(minSent, sc);
             sumSent += sc;
-            if (sc >= 0.99999) exact++;
         }
-        Scores s = new Scores(minTok, minSent, sumSent / batch.batch(), exact);
-        System.out.printf("%s %s: per-token cosine min %.7f; sentence cosine min %.8f, mean %.8f; %d of %d sentences >= 0.99999%n",
-                model.name(), mode, minTok, minSent, s.meanSentenceCosine(), exact, batch.batch());
-        return s;
+        return new Scores(minTok, minSent, sumSent / batch.batch(), batch.batch(), identical, values);
     }
 
     static double cosine(float[] a, int ai, float[] b, int bi, int n) {
@@ -66,14 +80,14 @@ class EncoderAccuracyTest {
     }
 
     /**
-     * Most sentences match ONNX Runtime to float precision (sentence cosine >= 0.99999, per-token 0.9999998).
-     * The rest differ by a cascade from one uint8 rounding flip: attention outputs agree to 1e-7 (ONNX Runtime's
-     * MLAS sums and exp differ from Java's in the last bit), a value sitting at x.5 quanta rounds the other way,
-     * changes a linear output by one quantum times a weight, and later layers amplify it (traced layer by layer:
-     * all-MiniLM-L6-v2-q on "Share prices dropped steeply at the opening bell." diverges first in layer 1's
-     * attention output projection). ONNX Runtime itself shows the same sensitivity: its optimized graph
-     * (ORT_ENABLE_ALL) differs from its unoptimized one by per-token 0.9959 on a bge sentence. So the bounds are:
-     * at least 3 of 4 sentences within 0.99999, none below 0.995, mean >= 0.9995, every token >= 0.99.
+     * The issue's bounds: every token's cosine >= 0.9999 and every sentence's >= 0.99999. They hold because the
+     * reference rounds every float operation as ONNX Runtime's CPU provider does (dev.offload.math.OnnxRuntimeCpu:
+     * Eigen's sums in LayerNorm, MLAS's softmax and erf, fused multiply-add chains in attention's products); before
+     * that, sums in another order moved a value sitting on a .5 uint8 quantum of a dynamic quantization to the other
+     * integer, later layers amplified the one-quantum step, and a few sentences fell to 0.996 (sentence) and 0.993
+     * (token). Measured now: every value of every real token identical to ONNX Runtime's on this CPU (AVX-512F);
+     * on a CPU where ONNX Runtime dispatches another softmax kernel, rare one-ulp differences can return, hence
+     * cosine bounds here rather than bit equality (which GraphEncoderAccuracyTest asserts between offload's own runs).
      */
     static void checkQuantizedModel(ModelCatalog m) throws Exception {
         byte[] onnx = m.onnxBytes();
@@ -83,10 +97,8 @@ class EncoderAccuracyTest {
             // For the record (see ActivationQuantization): the alternatives, against the same judge.
             compare(m, model, ActivationQuantization.PER_TOKEN, ort);
             compare(m, model, ActivationQuantization.PER_BATCH, ort);
-            assertTrue(s.exactSentences() * 4 >= SENTENCES.size() * 3, m.id + ": only " + s.exactSentences() + " sentences within 0.99999");
-            assertTrue(s.minSentenceCosine() >= 0.995, m.id + " sentence cosine " + s.minSentenceCosine());
-            assertTrue(s.meanSentenceCosine() >= 0.9995, m.id + " mean sentence cosine " + s.meanSentenceCosine());
-            assertTrue(s.minTokenCosine() >= 0.99, m.id + " per-token cosine " + s.minTokenCosine());
+            assertTrue(s.minTokenCosine() >= 0.9999, m.id + " per-token cosine " + s.minTokenCosine());
+            assertTrue(s.minSentenceCosine() >= 0.99999, m.id + " sentence cosine " + s.minSentenceCosine());
         }
     }
 

@@ -28,7 +28,8 @@
 //   OFFLOAD_FPGA               FPGA style: single work-item kernels, no x86 intrinsics; each work-item computes
 //                              one MR x NR tile of C with fully unrolled inner loops (the portable loop)
 //   EPILOGUE_INT32 | EPILOGUE_DEQUANTIZE | EPILOGUE_REQUANTIZE
-//   ACTIVATION_NONE | ACTIVATION_RELU | ACTIVATION_GELU_ERF | ACTIVATION_GELU_TANH | ACTIVATION_SILU
+//   ACTIVATION_NONE | ACTIVATION_RELU | ACTIVATION_GELU_ERF | ACTIVATION_GELU_TANH | ACTIVATION_SILU |
+//   ACTIVATION_GELU_ERF_ONNX   (the last one built with -cl-fp32-correctly-rounded-divide-sqrt)
 //   HAS_BIAS                   (dequantize only) add bias[n]
 // Signed overflow is undefined in OpenCL C, so every sum that may wrap is done in uint.
 
@@ -122,9 +123,9 @@ static inline int DOT4(char4 x, char4 y) {
 
 #include "erf.clh"
 
-// ACTIVATE works on float and float16 alike (the built-ins are overloaded); ACTIVATE16 is the float16 form where it
-// calls a function of ours (erf.clh). GELU-erf is Activation.geluErf on the Java side, bit for bit: the ONNX graph's
-// order, with an IEEE division (the host adds -cl-fp32-correctly-rounded-divide-sqrt to this epilogue).
+// ACTIVATE works on float and float16 alike (the built-ins are overloaded); ACTIVATE16 is the float16 form where they
+// differ. GELU_ERF is Activation.geluErf on the Java side, bit for bit (offload's erf, erf.clh, with an IEEE
+// division: the host adds -cl-fp32-correctly-rounded-divide-sqrt); GELU_ERF_ONNX is ONNX Runtime's rounding.
 #if defined(ACTIVATION_RELU)
 #define ACTIVATE(x) fmax((x), 0.0f)
 #elif defined(ACTIVATION_GELU_ERF)
@@ -134,6 +135,65 @@ static inline int DOT4(char4 x, char4 y) {
 #define ACTIVATE(x) (0.5f * (x) * (1.0f + tanh(0.79788456080286536f * ((x) + 0.044715f * (x) * (x) * (x)))))
 #elif defined(ACTIVATION_SILU)
 #define ACTIVATE(x) ((x) / (1.0f + exp(-(x))))
+#elif defined(ACTIVATION_GELU_ERF_ONNX)
+// GELU as an exported ONNX graph writes it, rounded as ONNX Runtime's CPU provider rounds it: Div(x, sqrt 2) (a
+// correctly rounded division: the program is built with -cl-fp32-correctly-rounded-divide-sqrt), Erf as MLAS's
+// FMA3 kernel computes it, + 1, * x, * 0.5, each step one float rounding (FP_CONTRACT is off above). Judge:
+// dev.offload.math.OnnxRuntimeCpu.gelu, which this must match bit for bit.
+static inline float onnx_erf(const float x) {
+    const float a = fmin(fabs(x), 3.925f);
+    float r;
+    if (a >= 0.921875f) {
+        float q = 1.72948930e-5f;
+        q = fma(q, a, -3.83208680e-4f);
+        q = fma(q, a, 3.88393435e-3f);
+        q = fma(q, a, -2.42545605e-2f);
+        q = fma(q, a, 1.06777847e-1f);
+        q = fma(q, a, 6.34846687e-1f);
+        q = fma(q, a, 1.28717512e-1f);
+        q = fma(q, a, a);
+        q = fmax(-q, -88.3762626647949f);
+        const float m = fma(1.44269504088896341f, q, 1.25829120e+7f) - 1.25829120e+7f;
+        float f = fma(-6.93145752e-1f, m, q);
+        f = fma(m, -1.42860677e-6f, f);
+        float y = 1.38319808e-3f;
+        y = fma(y, f, 8.37550033e-3f);
+        y = fma(y, f, 4.16689515e-2f);
+        y = fma(y, f, 1.66664466e-1f);
+        y = fma(y, f, 4.99999851e-1f);
+        y = fma(y, f, 1.0f);
+        y = fma(y, f, 1.0f);
+        const float scaled = y * as_float(((int) m + 127) << 23);
+        r = 1.0f - scaled;
+    } else {
+        const float s = a * a;
+        float p = -5.99104969e-4f;
+        p = fma(p, s, 4.99339588e-3f);
+        p = fma(p, s, -2.67667342e-2f);
+        p = fma(p, s, 1.12818025e-1f);
+        p = fma(p, s, -3.76124859e-1f);
+        p = fma(p, s, 1.28379151e-1f);
+        r = fma(p, a, a);
+    }
+    return copysign(r, x);
+}
+
+static inline float onnx_gelu(const float x) {
+    const float e = onnx_erf(x / 1.4142135f);
+    const float u = e + 1.0f;
+    const float w = x * u;
+    return w * 0.5f;
+}
+
+// Lane by lane: the erf has two branches, and the epilogue's cost is small next to the GEMM.
+static inline float16 onnx_gelu16(const float16 y) {
+    float v[16];
+    vstore16(y, 0, v);
+    for (int t = 0; t < 16; t++) v[t] = onnx_gelu(v[t]);
+    return vload16(0, v);
+}
+#define ACTIVATE(x) onnx_gelu(x)
+#define ACTIVATE16(x) onnx_gelu16(x)
 #else
 #define ACTIVATE(x) (x)
 #endif

@@ -145,3 +145,147 @@ __kernel KERNEL_SHAPE void mean_pool(__global const float* x, __global const int
     for (int t = 0; t < len; t++) s += x[((size_t)b * seq + t) * hidden + h];
     y[(size_t)b * hidden + h] = len == 0 ? 0.0f : s / len;
 }
+
+// ---- ONNX Runtime's rounding -----------------------------------------------------------------------------
+// The kernels below reproduce, operation for operation, how ONNX Runtime's CPU provider rounds an exported BERT
+// graph's LayerNorm and attention (judge: dev.offload.math.OnnxRuntimeCpu, which they must match bit for bit), so
+// that imported int8 models re-quantize exactly the values ONNX Runtime re-quantizes. Hence: no contraction of
+// a * b + c into fma (every fma below is written out, where ORT's kernels use one), correctly rounded division
+// and sqrt (the program is built with -cl-fp32-correctly-rounded-divide-sqrt), and sums in ORT's order.
+#pragma OPENCL FP_CONTRACT OFF
+
+// Element i of a row for onnx_sum: x[i], or (x[i] - mean)^2 (Sub then Pow(., 2), two roundings).
+inline float4 onnx_load4(const __global float* x, const int i, const float mean, const int squares) {
+    const float4 v = vload4(0, x + i);
+    if (!squares) return v;
+    const float4 d = v - mean;
+    return d * d;
+}
+
+inline float onnx_elem(const __global float* x, const int i, const float mean, const int squares) {
+    if (!squares) return x[i];
+    const float d = x[i] - mean;
+    return d * d;
+}
+
+// Eigen's vectorized sum (ReduceMean's): two 4-lane accumulators take alternate packets, add lane by lane, a last
+// odd packet joins, the lanes reduce as (l0 + l2) + (l1 + l3), then the elements past the last packet one by one.
+inline float onnx_sum(const __global float* x, const int n, const float mean, const int squares) {
+    if (n < 4) {
+        float s = onnx_elem(x, 0, mean, squares);
+        for (int i = 1; i < n; i++) s += onnx_elem(x, i, mean, squares);
+        return s;
+    }
+    const int end = n / 4 * 4, pairs_end = n / 8 * 8;
+    float4 a = onnx_load4(x, 0, mean, squares);
+    int i = 4;
+    if (end > 4) {
+        float4 b = onnx_load4(x, 4, mean, squares);
+        for (i = 8; i < pairs_end; i += 8) {
+            a += onnx_load4(x, i, mean, squares);
+            b += onnx_load4(x, i + 4, mean, squares);
+        }
+        a += b;
+        if (end > pairs_end) a += onnx_load4(x, pairs_end, mean, squares);
+        i = end;
+    }
+    float s = (a.s0 + a.s2) + (a.s1 + a.s3);
+    for (; i < n; i++) s += onnx_elem(x, i, mean, squares);
+    return s;
+}
+
+// The decomposed LayerNorm node by node: mean = ReduceMean(x); var = ReduceMean((x - mean)^2);
+// y = (x - mean) / Sqrt(var + eps) * gamma + beta. One work-item per row.
+__kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global const float* gamma, __global const float* beta,
+                                           __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const __global float* xr = x + (size_t) r * cols;
+    __global float* yr = y + (size_t) r * cols;
+    const float mean = onnx_sum(xr, cols, 0.0f, 0) / (float) cols;
+    const float var = onnx_sum(xr, cols, mean, 1) / (float) cols;
+    const float std = sqrt(var + eps);
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        const float16 v = (vload16(0, xr + c) - mean) / std * vload16(0, gamma + c);
+        vstore16(has_beta ? v + vload16(0, beta + c) : v, 0, yr + c);
+    }
+    for (; c < cols; c++) {
+        const float v = (xr[c] - mean) / std * gamma[c];
+        yr[c] = has_beta ? v + beta[c] : v;
+    }
+}
+
+// exp(x + neg_max) as MLAS's AVX-512F sum-of-exponentials kernel: clamp at -103.97, m = round(x / ln 2) by the
+// 1.5 * 2^23 trick, reduced argument in two fma steps, degree-6 polynomial in fma steps, times 2^m (one rounding).
+inline float onnx_exp_shifted(const float x, const float neg_max) {
+    float v = fmax(-103.9720840454f, x + neg_max);
+    const float biased = fma(v, 1.44269504088896341f, 12582912.0f);
+    const float m = biased - 12582912.0f;
+    v = fma(m, -6.93145752e-1f, v);
+    v = fma(m, -1.42860677e-6f, v);
+    float p = 0x1.694000p-10f;
+    p = fma(p, v, 0x1.125edcp-7f);
+    p = fma(p, v, 0x1.555b5ap-5f);
+    p = fma(p, v, 0x1.555450p-3f);
+    p = fma(p, v, 0x1.fffff6p-2f);
+    p = fma(p, v, 1.0f);
+    p = fma(p, v, 1.0f);
+    return ldexp(p, (int) m);
+}
+
+// Attention of an exported BERT graph: scores (q.k) / divisor as fma chains over d, MLAS's softmax (exps summed in
+// 16 lanes by key index mod 16, the lanes reduced in the kernel's tree, each exp times 1 / sum), then each output
+// element an fma chain over the keys in order. q and out are token-major [B, Sq, H*D], k and v [B, Skv, Hkv*D];
+// keys past lengths[b] are ignored (has_lengths), a row without keys is zeros. One work-item per (query row,
+// b*H + h); scratch [B*H*Sq][Skv] holds the row's scores, then its probabilities.
+__kernel KERNEL_SHAPE void attention_onnx(__global const float* q, __global const float* k, __global const float* v,
+                                          __global const int* lengths, const int has_lengths, __global float* out,
+                                          __global float* scratch, const int Sq, const int Skv, const int H, const int Hkv,
+                                          const int D, const float divisor) {
+    const int i = get_global_id(0), bh = get_global_id(1);
+    if (i >= Sq) return;
+    const int b = bh / H, h = bh % H, hk = h / (H / Hkv);
+    const int n = has_lengths ? clamp(lengths[b], 0, Skv) : Skv;
+    const size_t kv_stride = (size_t) Hkv * D;
+    const __global float* qr = q + ((size_t) b * Sq + i) * H * D + (size_t) h * D;
+    const __global float* kb = k + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    const __global float* vb = v + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    __global float* p = scratch + ((size_t) bh * Sq + i) * Skv;
+    __global float* o = out + ((size_t) b * Sq + i) * H * D + (size_t) h * D;
+
+    float max = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const __global float* kr = kb + j * kv_stride;
+        float acc = 0.0f;
+        for (int d = 0; d < D; d++) acc = fma(qr[d], kr[d], acc);
+        const float s = acc / divisor;
+        p[j] = s;
+        max = fmax(max, s);
+    }
+    float lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = 0.0f;
+    for (int j = 0; j < n; j++) {
+        const float e = onnx_exp_shifted(p[j], -max);
+        p[j] = e;
+        lanes[j % 16] += e;
+    }
+    float a[8];
+    for (int l = 0; l < 8; l++) a[l] = lanes[l] + lanes[l + 8];
+    const float sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) p[j] *= inv;
+
+    // Output: 16 elements at a time, each lane its own fma chain over the keys (lane-wise fma is the scalar one).
+    int d0 = 0;
+    for (; d0 + 16 <= D; d0 += 16) {
+        float16 acc = (float16) 0.0f;
+        for (int j = 0; j < n; j++) acc = fma((float16) p[j], vload16(0, vb + j * kv_stride + d0), acc);
+        vstore16(acc, 0, o + d0);
+    }
+    for (; d0 < D; d0++) {
+        float acc = 0.0f;
+        for (int j = 0; j < n; j++) acc = fma(p[j], vb[j * kv_stride + d0], acc);
+        o[d0] = acc;
+    }
+}

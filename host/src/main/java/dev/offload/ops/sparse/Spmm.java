@@ -156,6 +156,10 @@ public final class Spmm {
         if (s.dtype() != DType.INT8) throw new IllegalArgumentException("a sparse linear weight must be int8, got " + s.dtype().numpyName());
         if (a.data().size() < (long) t * k) throw new IllegalArgumentException("activations of " + a.data().size() + " bytes, [" + t + ", " + k + "] needs " + (long) t * k);
         if (y.size() < 4L * t * n) throw new IllegalArgumentException("output of " + y.size() + " bytes, [" + t + ", " + n + "] floats needs " + 4L * t * n);
+        if (activation == dev.offload.ops.gemm.Activation.GELU_ERF_ONNX) {
+            throw new IllegalArgumentException("spmm.cl has no " + activation + " epilogue (ONNX Runtime's GELU is for dense int8"
+                    + " linears of imported models); use GELU_ERF for a sparse linear layer");
+        }
         List<Buffer> bufs = w.buffers();
         try (Kernel kernel = switch (s) {
             case CsrMatrix c -> kernel("sparse_linear_csr").arg(0, bufs.get(0)).arg(1, bufs.get(1)).arg(2, bufs.get(2));
