@@ -1,6 +1,7 @@
 package dev.offload.runtime;
 
 import dev.offload.cl.Buffer;
+import dev.offload.cl.DeviceType;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
@@ -107,14 +108,19 @@ public final class AttentionOpenCl implements OpImplementation {
             @Override
             public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
                 ClTensor out = ctx.allocate(cl, in.get(0).type());
-                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * sq * skv));
+                // CPU: 16 query rows per work-item, one per vector lane, the same operations per lane (the same bits);
+                // other devices: one work-item per row.
+                boolean lanes = cl.info().type() == DeviceType.CPU;
+                int rows = lanes ? (sq + 15) / 16 * 16 : sq;
+                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * rows * skv));
                 boolean hasLengths = in.size() > 3;
-                try (Kernel k = layers.kernel("attention_onnx")) {
+                try (Kernel k = layers.kernel(lanes ? "attention_onnx_rows" : "attention_onnx")) {
                     k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
                             .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
                             .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
                             .arg(11, a.headDim()).arg(12, a.onnxDivisor());
-                    ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
+                    if (lanes) ctx.launch(cl, k, new long[] {rows / 16, (long) batch * a.heads()}, new long[] {1, 1});
+                    else ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
                 }
                 ctx.release(scratch);
                 return List.of(out);

@@ -289,3 +289,74 @@ __kernel KERNEL_SHAPE void attention_onnx(__global const float* q, __global cons
         o[d0] = acc;
     }
 }
+
+// onnx_exp_shifted on 16 lanes: every lane runs the scalar sequence above, so each gives the scalar's bits.
+inline float16 onnx_exp_shifted16(const float16 x, const float16 neg_max) {
+    float16 v = fmax((float16) -103.9720840454f, x + neg_max);
+    const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
+    const float16 m = biased - 12582912.0f;
+    v = fma(m, (float16) -6.93145752e-1f, v);
+    v = fma(m, (float16) -1.42860677e-6f, v);
+    float16 p = (float16) 0x1.694000p-10f;
+    p = fma(p, v, (float16) 0x1.125edcp-7f);
+    p = fma(p, v, (float16) 0x1.555b5ap-5f);
+    p = fma(p, v, (float16) 0x1.555450p-3f);
+    p = fma(p, v, (float16) 0x1.fffff6p-2f);
+    p = fma(p, v, (float16) 1.0f);
+    p = fma(p, v, (float16) 1.0f);
+    return ldexp(p, convert_int16(m));
+}
+
+// attention_onnx for 16 query rows at once, one row per vector lane (the CPU shape, as attention_fused_rows):
+// each lane performs exactly attention_onnx's operations for its row in the same order, so the results are the
+// same bits, 16 rows per instruction. Scores and weights go to scratch as [b*H + h][row block][key][16 lanes].
+// Work-item (row block, b*H + h); rows past Sq are computed on a clamped copy and not stored.
+__kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global const float* k, __global const float* v,
+                                               __global const int* lengths, const int has_lengths, __global float* out,
+                                               __global float* scratch, const int Sq, const int Skv, const int H, const int Hkv,
+                                               const int D, const float divisor) {
+    const int blk = get_global_id(0), bh = get_global_id(1);
+    const int i0 = blk * 16;
+    if (i0 >= Sq) return;
+    const int b = bh / H, h = bh % H, hk = h / (H / Hkv);
+    const int rows = min(16, Sq - i0);
+    const int n = has_lengths ? clamp(lengths[b], 0, Skv) : Skv;
+    const size_t kv_stride = (size_t) Hkv * D;
+    const __global float* kb = k + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    const __global float* vb = v + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    __global float* p = scratch + ((size_t) bh * ((Sq + 15) / 16) + blk) * (size_t) Skv * 16;
+    const __global float* qrow[16];
+    for (int r = 0; r < 16; r++) qrow[r] = q + ((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D;
+
+    float16 max = (float16) -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const __global float* kr = kb + j * kv_stride;
+        float16 acc = (float16) 0.0f;
+        for (int d = 0; d < D; d++) {
+            float16 qd;
+            for (int r = 0; r < 16; r++) ((float*) &qd)[r] = qrow[r][d];
+            acc = fma(qd, (float16) kr[d], acc);
+        }
+        const float16 s = acc / divisor;
+        vstore16(s, j, p);
+        max = fmax(max, s);
+    }
+    float16 lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = (float16) 0.0f;
+    for (int j = 0; j < n; j++) {
+        const float16 e = onnx_exp_shifted16(vload16(j, p), -max);
+        vstore16(e, j, p);
+        lanes[j % 16] += e;
+    }
+    float16 a[8];
+    for (int l = 0; l < 8; l++) a[l] = lanes[l] + lanes[l + 8];
+    const float16 sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    const float16 inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) vstore16(vload16(j, p) * inv, j, p);
+
+    for (int d = 0; d < D; d++) {
+        float16 acc = (float16) 0.0f;
+        for (int j = 0; j < n; j++) acc = fma(vload16(j, p), (float16) vb[j * kv_stride + d], acc);
+        for (int r = 0; r < rows; r++) out[((size_t) b * Sq + i0 + r) * H * D + (size_t) h * D + d] = ((const float*) &acc)[r];
+    }
+}
