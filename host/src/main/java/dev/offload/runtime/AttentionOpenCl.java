@@ -109,8 +109,8 @@ public final class AttentionOpenCl implements OpImplementation {
             public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
                 ClTensor out = ctx.allocate(cl, in.get(0).type());
                 // CPU: 16 query rows per work-item, one per vector lane, the same operations per lane (the same bits);
-                // other devices: one work-item per row.
-                boolean lanes = cl.info().type() == DeviceType.CPU;
+                // other devices (and heads over ONNX_MAX_HEAD_DIM = 256 in layers.cl): one work-item per row.
+                boolean lanes = cl.info().type() == DeviceType.CPU && a.headDim() <= 256;
                 int rows = lanes ? (sq + 15) / 16 * 16 : sq;
                 ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * rows * skv));
                 boolean hasLengths = in.size() > 3;

@@ -307,6 +307,8 @@ inline float16 onnx_exp_shifted16(const float16 x, const float16 neg_max) {
     return ldexp(p, convert_int16(m));
 }
 
+#define ONNX_MAX_HEAD_DIM 256
+
 // attention_onnx for 16 query rows at once, one row per vector lane (the CPU shape, as attention_fused_rows):
 // each lane performs exactly attention_onnx's operations for its row in the same order, so the results are the
 // same bits, 16 rows per instruction. Scores and weights go to scratch as [b*H + h][row block][key][16 lanes].
@@ -325,18 +327,17 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
     const __global float* kb = k + (size_t) b * Skv * kv_stride + (size_t) hk * D;
     const __global float* vb = v + (size_t) b * Skv * kv_stride + (size_t) hk * D;
     __global float* p = scratch + ((size_t) bh * ((Sq + 15) / 16) + blk) * (size_t) Skv * 16;
-    const __global float* qrow[16];
-    for (int r = 0; r < 16; r++) qrow[r] = q + ((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D;
+    // The 16 query rows transposed into lanes once: qt[d] holds element d of every row (D <= ONNX_MAX_HEAD_DIM).
+    float16 qt[ONNX_MAX_HEAD_DIM];
+    for (int d = 0; d < D; d++) {
+        for (int r = 0; r < 16; r++) ((float*) &qt[d])[r] = q[((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D + d];
+    }
 
     float16 max = (float16) -INFINITY;
     for (int j = 0; j < n; j++) {
         const __global float* kr = kb + j * kv_stride;
         float16 acc = (float16) 0.0f;
-        for (int d = 0; d < D; d++) {
-            float16 qd;
-            for (int r = 0; r < 16; r++) ((float*) &qd)[r] = qrow[r][d];
-            acc = fma(qd, (float16) kr[d], acc);
-        }
+        for (int d = 0; d < D; d++) acc = fma(qt[d], (float16) kr[d], acc);
         const float16 s = acc / divisor;
         vstore16(s, j, p);
         max = fmax(max, s);
