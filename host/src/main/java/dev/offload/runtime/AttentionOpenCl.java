@@ -99,29 +99,49 @@ public final class AttentionOpenCl implements OpImplementation {
     }
 
     /**
-     * {@link Attention#onnxRuntime}: layers.cl's attention_onnx on the token-major tensors as they are (no head
-     * rearrangement), key lengths read on the device (no host synchronization), a scratch row of scores per query.
+     * {@link Attention#onnxRuntime}: ONNX Runtime's arithmetic on the token-major q, k, v as they are. On a CPU
+     * layers.cl's attention_onnx_rows (16 query rows per work-item, one per vector lane); elsewhere attention_onnx with
+     * K first turned into columns (keys_to_columns) so that scores are computed 16 keys per vector. Key lengths are
+     * read on the device (no host synchronization); a scratch row of scores per query.
      */
     private static Prepared onnx(Attention a, Program layers, OpenClDevice cl, int batch, int sq, int skv) {
         Buffer noLengths = cl.upload(new int[1]);   // stands in for absent lengths: a kernel argument cannot be null
+        int skv16 = (skv + 15) / 16 * 16;
         return new Prepared() {
             @Override
             public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
                 ClTensor out = ctx.allocate(cl, in.get(0).type());
                 // CPU: 16 query rows per work-item, one per vector lane, the same operations per lane (the same bits);
-                // other devices (and heads over ONNX_MAX_HEAD_DIM = 256 in layers.cl): one work-item per row.
-                boolean lanes = cl.info().type() == DeviceType.CPU && a.headDim() <= 256;
-                int rows = lanes ? (sq + 15) / 16 * 16 : sq;
-                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * rows * skv));
+                // other devices: one work-item per row.
+                boolean lanes = cl.info().type() == DeviceType.CPU;
                 boolean hasLengths = in.size() > 3;
-                try (Kernel k = layers.kernel(lanes ? "attention_onnx_rows" : "attention_onnx")) {
-                    k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
-                            .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
-                            .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
-                            .arg(11, a.headDim()).arg(12, a.onnxDivisor());
-                    if (lanes) ctx.launch(cl, k, new long[] {rows / 16, (long) batch * a.heads()}, new long[] {1, 1});
-                    else ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
+                if (lanes) {
+                    int rows = (sq + 15) / 16 * 16;
+                    ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * rows * (skv + a.headDim())));
+                    try (Kernel k = layers.kernel("attention_onnx_rows")) {
+                        k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
+                                .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
+                                .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
+                                .arg(11, a.headDim()).arg(12, a.onnxDivisor());
+                        ctx.launch(cl, k, new long[] {rows / 16, (long) batch * a.heads()}, new long[] {1, 1});
+                    }
+                    ctx.release(scratch);
+                    return List.of(out);
                 }
+                ClTensor kt = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.kvHeads() * a.headDim() * skv16));
+                ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * sq * skv16));
+                try (Kernel k = layers.kernel("keys_to_columns")) {
+                    k.arg(0, ((ClTensor) in.get(1)).buffer()).arg(1, kt.buffer()).arg(2, skv).arg(3, skv16).arg(4, a.kvHeads()).arg(5, a.headDim());
+                    ctx.launch(cl, k, new long[] {skv16, (long) batch * a.kvHeads()}, null);
+                }
+                try (Kernel k = layers.kernel("attention_onnx")) {
+                    k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, kt.buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
+                            .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
+                            .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, skv16).arg(10, a.heads())
+                            .arg(11, a.kvHeads()).arg(12, a.headDim()).arg(13, a.onnxDivisor());
+                    ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
+                }
+                ctx.release(kt);
                 ctx.release(scratch);
                 return List.of(out);
             }

@@ -1,6 +1,7 @@
 package dev.offload.model;
 
 import dev.offload.math.Erf;
+import dev.offload.math.OnnxRuntimeCpu;
 import dev.offload.model.onnx.OnnxModel;
 import dev.offload.model.onnx.OnnxNode;
 import dev.offload.model.onnx.OnnxTensor;
@@ -15,8 +16,10 @@ import java.util.function.Function;
 /**
  * Development aid: which ONNX Runtime ops does offload's float arithmetic reproduce bit for bit? Runs ORT on one
  * sentence with every intermediate traced ({@link OrtTrace}), evaluates each float node again in Java from ORT's own
- * inputs with candidate arithmetics, and prints per op type how many values differ (and by how many ulps).
- * Usage: {@code OrtTraceMain MODEL_ID [SENTENCE_INDEX]}.
+ * inputs with candidate arithmetics, and prints per op type how many values differ (and by how many ulps). The
+ * candidate named "offload" is {@link OnnxRuntimeCpu}: it must show 0 differing values for every op; the others are the
+ * alternatives it was told apart from (double sums, other Eigen packet layouts, Java's exp and erf, unfused products).
+ * Usage: {@code OrtTraceMain MODEL_ID [SENTENCE_INDEX]} with the test class path (see EncoderAccuracyTest).
  */
 public final class OrtTraceMain {
     public static void main(String[] args) throws Exception {
@@ -89,6 +92,7 @@ public final class OrtTraceMain {
 
     // ---- candidate arithmetics ---------------------------------------------------------------------------
 
+    /** "offload" is {@link OnnxRuntimeCpu}; the others are the alternatives it was told apart from. */
     static Map<String, float[]> candidates(OnnxNode n, List<OrtTrace.Value> in) {
         Map<String, float[]> c = new LinkedHashMap<>();
         switch (n.opType()) {
@@ -100,20 +104,18 @@ public final class OrtTraceMain {
             case "Sqrt" -> c.put("float", unary(in.getFirst(), x -> (float) Math.sqrt(x)));
             case "Erf" -> {
                 c.put("double", unary(in.getFirst(), x -> (float) Erf.erf(x)));
-                c.put("mlas-fma3", unary(in.getFirst(), OrtTraceMain::erfFma3));
+                c.put("offload", unary(in.getFirst(), OnnxRuntimeCpu::erf));
             }
             case "ReduceMean" -> {
-                for (String v : List.of("double", "seq", "eigen4x2", "eigen8x2", "eigen16x2", "eigen4x4", "eigen8x4")) {
-                    c.put(v, reduceMean(in.getFirst(), v));
-                }
+                for (String v : List.of("double", "seq", "offload", "eigen8x2", "eigen16x2", "eigen4x4")) c.put(v, reduceMean(in.getFirst(), v));
             }
             case "Softmax" -> {
                 c.put("double", softmax(in.getFirst(), false));
-                c.put("mlas-avx512", softmax(in.getFirst(), true));
+                c.put("offload", softmax(in.getFirst(), true));
             }
             case "MatMul" -> {
                 c.put("double", matmul(in.get(0), in.get(1), 0));
-                c.put("fma-chain", matmul(in.get(0), in.get(1), 1));
+                c.put("offload", matmul(in.get(0), in.get(1), 1));
                 c.put("mul-add-chain", matmul(in.get(0), in.get(1), 2));
             }
             default -> { }
@@ -170,7 +172,7 @@ public final class OrtTraceMain {
             float s = switch (variant) {
                 case "double" -> { double d = 0; for (float f : v) d += f; yield (float) d; }
                 case "seq" -> { float d = 0; for (float f : v) d += f; yield d; }
-                case "eigen4x2" -> eigenSum(v, 4, 2);
+                case "offload" -> OnnxRuntimeCpu.sum(v, 0, n);
                 case "eigen8x2" -> eigenSum(v, 8, 2);
                 case "eigen16x2" -> eigenSum(v, 16, 2);
                 case "eigen4x4" -> eigenSum(v, 4, 4);
@@ -228,77 +230,13 @@ public final class OrtTraceMain {
                 for (int j = 0; j < d; j++) y[o + j] = (float) (Math.exp(x.floats()[o + j] - max) / sum);
                 continue;
             }
-            float neg = -max;
-            float[] lanes = new float[16];
-            for (int j = 0; j < d; j++) {
-                float e = expAvx512(x.floats()[o + j] + neg);
-                y[o + j] = e;
-                lanes[j % 16] += e;
-            }
-            float[] a = new float[8];
-            for (int l = 0; l < 8; l++) a[l] = lanes[l] + lanes[l + 8];
-            float sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-            float inv = 1.0f / sum;
-            for (int j = 0; j < d; j++) y[o + j] *= inv;
+            System.arraycopy(x.floats(), o, y, o, d);
+            OnnxRuntimeCpu.softmax(y, o, d);
         }
         return y;
     }
 
-    static float expAvx512(float x) {
-        x = Math.max(-103.9720840454f, x);
-        float biased = Math.fma(x, 1.44269504088896341f, 12582912.0f);
-        float m = biased - 12582912.0f;
-        x = Math.fma(m, -6.93145752e-1f, x);
-        x = Math.fma(m, -1.42860677e-6f, x);
-        float p = 0x1.694000p-10f;
-        p = Math.fma(p, x, 0x1.125edcp-7f);
-        p = Math.fma(p, x, 0x1.555b5ap-5f);
-        p = Math.fma(p, x, 0x1.555450p-3f);
-        p = Math.fma(p, x, 0x1.fffff6p-2f);
-        p = Math.fma(p, x, 1.0f);
-        p = Math.fma(p, x, 1.0f);
-        return Math.scalb(p, (int) m);
-    }
-
-    static float erfFma3(float v) {
-        float a = Math.min(Math.abs(v), 3.925f);
-        float r;
-        if (a >= 0.921875f) {
-            float q = 1.72948930e-5f;
-            q = Math.fma(q, a, -3.83208680e-4f);
-            q = Math.fma(q, a, 3.88393435e-3f);
-            q = Math.fma(q, a, -2.42545605e-2f);
-            q = Math.fma(q, a, 1.06777847e-1f);
-            q = Math.fma(q, a, 6.34846687e-1f);
-            q = Math.fma(q, a, 1.28717512e-1f);
-            q = Math.fma(q, a, a);
-            q = Math.max(-q, -88.3762626647949f);
-            float vr = Math.fma(1.44269504088896341f, q, 1.25829120e+7f) - 1.25829120e+7f;
-            float f = Math.fma(-6.93145752e-1f, vr, q);
-            f = Math.fma(vr, -1.42860677e-6f, f);
-            float y = 1.38319808e-3f;
-            y = Math.fma(y, f, 8.37550033e-3f);
-            y = Math.fma(y, f, 4.16689515e-2f);
-            y = Math.fma(y, f, 1.66664466e-1f);
-            y = Math.fma(y, f, 4.99999851e-1f);
-            y = Math.fma(y, f, 1.0f);
-            y = Math.fma(y, f, 1.0f);
-            y = y * Float.intBitsToFloat(((int) vr + 127) << 23);
-            r = 1.0f - y;
-        } else {
-            float s = a * a;
-            float p = -5.99104969e-4f;
-            p = Math.fma(p, s, 4.99339588e-3f);
-            p = Math.fma(p, s, -2.67667342e-2f);
-            p = Math.fma(p, s, 1.12818025e-1f);
-            p = Math.fma(p, s, -3.76124859e-1f);
-            p = Math.fma(p, s, 1.28379151e-1f);
-            r = Math.fma(p, a, a);
-        }
-        return Math.copySign(r, v);
-    }
-
-    /** Batched [.., M, K] x [.., K, N]; mode 0 double, 1 fma chain over k, 2 separate multiply and add. */
+    /** Batched [.., M, K] x [.., K, N]; mode 0 double, 1 offload's (an fma chain over k), 2 separate multiply and add. */
     static float[] matmul(OrtTrace.Value a, OrtTrace.Value b, int mode) {
         if (a.floats() == null || b.floats() == null || a.shape().length != b.shape().length) return null;
         int r = a.shape().length;
@@ -313,9 +251,10 @@ public final class OrtTraceMain {
                     for (int k = 0; k < kk; k++) {
                         float x = a.floats()[(bt * mm + i) * kk + k], w = b.floats()[(bt * kk + k) * nn + j];
                         d += (double) x * w;
-                        f = mode == 1 ? Math.fma(x, w, f) : f + x * w;
+                        f = mode == 2 ? f + x * w : f;
                     }
-                    y[(bt * mm + i) * nn + j] = mode == 0 ? (float) d : f;
+                    y[(bt * mm + i) * nn + j] = mode == 0 ? (float) d : mode == 1
+                            ? OnnxRuntimeCpu.dot(a.floats(), (bt * mm + i) * kk, 1, b.floats(), bt * kk * nn + j, nn, kk) : f;
                 }
             }
         }
