@@ -4,14 +4,13 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.offload.model.EncoderModel;
-import dev.offload.model.EncoderReference;
-import dev.offload.model.EncoderRunner;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
-import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
+import dev.offload.session.EmbeddingOptions;
+import dev.offload.session.EmbeddingSession;
+import dev.offload.session.EncoderSource;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ import java.util.Optional;
 
 /**
  * all-MiniLM-L6-v2-q end to end: sentences/s at a fixed batch and sequence length (every sentence exactly
- * {@link #LENGTH} tokens, mask all ones), offload through the runner {@code offload run --device SPEC} opens,
+ * {@link #LENGTH} tokens, mask all ones), offload through the {@link EmbeddingSession} {@code offload run --device SPEC} opens,
  * against ONNX Runtime (all graph optimizations, the same threads) on the same .onnx file and the same ids.
  */
 final class EndToEndBench {
@@ -42,16 +41,15 @@ final class EndToEndBench {
     static void run(Report report, String deviceSpec, boolean quick, int threads) {
         ModelCatalog known = ModelCatalog.ALL_MINILM_L6_V2_Q;
         byte[] onnx = known.onnxBytes();
-        EncoderModel model = EncoderImporter.importBytes(onnx, known.onnxEntry);
-        WordPieceTokenizer tok = WordPieceTokenizer.fromJson(known.tokenizerBytes(), known.tokenizerEntry);
-
-        Optional<EncoderRunners.Opened> runner = EncoderRunners.open(deviceSpec, model);
+        Optional<EmbeddingSession> runner = open(deviceSpec, known);
         String note = "";
         if (runner.isEmpty() && !deviceSpec.equals("java")) {
-            runner = EncoderRunners.open("java", model);
+            runner = open("java", known);
             note = "; " + deviceSpec + " could not run the encoder: offload ran on the java reference";
         }
-        boolean onJava = runner.isPresent() && runner.get().runner().device().startsWith("java");
+        boolean onJava = runner.isPresent() && runner.get().device().startsWith("java");
+        WordPieceTokenizer tok = runner.isPresent() ? runner.get().tokenizer()
+                : WordPieceTokenizer.fromJson(known.tokenizerBytes(), known.tokenizerEntry);
         int batch = quick ? QUICK_BATCH : onJava ? JAVA_BATCH : BATCH;
         if (onJava && !quick) note += ", batch " + JAVA_BATCH + " (the java reference is slow)";
         if (!note.isEmpty()) Peer.note("e2e" + note);
@@ -64,15 +62,14 @@ final class EndToEndBench {
         float[] ours = null;
         String device = "-";
         if (runner.isPresent()) {
-            try (EncoderRunners.Opened opened = runner.get()) {
-                EncoderRunner r = opened.runner();
+            try (EmbeddingSession r = runner.get()) {
                 device = r.device();
                 float[][] last = new float[1][];
                 offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
                 ours = last[0];
             }
         }
-        int h = model.config().hidden();
+        int h = ours != null ? ours.length / (batch * LENGTH) : 0;
 
         Optional<OrtEncoder> ort = Peer.open("ONNX Runtime (MiniLM session)", () -> new OrtEncoder(onnx, threads));
         double ortNs = Double.NaN;
@@ -82,7 +79,7 @@ final class EndToEndBench {
                 float[][] last = new float[1][];
                 ortNs = Timing.medianNanos(warmup, quick ? 2 : reps, quick ? 5 : 30, Timing.wall(() -> last[0] = o.lastHiddenState(tb)));
                 if (ours != null) agreement = String.format(Locale.ROOT, "; sentence-embedding cosine vs ONNX Runtime min %.5f",
-                        minCosine(EncoderReference.pool(ours, tb, h, Pooling.MEAN), EncoderReference.pool(last[0], tb, h, Pooling.MEAN), h));
+                        minCosine(Pooling.MEAN.embed(ours, tb, h), Pooling.MEAN.embed(last[0], tb, h), h));
                 if (!quick && batch != BATCH) {
                     String big = known.id + " b" + BATCH + " s" + LENGTH;
                     TokenBatch full = batch(tok, BATCH);
@@ -99,6 +96,16 @@ final class EndToEndBench {
         if (!Double.isNaN(ortNs)) {
             report.add(new BenchRow("e2e", name, "onnxruntime", "cpu", ortNs / 1e6, batch / (ortNs / 1e9), "sentences/s",
                     Double.NaN, "all optimizations, " + threads + " intra-op threads, same ids"));
+        }
+    }
+
+    /** The session {@code offload run --device SPEC} opens, or empty (with the reason as a note) when it cannot open here. */
+    private static Optional<EmbeddingSession> open(String spec, ModelCatalog model) {
+        try {
+            return Optional.of(EmbeddingSession.open(EmbeddingOptions.defaults().withModel(EncoderSource.known(model)).withPlacement(spec)));
+        } catch (RuntimeException e) {
+            Peer.note("no encoder session for '" + spec + "' here (" + Peer.rootMessage(e) + ")");
+            return Optional.empty();
         }
     }
 

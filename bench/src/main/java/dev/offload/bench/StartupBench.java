@@ -121,6 +121,7 @@ final class StartupBench {
         command.add("dev.offload.cli.Main");
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile());
+        pb.environment().put("OFFLOAD_LOG_LEVEL", "INFO");   // origins() counts the program-source lines
         pb.environment().putAll(env);
         try {
             long t0 = System.nanoTime();

@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BitstreamProgramSource implements OpenClDevice.ProgramSource {
     private static final Logger log = LoggerFactory.getLogger(BitstreamProgramSource.class);
+    /** Progress of long work, shown unless the user asked for quiet (logback.xml). */
+    private static final Logger PROGRESS = LoggerFactory.getLogger("dev.offload.progress");
 
     private final BitstreamStore store;
     private final ProgramCache cache; // null: --no-cache
@@ -59,6 +61,8 @@ public final class BitstreamProgramSource implements OpenClDevice.ProgramSource 
             case ProgramResolver.Resolution.Reject(BitstreamMismatchException error) -> throw error;
         }
         String stem = ProgramCache.stem(family, target, source.sha256(), options);
+        // A compile takes seconds (PoCL: 1-7 s a program): say so while it happens, even when logging is quiet.
+        PROGRESS.info("compiling {} kernels for {} (first use on this device and driver; cached afterwards) ...", family, target.deviceName());
         ProgramBinaries.Compiled compiled = ProgramBinaries.compile(device, source, options, stem);
         Path saved = null;
         if (cache != null) {

@@ -1,30 +1,17 @@
 package dev.offload.cli;
 
-import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
-import dev.offload.graph.Graph;
 import dev.offload.profile.LayerChart;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
-import dev.offload.profile.Progress;
-import dev.offload.runtime.AutoPlacer;
 import dev.offload.runtime.DevicePool;
-import dev.offload.runtime.ExecutionPlan;
 import dev.offload.runtime.GraphRuntime;
-import dev.offload.profile.OpSample;
-import dev.offload.runtime.HostTensor;
-import dev.offload.runtime.KvCache;
-import dev.offload.runtime.MicroBatches;
-import dev.offload.runtime.OpImplementations;
-import dev.offload.runtime.Placement;
-import dev.offload.synthetic.SyntheticModel;
+import dev.offload.runtime.PlacementSpec;
+import dev.offload.session.SyntheticSession;
 import dev.offload.synthetic.SyntheticSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,86 +77,28 @@ public final class ProfileCommand implements Callable<Integer> {
         if (microBatches < 1 || s.batch() % microBatches != 0) {
             throw new UserError("--micro-batches must divide the batch (" + s.batch() + "), got " + microBatches);
         }
-        System.err.println("building " + s + " ...");
-        // Graphs are built for one micro-batch; the weights depend on the seed only, so all of them share one model.
-        SyntheticSpec micro = s.withBatch(s.batch() / microBatches);
-        Graph graph = SyntheticModel.build(micro);
-        Graph step = decodeSteps > 0 ? SyntheticModel.build(micro.withSeq(1)) : null;
-        List<Map<String, HostTensor>> inputs = MicroBatches.split(SyntheticModel.inputs(s, s.seed()), microBatches);
-        List<List<Map<String, HostTensor>>> stepInputs = new ArrayList<>();
-        for (Map<String, HostTensor> in : SyntheticModel.decodeInputs(s, decodeSteps, s.seed())) stepInputs.add(MicroBatches.split(in, microBatches));
         DeviceRegistry registry = common.registry();
-        OpImplementations impls = OpImplementations.defaults();
         String rules = placement != null ? placement : device != null ? device : registry.defaultSpec();
-        try (DevicePool pool = DevicePool.open(registry)) {
-            ExecutionPlan plan = rules.strip().equalsIgnoreCase("auto")
-                    ? new AutoPlacer(AutoPlacer.defaultCache(), impls, System.err).plan(graph, pool)
-                    : ExecutionPlan.of(graph, Placement.parse(rules), pool);
-            out.print(plan.describe());
+        PlacementSpec where;
+        try {
+            where = PlacementSpec.parse(rules);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        System.err.println("building " + s + " ...");
+        try (DevicePool pool = DevicePool.open(registry);
+             SyntheticSession session = new SyntheticSession(s, decodeSteps, microBatches, where, pool, outputs.strict, System.err)) {
+            out.print(session.plan().describe());
             out.flush();
             if (planOnly) return 0;
-            List<ProfileReport.Run> runs = new ArrayList<>();
-            long decodeNs = 0;
-            try (GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict);
-                 GraphRuntime stepRuntime = step == null ? null : new GraphRuntime(ExecutionPlan.of(step, rulesFor(rules, plan, step, pool), pool), impls, outputs.strict)) {
-                Progress warm = new Progress(System.err, "warmup", warmup);
-                for (int i = 1; i <= warmup; i++) {
-                    long t0 = System.nanoTime();
-                    request(runtime, stepRuntime, inputs, stepInputs, s);
-                    warm.step(i, String.format("%.1f ms", (System.nanoTime() - t0) / 1e6));
-                }
-                Progress prog = new Progress(System.err, "profile", iterations);
-                for (int i = 1; i <= iterations; i++) {
-                    Request r = request(runtime, stepRuntime, inputs, stepInputs, s);
-                    runs.add(r.run());
-                    decodeNs += r.decodeNs();
-                    prog.step(i, String.format("%.1f ms", r.run().wallNs() / 1e6));
-                }
-            } catch (GraphRuntime.FallbackRefused e) {
-                throw new UserError(e.getMessage());
-            }
-            List<String> devices = new ArrayList<>();
-            for (ComputeDevice d : plan.devices()) devices.add(d.spec() + " = " + d.description());
-            ProfileReport report = new ProfileReport(new ProfileReport.Meta(s.toString(), graph.name() + " (" + graph.nodes().size() + " nodes)",
-                    rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs,
-                    decodeSteps == 0 ? null : new ProfileReport.Decode(decodeSteps, s.seq(), s.batch(), decodeNs / 1e6 / iterations / decodeSteps));
+            ProfileReport report = session.profile(warmup, iterations, rules, System.err);
             out.println();
             ProfileTable.print(report, out);
             outputs.write(report, System.err::println);
             if (chart != null) { LayerChart.write(report, chart); System.err.println("wrote " + chart); }
             return 0;
+        } catch (GraphRuntime.FallbackRefused e) {
+            throw new UserError(e.getMessage());
         }
-    }
-
-    /** One profiled request: its samples (decode steps as decode:<layer>, on one time line) and the decode wall time. */
-    private record Request(ProfileReport.Run run, long decodeNs) {}
-
-    private Request request(GraphRuntime prefill, GraphRuntime step, List<Map<String, HostTensor>> inputs,
-                            List<List<Map<String, HostTensor>>> stepInputs, SyntheticSpec s) {
-        List<KvCache> caches = new ArrayList<>();
-        try {
-            if (step != null) for (int m = 0; m < inputs.size(); m++) caches.add(new KvCache(s.seq() + stepInputs.size()));
-            GraphRuntime.Result first = prefill.runMicroBatches(inputs, step == null ? null : caches);
-            List<OpSample> samples = new ArrayList<>(first.samples());
-            long end = first.startNanoTime() + first.wallNs(), decodeNs = 0;
-            for (List<Map<String, HostTensor>> in : stepInputs) {
-                GraphRuntime.Result r = step.runMicroBatches(in, caches);
-                long shift = r.startNanoTime() - first.startNanoTime();
-                for (OpSample o : r.samples()) samples.add(o.relabeled("decode:" + o.layer(), shift));
-                decodeNs += r.wallNs();
-                end = r.startNanoTime() + r.wallNs();
-            }
-            return new Request(new ProfileReport.Run(samples, first.startNanoTime(), end - first.startNanoTime()), decodeNs);
-        } finally {
-            caches.forEach(KvCache::close);
-        }
-    }
-
-    /** The decode-step graph's placement: the same rules, or for auto the prefill plan's device per node name. */
-    private static Placement rulesFor(String rules, ExecutionPlan plan, Graph step, DevicePool pool) {
-        if (!rules.strip().equalsIgnoreCase("auto")) return Placement.parse(rules);
-        Map<String, String> byNode = new java.util.LinkedHashMap<>();
-        for (dev.offload.graph.Node n : step.nodes()) byNode.put(n.name(), plan.deviceFor(plan.graph().node(n.name())).spec());
-        return new Placement(byNode);
     }
 }

@@ -19,6 +19,9 @@ public final class ProfileOutputs {
     @Option(names = "--strict", description = "Fail instead of falling back to another device when an op cannot run where it is placed.")
     boolean strict;
 
+    /** True when a profile file was asked for. */
+    boolean wanted() { return json != null || trace != null; }
+
     /** Writes the JSON and trace files that were asked for, saying where on {@code log}. */
     void write(ProfileReport report, Consumer<String> log) throws IOException {
         if (json != null) {

@@ -1,22 +1,17 @@
 package dev.offload.cli;
 
 import dev.offload.model.EncoderGraph;
-import dev.offload.model.EncoderModel;
-import dev.offload.model.EncoderReference;
-import dev.offload.model.EncoderRunner;
-import dev.offload.model.EncoderRunners;
-import dev.offload.model.GraphEncoderRunner;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.OrtCheck;
-import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
 import dev.offload.model.UnsupportedModelException;
-import dev.offload.model.onnx.EncoderImporter;
-import dev.offload.model.tokenizer.WordPieceTokenizer;
-import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
-import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.GraphRuntime;
+import dev.offload.runtime.PlacementSpec;
+import dev.offload.session.EmbeddingOptions;
+import dev.offload.session.EmbeddingSession;
+import dev.offload.session.Embeddings;
+import dev.offload.session.EncoderSource;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
 import java.io.BufferedReader;
@@ -29,8 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,8 +38,6 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Embed sentences with a transformer encoder (default: the int8 all-MiniLM-L6-v2 shipped with offload).")
 public final class RunCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
-
     /** Two pairs of paraphrases among unrelated sentences: the similarity matrix should show them. */
     static final List<String> BUILT_IN = List.of(
             "A man is playing a guitar on stage.",
@@ -120,202 +111,122 @@ public final class RunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new UserError("--batch must be at least 1, got " + batch);
         if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
-        EncoderGraph.Prune pruning;
+        if (quantize != null && !quantize.equals("int8")) throw new UserError("--quantize " + quantize + ": only int8 is supported");
+        if (maxLength != null && maxLength < 2) throw new UserError("--max-length must be at least 2 ([CLS] and [SEP]), got " + maxLength);
+        EmbeddingOptions options;
         try {
-            pruning = prune == null ? null : EncoderGraph.Prune.parse(prune);
+            options = EmbeddingOptions.defaults()
+                    .withModel(EncoderSource.parse(model, tokenizer))
+                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withRegistry(common.registry())
+                    .withBatchSize(batch)
+                    .withMaxLength(maxLength == null ? 0 : maxLength)
+                    .withPrune(prune == null ? null : EncoderGraph.Prune.parse(prune))
+                    .withQuantizeInt8(quantize != null)
+                    .withStrict(outputs.strict)
+                    .withProfiling(profile || outputs.wanted());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        try {
-            return embed(out, pruning);
-        } catch (UnsupportedModelException e) {
+        List<String> texts = readTexts();
+        if (texts.isEmpty()) throw new UserError("no input texts");
+        try (EmbeddingSession session = open(options)) {
+            return embed(out, session, texts, options);
+        } catch (UnsupportedModelException | GraphRuntime.FallbackRefused e) {
             throw new UserError(e.getMessage());
-        } catch (GraphRuntime.FallbackRefused e) {
-            throw new UserError(e.getMessage());
-        } finally {
-            if (pool != null) pool.close();
         }
     }
 
-    private int embed(PrintWriter out, EncoderGraph.Prune pruning) throws IOException {
-
-        // 1. Model and tokenizer.
-        ModelCatalog known = ModelCatalog.byId(model);
-        byte[] onnx;
-        byte[] tokenizerJson;
-        Pooling pooling;
-        String tokenizerName;
+    private static EmbeddingSession open(EmbeddingOptions options) {
         try {
-            if (known != null) {
-                onnx = known.onnxBytes();
-                pooling = known.pooling;
-            } else {
-                Path file = Path.of(model);
-                if (!Files.isRegularFile(file)) {
-                    throw new UserError("--model " + model + ": no such file, and not a known model (" + String.join(", ", ModelCatalog.ids()) + ")");
-                }
-                onnx = Files.readAllBytes(file);
-                pooling = Pooling.MEAN;
-            }
-            Path tokFile = tokenizer != null ? tokenizer : known == null ? Path.of(model).resolveSibling("tokenizer.json") : null;
-            if (tokFile != null) {
-                if (!Files.isRegularFile(tokFile)) throw new UserError("tokenizer " + tokFile + ": no such file (give --tokenizer FILE.json)");
-                tokenizerJson = Files.readAllBytes(tokFile);
-                tokenizerName = tokFile.toString();
-            } else {
-                tokenizerJson = known.tokenizerBytes();
-                tokenizerName = known.tokenizerEntry;
-            }
-        } catch (UnsupportedModelException e) {
+            return EmbeddingSession.open(options, System.err);
+        } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        long t0 = System.nanoTime();
-        EncoderModel encoder;
-        WordPieceTokenizer tok;
-        try {
-            encoder = EncoderImporter.importBytes(onnx, known != null ? known.onnxEntry : model);
-            tok = WordPieceTokenizer.fromJson(tokenizerJson, tokenizerName);
-        } catch (UnsupportedModelException e) {
-            throw new UserError(e.getMessage());
-        }
-        if (quantize != null) {
-            if (!quantize.equals("int8")) throw new UserError("--quantize " + quantize + ": only int8 is supported");
-            if (encoder.quantized()) out.println("note: the model is already int8; --quantize int8 changes nothing");
-            else encoder = encoder.quantizeInt8();
-        }
-        double loadMs = (System.nanoTime() - t0) / 1e6;
-        int maxLen = maxLength != null ? maxLength
-                : Math.min(encoder.config().maxPositions(), tok.fileMaxLength() > 0 ? tok.fileMaxLength() : Integer.MAX_VALUE);
-        if (maxLen > encoder.config().maxPositions()) throw new UserError("--max-length " + maxLen + " exceeds the model's " + encoder.config().maxPositions() + " positions");
+    }
 
-        // 2. Texts and token ids.
-        List<String> texts = readTexts();
-        if (texts.isEmpty()) throw new UserError("no input texts");
-        List<TokenBatch.Sequence> seqs = new ArrayList<>(texts.size());
-        int truncated = 0;
-        for (String text : texts) {
-            TokenBatch.Sequence s = tok.encode(text, maxLen);
-            if (s.ids().length == maxLen && tok.ids(text).size() > maxLen - 2) truncated++;
-            seqs.add(s);
-        }
+    private int embed(PrintWriter out, EmbeddingSession session, List<String> texts, EmbeddingOptions options) throws IOException {
+        var c = session.model().config();
+        if (options.quantizeInt8() && !session.quantizedAtLoad()) out.println("note: the model is already int8; --quantize int8 changes nothing");
+        out.printf("model:  %s (%d layers, hidden %d, %d heads, %s, %.1f MB linear weights), loaded in %.0f ms%n",
+                session.model().name(), c.layers(), c.hidden(), c.heads(), session.model().quantized() ? "int8" : "float32",
+                session.model().linearWeightBytes() / 1e6, session.loadMs());
+        out.printf("device: %s%n", session.device());
+        EmbeddingSession.Tokenized tokenized = session.tokenize(texts);
+        out.printf("input:  %d texts, %d tokens (max length %d%s), batch %d, %s pooling%n", texts.size(), tokenized.tokens(),
+                session.maxLength(), tokenized.truncated() > 0 ? ", " + tokenized.truncated() + " truncated" : "",
+                batch, session.pooling().name().toLowerCase(java.util.Locale.ROOT));
         // With .npy outputs of per-token data every batch is padded to one length, so the arrays stack.
-        boolean uniform = hiddenStates != null || tokenIds != null;
-        int globalLength = seqs.stream().mapToInt(s -> s.ids().length).max().orElse(0);
-
-        // 3. Run.
-        try (EncoderRunner runner = openRunner(encoder, pooling, pruning)) {
-            var c = encoder.config();
-            out.printf("model:  %s (%d layers, hidden %d, %d heads, %s, %.1f MB linear weights), loaded in %.0f ms%n",
-                    encoder.name(), c.layers(), c.hidden(), c.heads(), encoder.quantized() ? "int8" : "float32",
-                    encoder.linearWeightBytes() / 1e6, loadMs);
-            out.printf("device: %s%n", runner.device());
-            out.printf("input:  %d texts, %d tokens (max length %d%s), batch %d, %s pooling%n", texts.size(),
-                    seqs.stream().mapToInt(s -> s.ids().length).sum(), maxLen, truncated > 0 ? ", " + truncated + " truncated" : "",
-                    batch, pooling.name().toLowerCase(java.util.Locale.ROOT));
-            int h = c.hidden();
-            GraphEncoderRunner graphRunner = runner instanceof GraphEncoderRunner g ? g : null;
-            if (graphRunner != null) {
-                // Warm-up on the first batch: program builds and weight uploads happen once, not in the timing.
-                long w0 = System.nanoTime();
-                TokenBatch first = TokenBatch.pad(seqs.subList(0, Math.min(batch, seqs.size())), tok.padId(), uniform ? globalLength : 0);
-                graphRunner.lastHiddenState(first);
-                out.printf("warm-up: %.0f ms (program builds, weight uploads)%n", (System.nanoTime() - w0) / 1e6);
-                out.print(graphRunner.plan(first.batch(), first.length()).describe());   // "placement:" and a line per op kind
-                graphRunner.resetProfile();
-            }
+        int padTo = hiddenStates != null || tokenIds != null ? tokenized.longest() : 0;
+        TokenBatch firstBatch = session.pad(tokenized.sequences().subList(0, Math.min(batch, texts.size())), padTo);
+        if (session.plan(firstBatch).isPresent()) {
             out.flush();
-            float[] embeddings = new float[texts.size() * h];
-            float[] hidden = hiddenStates != null ? new float[Math.multiplyExact(texts.size() * globalLength, h)] : null;
-            long[] ids = tokenIds != null ? new long[texts.size() * globalLength] : null;
-            List<TokenBatch> batches = new ArrayList<>();
-            long tokens = 0, start = System.nanoTime(), lastLog = start;
-            for (int from = 0; from < seqs.size(); from += batch) {
-                int to = Math.min(seqs.size(), from + batch);
-                TokenBatch tb = TokenBatch.pad(seqs.subList(from, to), tok.padId(), uniform ? globalLength : 0);
-                float[] states = runner.lastHiddenState(tb);
-                float[] pooled = EncoderReference.pool(states, tb, h, pooling);
-                System.arraycopy(pooled, 0, embeddings, from * h, pooled.length);
-                if (hidden != null) System.arraycopy(states, 0, hidden, from * globalLength * h, states.length);
-                if (ids != null) System.arraycopy(tb.ids(), 0, ids, from * globalLength, tb.ids().length);
-                tokens += tb.realTokens();
-                if (check) batches.add(tb);
-                long now = System.nanoTime();
-                if (now - lastLog > 2_000_000_000L && to < seqs.size()) {
-                    lastLog = now;
-                    System.err.printf("embedded %d/%d texts (%.1f sentences/s)%n", to, seqs.size(), to / ((now - start) / 1e9));
-                }
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            // 4. Report and write.
-            if (texts.size() <= 12) printSimilarities(out, texts, embeddings, h);
-            else out.printf("(similarity matrix shown for up to 12 texts; %d given)%n", texts.size());
-            out.printf("throughput: %.1f sentences/s, %.0f tokens/s (%d sentences, %d tokens in %.3f s)%n",
-                    texts.size() / seconds, tokens / seconds, texts.size(), tokens, seconds);
-            if (graphRunner != null) {
-                ProfileReport report = graphRunner.profile(batch, globalLength);
-                if (report != null) {
-                    if (profile) {
-                        out.println();
-                        ProfileTable.print(report, out);
-                    }
-                    outputs.write(report, out::println);
-                }
-            }
-            if (pruning != null) compareWithDense(out, encoder, pooling, seqs, tok.padId(), embeddings, texts.size() / seconds, h);
-            if (output != null) write(out, output, NpyArray.ofFloats(embeddings, texts.size(), h));
-            if (hidden != null) write(out, hiddenStates, NpyArray.ofFloats(hidden, texts.size(), globalLength, h));
-            if (ids != null) write(out, tokenIds, NpyArray.ofLongs(ids, texts.size(), globalLength));
-            if (check) return checkAgainstOrt(out, onnx, encoder, batches, embeddings, pooling, h);
+            out.printf("warm-up: %.0f ms (program builds, weight uploads)%n", session.warmUp(tokenized, padTo));
+            out.print(session.plan(firstBatch).get().describe());   // "placement:" and a line per op kind
         }
+        out.flush();
+
+        // Per-token outputs are [texts, longest text, ...]: each batch's rows are cut from its (bucketed) padding.
+        int h = session.dimension(), length = padTo;
+        float[] hidden = hiddenStates != null ? new float[Math.multiplyExact(Math.multiplyExact(texts.size(), length), h)] : null;
+        long[] ids = tokenIds != null ? new long[Math.multiplyExact(texts.size(), length)] : null;
+        List<TokenBatch> batches = new ArrayList<>();
+        long start = System.nanoTime();
+        long[] lastLog = {start};
+        Embeddings embeddings = session.embed(tokenized, padTo, (first, tb, states) -> {
+            for (int r = 0; r < tb.batch(); r++) {
+                if (hidden != null) System.arraycopy(states, r * tb.length() * h, hidden, (first + r) * length * h, length * h);
+                if (ids != null) System.arraycopy(tb.ids(), r * tb.length(), ids, (first + r) * length, length);
+            }
+            if (check) batches.add(tb);
+            long now = System.nanoTime();
+            int done = first + tb.batch();
+            if (now - lastLog[0] > 2_000_000_000L && done < texts.size()) {
+                lastLog[0] = now;
+                System.err.printf("embedded %d/%d texts (%.1f sentences/s)%n", done, texts.size(), done / ((now - start) / 1e9));
+            }
+        });
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        if (texts.size() <= 12) printSimilarities(out, texts, embeddings);
+        else out.printf("(similarity matrix shown for up to 12 texts; %d given)%n", texts.size());
+        out.printf("throughput: %.1f sentences/s, %.0f tokens/s (%d sentences, %d tokens in %.3f s: the embedding loop after"
+                        + " warm-up, tokenization to pooling)%n",
+                texts.size() / seconds, embeddings.tokens() / seconds, texts.size(), embeddings.tokens(), seconds);
+        var report = session.profile(batch, firstBatch.length());
+        if (report.isPresent()) {
+            if (profile) {
+                out.println();
+                ProfileTable.print(report.get(), out, false);
+            }
+            outputs.write(report.get(), out::println);
+        }
+        if (options.prune() != null) compareWithDense(out, options, tokenized, embeddings, texts.size() / seconds);
+        if (output != null) write(out, output, NpyArray.ofFloats(embeddings.vectors(), texts.size(), h));
+        if (hidden != null) write(out, hiddenStates, NpyArray.ofFloats(hidden, texts.size(), length, h));
+        if (ids != null) write(out, tokenIds, NpyArray.ofLongs(ids, texts.size(), length));
+        if (check) return checkAgainstOrt(out, options, session, batches, embeddings);
         out.flush();
         return 0;
     }
 
     /** The dense model on the same placement and texts: how close the pruned embeddings stay, and the speed ratio. */
-    private void compareWithDense(PrintWriter out, EncoderModel encoder, Pooling pooling, List<TokenBatch.Sequence> seqs, long padId,
-                                  float[] pruned, double prunedRate, int h) {
-        try (EncoderRunner dense = openRunner(encoder, pooling, null)) {
-            dense.lastHiddenState(TokenBatch.pad(seqs.subList(0, Math.min(batch, seqs.size())), padId)); // warm-up
-            float[] e = new float[seqs.size() * h];
+    private void compareWithDense(PrintWriter out, EmbeddingOptions options, EmbeddingSession.Tokenized texts, Embeddings pruned,
+                                  double prunedRate) {
+        try (EmbeddingSession dense = open(options.withPrune(null).withProfiling(false))) {
+            dense.warmUp(texts, 0);
             long start = System.nanoTime();
-            for (int from = 0; from < seqs.size(); from += batch) {
-                TokenBatch tb = TokenBatch.pad(seqs.subList(from, Math.min(seqs.size(), from + batch)), padId);
-                float[] pooled = EncoderReference.pool(dense.lastHiddenState(tb), tb, h, pooling);
-                System.arraycopy(pooled, 0, e, from * h, pooled.length);
-            }
-            double denseRate = seqs.size() / ((System.nanoTime() - start) / 1e9);
+            Embeddings e = dense.embed(texts, 0, null);
+            double denseRate = e.count() / ((System.nanoTime() - start) / 1e9);
             double min = 1, sum = 0;
-            for (int i = 0; i < seqs.size(); i++) {
-                double cos = cosine(e, i * h, pruned, i * h, h);
+            for (int i = 0; i < e.count(); i++) {
+                double cos = cosine(e.vectors(), i * e.dimension(), pruned.vectors(), i * e.dimension(), e.dimension());
                 min = Math.min(min, cos);
                 sum += cos;
             }
             out.printf("pruned vs dense: sentence-embedding cosine min %.4f, mean %.4f; speed %.1f vs %.1f sentences/s (%.2fx)%n",
-                    min, sum / seqs.size(), prunedRate, denseRate, prunedRate / denseRate);
+                    min, sum / e.count(), prunedRate, denseRate, prunedRate / denseRate);
         }
-    }
-
-    private DevicePool pool;
-
-    /** The device spec or placement rules the run uses: --placement, else --device, else the registry's default. */
-    private String placementRules() {
-        if (placement != null) return placement;
-        if (device != null) return device;
-        return common.registry().defaultSpec();
-    }
-
-    /**
-     * Where a device spec becomes a runner: java is the pure-Java reference; anything else (one OpenCL device,
-     * placement rules, auto) runs the encoder graph through the graph runtime.
-     */
-    EncoderRunner openRunner(EncoderModel encoder, Pooling pooling, EncoderGraph.Prune pruning) {
-        return EncoderRunners.open(encoder, pooling, pruning, placementRules(), this::devicePool, outputs.strict, System.err);
-    }
-
-    private DevicePool devicePool() {
-        if (pool == null) pool = DevicePool.open(common.registry());
-        return pool;
     }
 
     private List<String> readTexts() throws IOException {
@@ -331,7 +242,7 @@ public final class RunCommand implements Callable<Integer> {
         return lines.stream().filter(l -> !l.isBlank()).toList();
     }
 
-    private static void printSimilarities(PrintWriter out, List<String> texts, float[] e, int h) {
+    private static void printSimilarities(PrintWriter out, List<String> texts, Embeddings e) {
         out.println();
         out.println("cosine similarity:");
         for (int i = 0; i < texts.size(); i++) {
@@ -342,11 +253,7 @@ public final class RunCommand implements Callable<Integer> {
         out.println();
         for (int i = 0; i < texts.size(); i++) {
             out.printf("  [%d] ", i);
-            for (int j = 0; j < texts.size(); j++) {
-                double dot = 0;
-                for (int k = 0; k < h; k++) dot += e[i * h + k] * e[j * h + k];
-                out.printf(" %6.3f", dot);
-            }
+            for (int j = 0; j < texts.size(); j++) out.printf(" %6.3f", e.cosine(i, j));
             out.println();
         }
         out.println();
@@ -358,31 +265,32 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** ONNX Runtime on each sentence alone (batch 1, no padding): per-token and sentence cosines. */
-    private int checkAgainstOrt(PrintWriter out, byte[] onnx, EncoderModel encoder, List<TokenBatch> batches,
-                                float[] embeddings, Pooling pooling, int h) {
+    private int checkAgainstOrt(PrintWriter out, EmbeddingOptions options, EmbeddingSession session, List<TokenBatch> batches,
+                                Embeddings embeddings) {
         OrtCheck ort;
         try {
-            ort = OrtCheck.load(onnx);
+            ort = OrtCheck.load(options.model().onnxBytes());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
-        try (ort; EncoderRunner runner = openRunner(encoder, pooling, null)) {
+        int h = session.dimension();
+        try (ort) {
             double minTok = 1, minSent = 1, sumSent = 0;
             int n = 0;
             for (TokenBatch tb : batches) {
-                float[] ours = runner.lastHiddenState(tb);
+                float[] ours = session.lastHiddenState(tb);
                 for (int b = 0; b < tb.batch(); b++, n++) {
                     TokenBatch one = tb.row(b);
                     float[] want = ort.lastHiddenState(one);
                     for (int t = 0; t < one.length(); t++) minTok = Math.min(minTok, cosine(want, t * h, ours, (b * tb.length() + t) * h, h));
-                    double s = cosine(EncoderReference.pool(want, one, h, pooling), 0, embeddings, n * h, h);
+                    double s = cosine(session.pooling().embed(want, one, h), 0, embeddings.vectors(), n * h, h);
                     minSent = Math.min(minSent, s);
                     sumSent += s;
                 }
             }
             out.printf("check vs ONNX Runtime (no graph optimizations, each text alone): per-token cosine min %.7f;"
                     + " sentence cosine min %.8f, mean %.8f%n", minTok, minSent, sumSent / n);
-            if (encoder.name().contains("int8 at load")) out.println("(the model was quantized at load; ONNX Runtime ran the float file)");
+            if (session.quantizedAtLoad()) out.println("(the model was quantized at load; ONNX Runtime ran the float file)");
         }
         out.flush();
         return 0;

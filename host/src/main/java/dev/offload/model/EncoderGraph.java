@@ -8,7 +8,6 @@ import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
-import dev.offload.graph.MeanPool;
 import dev.offload.graph.Op;
 import dev.offload.graph.Quantize;
 import dev.offload.graph.SparseFormat;
@@ -28,19 +27,18 @@ import java.util.Locale;
  *          -> Q, K, V int8 linears -> attention (keys past lengths[b] ignored) -> quantize -> output linear
  *          -> + x -> LayerNorm -> quantize -> FFN up linear with erf-GELU in its epilogue -> quantize
  *          -> FFN down linear -> + x -> LayerNorm
- * head:    mean over real tokens (mean-pooling models only; CLS models read row 0 of the hidden state)
  * </pre>
  * The float ops round as ONNX Runtime's CPU provider rounds the exported graph (LayerNorm, attention and GELU in
  * their ONNX Runtime forms, see dev.offload.math.OnnxRuntimeCpu), so that the int8 activations match ONNX Runtime's
  * bit for bit (unless the weights are pruned).
  * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
- * padding). Outputs: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state) and, for mean pooling, {@code pooled} [B, H]
- * (not normalized). A float model's linears become float_linear nodes.
+ * padding). Output: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state); the
+ * sentence embedding is pooled from it on the host ({@link Pooling#embed}), once. A float model's linears become float_linear nodes.
  */
 public final class EncoderGraph {
     private EncoderGraph() {}
 
-    public static final String IDS = "input_ids", TYPES = "token_type_ids", LENGTHS = "lengths", POOLED = "pooled";
+    public static final String IDS = "input_ids", TYPES = "token_type_ids", LENGTHS = "lengths";
 
     /**
      * Magnitude pruning applied to every int8 linear weight when the graph is built: the layers become sparse_linear
@@ -64,7 +62,7 @@ public final class EncoderGraph {
     }
 
     /** The graph for batches of {@code batch} sequences of {@code seq} tokens; {@code prune} null keeps the weights dense. */
-    public static Graph build(EncoderModel model, int batch, int seq, Pooling pooling, Prune prune) {
+    public static Graph build(EncoderModel model, int batch, int seq, Prune prune) {
         EncoderConfig c = model.config();
         int h = c.hidden();
         if (seq > c.maxPositions()) throw new IllegalArgumentException("sequence length " + seq + " exceeds the model's " + c.maxPositions() + " positions");
@@ -104,10 +102,6 @@ public final class EncoderGraph {
             x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
         }
         g.output(x);
-        if (pooling == Pooling.MEAN) {
-            g.layer("head");
-            g.output(g.add1(POOLED, new MeanPool(), x, lengths));
-        }
         return g.build();
     }
 

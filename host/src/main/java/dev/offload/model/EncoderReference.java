@@ -184,28 +184,4 @@ public final class EncoderReference {
             return new QuantizedInput(q, scale, zero);
         }
     }
-
-    /** Sentence embeddings [batch][hidden]: pooled as the model card says, then L2-normalized. */
-    public static float[] pool(float[] hidden, TokenBatch in, int h, Pooling pooling) {
-        float[] out = new float[in.batch() * h];
-        for (int b = 0; b < in.batch(); b++) {
-            double[] acc = new double[h];
-            if (pooling == Pooling.CLS) {
-                for (int i = 0; i < h; i++) acc[i] = hidden[b * in.length() * h + i];
-            } else {
-                int n = 0;
-                for (int s = 0; s < in.length(); s++) {
-                    if (in.mask()[b * in.length() + s] == 0) continue;
-                    n++;
-                    for (int i = 0; i < h; i++) acc[i] += hidden[(b * in.length() + s) * h + i];
-                }
-                for (int i = 0; i < h; i++) acc[i] /= Math.max(n, 1);
-            }
-            double norm = 0;
-            for (double a : acc) norm += a * a;
-            norm = Math.max(Math.sqrt(norm), 1e-12);
-            for (int i = 0; i < h; i++) out[b * h + i] = (float) (acc[i] / norm);
-        }
-        return out;
-    }
 }

@@ -9,7 +9,13 @@ import java.util.TreeSet;
 public final class ProfileTable {
     private ProfileTable() {}
 
-    public static void print(ProfileReport r, PrintWriter out) {
+    public static void print(ProfileReport r, PrintWriter out) { print(r, out, true); }
+
+    /**
+     * @param throughput print the throughput the graph runs alone reach (batch x sequence length over their mean
+     *                   latency); {@code run} leaves it out, its own figure covering the whole embedding loop
+     */
+    public static void print(ProfileReport r, PrintWriter out, boolean throughput) {
         ProfileReport.Meta m = r.meta();
         out.printf("model     %s%n", m.model());
         out.printf("graph     %s, %.1f MB weights, batch %d x seq %d, %d iterations after %d warmup%n", m.graph(),
@@ -42,8 +48,8 @@ public final class ProfileTable {
         }
         for (String why : reasons) out.println("  * fallback: " + why);
         out.println();
-        out.printf("latency   mean %.2f ms (min %.2f, max %.2f)%n", r.meanLatencyMs(), r.minLatencyMs(), r.maxLatencyMs());
-        out.printf("throughput %.2f sequences/s, %.1f tokens/s%n", r.sequencesPerSecond(), r.tokensPerSecond());
+        out.printf("latency   mean %.2f ms per graph run (min %.2f, max %.2f)%n", r.meanLatencyMs(), r.minLatencyMs(), r.maxLatencyMs());
+        if (throughput) out.printf("throughput %.2f sequences/s, %.1f tokens/s%n", r.sequencesPerSecond(), r.tokensPerSecond());
         StringBuilder busy = new StringBuilder("busy      ");
         for (Map.Entry<String, Double> e : r.busyMsByDevice().entrySet()) {
             busy.append(String.format("%s %.2f ms (%.0f%% of latency)  ", e.getKey(), e.getValue(), 100 * e.getValue() / r.meanLatencyMs()));

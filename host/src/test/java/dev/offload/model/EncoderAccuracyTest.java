@@ -54,7 +54,7 @@ class EncoderAccuracyTest {
      * sentence embeddings are pooled as the model card says and L2-normalized on both sides.
      */
     static Scores againstOnnxRuntime(ModelCatalog m, TokenBatch batch, float[] ours, int h, OrtEncoder ort) throws Exception {
-        float[] oursPooled = EncoderReference.pool(ours, batch, h, m.pooling);
+        float[] oursPooled = m.pooling.embed(ours, batch, h);
         double minTok = 1, minSent = 1, sumSent = 0;
         long identical = 0, values = 0;
         for (int b = 0; b < batch.batch(); b++) {
@@ -66,7 +66,7 @@ class EncoderAccuracyTest {
                 for (int i = 0; i < h; i++) if (Float.floatToIntBits(want[t * h + i]) == Float.floatToIntBits(ours[at + i])) identical++;
                 values += h;
             }
-            double sc = cosine(EncoderReference.pool(want, one, h, m.pooling), 0, oursPooled, b * h, h);
+            double sc = cosine(m.pooling.embed(want, one, h), 0, oursPooled, b * h, h);
             minSent = Math.min(minSent, sc);
             sumSent += sc;
         }

@@ -10,6 +10,8 @@ import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.profile.OpSample;
 import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.PlacementSpec;
+import dev.offload.session.GraphEncoder;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -44,7 +46,7 @@ class GraphEncoderAccuracyTest {
 
     /** Runs the graph with every node on {@code placement}; checks that nothing fell back elsewhere. */
     static float[] run(EncoderModel model, ModelCatalog m, TokenBatch batch, String placement) {
-        try (GraphEncoderRunner runner = new GraphEncoderRunner(model, m.pooling, null, pool, placement, true, System.err)) {
+        try (GraphEncoder runner = new GraphEncoder(model, null, pool, PlacementSpec.parse(placement), true, true, System.err)) {
             float[] got = runner.lastHiddenState(batch);
             for (var run : runner.profile(batch.batch(), batch.length()).runs()) {
                 for (OpSample s : run.samples()) {

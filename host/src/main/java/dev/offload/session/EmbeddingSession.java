@@ -1,0 +1,208 @@
+package dev.offload.session;
+
+import dev.offload.device.DeviceRegistry;
+import dev.offload.model.EncoderModel;
+import dev.offload.model.Pooling;
+import dev.offload.model.TokenBatch;
+import dev.offload.model.tokenizer.WordPieceTokenizer;
+import dev.offload.profile.ProfileReport;
+import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.ExecutionPlan;
+import dev.offload.runtime.PlacementSpec;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * offload's embedding API: a sentence encoder opened once on a placement of devices, then run many times.
+ *
+ * <pre>{@code
+ * try (EmbeddingSession session = EmbeddingSession.open(EmbeddingOptions.defaults().withPlacement("cl:cpu"))) {
+ *     Embeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar."));
+ *     double similarity = e.cosine(0, 1);
+ * }
+ * }</pre>
+ *
+ * <p>Texts are tokenized, cut to {@link #maxLength()}, grouped into batches of {@link #batchSize()}, each batch padded
+ * once to a length bucket (a multiple of {@value #LENGTH_STEP}, so that batches of similar length share one compiled
+ * graph), run, mean- or CLS-pooled as the model card says and L2-normalized. Padding never changes a text's
+ * embedding (per-sentence activation ranges, masked keys): a text gives the same bits alone or in any batch.
+ *
+ * <p>Thread-safe: any number of threads may call {@link #embed} at once; each call owns its buffers and the device
+ * weights are shared. {@link #close} must come after the last call.
+ */
+public final class EmbeddingSession implements AutoCloseable {
+    /** Batches are padded to a multiple of this many tokens (capped at the model's positions). */
+    public static final int LENGTH_STEP = 16;
+
+    private final EncoderModel model;
+    private final WordPieceTokenizer tokenizer;
+    private final Pooling pooling;
+    private final boolean quantizedAtLoad;
+    private final int maxLength;
+    private final int batchSize;
+    private final EncoderBackend backend;
+    private final DevicePool ownedPool;
+    private final double loadMs;
+
+    private EmbeddingSession(EncoderSource.Loaded loaded, EmbeddingOptions options, double loadMs, PrintStream log) {
+        EncoderModel m = loaded.model();
+        this.quantizedAtLoad = options.quantizeInt8() && !m.quantized();
+        this.model = quantizedAtLoad ? m.quantizeInt8() : m;
+        this.tokenizer = loaded.tokenizer();
+        this.pooling = loaded.pooling();
+        this.batchSize = options.batchSize();
+        int positions = model.config().maxPositions();
+        this.maxLength = options.maxLength() > 0 ? options.maxLength()
+                : Math.min(positions, tokenizer.fileMaxLength() > 0 ? tokenizer.fileMaxLength() : Integer.MAX_VALUE);
+        if (maxLength > positions) throw new IllegalArgumentException("max length " + maxLength + " exceeds the model's " + positions + " positions");
+        if (maxLength < 2) throw new IllegalArgumentException("max length " + maxLength + " leaves no room for [CLS] and [SEP]");
+        this.loadMs = loadMs;
+        DevicePool pool = options.devices();
+        DeviceRegistry registry = pool == null && (options.placement() == null || !isJava(options)) ? options.registryOrDefault() : null;
+        PlacementSpec placement = options.placement() != null ? options.placement()
+                : PlacementSpec.device(registry != null ? registry.defaultSpec() : firstDevice(pool));
+        DevicePool owned = null;
+        if ("java".equals(placement.singleDevice()) && options.prune() == null) {
+            this.backend = new ReferenceEncoder(model);
+        } else {
+            if (pool == null) pool = owned = DevicePool.open(registry != null ? registry : options.registryOrDefault());
+            this.backend = new GraphEncoder(model, options.prune(), pool, placement, options.strict(), options.profiling(), log);
+        }
+        this.ownedPool = owned;
+    }
+
+    private static boolean isJava(EmbeddingOptions o) { return "java".equals(o.placement().singleDevice()) && o.prune() == null; }
+
+    /** The first OpenCL device of a fixed pool, else java. */
+    private static String firstDevice(DevicePool pool) {
+        return pool.distinct().stream().filter(d -> !(d instanceof dev.offload.device.JavaDevice)).findFirst()
+                .map(dev.offload.device.ComputeDevice::spec).orElse("java");
+    }
+
+    /** Opens the model on its placement (devices are opened; programs build on the first run, see {@link #warmUp}). */
+    public static EmbeddingSession open(EmbeddingOptions options) { return open(options, null); }
+
+    /** As {@link #open(EmbeddingOptions)}; auto placement reports its measurements on {@code log}. */
+    public static EmbeddingSession open(EmbeddingOptions options, PrintStream log) {
+        long t0 = System.nanoTime();
+        EncoderSource.Loaded loaded = options.model().load();
+        return new EmbeddingSession(loaded, options, (System.nanoTime() - t0) / 1e6, log);
+    }
+
+    /** Texts as token ids, cut to {@link #maxLength()} with [CLS] and [SEP]. */
+    public record Tokenized(List<TokenBatch.Sequence> sequences, int truncated) {
+        public long tokens() { return sequences.stream().mapToLong(s -> s.ids().length).sum(); }
+
+        public int longest() { return sequences.stream().mapToInt(s -> s.ids().length).max().orElse(0); }
+    }
+
+    /** Sees each batch as it is embedded (for writing hidden states, or progress). */
+    @FunctionalInterface
+    public interface BatchListener {
+        /** @param first index of the batch's first text; {@code hidden} is its last_hidden_state [batch][length][hidden] */
+        void batchDone(int first, TokenBatch batch, float[] hidden);
+    }
+
+    public Tokenized tokenize(List<String> texts) {
+        List<TokenBatch.Sequence> seqs = new ArrayList<>(texts.size());
+        int truncated = 0;
+        for (String text : texts) {
+            TokenBatch.Sequence s = tokenizer.encode(text, maxLength);
+            if (s.ids().length == maxLength && tokenizer.ids(text).size() > maxLength - 2) truncated++;
+            seqs.add(s);
+        }
+        return new Tokenized(seqs, truncated);
+    }
+
+    /** The embeddings of {@code texts}, in order. */
+    public Embeddings embed(List<String> texts) { return embed(tokenize(texts), 0, null); }
+
+    /**
+     * The embeddings of tokenized texts, in order.
+     *
+     * @param padTo    pad every batch to at least this many tokens (so per-token outputs of all batches stack); 0: none
+     * @param listener called after each batch, or null
+     */
+    public Embeddings embed(Tokenized texts, int padTo, BatchListener listener) {
+        List<TokenBatch.Sequence> seqs = texts.sequences();
+        int h = model.config().hidden();
+        float[] vectors = new float[Math.multiplyExact(seqs.size(), h)];
+        long tokens = 0;
+        for (int from = 0; from < seqs.size(); from += batchSize) {
+            TokenBatch batch = pad(seqs.subList(from, Math.min(seqs.size(), from + batchSize)), padTo);
+            float[] hidden = backend.lastHiddenState(batch);
+            float[] pooled = pooling.embed(hidden, batch, h);
+            System.arraycopy(pooled, 0, vectors, from * h, pooled.length);
+            tokens += batch.realTokens();
+            if (listener != null) listener.batchDone(from, batch, hidden);
+        }
+        return new Embeddings(vectors, seqs.size(), h, tokens, texts.truncated());
+    }
+
+    /** The sequences as one batch, padded once: to the longest (or {@code padTo}) rounded up to the length bucket. */
+    public TokenBatch pad(List<TokenBatch.Sequence> sequences, int padTo) {
+        int longest = Math.max(padTo, sequences.stream().mapToInt(s -> s.ids().length).max().orElse(0));
+        int bucket = Math.min(model.config().maxPositions(), (longest + LENGTH_STEP - 1) / LENGTH_STEP * LENGTH_STEP);
+        return TokenBatch.pad(sequences, tokenizer.padId(), Math.max(bucket, longest));
+    }
+
+    /** last_hidden_state [batch][length][hidden] of one batch as given (no further padding). */
+    public float[] lastHiddenState(TokenBatch batch) { return backend.lastHiddenState(batch); }
+
+    /**
+     * Runs the first batch of {@code texts} once and forgets its profile: program builds (seconds on a first run, then
+     * cached) and weight uploads happen here, not in what is timed next.
+     *
+     * @return the milliseconds it took
+     */
+    public double warmUp(Tokenized texts, int padTo) {
+        long t0 = System.nanoTime();
+        List<TokenBatch.Sequence> seqs = texts.sequences();
+        backend.lastHiddenState(pad(seqs.subList(0, Math.min(batchSize, seqs.size())), padTo));
+        if (backend instanceof GraphEncoder g) g.resetProfile();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** The execution plan for batches shaped like {@code batch}; empty on the pure-Java reference. */
+    public Optional<ExecutionPlan> plan(TokenBatch batch) {
+        return backend instanceof GraphEncoder g ? Optional.of(g.plan(batch.batch(), batch.length())) : Optional.empty();
+    }
+
+    /** The profile of the runs since the last warm-up (profiling on, graph runtime only). */
+    public Optional<ProfileReport> profile(int batch, int length) {
+        return backend instanceof GraphEncoder g ? Optional.ofNullable(g.profile(batch, length)) : Optional.empty();
+    }
+
+    public EncoderModel model() { return model; }
+
+    public WordPieceTokenizer tokenizer() { return tokenizer; }
+
+    public Pooling pooling() { return pooling; }
+
+    /** True when the float model was quantized to int8 at load ({@link EmbeddingOptions#quantizeInt8()}). */
+    public boolean quantizedAtLoad() { return quantizedAtLoad; }
+
+    public int maxLength() { return maxLength; }
+
+    public int batchSize() { return batchSize; }
+
+    /** The embedding width (the model's hidden size). */
+    public int dimension() { return model.config().hidden(); }
+
+    /** The device(s), in words. */
+    public String device() { return backend.device(); }
+
+    /** How long reading and importing the model took. */
+    public double loadMs() { return loadMs; }
+
+    @Override
+    public void close() {
+        try {
+            backend.close();
+        } finally {
+            if (ownedPool != null) ownedPool.close();
+        }
+    }
+}

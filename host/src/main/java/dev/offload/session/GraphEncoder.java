@@ -1,0 +1,149 @@
+package dev.offload.session;
+
+import dev.offload.graph.Graph;
+import dev.offload.graph.TensorType;
+import dev.offload.model.EncoderGraph;
+import dev.offload.model.EncoderModel;
+import dev.offload.model.TokenBatch;
+import dev.offload.profile.ProfileReport;
+import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.ExecutionPlan;
+import dev.offload.runtime.GraphRuntime;
+import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.OpImplementations;
+import dev.offload.runtime.PlacementSpec;
+import dev.offload.tensor.DType;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices. Graphs have static
+ * shapes, so one graph and runtime is built per (batch, length) the caller runs and kept (the
+ * {@value #KEPT_SHAPES} most recently used). Thread-safe: runtimes are, and the shape cache is guarded.
+ *
+ * <p>Profiling is opt-in: with it every run's samples are kept (the last {@value #PROFILED_RUNS}) for
+ * {@link #profile}; without it nothing grows with the number of runs.
+ */
+public final class GraphEncoder implements EncoderBackend {
+    private static final int KEPT_SHAPES = 3;
+    static final int PROFILED_RUNS = 1000;
+
+    private final EncoderModel model;
+    private final EncoderGraph.Prune prune;
+    private final DevicePool pool;
+    private final PlacementSpec placement;
+    private final OpImplementations implementations = OpImplementations.defaults();
+    private final boolean strict;
+    private final boolean profiling;
+    private final PrintStream log;
+    private final LinkedHashMap<String, GraphRuntime> runtimes = new LinkedHashMap<>(4, 0.75f, true);
+    private final ArrayDeque<ProfileReport.Run> runs = new ArrayDeque<>();
+    private ExecutionPlan lastPlan;
+
+    /**
+     * @param prune     null for the dense model
+     * @param profiling keep every run's samples for {@link #profile}
+     * @param log       where auto placement reports its measurements (null: quiet)
+     */
+    public GraphEncoder(EncoderModel model, EncoderGraph.Prune prune, DevicePool pool, PlacementSpec placement,
+                        boolean strict, boolean profiling, PrintStream log) {
+        this.model = model;
+        this.prune = prune;
+        this.pool = pool;
+        this.placement = placement;
+        this.strict = strict;
+        this.profiling = profiling;
+        this.log = log;
+    }
+
+    @Override
+    public String device() {
+        StringBuilder s = new StringBuilder(placement instanceof PlacementSpec.Auto ? "auto placement" : placement.toString());
+        List<String> devices = new ArrayList<>();
+        String single = placement.singleDevice();
+        for (var d : single != null ? List.of(pool.get(single)) : pool.distinct()) devices.add(d.description());
+        if (!devices.isEmpty()) s.append(" (").append(String.join("; ", devices)).append(")");
+        if (prune != null) s.append(", weights pruned ").append(prune);
+        return s.toString();
+    }
+
+    @Override
+    public EncoderModel model() { return model; }
+
+    /** The plan for batches of this shape (building its runtime if needed). */
+    public ExecutionPlan plan(int batch, int length) { return runtime(batch, length).plan(); }
+
+    private synchronized GraphRuntime runtime(int batch, int length) {
+        String key = batch + "x" + length;
+        GraphRuntime rt = runtimes.get(key);
+        if (rt != null) return rt;
+        Graph g = EncoderGraph.build(model, batch, length, prune);
+        ExecutionPlan plan = placement.plan(g, pool, implementations, log);
+        rt = new GraphRuntime(plan, implementations, strict);
+        runtimes.put(key, rt);
+        lastPlan = plan;
+        if (runtimes.size() > KEPT_SHAPES) {
+            Iterator<GraphRuntime> eldest = runtimes.values().iterator();
+            GraphRuntime old = eldest.next();
+            eldest.remove();
+            old.close();
+        }
+        return rt;
+    }
+
+    @Override
+    public float[] lastHiddenState(TokenBatch in) {
+        int b = in.batch(), s = in.length();
+        if (s > model.config().maxPositions()) {
+            throw new IllegalArgumentException("sequence length " + s + " exceeds the model's " + model.config().maxPositions() + " positions");
+        }
+        int[] ids = new int[b * s], types = new int[b * s], lengths = new int[b];
+        for (int r = 0; r < b; r++) {
+            for (int t = 0; t < s; t++) {
+                ids[r * s + t] = Math.toIntExact(in.ids()[r * s + t]);
+                types[r * s + t] = Math.toIntExact(in.typeIds()[r * s + t]);
+                if (in.mask()[r * s + t] != 0) {
+                    if (lengths[r] != t) throw new IllegalArgumentException("sequence " + r + " is not right-padded (its mask has a gap at " + t + ")");
+                    lengths[r]++;
+                }
+            }
+        }
+        Map<String, HostTensor> inputs = Map.of(
+                EncoderGraph.IDS, HostTensor.of(TensorType.of(DType.INT32, b, s), ids),
+                EncoderGraph.TYPES, HostTensor.of(TensorType.of(DType.INT32, b, s), types),
+                EncoderGraph.LENGTHS, HostTensor.of(TensorType.of(DType.INT32, b), lengths));
+        GraphRuntime.Result r = runtime(b, s).run(inputs);
+        if (profiling) {
+            synchronized (this) {
+                runs.addLast(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
+                if (runs.size() > PROFILED_RUNS) runs.removeFirst();
+            }
+        }
+        return r.output(EncoderGraph.hiddenName(model)).floats();
+    }
+
+    /** The profile of the runs so far (profiling on), or null before the first. */
+    public synchronized ProfileReport profile(int batch, int length) {
+        if (runs.isEmpty()) return null;
+        List<String> devices = new ArrayList<>();
+        for (var d : (lastPlan != null ? lastPlan.devices() : pool.distinct())) devices.add(d.spec() + " = " + d.description());
+        long weights = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
+        String graph = lastPlan != null ? lastPlan.graph().name() + " (" + lastPlan.graph().nodes().size() + " nodes)" : model.name();
+        return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement.toString(), devices, batch, length, 0, weights),
+                new ArrayList<>(runs));
+    }
+
+    /** Forgets the profile samples so far (after a warm-up run). */
+    public synchronized void resetProfile() { runs.clear(); }
+
+    @Override
+    public synchronized void close() {
+        for (GraphRuntime rt : runtimes.values()) rt.close();
+        runtimes.clear();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.offload.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.session.EmbeddingOptions;
+import dev.offload.session.EmbeddingSession;
+import dev.offload.tensor.Npy;
+import dev.offload.tensor.NpyArray;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code offload run}: a thin user of the embedding session; results on stdout, one throughput figure. */
+class RunCommandTest {
+    @TempDir Path dir;
+
+    @Test
+    void writesExactlyTheSessionsEmbeddingsAndSaysWhatItsThroughputMeans() throws Exception {
+        Path texts = dir.resolve("texts.txt");
+        List<String> lines = List.of("A man is playing a guitar on stage.", "Rain.", "The stock market fell sharply this morning.");
+        Files.write(texts, lines);
+        Path out = dir.resolve("e.npy"), hidden = dir.resolve("h.npy"), ids = dir.resolve("ids.npy");
+        var r = GemmInt8CommandTest.run("run", "--device", "cl:cpu", "--input", texts.toString(), "--batch", "2",
+                "--output", out.toString(), "--hidden-states", hidden.toString(), "--token-ids", ids.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1, r.out().lines().filter(l -> l.contains("sentences/s")).count(), "one throughput figure:\n" + r.out());
+        assertTrue(r.out().contains("the embedding loop after warm-up"), r.out());
+        assertFalse(r.out().contains(" INFO "), "log lines on stdout:\n" + r.out());
+
+        NpyArray e = Npy.read(out);
+        assertEquals("(3, 384)", e.shapeString());
+        try (EmbeddingSession s = EmbeddingSession.open(EmbeddingOptions.defaults().withPlacement("java"))) {
+            assertArrayEquals(s.embed(lines).vectors(), e.toFloatArray());
+        }
+        // Per-token outputs stack at the longest text's length (12 tokens here), not at a padding bucket.
+        long longest = Npy.read(ids).shape()[1];
+        assertEquals(List.of(3L, longest, 384L), java.util.Arrays.stream(Npy.read(hidden).shape()).boxed().toList());
+        assertTrue(longest > 3 && longest < 16, "longest " + longest);
+    }
+
+    @Test
+    void badOptionsAreOneLineAndExitTwo() {
+        for (String[] args : List.of(new String[] {"run", "--batch", "0"},
+                new String[] {"run", "--device", "java", "--max-length", "9999"},
+                new String[] {"run", "--model", "/nonexistent.onnx"},
+                new String[] {"run", "--device", "java", "--placement", "auto"})) {
+            var r = GemmInt8CommandTest.run(args);
+            assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
+        }
+    }
+}

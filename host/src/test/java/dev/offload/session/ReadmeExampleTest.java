@@ -1,0 +1,34 @@
+package dev.offload.session;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The README's Java example compiles (it is the body below) and runs, and the README shows exactly this code. */
+class ReadmeExampleTest {
+    @Test
+    void theReadmeExampleRunsAsWritten() {
+        // README:begin
+        try (EmbeddingSession session = EmbeddingSession.open(EmbeddingOptions.defaults()
+                .withModel("all-minilm-l6-v2-q")        // or an .onnx file with tokenizer.json beside it
+                .withPlacement("cl:cpu"))) {             // java, cl:gpu, cl:0:1, linear=cl:gpu,*=cl:cpu, or auto
+            Embeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar on stage."));
+            float[] first = e.vector(0);                 // 384 floats, unit length
+            System.out.printf("similarity %.3f%n", e.cosine(0, 1));
+        }
+        // README:end
+    }
+
+    @Test
+    void theReadmeShowsThisCode() throws Exception {
+        List<String> source = Files.readAllLines(Path.of("src/test/java/dev/offload/session/ReadmeExampleTest.java"));
+        int from = source.indexOf("        // README:begin") + 1, to = source.indexOf("        // README:end");
+        StringBuilder code = new StringBuilder();
+        for (String line : source.subList(from, to)) code.append(line.substring(8)).append('\n');
+        String readme = Files.readString(Path.of("../README.md"));
+        assertTrue(readme.contains(code), "README.md should show the example exactly as tested here:\n" + code);
+    }
+}
