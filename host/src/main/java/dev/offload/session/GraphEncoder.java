@@ -24,7 +24,8 @@ import java.util.Map;
 /**
  * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices. Graphs have static
  * shapes, so one graph and runtime is built per (batch, length) the caller runs and kept (the
- * {@value #KEPT_SHAPES} most recently used). Thread-safe: runtimes are, and the shape cache is guarded.
+ * {@value #KEPT_SHAPES} most recently used). Thread-safe: runtimes are, the shape cache is guarded, and a runtime
+ * evicted while another thread runs on it closes when that run ends.
  *
  * <p>Profiling is opt-in: with it every run's samples are kept (the last {@value #PROFILED_RUNS}) for
  * {@link #profile}; without it nothing grows with the number of runs.
@@ -41,7 +42,7 @@ public final class GraphEncoder implements EncoderBackend {
     private final boolean strict;
     private final boolean profiling;
     private final PrintStream log;
-    private final LinkedHashMap<String, GraphRuntime> runtimes = new LinkedHashMap<>(4, 0.75f, true);
+    private final LinkedHashMap<String, Shape> runtimes = new LinkedHashMap<>(4, 0.75f, true);
     private final ArrayDeque<ProfileReport.Run> runs = new ArrayDeque<>();
     private ExecutionPlan lastPlan;
 
@@ -78,22 +79,50 @@ public final class GraphEncoder implements EncoderBackend {
     /** The plan for batches of this shape (building its runtime if needed). */
     public ExecutionPlan plan(int batch, int length) { return runtime(batch, length).plan(); }
 
-    private synchronized GraphRuntime runtime(int batch, int length) {
+    /** A shape's runtime and the runs in flight on it: an evicted runtime closes when its last run ends. */
+    private static final class Shape {
+        final GraphRuntime runtime;
+        int running;
+        boolean evicted;
+
+        Shape(GraphRuntime runtime) { this.runtime = runtime; }
+    }
+
+    private GraphRuntime runtime(int batch, int length) { return shape(batch, length).runtime; }
+
+    private synchronized Shape shape(int batch, int length) {
         String key = batch + "x" + length;
-        GraphRuntime rt = runtimes.get(key);
-        if (rt != null) return rt;
+        Shape shape = runtimes.get(key);
+        if (shape != null) return shape;
         Graph g = EncoderGraph.build(model, batch, length, prune);
         ExecutionPlan plan = placement.plan(g, pool, implementations, log);
-        rt = new GraphRuntime(plan, implementations, strict);
-        runtimes.put(key, rt);
+        shape = new Shape(new GraphRuntime(plan, implementations, strict));
+        runtimes.put(key, shape);
         lastPlan = plan;
         if (runtimes.size() > KEPT_SHAPES) {
-            Iterator<GraphRuntime> eldest = runtimes.values().iterator();
-            GraphRuntime old = eldest.next();
+            Iterator<Shape> eldest = runtimes.values().iterator();
+            Shape old = eldest.next();
             eldest.remove();
-            old.close();
+            old.evicted = true;
+            if (old.running == 0) old.runtime.close();
         }
-        return rt;
+        return shape;
+    }
+
+    /** Runs on a shape's runtime; it cannot be closed under the run (GraphRuntime.close needs runs to have ended). */
+    private GraphRuntime.Result run(int batch, int length, Map<String, HostTensor> inputs) {
+        Shape shape;
+        synchronized (this) {
+            shape = shape(batch, length);
+            shape.running++;
+        }
+        try {
+            return shape.runtime.run(inputs);
+        } finally {
+            synchronized (this) {
+                if (--shape.running == 0 && shape.evicted) shape.runtime.close();
+            }
+        }
     }
 
     @Override
@@ -117,7 +146,7 @@ public final class GraphEncoder implements EncoderBackend {
                 EncoderGraph.IDS, HostTensor.of(TensorType.of(DType.INT32, b, s), ids),
                 EncoderGraph.TYPES, HostTensor.of(TensorType.of(DType.INT32, b, s), types),
                 EncoderGraph.LENGTHS, HostTensor.of(TensorType.of(DType.INT32, b), lengths));
-        GraphRuntime.Result r = runtime(b, s).run(inputs);
+        GraphRuntime.Result r = run(b, s, inputs);
         if (profiling) {
             synchronized (this) {
                 runs.addLast(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
@@ -143,7 +172,7 @@ public final class GraphEncoder implements EncoderBackend {
 
     @Override
     public synchronized void close() {
-        for (GraphRuntime rt : runtimes.values()) rt.close();
+        for (Shape shape : runtimes.values()) shape.runtime.close();
         runtimes.clear();
     }
 }

@@ -88,6 +88,25 @@ class EmbeddingSessionTest {
     }
 
     @Test
+    void shapesEvictedWhileAnotherThreadRunsOnThemAreNotClosedUnderIt() throws Exception {
+        // Six length buckets (16 .. 96 tokens) on three threads churn the cache of three shapes while runs are in flight.
+        List<List<String>> texts = new ArrayList<>();
+        for (int words = 5; words <= 85; words += 16) texts.add(List.of("many ".repeat(words).strip(), "a few words " + words));
+        List<float[]> want = new ArrayList<>();
+        for (List<String> t : texts) want.add(onDevice.embed(t).vectors());
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<float[]>> got = new ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                for (List<String> t : texts) got.add(pool.submit((Callable<float[]>) () -> onDevice.embed(t).vectors()));
+            }
+            for (int i = 0; i < got.size(); i++) assertArrayEquals(want.get(i % texts.size()), got.get(i).get(), "call " + i);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void withoutProfilingNothingIsKeptPerRun() {
         onDevice.embed(TEXTS);
         assertTrue(onDevice.profile(4, 16).isEmpty(), "a session without profiling kept samples");
