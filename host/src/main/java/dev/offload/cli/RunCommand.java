@@ -128,6 +128,10 @@ public final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        // Outputs are checked before any work, so a bad path fails now and nothing is half written.
+        new OutputCheck().input("--input", input == null || input.equals("-") ? null : Path.of(input))
+                .output("--output", output).output("--hidden-states", hiddenStates).output("--token-ids", tokenIds)
+                .output("--json", outputs.json).output("--trace", outputs.trace).check();
         List<String> texts = readTexts();
         if (texts.isEmpty()) throw new UserError("no input texts");
         try (EmbeddingSession session = open(options)) {
@@ -236,8 +240,13 @@ public final class RunCommand implements Callable<Integer> {
             lines = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().toList();
         } else {
             Path p = Path.of(input);
+            if (Files.isDirectory(p)) throw new UserError("--input " + input + ": is a directory, not a file of texts");
             if (!Files.isRegularFile(p)) throw new UserError("--input " + input + ": no such file");
-            lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+            try {
+                lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new UserError("--input " + input + ": not valid UTF-8 text");
+            }
         }
         return lines.stream().filter(l -> !l.isBlank()).toList();
     }

@@ -58,6 +58,7 @@ public sealed interface EncoderSource {
         return switch (this) {
             case Known k -> k.model().onnxBytes();
             case OnnxFile f -> {
+                if (Files.isDirectory(f.onnx())) throw new UnsupportedModelException("--model " + f.onnx() + ": is a directory; give the .onnx file");
                 if (!Files.isRegularFile(f.onnx())) {
                     throw new UnsupportedModelException("--model " + f.onnx() + ": no such file, and not a known model ("
                             + String.join(", ", ModelCatalog.ids()) + ")");

@@ -44,6 +44,27 @@ class RunCommandTest {
     }
 
     @Test
+    void badOutputsFailBeforeAnyWorkAndWriteNothing() throws Exception {
+        Path texts = dir.resolve("texts.txt"), out = dir.resolve("e.npy"), folder = Files.createDirectory(dir.resolve("folder"));
+        Files.write(texts, List.of("One sentence."));
+        Path badUtf8 = Files.write(dir.resolve("bad.txt"), new byte[] {'a', (byte) 0xC3, '\n'});
+        for (String[] args : List.of(
+                new String[] {"run", "--device", "java", "--input", texts.toString(), "--output", out.toString(), "--hidden-states", folder.toString()},
+                new String[] {"run", "--device", "java", "--input", texts.toString(), "--output", texts.toString()},
+                new String[] {"run", "--device", "java", "--input", texts.toString(), "--output", out.toString(), "--token-ids", out.toString()},
+                new String[] {"run", "--device", "java", "--input", texts.toString(), "--output", "/dev/null"},
+                new String[] {"run", "--device", "java", "--input", badUtf8.toString(), "--output", out.toString()},
+                new String[] {"run", "--device", "java", "--input", folder.toString()},
+                new String[] {"run", "--model", folder.toString()})) {
+            var r = GemmInt8CommandTest.run(args);
+            assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
+            assertFalse(Files.exists(out), String.join(" ", args) + " wrote " + out);
+        }
+        assertEquals(List.of("One sentence."), Files.readAllLines(texts));
+    }
+
+    @Test
     void badOptionsAreOneLineAndExitTwo() {
         for (String[] args : List.of(new String[] {"run", "--batch", "0"},
                 new String[] {"run", "--device", "java", "--max-length", "9999"},
