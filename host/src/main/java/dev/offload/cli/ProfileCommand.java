@@ -17,6 +17,7 @@ import dev.offload.runtime.KvCache;
 import dev.offload.runtime.MicroBatches;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.Placement;
+import dev.offload.runtime.ResidentWeights;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
 import java.io.IOException;
@@ -110,8 +111,10 @@ public final class ProfileCommand implements Callable<Integer> {
             if (planOnly) return 0;
             List<ProfileReport.Run> runs = new ArrayList<>();
             long decodeNs = 0;
-            try (GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict);
-                 GraphRuntime stepRuntime = step == null ? null : new GraphRuntime(ExecutionPlan.of(step, rulesFor(rules, plan, step, pool), pool), impls, outputs.strict)) {
+            Map<String, Long> resident = Map.of();
+            try (ResidentWeights weights = new ResidentWeights();
+                 GraphRuntime runtime = new GraphRuntime(plan, impls, outputs.strict, weights);
+                 GraphRuntime stepRuntime = step == null ? null : new GraphRuntime(ExecutionPlan.of(step, rulesFor(rules, plan, step, pool), pool), impls, outputs.strict, weights)) {
                 Progress warm = new Progress(System.err, "warmup", warmup);
                 for (int i = 1; i <= warmup; i++) {
                     long t0 = System.nanoTime();
@@ -125,13 +128,14 @@ public final class ProfileCommand implements Callable<Integer> {
                     decodeNs += r.decodeNs();
                     prog.step(i, String.format("%.1f ms", r.run().wallNs() / 1e6));
                 }
+                resident = weights.bytesByDevice();
             } catch (GraphRuntime.FallbackRefused e) {
                 throw new UserError(e.getMessage());
             }
             List<String> devices = new ArrayList<>();
             for (ComputeDevice d : plan.devices()) devices.add(d.spec() + " = " + d.description());
             ProfileReport report = new ProfileReport(new ProfileReport.Meta(s.toString(), graph.name() + " (" + graph.nodes().size() + " nodes)",
-                    rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes()), runs,
+                    rules, devices, s.batch(), s.seq(), warmup, graph.weightBytes(), resident), runs,
                     decodeSteps == 0 ? null : new ProfileReport.Decode(decodeSteps, s.seq(), s.batch(), decodeNs / 1e6 / iterations / decodeSteps));
             out.println();
             ProfileTable.print(report, out);

@@ -10,6 +10,7 @@ import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.HostTensor;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.Placement;
+import dev.offload.runtime.ResidentWeights;
 import dev.offload.tensor.DType;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ import java.util.Map;
 /**
  * The encoder on OpenCL devices (or any placement): {@link EncoderGraph} run by {@link GraphRuntime}. Graphs have
  * static shapes, so one graph and runtime is built per (batch, padded length) and kept (a few, least recently used
- * first out: each holds its own copy of the weights on the device). Lengths are padded up to a multiple of
+ * first out); their nodes share one copy of the weights per device ({@link ResidentWeights}). Lengths are padded up to a multiple of
  * {@value #LENGTH_STEP} so that batches of similar length share one; padding does not change a sentence's result
  * (per-sentence activation ranges, masked keys). Every run's profile samples are kept for {@link #profile}.
  */
@@ -37,6 +38,8 @@ public final class GraphEncoderRunner implements EncoderRunner {
     private final OpImplementations implementations = OpImplementations.defaults();
     private final boolean strict;
     private final PrintStream log;
+    /** The weights on the devices, one copy shared by the runtimes of every shape. */
+    private final ResidentWeights weights = new ResidentWeights();
     private final LinkedHashMap<String, GraphRuntime> runtimes = new LinkedHashMap<>(4, 0.75f, true);
     private final List<ProfileReport.Run> runs = new ArrayList<>();
     private ExecutionPlan lastPlan;
@@ -84,7 +87,7 @@ public final class GraphEncoderRunner implements EncoderRunner {
         ExecutionPlan plan = placement.strip().equalsIgnoreCase("auto")
                 ? new AutoPlacer(AutoPlacer.defaultCache(), implementations, log).plan(g, pool)
                 : ExecutionPlan.of(g, Placement.parse(placement), pool);
-        rt = new GraphRuntime(plan, implementations, strict);
+        rt = new GraphRuntime(plan, implementations, strict, weights);
         runtimes.put(key, rt);
         lastPlan = plan;
         if (runtimes.size() > KEPT_SHAPES) {
@@ -138,7 +141,8 @@ public final class GraphEncoderRunner implements EncoderRunner {
         for (var d : (lastPlan != null ? lastPlan.devices() : pool.distinct())) devices.add(d.spec() + " = " + d.description());
         long weights = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
         String graph = lastPlan != null ? lastPlan.graph().name() + " (" + lastPlan.graph().nodes().size() + " nodes)" : model.name();
-        return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement, devices, batch, length, 0, weights), runs);
+        return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement, devices, batch, length, 0, weights,
+                this.weights.bytesByDevice()), runs);
     }
 
     /** Forgets the profile samples so far (after a warm-up run). */
@@ -148,5 +152,6 @@ public final class GraphEncoderRunner implements EncoderRunner {
     public synchronized void close() {
         for (GraphRuntime rt : runtimes.values()) rt.close();
         runtimes.clear();
+        weights.close();
     }
 }
