@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * the devices and waits only where data must cross: a read to the host before a java op, or before an upload to
  * another device (contexts of different devices cannot share events). Weights come from the runtime's
  * {@link ResidentWeights}: uploaded once per device and shared with every runtime given the same store (the graphs
- * of one model at other shapes); activations stay on their device between consecutive ops placed there, and each buffer is
- * released right after its last reader is enqueued.
+ * of one model at other shapes). Activations stay on their device between consecutive ops placed there, and each
+ * buffer is released right after its last reader is enqueued.
  *
  * <p>Faults: a {@link ClException} while preparing or enqueueing a node (build failure, CL_OUT_OF_RESOURCES,
  * device lost) re-places the node on the next device of its chain, finally java; the node is remembered as broken

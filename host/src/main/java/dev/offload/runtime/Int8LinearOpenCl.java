@@ -19,9 +19,10 @@ import java.util.List;
 
 /**
  * The graph's {@link Int8Linear} on OpenCL through {@link Int8Gemm} (dev.offload.ops.gemm) with its fused
- * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device
- * ({@link ResidentWeights#holder}, shared by every node that reads it); at run time the activation's (data, scales, zero points) triple, which a quantize node left on
- * this device, goes to the kernel as buffers, so nothing crosses to the host and nothing waits.
+ * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device and
+ * shared by every node that reads it ({@link ResidentWeights}); at run time the activation's (data, scales, zero
+ * points) triple, which a quantize node left on this device, goes to the kernel as buffers, so nothing crosses to
+ * the host and nothing waits.
  */
 public final class Int8LinearOpenCl implements OpImplementation {
     public static final Int8LinearOpenCl INSTANCE = new Int8LinearOpenCl();

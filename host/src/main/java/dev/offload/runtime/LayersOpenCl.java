@@ -24,8 +24,7 @@ import java.util.List;
 /**
  * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, dequantize,
  * embedding, pool. Weights (norm gains, embedding tables) are taken from the shared {@link ResidentWeights} in
- * {@link #prepare}; every run makes its
- * own kernel object (kernels are not thread-safe) and enqueues without waiting.
+ * {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe) and enqueues without waiting.
  */
 public final class LayersOpenCl implements OpImplementation {
     public static final LayersOpenCl INSTANCE = new LayersOpenCl();
