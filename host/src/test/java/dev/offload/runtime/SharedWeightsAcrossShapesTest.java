@@ -176,6 +176,31 @@ class SharedWeightsAcrossShapesTest {
     }
 
     @Test
+    void everyShapesGraphReferencesTheSameHostArrays() {
+        EncoderGraph.Prune prune = EncoderGraph.Prune.parse("2:4");
+        for (EncoderGraph.Prune p : java.util.Arrays.asList(null, prune)) {
+            Graph a = EncoderGraph.build(model, 1, 16, ModelCatalog.ALL_MINILM_L6_V2_Q.pooling, p);
+            Graph b = EncoderGraph.build(model, 4, 48, ModelCatalog.ALL_MINILM_L6_V2_Q.pooling, p);
+            assertEquals(a.nodes().size(), b.nodes().size());
+            int linears = 0;
+            for (int i = 0; i < a.nodes().size(); i++) {
+                Object x = a.nodes().get(i).op(), y = b.nodes().get(i).op();
+                switch (x) {
+                    case Int8Linear l -> { assertTrue(l.weight() == ((Int8Linear) y).weight() && l.weightScales() == ((Int8Linear) y).weightScales()); linears++; }
+                    case dev.offload.graph.SparseLinear l -> {
+                        assertTrue(l.weight() == ((dev.offload.graph.SparseLinear) y).weight(), "pruned once per model weight, not per graph");
+                        linears++;
+                    }
+                    case Embedding e -> assertTrue(e.table() == ((Embedding) y).table());
+                    case LayerNorm l -> assertTrue(l.gamma() == ((LayerNorm) y).gamma() && l.beta() == ((LayerNorm) y).beta());
+                    default -> { }
+                }
+            }
+            assertEquals(36, linears, "MiniLM's six layers of six linears");
+        }
+    }
+
+    @Test
     void theEncoderRunnerSharesOneCopyAcrossShapesAndReportsItInTheProfile() {
         try (GraphEncoderRunner runner = new GraphEncoderRunner(model, ModelCatalog.ALL_MINILM_L6_V2_Q.pooling, null, pool,
                 device.spec(), true, System.err)) {
