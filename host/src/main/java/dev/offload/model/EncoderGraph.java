@@ -13,8 +13,6 @@ import dev.offload.graph.Quantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
-import dev.offload.ops.sparse.DenseMatrix;
-import dev.offload.ops.sparse.Pruning;
 import dev.offload.tensor.DType;
 import java.util.Locale;
 
@@ -34,6 +32,11 @@ import java.util.Locale;
  * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
  * padding). Output: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state); the
  * sentence embedding is pooled from it on the host ({@link Pooling#embed}), once. A float model's linears become float_linear nodes.
+ *
+ * <p>The ops reference the model's arrays (weights, scales, biases, norm gains, embedding tables), not copies, so
+ * the graphs built for different shapes share one device copy of each (runtime.ResidentWeights keys them by
+ * identity). Two things are derived: the int8 zero points (a few bytes per layer; the device copy is keyed by their
+ * values) and pruned weights ({@link PrunedWeights}, made once per model weight).
  */
 public final class EncoderGraph {
     private EncoderGraph() {}
@@ -142,14 +145,7 @@ public final class EncoderGraph {
                         + " in column " + j + "); --prune needs symmetric weights, where a zero weight is a zero");
             }
         }
-        // Prune per output channel: the channels are the rows of W^T [N, K].
-        byte[] t = new byte[k * n];
-        for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) t[j * k + kk] = q.weight()[kk * n + j];
-        DenseMatrix wt = DenseMatrix.ofInt8(n, k, t);
-        DenseMatrix pruned = prune.format().kind() == SparseFormat.Kind.TWO_FOUR ? Pruning.twoFour(wt) : Pruning.magnitude(wt, prune.sparsity());
-        byte[] pt = ((dev.offload.ops.sparse.Values.Int8) pruned.values()).data();
-        byte[] w = new byte[k * n];
-        for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) w[kk * n + j] = pt[j * k + kk];
-        return new SparseLinear(k, n, w, q.scale(), q.bias(), act, prune.format());
+        // One pruned array per model weight, whatever the graph's shape: the device keeps one copy of it.
+        return new SparseLinear(k, n, PrunedWeights.of(q.weight(), k, n, prune), q.scale(), q.bias(), act, prune.format());
     }
 }

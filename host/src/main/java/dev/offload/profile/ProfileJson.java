@@ -28,6 +28,8 @@ public final class ProfileJson {
         root.put("warmup", m.warmup());
         root.put("iterations", r.iterations());
         root.put("weightBytes", m.weightBytes());
+        ObjectNode resident = root.putObject("residentWeightBytes");
+        m.residentWeightBytes().forEach(resident::put);
         ObjectNode totals = root.putObject("totals");
         totals.put("latencyMsMean", r.meanLatencyMs());
         totals.put("latencyMsMin", r.minLatencyMs());

@@ -14,9 +14,25 @@ import java.util.TreeSet;
  * busy time of all ops and transfers, so they add up to 100% even when devices overlap.
  */
 public final class ProfileReport {
-    /** What was profiled, for headers and the JSON. */
+    /**
+     * What was profiled, for headers and the JSON.
+     *
+     * @param weightBytes         bytes of weights in the graph (host arrays)
+     * @param residentWeightBytes bytes of weights held on each device (spec to bytes) when the profile was taken, as
+     *                            uploaded and packed, shared by every graph of the model; empty when not known
+     */
     public record Meta(String model, String graph, String placement, List<String> devices, int batch, int sequenceLength,
-                       int warmup, long weightBytes) {}
+                       int warmup, long weightBytes, Map<String, Long> residentWeightBytes) {
+        public Meta {
+            residentWeightBytes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(residentWeightBytes));   // in device order
+        }
+
+        /** A profile without the resident weight bytes. */
+        public Meta(String model, String graph, String placement, List<String> devices, int batch, int sequenceLength,
+                    int warmup, long weightBytes) {
+            this(model, graph, placement, devices, batch, sequenceLength, warmup, weightBytes, Map.of());
+        }
+    }
 
     /** One profiled run: its samples, when it started (host nanoTime) and how long it took. */
     public record Run(List<OpSample> samples, long startNanoTime, long wallNs) {}

@@ -9,6 +9,14 @@ import java.util.TreeSet;
 public final class ProfileTable {
     private ProfileTable() {}
 
+    /** ", resident: cl:0:0 23.1 MB" (per device, as uploaded and packed), or nothing when not known. */
+    private static String resident(ProfileReport.Meta m) {
+        if (m.residentWeightBytes().isEmpty()) return "";
+        List<String> parts = new java.util.ArrayList<>();
+        m.residentWeightBytes().forEach((d, b) -> parts.add(String.format("%s %.1f MB", d, b / 1e6)));
+        return " (resident: " + String.join(", ", parts) + ")";
+    }
+
     public static void print(ProfileReport r, PrintWriter out) { print(r, out, true); }
 
     /**
@@ -18,8 +26,8 @@ public final class ProfileTable {
     public static void print(ProfileReport r, PrintWriter out, boolean throughput) {
         ProfileReport.Meta m = r.meta();
         out.printf("model     %s%n", m.model());
-        out.printf("graph     %s, %.1f MB weights, batch %d x seq %d, %d iterations after %d warmup%n", m.graph(),
-                m.weightBytes() / 1e6, m.batch(), m.sequenceLength(), r.iterations(), m.warmup());
+        out.printf("graph     %s, %.1f MB weights%s, batch %d x seq %d, %d iterations after %d warmup%n", m.graph(),
+                m.weightBytes() / 1e6, resident(m), m.batch(), m.sequenceLength(), r.iterations(), m.warmup());
         out.printf("placement %s%n", m.placement());
         for (String d : m.devices()) out.printf("device    %s%n", d);
         out.println();

@@ -40,13 +40,13 @@ public final class AttentionOpenCl implements OpImplementation {
     private AttentionOpenCl() {}
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Attention a = (Attention) node.op();
         FusedAttention fused = new FusedAttention(cl);
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
-        if (a.onnxRuntime()) return onnx(a, cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions()), cl, batch, sq, k.dim(1));
+        if (a.onnxRuntime()) return onnx(a, cl.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions()), cl, batch, sq, k.dim(1), weights.holder(cl));
         return (in, ctx) -> {
             DeviceTensor kNew = in.get(1), vNew = in.get(2);
             int skv = k.dim(1);
@@ -104,8 +104,8 @@ public final class AttentionOpenCl implements OpImplementation {
      * K first turned into columns (keys_to_columns) so that scores are computed 16 keys per vector. Key lengths are
      * read on the device (no host synchronization); a scratch row of scores per query.
      */
-    private static Prepared onnx(Attention a, Program layers, OpenClDevice cl, int batch, int sq, int skv) {
-        Buffer noLengths = cl.upload(new int[1]);   // stands in for absent lengths: a kernel argument cannot be null
+    private static Prepared onnx(Attention a, Program layers, OpenClDevice cl, int batch, int sq, int skv, ResidentWeights.Holder held) {
+        Buffer noLengths = held.placeholder();   // stands in for absent lengths: a kernel argument cannot be null
         int skv16 = (skv + 15) / 16 * 16;
         return new Prepared() {
             @Override
@@ -146,7 +146,7 @@ public final class AttentionOpenCl implements OpImplementation {
                 return List.of(out);
             }
 
-            @Override public void close() { noLengths.close(); }
+            @Override public void close() { held.close(); }
         };
     }
 }

@@ -73,4 +73,18 @@ public final class ExecutionPlan {
         });
         return sb.toString();
     }
+
+    /** Index ranges [from, to) of consecutive nodes the plan puts on one device: the pipeline's stages. */
+    public List<int[]> stages() {
+        List<int[]> out = new ArrayList<>();
+        List<Node> nodes = graph.nodes();
+        int from = 0;
+        for (int i = 1; i <= nodes.size(); i++) {
+            if (i == nodes.size() || deviceFor(nodes.get(i)) != deviceFor(nodes.get(from))) {
+                out.add(new int[] {from, i});
+                from = i;
+            }
+        }
+        return out;
+    }
 }

@@ -5,17 +5,12 @@ import dev.offload.cl.Event;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.JavaDevice;
 import dev.offload.device.OpenClDevice;
-import dev.offload.graph.Attention;
-import dev.offload.graph.Cost;
-import dev.offload.graph.Embedding;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
 import dev.offload.graph.TensorDef;
-import dev.offload.graph.TensorType;
 import dev.offload.profile.OpSample;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * <p>A run walks the nodes in topological order on the calling thread. OpenCL ops only enqueue (each device has
  * one in-order queue, which orders a node after the nodes before it on that device), so the host runs ahead of
  * the devices and waits only where data must cross: a read to the host before a java op, or before an upload to
- * another device (contexts of different devices cannot share events). Weights are uploaded once per (node,
- * device) and kept; activations stay on their device between consecutive ops placed there, and each buffer is
- * released right after its last reader is enqueued.
+ * another device (contexts of different devices cannot share events). Weights come from the runtime's
+ * {@link ResidentWeights}: uploaded once per device and shared with every runtime given the same store (the graphs
+ * of one model at other shapes). Activations stay on their device between consecutive ops placed there, and each
+ * buffer is released right after its last reader is enqueued.
  *
  * <p>Faults: a {@link ClException} while preparing or enqueueing a node (build failure, CL_OUT_OF_RESOURCES,
  * device lost) re-places the node on the next device of its chain, finally java; the node is remembered as broken
@@ -52,6 +48,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: any number of threads may call {@link #run} at once. Each run owns its buffers, events and kernel
  * objects; the shared state (prepared weights, broken set) is in concurrent maps.
+ *
+ * <p>The profile samples of a run are assembled by {@link RunSamples}; this class schedules.
  */
 public final class GraphRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GraphRuntime.class);
@@ -75,16 +73,37 @@ public final class GraphRuntime implements AutoCloseable {
     private final OpImplementations implementations;
     private final boolean strict;
     private final DeviceAllocations allocations = new DeviceAllocations();
+    private final ResidentWeights weights;
+    private final boolean ownsWeights;
     private final Map<String, OpImplementation.Prepared> prepared = new ConcurrentHashMap<>();
+    /** Set by {@link #close}: a run after it would re-upload what close released, and leak it. */
+    private volatile boolean closed;
+    /** Runs in flight: close() refuses while any is (their kernels read the weights it would release). */
+    private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<String, String> broken = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private final Set<ComputeDevice> lost = ConcurrentHashMap.newKeySet();
 
+    /** A runtime with weights of its own on the devices (freed when it closes). */
     public GraphRuntime(ExecutionPlan plan, OpImplementations implementations, boolean strict) {
+        this(plan, implementations, strict, new ResidentWeights(), true);
+    }
+
+    /**
+     * A runtime whose nodes take their weights from {@code weights}, shared with the other runtimes given it; the
+     * caller closes it after them.
+     */
+    public GraphRuntime(ExecutionPlan plan, OpImplementations implementations, boolean strict, ResidentWeights weights) {
+        this(plan, implementations, strict, weights, false);
+    }
+
+    private GraphRuntime(ExecutionPlan plan, OpImplementations implementations, boolean strict, ResidentWeights weights, boolean ownsWeights) {
         this.graph = plan.graph();
         this.plan = plan;
         this.implementations = implementations;
         this.strict = strict;
+        this.weights = weights;
+        this.ownsWeights = ownsWeights;
     }
 
     public Graph graph() { return graph; }
@@ -92,6 +111,9 @@ public final class GraphRuntime implements AutoCloseable {
     public ExecutionPlan plan() { return plan; }
 
     public DeviceAllocations allocations() { return allocations; }
+
+    /** The device weights this runtime's nodes hold (shared with other runtimes when the creator passed a store). */
+    public ResidentWeights weights() { return weights; }
 
     /** Runs the graph on one request's inputs (one host tensor per graph input). */
     public Result run(Map<String, HostTensor> inputs) { return run(inputs, null); }
@@ -108,12 +130,15 @@ public final class GraphRuntime implements AutoCloseable {
      * @param caches one KV cache per micro-batch, or null
      */
     public Result runMicroBatches(List<Map<String, HostTensor>> microBatches, List<KvCache> caches) {
+        if (closed) throw new IllegalStateException("this graph runtime is closed: its weights are released");
         if (microBatches.isEmpty()) throw new IllegalArgumentException("no micro-batches to run");
         if (caches != null && caches.size() != microBatches.size()) {
             throw new IllegalArgumentException(microBatches.size() + " micro-batches but " + caches.size() + " KV caches; give one each");
         }
-        microBatches.forEach(this::checkInputs);
+        microBatches.forEach(in -> GraphInputs.check(graph, in));
+        active.incrementAndGet();
         try {
+            if (closed) throw new IllegalStateException("this graph runtime is closed: its weights are released");
             return runOnce(microBatches, caches);
         } catch (DeviceFailure f) {
             if (strict) throw new FallbackRefused("--strict: " + f.getMessage(), f.getCause());
@@ -122,65 +147,25 @@ public final class GraphRuntime implements AutoCloseable {
             if (caches != null) throw new IllegalStateException(f.getMessage() + "; the request's KV cache is now inconsistent, start it again", f);
             log.warn("{}; running the request again without {}", f.getMessage(), f.device.spec());
             return runOnce(microBatches, null);
+        } finally {
+            active.decrementAndGet();
         }
-    }
-
-    /** A command failed on a device after it was enqueued: the device is unusable for this runtime. */
-    private static final class DeviceFailure extends RuntimeException {
-        final ComputeDevice device;
-
-        DeviceFailure(ComputeDevice device, ClException cause) {
-            super("a command on " + device.spec() + " failed: " + cause.getMessage(), cause);
-            this.device = device;
-        }
-    }
-
-    /** One node's or transfer's execution, before its events are read. */
-    private record Exec(String node, String layer, String kind, ComputeDevice device, String fallback,
-                        long hostBefore, long hostAfter, int firstCommand, int endCommand, Cost cost, int microBatch) {}
-
-    /** Where each tensor of one micro-batch has copies during a run, and its KV cache. */
-    private static final class Residency {
-        final int microBatch;
-        final KvCache cache;
-        final Map<String, Map<ComputeDevice, DeviceTensor>> copies = new HashMap<>();
-
-        Residency(int microBatch, KvCache cache) {
-            this.microBatch = microBatch;
-            this.cache = cache;
-        }
-
-        Map<ComputeDevice, DeviceTensor> of(String tensor) { return copies.computeIfAbsent(tensor, k -> new LinkedHashMap<>()); }
-    }
-
-    /** Index ranges [from, to) of consecutive nodes the plan puts on one device: the pipeline's stages. */
-    private List<int[]> stages() {
-        List<int[]> out = new ArrayList<>();
-        List<Node> nodes = graph.nodes();
-        int from = 0;
-        for (int i = 1; i <= nodes.size(); i++) {
-            if (i == nodes.size() || plan.deviceFor(nodes.get(i)) != plan.deviceFor(nodes.get(from))) {
-                out.add(new int[] {from, i});
-                from = i;
-            }
-        }
-        return out;
     }
 
     private Result runOnce(List<Map<String, HostTensor>> microBatches, List<KvCache> caches) {
         long runStart = System.nanoTime();
-        List<Exec> execs = new ArrayList<>();
         Set<OpenClDevice> touched = new LinkedHashSet<>();
         List<Residency> batches = new ArrayList<>();
         boolean finished = false;
         RunContext ctx = new RunContext(allocations);
+        RunSamples samples = new RunSamples(graph, ctx, runStart);
         try {
             for (int m = 0; m < microBatches.size(); m++) {
                 Residency res = new Residency(m, caches == null ? null : caches.get(m));
                 microBatches.get(m).forEach((name, t) -> res.of(name).put(JavaDevice.INSTANCE, t));
                 batches.add(res);
             }
-            List<int[]> stages = stages();
+            List<int[]> stages = plan.stages();
             List<Node> nodes = graph.nodes();
             // Step t runs stage s of micro-batch t - s, earlier stages first (see the class comment).
             for (int t = 0; t < stages.size() + batches.size() - 1; t++) {
@@ -191,7 +176,7 @@ public final class GraphRuntime implements AutoCloseable {
                     ctx.kvCache(res.cache);
                     for (int i = stages.get(s)[0]; i < stages.get(s)[1]; i++) {
                         Node n = nodes.get(i);
-                        execute(n, ctx, res, execs, touched);
+                        execute(n, ctx, res, samples, touched);
                         for (String in : n.inputs()) if (graph.lastUse(in) == i) release(in, res, ctx);
                         for (String out : n.outputs()) if (graph.lastUse(out) < 0) release(out, res, ctx);
                     }
@@ -200,12 +185,12 @@ public final class GraphRuntime implements AutoCloseable {
             Map<String, HostTensor> outputs = new LinkedHashMap<>();
             for (TensorDef o : graph.outputs()) {
                 List<HostTensor> parts = new ArrayList<>();
-                for (Residency res : batches) parts.add((HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, execs));
+                for (Residency res : batches) parts.add((HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, samples));
                 outputs.put(o.name(), MicroBatches.concat(parts));
             }
-            List<OpSample> samples = samples(ctx, execs, runStart);
+            List<OpSample> profile = samples.assemble();
             finished = true;
-            return new Result(outputs, samples, runStart, System.nanoTime() - runStart);
+            return new Result(outputs, profile, runStart, System.nanoTime() - runStart);
         } finally {
             if (!finished) {
                 // Commands may still read the run's native memory or buffers: let them end before freeing.
@@ -217,7 +202,7 @@ public final class GraphRuntime implements AutoCloseable {
         }
     }
 
-    private void execute(Node n, RunContext ctx, Residency res, List<Exec> execs, Set<OpenClDevice> touched) {
+    private void execute(Node n, RunContext ctx, Residency res, RunSamples samples, Set<OpenClDevice> touched) {
         String why = null;
         for (ComputeDevice d : plan.chain(n)) {
             if (lost.contains(d)) {
@@ -238,17 +223,14 @@ public final class GraphRuntime implements AutoCloseable {
                 continue;
             }
             try {
-                OpImplementation.Prepared p = prepared.computeIfAbsent(key, k -> impl.get().prepare(graph, n, d));
+                OpImplementation.Prepared p = prepared.computeIfAbsent(key, k -> impl.get().prepare(graph, n, d, weights));
                 List<DeviceTensor> ins = new ArrayList<>();
-                for (String t : n.inputs()) ins.add(toDevice(t, d, n.layer(), ctx, res, execs));
+                for (String t : n.inputs()) ins.add(toDevice(t, d, n.layer(), ctx, res, samples));
                 if (d instanceof OpenClDevice cl) touched.add(cl);
                 ctx.attribute(n.name(), false);
-                int first = ctx.commands().size();
-                long before = System.nanoTime();
+                RunSamples.Mark mark = samples.begin();
                 List<DeviceTensor> outs = p.run(ins, ctx);
-                long after = System.nanoTime();
-                execs.add(new Exec(n.name(), n.layer(), n.opKind(), d, why, before, after, first, ctx.commands().size(), cost(n, res),
-                        res.microBatch));
+                samples.node(mark, n, d, why, res.cache, res.microBatch);
                 for (int j = 0; j < outs.size(); j++) res.of(n.outputs().get(j)).put(d, outs.get(j));
                 if (why != null && warned.add(key)) log.warn("node {} ({}) runs on {}: {}", n.name(), n.opKind(), d.spec(), why);
                 return;
@@ -263,17 +245,6 @@ public final class GraphRuntime implements AutoCloseable {
         throw new IllegalStateException("no device could run node " + n.name() + ": " + why);
     }
 
-    /** The node's cost; a causal attention under a KV cache reads all cached keys, not just this step's. */
-    private Cost cost(Node n, Residency res) {
-        if (res.cache == null || !(n.op() instanceof Attention a) || !a.causal()) return graph.cost(n);
-        List<TensorType> in = new ArrayList<>(graph.inputTypes(n));
-        TensorType k = in.get(1);
-        TensorType all = TensorType.of(k.dtype(), k.dim(0), Math.max(1, res.cache.length(n.name())), k.last());
-        in.set(1, all);
-        in.set(2, all);
-        return n.op().cost(in, graph.outputTypes(n));
-    }
-
     private static String join(String a, String b) { return a == null ? b : a + "; " + b; }
 
     private void release(String tensor, Residency res, RunContext ctx) {
@@ -283,7 +254,7 @@ public final class GraphRuntime implements AutoCloseable {
     }
 
     /** The tensor on {@code target}, copying it there through the host when it is not there yet. */
-    private DeviceTensor toDevice(String name, ComputeDevice target, String layer, RunContext ctx, Residency res, List<Exec> execs) {
+    private DeviceTensor toDevice(String name, ComputeDevice target, String layer, RunContext ctx, Residency res, RunSamples samples) {
         Map<ComputeDevice, DeviceTensor> copies = res.of(name);
         DeviceTensor here = copies.get(target);
         if (here != null) return here;
@@ -293,8 +264,7 @@ public final class GraphRuntime implements AutoCloseable {
             ClTensor src = (ClTensor) copies.values().iterator().next();
             MemorySegment seg = ctx.arena().allocate(type.bytes());
             ctx.attribute("transfer:" + name, true);
-            int first = ctx.commands().size();
-            long before = System.nanoTime();
+            RunSamples.Mark mark = samples.begin();
             Event e = ctx.enqueue(src.device(), () -> src.device().queue().read(src.buffer(), 0, seg));
             try {
                 e.await();
@@ -302,106 +272,33 @@ public final class GraphRuntime implements AutoCloseable {
                 throw new DeviceFailure(src.device(), ex);
             }
             HostTensor h = HostTensor.fromSegment(type, seg);
-            execs.add(new Exec("transfer:" + name, layer, "transfer", src.device(), null, before, System.nanoTime(), first,
-                    ctx.commands().size(), new Cost(0, type.bytes(), type.bytes()), res.microBatch));
+            samples.transfer(mark, name, layer, src.device(), type.bytes(), res.microBatch);
             copies.put(target, h);
             return h;
         }
         OpenClDevice cl = (OpenClDevice) target;
-        HostTensor h = (HostTensor) toDevice(name, JavaDevice.INSTANCE, layer, ctx, res, execs);
+        HostTensor h = (HostTensor) toDevice(name, JavaDevice.INSTANCE, layer, ctx, res, samples);
         ClTensor t = ctx.allocate(cl, type);
         MemorySegment seg = h.toSegment(ctx.arena());
         ctx.attribute("transfer:" + name, true);
-        int first = ctx.commands().size();
-        long before = System.nanoTime();
+        RunSamples.Mark mark = samples.begin();
         ctx.enqueue(cl, () -> cl.queue().write(t.buffer(), 0, seg));
-        execs.add(new Exec("transfer:" + name, layer, "transfer", cl, null, before, System.nanoTime(), first,
-                ctx.commands().size(), new Cost(0, type.bytes(), type.bytes()), res.microBatch));
+        samples.transfer(mark, name, layer, cl, type.bytes(), res.microBatch);
         copies.put(target, t);
         return t;
     }
 
-    /** Waits for every command, reads its profiling times and turns the run's executions into samples. */
-    private List<OpSample> samples(RunContext ctx, List<Exec> execs, long runStart) {
-        List<RunContext.Command> cmds = ctx.commands();
-        Event.Times[] times = new Event.Times[cmds.size()];
-        // Device clocks are not the host clock: per device, the shift that puts every command's "queued" no earlier
-        // than the host time just before it was enqueued (the tightest such shift).
-        Map<OpenClDevice, Long> shift = new HashMap<>();
-        for (int i = 0; i < cmds.size(); i++) {
-            RunContext.Command c = cmds.get(i);
-            try {
-                times[i] = c.times();
-            } catch (ClException e) {
-                throw new DeviceFailure(c.device(), e);
-            }
-            long s = c.hostBeforeNs() - times[i].queued();
-            shift.merge(c.device(), s, Math::max);
-        }
-        List<OpSample> out = new ArrayList<>(execs.size());
-        for (Exec e : execs) {
-            long start, end, queueWait = 0, deviceNs = 0, hostNs;
-            String track;
-            if (e.device() instanceof OpenClDevice cl && e.endCommand() > e.firstCommand()) {
-                long off = shift.get(cl) - runStart;
-                start = Long.MAX_VALUE;
-                end = Long.MIN_VALUE;
-                for (int i = e.firstCommand(); i < e.endCommand(); i++) {
-                    start = Math.min(start, times[i].start());
-                    end = Math.max(end, times[i].end());
-                    deviceNs += times[i].deviceNanos();
-                }
-                queueWait = times[e.firstCommand()].queueWaitNanos();
-                start += off;
-                end += off;
-                hostNs = e.hostAfter() - e.hostBefore();
-                track = cl.spec() + " queue";
-            } else {
-                start = e.hostBefore() - runStart;
-                end = e.hostAfter() - runStart;
-                deviceNs = end - start;
-                hostNs = 0;
-                track = e.device().spec();
-            }
-            out.add(new OpSample(e.node(), e.layer(), e.kind(), e.device().spec(), track, e.fallback(), start, end,
-                    queueWait, deviceNs, hostNs, e.cost().bytesRead(), e.cost().bytesWritten(), e.cost().operations(), e.microBatch()));
-        }
-        return out;
-    }
-
-    private void checkInputs(Map<String, HostTensor> inputs) {
-        for (TensorDef in : graph.inputs()) {
-            HostTensor t = inputs.get(in.name());
-            if (t == null) throw new IllegalArgumentException("missing input '" + in.name() + "' (" + in.type() + ")");
-            if (!t.type().equals(in.type())) {
-                throw new IllegalArgumentException("input '" + in.name() + "' is " + t.type() + ", the graph wants " + in.type());
-            }
-        }
-        for (String name : inputs.keySet()) {
-            if (graph.inputs().stream().noneMatch(d -> d.name().equals(name))) {
-                throw new IllegalArgumentException("unknown input '" + name + "'; the graph takes " + graph.inputs());
-            }
-        }
-        for (Node n : graph.nodes()) {
-            if (n.op() instanceof Embedding e && e.index() == Embedding.Index.TOKEN && inputs.containsKey(n.inputs().getFirst())) {
-                int[] ids = inputs.get(n.inputs().getFirst()).ints();
-                for (int i = 0; i < ids.length; i++) {
-                    if (ids[i] < 0 || ids[i] >= e.vocab()) {
-                        throw new IllegalArgumentException("input '" + n.inputs().getFirst() + "' element " + i + " is " + ids[i]
-                                + ", outside the vocabulary [0, " + e.vocab() + ") of node " + n.name());
-                    }
-                }
-            }
-        }
-    }
-
-    /** Releases the uploaded weights. Runs must have ended. */
+    /** Releases this runtime's hold on its weights (freeing those no other runtime holds). Runs must have ended. */
     @Override
     public void close() {
+        closed = true;
+        int running = active.get();
+        if (running > 0) throw new IllegalStateException("graph runtime closed while " + running + " run(s) are in flight; close it after they end");
         for (OpImplementation.Prepared p : prepared.values()) {
             try { p.close(); } catch (Exception e) { log.warn("closing prepared node: {}", e.toString()); }
         }
         prepared.clear();
         allocations.close();
+        if (ownsWeights) weights.close();
     }
 }

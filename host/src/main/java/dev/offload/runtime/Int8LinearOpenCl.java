@@ -19,9 +19,10 @@ import java.util.List;
 
 /**
  * The graph's {@link Int8Linear} on OpenCL through {@link Int8Gemm} (dev.offload.ops.gemm) with its fused
- * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device in
- * {@link #prepare}; at run time the activation's (data, scales, zero points) triple, which a quantize node left on
- * this device, goes to the kernel as buffers, so nothing crosses to the host and nothing waits.
+ * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device and
+ * shared by every node that reads it ({@link ResidentWeights}); at run time the activation's (data, scales, zero
+ * points) triple, which a quantize node left on this device, goes to the kernel as buffers, so nothing crosses to
+ * the host and nothing waits.
  */
 public final class Int8LinearOpenCl implements OpImplementation {
     public static final Int8LinearOpenCl INSTANCE = new Int8LinearOpenCl();
@@ -29,24 +30,22 @@ public final class Int8LinearOpenCl implements OpImplementation {
     private Int8LinearOpenCl() {}
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Int8Linear l = (Int8Linear) node.op();
         TensorType outType = graph.outputTypes(node).getFirst();
         Int8Gemm gemm = Int8Gemm.on(cl);
         ZeroPoint zb = l.weightZeroPoints() == null ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(ints(l.weightZeroPoints()));
-        PackedWeights w = gemm.pack(new Int8Matrix(QuantType.INT8, l.inFeatures(), l.outFeatures(), l.weight()), zb);
-        Buffer scales = null;
-        Buffer bias = null;
+        ResidentWeights.Holder held = weights.holder(cl);
         try {
-            scales = cl.upload(l.weightScales());
-            bias = l.bias() == null ? null : cl.upload(l.bias());
+            PackedWeights w = held.packed(gemm, new Int8Matrix(QuantType.INT8, l.inFeatures(), l.outFeatures(), l.weight()), zb);
+            Buffer scales = held.upload(l.weightScales());
+            Buffer bias = l.bias() == null ? null : held.upload(l.bias());
+            return new Weights(gemm, w, scales, bias, l.activation(), outType, held);
         } catch (RuntimeException e) {
-            w.close();
-            if (scales != null) scales.close();
+            held.close();
             throw e;
         }
-        return new Weights(gemm, w, scales, bias, l.activation(), outType);
     }
 
     private static int[] ints(byte[] b) {
@@ -57,7 +56,7 @@ public final class Int8LinearOpenCl implements OpImplementation {
 
     /** One node's weights on one device and the GEMM that reads them. */
     private record Weights(Int8Gemm gemm, PackedWeights packed, Buffer scales, Buffer bias, Activation activation,
-                           TensorType outType) implements Prepared {
+                           TensorType outType, ResidentWeights.Holder held) implements Prepared {
         @Override
         public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
             OpenClDevice cl = gemm.device();
@@ -74,10 +73,6 @@ public final class Int8LinearOpenCl implements OpImplementation {
         }
 
         @Override
-        public void close() {
-            packed.close();
-            scales.close();
-            if (bias != null) bias.close();
-        }
+        public void close() { held.close(); }
     }
 }

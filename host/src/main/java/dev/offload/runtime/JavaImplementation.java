@@ -31,7 +31,7 @@ public final class JavaImplementation implements OpImplementation {
     private static HostTensor host(List<DeviceTensor> in, int i) { return (HostTensor) in.get(i); }
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         List<TensorType> outTypes = graph.outputTypes(node);
         TensorType out = outTypes.getFirst();
         return switch (node.op()) {

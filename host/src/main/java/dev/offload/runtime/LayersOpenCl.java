@@ -23,8 +23,8 @@ import java.util.List;
 
 /**
  * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, dequantize,
- * embedding, pool. Weights (norm gains, embedding tables) are uploaded in {@link #prepare}; every run makes its
- * own kernel object (kernels are not thread-safe) and enqueues without waiting.
+ * embedding, pool. Weights (norm gains, embedding tables) are taken from the shared {@link ResidentWeights} in
+ * {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe) and enqueues without waiting.
  */
 public final class LayersOpenCl implements OpImplementation {
     public static final LayersOpenCl INSTANCE = new LayersOpenCl();
@@ -35,11 +35,11 @@ public final class LayersOpenCl implements OpImplementation {
 
     private static Buffer buf(List<DeviceTensor> in, int i) { return ((ClTensor) in.get(i)).buffer(); }
 
-    /** Weights of one prepared node on one device, closed with it. */
-    private record Weights(List<Buffer> buffers) implements AutoCloseable {
+    /** Weights of one prepared node on one device, released with it. */
+    private record Weights(List<Buffer> buffers, ResidentWeights.Holder held) implements AutoCloseable {
         Buffer get(int i) { return buffers.get(i); }
 
-        @Override public void close() { buffers.forEach(Buffer::close); }
+        @Override public void close() { held.close(); }
     }
 
     private interface Launch {
@@ -64,17 +64,18 @@ public final class LayersOpenCl implements OpImplementation {
     public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Program program = cl.program(KernelFamily.LAYERS, buildOptions());   // a build failure surfaces here, before any run
         TensorType out = graph.outputTypes(node).getFirst();
         List<Buffer> uploaded = new ArrayList<>();
+        ResidentWeights.Holder held = weights.holder(cl);
         try {
             return switch (node.op()) {
                 case LayerNorm n -> {
-                    uploaded.add(cl.upload(n.gamma()));
-                    uploaded.add(cl.upload(n.beta() != null ? n.beta() : new float[1]));
-                    Weights w = new Weights(uploaded);
+                    uploaded.add(held.upload(n.gamma()));
+                    uploaded.add(n.beta() != null ? held.upload(n.beta()) : held.placeholder());
+                    Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         try (Kernel k = p.kernel(n.onnxRuntime() ? "layer_norm_onnx" : "layer_norm")) {
@@ -86,8 +87,8 @@ public final class LayersOpenCl implements OpImplementation {
                     });
                 }
                 case RmsNorm n -> {
-                    uploaded.add(cl.upload(n.gamma()));
-                    Weights w = new Weights(uploaded);
+                    uploaded.add(held.upload(n.gamma()));
+                    Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         try (Kernel k = p.kernel("rms_norm")) {
@@ -98,9 +99,9 @@ public final class LayersOpenCl implements OpImplementation {
                         return List.of(y);
                     });
                 }
-                case Add a -> prepared(program, new Weights(uploaded), (p, in, ctx) -> binary(cl, p, "add", in, out, ctx));
-                case SiluGate s -> prepared(program, new Weights(uploaded), (p, in, ctx) -> binary(cl, p, "silu_gate", in, out, ctx));
-                case Gelu g -> prepared(program, new Weights(uploaded), (p, in, ctx) -> {
+                case Add a -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> binary(cl, p, "add", in, out, ctx));
+                case SiluGate s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> binary(cl, p, "silu_gate", in, out, ctx));
+                case Gelu g -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     ClTensor y = ctx.allocate(cl, out);
                     try (Kernel k = p.kernel(g.tanhApproximation() ? "gelu_tanh" : "gelu_erf")) {
                         k.arg(0, buf(in, 0)).arg(1, y.buffer()).arg(2, (int) out.elements());
@@ -108,7 +109,7 @@ public final class LayersOpenCl implements OpImplementation {
                     }
                     return List.of(y);
                 });
-                case Dequantize d -> prepared(program, new Weights(uploaded), (p, in, ctx) -> {
+                case Dequantize d -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     ClTensor y = ctx.allocate(cl, out);
                     try (Kernel k = p.kernel("dequantize")) {
                         k.arg(0, buf(in, 0)).arg(1, buf(in, 1)).arg(2, buf(in, 2)).arg(3, y.buffer())
@@ -120,12 +121,12 @@ public final class LayersOpenCl implements OpImplementation {
                 });
                 case Embedding e -> {
                     if (e.quantized()) {
-                        uploaded.add(cl.upload(e.int8Table()));
-                        uploaded.add(cl.upload(e.rowScales()));
+                        uploaded.add(held.upload(e.int8Table()));
+                        uploaded.add(held.upload(e.rowScales()));
                     } else {
-                        uploaded.add(cl.upload(e.table()));
+                        uploaded.add(held.upload(e.table()));
                     }
-                    Weights w = new Weights(uploaded);
+                    Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         TensorType ids = in.get(0).type();
@@ -142,8 +143,8 @@ public final class LayersOpenCl implements OpImplementation {
                     });
                 }
                 case MeanPool m -> {
-                    uploaded.add(cl.upload(new int[1]));   // stands in for absent lengths: a kernel argument cannot be null
-                    Weights w = new Weights(uploaded);
+                    uploaded.add(held.placeholder());   // stands in for absent lengths: a kernel argument cannot be null
+                    Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         TensorType x = in.get(0).type();
@@ -158,7 +159,7 @@ public final class LayersOpenCl implements OpImplementation {
                 default -> throw new IllegalArgumentException("layers.cl has no kernel for " + node.opKind() + " (node " + node.name() + ")");
             };
         } catch (RuntimeException e) {
-            uploaded.forEach(Buffer::close);
+            held.close();
             throw e;
         }
     }

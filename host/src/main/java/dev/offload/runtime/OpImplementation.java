@@ -6,13 +6,15 @@ import dev.offload.graph.Node;
 import java.util.List;
 
 /**
- * How one op kind runs on one backend. {@link #prepare} is called once per (node, device) and may upload the
- * node's weights; the runtime caches the result and closes it when it closes. Throwing
+ * How one op kind runs on one backend. {@link #prepare} is called once per (node, device) and takes the node's
+ * weights on the device from {@code weights} (shared with every other node and runtime that reads the same host
+ * arrays; a holder from {@link ResidentWeights#holder}, closed with the prepared node); the runtime caches the result
+ * and closes it when it closes. Throwing
  * {@link dev.offload.cl.ClException} from either step (build failure, CL_OUT_OF_RESOURCES, device lost) makes
  * the runtime re-place the node on the next device of the plan.
  */
 public interface OpImplementation {
-    Prepared prepare(Graph graph, Node node, ComputeDevice device);
+    Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights);
 
     /** A node made ready for one device: weights resident there, kernels' program built. */
     interface Prepared extends AutoCloseable {

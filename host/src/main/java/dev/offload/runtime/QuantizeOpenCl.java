@@ -23,7 +23,7 @@ public final class QuantizeOpenCl implements OpImplementation {
     private QuantizeOpenCl() {}
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Quantize.Mode mode = ((Quantize) node.op()).mode();
         List<TensorType> outTypes = graph.outputTypes(node);

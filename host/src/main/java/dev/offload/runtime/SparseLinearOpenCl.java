@@ -33,28 +33,27 @@ public final class SparseLinearOpenCl implements OpImplementation {
     private SparseLinearOpenCl() {}
 
     @Override
-    public Prepared prepare(Graph graph, Node node, ComputeDevice device) {
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         SparseLinear l = (SparseLinear) node.op();
         if (l.format().kind() == SparseFormat.Kind.BSR && noted.add(l.format().toString())) {
             log.info("sparse linear layers in {} run as CSR on OpenCL (no token-major BSR kernel)", l.format());
         }
         Spmm spmm = new Spmm(cl);
-        Spmm.DeviceMatrix w = spmm.uploadLinearWeight(l.weight(), l.inFeatures(), l.outFeatures(), l.format().kind() == SparseFormat.Kind.TWO_FOUR);
-        Buffer scales = null;
+        ResidentWeights.Holder held = weights.holder(cl);
         try {
-            scales = cl.upload(l.weightScales());
-            Buffer bias = l.bias() == null ? null : cl.upload(l.bias());
-            return new Weights(spmm, w, scales, bias, l.activation(), graph.outputTypes(node).getFirst());
+            Spmm.DeviceMatrix w = held.sparse(spmm, l.weight(), l.inFeatures(), l.outFeatures(), l.format().kind() == SparseFormat.Kind.TWO_FOUR);
+            Buffer scales = held.upload(l.weightScales());
+            Buffer bias = l.bias() == null ? null : held.upload(l.bias());
+            return new Weights(spmm, w, scales, bias, l.activation(), graph.outputTypes(node).getFirst(), held);
         } catch (RuntimeException e) {
-            w.close();
-            if (scales != null) scales.close();
+            held.close();
             throw e;
         }
     }
 
     private record Weights(Spmm spmm, Spmm.DeviceMatrix weight, Buffer scales, Buffer bias, Activation activation,
-                           TensorType outType) implements Prepared {
+                           TensorType outType, ResidentWeights.Holder held) implements Prepared {
         @Override
         public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
             OpenClDevice cl = spmm.device();
@@ -67,10 +66,6 @@ public final class SparseLinearOpenCl implements OpImplementation {
         }
 
         @Override
-        public void close() {
-            weight.close();
-            scales.close();
-            if (bias != null) bias.close();
-        }
+        public void close() { held.close(); }
     }
 }

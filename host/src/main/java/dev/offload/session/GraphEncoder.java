@@ -12,6 +12,7 @@ import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.HostTensor;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.PlacementSpec;
+import dev.offload.runtime.ResidentWeights;
 import dev.offload.tensor.DType;
 import java.io.PrintStream;
 import java.util.ArrayDeque;
@@ -24,7 +25,7 @@ import java.util.Map;
 /**
  * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices. Graphs have static
  * shapes, so one graph and runtime is built per (batch, length) the caller runs and kept (the
- * {@value #KEPT_SHAPES} most recently used). Thread-safe: runtimes are, the shape cache is guarded, and a runtime
+ * {@value #KEPT_SHAPES} most recently used); all of them share one device copy of the weights ({@link ResidentWeights}). Thread-safe: runtimes are, the shape cache is guarded, and a runtime
  * evicted while another thread runs on it closes when that run ends.
  *
  * <p>Profiling is opt-in: with it every run's samples are kept (the last {@value #PROFILED_RUNS}) for
@@ -42,6 +43,8 @@ public final class GraphEncoder implements EncoderBackend {
     private final boolean strict;
     private final boolean profiling;
     private final PrintStream log;
+    /** The weights on the devices: one copy shared by the runtimes of every shape. */
+    private final ResidentWeights weights = new ResidentWeights();
     private final LinkedHashMap<String, Shape> runtimes = new LinkedHashMap<>(4, 0.75f, true);
     private final ArrayDeque<ProfileReport.Run> runs = new ArrayDeque<>();
     private ExecutionPlan lastPlan;
@@ -96,7 +99,7 @@ public final class GraphEncoder implements EncoderBackend {
         if (shape != null) return shape;
         Graph g = EncoderGraph.build(model, batch, length, prune);
         ExecutionPlan plan = placement.plan(g, pool, implementations, log);
-        shape = new Shape(new GraphRuntime(plan, implementations, strict));
+        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights));
         runtimes.put(key, shape);
         lastPlan = plan;
         if (runtimes.size() > KEPT_SHAPES) {
@@ -161,10 +164,10 @@ public final class GraphEncoder implements EncoderBackend {
         if (runs.isEmpty()) return null;
         List<String> devices = new ArrayList<>();
         for (var d : (lastPlan != null ? lastPlan.devices() : pool.distinct())) devices.add(d.spec() + " = " + d.description());
-        long weights = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
+        long weightBytes = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
         String graph = lastPlan != null ? lastPlan.graph().name() + " (" + lastPlan.graph().nodes().size() + " nodes)" : model.name();
-        return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement.toString(), devices, batch, length, 0, weights),
-                new ArrayList<>(runs));
+        return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement.toString(), devices, batch, length, 0, weightBytes,
+                this.weights.bytesByDevice()), new ArrayList<>(runs));
     }
 
     /** Forgets the profile samples so far (after a warm-up run). */
@@ -174,5 +177,6 @@ public final class GraphEncoder implements EncoderBackend {
     public synchronized void close() {
         for (Shape shape : runtimes.values()) shape.runtime.close();
         runtimes.clear();
+        weights.close();
     }
 }

@@ -13,6 +13,7 @@ import dev.offload.runtime.KvCache;
 import dev.offload.runtime.MicroBatches;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.PlacementSpec;
+import dev.offload.runtime.ResidentWeights;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
 import java.io.PrintStream;
@@ -30,6 +31,8 @@ public final class SyntheticSession implements AutoCloseable {
     private final SyntheticSpec spec;
     private final int microBatches;
     private final ExecutionPlan plan;
+    /** One device copy of the weights, shared by the prefill and decode-step runtimes. */
+    private final ResidentWeights weights = new ResidentWeights();
     private final GraphRuntime prefill;
     private final GraphRuntime step;
     private final List<Map<String, HostTensor>> inputs;
@@ -58,9 +61,9 @@ public final class SyntheticSession implements AutoCloseable {
         for (Map<String, HostTensor> in : SyntheticModel.decodeInputs(spec, decodeSteps, spec.seed())) {
             stepInputs.add(MicroBatches.split(in, microBatches));
         }
-        this.prefill = new GraphRuntime(plan, impls, strict);
+        this.prefill = new GraphRuntime(plan, impls, strict, weights);
         this.step = decodeSteps == 0 ? null
-                : new GraphRuntime(placement.planAlike(SyntheticModel.build(micro.withSeq(1)), plan, pool), impls, strict);
+                : new GraphRuntime(placement.planAlike(SyntheticModel.build(micro.withSeq(1)), plan, pool), impls, strict, weights);
     }
 
     public ExecutionPlan plan() { return plan; }
@@ -111,7 +114,7 @@ public final class SyntheticSession implements AutoCloseable {
         Graph graph = plan.graph();
         int steps = stepInputs.size();
         return new ProfileReport(new ProfileReport.Meta(spec.toString(), graph.name() + " (" + graph.nodes().size() + " nodes)",
-                placementText, devices, spec.batch(), spec.seq(), warmup, graph.weightBytes()), runs,
+                placementText, devices, spec.batch(), spec.seq(), warmup, graph.weightBytes(), weights.bytesByDevice()), runs,
                 steps == 0 ? null : new ProfileReport.Decode(steps, spec.seq(), spec.batch(), decodeNs / 1e6 / iterations / steps));
     }
 
@@ -121,8 +124,9 @@ public final class SyntheticSession implements AutoCloseable {
     public void close() {
         try {
             prefill.close();
-        } finally {
             if (step != null) step.close();
+        } finally {
+            weights.close();
         }
     }
 }

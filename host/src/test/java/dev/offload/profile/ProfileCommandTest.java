@@ -54,6 +54,12 @@ class ProfileCommandTest {
         for (JsonNode k : p.get("opKinds")) share += k.get("share").asDouble();
         assertEquals(1.0, share, 1e-9, "op kind shares add up to 1");
         assertTrue(p.get("totals").get("tokensPerSecond").asDouble() > 0);
+        // The weights on the device as uploaded: int8 GEMM weights packed (padded, with zero points and column sums).
+        JsonNode resident = p.get("residentWeightBytes");
+        assertEquals(1, resident.size(), resident.toString());
+        long residentBytes = resident.elements().next().asLong();
+        assertTrue(residentBytes >= p.get("weightBytes").asLong(), residentBytes + " resident, " + p.get("weightBytes") + " in the graph");
+        assertTrue(o.out().contains("(resident: "), o.out());
         // Every op kind of the synthetic decoder has an OpenCL kernel: nothing falls back to java.
         assertFalse(o.out().contains("fallback"), o.out());
         assertFalse(p.get("fallbacks").has("layer.0.attn.q"), p.get("fallbacks").toString());

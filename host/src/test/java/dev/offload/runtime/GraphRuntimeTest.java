@@ -108,7 +108,7 @@ class GraphRuntimeTest {
         FailingImplementation(boolean atLaunch) { this.atLaunch = atLaunch; }
 
         @Override
-        public Prepared prepare(Graph graph, Node node, ComputeDevice d) {
+        public Prepared prepare(Graph graph, Node node, ComputeDevice d, ResidentWeights weights) {
             calls.incrementAndGet();
             if (!atLaunch) throw new ClException("clBuildProgram", -11, "injected build failure", "error: injected");
             return (in, ctx) -> { throw new ClException("clEnqueueNDRangeKernel", -5, "injected", null); };

@@ -89,12 +89,13 @@ class EmbeddingSessionTest {
 
     @Test
     void shapesEvictedWhileAnotherThreadRunsOnThemAreNotClosedUnderIt() throws Exception {
-        // Six length buckets (16 .. 96 tokens) on three threads churn the cache of three shapes while runs are in flight.
+        // Eight length buckets (16 .. 128 tokens) on four threads churn the cache of three shapes: with four runs in
+        // flight, a new shape evicts one that another thread is running on.
         List<List<String>> texts = new ArrayList<>();
-        for (int words = 5; words <= 85; words += 16) texts.add(List.of("many ".repeat(words).strip(), "a few words " + words));
+        for (int words = 5; words <= 117; words += 16) texts.add(List.of("many ".repeat(words).strip(), "a few words " + words));
         List<float[]> want = new ArrayList<>();
         for (List<String> t : texts) want.add(onDevice.embed(t).vectors());
-        ExecutorService pool = Executors.newFixedThreadPool(3);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<float[]>> got = new ArrayList<>();
             for (int round = 0; round < 3; round++) {
