@@ -75,6 +75,19 @@ class OffloadEmbeddingModelTest {
     }
 
     @Test
+    void twoThreadsAtOnceGetTheSequentialVectors() throws Exception {
+        List<TextSegment> first = TopicCorpus.TOPICS.get(1).sentences().stream().map(TextSegment::from).toList();
+        List<TextSegment> second = TopicCorpus.TOPICS.get(6).sentences().stream().map(TextSegment::from).toList();
+        List<Embedding> expectedFirst = model.embedAll(first).content(), expectedSecond = model.embedAll(second).content();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var a = pool.submit(() -> model.embedAll(first).content());
+            var b = pool.submit(() -> model.embedAll(second).content());
+            assertEquals(expectedFirst, a.get());
+            assertEquals(expectedSecond, b.get());
+        }
+    }
+
+    @Test
     void dimensionAndNameComeFromTheSession() {
         assertEquals(384, model.dimension());
         assertEquals(model.dimension(), model.embed("Rain.").content().dimension());
