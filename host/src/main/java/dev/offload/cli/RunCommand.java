@@ -10,7 +10,7 @@ import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.EmbeddingOptions;
 import dev.offload.session.EmbeddingSession;
-import dev.offload.session.Embeddings;
+import dev.offload.session.SentenceEmbeddings;
 import dev.offload.session.EncoderSource;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
@@ -177,7 +177,7 @@ public final class RunCommand implements Callable<Integer> {
         List<TokenBatch> batches = new ArrayList<>();
         long start = System.nanoTime();
         long[] lastLog = {start};
-        Embeddings embeddings = session.embed(tokenized, padTo, (first, tb, states) -> {
+        SentenceEmbeddings embeddings = session.embed(tokenized, padTo, (first, tb, states) -> {
             for (int r = 0; r < tb.batch(); r++) {
                 if (hidden != null) System.arraycopy(states, r * tb.length() * h, hidden, (first + r) * length * h, length * h);
                 if (ids != null) System.arraycopy(tb.ids(), r * tb.length(), ids, (first + r) * length, length);
@@ -215,12 +215,12 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** The dense model on the same placement and texts: how close the pruned embeddings stay, and the speed ratio. */
-    private void compareWithDense(PrintWriter out, EmbeddingOptions options, EmbeddingSession.Tokenized texts, Embeddings pruned,
+    private void compareWithDense(PrintWriter out, EmbeddingOptions options, EmbeddingSession.Tokenized texts, SentenceEmbeddings pruned,
                                   double prunedRate) {
         try (EmbeddingSession dense = open(options.withPrune(null).withProfiling(false))) {
             dense.warmUp(texts, 0);
             long start = System.nanoTime();
-            Embeddings e = dense.embed(texts, 0, null);
+            SentenceEmbeddings e = dense.embed(texts, 0, null);
             double denseRate = e.count() / ((System.nanoTime() - start) / 1e9);
             double min = 1, sum = 0;
             for (int i = 0; i < e.count(); i++) {
@@ -251,7 +251,7 @@ public final class RunCommand implements Callable<Integer> {
         return lines.stream().filter(l -> !l.isBlank()).toList();
     }
 
-    private static void printSimilarities(PrintWriter out, List<String> texts, Embeddings e) {
+    private static void printSimilarities(PrintWriter out, List<String> texts, SentenceEmbeddings e) {
         out.println();
         out.println("cosine similarity:");
         for (int i = 0; i < texts.size(); i++) {
@@ -275,7 +275,7 @@ public final class RunCommand implements Callable<Integer> {
 
     /** ONNX Runtime on each sentence alone (batch 1, no padding): per-token and sentence cosines. */
     private int checkAgainstOrt(PrintWriter out, EmbeddingOptions options, EmbeddingSession session, List<TokenBatch> batches,
-                                Embeddings embeddings) {
+                                SentenceEmbeddings embeddings) {
         OrtCheck ort;
         try {
             ort = OrtCheck.load(options.model().onnxBytes());

@@ -19,7 +19,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * try (EmbeddingSession session = EmbeddingSession.open(EmbeddingOptions.defaults().withPlacement("cl:cpu"))) {
- *     Embeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar."));
+ *     SentenceEmbeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar."));
  *     double similarity = e.cosine(0, 1);
  * }
  * }</pre>
@@ -117,7 +117,7 @@ public final class EmbeddingSession implements AutoCloseable {
     }
 
     /** The embeddings of {@code texts}, in order. */
-    public Embeddings embed(List<String> texts) { return embed(tokenize(texts), 0, null); }
+    public SentenceEmbeddings embed(List<String> texts) { return embed(tokenize(texts), 0, null); }
 
     /**
      * The embeddings of tokenized texts, in order.
@@ -125,7 +125,7 @@ public final class EmbeddingSession implements AutoCloseable {
      * @param padTo    pad every batch to at least this many tokens (so per-token outputs of all batches stack); 0: none
      * @param listener called after each batch, or null
      */
-    public Embeddings embed(Tokenized texts, int padTo, BatchListener listener) {
+    public SentenceEmbeddings embed(Tokenized texts, int padTo, BatchListener listener) {
         List<TokenBatch.Sequence> seqs = texts.sequences();
         int h = model.config().hidden();
         float[] vectors = new float[Math.multiplyExact(seqs.size(), h)];
@@ -138,7 +138,7 @@ public final class EmbeddingSession implements AutoCloseable {
             tokens += batch.realTokens();
             if (listener != null) listener.batchDone(from, batch, hidden);
         }
-        return new Embeddings(vectors, seqs.size(), h, tokens, texts.truncated());
+        return new SentenceEmbeddings(vectors, seqs.size(), h, tokens, texts.truncated());
     }
 
     /** The sequences as one batch, padded once: to the longest (or {@code padTo}) rounded up to the length bucket. */

@@ -45,7 +45,7 @@ class EmbeddingSessionTest {
 
     @Test
     void embeddingsAreUnitVectorsInInputOrderAndParaphrasesAreClosest() {
-        Embeddings e = onDevice.embed(TEXTS);
+        SentenceEmbeddings e = onDevice.embed(TEXTS);
         assertEquals(TEXTS.size(), e.count());
         assertEquals(384, e.dimension());
         for (int i = 0; i < e.count(); i++) assertEquals(1.0, e.cosine(i, i), 1e-5, "text " + i + " is not unit length");
@@ -64,7 +64,7 @@ class EmbeddingSessionTest {
 
     @Test
     void aTextGivesTheSameBitsAloneAsInAnyBatch() {
-        Embeddings batched = onDevice.embed(TEXTS);
+        SentenceEmbeddings batched = onDevice.embed(TEXTS);
         for (int i = 0; i < TEXTS.size(); i += 5) {
             assertArrayEquals(batched.vector(i), onDevice.embed(List.of(TEXTS.get(i))).vector(0), "text " + i);
         }
@@ -124,7 +124,7 @@ class EmbeddingSessionTest {
         assertThrows(IllegalArgumentException.class, () -> EmbeddingOptions.defaults().withBatchSize(0));
     }
 
-    private static int nearest(Embeddings e, int i) {
+    private static int nearest(SentenceEmbeddings e, int i) {
         int best = -1;
         for (int j = 0; j < e.count(); j++) if (j != i && (best < 0 || e.cosine(i, j) > e.cosine(i, best))) best = j;
         return best;

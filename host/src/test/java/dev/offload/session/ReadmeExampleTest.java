@@ -15,7 +15,7 @@ class ReadmeExampleTest {
         try (EmbeddingSession session = EmbeddingSession.open(EmbeddingOptions.defaults()
                 .withModel("all-minilm-l6-v2-q")        // or an .onnx file with tokenizer.json beside it
                 .withPlacement("cl:cpu"))) {             // java, cl:gpu, cl:0:1, linear=cl:gpu,*=cl:cpu, or auto
-            Embeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar on stage."));
+            SentenceEmbeddings e = session.embed(List.of("A man is playing a guitar.", "Someone plays the guitar on stage."));
             float[] first = e.vector(0);                 // 384 floats, unit length
             System.out.printf("similarity %.3f%n", e.cosine(0, 1));
         }

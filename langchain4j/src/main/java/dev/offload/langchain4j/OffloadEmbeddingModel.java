@@ -9,7 +9,7 @@ import dev.langchain4j.model.embedding.response.EmbeddingResponseMetadata;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.offload.session.EmbeddingOptions;
 import dev.offload.session.EmbeddingSession;
-import dev.offload.session.Embeddings;
+import dev.offload.session.SentenceEmbeddings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -26,7 +26,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The vectors are exactly the session's (L2-normalized, the same bits as {@code offload run --output}); the token
- * usage of a call counts the real tokens fed, [CLS] and [SEP] included ({@link Embeddings#tokens()}).
+ * usage of a call counts the real tokens fed, [CLS] and [SEP] included ({@link SentenceEmbeddings#tokens()}).
  *
  * <p>Thread-safe: the session is, and this class keeps no state of its own besides it, so one model may serve any
  * number of threads at once. {@link #close} must come after the last call.
@@ -60,7 +60,7 @@ public final class OffloadEmbeddingModel implements EmbeddingModel, AutoCloseabl
     @Override
     public EmbeddingResponse doEmbed(EmbeddingRequest request) {
         List<String> texts = request.inputs().stream().map(EmbeddingInput::text).toList();
-        Embeddings embedded = session.embed(texts);
+        SentenceEmbeddings embedded = session.embed(texts);
         List<Embedding> vectors = new ArrayList<>(embedded.count());
         for (int i = 0; i < embedded.count(); i++) vectors.add(Embedding.from(embedded.vector(i)));
         TokenUsage usage = new TokenUsage(Math.toIntExact(embedded.tokens()));

@@ -7,8 +7,8 @@ package dev.offload.session;
  * @param tokens    real tokens fed to the model, [CLS] and [SEP] included
  * @param truncated texts cut to the session's maximum length
  */
-public record Embeddings(float[] vectors, int count, int dimension, long tokens, int truncated) {
-    public Embeddings {
+public record SentenceEmbeddings(float[] vectors, int count, int dimension, long tokens, int truncated) {
+    public SentenceEmbeddings {
         if ((long) count * dimension != vectors.length) {
             throw new IllegalArgumentException(count + " x " + dimension + " embeddings need " + (long) count * dimension + " floats, got " + vectors.length);
         }
