@@ -1,0 +1,38 @@
+package dev.offload.decoder;
+
+/**
+ * The shape of a Llama-family decoder: token embedding, {@code layers} blocks of (RMSNorm, attention with rotary
+ * positions and grouped-query heads, RMSNorm, SwiGLU feed-forward), a final RMSNorm and the output projection to
+ * the vocabulary.
+ *
+ * @param ropeBase  the rotary frequency base (theta): pair i of a head turns by pos * base^(-2i / rotaryDims)
+ * @param ropeStyle which elements of a head form the rotated pairs
+ * @param qkvBias   the Q, K and V projections have biases (Qwen2)
+ */
+public record DecoderConfig(Architecture architecture, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn,
+                            int vocab, int contextLength, float ropeBase, RopeStyle ropeStyle, float rmsEpsilon, boolean qkvBias) {
+    /** The architectures offload reads from GGUF files ({@code general.architecture}). */
+    public enum Architecture { LLAMA, QWEN2 }
+
+    /** The GGUF/ggml rotary layouts: adjacent pairs (x[2i], x[2i+1]) for llama, halves (x[i], x[i + d/2]) for NeoX/Qwen2. */
+    public enum RopeStyle { ADJACENT_PAIRS, HALVES }
+
+    public DecoderConfig {
+        require(layers > 0 && hidden > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffn > 0 && vocab > 0 && contextLength > 0,
+                "every size must be positive");
+        require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kv heads (" + kvHeads + ")");
+        require(headDim % 2 == 0, "the head dimension (" + headDim + ") must be even for rotary positions");
+        require(ropeBase > 1 && Float.isFinite(ropeBase), "the rotary base must be > 1, got " + ropeBase);
+        require(rmsEpsilon > 0 && Float.isFinite(rmsEpsilon), "the RMSNorm epsilon must be > 0, got " + rmsEpsilon);
+    }
+
+    private static void require(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException("decoder config: " + what);
+    }
+
+    /** Width of the query projection (heads x head dimension). */
+    public int queryDim() { return heads * headDim; }
+
+    /** Width of the key and value projections. */
+    public int kvDim() { return kvHeads * headDim; }
+}

@@ -1,0 +1,99 @@
+package dev.offload.decoder;
+
+import dev.offload.graph.Attention;
+import dev.offload.ops.gemm.Activation;
+import dev.offload.runtime.AttentionReference;
+import dev.offload.runtime.LayersReference;
+import dev.offload.runtime.LinearReference;
+
+/**
+ * The decoder computed the plain way, from the op references the graph's java device uses (RMSNorm, float linear,
+ * causal grouped-query attention, SiLU gate, add) plus {@link Rope}: the judge of every device's decoder logits.
+ * Tokens run in order over a {@link State} that holds each layer's keys and values (the KV cache), so a prompt can go
+ * in at once (prefill) and the answer one token at a time (decode); both give the same logits.
+ */
+public final class DecoderReference {
+    private final DecoderConfig config;
+    private final DecoderWeights weights;
+    private final Attention attention;
+
+    public DecoderReference(DecoderConfig config, DecoderWeights weights) {
+        weights.check(config);
+        this.config = config;
+        this.weights = weights;
+        this.attention = Attention.of(config.heads(), config.kvHeads(), config.headDim(), true);
+    }
+
+    public DecoderConfig config() { return config; }
+
+    /** One sequence's keys and values per layer, [capacity][kvDim] each, and how many positions are filled. */
+    public final class State {
+        private final float[][] keys, values;
+        private final int capacity;
+        private int length;
+
+        private State(int capacity) {
+            if (capacity < 1 || capacity > config.contextLength()) {
+                throw new IllegalArgumentException("KV capacity " + capacity + " outside 1.." + config.contextLength() + " (the model's context)");
+            }
+            this.capacity = capacity;
+            long floats = (long) capacity * config.kvDim();
+            keys = new float[config.layers()][Math.toIntExact(floats)];
+            values = new float[config.layers()][Math.toIntExact(floats)];
+        }
+
+        /** Positions filled so far. */
+        public int length() { return length; }
+
+        public int capacity() { return capacity; }
+    }
+
+    /** A fresh state for up to {@code capacity} positions. */
+    public State newState(int capacity) { return new State(capacity); }
+
+    /** Runs {@code tokens} at the next positions of {@code state}; returns the logits after the last one [vocab]. */
+    public float[] forward(int[] tokens, State state) { return run(tokens, state, false); }
+
+    /** As {@link #forward}, but the logits after every token, [tokens][vocab] (for perplexity). */
+    public float[] forwardAll(int[] tokens, State state) { return run(tokens, state, true); }
+
+    private float[] run(int[] tokens, State s, boolean everyToken) {
+        int n = tokens.length, h = config.hidden(), first = s.length;
+        if (n == 0) throw new IllegalArgumentException("no tokens to run");
+        if (first + n > s.capacity) throw new IllegalArgumentException("the context is full: " + first + " + " + n + " tokens > " + s.capacity);
+        float[] x = new float[n * h];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("token " + id + " outside the vocabulary [0, " + config.vocab() + ")");
+            System.arraycopy(weights.tokenEmbedding(), id * h, x, t * h, h);
+        }
+        int qd = config.queryDim(), kvd = config.kvDim();
+        for (int li = 0; li < config.layers(); li++) {
+            DecoderWeights.Layer l = weights.layers().get(li);
+            float[] a = LayersReference.rmsNorm(x, h, l.attentionNorm(), config.rmsEpsilon());
+            float[] q = linear(a, l.wq(), l.bq(), n, h, qd);
+            float[] k = linear(a, l.wk(), l.bk(), n, h, kvd);
+            float[] v = linear(a, l.wv(), l.bv(), n, h, kvd);
+            Rope.apply(q, n, config.heads(), config.headDim(), first, config.ropeBase(), config.ropeStyle());
+            Rope.apply(k, n, config.kvHeads(), config.headDim(), first, config.ropeBase(), config.ropeStyle());
+            System.arraycopy(k, 0, s.keys[li], first * kvd, n * kvd);
+            System.arraycopy(v, 0, s.values[li], first * kvd, n * kvd);
+            int visible = first + n;
+            float[] keys = java.util.Arrays.copyOf(s.keys[li], visible * kvd), values = java.util.Arrays.copyOf(s.values[li], visible * kvd);
+            float[] o = AttentionReference.run(attention, q, keys, values, null, 1, n, visible);
+            x = LayersReference.add(x, linear(o, l.wo(), null, n, qd, h));
+            float[] f = LayersReference.rmsNorm(x, h, l.ffnNorm(), config.rmsEpsilon());
+            float[] gate = linear(f, l.wGate(), null, n, h, config.ffn()), up = linear(f, l.wUp(), null, n, h, config.ffn());
+            x = LayersReference.add(x, linear(LayersReference.siluGate(gate, up), l.wDown(), null, n, config.ffn(), h));
+        }
+        s.length = first + n;
+        int rows = everyToken ? n : 1;
+        float[] last = everyToken ? x : java.util.Arrays.copyOfRange(x, (n - 1) * h, n * h);
+        float[] normed = LayersReference.rmsNorm(last, h, weights.outputNorm(), config.rmsEpsilon());
+        return linear(normed, weights.output(), null, rows, h, config.vocab());
+    }
+
+    private static float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {
+        return LinearReference.floatLinear(x, w, bias, Activation.NONE, rows, in, out);
+    }
+}
