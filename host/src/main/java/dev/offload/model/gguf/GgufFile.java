@@ -40,6 +40,7 @@ public final class GgufFile implements AutoCloseable {
     private final long alignment;
     private final long dataStart;
     private final Map<String, GgufTensorInfo> tensors;
+    private boolean closed;
 
     private GgufFile(Path path, Arena arena, MemorySegment mapped) {
         this.path = path;
@@ -158,7 +159,11 @@ public final class GgufFile implements AutoCloseable {
         return n;
     }
 
-    /** Unmaps the file; tensor segments handed out before are invalid afterwards. */
+    /** Unmaps the file (once; later calls do nothing); tensor segments handed out before are invalid afterwards. */
     @Override
-    public void close() { arena.close(); }
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        arena.close();
+    }
 }
