@@ -24,6 +24,14 @@ final class GgufVocabulary {
     private static final List<String> EOT_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
             "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>");
 
+    /**
+     * Tokens that end generation, by text, as llama.cpp lists them; a token with one of these texts is made a
+     * control token (so it is matched whole in text) even where the file calls it normal.
+     */
+    private static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
+            "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]",
+            "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>");
+
     /** A piece of input text: raw text to tokenize, or one special token matched whole (token >= 0). */
     record Fragment(String text, int token) {
         boolean isToken() { return token >= 0; }
@@ -66,12 +74,37 @@ final class GgufVocabulary {
         for (int id : new int[] {eot, eom}) if (id >= 0 && !types[id].isSpecial()) types[id] = TokenType.CONTROL;
         addBos = md.optBool(ADD_BOS).orElse(addBosDefault) && bos >= 0;
         Set<Integer> eog = new LinkedHashSet<>();
+        for (int i = 0; i < n; i++) {
+            if (EOG_TEXTS.contains(tokens[i])) {
+                eog.add(i);
+                if (!types[i].isSpecial()) types[i] = TokenType.CONTROL;
+            }
+        }
         for (int id : new int[] {eos, eot, eom}) if (id >= 0) eog.add(id);
-        for (int i = 0; i < n; i++) if (types[i] == TokenType.CONTROL && EOT_TEXTS.contains(tokens[i])) eog.add(i);
+        dropEndOfGenerationExceptions(eog);
         endOfGeneration = eog.stream().mapToInt(Integer::intValue).toArray();
         specialsByLength = java.util.stream.IntStream.range(0, n).filter(i -> types[i].isSpecial()).boxed()
                 .sorted(Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * llama.cpp's two exceptions: with "<|return|>" and "<|call|>" (or "<|calls|>" and "<|flush|>"), "<|end|>"
+     * ends a message, not generation; with "<|tool_response>", "</s>" is ordinary text.
+     */
+    private void dropEndOfGenerationExceptions(Set<Integer> eog) {
+        Set<String> texts = new java.util.HashSet<>();
+        for (int id : eog) texts.add(tokens[id]);
+        int end = id("<|end|>"), s = id("</s>");
+        if (end >= 0 && eog.contains(end) && ((texts.contains("<|return|>") && texts.contains("<|call|>"))
+                || (texts.contains("<|calls|>") && texts.contains("<|flush|>")))) {
+            eog.remove(end);
+            types[end] = TokenType.USER_DEFINED;
+        }
+        if (s >= 0 && eog.contains(s) && texts.contains("<|tool_response>")) {
+            eog.remove(s);
+            types[s] = TokenType.NORMAL;
+        }
     }
 
     /** The id a key names, the default when it is absent; an id outside the vocabulary is an error. */
