@@ -47,6 +47,8 @@ final class GgufVocabulary {
     /** Special tokens, longest text first (the order they are matched in). */
     private final int[] specialsByLength;
     private final GgufMetadata md;
+    /** Special tokens that swallow the whitespace after them (llama.cpp sets this for Phi-3 by model name). */
+    private final boolean[] rightStrip;
 
     GgufVocabulary(GgufMetadata md, boolean spm, boolean addBosDefault) {
         this.md = md;
@@ -71,21 +73,32 @@ final class GgufVocabulary {
         eot = specialId("tokenizer.ggml.eot_token_id", firstWithText(EOT_TEXTS));
         eom = specialId("tokenizer.ggml.eom_token_id", firstWithText(List.of("<|eom_id|>")));
         // llama.cpp makes an end-of-turn token found by its text a control token.
-        for (int id : new int[] {eot, eom}) if (id >= 0 && !types[id].isSpecial()) types[id] = TokenType.CONTROL;
+        for (int id : new int[] {eot, eom}) if (id >= 0) types[id] = TokenType.CONTROL;
         addBos = md.optBool(ADD_BOS).orElse(addBosDefault) && bos >= 0;
         Set<Integer> eog = new LinkedHashSet<>();
         for (int i = 0; i < n; i++) {
             if (EOG_TEXTS.contains(tokens[i])) {
                 eog.add(i);
-                if (!types[i].isSpecial()) types[i] = TokenType.CONTROL;
+                types[i] = TokenType.CONTROL;
             }
         }
         for (int id : new int[] {eos, eot, eom}) if (id >= 0) eog.add(id);
         dropEndOfGenerationExceptions(eog);
         endOfGeneration = eog.stream().mapToInt(Integer::intValue).toArray();
+        rightStrip = rightStripped(md);
         specialsByLength = java.util.stream.IntStream.range(0, n).filter(i -> types[i].isSpecial()).boxed()
                 .sorted(Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** llama.cpp: in a model named phi-3/phi3 every special token but <unk>, <s>, <|endoftext|> strips the space after it. */
+    private boolean[] rightStripped(GgufMetadata md) {
+        boolean[] strip = new boolean[tokens.length];
+        String name = md.optString("general.name").orElse("").toLowerCase(java.util.Locale.ROOT);
+        if (!name.contains("phi-3") && !name.contains("phi3")) return strip;
+        List<String> keep = List.of("<unk>", "<s>", "<|endoftext|>");
+        for (int i = 0; i < tokens.length; i++) strip[i] = types[i].isSpecial() && !keep.contains(tokens[i]);
+        return strip;
     }
 
     /**
@@ -163,6 +176,7 @@ final class GgufVocabulary {
                     if (at > from) next.add(new Fragment(f.text().substring(from, at), -1));
                     next.add(new Fragment(s, special));
                     from = at + s.length();
+                    if (rightStrip[special]) while (from < f.text().length() && isCSpace(f.text().charAt(from))) from++;
                 }
                 if (from < f.text().length()) next.add(new Fragment(f.text().substring(from), -1));
             }
@@ -170,6 +184,8 @@ final class GgufVocabulary {
         }
         return fragments;
     }
+
+    private static boolean isCSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
     /** A special token's bytes as written in text. */
     byte[] textBytes(int id) { return tokens[id].getBytes(StandardCharsets.UTF_8); }

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * committed). Where they are looked for, first match wins:
  * <ol>
  *   <li>{@code -Doffload.llamaVocabDir=DIR} or {@code $OFFLOAD_LLAMA_VOCAB_DIR}: a folder holding the files;</li>
- *   <li>the node-llama-cpp package: {@code -Doffload.nodeLlamaCpp=DIR} or {@code $OFFLOAD_NODE_LLAMA_CPP}, else
+ *   <li>the node-llama-cpp package: {@code -Doffload.nodeLlamaCpp=DIR} or {@code $OFFLOAD_NODE_LLAMA_CPP} (only
+ *       there when set), else
  *       {@code node_modules/node-llama-cpp} under {@code ~/.cache/offload/npm} or {@code /work/npm-peer}
  *       (made by {@code npm install --omit=optional --ignore-scripts node-llama-cpp@3.22.1
  *       @node-llama-cpp/linux-x64@3.22.1}). Its {@code llama/llama.cpp/models} is used when its install script
@@ -33,7 +34,8 @@ final class LlamaCppVocabs {
     /** The node-llama-cpp package folder, if installed where the tests look. */
     static Optional<Path> nodeLlamaCppPackage() {
         List<Path> candidates = new ArrayList<>();
-        configured("offload.nodeLlamaCpp", "OFFLOAD_NODE_LLAMA_CPP").ifPresent(candidates::add);
+        Optional<Path> configured = configured("offload.nodeLlamaCpp", "OFFLOAD_NODE_LLAMA_CPP");
+        if (configured.isPresent()) return configured.filter(p -> Files.isRegularFile(p.resolve("package.json")));
         candidates.add(Path.of(System.getProperty("user.home"), ".cache", "offload", "npm", "node_modules", "node-llama-cpp"));
         candidates.add(Path.of("/work/npm-peer/node_modules/node-llama-cpp"));
         return candidates.stream().filter(p -> Files.isRegularFile(p.resolve("package.json"))).findFirst();
