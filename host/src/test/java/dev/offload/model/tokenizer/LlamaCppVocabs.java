@@ -19,11 +19,15 @@ import java.util.concurrent.TimeUnit;
  *       {@code node_modules/node-llama-cpp} under {@code ~/.cache/offload/npm} or {@code /work/npm-peer}
  *       (made by {@code npm install --omit=optional --ignore-scripts node-llama-cpp@3.22.1
  *       @node-llama-cpp/linux-x64@3.22.1}). Its {@code llama/llama.cpp/models} is used when its install script
- *       unpacked the sources; otherwise {@code models/} is checked out of its {@code llama/gitRelease.bundle} into
- *       a folder under the system temp dir, once.</li>
+ *       unpacked the sources; otherwise the supported vocabularies' {@code models/ggml-vocab-*} files (~25 MB)
+ *       are checked out of its {@code llama/gitRelease.bundle} into a folder under the system temp dir, once
+ *       (a few seconds; needs git).</li>
  * </ol>
  */
 final class LlamaCppVocabs {
+    /** The vocabularies offload supports among llama.cpp's test files: SPM, then BPE by pre-tokenizer. */
+    static final String[] SUPPORTED = {"llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "mpt", "starcoder", "refact", "command-r"};
+
     private LlamaCppVocabs() {}
 
     private static Optional<Path> configured(String property, String env) {
@@ -52,12 +56,14 @@ final class LlamaCppVocabs {
         Path bundle = pkg.get().resolve("llama/gitRelease.bundle");
         if (!Files.isRegularFile(bundle)) return Optional.empty();
         try {
-            Path checkout = Path.of(System.getProperty("java.io.tmpdir"), "offload-llama-vocab-" + Files.size(bundle));
+            Path checkout = Path.of(System.getProperty("java.io.tmpdir"), "offload-llama-vocabs-" + Files.size(bundle));
             Path models = checkout.resolve("models");
             if (Files.isRegularFile(models.resolve("ggml-vocab-llama-spm.gguf"))) return Optional.of(models);
             Path partial = Files.createTempDirectory("offload-llama-vocab-");
+            List<String> paths = new ArrayList<>(List.of("checkout", "-q", "HEAD", "--"));
+            for (String name : SUPPORTED) paths.add("models/ggml-vocab-" + name + ".gguf*");
             if (!git(null, "clone", "-q", "--no-checkout", bundle.toString(), partial.toString())
-                    || !git(partial, "checkout", "-q", "HEAD", "--", "models")) return Optional.empty();
+                    || !git(partial, paths.toArray(String[]::new))) return Optional.empty();
             try {
                 Files.move(partial, checkout);
             } catch (IOException raced) {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -28,8 +29,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * special ids must be the ones llama.cpp reads. Skipped, saying how to get the files, where they are absent.
  */
 class LlamaCppVocabularyTest {
-    /** Every vocabulary offload supports among llama.cpp's test files: SPM, then BPE by pre-tokenizer. */
-    static final String[] SUPPORTED = {"llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "mpt", "starcoder", "refact", "command-r"};
     private static final Map<String, TextTokenizer> LOADED = new ConcurrentHashMap<>();
 
     static Path vocab(String name) {
@@ -80,8 +79,10 @@ class LlamaCppVocabularyTest {
         }
     }
 
+    static String[] supported() { return LlamaCppVocabs.SUPPORTED; }
+
     @ParameterizedTest
-    @ValueSource(strings = {"llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "mpt", "starcoder", "refact", "command-r"})
+    @MethodSource("supported")
     void producesLlamaCppsIdsForItsOwnTestInputs(String name) throws IOException {
         TextTokenizer t = tokenizer(name);
         List<Case> cases = cases(name);

@@ -32,7 +32,7 @@ class NodeLlamaCppTokenizeTest {
         assumeTrue(pkg != null, LlamaCppVocabs.HOW_TO_GET);
         assumeTrue(Files.isDirectory(pkg.getParent().resolve("@node-llama-cpp")),
                 "node-llama-cpp's prebuilt binaries (@node-llama-cpp/linux-x64) are not installed next to " + pkg);
-        List<String> names = List.of(LlamaCppVocabularyTest.SUPPORTED);
+        List<String> names = List.of(LlamaCppVocabs.SUPPORTED);
         List<String> args = new ArrayList<>(List.of("node", copy("llama-cpp-tokenize.mjs").toString(), pkg.toString(),
                 copy("tokenizer-strings.json").toString()));
         for (String n : names) args.add(LlamaCppVocabularyTest.vocab(n).toString());
