@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 
 /**
@@ -68,7 +69,7 @@ final class GgufHeaderReader {
         GgufMetadata metadata = new GgufMetadata(file, kv);
 
         GgufTensorInfo[] infos = new GgufTensorInfo[(int) tensorCount];
-        java.util.HashSet<String> names = new java.util.HashSet<>();
+        HashSet<String> names = new HashSet<>();
         for (int i = 0; i < infos.length; i++) {
             infos[i] = tensorInfo(i);
             if (!names.add(infos[i].name())) throw problem("duplicate tensor name '" + infos[i].name() + "'");
