@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 SpmmCommand.class,
                 BitstreamsCommand.class,
                 TuneCommand.class,
+                TokenizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
