@@ -36,14 +36,8 @@
 // The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
 // a D-wide accumulator in registers and reads K and V rows with wide vector loads.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
 #ifndef HEAD_DIM
 #error "build with -DHEAD_DIM=<head dimension>"

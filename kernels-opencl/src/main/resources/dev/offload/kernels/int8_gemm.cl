@@ -33,14 +33,8 @@
 //   HAS_BIAS                   (dequantize only) add bias[n]
 // Signed overflow is undefined in OpenCL C, so every sum that may wrap is done in uint.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
 // The dequantize epilogue rounds like the Java reference (LinearReference): no contraction of c * s + bias into fma.
 #pragma OPENCL FP_CONTRACT OFF
