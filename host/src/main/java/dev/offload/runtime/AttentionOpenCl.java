@@ -119,10 +119,7 @@ public final class AttentionOpenCl implements OpImplementation {
                     int rows = (sq + 15) / 16 * 16;
                     ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * rows * (skv + a.headDim())));
                     try (Kernel k = layers.kernel("attention_onnx_rows")) {
-                        k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, ((ClTensor) in.get(1)).buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
-                                .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
-                                .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, a.heads()).arg(10, a.kvHeads())
-                                .arg(11, a.headDim()).arg(12, a.onnxDivisor());
+                        k.setArgs(((ClTensor) in.get(0)).buffer(), ((ClTensor) in.get(1)).buffer(), ((ClTensor) in.get(2)).buffer(), hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths, hasLengths ? 1 : 0, out.buffer(), scratch.buffer(), sq, skv, a.heads(), a.kvHeads(), a.headDim(), a.onnxDivisor());
                         ctx.launch(cl, k, new long[] {rows / 16, (long) batch * a.heads()}, new long[] {1, 1});
                     }
                     ctx.release(scratch);
@@ -131,14 +128,11 @@ public final class AttentionOpenCl implements OpImplementation {
                 ClTensor kt = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.kvHeads() * a.headDim() * skv16));
                 ClTensor scratch = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch * a.heads() * sq * skv16));
                 try (Kernel k = layers.kernel("keys_to_columns")) {
-                    k.arg(0, ((ClTensor) in.get(1)).buffer()).arg(1, kt.buffer()).arg(2, skv).arg(3, skv16).arg(4, a.kvHeads()).arg(5, a.headDim());
+                    k.setArgs(((ClTensor) in.get(1)).buffer(), kt.buffer(), skv, skv16, a.kvHeads(), a.headDim());
                     ctx.launch(cl, k, new long[] {skv16, (long) batch * a.kvHeads()}, null);
                 }
                 try (Kernel k = layers.kernel("attention_onnx")) {
-                    k.arg(0, ((ClTensor) in.get(0)).buffer()).arg(1, kt.buffer()).arg(2, ((ClTensor) in.get(2)).buffer())
-                            .arg(3, hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths).arg(4, hasLengths ? 1 : 0)
-                            .arg(5, out.buffer()).arg(6, scratch.buffer()).arg(7, sq).arg(8, skv).arg(9, skv16).arg(10, a.heads())
-                            .arg(11, a.kvHeads()).arg(12, a.headDim()).arg(13, a.onnxDivisor());
+                    k.setArgs(((ClTensor) in.get(0)).buffer(), kt.buffer(), ((ClTensor) in.get(2)).buffer(), hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths, hasLengths ? 1 : 0, out.buffer(), scratch.buffer(), sq, skv, skv16, a.heads(), a.kvHeads(), a.headDim(), a.onnxDivisor());
                     ctx.launch(cl, k, new long[] {sq, (long) batch * a.heads()}, null);
                 }
                 ctx.release(kt);
