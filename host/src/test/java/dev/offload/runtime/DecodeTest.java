@@ -15,9 +15,9 @@ import dev.offload.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Decode steps over a {@link KvCache}: a prefill of seq tokens, then single-token steps whose attention reads every
@@ -27,21 +27,11 @@ import org.junit.jupiter.api.Test;
 class DecodeTest {
     static final SyntheticSpec SPEC = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=64,heads=4,kv-heads=2,ffn=96,seq=7,batch=2,seed=9");
     static final int STEPS = 3;
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     /** The prefill's output, then each step's output [batch, 1, hidden]. */
     private static List<float[]> decode(String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
-        return decode(pool, placement, prompt, steps);
+        return decode(CL.pool(), placement, prompt, steps);
     }
 
     private static List<float[]> decode(DevicePool devices, String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
@@ -57,7 +47,7 @@ class DecodeTest {
         return out;
     }
 
-    private static GraphRuntime runtime(Graph g, String placement) { return runtime(pool, g, placement); }
+    private static GraphRuntime runtime(Graph g, String placement) { return runtime(CL.pool(), g, placement); }
 
     private static GraphRuntime runtime(DevicePool devices, Graph g, String placement) {
         GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), devices), OpImplementations.defaults(), false);
@@ -146,7 +136,7 @@ class DecodeTest {
     void microBatchesOnOneDeviceEqualTheUnsplitBatch() {
         SyntheticSpec spec = SPEC.withBatch(4);
         var in = SyntheticModel.inputs(spec, 31);
-        GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, "cl:cpu", in);
+        GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), CL.pool(), "cl:cpu", in);
         try (GraphRuntime rt = runtime(SyntheticModel.build(spec.withBatch(2)), "cl:cpu")) {
             GraphRuntime.Result split = rt.runMicroBatches(MicroBatches.split(in, 2), null);
             assertTrue(Fixtures.maxError(whole, split) <= 1e-6, "split vs whole " + Fixtures.maxError(whole, split));

@@ -3,9 +3,6 @@ package dev.offload.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Add;
 import dev.offload.graph.Dequantize;
 import dev.offload.graph.Embedding;
@@ -24,9 +21,9 @@ import dev.offload.tensor.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Each layers.cl kernel against its java reference, through a one-node graph with poisoned outputs.
@@ -37,17 +34,7 @@ import org.junit.jupiter.api.Test;
  * dequantize and embeddings are the same float operations in the same order: exact (bound 0).
  */
 class LayersOpenClTest {
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private final SplittableRandom random = new SplittableRandom(42);
 
@@ -69,7 +56,7 @@ class LayersOpenClTest {
         }
         String out = b.add1("op", op, names);
         Graph g = b.output(out).build();
-        return Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "cl:cpu", in));
+        return Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), Fixtures.run(g, CL.pool(), "cl:cpu", in));
     }
 
     private HostTensor random(TensorType t) {
@@ -131,7 +118,7 @@ class LayersOpenClTest {
         b.input("x", t);
         Graph g = b.output(b.add1("gelu", new Gelu(false), "x")).build();
         Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, x));
-        float[] cl = Fixtures.run(g, pool, "cl:cpu", in).output("gelu").floats();
+        float[] cl = Fixtures.run(g, CL.pool(), "cl:cpu", in).output("gelu").floats();
         for (int i = 0; i < x.length; i++) {
             assertEquals(Float.floatToIntBits(Activation.geluErf(x[i])), Float.floatToIntBits(cl[i]), "gelu(" + x[i] + ")");
         }
@@ -148,7 +135,7 @@ class LayersOpenClTest {
             Graph g = b.output(y).build();
             Map<String, HostTensor> in = Map.of("x", HostTensor.of(f, floats(7 * 19, 5)));
             // quantize runs on java on both sides (no OpenCL kernel of ours): dequantize alone is compared.
-            double e = Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "quantize=java,*=cl:cpu", in));
+            double e = Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), Fixtures.run(g, CL.pool(), "quantize=java,*=cl:cpu", in));
             assertTrue(e == 0, mode + " dequantize error " + e);
         }
     }

@@ -2,9 +2,6 @@ package dev.offload.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Attention;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
@@ -18,9 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The ONNX Runtime forms of the ops (imported models' LayerNorm, attention and GELU epilogue) on OpenCL against the
@@ -30,17 +27,7 @@ import org.junit.jupiter.api.Test;
  * partial and full, and outputs poisoned before the run.
  */
 class OnnxRuntimeOpsOpenClTest {
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private final SplittableRandom random = new SplittableRandom(7);
 
@@ -52,7 +39,7 @@ class OnnxRuntimeOpsOpenClTest {
 
     /** Runs the graph on java and on the OpenCL device and requires every output value to be bit-identical. */
     private void assertIdentical(Graph g, Map<String, HostTensor> in, String what) {
-        GraphRuntime.Result want = Fixtures.run(g, pool, "java", in), got = Fixtures.run(g, pool, "cl:cpu", in);
+        GraphRuntime.Result want = Fixtures.run(g, CL.pool(), "java", in), got = Fixtures.run(g, CL.pool(), "cl:cpu", in);
         for (var e : want.outputs().entrySet()) {
             float[] w = e.getValue().floats(), o = got.output(e.getKey()).floats();
             assertEquals(w.length, o.length, what);
