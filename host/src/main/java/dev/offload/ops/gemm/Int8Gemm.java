@@ -53,18 +53,18 @@ public final class Int8Gemm {
 
     /**
      * The GEMM with the device's configuration: tuned (user cache), else from the repository's tuning database,
-     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}).
+     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}), resolved once per device
+     * ({@link DeviceGemmConfigs#standard()}).
      */
-    public static Int8Gemm on(OpenClDevice device) {
+    public static Int8Gemm on(OpenClDevice device) { return on(device, DeviceGemmConfigs.standard()); }
+
+    /** The GEMM with the device's configuration from {@code configs}. */
+    public static Int8Gemm on(OpenClDevice device, DeviceGemmConfigs configs) {
         if (device.kernelStyle() == KernelStyle.FPGA) {
             // Tuned entries are for the portable style (they may use x86 built-ins): FPGA style has its own defaults.
             return new Int8Gemm(device, GemmConfig.forDevice(device.info(), KernelStyle.FPGA));
         }
-        GemmConfig.Choice choice = GemmConfig.resolve(device.info());
-        if (reported.add(device.device().stableId() + "|source|" + choice)) {
-            log.info("int8 GEMM configuration on {} from {} ({})", device.info().name(), choice.source().label(), choice.origin());
-        }
-        return new Int8Gemm(device, choice.config());
+        return new Int8Gemm(device, configs.choice(device).config());
     }
 
     /**
