@@ -22,7 +22,7 @@ public record Int8Linear(int inFeatures, int outFeatures, byte[] weight, float[]
         Op.require(bias == null || bias.length == outFeatures, "bias must have N = " + outFeatures + " entries");
     }
 
-    @Override public String opKind() { return "linear"; }
+    @Override public OpKind kind() { return OpKind.LINEAR; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

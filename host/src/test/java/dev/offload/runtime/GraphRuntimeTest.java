@@ -11,6 +11,8 @@ import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Graph;
+import dev.offload.graph.LayerNorm;
+import dev.offload.graph.Add;
 import dev.offload.graph.Node;
 import dev.offload.profile.OpSample;
 import dev.offload.synthetic.SyntheticModel;
@@ -112,7 +114,7 @@ class GraphRuntimeTest {
         GraphRuntime.Result want = Fixtures.run(g, CL.pool(), "java", in);
         for (boolean atLaunch : new boolean[] {false, true}) {
             FailingImplementation failing = new FailingImplementation(atLaunch);
-            OpImplementations impls = OpImplementations.defaults().with("layer_norm", Backend.OPENCL, failing);
+            OpImplementations impls = OpImplementations.defaults().with(LayerNorm.class, Backend.OPENCL, failing);
             try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()), impls, false)) {
                 GraphRuntime.Result first = rt.run(in);
                 GraphRuntime.Result second = rt.run(in);
@@ -134,14 +136,14 @@ class GraphRuntimeTest {
     void strictTurnsAFallbackIntoAnError() {
         Graph g = SyntheticModel.build(ENCODER);
         var in = SyntheticModel.inputs(ENCODER, 9);
-        OpImplementations impls = OpImplementations.defaults().with("layer_norm", Backend.OPENCL, new FailingImplementation(false));
+        OpImplementations impls = OpImplementations.defaults().with(LayerNorm.class, Backend.OPENCL, new FailingImplementation(false));
         try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("quantize=java,linear=java,attention=java,*=cl:cpu"), CL.pool()), impls, true)) {
             var e = assertThrows(GraphRuntime.FallbackRefused.class, () -> rt.run(in));
             assertTrue(e.getMessage().contains("layer_norm"), e.getMessage());
         }
         // A kind with no OpenCL kernel at all, placed on OpenCL, is a fallback too.
         try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()),
-                OpImplementations.defaults().without("add"), true)) {
+                OpImplementations.defaults().without(Add.class, Backend.OPENCL), true)) {
             var e = assertThrows(GraphRuntime.FallbackRefused.class, () -> rt.run(in));
             assertTrue(e.getMessage().contains("no OpenCL kernel for"), e.getMessage());
         }

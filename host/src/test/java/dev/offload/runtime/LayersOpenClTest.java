@@ -12,7 +12,7 @@ import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Op;
-import dev.offload.graph.Quantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
@@ -127,10 +127,10 @@ class LayersOpenClTest {
     @Test
     void dequantizeIsExactForPerTensorUint8AndPerRowInt8() {
         TensorType f = TensorType.of(DType.FLOAT32, 7, 19);
-        for (Quantize.Mode mode : new Quantize.Mode[] {Quantize.Mode.PER_TENSOR_UINT8, Quantize.Mode.PER_ROW_INT8}) {
+        for (DynamicQuantize.Mode mode : new DynamicQuantize.Mode[] {DynamicQuantize.Mode.PER_TENSOR_UINT8, DynamicQuantize.Mode.PER_ROW_INT8}) {
             GraphBuilder b = new GraphBuilder("dq");
             String x = b.input("x", f);
-            String[] q = b.add("q", new Quantize(mode), x).toArray(String[]::new);
+            String[] q = b.add("q", new DynamicQuantize(mode), x).toArray(String[]::new);
             String y = b.add1("dq", new Dequantize(), q);
             Graph g = b.output(y).build();
             Map<String, HostTensor> in = Map.of("x", HostTensor.of(f, floats(7 * 19, 5)));

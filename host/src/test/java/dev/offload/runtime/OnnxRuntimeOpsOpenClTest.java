@@ -7,7 +7,7 @@ import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
-import dev.offload.graph.Quantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.tensor.DType;
@@ -95,7 +95,7 @@ class OnnxRuntimeOpsOpenClTest {
         TensorType x = TensorType.of(DType.FLOAT32, rows, k);
         GraphBuilder b = new GraphBuilder("linear");
         b.input("x", x);
-        List<String> q = b.add("q", new Quantize(Quantize.Mode.PER_TENSOR_UINT8), "x");
+        List<String> q = b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_TENSOR_UINT8), "x");
         Graph g = b.output(b.add1("linear", new Int8Linear(k, n, w, floats(n, 0.01), null, floats(n, 1), Activation.GELU_ERF_ONNX),
                 q.toArray(String[]::new))).build();
         assertIdentical(g, Map.of("x", HostTensor.of(x, floats(rows * k, 4))), "int8 linear with GELU_ERF_ONNX");

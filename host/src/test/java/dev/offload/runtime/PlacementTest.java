@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.device.JavaDevice;
 import dev.offload.graph.Graph;
+import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Node;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
@@ -58,7 +59,7 @@ class PlacementTest {
         Graph g = SyntheticModel.build(SPEC);
         var out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
         // Without an OpenCL linear, so that one kind has nowhere to go but java.
-        OpImplementations impls = OpImplementations.defaults().without("linear");
+        OpImplementations impls = OpImplementations.defaults().without(Int8Linear.class, Backend.OPENCL);
         AutoPlacer first = new AutoPlacer(cache, impls, out);
         ExecutionPlan plan = first.plan(g, CL.pool());
         assertTrue(first.measuredCount() > 0);

@@ -8,11 +8,12 @@ import dev.offload.cl.Binding;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
 import dev.offload.ops.gemm.Activation;
+import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Op;
-import dev.offload.graph.Quantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
@@ -60,12 +61,12 @@ class QuantizedOpsOpenClTest {
         int batch = 3, seq = 13, cols = 37;
         TensorType x = TensorType.of(DType.FLOAT32, batch, seq, cols);
         TensorType lengths = TensorType.of(DType.INT32, batch);
-        for (Quantize.Mode mode : Quantize.Mode.values()) {
+        for (DynamicQuantize.Mode mode : DynamicQuantize.Mode.values()) {
             GraphBuilder b = new GraphBuilder("q");
             String xi = b.input("x", x);
-            boolean sentences = mode == Quantize.Mode.PER_SENTENCE_UINT8;
+            boolean sentences = mode == DynamicQuantize.Mode.PER_SENTENCE_UINT8;
             String[] ins = sentences ? new String[] {xi, b.input("lengths", lengths)} : new String[] {xi};
-            var outs = b.add("q", new Quantize(mode), ins);
+            var outs = b.add("q", new DynamicQuantize(mode), ins);
             outs.forEach(b::output);
             Graph g = b.build();
             Map<String, HostTensor> in = new LinkedHashMap<>();
@@ -117,8 +118,8 @@ class QuantizedOpsOpenClTest {
                 java.util.Arrays.fill(ones, 1f);
                 Map<String, HostTensor> in = triple(q, perRow, 1f);
                 Graph g = linearGraph(new Int8Linear(k, n, w, ones, zw, null, Activation.NONE), q, in.get("s").type());
-                int[] acc = LinearReference.accumulate(in.get("q").bytes(), aType == DType.UINT8, in.get("z").ints(),
-                        LinearReference.widen(w, zw, n), rows, k, n);
+                int[] acc = Int8GemmReference.accumulate(in.get("q").bytes(), aType == DType.UINT8, in.get("z").ints(),
+                        Int8GemmReference.widen(w, zw, n), rows, k, n);
                 float[] got = run(g, "cl:cpu", in).output("y").floats();
                 for (int i = 0; i < acc.length; i++) assertEquals(acc[i], (int) got[i], aType + " perRow=" + perRow + " element " + i);
             }
@@ -152,7 +153,7 @@ class QuantizedOpsOpenClTest {
             float[] ones = new float[n];
             java.util.Arrays.fill(ones, 1f);
             Graph g = linearGraph(new SparseLinear(k, n, w, ones, null, Activation.NONE, format), q, exact.get("s").type());
-            int[] acc = LinearReference.accumulate(exact.get("q").bytes(), true, exact.get("z").ints(), LinearReference.widen(w, null, n), rows, k, n);
+            int[] acc = Int8GemmReference.accumulate(exact.get("q").bytes(), true, exact.get("z").ints(), Int8GemmReference.widen(w, (byte[]) null, n), rows, k, n);
             float[] got = run(g, "cl:cpu", exact).output("y").floats();
             for (int i = 0; i < acc.length; i++) assertEquals(acc[i], (int) got[i], format + " element " + i);
 

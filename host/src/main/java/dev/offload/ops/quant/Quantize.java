@@ -177,12 +177,26 @@ public final class Quantize {
         params.check(rows, cols);
         requireBytes("q", q, (long) rows * cols);
         requireBytes("y", y, 4L * rows * cols);
-        try (Buffer s = device.upload(params.scale()); Buffer z = device.upload(params.zeroPoint());
-             Kernel k = program().kernel("dequantize")) {
-            k.setArgs(q, type == QuantType.UINT8 ? 1 : 0, rows, cols, params.axisCode(), s, z, y);
-            try (Event e = device.launch(k, new long[] {(long) rows * cols}, null)) {
-                return e.times().deviceNanos();
-            }
+        long[] nanos = {0};
+        try (Buffer s = device.upload(params.scale()); Buffer z = device.upload(params.zeroPoint())) {
+            enqueueDequantize(q, type, rows, cols, params.axis(), s, z, y, (kernel, global, local) -> {
+                try (Event e = device.launch(kernel, global, local)) {
+                    nanos[0] = e.times().deviceNanos();
+                }
+            });
+        }
+        return nanos[0];
+    }
+
+    /**
+     * Enqueues y = (q - zeroPoint) * scale with the parameters already on the device (one for the tensor, one per
+     * row or one per column, as {@code axis} says), without waiting: the graph's dequantize node.
+     */
+    public void enqueueDequantize(Buffer q, QuantType type, int rows, int cols, QuantParams.Axis axis, Buffer scales,
+                                  Buffer zeroPoints, Buffer y, KernelLauncher launcher) {
+        try (Kernel k = program().kernel("dequantize")) {
+            k.setArgs(q, type == QuantType.UINT8 ? 1 : 0, rows, cols, axis.ordinal(), scales, zeroPoints, y);
+            launcher.launch(k, new long[] {(long) rows * cols}, null);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.offload.runtime;
+package dev.offload.ops.layers;
 
 import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
@@ -6,30 +6,33 @@ import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Add;
-import dev.offload.graph.Dequantize;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Node;
+import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
-import dev.offload.tensor.DType;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.RunContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, dequantize,
- * embedding, pool. Weights (norm gains, embedding tables) are uploaded in {@link #prepare}; every run makes its
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool
+ * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are uploaded in {@link #prepare}; every run makes its
  * own kernel object (kernels are not thread-safe) and enqueues without waiting.
  */
 public final class LayersOpenCl implements OpImplementation {
     public static final LayersOpenCl INSTANCE = new LayersOpenCl();
-    public static final List<String> KINDS =
-            List.of("layer_norm", "rms_norm", "gelu", "silu_gate", "add", "dequantize", "embedding", "pool");
+    public static final Set<Class<? extends Op>> OPS = LayersJava.OPS;
 
     private LayersOpenCl() {}
 
@@ -58,8 +61,7 @@ public final class LayersOpenCl implements OpImplementation {
 
     /**
      * The build options of layers.cl's one program (before the device's style define): correctly rounded division and
-     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernels (layer_norm_onnx, attention_onnx)
-     * need to round as ONNX Runtime does, on every device.
+     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernel (layer_norm_onnx) needs to round as ONNX Runtime does, on every device.
      */
     public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
@@ -102,14 +104,6 @@ public final class LayersOpenCl implements OpImplementation {
                     ClTensor y = ctx.allocate(cl, out);
                     try (Kernel k = p.kernel(g.tanhApproximation() ? "gelu_tanh" : "gelu_erf")) {
                         k.setArgs(buf(in, 0), y.buffer(), (int) out.elements());
-                        ctx.launch(cl, k, size(out.elements()), null);
-                    }
-                    return List.of(y);
-                });
-                case Dequantize d -> prepared(program, new Weights(uploaded), (p, in, ctx) -> {
-                    ClTensor y = ctx.allocate(cl, out);
-                    try (Kernel k = p.kernel("dequantize")) {
-                        k.setArgs(buf(in, 0), buf(in, 1), buf(in, 2), y.buffer(), (int) out.elements(), out.last(), in.get(1).type().dim(0), in.get(0).type().dtype() == DType.UINT8 ? 1 : 0);
                         ctx.launch(cl, k, size(out.elements()), null);
                     }
                     return List.of(y);
