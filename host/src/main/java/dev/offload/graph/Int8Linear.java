@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * y = act(scaleA[row] * scaleW[n] * sum_k (a[row,k] - zpA[row]) * (w[k,n] - zpW[n]) + bias[n]).
  *
- * <p>Inputs: the three outputs of a {@link Quantize} node (data [..., K], scales, zero points). Output: float32
+ * <p>Inputs: the three outputs of a {@link DynamicQuantize} node (data [..., K], scales, zero points). Output: float32
  * [..., N]. Weights: int8 [K, N] row-major, one float scale per output channel, optional int8 zero points per
  * output channel (null = symmetric), optional float bias [N].
  */

@@ -73,8 +73,11 @@ public final class OpImplementations {
     }
 
     /** What runs {@code op} on {@code backend}, if anything does. */
-    public Optional<OpImplementation> find(Op op, Backend backend) {
-        Map<Backend, OpImplementation> backends = byOp.get(op.getClass());
+    public Optional<OpImplementation> find(Op op, Backend backend) { return find(op.getClass(), backend); }
+
+    /** What runs ops of class {@code op} on {@code backend}, if anything does. */
+    public Optional<OpImplementation> find(Class<? extends Op> op, Backend backend) {
+        Map<Backend, OpImplementation> backends = byOp.get(op);
         return Optional.ofNullable(backends == null ? null : backends.get(backend));
     }
 

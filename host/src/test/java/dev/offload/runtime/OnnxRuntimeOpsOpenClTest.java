@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The ONNX Runtime forms of the ops (imported models' LayerNorm, attention and GELU epilogue) on OpenCL against the
  * java device, bit for bit: both sides compute the same float operations in the same order
- * (dev.offload.math.OnnxRuntimeCpu; layers.cl's layer_norm_onnx and attention_onnx, int8_gemm.cl's GELU_ERF_ONNX),
+ * (dev.offload.math.OnnxRuntimeCpu; layers.cl's layer_norm_onnx, attention.cl's attention_onnx, int8_gemm.cl's GELU_ERF_ONNX),
  * so every value must be identical, at widths around the kernels' 4- and 16-lane steps, with GQA, key lengths of 0,
  * partial and full, and outputs poisoned before the run.
  */

@@ -107,7 +107,7 @@ class QuantizedOpsOpenClTest {
     }
 
     @Test
-    void int8LinearAccumulatorsAreBitExactWithLinearReference() {
+    void int8LinearAccumulatorsAreBitExactWithInt8GemmReference() {
         // Scales 1, no bias, no activation: the float output is the int32 accumulator, exact below 2^24.
         int rows = 7, k = 131, n = 45;
         for (DType aType : new DType[] {DType.UINT8, DType.INT8}) {

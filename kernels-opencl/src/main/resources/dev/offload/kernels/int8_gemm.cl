@@ -36,7 +36,7 @@
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
 
-// The dequantize epilogue rounds like the Java reference (LinearReference): no contraction of c * s + bias into fma.
+// The dequantize epilogue rounds like the Java reference (Int8GemmReference.int8Linear): no contraction of c * s + bias into fma.
 #pragma OPENCL FP_CONTRACT OFF
 
 #ifndef MR
@@ -199,7 +199,7 @@ static inline float16 onnx_gelu16(const float16 y) {
 static inline void store1(const int c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
     const size_t at = (size_t) m * N + n;
 #if defined(EPILOGUE_DEQUANTIZE)
-    // c * (sa * sb): the graph's reference (LinearReference) multiplies the two scales first.
+    // c * (sa * sb): the graph's reference (Int8GemmReference.int8Linear) multiplies the two scales first.
     float y = (float) c * (sa[m * sa_stride] * sb[n]);
 #ifdef HAS_BIAS
     y += bias[n];

@@ -1,4 +1,5 @@
-// Element-wise, normalization, embedding and pooling ops of a transformer graph.
+// Element-wise, normalization, embedding and pooling ops of a transformer graph. Host side:
+// dev.offload.ops.layers.LayersOpenCl; judge: LayersReference (its ONNX Runtime variant for layer_norm_onnx).
 //
 // Shaped for CPUs (PoCL): no local memory, no barriers. Row ops (norms, embedding rows) give one row to
 // each work-item and walk it with 16-wide vector loads (vload16 only needs element alignment); element-wise

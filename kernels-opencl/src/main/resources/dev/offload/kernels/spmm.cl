@@ -208,7 +208,7 @@ __kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global co
 // and a pruned int8 weight W [K, N] stored transposed, S = W^T [N, K] (transposed once, when it is uploaded), so
 // that row n of S lists the non-zeros feeding output n. A work-item computes SL_TB tokens of one output: it walks
 // row n's stored values once and gathers the matching activations of its tokens (rows of a stay in L1).
-// Global size {N, ceil(T / SL_TB)}. Integer sums are exact; the float epilogue matches LinearReference.epilogue.
+// Global size {N, ceil(T / SL_TB)}. Integer sums are exact; the float epilogue matches Int8GemmReference.int8Linear.
 
 #define SL_TB 4
 

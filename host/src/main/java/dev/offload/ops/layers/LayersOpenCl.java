@@ -61,7 +61,8 @@ public final class LayersOpenCl implements OpImplementation {
 
     /**
      * The build options of layers.cl's one program (before the device's style define): correctly rounded division and
-     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernel (layer_norm_onnx) needs to round as ONNX Runtime does, on every device.
+     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernel (layer_norm_onnx) needs to round as
+     * ONNX Runtime does, on every device.
      */
     public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
