@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.profile.OpSample;
+import dev.offload.testing.CpuDeviceFixture;
 import java.util.ArrayList;
 import java.util.List;
-import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 

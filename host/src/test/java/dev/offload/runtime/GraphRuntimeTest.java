@@ -10,13 +10,15 @@ import dev.offload.cl.ClException;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Add;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
-import dev.offload.graph.Add;
 import dev.offload.graph.Node;
 import dev.offload.profile.OpSample;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -45,8 +46,8 @@ class GraphRuntimeTest {
     private static void assertMatchesJava(SyntheticSpec spec, String placement, long inputSeed) {
         Graph g = SyntheticModel.build(spec);
         var in = SyntheticModel.inputs(spec, inputSeed);
-        GraphRuntime.Result got = Fixtures.run(g, CL.pool(), placement, in);
-        double e = Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), got);
+        GraphRuntime.Result got = GraphFixtures.run(g, CL.pool(), placement, in);
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), got);
         assertTrue(e <= GRAPH_TOLERANCE, spec + " on " + placement + ": error " + e);
     }
 
@@ -60,7 +61,7 @@ class GraphRuntimeTest {
     void mixedPlacementMovesTensorsBetweenJavaAndOpenCl() {
         assertMatchesJava(ENCODER, "layer_norm=java,layer.1.attn.residual=java,*=cl:cpu", 3);
         Graph g = SyntheticModel.build(ENCODER);
-        GraphRuntime.Result r = Fixtures.run(g, CL.pool(), "layer_norm=java,*=cl:cpu", SyntheticModel.inputs(ENCODER, 3));
+        GraphRuntime.Result r = GraphFixtures.run(g, CL.pool(), "layer_norm=java,*=cl:cpu", SyntheticModel.inputs(ENCODER, 3));
         assertTrue(r.samples().stream().anyMatch(OpSample::isTransfer), "a device change must insert transfers");
         assertTrue(r.samples().stream().filter(s -> s.opKind().equals("layer_norm")).allMatch(s -> s.device().equals("java") && !s.isFallback()));
     }
@@ -68,7 +69,7 @@ class GraphRuntimeTest {
     @Test
     void activationsStayOnTheDeviceBetweenConsecutiveOps() {
         Graph g = SyntheticModel.build(DECODER);
-        GraphRuntime.Result r = Fixtures.run(g, CL.pool(), "cl:cpu", SyntheticModel.inputs(DECODER, 4));
+        GraphRuntime.Result r = GraphFixtures.run(g, CL.pool(), "cl:cpu", SyntheticModel.inputs(DECODER, 4));
         // rms_norm -> (java quantize) and add -> add chains: a residual add reading two device tensors needs no transfer.
         long uploadsOfResidualInputs = r.samples().stream().filter(s -> s.node().equals("transfer:layer.0.attn.residual")).count();
         assertEquals(0, uploadsOfResidualInputs, "an add output consumed on the same device must not be copied");
@@ -87,7 +88,7 @@ class GraphRuntimeTest {
         try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow())) {
             Graph g = SyntheticModel.build(DECODER);
             var in = SyntheticModel.inputs(DECODER, 7);
-            double e = Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), Fixtures.run(g, DevicePool.of(jocl), "cl:cpu", in));
+            double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, DevicePool.of(jocl), "cl:cpu", in));
             assertTrue(e <= GRAPH_TOLERANCE, "jocl error " + e);
         }
     }
@@ -111,15 +112,15 @@ class GraphRuntimeTest {
     void aFailingKernelIsRePlacedOnJavaAndTheRunStillMatches() {
         Graph g = SyntheticModel.build(ENCODER);
         var in = SyntheticModel.inputs(ENCODER, 8);
-        GraphRuntime.Result want = Fixtures.run(g, CL.pool(), "java", in);
+        GraphRuntime.Result want = GraphFixtures.run(g, CL.pool(), "java", in);
         for (boolean atLaunch : new boolean[] {false, true}) {
             FailingImplementation failing = new FailingImplementation(atLaunch);
             OpImplementations impls = OpImplementations.defaults().with(LayerNorm.class, Backend.OPENCL, failing);
             try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()), impls, false)) {
                 GraphRuntime.Result first = rt.run(in);
                 GraphRuntime.Result second = rt.run(in);
-                assertTrue(Fixtures.maxError(want, first) <= GRAPH_TOLERANCE);
-                assertTrue(Fixtures.maxError(want, second) <= GRAPH_TOLERANCE);
+                assertTrue(GraphFixtures.maxError(want, first) <= GRAPH_TOLERANCE);
+                assertTrue(GraphFixtures.maxError(want, second) <= GRAPH_TOLERANCE);
                 List<OpSample> norms = second.samples().stream().filter(s -> s.opKind().equals("layer_norm")).toList();
                 assertFalse(norms.isEmpty());
                 for (OpSample s : norms) {
@@ -162,7 +163,7 @@ class GraphRuntimeTest {
                     double worst = 0;
                     for (int r = 0; r < 3; r++) {
                         var in = SyntheticModel.inputs(DECODER, 100 + thread * 10 + r);
-                        worst = Math.max(worst, Fixtures.maxError(ref.run(in), rt.run(in)));
+                        worst = Math.max(worst, GraphFixtures.maxError(ref.run(in), rt.run(in)));
                     }
                     return worst;
                 }));

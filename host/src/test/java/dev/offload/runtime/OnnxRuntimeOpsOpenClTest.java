@@ -3,19 +3,20 @@ package dev.offload.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.offload.graph.Attention;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
-import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -39,7 +40,7 @@ class OnnxRuntimeOpsOpenClTest {
 
     /** Runs the graph on java and on the OpenCL device and requires every output value to be bit-identical. */
     private void assertIdentical(Graph g, Map<String, HostTensor> in, String what) {
-        GraphRuntime.Result want = Fixtures.run(g, CL.pool(), "java", in), got = Fixtures.run(g, CL.pool(), "cl:cpu", in);
+        GraphRuntime.Result want = GraphFixtures.run(g, CL.pool(), "java", in), got = GraphFixtures.run(g, CL.pool(), "cl:cpu", in);
         for (var e : want.outputs().entrySet()) {
             float[] w = e.getValue().floats(), o = got.output(e.getKey()).floats();
             assertEquals(w.length, o.length, what);

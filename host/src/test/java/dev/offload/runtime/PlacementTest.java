@@ -10,9 +10,10 @@ import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Node;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,7 +71,7 @@ class PlacementTest {
         ExecutionPlan again = second.plan(g, CL.pool());
         assertEquals(0, second.measuredCount());
         for (Node n : g.nodes()) assertEquals(plan.deviceFor(n), again.deviceFor(n));
-        double e = Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", SyntheticModel.inputs(SPEC, 1)),
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", SyntheticModel.inputs(SPEC, 1)),
                 new GraphRuntime(again, OpImplementations.defaults(), false).run(SyntheticModel.inputs(SPEC, 1)));
         assertTrue(e <= GraphRuntimeTest.GRAPH_TOLERANCE);
     }

@@ -7,17 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.Binding;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
-import dev.offload.ops.gemm.Activation;
-import dev.offload.ops.gemm.Int8GemmReference;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Op;
-import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
+import dev.offload.ops.gemm.Activation;
+import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.tensor.DType;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -53,7 +54,7 @@ class QuantizedOpsOpenClTest {
     }
 
     private static GraphRuntime.Result run(Graph g, String placement, Map<String, HostTensor> in) {
-        return Fixtures.run(g, pool, placement, in);
+        return GraphFixtures.run(g, pool, placement, in);
     }
 
     @Test
@@ -132,7 +133,7 @@ class QuantizedOpsOpenClTest {
         TensorType q = TensorType.of(DType.UINT8, rows, k);
         Map<String, HostTensor> in = triple(q, true, 0);
         Graph g = linearGraph(new Int8Linear(k, n, bytes(k * n), floats(n, 0.01), null, floats(n, 1), Activation.GELU_ERF), q, in.get("s").type());
-        double e = Fixtures.maxError(run(g, "java", in), run(g, "cl:cpu", in));
+        double e = GraphFixtures.maxError(run(g, "java", in), run(g, "cl:cpu", in));
         assertTrue(e <= 1e-6, "linear + gelu error " + e);
     }
 
@@ -159,7 +160,7 @@ class QuantizedOpsOpenClTest {
 
             Map<String, HostTensor> in = triple(q, false, 0);
             Graph withEpilogue = linearGraph(new SparseLinear(k, n, w, floats(n, 0.02), floats(n, 1), Activation.GELU_ERF, format), q, in.get("s").type());
-            double e = Fixtures.maxError(run(withEpilogue, "java", in), run(withEpilogue, "cl:cpu", in));
+            double e = GraphFixtures.maxError(run(withEpilogue, "java", in), run(withEpilogue, "cl:cpu", in));
             assertTrue(e <= 1e-6, format + " sparse linear + gelu error " + e);
         }
     }

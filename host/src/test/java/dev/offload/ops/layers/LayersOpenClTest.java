@@ -1,10 +1,11 @@
-package dev.offload.runtime;
+package dev.offload.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.graph.Add;
 import dev.offload.graph.Dequantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
@@ -12,21 +13,23 @@ import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Op;
-import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
+import dev.offload.runtime.HostTensor;
 import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Each layers.cl kernel against its java reference, through a one-node graph with poisoned outputs.
+ * Each layers.cl kernel against its java reference ({@link LayersJava}), through a one-node graph with poisoned
+ * outputs; and the graph's quantize -> dequantize round trip (quantize.cl) that the layers read back.
  *
  * <p>Tolerances (normwise relative, max|got-want| / max|want|): the reference sums in double, the kernels in
  * float32 over 16 lanes, so norms differ by the float rounding of sums of up to 1000 terms (~1e-6 seen; bound 2e-5);
@@ -56,7 +59,7 @@ class LayersOpenClTest {
         }
         String out = b.add1("op", op, names);
         Graph g = b.output(out).build();
-        return Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), Fixtures.run(g, CL.pool(), "cl:cpu", in));
+        return GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, CL.pool(), "cl:cpu", in));
     }
 
     private HostTensor random(TensorType t) {
@@ -118,7 +121,7 @@ class LayersOpenClTest {
         b.input("x", t);
         Graph g = b.output(b.add1("gelu", new Gelu(false), "x")).build();
         Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, x));
-        float[] cl = Fixtures.run(g, CL.pool(), "cl:cpu", in).output("gelu").floats();
+        float[] cl = GraphFixtures.run(g, CL.pool(), "cl:cpu", in).output("gelu").floats();
         for (int i = 0; i < x.length; i++) {
             assertEquals(Float.floatToIntBits(Activation.geluErf(x[i])), Float.floatToIntBits(cl[i]), "gelu(" + x[i] + ")");
         }
@@ -135,7 +138,7 @@ class LayersOpenClTest {
             Graph g = b.output(y).build();
             Map<String, HostTensor> in = Map.of("x", HostTensor.of(f, floats(7 * 19, 5)));
             // quantize runs on java on both sides (no OpenCL kernel of ours): dequantize alone is compared.
-            double e = Fixtures.maxError(Fixtures.run(g, CL.pool(), "java", in), Fixtures.run(g, CL.pool(), "quantize=java,*=cl:cpu", in));
+            double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, CL.pool(), "quantize=java,*=cl:cpu", in));
             assertTrue(e == 0, mode + " dequantize error " + e);
         }
     }
