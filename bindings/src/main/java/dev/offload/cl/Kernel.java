@@ -55,6 +55,51 @@ public final class Kernel implements AutoCloseable {
         return set(index, "local " + bytes + " bytes", () -> driver.setKernelArgLocal(handle, index, bytes));
     }
 
+    /** A {@code __local} argument's size, for {@link #setArgs}. */
+    public record LocalMemory(long bytes) {}
+
+    /**
+     * Sets every argument in order, so that no call site counts positions. Each value is a {@link Buffer}, an
+     * {@link Integer}, {@link Long} or {@link Float} (passed by value), a {@link LocalMemory}, or a {@link List} of
+     * those (a group of arguments one helper owns, such as a mask's), spliced in where it stands. Throws
+     * IllegalArgumentException when the number of values differs from the kernel's argument count.
+     */
+    public Kernel setArgs(Object... values) {
+        List<Object> flat = new ArrayList<>();
+        flatten(java.util.Arrays.asList(values), flat);   // checks every value's type before any argument is set
+        int expected = argCount();
+        if (flat.size() != expected) {
+            throw new IllegalArgumentException("kernel " + name() + " takes " + expected + " arguments, got " + flat.size());
+        }
+        for (int i = 0; i < flat.size(); i++) {
+            switch (flat.get(i)) {
+                case Buffer b -> arg(i, b);
+                case Integer v -> arg(i, (int) v);
+                case Long v -> arg(i, (long) v);
+                case Float v -> arg(i, (float) v);
+                case LocalMemory l -> argLocal(i, l.bytes());
+                default -> throw new IllegalStateException("unreachable: flatten checked the type");
+            }
+        }
+        return this;
+    }
+
+    private void flatten(List<?> values, List<Object> into) {
+        for (Object v : values) {
+            switch (v) {
+                case null -> throw new NullPointerException("kernel " + name() + " argument " + into.size() + " is null");
+                case List<?> group -> flatten(group, into);
+                case Buffer b -> into.add(b);
+                case Integer i -> into.add(i);
+                case Long l -> into.add(l);
+                case Float f -> into.add(f);
+                case LocalMemory l -> into.add(l);
+                default -> throw new IllegalArgumentException("kernel " + name() + " argument " + into.size()
+                        + ": cannot pass a " + v.getClass().getSimpleName());
+            }
+        }
+    }
+
     /** The largest work-group this kernel can be launched with on the context's device. */
     public long maxWorkGroupSize() {
         return InfoBytes.sizeT(driver.kernelWorkGroupInfo(handle, context.device().handle, Cl.KERNEL_WORK_GROUP_SIZE));

@@ -72,7 +72,7 @@ class BindingsTest {
             MemorySegment hy = arena.allocateFrom(ValueLayout.JAVA_FLOAT, y);
             q.writeBlocking(bx, hx);
             q.writeBlocking(by, hy);
-            k.arg(0, a).arg(1, bx).arg(2, by).arg(3, n);
+            k.setArgs(a, bx, by, n);
             Event.Times t;
             try (Event e = q.launch(k, new long[] {n}, null)) {
                 t = e.times();
@@ -122,6 +122,10 @@ class BindingsTest {
             assertEquals("CL_INVALID_ARG_INDEX", badIndex.errorName());
             ClException badSize = assertThrows(ClException.class, () -> k.arg(3, 1L));
             assertEquals("CL_INVALID_ARG_SIZE", badSize.errorName());
+            IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class, () -> k.setArgs(1f, 2));
+            assertTrue(tooFew.getMessage().contains("takes 4 arguments, got 2"), tooFew.getMessage());
+            IllegalArgumentException badType = assertThrows(IllegalArgumentException.class, () -> k.setArgs(1f, "x", 2, 3));
+            assertTrue(badType.getMessage().contains("argument 1"), badType.getMessage());
             ClException unset = assertThrows(ClException.class, () -> q.run(k, new long[] {16}, null));
             assertEquals("CL_INVALID_KERNEL_ARGS", unset.errorName());
             assertEquals("clEnqueueNDRangeKernel", unset.call());

@@ -5,12 +5,13 @@ import dev.offload.device.KernelStyle;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.FusedAttention;
+import dev.offload.ops.attention.OnnxAttention;
 import dev.offload.ops.attention.Storage;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.quant.Quantize;
 import dev.offload.ops.sparse.Spmm;
-import dev.offload.runtime.LayersOpenCl;
+import dev.offload.ops.layers.LayersOpenCl;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,7 +27,7 @@ import java.util.stream.Stream;
  *   <li>int8_gemm: the device's {@link GemmConfig}, row blocks 1..mr times every epilogue
  *       ({@link Int8Gemm#allBuildOptions}).</li>
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
- *       and token-major (the graph runtime).</li>
+ *       and token-major (the graph runtime), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
  * </ul>
  */
@@ -41,9 +42,9 @@ public final class BuildVariants implements KernelVariants {
             // The same configuration Int8Gemm.on picks: tuned or default for the portable style, FPGA defaults otherwise.
             case INT8_GEMM -> Int8Gemm.allBuildOptions(style == KernelStyle.FPGA
                     ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config());
-            case ATTENTION -> FusedAttention.COMMON_HEAD_DIMS.stream()
-                    .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l)))
-                    .toList();
+            case ATTENTION -> Stream.concat(FusedAttention.COMMON_HEAD_DIMS.stream()
+                    .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l))),
+                    Stream.of(OnnxAttention.buildOptions())).toList();
             case SPMM -> List.of(Spmm.buildOptions());
             case QUANTIZE -> List.of(Quantize.buildOptions());
             case LAYERS -> List.of(LayersOpenCl.buildOptions());

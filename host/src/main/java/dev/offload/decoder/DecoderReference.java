@@ -1,10 +1,9 @@
 package dev.offload.decoder;
 
-import dev.offload.graph.Attention;
+import dev.offload.ops.attention.AttentionReference;
 import dev.offload.ops.gemm.Activation;
-import dev.offload.runtime.AttentionReference;
-import dev.offload.runtime.LayersReference;
-import dev.offload.runtime.LinearReference;
+import dev.offload.ops.gemm.Int8GemmReference;
+import dev.offload.ops.layers.LayersReference;
 
 /**
  * The decoder computed the plain way, from the op references the graph's java device uses (RMSNorm, float linear,
@@ -15,13 +14,11 @@ import dev.offload.runtime.LinearReference;
 public final class DecoderReference {
     private final DecoderConfig config;
     private final DecoderWeights weights;
-    private final Attention attention;
 
     public DecoderReference(DecoderConfig config, DecoderWeights weights) {
         weights.check(config);
         this.config = config;
         this.weights = weights;
-        this.attention = Attention.of(config.heads(), config.kvHeads(), config.headDim(), true);
     }
 
     public DecoderConfig config() { return config; }
@@ -80,7 +77,8 @@ public final class DecoderReference {
             System.arraycopy(v, 0, s.values[li], first * kvd, n * kvd);
             int visible = first + n;
             float[] keys = java.util.Arrays.copyOf(s.keys[li], visible * kvd), values = java.util.Arrays.copyOf(s.values[li], visible * kvd);
-            float[] o = AttentionReference.run(attention, q, keys, values, null, 1, n, visible);
+            float[] o = AttentionReference.tokenMajor(config.heads(), config.kvHeads(), config.headDim(), true,
+                    (float) (1.0 / Math.sqrt(config.headDim())), q, keys, values, null, 1, n, visible);
             x = LayersReference.add(x, linear(o, l.wo(), null, n, qd, h));
             float[] f = LayersReference.rmsNorm(x, h, l.ffnNorm(), config.rmsEpsilon());
             float[] gate = linear(f, l.wGate(), null, n, h, config.ffn()), up = linear(f, l.wUp(), null, n, h, config.ffn());
@@ -94,6 +92,6 @@ public final class DecoderReference {
     }
 
     private static float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {
-        return LinearReference.floatLinear(x, w, bias, Activation.NONE, rows, in, out);
+        return Int8GemmReference.fp32Linear(x, w, bias, Activation.NONE, rows, in, out);
     }
 }

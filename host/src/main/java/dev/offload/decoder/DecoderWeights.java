@@ -3,7 +3,7 @@ package dev.offload.decoder;
 import java.util.List;
 
 /**
- * A decoder's weights in float, matrices [in][out] row-major as dev.offload.runtime.LinearReference#floatLinear reads
+ * A decoder's weights in float, matrices [in][out] row-major as dev.offload.ops.gemm.Int8GemmReference#fp32Linear reads
  * them. The reference computes from these; device graphs quantize them (or keep the file's blocks).
  *
  * @param tokenEmbedding [vocab][hidden]

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Element-wise a + b of one shape (residual connections, embedding sums). */
 public record Add() implements Op {
-    @Override public String opKind() { return "add"; }
+    @Override public OpKind kind() { return OpKind.ADD; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

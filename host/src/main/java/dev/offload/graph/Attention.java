@@ -41,7 +41,7 @@ public record Attention(int heads, int kvHeads, int headDim, boolean causal, flo
     /** Whether this op reproduces ONNX Runtime's rounding (see the class comment). */
     public boolean onnxRuntime() { return onnxDivisor > 0; }
 
-    @Override public String opKind() { return "attention"; }
+    @Override public OpKind kind() { return OpKind.ATTENTION; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -3,9 +3,9 @@ package dev.offload.graph;
 import dev.offload.tensor.DType;
 import java.util.List;
 
-/** The inverse of {@link Quantize}: (q - zeroPoint) * scale, with the group (tensor or row) read from the scales' length. */
+/** The inverse of {@link DynamicQuantize}: (q - zeroPoint) * scale, with the group (tensor or row) read from the scales' length. */
 public record Dequantize() implements Op {
-    @Override public String opKind() { return "dequantize"; }
+    @Override public OpKind kind() { return OpKind.DEQUANTIZE; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

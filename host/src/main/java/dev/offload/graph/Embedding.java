@@ -31,7 +31,7 @@ public record Embedding(int vocab, int dim, float[] table, byte[] int8Table, flo
 
     public boolean quantized() { return int8Table != null; }
 
-    @Override public String opKind() { return "embedding"; }
+    @Override public OpKind kind() { return OpKind.EMBEDDING; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Stand-alone GELU, exact (erf) or tanh-approximated, for graphs whose linear does not fuse it. */
 public record Gelu(boolean tanhApproximation) implements Op {
-    @Override public String opKind() { return "gelu"; }
+    @Override public OpKind kind() { return OpKind.GELU; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -53,9 +53,9 @@ public final class Graph {
     public int lastUse(String tensor) { return lastUse.getOrDefault(tensor, -1); }
 
     /** The op kinds present, in order of first appearance. */
-    public List<String> opKinds() {
-        Set<String> kinds = new java.util.LinkedHashSet<>();
-        for (Node n : nodes) kinds.add(n.opKind());
+    public List<OpKind> opKinds() {
+        Set<OpKind> kinds = new java.util.LinkedHashSet<>();
+        for (Node n : nodes) kinds.add(n.kind());
         return List.copyOf(kinds);
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * y = act(scaleA[row] * scaleW[n] * sum_k (a[row,k] - zpA[row]) * (w[k,n] - zpW[n]) + bias[n]).
  *
- * <p>Inputs: the three outputs of a {@link Quantize} node (data [..., K], scales, zero points). Output: float32
+ * <p>Inputs: the three outputs of a {@link DynamicQuantize} node (data [..., K], scales, zero points). Output: float32
  * [..., N]. Weights: int8 [K, N] row-major, one float scale per output channel, optional int8 zero points per
  * output channel (null = symmetric), optional float bias [N].
  */
@@ -22,7 +22,7 @@ public record Int8Linear(int inFeatures, int outFeatures, byte[] weight, float[]
         Op.require(bias == null || bias.length == outFeatures, "bias must have N = " + outFeatures + " entries");
     }
 
-    @Override public String opKind() { return "linear"; }
+    @Override public OpKind kind() { return OpKind.LINEAR; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

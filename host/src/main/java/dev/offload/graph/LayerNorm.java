@@ -18,7 +18,7 @@ public record LayerNorm(float[] gamma, float[] beta, float epsilon, boolean onnx
 
     public LayerNorm(float[] gamma, float[] beta, float epsilon) { this(gamma, beta, epsilon, false); }
 
-    @Override public String opKind() { return "layer_norm"; }
+    @Override public OpKind kind() { return OpKind.LAYER_NORM; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -8,7 +8,7 @@ import java.util.List;
  * are given (sentence embeddings over a padded batch), else all S. A length of 0 gives zeros.
  */
 public record MeanPool() implements Op {
-    @Override public String opKind() { return "pool"; }
+    @Override public OpKind kind() { return OpKind.POOL; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -12,5 +12,8 @@ public record Node(String name, Op op, List<String> inputs, List<String> outputs
         outputs = List.copyOf(outputs);
     }
 
-    public String opKind() { return op.opKind(); }
+    public OpKind kind() { return op.kind(); }
+
+    /** The kind's name, as placement rules, plans and profiles write it. */
+    public String opKind() { return op.kind().key(); }
 }

@@ -4,14 +4,14 @@ import java.util.List;
 
 /**
  * What a node computes. Ops are records that hold their weights (host arrays) and attributes; they know
- * their output types and their cost, and nothing about devices: implementations live in
- * {@code dev.offload.runtime} and are looked up by {@link #opKind()}.
+ * their output types and their cost, and nothing about devices: implementations live with
+ * their op family in {@code dev.offload.ops} and are looked up by op class ({@code dev.offload.runtime.OpImplementations}).
  */
-public sealed interface Op permits Int8Linear, SparseLinear, FloatLinear, Attention, LayerNorm, RmsNorm, Gelu,
-        SiluGate, Add, Quantize, Dequantize, Embedding, MeanPool {
+public sealed interface Op permits Int8Linear, SparseLinear, Fp32Linear, Attention, LayerNorm, RmsNorm, Gelu,
+        SiluGate, Add, DynamicQuantize, Dequantize, Embedding, MeanPool {
 
-    /** The op's kind, the name placement rules and implementations use ({@code linear}, {@code attention}, ...). */
-    String opKind();
+    /** The op's kind: what placement rules address and profiles sum over. */
+    OpKind kind();
 
     /** The types of the outputs for inputs of the given types; throws IllegalArgumentException on a mismatch. */
     List<TensorType> outputTypes(List<TensorType> inputs);
@@ -23,7 +23,7 @@ public sealed interface Op permits Int8Linear, SparseLinear, FloatLinear, Attent
     default long weightBytes() { return 0; }
 
     /** A short description of the attributes for plans and tables. */
-    default String describe() { return opKind(); }
+    default String describe() { return kind().key(); }
 
     static void require(boolean ok, String what) {
         if (!ok) throw new IllegalArgumentException(what);

@@ -3,7 +3,7 @@ package dev.offload.graph;
 import dev.offload.tensor.DType;
 import java.util.List;
 
-/** Checks of the (data, scales, zero points) triple a {@link Quantize} node produces and linears consume. */
+/** Checks of the (data, scales, zero points) triple a {@link DynamicQuantize} node produces and linears consume. */
 final class QuantizedInput {
     private QuantizedInput() {}
 

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** y = x / sqrt(mean(x^2) + eps) * gamma over the last dimension (Llama). */
 public record RmsNorm(float[] gamma, float epsilon) implements Op {
-    @Override public String opKind() { return "rms_norm"; }
+    @Override public OpKind kind() { return OpKind.RMS_NORM; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

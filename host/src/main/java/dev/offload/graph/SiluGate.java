@@ -5,7 +5,7 @@ import java.util.List;
 
 /** y = silu(a) * b = a * sigmoid(a) * b: Llama's SwiGLU, a = gate projection, b = up projection. */
 public record SiluGate() implements Op {
-    @Override public String opKind() { return "silu_gate"; }
+    @Override public OpKind kind() { return OpKind.SILU_GATE; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -18,7 +18,7 @@ public record SparseLinear(int inFeatures, int outFeatures, byte[] weight, float
         Op.require(bias == null || bias.length == outFeatures, "bias must have N entries");
     }
 
-    @Override public String opKind() { return "sparse_linear"; }
+    @Override public OpKind kind() { return OpKind.SPARSE_LINEAR; }
 
     public long nonZeros() {
         long nnz = 0;

@@ -9,7 +9,7 @@ import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.Op;
-import dev.offload.graph.Quantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
@@ -114,13 +114,13 @@ public final class EncoderGraph {
     private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon(), true); }
 
     private static String[] quantize(GraphBuilder g, String name, String x, String lengths) {
-        return g.add(name, new Quantize(Quantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
+        return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
     }
 
     /** An int8 linear reads the quantized triple; a float one (a float model) reads x itself. */
     private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x) {
         return switch (layer) {
-            case FloatLinear f -> g.add1(name, new dev.offload.graph.FloatLinear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
+            case FloatLinear f -> g.add1(name, new dev.offload.graph.Fp32Linear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
             case QuantizedLinear q -> g.add1(name, int8(q, act, prune, name), quantized);
         };
     }

@@ -11,6 +11,7 @@ import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Node;
+import dev.offload.graph.OpKind;
 import dev.offload.graph.TensorType;
 import dev.offload.profile.OpSample;
 import java.io.IOException;
@@ -67,10 +68,10 @@ public final class AutoPlacer {
         List<ComputeDevice> devices = new ArrayList<>();
         devices.add(JavaDevice.INSTANCE);
         devices.addAll(pool.allOpenCl());
-        List<String> kinds = graph.opKinds();
+        List<OpKind> kinds = graph.opKinds();
         // Measured time per kind and device for the kind's representative node (NaN: cannot run there).
-        Map<String, Node> representative = new LinkedHashMap<>();
-        for (Node n : graph.nodes()) representative.putIfAbsent(n.opKind(), n);
+        Map<OpKind, Node> representative = new LinkedHashMap<>();
+        for (Node n : graph.nodes()) representative.putIfAbsent(n.kind(), n);
         double[][] kindNs = new double[kinds.size()][devices.size()];
         for (int k = 0; k < kinds.size(); k++) {
             for (int d = 0; d < devices.size(); d++) kindNs[k][d] = measure(graph, representative.get(kinds.get(k)), devices.get(d));
@@ -81,7 +82,7 @@ public final class AutoPlacer {
 
         int[] best = search(graph, kinds, representative, kindNs, bytesPerNs, devices.size());
         Map<String, ComputeDevice> placement = new LinkedHashMap<>();
-        for (Node n : graph.nodes()) placement.put(n.name(), devices.get(best[kinds.indexOf(n.opKind())]));
+        for (Node n : graph.nodes()) placement.put(n.name(), devices.get(best[kinds.indexOf(n.kind())]));
         out.println("auto placement (measured per op kind, ms per node; " + (measured == 0 ? "all from cache " : measured + " new measurements, cache ") + cacheFile + "):");
         for (int k = 0; k < kinds.size(); k++) {
             StringBuilder sb = new StringBuilder(String.format("  %-14s", kinds.get(k)));
@@ -96,7 +97,7 @@ public final class AutoPlacer {
     }
 
     /** Exhaustive over kind -> device assignments when small enough, else greedy per kind, then costed with transfers. */
-    private int[] search(Graph graph, List<String> kinds, Map<String, Node> rep, double[][] kindNs, double[] bytesPerNs, int nd) {
+    private int[] search(Graph graph, List<OpKind> kinds, Map<OpKind, Node> rep, double[][] kindNs, double[] bytesPerNs, int nd) {
         int nk = kinds.size();
         int[] current = new int[nk], best = new int[nk];
         for (int k = 0; k < nk; k++) {
@@ -116,15 +117,15 @@ public final class AutoPlacer {
         return best;
     }
 
-    private static double cost(Graph graph, List<String> kinds, Map<String, Node> rep, double[][] kindNs, double[] bytesPerNs, int[] assign) {
+    private static double cost(Graph graph, List<OpKind> kinds, Map<OpKind, Node> rep, double[][] kindNs, double[] bytesPerNs, int[] assign) {
         Map<String, Integer> where = new HashMap<>();
         for (var in : graph.inputs()) where.put(in.name(), 0);   // graph inputs start on the host (java = index 0)
         double total = 0;
         for (Node n : graph.nodes()) {
-            int k = kinds.indexOf(n.opKind()), d = assign[k];
+            int k = kinds.indexOf(n.kind()), d = assign[k];
             double ns = kindNs[k][d];
             if (Double.isNaN(ns)) return Double.POSITIVE_INFINITY;
-            long repOps = graph.cost(rep.get(n.opKind())).operations(), ops = graph.cost(n).operations();
+            long repOps = graph.cost(rep.get(n.kind())).operations(), ops = graph.cost(n).operations();
             total += repOps > 0 ? ns * ops / repOps : ns;
             for (String in : n.inputs()) total += transfer(graph, in, where.get(in), d, bytesPerNs);
             for (String o : n.outputs()) where.put(o, d);
@@ -153,7 +154,7 @@ public final class AutoPlacer {
         Double cached = cache.get(key);
         if (cached != null) return cached;
         double ns;
-        if (implementations.find(node.opKind(), Backend.of(device)).isEmpty()) {
+        if (implementations.find(node.op(), Backend.of(device)).isEmpty()) {
             ns = Double.NaN;
         } else {
             Graph single = single(graph, node);

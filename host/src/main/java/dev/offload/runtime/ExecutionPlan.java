@@ -4,6 +4,7 @@ import dev.offload.device.ComputeDevice;
 import dev.offload.device.JavaDevice;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
+import dev.offload.graph.OpKind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,9 +61,9 @@ public final class ExecutionPlan {
 
     /** One line per op kind (and per node placed apart from its kind): where it runs. */
     public String describe() {
-        Map<String, Map<String, Integer>> byKind = new LinkedHashMap<>();
+        Map<OpKind, Map<String, Integer>> byKind = new LinkedHashMap<>();
         for (Node n : graph.nodes()) {
-            byKind.computeIfAbsent(n.opKind(), k -> new LinkedHashMap<>()).merge(deviceFor(n).spec(), 1, Integer::sum);
+            byKind.computeIfAbsent(n.kind(), k -> new LinkedHashMap<>()).merge(deviceFor(n).spec(), 1, Integer::sum);
         }
         StringBuilder sb = new StringBuilder("placement:\n");
         byKind.forEach((kind, devs) -> {

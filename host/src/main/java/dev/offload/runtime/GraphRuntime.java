@@ -209,7 +209,7 @@ public final class GraphRuntime implements AutoCloseable {
                 why = join(why, d.spec() + " failed earlier in this runtime");
                 continue;
             }
-            Optional<OpImplementation> impl = implementations.find(n.opKind(), Backend.of(d));
+            Optional<OpImplementation> impl = implementations.find(n.op(), Backend.of(d));
             if (impl.isEmpty()) {
                 why = join(why, "no OpenCL kernel for " + n.opKind());
                 if (strict) throw new FallbackRefused("--strict: node " + n.name() + " (" + n.opKind() + ") is placed on "

@@ -4,7 +4,10 @@ import dev.offload.cl.Buffer;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.JavaDevice;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.TensorType;
+import dev.offload.tensor.DType;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -100,8 +103,35 @@ public final class KvCache implements AutoCloseable {
         return s;
     }
 
+    /**
+     * OpenCL path: appends this step's keys and values ([batch, newTokens, kvWidth] on {@code cl}) to the node's cache
+     * buffers there and gathers all cached ones into contiguous [batch, length, kvWidth] tensors (released by the
+     * caller after its kernel is enqueued): one device copy per sequence and direction, ordered by the in-order queue
+     * like every other command of the run.
+     */
+    public List<ClTensor> appendOnDevice(String node, OpenClDevice cl, RunContext ctx, ClTensor k, ClTensor v,
+                                         int batch, int newTokens, int kvWidth) {
+        ClSlot s = (ClSlot) slot(node, cl, batch, kvWidth, newTokens);
+        int len = s.length + newTokens;
+        long row = 4L * kvWidth, seqBytes = row * capacity;
+        TensorType all = TensorType.of(DType.FLOAT32, batch, len, kvWidth);
+        ClTensor kAll = ctx.allocate(cl, all), vAll = ctx.allocate(cl, all);
+        for (int b = 0; b < batch; b++) {
+            long src = b * newTokens * row, dst = b * seqBytes + s.length * row;
+            ctx.enqueue(cl, () -> cl.queue().copy(k.buffer(), src, s.k, dst, newTokens * row));
+            ctx.enqueue(cl, () -> cl.queue().copy(v.buffer(), src, s.v, dst, newTokens * row));
+        }
+        for (int b = 0; b < batch; b++) {
+            long src = b * seqBytes, dst = b * len * row;
+            ctx.enqueue(cl, () -> cl.queue().copy(s.k, src, kAll.buffer(), dst, len * row));
+            ctx.enqueue(cl, () -> cl.queue().copy(s.v, src, vAll.buffer(), dst, len * row));
+        }
+        s.length = len;
+        return List.of(kAll, vAll);
+    }
+
     /** Java path: appends [batch, newTokens, kvWidth] keys and values, returns all cached ones as [batch, length, kvWidth]. */
-    float[][] appendHost(String node, int batch, int kvWidth, float[] k, float[] v, int newTokens) {
+    public float[][] appendHost(String node, int batch, int kvWidth, float[] k, float[] v, int newTokens) {
         HostSlot s = (HostSlot) slot(node, JavaDevice.INSTANCE, batch, kvWidth, newTokens);
         int len = s.length + newTokens, row = kvWidth;
         float[] kAll = new float[batch * len * row], vAll = new float[batch * len * row];

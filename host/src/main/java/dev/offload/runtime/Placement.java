@@ -2,6 +2,7 @@ package dev.offload.runtime;
 
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
+import dev.offload.graph.OpKind;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ public record Placement(Map<String, String> rules) {
     public String deviceFor(Node n) {
         String d = rules.get(n.name());
         if (d == null) d = rules.get(n.layer());
-        if (d == null) d = rules.get(n.opKind());
+        if (d == null) d = rules.get(n.kind().key());
         if (d == null) d = rules.get("*");
         if (d == null) {
             throw new IllegalArgumentException("no placement rule covers node " + n.name() + " (op kind " + n.opKind()
@@ -52,7 +53,8 @@ public record Placement(Map<String, String> rules) {
 
     /** Rule keys that match no node, layer or op kind of the graph: most likely typos. */
     public List<String> unusedKeys(Graph g) {
-        return rules.keySet().stream().filter(k -> !k.equals("*") && !g.opKinds().contains(k) && !g.layers().contains(k)
+        return rules.keySet().stream().filter(k -> !k.equals("*") && OpKind.byKey(k).filter(g.opKinds()::contains).isEmpty()
+                && !g.layers().contains(k)
                 && g.nodes().stream().noneMatch(n -> n.name().equals(k))).toList();
     }
 

@@ -71,7 +71,7 @@ public final class RunContext implements AutoCloseable {
      * Closes a tensor's buffer after its last reader was enqueued. OpenCL keeps the memory until the commands
      * that use it have finished, so this does not wait.
      */
-    void release(ClTensor t) {
+    public void release(ClTensor t) {
         if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());
     }
 

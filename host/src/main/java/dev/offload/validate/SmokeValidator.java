@@ -29,7 +29,7 @@ final class SmokeValidator implements OpValidator {
                  Buffer bx = device.upload(x); Buffer by = device.upload(y);
                  Kernel k = device.program(KernelFamily.SMOKE, "").kernel("saxpy")) {
                 device.queue().copy(by, 0, result.buffer(), 0, 4L * n).close();
-                k.arg(0, a).arg(1, bx).arg(2, result.buffer()).arg(3, n);
+                k.setArgs(a, bx, result.buffer(), n);
                 device.launch(k, new long[] {n}, null).close();
                 device.queue().finish();
                 out.add(Compare.relative(op(), "n=" + n, device.spec(), want, result.readFloats(), 0,

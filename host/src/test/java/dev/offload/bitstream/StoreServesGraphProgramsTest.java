@@ -12,7 +12,7 @@ import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.AttentionShape;
 import dev.offload.ops.attention.FusedAttention;
-import dev.offload.runtime.LayersOpenCl;
+import dev.offload.ops.layers.LayersOpenCl;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;

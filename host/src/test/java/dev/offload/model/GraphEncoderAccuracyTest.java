@@ -3,20 +3,16 @@ package dev.offload.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.profile.OpSample;
-import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.GraphEncoder;
+import dev.offload.testing.CpuDeviceFixture;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The encoder graph on OpenCL (PoCL, every op on the device) and on the java device against the Java reference
@@ -32,21 +28,11 @@ import org.junit.jupiter.api.Test;
  */
 class GraphEncoderAccuracyTest {
     static final double TOKEN_BOUND = 0.9999, SENTENCE_BOUND = 0.99999;
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     /** Runs the graph with every node on {@code placement}; checks that nothing fell back elsewhere. */
     static float[] run(EncoderModel model, ModelCatalog m, TokenBatch batch, String placement) {
-        try (GraphEncoder runner = new GraphEncoder(model, null, pool, PlacementSpec.parse(placement), true, true, System.err)) {
+        try (GraphEncoder runner = new GraphEncoder(model, null, CL.pool(), PlacementSpec.parse(placement), true, true, System.err)) {
             float[] got = runner.lastHiddenState(batch);
             for (var run : runner.profile(batch.batch(), batch.length()).runs()) {
                 for (OpSample s : run.samples()) {
@@ -67,7 +53,7 @@ class GraphEncoderAccuracyTest {
         int h = model.config().hidden();
         float[] want = EncoderReference.forward(model, batch, ActivationQuantization.PER_SENTENCE);
 
-        for (String placement : List.of(device.spec(), "java")) {
+        for (String placement : List.of(CL.device().spec(), "java")) {
             float[] got = run(model, m, batch, placement);
             long identical = 0, real = 0;
             for (int b = 0; b < batch.batch(); b++) {

@@ -12,12 +12,13 @@ import dev.offload.graph.TensorType;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
 import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Decode steps over a {@link KvCache}: a prefill of seq tokens, then single-token steps whose attention reads every
@@ -27,21 +28,11 @@ import org.junit.jupiter.api.Test;
 class DecodeTest {
     static final SyntheticSpec SPEC = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=64,heads=4,kv-heads=2,ffn=96,seq=7,batch=2,seed=9");
     static final int STEPS = 3;
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     /** The prefill's output, then each step's output [batch, 1, hidden]. */
     private static List<float[]> decode(String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
-        return decode(pool, placement, prompt, steps);
+        return decode(CL.pool(), placement, prompt, steps);
     }
 
     private static List<float[]> decode(DevicePool devices, String placement, Map<String, HostTensor> prompt, List<Map<String, HostTensor>> steps) {
@@ -57,7 +48,7 @@ class DecodeTest {
         return out;
     }
 
-    private static GraphRuntime runtime(Graph g, String placement) { return runtime(pool, g, placement); }
+    private static GraphRuntime runtime(Graph g, String placement) { return runtime(CL.pool(), g, placement); }
 
     private static GraphRuntime runtime(DevicePool devices, Graph g, String placement) {
         GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), devices), OpImplementations.defaults(), false);
@@ -94,12 +85,12 @@ class DecodeTest {
         float[] full;
         try (GraphRuntime rt = runtime(whole, "java")) { full = rt.run(wholeSequence(prompt, steps)).output("final_norm").floats(); }
         for (int k = 0; k <= STEPS; k++) {
-            double vsJava = Fixtures.relativeError(java.get(k), cl.get(k));
+            double vsJava = GraphFixtures.relativeError(java.get(k), cl.get(k));
             assertTrue(vsJava <= GraphRuntimeTest.GRAPH_TOLERANCE, "step " + k + ": OpenCL vs java error " + vsJava);
         }
         for (int k = 1; k <= STEPS; k++) {
             float[] want = rows(full, total, SPEC.seq() + k - 1);
-            double javaVsFull = Fixtures.relativeError(want, java.get(k)), clVsFull = Fixtures.relativeError(want, cl.get(k));
+            double javaVsFull = GraphFixtures.relativeError(want, java.get(k)), clVsFull = GraphFixtures.relativeError(want, cl.get(k));
             assertTrue(javaVsFull <= GraphRuntimeTest.GRAPH_TOLERANCE, "step " + k + ": java incremental vs recomputed " + javaVsFull);
             assertTrue(clVsFull <= GraphRuntimeTest.GRAPH_TOLERANCE, "step " + k + ": OpenCL incremental vs recomputed " + clVsFull);
         }
@@ -107,7 +98,7 @@ class DecodeTest {
 
     private static void assertMatchesJava(List<float[]> java, List<float[]> got, String what) {
         for (int k = 0; k < java.size(); k++) {
-            double e = Fixtures.relativeError(java.get(k), got.get(k));
+            double e = GraphFixtures.relativeError(java.get(k), got.get(k));
             assertTrue(e <= GraphRuntimeTest.GRAPH_TOLERANCE, what + ", step " + k + ": error vs java " + e);
         }
     }
@@ -146,10 +137,10 @@ class DecodeTest {
     void microBatchesOnOneDeviceEqualTheUnsplitBatch() {
         SyntheticSpec spec = SPEC.withBatch(4);
         var in = SyntheticModel.inputs(spec, 31);
-        GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, "cl:cpu", in);
+        GraphRuntime.Result whole = GraphFixtures.run(SyntheticModel.build(spec), CL.pool(), "cl:cpu", in);
         try (GraphRuntime rt = runtime(SyntheticModel.build(spec.withBatch(2)), "cl:cpu")) {
             GraphRuntime.Result split = rt.runMicroBatches(MicroBatches.split(in, 2), null);
-            assertTrue(Fixtures.maxError(whole, split) <= 1e-6, "split vs whole " + Fixtures.maxError(whole, split));
+            assertTrue(GraphFixtures.maxError(whole, split) <= 1e-6, "split vs whole " + GraphFixtures.maxError(whole, split));
             assertTrue(split.samples().stream().anyMatch(s -> s.microBatch() == 1));
         }
     }

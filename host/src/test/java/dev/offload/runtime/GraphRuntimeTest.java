@@ -10,11 +10,15 @@ import dev.offload.cl.ClException;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Add;
 import dev.offload.graph.Graph;
+import dev.offload.graph.LayerNorm;
 import dev.offload.graph.Node;
 import dev.offload.profile.OpSample;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +26,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Whole graphs on PoCL and on mixed placements against the java reference run of the same graph.
@@ -38,23 +41,13 @@ class GraphRuntimeTest {
     static final double GRAPH_TOLERANCE = 5e-3;
     static final SyntheticSpec DECODER = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=64,heads=4,kv-heads=2,ffn=96,seq=7,batch=2,seed=5");
     static final SyntheticSpec ENCODER = SyntheticSpec.parse("synthetic:arch=encoder,layers=2,hidden=48,heads=3,ffn=80,seq=11,batch=3,seed=6");
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private static void assertMatchesJava(SyntheticSpec spec, String placement, long inputSeed) {
         Graph g = SyntheticModel.build(spec);
         var in = SyntheticModel.inputs(spec, inputSeed);
-        GraphRuntime.Result got = Fixtures.run(g, pool, placement, in);
-        double e = Fixtures.maxError(Fixtures.run(g, pool, "java", in), got);
+        GraphRuntime.Result got = GraphFixtures.run(g, CL.pool(), placement, in);
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), got);
         assertTrue(e <= GRAPH_TOLERANCE, spec + " on " + placement + ": error " + e);
     }
 
@@ -68,7 +61,7 @@ class GraphRuntimeTest {
     void mixedPlacementMovesTensorsBetweenJavaAndOpenCl() {
         assertMatchesJava(ENCODER, "layer_norm=java,layer.1.attn.residual=java,*=cl:cpu", 3);
         Graph g = SyntheticModel.build(ENCODER);
-        GraphRuntime.Result r = Fixtures.run(g, pool, "layer_norm=java,*=cl:cpu", SyntheticModel.inputs(ENCODER, 3));
+        GraphRuntime.Result r = GraphFixtures.run(g, CL.pool(), "layer_norm=java,*=cl:cpu", SyntheticModel.inputs(ENCODER, 3));
         assertTrue(r.samples().stream().anyMatch(OpSample::isTransfer), "a device change must insert transfers");
         assertTrue(r.samples().stream().filter(s -> s.opKind().equals("layer_norm")).allMatch(s -> s.device().equals("java") && !s.isFallback()));
     }
@@ -76,12 +69,12 @@ class GraphRuntimeTest {
     @Test
     void activationsStayOnTheDeviceBetweenConsecutiveOps() {
         Graph g = SyntheticModel.build(DECODER);
-        GraphRuntime.Result r = Fixtures.run(g, pool, "cl:cpu", SyntheticModel.inputs(DECODER, 4));
+        GraphRuntime.Result r = GraphFixtures.run(g, CL.pool(), "cl:cpu", SyntheticModel.inputs(DECODER, 4));
         // rms_norm -> (java quantize) and add -> add chains: a residual add reading two device tensors needs no transfer.
         long uploadsOfResidualInputs = r.samples().stream().filter(s -> s.node().equals("transfer:layer.0.attn.residual")).count();
         assertEquals(0, uploadsOfResidualInputs, "an add output consumed on the same device must not be copied");
         assertTrue(r.samples().stream().filter(s -> s.opKind().equals("attention"))
-                .allMatch(s -> s.device().equals(device.spec()) && !s.isFallback() && s.deviceNs() > 0), "attention runs its OpenCL kernel");
+                .allMatch(s -> s.device().equals(CL.device().spec()) && !s.isFallback() && s.deviceNs() > 0), "attention runs its OpenCL kernel");
     }
 
     @Test
@@ -95,7 +88,7 @@ class GraphRuntimeTest {
         try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow())) {
             Graph g = SyntheticModel.build(DECODER);
             var in = SyntheticModel.inputs(DECODER, 7);
-            double e = Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, DevicePool.of(jocl), "cl:cpu", in));
+            double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, DevicePool.of(jocl), "cl:cpu", in));
             assertTrue(e <= GRAPH_TOLERANCE, "jocl error " + e);
         }
     }
@@ -119,15 +112,15 @@ class GraphRuntimeTest {
     void aFailingKernelIsRePlacedOnJavaAndTheRunStillMatches() {
         Graph g = SyntheticModel.build(ENCODER);
         var in = SyntheticModel.inputs(ENCODER, 8);
-        GraphRuntime.Result want = Fixtures.run(g, pool, "java", in);
+        GraphRuntime.Result want = GraphFixtures.run(g, CL.pool(), "java", in);
         for (boolean atLaunch : new boolean[] {false, true}) {
             FailingImplementation failing = new FailingImplementation(atLaunch);
-            OpImplementations impls = OpImplementations.defaults().with("layer_norm", Backend.OPENCL, failing);
-            try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), pool), impls, false)) {
+            OpImplementations impls = OpImplementations.defaults().with(LayerNorm.class, Backend.OPENCL, failing);
+            try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()), impls, false)) {
                 GraphRuntime.Result first = rt.run(in);
                 GraphRuntime.Result second = rt.run(in);
-                assertTrue(Fixtures.maxError(want, first) <= GRAPH_TOLERANCE);
-                assertTrue(Fixtures.maxError(want, second) <= GRAPH_TOLERANCE);
+                assertTrue(GraphFixtures.maxError(want, first) <= GRAPH_TOLERANCE);
+                assertTrue(GraphFixtures.maxError(want, second) <= GRAPH_TOLERANCE);
                 List<OpSample> norms = second.samples().stream().filter(s -> s.opKind().equals("layer_norm")).toList();
                 assertFalse(norms.isEmpty());
                 for (OpSample s : norms) {
@@ -144,14 +137,14 @@ class GraphRuntimeTest {
     void strictTurnsAFallbackIntoAnError() {
         Graph g = SyntheticModel.build(ENCODER);
         var in = SyntheticModel.inputs(ENCODER, 9);
-        OpImplementations impls = OpImplementations.defaults().with("layer_norm", Backend.OPENCL, new FailingImplementation(false));
-        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("quantize=java,linear=java,attention=java,*=cl:cpu"), pool), impls, true)) {
+        OpImplementations impls = OpImplementations.defaults().with(LayerNorm.class, Backend.OPENCL, new FailingImplementation(false));
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("quantize=java,linear=java,attention=java,*=cl:cpu"), CL.pool()), impls, true)) {
             var e = assertThrows(GraphRuntime.FallbackRefused.class, () -> rt.run(in));
             assertTrue(e.getMessage().contains("layer_norm"), e.getMessage());
         }
         // A kind with no OpenCL kernel at all, placed on OpenCL, is a fallback too.
-        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), pool),
-                OpImplementations.defaults().without("add"), true)) {
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()),
+                OpImplementations.defaults().without(Add.class, Backend.OPENCL), true)) {
             var e = assertThrows(GraphRuntime.FallbackRefused.class, () -> rt.run(in));
             assertTrue(e.getMessage().contains("no OpenCL kernel for"), e.getMessage());
         }
@@ -160,8 +153,8 @@ class GraphRuntimeTest {
     @Test
     void concurrentRequestsEachGetTheirOwnCorrectResult() throws Exception {
         Graph g = SyntheticModel.build(DECODER);
-        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("rms_norm=java,*=cl:cpu"), pool), OpImplementations.defaults(), false);
-             GraphRuntime ref = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("java"), pool), OpImplementations.defaults(), false);
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("rms_norm=java,*=cl:cpu"), CL.pool()), OpImplementations.defaults(), false);
+             GraphRuntime ref = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("java"), CL.pool()), OpImplementations.defaults(), false);
              ExecutorService threads = Executors.newFixedThreadPool(4)) {
             List<Future<Double>> errors = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
@@ -170,7 +163,7 @@ class GraphRuntimeTest {
                     double worst = 0;
                     for (int r = 0; r < 3; r++) {
                         var in = SyntheticModel.inputs(DECODER, 100 + thread * 10 + r);
-                        worst = Math.max(worst, Fixtures.maxError(ref.run(in), rt.run(in)));
+                        worst = Math.max(worst, GraphFixtures.maxError(ref.run(in), rt.run(in)));
                     }
                     return worst;
                 }));
@@ -186,7 +179,7 @@ class GraphRuntimeTest {
         SyntheticSpec tiny = SyntheticSpec.parse("synthetic:arch=encoder,layers=1,hidden=16,heads=2,ffn=16,seq=3,batch=1");
         Graph g = SyntheticModel.build(tiny);
         var in = SyntheticModel.inputs(tiny, 1);
-        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("linear=java,*=cl:cpu"), pool), OpImplementations.defaults(), false)) {
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("linear=java,*=cl:cpu"), CL.pool()), OpImplementations.defaults(), false)) {
             long peak = 0, pooledAfterFirst = -1;
             for (int i = 0; i < 200; i++) {
                 rt.run(in);
@@ -206,7 +199,7 @@ class GraphRuntimeTest {
         Graph g = SyntheticModel.build(DECODER);
         var in = new java.util.HashMap<>(SyntheticModel.inputs(DECODER, 1));
         in.get("input_ids").ints()[3] = DECODER.vocab();
-        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("java"), pool), OpImplementations.defaults(), false)) {
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("java"), CL.pool()), OpImplementations.defaults(), false)) {
             var e = assertThrows(IllegalArgumentException.class, () -> rt.run(in));
             assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> rt.run(Map.of()));

@@ -2,45 +2,33 @@ package dev.offload.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Attention;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
-import dev.offload.graph.Quantize;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The ONNX Runtime forms of the ops (imported models' LayerNorm, attention and GELU epilogue) on OpenCL against the
  * java device, bit for bit: both sides compute the same float operations in the same order
- * (dev.offload.math.OnnxRuntimeCpu; layers.cl's layer_norm_onnx and attention_onnx, int8_gemm.cl's GELU_ERF_ONNX),
+ * (dev.offload.math.OnnxRuntimeCpu; layers.cl's layer_norm_onnx, attention.cl's attention_onnx, int8_gemm.cl's GELU_ERF_ONNX),
  * so every value must be identical, at widths around the kernels' 4- and 16-lane steps, with GQA, key lengths of 0,
  * partial and full, and outputs poisoned before the run.
  */
 class OnnxRuntimeOpsOpenClTest {
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private final SplittableRandom random = new SplittableRandom(7);
 
@@ -52,7 +40,7 @@ class OnnxRuntimeOpsOpenClTest {
 
     /** Runs the graph on java and on the OpenCL device and requires every output value to be bit-identical. */
     private void assertIdentical(Graph g, Map<String, HostTensor> in, String what) {
-        GraphRuntime.Result want = Fixtures.run(g, pool, "java", in), got = Fixtures.run(g, pool, "cl:cpu", in);
+        GraphRuntime.Result want = GraphFixtures.run(g, CL.pool(), "java", in), got = GraphFixtures.run(g, CL.pool(), "cl:cpu", in);
         for (var e : want.outputs().entrySet()) {
             float[] w = e.getValue().floats(), o = got.output(e.getKey()).floats();
             assertEquals(w.length, o.length, what);
@@ -108,7 +96,7 @@ class OnnxRuntimeOpsOpenClTest {
         TensorType x = TensorType.of(DType.FLOAT32, rows, k);
         GraphBuilder b = new GraphBuilder("linear");
         b.input("x", x);
-        List<String> q = b.add("q", new Quantize(Quantize.Mode.PER_TENSOR_UINT8), "x");
+        List<String> q = b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_TENSOR_UINT8), "x");
         Graph g = b.output(b.add1("linear", new Int8Linear(k, n, w, floats(n, 0.01), null, floats(n, 1), Activation.GELU_ERF_ONNX),
                 q.toArray(String[]::new))).build();
         assertIdentical(g, Map.of("x", HostTensor.of(x, floats(rows * k, 4))), "int8 linear with GELU_ERF_ONNX");

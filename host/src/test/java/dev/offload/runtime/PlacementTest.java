@@ -4,44 +4,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
 import dev.offload.device.JavaDevice;
-import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Graph;
+import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Node;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class PlacementTest {
     static final SyntheticSpec SPEC = SyntheticSpec.parse("synthetic:arch=encoder,layers=1,hidden=32,heads=2,ffn=48,seq=5,batch=2");
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     @Test
     void nodeNameBeatsOpKindBeatsTheDefault() {
         Graph g = SyntheticModel.build(SPEC);
-        ExecutionPlan plan = ExecutionPlan.of(g, Placement.parse("layer.0.attn.norm=cl:cpu, layer_norm=java, *=cl:cpu"), pool);
-        assertEquals(device, plan.deviceFor(g.node("layer.0.attn.norm")));
+        ExecutionPlan plan = ExecutionPlan.of(g, Placement.parse("layer.0.attn.norm=cl:cpu, layer_norm=java, *=cl:cpu"), CL.pool());
+        assertEquals(CL.device(), plan.deviceFor(g.node("layer.0.attn.norm")));
         assertEquals(JavaDevice.INSTANCE, plan.deviceFor(g.node("layer.0.ffn.norm")));
-        assertEquals(device, plan.deviceFor(g.node("layer.0.attn")));
+        assertEquals(CL.device(), plan.deviceFor(g.node("layer.0.attn")));
         Node q = g.node("layer.0.attn.q");
-        assertEquals(java.util.List.of(device, JavaDevice.INSTANCE), plan.chain(q));
+        assertEquals(java.util.List.of(CL.device(), JavaDevice.INSTANCE), plan.chain(q));
         assertTrue(plan.describe().contains("layer_norm"));
     }
 
@@ -50,20 +39,20 @@ class PlacementTest {
         assertEquals(Placement.everything("cl:cpu"), Placement.parse("cl:cpu"));
         assertEquals(Placement.everything("cl:name=pthread"), Placement.parse("cl:name=pthread"));
         Graph g = SyntheticModel.build(SPEC);
-        ExecutionPlan plan = ExecutionPlan.of(g, Placement.parse("java"), pool);
+        ExecutionPlan plan = ExecutionPlan.of(g, Placement.parse("java"), CL.pool());
         assertTrue(g.nodes().stream().allMatch(n -> plan.deviceFor(n) == JavaDevice.INSTANCE));
     }
 
     @Test
     void badRulesAreExplained() {
         Graph g = SyntheticModel.build(SPEC);
-        var typo = assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("lineer=java,*=cl:cpu"), pool));
+        var typo = assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("lineer=java,*=cl:cpu"), CL.pool()));
         assertTrue(typo.getMessage().contains("lineer") && typo.getMessage().contains("linear"), typo.getMessage());
-        var uncovered = assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("linear=java"), pool));
+        var uncovered = assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("linear=java"), CL.pool()));
         assertTrue(uncovered.getMessage().contains("*=cl:cpu"), uncovered.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Placement.parse("linear=,*=java"));
         assertThrows(IllegalArgumentException.class, () -> Placement.parse("a=java,a=cl:cpu"));
-        assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("cl:gpu"), pool));
+        assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.of(g, Placement.parse("cl:gpu"), CL.pool()));
     }
 
     @Test
@@ -71,18 +60,18 @@ class PlacementTest {
         Graph g = SyntheticModel.build(SPEC);
         var out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
         // Without an OpenCL linear, so that one kind has nowhere to go but java.
-        OpImplementations impls = OpImplementations.defaults().without("linear");
+        OpImplementations impls = OpImplementations.defaults().without(Int8Linear.class, Backend.OPENCL);
         AutoPlacer first = new AutoPlacer(cache, impls, out);
-        ExecutionPlan plan = first.plan(g, pool);
+        ExecutionPlan plan = first.plan(g, CL.pool());
         assertTrue(first.measuredCount() > 0);
-        assertTrue(Files.readString(cache.resolve("autoplace.json")).contains(device.device().stableId()));
+        assertTrue(Files.readString(cache.resolve("autoplace.json")).contains(CL.device().device().stableId()));
         // Kinds without an OpenCL kernel can only go to java.
         assertEquals(JavaDevice.INSTANCE, plan.deviceFor(g.node("layer.0.attn.q")));
         AutoPlacer second = new AutoPlacer(cache, impls, out);
-        ExecutionPlan again = second.plan(g, pool);
+        ExecutionPlan again = second.plan(g, CL.pool());
         assertEquals(0, second.measuredCount());
         for (Node n : g.nodes()) assertEquals(plan.deviceFor(n), again.deviceFor(n));
-        double e = Fixtures.maxError(Fixtures.run(g, pool, "java", SyntheticModel.inputs(SPEC, 1)),
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", SyntheticModel.inputs(SPEC, 1)),
                 new GraphRuntime(again, OpImplementations.defaults(), false).run(SyntheticModel.inputs(SPEC, 1)));
         assertTrue(e <= GraphRuntimeTest.GRAPH_TOLERANCE);
     }

@@ -7,16 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.Binding;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
-import dev.offload.ops.gemm.Activation;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Op;
-import dev.offload.graph.Quantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
+import dev.offload.ops.gemm.Activation;
+import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.tensor.DType;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -52,7 +54,7 @@ class QuantizedOpsOpenClTest {
     }
 
     private static GraphRuntime.Result run(Graph g, String placement, Map<String, HostTensor> in) {
-        return Fixtures.run(g, pool, placement, in);
+        return GraphFixtures.run(g, pool, placement, in);
     }
 
     @Test
@@ -60,12 +62,12 @@ class QuantizedOpsOpenClTest {
         int batch = 3, seq = 13, cols = 37;
         TensorType x = TensorType.of(DType.FLOAT32, batch, seq, cols);
         TensorType lengths = TensorType.of(DType.INT32, batch);
-        for (Quantize.Mode mode : Quantize.Mode.values()) {
+        for (DynamicQuantize.Mode mode : DynamicQuantize.Mode.values()) {
             GraphBuilder b = new GraphBuilder("q");
             String xi = b.input("x", x);
-            boolean sentences = mode == Quantize.Mode.PER_SENTENCE_UINT8;
+            boolean sentences = mode == DynamicQuantize.Mode.PER_SENTENCE_UINT8;
             String[] ins = sentences ? new String[] {xi, b.input("lengths", lengths)} : new String[] {xi};
-            var outs = b.add("q", new Quantize(mode), ins);
+            var outs = b.add("q", new DynamicQuantize(mode), ins);
             outs.forEach(b::output);
             Graph g = b.build();
             Map<String, HostTensor> in = new LinkedHashMap<>();
@@ -106,7 +108,7 @@ class QuantizedOpsOpenClTest {
     }
 
     @Test
-    void int8LinearAccumulatorsAreBitExactWithLinearReference() {
+    void int8LinearAccumulatorsAreBitExactWithInt8GemmReference() {
         // Scales 1, no bias, no activation: the float output is the int32 accumulator, exact below 2^24.
         int rows = 7, k = 131, n = 45;
         for (DType aType : new DType[] {DType.UINT8, DType.INT8}) {
@@ -117,8 +119,8 @@ class QuantizedOpsOpenClTest {
                 java.util.Arrays.fill(ones, 1f);
                 Map<String, HostTensor> in = triple(q, perRow, 1f);
                 Graph g = linearGraph(new Int8Linear(k, n, w, ones, zw, null, Activation.NONE), q, in.get("s").type());
-                int[] acc = LinearReference.accumulate(in.get("q").bytes(), aType == DType.UINT8, in.get("z").ints(),
-                        LinearReference.widen(w, zw, n), rows, k, n);
+                int[] acc = Int8GemmReference.accumulate(in.get("q").bytes(), aType == DType.UINT8, in.get("z").ints(),
+                        Int8GemmReference.widen(w, zw, n), rows, k, n);
                 float[] got = run(g, "cl:cpu", in).output("y").floats();
                 for (int i = 0; i < acc.length; i++) assertEquals(acc[i], (int) got[i], aType + " perRow=" + perRow + " element " + i);
             }
@@ -131,7 +133,7 @@ class QuantizedOpsOpenClTest {
         TensorType q = TensorType.of(DType.UINT8, rows, k);
         Map<String, HostTensor> in = triple(q, true, 0);
         Graph g = linearGraph(new Int8Linear(k, n, bytes(k * n), floats(n, 0.01), null, floats(n, 1), Activation.GELU_ERF), q, in.get("s").type());
-        double e = Fixtures.maxError(run(g, "java", in), run(g, "cl:cpu", in));
+        double e = GraphFixtures.maxError(run(g, "java", in), run(g, "cl:cpu", in));
         assertTrue(e <= 1e-6, "linear + gelu error " + e);
     }
 
@@ -152,13 +154,13 @@ class QuantizedOpsOpenClTest {
             float[] ones = new float[n];
             java.util.Arrays.fill(ones, 1f);
             Graph g = linearGraph(new SparseLinear(k, n, w, ones, null, Activation.NONE, format), q, exact.get("s").type());
-            int[] acc = LinearReference.accumulate(exact.get("q").bytes(), true, exact.get("z").ints(), LinearReference.widen(w, null, n), rows, k, n);
+            int[] acc = Int8GemmReference.accumulate(exact.get("q").bytes(), true, exact.get("z").ints(), Int8GemmReference.widen(w, (byte[]) null, n), rows, k, n);
             float[] got = run(g, "cl:cpu", exact).output("y").floats();
             for (int i = 0; i < acc.length; i++) assertEquals(acc[i], (int) got[i], format + " element " + i);
 
             Map<String, HostTensor> in = triple(q, false, 0);
             Graph withEpilogue = linearGraph(new SparseLinear(k, n, w, floats(n, 0.02), floats(n, 1), Activation.GELU_ERF, format), q, in.get("s").type());
-            double e = Fixtures.maxError(run(withEpilogue, "java", in), run(withEpilogue, "cl:cpu", in));
+            double e = GraphFixtures.maxError(run(withEpilogue, "java", in), run(withEpilogue, "cl:cpu", in));
             assertTrue(e <= 1e-6, format + " sparse linear + gelu error " + e);
         }
     }

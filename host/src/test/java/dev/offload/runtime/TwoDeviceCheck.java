@@ -6,6 +6,7 @@ import dev.offload.graph.Graph;
 import dev.offload.profile.OpSample;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.GraphFixtures;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -25,9 +26,9 @@ public final class TwoDeviceCheck {
         Graph g = SyntheticModel.build(spec);
         var in = SyntheticModel.inputs(spec, 11);
         try (DevicePool pool = DevicePool.open(registry)) {
-            GraphRuntime.Result want = Fixtures.run(g, pool, "java", in);
-            GraphRuntime.Result got = Fixtures.run(g, pool, "rms_norm=cl:0:1,attention=cl:0:1,silu_gate=cl:0:1,*=cl:0:0", in);
-            double e = Fixtures.maxError(want, got);
+            GraphRuntime.Result want = GraphFixtures.run(g, pool, "java", in);
+            GraphRuntime.Result got = GraphFixtures.run(g, pool, "rms_norm=cl:0:1,attention=cl:0:1,silu_gate=cl:0:1,*=cl:0:0", in);
+            double e = GraphFixtures.maxError(want, got);
             Set<String> devices = got.samples().stream().map(OpSample::device).collect(Collectors.toSet());
             System.out.println("devices used " + devices + ", error " + e);
             boolean ok = e <= GraphRuntimeTest.GRAPH_TOLERANCE && devices.contains("cl:0:0") && devices.contains("cl:0:1");

@@ -6,6 +6,7 @@ import dev.offload.graph.Graph;
 import dev.offload.profile.OpSample;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
+import dev.offload.testing.GraphFixtures;
 import java.util.List;
 
 /**
@@ -25,7 +26,7 @@ public final class TwoDevicePipelineCheck {
         var in = SyntheticModel.inputs(spec, 12);
         String placement = "layer.1=cl:0:1,head=cl:0:1,*=cl:0:0";
         try (DevicePool pool = DevicePool.open(registry)) {
-            GraphRuntime.Result whole = Fixtures.run(SyntheticModel.build(spec), pool, placement, in);
+            GraphRuntime.Result whole = GraphFixtures.run(SyntheticModel.build(spec), pool, placement, in);
             Graph micro = SyntheticModel.build(spec.withBatch(1));
             // Equality is deterministic; overlap is a timing property that a loaded 2-core machine can hide in one
             // run (both PoCL devices share the cores), so any of up to eight pipelined runs may show it.
@@ -38,7 +39,7 @@ public final class TwoDevicePipelineCheck {
                     overlap = overlapped(split);
                 }
             }
-            double e = Fixtures.maxError(whole, split);
+            double e = GraphFixtures.maxError(whole, split);
             List<OpSample> ops = split.samples().stream().filter(s -> !s.isTransfer()).toList();
             long devices = ops.stream().map(OpSample::device).distinct().count();
             System.out.println("split vs whole error " + e + ", devices " + devices + ", overlap " + overlap);

@@ -9,10 +9,10 @@ public enum KernelFamily {
     SMOKE("smoke", 1),
     INT8_GEMM("int8_gemm", 2),
     SPMM("spmm", 2),
-    ATTENTION("attention", 1),
-    QUANTIZE("quantize", 2),
+    ATTENTION("attention", 2),
+    QUANTIZE("quantize", 3),
     /** Element-wise, normalization, embedding and pooling ops of the model graph (host runtime). */
-    LAYERS("layers", 1);
+    LAYERS("layers", 2);
 
     private final String fileStem;
     private final int version;

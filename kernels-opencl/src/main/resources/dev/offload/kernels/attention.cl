@@ -11,6 +11,9 @@
 //                 OpenCL (no cl_khr_fp16 needed); all arithmetic stays float. 0 (default): float32.
 //   TOKEN_MAJOR   1: the token-major layouts (attention_fused, attention_fused_rows, attention_merge);
 //                 0 (default): head-major. Only the addresses differ: results are bit-identical.
+//   ONNX_ATTENTION 1, instead of HEAD_DIM: only ONNX Runtime's form (attention_onnx, attention_onnx_rows,
+//                 keys_to_columns at the end of this file; token-major, D a run-time argument), built with
+//                 -cl-fp32-correctly-rounded-divide-sqrt.
 //
 // Masks (all combine; a masked key contributes nothing):
 //   causal      bottom-right aligned as with a KV cache: query i sees keys j <= i + Skv - Sq.
@@ -36,18 +39,13 @@
 // The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
 // a D-wide accumulator in registers and reads K and V rows with wide vector loads.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
-#ifndef HEAD_DIM
-#error "build with -DHEAD_DIM=<head dimension>"
+#if !defined(HEAD_DIM) && !defined(ONNX_ATTENTION)
+#error "build with -DHEAD_DIM=<head dimension> (fused and unfused kernels) or -DONNX_ATTENTION=1 (ONNX Runtime's form)"
 #endif
+#ifdef HEAD_DIM
 #ifndef HALF_STORAGE
 #define HALF_STORAGE 0
 #endif
@@ -392,3 +390,177 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
     }
     for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c], c, out + row * HEAD_DIM);
 }
+#endif // HEAD_DIM
+
+// ---- ONNX Runtime's form (imported models) ------------------------------------------------------------------
+// The kernels below reproduce, operation for operation, how ONNX Runtime's CPU provider rounds an exported BERT
+// graph's attention (judge: dev.offload.ops.attention.AttentionReference.onnxRuntime, through
+// dev.offload.math.OnnxRuntimeCpu, which they must match bit for bit), so that imported int8 models re-quantize
+// exactly the values ONNX Runtime re-quantizes. Hence: no contraction of a * b + c into fma (every fma below is
+// written out, where ORT's kernels use one), correctly rounded division (the program is built with
+// -cl-fp32-correctly-rounded-divide-sqrt), and sums in ORT's order.
+#ifdef ONNX_ATTENTION
+#pragma OPENCL FP_CONTRACT OFF
+
+// exp(x + neg_max) as MLAS's AVX-512F sum-of-exponentials kernel, 16 lanes at a time (the kernel's own width): clamp
+// at -103.97, m = round(x / ln 2) by the 1.5 * 2^23 trick, reduced argument in two fma steps, degree-6 polynomial in
+// fma steps, times 2^m (one rounding).
+inline float16 onnx_exp_shifted16(const float16 x, const float neg_max) {
+    float16 v = fmax((float16) (-103.9720840454f), x + neg_max);
+    const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
+    const float16 m = biased - 12582912.0f;
+    v = fma(m, (float16) (-6.93145752e-1f), v);
+    v = fma(m, (float16) (-1.42860677e-6f), v);
+    float16 p = (float16) 0x1.694000p-10f;
+    p = fma(p, v, (float16) 0x1.125edcp-7f);
+    p = fma(p, v, (float16) 0x1.555b5ap-5f);
+    p = fma(p, v, (float16) 0x1.555450p-3f);
+    p = fma(p, v, (float16) 0x1.fffff6p-2f);
+    p = fma(p, v, (float16) 1.0f);
+    p = fma(p, v, (float16) 1.0f);
+    return ldexp(p, convert_int16(m));
+}
+
+// K of each (batch, kv head) as columns: kt [B*Hkv][D][Skv16] (Skv16 = Skv rounded up to 16, zero beyond Skv), so
+// that a query's scores against 16 keys are the 16 lanes of one vector. Work-item (key j, b*Hkv + kv head).
+__kernel KERNEL_SHAPE void keys_to_columns(__global const float* k, __global float* kt, const int Skv, const int Skv16,
+                                           const int Hkv, const int D) {
+    const int j = get_global_id(0), bh = get_global_id(1);
+    if (j >= Skv16) return;
+    const int b = bh / Hkv, hk = bh % Hkv;
+    __global float* dst = kt + (size_t) bh * D * Skv16 + j;
+    const __global float* src = k + ((size_t) b * Skv + j) * Hkv * D + (size_t) hk * D;
+    for (int d = 0; d < D; d++) dst[(size_t) d * Skv16] = j < Skv ? src[d] : 0.0f;
+}
+
+// Attention of an exported BERT graph: scores (q.k) / divisor, each an fma chain over d (16 keys at a time, one per
+// lane); MLAS's softmax (exps summed in 16 lanes by key index mod 16, the lanes reduced in the kernel's tree, each
+// exp times 1 / sum); each output element an fma chain over the keys in order. q and out are token-major
+// [B, Sq, H*D], kt from keys_to_columns, v [B, Skv, Hkv*D]; keys past lengths[b] are ignored (has_lengths), a row
+// without keys is zeros. One work-item per (query row, b*H + h); scratch [B*H*Sq][Skv16] holds the row's scores,
+// then its probabilities.
+__kernel KERNEL_SHAPE void attention_onnx(__global const float* q, __global const float* kt, __global const float* v,
+                                          __global const int* lengths, const int has_lengths, __global float* out,
+                                          __global float* scratch, const int Sq, const int Skv, const int Skv16, const int H,
+                                          const int Hkv, const int D, const float divisor) {
+    const int i = get_global_id(0), bh = get_global_id(1);
+    if (i >= Sq) return;
+    const int b = bh / H, h = bh % H, hk = h / (H / Hkv);
+    const int n = has_lengths ? clamp(lengths[b], 0, Skv) : Skv;
+    const size_t kv_stride = (size_t) Hkv * D;
+    const __global float* qr = q + ((size_t) b * Sq + i) * H * D + (size_t) h * D;
+    const __global float* kb = kt + ((size_t) b * Hkv + hk) * D * Skv16;
+    const __global float* vb = v + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    __global float* p = scratch + ((size_t) bh * Sq + i) * Skv16;
+    __global float* o = out + ((size_t) b * Sq + i) * H * D + (size_t) h * D;
+    const int16 lane = (int16) (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    float16 max16 = (float16) (-INFINITY);
+    for (int j0 = 0; j0 < n; j0 += 16) {
+        float16 acc = (float16) 0.0f;
+        for (int d = 0; d < D; d++) acc = fma((float16) qr[d], vload16(0, kb + (size_t) d * Skv16 + j0), acc);
+        const float16 s = acc / divisor;
+        vstore16(s, 0, p + j0);
+        max16 = select(max16, fmax(max16, s), lane + j0 < n);
+    }
+    float8 m8 = fmax(max16.lo, max16.hi);
+    float4 m4 = fmax(m8.lo, m8.hi);
+    const float max = fmax(fmax(m4.s0, m4.s1), fmax(m4.s2, m4.s3));
+
+    float16 lanes = (float16) 0.0f;   // lane l sums the exps of keys l, l + 16, l + 32, ... in order
+    for (int j0 = 0; j0 < n; j0 += 16) {
+        const float16 e = select((float16) 0.0f, onnx_exp_shifted16(vload16(0, p + j0), -max), lane + j0 < n);
+        vstore16(e, 0, p + j0);
+        lanes += e;
+    }
+    const float8 a = lanes.lo + lanes.hi;
+    const float sum = ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7));
+    const float inv = 1.0f / sum;
+    for (int j0 = 0; j0 < n; j0 += 16) vstore16(vload16(0, p + j0) * inv, 0, p + j0);
+
+    // Output: 16 elements at a time, each lane its own fma chain over the keys (lane-wise fma is the scalar one).
+    int d0 = 0;
+    for (; d0 + 16 <= D; d0 += 16) {
+        float16 acc = (float16) 0.0f;
+        for (int j = 0; j < n; j++) acc = fma((float16) p[j], vload16(0, vb + j * kv_stride + d0), acc);
+        vstore16(acc, 0, o + d0);
+    }
+    for (; d0 < D; d0++) {
+        float acc = 0.0f;
+        for (int j = 0; j < n; j++) acc = fma(p[j], vb[j * kv_stride + d0], acc);
+        o[d0] = acc;
+    }
+}
+
+// onnx_exp_shifted on 16 lanes, each with its own shift: every lane runs the scalar sequence, so each gives its bits.
+inline float16 onnx_exp_shifted_lanes(const float16 x, const float16 neg_max) {
+    float16 v = fmax((float16) -103.9720840454f, x + neg_max);
+    const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
+    const float16 m = biased - 12582912.0f;
+    v = fma(m, (float16) -6.93145752e-1f, v);
+    v = fma(m, (float16) -1.42860677e-6f, v);
+    float16 p = (float16) 0x1.694000p-10f;
+    p = fma(p, v, (float16) 0x1.125edcp-7f);
+    p = fma(p, v, (float16) 0x1.555b5ap-5f);
+    p = fma(p, v, (float16) 0x1.555450p-3f);
+    p = fma(p, v, (float16) 0x1.fffff6p-2f);
+    p = fma(p, v, (float16) 1.0f);
+    p = fma(p, v, (float16) 1.0f);
+    return ldexp(p, convert_int16(m));
+}
+
+// attention_onnx for 16 query rows at once, one row per vector lane (the CPU shape, as attention_fused_rows):
+// each lane performs exactly attention_onnx's operations for its row in the same order, so the results are the
+// same bits, 16 rows per instruction. Scores and weights go to scratch as [b*H + h][row block][key][16 lanes].
+// Work-item (row block, b*H + h); rows past Sq are computed on a clamped copy and not stored.
+__kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global const float* k, __global const float* v,
+                                               __global const int* lengths, const int has_lengths, __global float* out,
+                                               __global float* scratch, const int Sq, const int Skv, const int H, const int Hkv,
+                                               const int D, const float divisor) {
+    const int blk = get_global_id(0), bh = get_global_id(1);
+    const int i0 = blk * 16;
+    if (i0 >= Sq) return;
+    const int b = bh / H, h = bh % H, hk = h / (H / Hkv);
+    const int rows = min(16, Sq - i0);
+    const int n = has_lengths ? clamp(lengths[b], 0, Skv) : Skv;
+    const size_t kv_stride = (size_t) Hkv * D;
+    const __global float* kb = k + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    const __global float* vb = v + (size_t) b * Skv * kv_stride + (size_t) hk * D;
+    // Scratch per work-item: [Skv][16] scores/weights, then the 16 query rows transposed into lanes ([D][16]: vector d
+    // holds element d of every row), written once. In global memory (it stays in L1), not a private array: PoCL keeps
+    // private arrays on its worker threads' stacks, and a 16 KiB one crashed a worker (SIGSEGV).
+    __global float* p = scratch + ((size_t) bh * ((Sq + 15) / 16) + blk) * (size_t) (Skv + D) * 16;
+    __global float* qt = p + (size_t) Skv * 16;
+    for (int d = 0; d < D; d++) {
+        for (int r = 0; r < 16; r++) qt[d * 16 + r] = q[((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D + d];
+    }
+
+    float16 max = (float16) -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const __global float* kr = kb + j * kv_stride;
+        float16 acc = (float16) 0.0f;
+        for (int d = 0; d < D; d++) acc = fma(vload16(d, qt), (float16) kr[d], acc);
+        const float16 s = acc / divisor;
+        vstore16(s, j, p);
+        max = fmax(max, s);
+    }
+    float16 lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = (float16) 0.0f;
+    for (int j = 0; j < n; j++) {
+        const float16 e = onnx_exp_shifted_lanes(vload16(j, p), -max);
+        vstore16(e, j, p);
+        lanes[j % 16] += e;
+    }
+    float16 a[8];
+    for (int l = 0; l < 8; l++) a[l] = lanes[l] + lanes[l + 8];
+    const float16 sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    const float16 inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) vstore16(vload16(j, p) * inv, j, p);
+
+    for (int d = 0; d < D; d++) {
+        float16 acc = (float16) 0.0f;
+        for (int j = 0; j < n; j++) acc = fma(vload16(j, p), (float16) vb[j * kv_stride + d], acc);
+        for (int r = 0; r < rows; r++) out[((size_t) b * Sq + i0 + r) * H * D + (size_t) h * D + d] = ((const float*) &acc)[r];
+    }
+}
+#endif // ONNX_ATTENTION

@@ -33,16 +33,10 @@
 //   HAS_BIAS                   (dequantize only) add bias[n]
 // Signed overflow is undefined in OpenCL C, so every sum that may wrap is done in uint.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
-// The dequantize epilogue rounds like the Java reference (LinearReference): no contraction of c * s + bias into fma.
+// The dequantize epilogue rounds like the Java reference (Int8GemmReference.int8Linear): no contraction of c * s + bias into fma.
 #pragma OPENCL FP_CONTRACT OFF
 
 #ifndef MR
@@ -205,7 +199,7 @@ static inline float16 onnx_gelu16(const float16 y) {
 static inline void store1(const int c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
     const size_t at = (size_t) m * N + n;
 #if defined(EPILOGUE_DEQUANTIZE)
-    // c * (sa * sb): the graph's reference (LinearReference) multiplies the two scales first.
+    // c * (sa * sb): the graph's reference (Int8GemmReference.int8Linear) multiplies the two scales first.
     float y = (float) c * (sa[m * sa_stride] * sb[n]);
 #ifdef HAS_BIAS
     y += bias[n];

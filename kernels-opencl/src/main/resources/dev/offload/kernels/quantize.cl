@@ -2,14 +2,8 @@
 // Build with -cl-fp32-correctly-rounded-divide-sqrt: x / scale must round exactly as Java's float division,
 // because a quotient one ulp off can round to the other integer and break bit-exactness.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
 // ---- DynamicQuantizeLinear (ONNX): uint8, per tensor -------------------------------------------------
 // Stage 1: work-item i reduces x[i*per_item, (i+1)*per_item) to (min, max) in partial[2i], partial[2i+1].
@@ -26,9 +20,12 @@ __kernel KERNEL_SHAPE void dql_min_max(__global const float* x, const int n, con
     partial[2 * i + 1] = hi;
 }
 
+// ONNX Runtime's scale for the range [lo, hi] (which includes 0): (hi - lo) / 255, and 1 for an empty range (an
+// all-zero input: zero point 0, every y 0). The one rule of every uint8 quantize kernel here and of the reference.
+inline float dql_scale(const float lo, const float hi) { return hi == lo ? 1.0f : (hi - lo) / 255.0f; }
+
 // Stage 2 (one work-item): the scale and zero point, ONNX's formulas in float:
-//   scale = (max(0, max x) - min(0, min x)) / 255;  zero_point = saturate(round_half_even(0 - min / scale))
-// All-zero input gives scale 0: zero point 0 (and every y 0), instead of dividing by zero.
+//   scale = dql_scale(min(0, min x), max(0, max x));  zero_point = saturate(round_half_even(0 - min / scale))
 __kernel KERNEL_SHAPE void dql_params(__global const float* partial, const int count, __global float* scale_out,
                          __global int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
@@ -36,9 +33,9 @@ __kernel KERNEL_SHAPE void dql_params(__global const float* partial, const int c
         lo = fmin(lo, partial[2 * i]);
         hi = fmax(hi, partial[2 * i + 1]);
     }
-    const float scale = (hi - lo) / 255.0f;
+    const float scale = dql_scale(lo, hi);
     *scale_out = scale;
-    *zero_point_out = scale == 0.0f ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+    *zero_point_out = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
 // Stage 3: y = saturate(round_half_even(x / scale) + zero_point).
@@ -46,8 +43,7 @@ __kernel KERNEL_SHAPE void dql_apply(__global const float* x, const int n, __glo
                         __global const int* zero_point_in, __global uchar* y) {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const float scale = *scale_in;
-    y[i] = scale == 0.0f ? 0 : (uchar) clamp((int) rint(x[i] / scale) + *zero_point_in, 0, 255);
+    y[i] = (uchar) clamp((int) rint(x[i] / *scale_in) + *zero_point_in, 0, 255);
 }
 
 // ---- Symmetric int8 per row ----------------------------------------------------------------------------
@@ -85,7 +81,6 @@ __kernel KERNEL_SHAPE void dequantize(__global const char* q, const int is_unsig
 // x is [groups][rows_per_group][cols]. Group g's uint8 range is taken over its first count(g) rows: all of them
 // without lengths, else lengths[g] clamped to [0, rows_per_group], and all rows when that is 0 (a sentence's
 // range over its real tokens, right padding). One group over all rows is ONNX DynamicQuantizeLinear.
-// The graph's semantics differ from dql_params in one corner: an all-zero range gives scale 1 (not 0), zero point 0.
 static inline int dqg_count(const int g, const int rows_per_group, __global const int* lengths, const int has_lengths) {
     if (!has_lengths) return rows_per_group;
     const int len = clamp(lengths[g], 0, rows_per_group);
@@ -119,7 +114,7 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
     partial[2 * (g * items + i) + 1] = hi;
 }
 
-// Stage 2, one work-item per group: scale = (max(0, max) - min(0, min)) / 255 (1 when that is 0),
+// Stage 2, one work-item per group: scale = dql_scale(min(0, min), max(0, max)),
 // zero point = saturate(round_half_even(0 - min / scale)).
 __kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int items, __global float* scales, __global int* zero_points) {
     const int g = get_global_id(0);
@@ -128,8 +123,7 @@ __kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int i
         lo = fmin(lo, partial[2 * (g * items + i)]);
         hi = fmax(hi, partial[2 * (g * items + i) + 1]);
     }
-    float scale = (hi - lo) / 255.0f;
-    if (scale == 0.0f) scale = 1.0f;
+    const float scale = dql_scale(lo, hi);
     scales[g] = scale;
     zero_points[g] = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }

@@ -11,14 +11,8 @@
 // int8: products are exact in int; accumulators are uint so that overflow wraps (defined behaviour) exactly
 // like Java's int. float32: fma per term, stored order.
 
-// Kernel style (host: dev.offload.device.KernelStyle). -D OFFLOAD_FPGA=1 builds the FPGA form: every kernel runs
-// as single work-item work-groups (reqd_work_group_size(1,1,1), the form FPGA compilers pipeline) and the host
-// launches it with a local size of 1. Without it the kernels take any work-group size.
-#ifdef OFFLOAD_FPGA
-#define KERNEL_SHAPE __attribute__((reqd_work_group_size(1, 1, 1)))
-#else
-#define KERNEL_SHAPE
-#endif
+// KERNEL_SHAPE and the FPGA kernel style (offload.clh).
+#include "offload.clh"
 
 #include "erf.clh"
 
@@ -214,7 +208,7 @@ __kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global co
 // and a pruned int8 weight W [K, N] stored transposed, S = W^T [N, K] (transposed once, when it is uploaded), so
 // that row n of S lists the non-zeros feeding output n. A work-item computes SL_TB tokens of one output: it walks
 // row n's stored values once and gathers the matching activations of its tokens (rows of a stay in L1).
-// Global size {N, ceil(T / SL_TB)}. Integer sums are exact; the float epilogue matches LinearReference.epilogue.
+// Global size {N, ceil(T / SL_TB)}. Integer sums are exact; the float epilogue matches Int8GemmReference.int8Linear.
 
 #define SL_TB 4
 

@@ -19,6 +19,15 @@ class KernelSourceTest {
     }
 
     @Test
+    void everyFamilyGetsTheSharedPreambleOnce() {
+        for (KernelFamily f : KernelFamily.values()) {
+            String text = KernelSource.load(f).text();
+            assertFalse(text.contains("#include"), f + " still has an include line");
+            assertEquals(1, text.split("#define KERNEL_SHAPE __attribute__", -1).length - 1, f + ": offload.clh spliced in once");
+        }
+    }
+
+    @Test
     void everyFamilyLoads() {
         for (KernelFamily f : KernelFamily.values()) assertFalse(KernelSource.load(f).text().isBlank(), f.id());
     }

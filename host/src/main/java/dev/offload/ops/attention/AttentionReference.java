@@ -1,8 +1,13 @@
 package dev.offload.ops.attention;
 
+import dev.offload.math.OnnxRuntimeCpu;
+import java.util.stream.IntStream;
+
 /**
- * The plain-Java definition of attention that every kernel is judged against: double accumulation and
- * the textbook (two-pass) softmax: subtract the row max, exponentiate, normalize.
+ * The plain-Java definition of attention that every kernel is judged against, and the java device's attention
+ * ({@link AttentionJava}): double accumulation and the textbook (two-pass) softmax: subtract the row max,
+ * exponentiate, normalize. {@link #onnxRuntime} is its ONNX Runtime variant, float32 rounded as ONNX Runtime rounds
+ * an exported BERT graph's attention (imported models, and the encoder reference).
  *
  * <p>Semantics it pins down: masked keys (causal, beyond kvLengths, or an additive -infinity) take no
  * part; a row with no visible key is zeros. Inputs are first rounded to the problem's storage, so an
@@ -33,75 +38,128 @@ public final class AttentionReference {
     /** O [B,H,Sq,D] for inputs Q [B,H,Sq,D], K and V [B,Hkv,Skv,D]; token-major problems in and out token-major. */
     public static float[] compute(AttentionProblem p, float[] q, float[] k, float[] v) {
         AttentionShape s = p.shape();
-        if (p.layout() == AttentionProblem.Layout.TOKEN_MAJOR) {
-            AttentionProblem headMajor = p.withLayout(AttentionProblem.Layout.HEAD_MAJOR);
-            float[] o = compute(headMajor, swapMiddle(q, s.batch(), s.queryLength(), s.heads(), s.headDim()),
-                    swapMiddle(k, s.batch(), s.kvLength(), s.kvHeads(), s.headDim()),
-                    swapMiddle(v, s.batch(), s.kvLength(), s.kvHeads(), s.headDim()));
-            return swapMiddle(o, s.batch(), s.heads(), s.queryLength(), s.headDim());
-        }
+        long kvElements = s.kvElements();
         checkLength("Q", q, s.queryElements());
-        checkLength("K", k, s.kvElements());
-        checkLength("V", v, s.kvElements());
-        q = p.storage().round(q);
-        k = p.storage().round(k);
-        v = p.storage().round(v);
+        checkLength("K", k, kvElements);
+        checkLength("V", v, kvElements);
         Mask mask = p.mask();
-        int d = s.headDim(), skv = s.kvLength();
-        float[] out = new float[Math.toIntExact(s.outputElements())];
-        double[] scores = new double[skv];
-        boolean[] visible = new boolean[skv];
-        double[] acc = new double[d];
-        for (int b = 0; b < s.batch(); b++) {
-            for (int h = 0; h < s.heads(); h++) {
-                int hk = h / s.groupSize();
-                long kvBase = ((long) b * s.kvHeads() + hk) * skv * d;
-                for (int i = 0; i < s.queryLength(); i++) {
-                    long qBase = (((long) b * s.heads() + h) * s.queryLength() + i) * d;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < skv; j++) {
-                        visible[j] = mask.visible(s, b, i, j);
-                        if (!visible[j]) continue;
-                        double dot = 0;
-                        for (int c = 0; c < d; c++) dot += (double) q[(int) (qBase + c)] * k[(int) (kvBase + (long) j * d + c)];
-                        double score = p.scale() * dot;
-                        if (mask.additive() != null) score += mask.additive().at(s, b, h, i, j);
-                        if (score == Double.NEGATIVE_INFINITY) visible[j] = false;
-                        scores[j] = score;
-                        if (visible[j]) max = Math.max(max, score);
-                    }
-                    if (max == Double.NEGATIVE_INFINITY) continue;   // no visible key: the row stays zeros
-                    java.util.Arrays.fill(acc, 0);
-                    double sum = 0;
-                    for (int j = 0; j < skv; j++) {
-                        if (!visible[j]) continue;
-                        double w = Math.exp(scores[j] - max);
-                        sum += w;
-                        long vRow = kvBase + (long) j * d;
-                        for (int c = 0; c < d; c++) acc[c] += w * v[(int) (vRow + c)];
-                    }
-                    for (int c = 0; c < d; c++) out[(int) (qBase + c)] = (float) (acc[c] / sum);
-                }
+        Dims dims = new Dims(s.batch(), s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), s.headDim());
+        Keys keys = new Keys() {
+            @Override public boolean visible(int b, int i, int j) { return mask.visible(s, b, i, j); }
+
+            @Override public double bias(int b, int h, int i, int j) { return mask.additive() == null ? 0 : mask.additive().at(s, b, h, i, j); }
+        };
+        return attend(dims, p.scale(), keys, p.layout() == AttentionProblem.Layout.TOKEN_MAJOR,
+                p.storage().round(q), p.storage().round(k), p.storage().round(v));
+    }
+
+    /**
+     * The graph's {@code dev.offload.graph.Attention} (not its ONNX Runtime form) over token-major q [B, Sq, H*D],
+     * k and v [B, Skv, Hkv*D]: keys at or past keyLengths[b] (clamped to [0, Skv]; null: none) are masked, and with
+     * {@code causal} query i sees keys j <= i + Skv - Sq. Any head dimension.
+     */
+    public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, float scale, float[] q, float[] k,
+                                     float[] v, int[] keyLengths, int batch, int sq, int skv) {
+        Dims dims = new Dims(batch, heads, kvHeads, sq, skv, headDim);
+        checkLength("Q", q, (long) batch * sq * heads * headDim);
+        checkLength("K", k, (long) batch * skv * kvHeads * headDim);
+        checkLength("V", v, (long) batch * skv * kvHeads * headDim);
+        Keys keys = new Keys() {
+            @Override public boolean visible(int b, int i, int j) {
+                if (keyLengths != null && j >= Math.clamp(keyLengths[b], 0, skv)) return false;
+                return !causal || j <= i + skv - sq;
             }
-        }
+
+            @Override public double bias(int b, int h, int i, int j) { return 0; }
+        };
+        return attend(dims, scale, keys, true, q, k, v);
+    }
+
+    /**
+     * The ONNX Runtime variant ({@code dev.offload.graph.Attention#onnxRuntime}, imported models): per (b, head, query
+     * row) over the first keyLengths[b] keys (clamped; null: all), scores (q·k) / divisor as fma chains, ONNX
+     * Runtime's softmax, then the weighted sum of values as fma chains over the keys in order ({@link OnnxRuntimeCpu}).
+     * A row without keys is zeros. Token-major q [B, Sq, H*D], k and v [B, Skv, Hkv*D], float32 throughout: what
+     * attention.cl's attention_onnx kernels and ONNX Runtime compute, bit for bit.
+     */
+    public static float[] onnxRuntime(int heads, int kvHeads, int d, float divisor, float[] q, float[] k, float[] v,
+                                      int[] keyLengths, int batch, int sq, int skv) {
+        int group = heads / kvHeads, qStride = heads * d, kvStride = kvHeads * d;
+        float[] out = new float[batch * sq * qStride];
+        IntStream.range(0, batch * heads).parallel().forEach(bh -> {
+            int b = bh / heads, head = bh % heads, kvHead = head / group;
+            int len = keyLengths == null ? skv : Math.clamp(keyLengths[b], 0, skv);
+            float[] p = new float[len];
+            for (int i = 0; i < sq && len > 0; i++) {
+                int qo = (b * sq + i) * qStride + head * d, kv = b * skv * kvStride + kvHead * d;
+                for (int j = 0; j < len; j++) p[j] = OnnxRuntimeCpu.dot(q, qo, 1, k, kv + j * kvStride, 1, d) / divisor;
+                OnnxRuntimeCpu.softmax(p, 0, len);
+                for (int c = 0; c < d; c++) out[qo + c] = OnnxRuntimeCpu.dot(p, 0, 1, v, kv + c, kvStride, len);
+            }
+        });
         return out;
+    }
+
+    /** The attention dimensions the core loop needs (no kernel constraint on the head dimension). */
+    private record Dims(int batch, int heads, int kvHeads, int sq, int skv, int d) {}
+
+    /** Which keys a query row sees, and the additive bias of its scores. */
+    private interface Keys {
+        boolean visible(int b, int i, int j);
+
+        double bias(int b, int h, int i, int j);
+    }
+
+    /**
+     * The definition: per (b, h, query row) scores scale * q·k + bias in double over the visible keys, the two-pass
+     * softmax, the weighted mean of the values; -infinity masks a key; a row with no visible key stays zeros.
+     * (b, h) pairs run in parallel: each writes its own rows, so the result does not depend on the schedule.
+     */
+    private static float[] attend(Dims s, float scale, Keys keys, boolean tokenMajor, float[] q, float[] k, float[] v) {
+        int d = s.d(), skv = s.skv(), group = s.heads() / s.kvHeads();
+        float[] out = new float[s.batch() * s.sq() * s.heads() * d];
+        IntStream.range(0, s.batch() * s.heads()).parallel().forEach(bh -> {
+            int b = bh / s.heads(), h = bh % s.heads(), hk = h / group;
+            double[] scores = new double[skv];
+            boolean[] visible = new boolean[skv];
+            double[] acc = new double[d];
+            for (int i = 0; i < s.sq(); i++) {
+                long qBase = tokenMajor ? (((long) b * s.sq() + i) * s.heads() + h) * d : (((long) b * s.heads() + h) * s.sq() + i) * d;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < skv; j++) {
+                    visible[j] = keys.visible(b, i, j);
+                    if (!visible[j]) continue;
+                    long kRow = kvRow(s, tokenMajor, b, hk, j);
+                    double dot = 0;
+                    for (int c = 0; c < d; c++) dot += (double) q[(int) (qBase + c)] * k[(int) (kRow + c)];
+                    double score = scale * dot + keys.bias(b, h, i, j);
+                    if (score == Double.NEGATIVE_INFINITY) visible[j] = false;
+                    scores[j] = score;
+                    if (visible[j]) max = Math.max(max, score);
+                }
+                if (max == Double.NEGATIVE_INFINITY) continue;   // no visible key: the row stays zeros
+                java.util.Arrays.fill(acc, 0);
+                double sum = 0;
+                for (int j = 0; j < skv; j++) {
+                    if (!visible[j]) continue;
+                    double w = Math.exp(scores[j] - max);
+                    sum += w;
+                    long vRow = kvRow(s, tokenMajor, b, hk, j);
+                    for (int c = 0; c < d; c++) acc[c] += w * v[(int) (vRow + c)];
+                }
+                for (int c = 0; c < d; c++) out[(int) (qBase + c)] = (float) (acc[c] / sum);
+            }
+        });
+        return out;
+    }
+
+    private static long kvRow(Dims s, boolean tokenMajor, int b, int hk, int j) {
+        return tokenMajor ? (((long) b * s.skv() + j) * s.kvHeads() + hk) * s.d() : (((long) b * s.kvHeads() + hk) * s.skv() + j) * s.d();
     }
 
     private static void checkLength(String name, float[] a, long want) {
         if (a.length != want) {
             throw new IllegalArgumentException(name + " has " + a.length + " elements, the shape needs " + want);
         }
-    }
-
-    /** [a, b, c, d] -> [a, c, b, d]: token-major to head-major (b = tokens, c = heads) and back (b = heads, c = tokens). */
-    static float[] swapMiddle(float[] x, int a, int b, int c, int d) {
-        checkLength("tensor", x, (long) a * b * c * d);
-        float[] y = new float[x.length];
-        for (int i = 0; i < a; i++) {
-            for (int j = 0; j < b; j++) {
-                for (int t = 0; t < c; t++) System.arraycopy(x, ((i * b + j) * c + t) * d, y, ((i * c + t) * b + j) * d, d);
-            }
-        }
-        return y;
     }
 }

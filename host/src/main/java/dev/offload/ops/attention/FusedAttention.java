@@ -150,10 +150,7 @@ public final class FusedAttention implements AttentionOp {
         log.debug("attention_fused_rows {}", p);
         try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
              Kernel kernel = program.kernel("attention_fused_rows")) {
-            int a = 0;
-            kernel.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out);
-            kernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
-            masks.bind(kernel, a);
+            kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
             launcher.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize());
         }
@@ -171,15 +168,12 @@ public final class FusedAttention implements AttentionOp {
         Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
         try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
              Kernel fused = program.kernel("attention_fused")) {
-            int a = 0;
-            fused.arg(a++, q).arg(a++, k).arg(a++, v).arg(a++, out).arg(a++, partial != null ? partial : out);
-            fused.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
-            a = masks.bind(fused, a);
-            fused.arg(a++, splitSize).arg(a, nsplit);
+            fused.setArgs(q, k, v, out, partial != null ? partial : out,
+                    s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args(), splitSize, nsplit);
             launcher.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null);
             if (partial == null) return;
             try (Kernel merge = program.kernel("attention_merge")) {
-                merge.arg(0, partial).arg(1, out).arg(2, rows).arg(3, nsplit).arg(4, s.heads()).arg(5, s.queryLength());
+                merge.setArgs(partial, out, rows, nsplit, s.heads(), s.queryLength());
                 launcher.launch(merge, new long[] {rows}, null);
             }
         } finally {

@@ -3,6 +3,7 @@ package dev.offload.ops.attention;
 import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
 import dev.offload.device.OpenClDevice;
+import java.util.List;
 
 /**
  * A mask on the device, as the kernels take it: a kv-length buffer and an additive-mask buffer (one
@@ -41,17 +42,10 @@ final class MaskBuffers implements AutoCloseable {
         this.headStride = Math.toIntExact(layout.headStride(shape));
     }
 
-    /** Sets the six mask arguments (causal, kv_len, has_len, add_mask, has_mask, mask_bstride, mask_hstride) from {@code first}. */
-    int bind(Kernel k, int first) {
-        int i = first;
-        k.arg(i++, mask.causal() ? 1 : 0);
-        k.arg(i++, lengths);
-        k.arg(i++, hasLengths ? 1 : 0);
-        k.arg(i++, additive);
-        k.arg(i++, mask.additive() != null ? 1 : 0);
-        k.arg(i++, batchStride);
-        k.arg(i++, headStride);
-        return i;
+    /** The seven mask arguments in kernel order (causal, kv_len, has_len, add_mask, has_mask, mask_bstride, mask_hstride), for {@link Kernel#setArgs}. */
+    List<Object> args() {
+        return List.of(mask.causal() ? 1 : 0, lengths, hasLengths ? 1 : 0, additive, mask.additive() != null ? 1 : 0,
+                batchStride, headStride);
     }
 
     @Override

@@ -41,13 +41,9 @@ public final class UnfusedAttention implements AttentionOp {
              Kernel scoreKernel = program.kernel("attention_scores");
              Kernel softmax = program.kernel("attention_softmax");
              Kernel weighted = program.kernel("attention_weighted_values")) {
-            int a = 0;
-            scoreKernel.arg(a++, q).arg(a++, k).arg(a++, scores);
-            scoreKernel.arg(a++, s.heads()).arg(a++, s.kvHeads()).arg(a++, s.queryLength()).arg(a++, s.kvLength()).arg(a++, p.scale());
-            masks.bind(scoreKernel, a);
-            softmax.arg(0, scores).arg(1, rows).arg(2, s.kvLength());
-            weighted.arg(0, scores).arg(1, v).arg(2, out).arg(3, s.heads()).arg(4, s.kvHeads())
-                    .arg(5, s.queryLength()).arg(6, s.kvLength());
+            scoreKernel.setArgs(q, k, scores, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
+            softmax.setArgs(scores, rows, s.kvLength());
+            weighted.setArgs(scores, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength());
             try (Event e1 = device.launch(scoreKernel, perRow, null);
                  Event e2 = device.launch(softmax, new long[] {rows}, null);
                  Event e3 = device.launch(weighted, perRow, null)) {

@@ -53,18 +53,18 @@ public final class Int8Gemm {
 
     /**
      * The GEMM with the device's configuration: tuned (user cache), else from the repository's tuning database,
-     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}).
+     * else {@link GemmConfig#forDevice} ({@link GemmConfig#resolve}), resolved once per device
+     * ({@link DeviceGemmConfigs#standard()}).
      */
-    public static Int8Gemm on(OpenClDevice device) {
+    public static Int8Gemm on(OpenClDevice device) { return on(device, DeviceGemmConfigs.standard()); }
+
+    /** The GEMM with the device's configuration from {@code configs}. */
+    public static Int8Gemm on(OpenClDevice device, DeviceGemmConfigs configs) {
         if (device.kernelStyle() == KernelStyle.FPGA) {
             // Tuned entries are for the portable style (they may use x86 built-ins): FPGA style has its own defaults.
             return new Int8Gemm(device, GemmConfig.forDevice(device.info(), KernelStyle.FPGA));
         }
-        GemmConfig.Choice choice = GemmConfig.resolve(device.info());
-        if (reported.add(device.device().stableId() + "|source|" + choice)) {
-            log.info("int8 GEMM configuration on {} from {} ({})", device.info().name(), choice.source().label(), choice.origin());
-        }
-        return new Int8Gemm(device, choice.config());
+        return new Int8Gemm(device, configs.choice(device).config());
     }
 
     /**
@@ -175,21 +175,15 @@ public final class Int8Gemm {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
             Buffer rowSums = w.needsRowSums() ? keep(temporaries, device.context().createBuffer(4L * m)) : null;
             Program program = program(m, epilogue);
-            launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, blocking, (gemm, i) -> {
-                switch (epilogue) {
-                    case Epilogue.Int32 ignored -> { }
-                    case Epilogue.Dequantize d -> {
-                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.activationScale(), m)))).arg(i++, 1);
-                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(d.weightScale(), n))));
-                        gemm.arg(i++, d.bias() != null ? keep(temporaries, device.upload(d.bias())) : zaBuffer);
-                    }
-                    case Epilogue.Requantize r -> {
-                        gemm.arg(i++, keep(temporaries, device.upload(Epilogue.expand(r.scale(), n))));
-                        gemm.arg(i++, r.zeroPoint()).arg(i++, r.type().min()).arg(i++, r.type().max());
-                    }
-                }
-                return i;
-            });
+            List<Object> epilogueArgs = switch (epilogue) {
+                case Epilogue.Int32 ignored -> List.of();
+                case Epilogue.Dequantize d -> List.of(keep(temporaries, device.upload(Epilogue.expand(d.activationScale(), m))), 1,
+                        keep(temporaries, device.upload(Epilogue.expand(d.weightScale(), n))),
+                        d.bias() != null ? keep(temporaries, device.upload(d.bias())) : zaBuffer);
+                case Epilogue.Requantize r -> List.of(keep(temporaries, device.upload(Epilogue.expand(r.scale(), n))),
+                        r.zeroPoint(), r.type().min(), r.type().max());
+            };
+            launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, blocking, epilogueArgs);
             return nanos[0];
         } finally {
             temporaries.forEach(Buffer::close);
@@ -230,15 +224,7 @@ public final class Int8Gemm {
         Program program = program(m, shape);
         int stride = a.perRow() ? 1 : 0;
         launch(program, a.data(), a.type(), m, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, w, rowSums, out,
-                launcher, (gemm, i) -> {
-                    gemm.arg(i++, a.scales()).arg(i++, stride).arg(i++, weightScales).arg(i++, bias != null ? bias : weightScales);
-                    return i;
-                });
-    }
-
-    /** Sets the epilogue's kernel arguments from index i on; returns the next index. */
-    private interface EpilogueArgs {
-        int set(Kernel gemm, int i);
+                launcher, List.of(a.scales(), stride, weightScales, bias != null ? bias : weightScales));
     }
 
     /** Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies. */
@@ -248,24 +234,19 @@ public final class Int8Gemm {
 
     /** The row-sum kernel (when B has zero points) and the GEMM, through {@code launcher}. */
     private void launch(Program program, Buffer a, QuantType aType, int m, Buffer za, int zaStride, int zaShift, PackedWeights w,
-                        Buffer rowSums, Buffer out, KernelLauncher launcher, EpilogueArgs epilogue) {
+                        Buffer rowSums, Buffer out, KernelLauncher launcher, List<Object> epilogueArgs) {
         int k = w.k(), n = w.n();
         int flip = aType == QuantType.UINT8 ? 0x80 : 0;
         int mr = Math.min(config.mr(), m);
         if (w.needsRowSums()) {
             try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
-                sums.arg(0, a).arg(1, k).arg(2, flip).arg(3, m).arg(4, k).arg(5, rowSums);
+                sums.setArgs(a, k, flip, m, k, rowSums);
                 launcher.launch(sums, new long[] {m}, null);
             }
         }
         try (Kernel gemm = program.kernel(config.kernelName())) {
-            int i = 0;
-            gemm.arg(i++, a).arg(i++, k).arg(i++, flip).arg(i++, za).arg(i++, zaStride).arg(i++, zaShift)
-                    .arg(i++, w.packed()).arg(i++, w.stride()).arg(i++, w.zeroPoints()).arg(i++, w.columnSums())
-                    .arg(i++, w.needsRowSums() ? rowSums : za).arg(i++, w.needsRowSums() ? 1 : 0)
-                    .arg(i++, m).arg(i++, n).arg(i++, k);
-            i = epilogue.set(gemm, i);
-            gemm.arg(i, out);
+            gemm.setArgs(a, k, flip, za, zaStride, zaShift, w.packed(), w.stride(), w.zeroPoints(), w.columnSums(),
+                    w.needsRowSums() ? rowSums : za, w.needsRowSums() ? 1 : 0, m, n, k, epilogueArgs, out);
             long columnsOfBlocks = w.nPadded() / config.nr();
             long rowsOfBlocks = (m + mr - 1) / mr;
             long[] local = null;

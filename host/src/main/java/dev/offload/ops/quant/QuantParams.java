@@ -7,6 +7,7 @@ import java.util.Arrays;
  * or one per column. Real value = (q - zeroPoint) * scale.
  */
 public record QuantParams(Axis axis, float[] scale, int[] zeroPoint) {
+    /** Which elements share a parameter pair; the ordinal is quantize.cl's {@code axis} argument (0, 1, 2). */
     public enum Axis { TENSOR, ROW, COLUMN }
 
     public QuantParams {
@@ -39,8 +40,6 @@ public record QuantParams(Axis axis, float[] scale, int[] zeroPoint) {
     public int index(int row, int col) {
         return switch (axis) { case TENSOR -> 0; case ROW -> row; case COLUMN -> col; };
     }
-
-    int axisCode() { return axis.ordinal(); }
 
     @Override public String toString() {
         return "QuantParams[" + axis + ", scale=" + Arrays.toString(scale) + ", zeroPoint=" + Arrays.toString(zeroPoint) + "]";

@@ -51,9 +51,9 @@ public final class Quantize {
         try (Buffer partial = device.context().createBuffer(8L * items);
              Kernel minMax = p.kernel("dql_min_max"); Kernel params = p.kernel("dql_params");
              Kernel apply = p.kernel("dql_apply")) {
-            minMax.arg(0, x).arg(1, n).arg(2, perItem).arg(3, partial);
-            params.arg(0, partial).arg(1, items).arg(2, scale).arg(3, zeroPoint);
-            apply.arg(0, x).arg(1, n).arg(2, scale).arg(3, zeroPoint).arg(4, y);
+            minMax.setArgs(x, n, perItem, partial);
+            params.setArgs(partial, items, scale, zeroPoint);
+            apply.setArgs(x, n, scale, zeroPoint, y);
             try (Event e1 = device.launch(minMax, new long[] {items}, null);
                  Event e2 = device.launch(params, new long[] {1}, null);
                  Event e3 = device.launch(apply, new long[] {n}, null)) {
@@ -103,15 +103,13 @@ public final class Quantize {
         int items = itemsPerGroup(g);
         Program p = program();
         try (Kernel minMax = p.kernel("dqg_min_max"); Kernel params = p.kernel("dqg_params"); Kernel apply = p.kernel("dqg_apply")) {
-            minMax.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, g.lengths() != null ? g.lengths() : groupZeroPoints)
-                    .arg(4, g.lengths() != null ? 1 : 0).arg(5, partial);
+            minMax.setArgs(x, g.cols(), g.rowsPerGroup(), g.lengths() != null ? g.lengths() : groupZeroPoints, g.lengths() != null ? 1 : 0, partial);
             // One item per work-group: PoCL runs a work-group on one thread, so the items spread over all cores.
             launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {1, 1});
-            params.arg(0, partial).arg(1, items).arg(2, groupScales).arg(3, groupZeroPoints);
+            params.setArgs(partial, items, groupScales, groupZeroPoints);
             launcher.launch(params, new long[] {g.groups()}, null);
             int rows = g.groups() * g.rowsPerGroup();
-            apply.arg(0, x).arg(1, g.cols()).arg(2, g.rowsPerGroup()).arg(3, rows).arg(4, groupScales).arg(5, groupZeroPoints)
-                    .arg(6, y).arg(7, perRow ? 1 : 0).arg(8, perRow ? rowScales : groupScales).arg(9, perRow ? rowZeroPoints : groupZeroPoints);
+            apply.setArgs(x, g.cols(), g.rowsPerGroup(), rows, groupScales, groupZeroPoints, y, perRow ? 1 : 0, perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
             launcher.launch(apply, new long[] {rows}, device.rowsLocalSize(rows));
         }
     }
@@ -145,7 +143,7 @@ public final class Quantize {
         requireBytes("q", q, (long) rows * cols);
         requireBytes("scales", scales, 4L * rows);
         try (Kernel k = program().kernel("symmetric_rows")) {
-            k.arg(0, x).arg(1, rows).arg(2, cols).arg(3, q).arg(4, scales);
+            k.setArgs(x, rows, cols, q, scales);
             try (Event e = device.launch(k, new long[] {rows}, null)) {
                 return e.times().deviceNanos();
             }
@@ -159,7 +157,7 @@ public final class Quantize {
         requireBytes("q", q, (long) rows * cols);
         requireBytes("scales", scales, 4L * rows);
         try (Kernel k = program().kernel("symmetric_rows")) {
-            k.arg(0, x).arg(1, rows).arg(2, cols).arg(3, q).arg(4, scales);
+            k.setArgs(x, rows, cols, q, scales);
             launcher.launch(k, new long[] {rows}, null);
         }
     }
@@ -179,13 +177,26 @@ public final class Quantize {
         params.check(rows, cols);
         requireBytes("q", q, (long) rows * cols);
         requireBytes("y", y, 4L * rows * cols);
-        try (Buffer s = device.upload(params.scale()); Buffer z = device.upload(params.zeroPoint());
-             Kernel k = program().kernel("dequantize")) {
-            k.arg(0, q).arg(1, type == QuantType.UINT8 ? 1 : 0).arg(2, rows).arg(3, cols).arg(4, params.axisCode())
-                    .arg(5, s).arg(6, z).arg(7, y);
-            try (Event e = device.launch(k, new long[] {(long) rows * cols}, null)) {
-                return e.times().deviceNanos();
-            }
+        long[] nanos = {0};
+        try (Buffer s = device.upload(params.scale()); Buffer z = device.upload(params.zeroPoint())) {
+            enqueueDequantize(q, type, rows, cols, params.axis(), s, z, y, (kernel, global, local) -> {
+                try (Event e = device.launch(kernel, global, local)) {
+                    nanos[0] = e.times().deviceNanos();
+                }
+            });
+        }
+        return nanos[0];
+    }
+
+    /**
+     * Enqueues y = (q - zeroPoint) * scale with the parameters already on the device (one for the tensor, one per
+     * row or one per column, as {@code axis} says), without waiting: the graph's dequantize node.
+     */
+    public void enqueueDequantize(Buffer q, QuantType type, int rows, int cols, QuantParams.Axis axis, Buffer scales,
+                                  Buffer zeroPoints, Buffer y, KernelLauncher launcher) {
+        try (Kernel k = program().kernel("dequantize")) {
+            k.setArgs(q, type == QuantType.UINT8 ? 1 : 0, rows, cols, axis.ordinal(), scales, zeroPoints, y);
+            launcher.launch(k, new long[] {(long) rows * cols}, null);
         }
     }
 

@@ -1,8 +1,17 @@
 package dev.offload.ops.quant;
 
+import dev.offload.math.ParallelRows;
+import java.util.Arrays;
+
 /**
- * The pure-Java judge of the quantize kernels. Float arithmetic on purpose: the kernels do the same
- * float operations (divisions correctly rounded), so results must match bit for bit.
+ * The pure-Java definition of quantization: the judge of the quantize kernels ({@link Quantize}), the java device's
+ * quantize and dequantize nodes ({@link QuantizeJava}) and the encoder reference's activations. Float arithmetic on
+ * purpose: the kernels do the same float operations (divisions correctly rounded), so results match bit for bit.
+ * Rounding is half to even (Math.rint, as ONNX).
+ *
+ * <p>uint8 quantization is ONNX DynamicQuantizeLinear over groups of rows: one group is the ONNX op itself, one per
+ * sentence or per row are the graph's other modes. An empty range (an all-zero group) has scale 1 and zero point 0,
+ * ONNX Runtime's rule ({@link #scale}).
  */
 public final class QuantizeReference {
     private QuantizeReference() {}
@@ -13,26 +22,70 @@ public final class QuantizeReference {
     /** An int8 [rows][cols] tensor quantized symmetrically per row (zero point 0). */
     public record RowQuantized(byte[] data, float[] scales) {}
 
+    /** A quantized tensor as the graph's quantize node writes it: data, and one scale and zero point per group or row. */
+    public record Quantized(byte[] data, float[] scales, int[] zeroPoints) {}
+
     /**
-     * ONNX DynamicQuantizeLinear: scale = (max(0, max x) - min(0, min x)) / 255,
+     * ONNX Runtime's DynamicQuantizeLinear scale for the range [lo, hi] (lo <= 0 <= hi): (hi - lo) / 255, and 1 when
+     * the range is empty (every value 0), so that the zero point is 0 and the values quantize to 0.
+     */
+    public static float scale(float lo, float hi) { return hi == lo ? 1f : (hi - lo) / 255f; }
+
+    /**
+     * ONNX DynamicQuantizeLinear: scale = {@link #scale}(min(0, min x), max(0, max x)),
      * zero point = saturate(round_half_even(0 - min / scale)), y = saturate(round_half_even(x / scale) + zp).
-     * An all-zero input has scale 0: zero point 0 and y 0. NaN inputs are not supported (ONNX leaves them undefined).
+     * NaN inputs are not supported (ONNX leaves them undefined).
      */
     public static DynamicQuantized dynamicQuantizeLinear(float[] x) {
-        float lo = 0f, hi = 0f;
-        for (float v : x) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+        if (x.length == 0) return new DynamicQuantized(new byte[0], scale(0f, 0f), 0);
+        Quantized q = groups(x, 1, 1, x.length, g -> 1);
+        return new DynamicQuantized(q.data(), q.scales()[0], q.zeroPoints()[0]);
+    }
+
+    /**
+     * DynamicQuantizeLinear per sentence: x is [batch][seq][cols]; sentence b's range covers its first lengths[b]
+     * rows (its real tokens; all rows when that is 0), and its scale and zero point are repeated for each of its
+     * rows ([batch * seq]), so a sentence's result depends neither on its padding nor on its batch neighbours.
+     */
+    public static Quantized perSentenceUint8(float[] x, int batch, int seq, int cols, int[] lengths) {
+        Quantized g = groups(x, batch, seq, cols, b -> {
+            int len = Math.clamp(lengths[b], 0, seq);
+            return len == 0 ? seq : len;
+        });
+        float[] scales = new float[batch * seq];
+        int[] zps = new int[batch * seq];
+        for (int b = 0; b < batch; b++) {
+            Arrays.fill(scales, b * seq, (b + 1) * seq, g.scales()[b]);
+            Arrays.fill(zps, b * seq, (b + 1) * seq, g.zeroPoints()[b]);
         }
-        float scale = (hi - lo) / 255f;
-        int zp = scale == 0f ? 0 : (int) Math.max(0, Math.min(255, Math.rint(0f - lo / scale)));
-        byte[] y = new byte[x.length];
-        if (scale != 0f) {
-            for (int i = 0; i < x.length; i++) {
-                y[i] = (byte) QuantType.UINT8.saturate((long) Math.rint(x[i] / scale) + zp);
+        return new Quantized(g.data(), scales, zps);
+    }
+
+    /** Which rows of a group count for its range: the first {@code countedRows(g)}. */
+    private interface CountedRows { int of(int group); }
+
+    /** DynamicQuantizeLinear over x [groups][rowsPerGroup][cols]: one scale and zero point per group. */
+    private static Quantized groups(float[] x, int groups, int rowsPerGroup, int cols, CountedRows counted) {
+        checkShape(x.length, groups * rowsPerGroup, cols);
+        byte[] q = new byte[x.length];
+        float[] scales = new float[groups];
+        int[] zps = new int[groups];
+        ParallelRows.of(groups, (long) rowsPerGroup * cols).forEach(g -> {
+            int base = g * rowsPerGroup * cols;
+            float lo = 0f, hi = 0f;   // the range always includes 0
+            for (int i = base; i < base + counted.of(g) * cols; i++) {
+                lo = Math.min(lo, x[i]);
+                hi = Math.max(hi, x[i]);
             }
-        }
-        return new DynamicQuantized(y, scale, zp);
+            float scale = scale(lo, hi);
+            int zp = (int) Math.clamp(Math.rint(0f - lo / scale), 0, 255);
+            for (int i = base; i < base + rowsPerGroup * cols; i++) {
+                q[i] = (byte) QuantType.UINT8.saturate((long) Math.rint(x[i] / scale) + zp);
+            }
+            scales[g] = scale;
+            zps[g] = zp;
+        });
+        return new Quantized(q, scales, zps);
     }
 
     /** scale[r] = max|x[r,:]| / 127, q = clamp(round_half_even(x / scale), -127, 127); zero rows: scale 0, q 0. */
@@ -40,16 +93,16 @@ public final class QuantizeReference {
         checkShape(x.length, rows, cols);
         byte[] q = new byte[rows * cols];
         float[] scales = new float[rows];
-        for (int r = 0; r < rows; r++) {
+        ParallelRows.of(rows, cols).forEach(r -> {
             float m = 0f;
             for (int c = 0; c < cols; c++) m = Math.max(m, Math.abs(x[r * cols + c]));
             float scale = m / 127f;
             scales[r] = scale;
-            if (scale == 0f) continue;
+            if (scale == 0f) return;
             for (int c = 0; c < cols; c++) {
                 q[r * cols + c] = (byte) Math.max(-127, Math.min(127, Math.rint(x[r * cols + c] / scale)));
             }
-        }
+        });
         return new RowQuantized(q, scales);
     }
 

@@ -92,13 +92,9 @@ public final class Spmm {
         List<Buffer> bufs = s.buffers();
         String name;
         try (Kernel kernel = switch (S) {
-            case CsrMatrix c -> kernel("spmm_csr" + suffix).arg(0, m).arg(1, n)
-                    .arg(2, bufs.get(0)).arg(3, bufs.get(1)).arg(4, bufs.get(2)).arg(5, b).arg(6, y);
-            case BsrMatrix c -> kernel("spmm_bsr" + suffix).arg(0, m).arg(1, k).arg(2, n)
-                    .arg(3, c.blockRows()).arg(4, c.blockCols())
-                    .arg(5, bufs.get(0)).arg(6, bufs.get(1)).arg(7, bufs.get(2)).arg(8, b).arg(9, y);
-            case Sparse24Matrix c -> kernel("spmm_24" + suffix).arg(0, m).arg(1, k).arg(2, n)
-                    .arg(3, bufs.get(0)).arg(4, bufs.get(1)).arg(5, b).arg(6, y);
+            case CsrMatrix c -> kernel("spmm_csr" + suffix).setArgs(m, n, bufs.get(0), bufs.get(1), bufs.get(2), b, y);
+            case BsrMatrix c -> kernel("spmm_bsr" + suffix).setArgs(m, k, n, c.blockRows(), c.blockCols(), bufs.get(0), bufs.get(1), bufs.get(2), b, y);
+            case Sparse24Matrix c -> kernel("spmm_24" + suffix).setArgs(m, k, n, bufs.get(0), bufs.get(1), b, y);
         }) {
             name = kernel.name();
             long[] global = {(n + TILE - 1) / TILE, m};
@@ -115,8 +111,7 @@ public final class Spmm {
     public Event enqueueDequantize(Buffer acc, int m, int n, Buffer rowScales, float bScale, Buffer bias, Buffer y) {
         if ((long) m * n == 0) return null;
         try (Kernel kernel = kernel("spmm_dequantize")) {
-            kernel.arg(0, m).arg(1, n).arg(2, acc).arg(3, rowScales).arg(4, bScale)
-                    .arg(5, bias == null ? rowScales : bias).arg(6, bias == null ? 0 : 1).arg(7, y);
+            kernel.setArgs(m, n, acc, rowScales, bScale, bias == null ? rowScales : bias, bias == null ? 0 : 1, y);
             return device.launch(kernel, new long[] {(long) m * n}, null);
         }
     }
@@ -161,16 +156,16 @@ public final class Spmm {
                     + " linears of imported models); use GELU_ERF for a sparse linear layer");
         }
         List<Buffer> bufs = w.buffers();
-        try (Kernel kernel = switch (s) {
-            case CsrMatrix c -> kernel("sparse_linear_csr").arg(0, bufs.get(0)).arg(1, bufs.get(1)).arg(2, bufs.get(2));
-            case Sparse24Matrix c -> kernel("sparse_linear_24").arg(0, bufs.get(0)).arg(1, bufs.get(1));
+        String name = switch (s) {
+            case CsrMatrix c -> "sparse_linear_csr";
+            case Sparse24Matrix c -> "sparse_linear_24";
             case BsrMatrix c -> throw new IllegalArgumentException("sparse linear layers are stored as CSR or 2:4, not BSR");
-        }) {
-            int i = s instanceof CsrMatrix ? 3 : 2;
-            kernel.arg(i++, t).arg(i++, k).arg(i++, n).arg(i++, a.data()).arg(i++, a.unsigned() ? 0 : 0x80).arg(i++, a.unsigned() ? 0 : 128)
-                    .arg(i++, a.scales()).arg(i++, a.zeroPoints()).arg(i++, a.perRow() ? 1 : 0)
-                    .arg(i++, weightScales).arg(i++, bias != null ? bias : weightScales).arg(i++, bias != null ? 1 : 0)
-                    .arg(i++, activation.ordinal()).arg(i, y);
+        };
+        try (Kernel kernel = kernel(name)) {
+            // The weight's own buffers (CSR: row pointers, columns, values; 2:4: indices, values), then SL_PARAMS.
+            kernel.setArgs(bufs, t, k, n, a.data(), a.unsigned() ? 0 : 0x80, a.unsigned() ? 0 : 128,
+                    a.scales(), a.zeroPoints(), a.perRow() ? 1 : 0,
+                    weightScales, bias != null ? bias : weightScales, bias != null ? 1 : 0, activation.ordinal(), y);
             launcher.launch(kernel, new long[] {n, (t + LINEAR_TOKENS - 1) / LINEAR_TOKENS}, null);
         }
     }

@@ -64,11 +64,36 @@ class QuantizeTest {
     }
 
     @Test
-    void dynamicQuantizeLinearOfAllZerosHasScaleZeroAndZeroOutput() {
-        DynamicQuantized q = quantize.dynamicQuantizeLinear(new float[100]);
-        assertEquals(0f, q.scale());
-        assertEquals(0, q.zeroPoint());
-        assertArrayEquals(new byte[100], q.data());
+    void allZerosHaveOnnxRuntimesScaleOneOnBothUint8Kernels() {
+        // ONNX Runtime's rule (DynamicQuantizeLinearOrtTest): an empty range has scale 1, zero point 0, values 0.
+        DynamicQuantized perTensor = quantize.dynamicQuantizeLinear(new float[100]);   // dql_* kernels
+        assertSame(QuantizeReference.dynamicQuantizeLinear(new float[100]), perTensor);
+        assertEquals(1f, perTensor.scale());
+        assertEquals(0, perTensor.zeroPoint());
+        assertArrayEquals(new byte[100], perTensor.data());
+
+        // dqg_* kernels, per sentence: sentence 1 is all zeros, sentence 0 and 2 are not; sentence 2 counts 0 tokens.
+        int batch = 3, seq = 5, cols = 37;
+        float[] x = randomFloats(new Random(5), batch * seq * cols, 0f);
+        java.util.Arrays.fill(x, seq * cols, 2 * seq * cols, 0f);
+        int[] lengths = {3, 4, 0};
+        QuantizeReference.Quantized want = QuantizeReference.perSentenceUint8(x, batch, seq, cols, lengths);
+        int rows = batch * seq;
+        Quantize.Groups shape = new Quantize.Groups(batch, seq, cols, null);
+        try (Buffer xb = device.upload(x); Buffer lb = device.upload(lengths);
+             Buffer y = device.context().createBuffer(x.length);
+             Buffer gs = device.context().createBuffer(4L * batch); Buffer gz = device.context().createBuffer(4L * batch);
+             Buffer rs = device.context().createBuffer(4L * rows); Buffer rz = device.context().createBuffer(4L * rows);
+             Buffer partial = device.context().createBuffer(Quantize.groupScratchBytes(shape))) {
+            Quantize.Groups g = new Quantize.Groups(batch, seq, cols, lb);
+            quantize.enqueueGroups(xb, g, y, gs, gz, rs, rz, partial, (k, global, local) -> device.launch(k, global, local).close());
+            device.queue().finish();
+            assertArrayEquals(want.data(), device.readBytes(y, x.length), "per-sentence data");
+            assertArrayEquals(want.scales(), device.readFloats(rs, rows), "per-sentence scales");
+            assertArrayEquals(want.zeroPoints(), device.readInts(rz, rows), "per-sentence zero points");
+        }
+        assertEquals(1f, want.scales()[seq], "the all-zero sentence's scale");
+        assertEquals(0, want.zeroPoints()[seq], "the all-zero sentence's zero point");
     }
 
     @ParameterizedTest(name = "{0}x{1}")

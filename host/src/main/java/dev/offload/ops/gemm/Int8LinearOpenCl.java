@@ -1,4 +1,4 @@
-package dev.offload.runtime;
+package dev.offload.ops.gemm;
 
 import dev.offload.cl.Buffer;
 import dev.offload.device.ComputeDevice;
@@ -7,34 +7,40 @@ import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Int8Linear;
 import dev.offload.graph.Node;
+import dev.offload.graph.Op;
 import dev.offload.graph.TensorType;
-import dev.offload.ops.gemm.Activation;
-import dev.offload.ops.gemm.Int8Gemm;
-import dev.offload.ops.gemm.Int8Matrix;
-import dev.offload.ops.gemm.PackedWeights;
-import dev.offload.ops.gemm.ZeroPoint;
 import dev.offload.ops.quant.QuantType;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
 import dev.offload.tensor.DType;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The graph's {@link Int8Linear} on OpenCL through {@link Int8Gemm} (dev.offload.ops.gemm) with its fused
  * dequantize epilogue: y = act(acc * (scaleA * scaleW[n]) + bias[n]). The weight is packed once per device and
  * shared by every node that reads it ({@link ResidentWeights}); at run time the activation's (data, scales, zero
  * points) triple, which a quantize node left on this device, goes to the kernel as buffers, so nothing crosses to
- * the host and nothing waits.
+ * the host and nothing waits. Judge: {@link LinearJava} ({@link Int8GemmReference#int8Linear}).
  */
 public final class Int8LinearOpenCl implements OpImplementation {
-    public static final Int8LinearOpenCl INSTANCE = new Int8LinearOpenCl();
+    public static final Int8LinearOpenCl INSTANCE = new Int8LinearOpenCl(DeviceGemmConfigs.standard());
+    public static final Set<Class<? extends Op>> OPS = Set.of(Int8Linear.class);
 
-    private Int8LinearOpenCl() {}
+    private final DeviceGemmConfigs configs;
+
+    /** @param configs where each device's GEMM configuration comes from (resolved once per device) */
+    public Int8LinearOpenCl(DeviceGemmConfigs configs) { this.configs = configs; }
 
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Int8Linear l = (Int8Linear) node.op();
         TensorType outType = graph.outputTypes(node).getFirst();
-        Int8Gemm gemm = Int8Gemm.on(cl);
+        Int8Gemm gemm = Int8Gemm.on(cl, configs);
         ZeroPoint zb = l.weightZeroPoints() == null ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(ints(l.weightZeroPoints()));
         ResidentWeights.Holder held = weights.holder(cl);
         try {

@@ -1,4 +1,4 @@
-package dev.offload.runtime;
+package dev.offload.ops.sparse;
 
 import dev.offload.cl.Buffer;
 import dev.offload.device.ComputeDevice;
@@ -6,11 +6,16 @@ import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
+import dev.offload.graph.Op;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
-import dev.offload.ops.sparse.Spmm;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
 import dev.offload.tensor.DType;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +32,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SparseLinearOpenCl implements OpImplementation {
     public static final SparseLinearOpenCl INSTANCE = new SparseLinearOpenCl();
+    public static final Set<Class<? extends Op>> OPS = Set.of(SparseLinear.class);
     private static final Logger log = LoggerFactory.getLogger(SparseLinearOpenCl.class);
     private static final Set<String> noted = ConcurrentHashMap.newKeySet();
 

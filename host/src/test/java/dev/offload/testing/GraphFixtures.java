@@ -1,13 +1,19 @@
-package dev.offload.runtime;
+package dev.offload.testing;
 
 import dev.offload.graph.Graph;
+import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.ExecutionPlan;
+import dev.offload.runtime.GraphRuntime;
+import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.OpImplementations;
+import dev.offload.runtime.Placement;
 import java.util.Map;
 
 /** Helpers shared by the runtime tests: running a graph under a placement and comparing outputs. */
-final class Fixtures {
-    private Fixtures() {}
+public final class GraphFixtures {
+    private GraphFixtures() {}
 
-    static GraphRuntime.Result run(Graph g, DevicePool pool, String placement, Map<String, HostTensor> in) {
+    public static GraphRuntime.Result run(Graph g, DevicePool pool, String placement, Map<String, HostTensor> in) {
         try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), pool), OpImplementations.defaults(), false)) {
             rt.allocations().poisonNewBuffers(true);
             return rt.run(in);
@@ -15,7 +21,7 @@ final class Fixtures {
     }
 
     /** Normwise relative error max|got - want| / max|want|; any NaN (poison left in place) counts as infinite. */
-    static double relativeError(float[] want, float[] got) {
+    public static double relativeError(float[] want, float[] got) {
         if (want.length != got.length) return Double.POSITIVE_INFINITY;
         double scale = 1e-30, err = 0;
         for (float w : want) scale = Math.max(scale, Math.abs(w));
@@ -26,7 +32,7 @@ final class Fixtures {
         return err / scale;
     }
 
-    static double maxError(GraphRuntime.Result want, GraphRuntime.Result got) {
+    public static double maxError(GraphRuntime.Result want, GraphRuntime.Result got) {
         double e = 0;
         for (var entry : want.outputs().entrySet()) {
             e = Math.max(e, relativeError(entry.getValue().floats(), got.output(entry.getKey()).floats()));

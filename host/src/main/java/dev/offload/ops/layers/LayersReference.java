@@ -1,26 +1,22 @@
-package dev.offload.runtime;
+package dev.offload.ops.layers;
 
 import dev.offload.math.OnnxRuntimeCpu;
+import dev.offload.math.ParallelRows;
 import dev.offload.ops.gemm.Activation;
-import java.util.stream.IntStream;
 
 /**
  * Plain-Java reference of the element-wise, normalization, embedding and pooling ops (the ops of
- * {@code layers.cl}). Sums are taken in double, so this is the more accurate side of every comparison.
+ * {@code layers.cl}): the judge of {@link LayersOpenCl}, the java device's implementation ({@link LayersJava}) and
+ * the encoder reference's. Sums are taken in double, so this is the more accurate side of every comparison, except
+ * in the ONNX Runtime variants ({@link #layerNormOnnx}), which round as ONNX Runtime does.
  */
 public final class LayersReference {
     private LayersReference() {}
 
-    /** Rows are independent: run them in parallel when there is enough work to pay for it. */
-    static IntStream rows(int rows, long workPerRow) {
-        IntStream s = IntStream.range(0, rows);
-        return rows > 1 && rows * workPerRow > 50_000 ? s.parallel() : s;
-    }
-
     public static float[] layerNorm(float[] x, int cols, float[] gamma, float[] beta, float eps) {
         int rows = x.length / cols;
         float[] y = new float[x.length];
-        rows(rows, cols).forEach(r -> {
+        ParallelRows.of(rows, cols).forEach(r -> {
             int o = r * cols;
             double sum = 0;
             for (int c = 0; c < cols; c++) sum += x[o + c];
@@ -39,14 +35,14 @@ public final class LayersReference {
     public static float[] layerNormOnnx(float[] x, int cols, float[] gamma, float[] beta, float eps) {
         int rows = x.length / cols;
         float[] y = new float[x.length];
-        rows(rows, cols).forEach(r -> OnnxRuntimeCpu.layerNorm(x, r * cols, cols, gamma, beta, eps, y, r * cols, new float[cols]));
+        ParallelRows.of(rows, cols).forEach(r -> OnnxRuntimeCpu.layerNorm(x, r * cols, cols, gamma, beta, eps, y, r * cols, new float[cols]));
         return y;
     }
 
     public static float[] rmsNorm(float[] x, int cols, float[] gamma, float eps) {
         int rows = x.length / cols;
         float[] y = new float[x.length];
-        rows(rows, cols).forEach(r -> {
+        ParallelRows.of(rows, cols).forEach(r -> {
             int o = r * cols;
             double ss = 0;
             for (int c = 0; c < cols; c++) ss += (double) x[o + c] * x[o + c];
@@ -71,13 +67,8 @@ public final class LayersReference {
     public static float[] gelu(float[] x, boolean tanh) {
         float[] y = new float[x.length];
         Activation a = tanh ? Activation.GELU_TANH : Activation.GELU_ERF;
-        for (int i = 0; i < x.length; i++) y[i] = (float) activate(a, x[i]);
+        for (int i = 0; i < x.length; i++) y[i] = (float) a.apply(x[i]);
         return y;
-    }
-
-    /** The activations of linear epilogues and stand-alone ops, in double (one definition: {@link Activation#apply}). */
-    public static double activate(Activation a, double x) {
-        return a.apply(x);
     }
 
     /** Token or position embedding of ids [B, S] into [B, S, dim]. */
@@ -103,17 +94,6 @@ public final class LayersReference {
                 for (int t = 0; t < len; t++) s += x[(b * seq + t) * hidden + h];
                 y[b * hidden + h] = len == 0 ? 0 : (float) (s / len);
             }
-        }
-        return y;
-    }
-
-    /** (q - zp) * scale with one scale per tensor (scales.length 1) or per row. */
-    public static float[] dequantize(byte[] q, boolean unsigned, int cols, float[] scales, int[] zeroPoints) {
-        float[] y = new float[q.length];
-        for (int i = 0; i < q.length; i++) {
-            int g = scales.length == 1 ? 0 : i / cols;
-            int v = unsigned ? q[i] & 0xFF : q[i];
-            y[i] = (v - zeroPoints[g]) * scales[g];
         }
         return y;
     }

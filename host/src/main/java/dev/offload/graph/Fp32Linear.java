@@ -6,13 +6,13 @@ import dev.offload.tensor.DType;
 import java.util.List;
 
 /** y = act(x W + bias) in float32; W is [K, N] row-major. Op kind {@code float_linear}. */
-public record FloatLinear(int inFeatures, int outFeatures, float[] weight, float[] bias, Activation activation) implements Op {
-    public FloatLinear {
+public record Fp32Linear(int inFeatures, int outFeatures, float[] weight, float[] bias, Activation activation) implements Op {
+    public Fp32Linear {
         Op.require(weight.length == (long) inFeatures * outFeatures, "float linear weight must have K*N values");
         Op.require(bias == null || bias.length == outFeatures, "bias must have N entries");
     }
 
-    @Override public String opKind() { return "float_linear"; }
+    @Override public OpKind kind() { return OpKind.FLOAT_LINEAR; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

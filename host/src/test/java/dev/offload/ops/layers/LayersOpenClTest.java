@@ -1,13 +1,11 @@
-package dev.offload.runtime;
+package dev.offload.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cl.Binding;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Add;
 import dev.offload.graph.Dequantize;
+import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
@@ -15,21 +13,23 @@ import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Op;
-import dev.offload.graph.Quantize;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
+import dev.offload.runtime.HostTensor;
 import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.GraphFixtures;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Each layers.cl kernel against its java reference, through a one-node graph with poisoned outputs.
+ * Each layers.cl kernel against its java reference ({@link LayersJava}), through a one-node graph with poisoned
+ * outputs; and the graph's quantize -> dequantize round trip (quantize.cl) that the layers read back.
  *
  * <p>Tolerances (normwise relative, max|got-want| / max|want|): the reference sums in double, the kernels in
  * float32 over 16 lanes, so norms differ by the float rounding of sums of up to 1000 terms (~1e-6 seen; bound 2e-5);
@@ -37,17 +37,7 @@ import org.junit.jupiter.api.Test;
  * dequantize and embeddings are the same float operations in the same order: exact (bound 0).
  */
 class LayersOpenClTest {
-    static OpenClDevice device;
-    static DevicePool pool;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-        pool = DevicePool.of(device);
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private final SplittableRandom random = new SplittableRandom(42);
 
@@ -69,7 +59,7 @@ class LayersOpenClTest {
         }
         String out = b.add1("op", op, names);
         Graph g = b.output(out).build();
-        return Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "cl:cpu", in));
+        return GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, CL.pool(), "cl:cpu", in));
     }
 
     private HostTensor random(TensorType t) {
@@ -131,7 +121,7 @@ class LayersOpenClTest {
         b.input("x", t);
         Graph g = b.output(b.add1("gelu", new Gelu(false), "x")).build();
         Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, x));
-        float[] cl = Fixtures.run(g, pool, "cl:cpu", in).output("gelu").floats();
+        float[] cl = GraphFixtures.run(g, CL.pool(), "cl:cpu", in).output("gelu").floats();
         for (int i = 0; i < x.length; i++) {
             assertEquals(Float.floatToIntBits(Activation.geluErf(x[i])), Float.floatToIntBits(cl[i]), "gelu(" + x[i] + ")");
         }
@@ -140,15 +130,15 @@ class LayersOpenClTest {
     @Test
     void dequantizeIsExactForPerTensorUint8AndPerRowInt8() {
         TensorType f = TensorType.of(DType.FLOAT32, 7, 19);
-        for (Quantize.Mode mode : new Quantize.Mode[] {Quantize.Mode.PER_TENSOR_UINT8, Quantize.Mode.PER_ROW_INT8}) {
+        for (DynamicQuantize.Mode mode : new DynamicQuantize.Mode[] {DynamicQuantize.Mode.PER_TENSOR_UINT8, DynamicQuantize.Mode.PER_ROW_INT8}) {
             GraphBuilder b = new GraphBuilder("dq");
             String x = b.input("x", f);
-            String[] q = b.add("q", new Quantize(mode), x).toArray(String[]::new);
+            String[] q = b.add("q", new DynamicQuantize(mode), x).toArray(String[]::new);
             String y = b.add1("dq", new Dequantize(), q);
             Graph g = b.output(y).build();
             Map<String, HostTensor> in = Map.of("x", HostTensor.of(f, floats(7 * 19, 5)));
             // quantize runs on java on both sides (no OpenCL kernel of ours): dequantize alone is compared.
-            double e = Fixtures.maxError(Fixtures.run(g, pool, "java", in), Fixtures.run(g, pool, "quantize=java,*=cl:cpu", in));
+            double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, CL.pool(), "quantize=java,*=cl:cpu", in));
             assertTrue(e == 0, mode + " dequantize error " + e);
         }
     }

@@ -1,4 +1,4 @@
-package dev.offload.runtime;
+package dev.offload.ops.layers;
 
 import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
@@ -6,30 +6,35 @@ import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Add;
-import dev.offload.graph.Dequantize;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Node;
+import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
-import dev.offload.tensor.DType;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, dequantize,
- * embedding, pool. Weights (norm gains, embedding tables) are taken from the shared {@link ResidentWeights} in
- * {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe) and enqueues without waiting.
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool
+ * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
+ * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
+ * and enqueues without waiting.
  */
 public final class LayersOpenCl implements OpImplementation {
     public static final LayersOpenCl INSTANCE = new LayersOpenCl();
-    public static final List<String> KINDS =
-            List.of("layer_norm", "rms_norm", "gelu", "silu_gate", "add", "dequantize", "embedding", "pool");
+    public static final Set<Class<? extends Op>> OPS = LayersJava.OPS;
 
     private LayersOpenCl() {}
 
@@ -58,8 +63,8 @@ public final class LayersOpenCl implements OpImplementation {
 
     /**
      * The build options of layers.cl's one program (before the device's style define): correctly rounded division and
-     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernels (layer_norm_onnx, attention_onnx)
-     * need to round as ONNX Runtime does, on every device.
+     * sqrt, which GELU-erf needs to give Java's bits and the ONNX Runtime kernel (layer_norm_onnx) needs to round as
+     * ONNX Runtime does, on every device.
      */
     public static String buildOptions() { return "-cl-fp32-correctly-rounded-divide-sqrt"; }
 
@@ -79,8 +84,7 @@ public final class LayersOpenCl implements OpImplementation {
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         try (Kernel k = p.kernel(n.onnxRuntime() ? "layer_norm_onnx" : "layer_norm")) {
-                            k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, w.get(1)).arg(3, y.buffer())
-                                    .arg(4, out.rows()).arg(5, out.last()).arg(6, n.epsilon()).arg(7, n.beta() != null ? 1 : 0);
+                            k.setArgs(buf(in, 0), w.get(0), w.get(1), y.buffer(), out.rows(), out.last(), n.epsilon(), n.beta() != null ? 1 : 0);
                             ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
                         }
                         return List.of(y);
@@ -92,8 +96,7 @@ public final class LayersOpenCl implements OpImplementation {
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
                         try (Kernel k = p.kernel("rms_norm")) {
-                            k.arg(0, buf(in, 0)).arg(1, w.get(0)).arg(2, y.buffer()).arg(3, out.rows()).arg(4, out.last())
-                                    .arg(5, n.epsilon());
+                            k.setArgs(buf(in, 0), w.get(0), y.buffer(), out.rows(), out.last(), n.epsilon());
                             ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
                         }
                         return List.of(y);
@@ -104,17 +107,7 @@ public final class LayersOpenCl implements OpImplementation {
                 case Gelu g -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     ClTensor y = ctx.allocate(cl, out);
                     try (Kernel k = p.kernel(g.tanhApproximation() ? "gelu_tanh" : "gelu_erf")) {
-                        k.arg(0, buf(in, 0)).arg(1, y.buffer()).arg(2, (int) out.elements());
-                        ctx.launch(cl, k, size(out.elements()), null);
-                    }
-                    return List.of(y);
-                });
-                case Dequantize d -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
-                    ClTensor y = ctx.allocate(cl, out);
-                    try (Kernel k = p.kernel("dequantize")) {
-                        k.arg(0, buf(in, 0)).arg(1, buf(in, 1)).arg(2, buf(in, 2)).arg(3, y.buffer())
-                                .arg(4, (int) out.elements()).arg(5, out.last()).arg(6, in.get(1).type().dim(0))
-                                .arg(7, in.get(0).type().dtype() == DType.UINT8 ? 1 : 0);
+                        k.setArgs(buf(in, 0), y.buffer(), (int) out.elements());
                         ctx.launch(cl, k, size(out.elements()), null);
                     }
                     return List.of(y);
@@ -132,11 +125,10 @@ public final class LayersOpenCl implements OpImplementation {
                         TensorType ids = in.get(0).type();
                         int tokens = (int) ids.elements();
                         try (Kernel k = p.kernel(e.quantized() ? "embedding_i8" : "embedding_f32")) {
-                            int a = 0;
-                            k.arg(a++, buf(in, 0)).arg(a++, w.get(0));
-                            if (e.quantized()) k.arg(a++, w.get(1));
-                            k.arg(a++, y.buffer()).arg(a++, tokens).arg(a++, ids.dim(1)).arg(a++, e.dim())
-                                    .arg(a++, e.index() == Embedding.Index.POSITION ? 1 : 0).arg(a, e.positionOffset());
+                            // embedding_i8 takes the row scales after the table.
+                            List<Buffer> table = e.quantized() ? List.of(w.get(0), w.get(1)) : List.of(w.get(0));
+                            k.setArgs(buf(in, 0), table, y.buffer(), tokens, ids.dim(1), e.dim(),
+                                    e.index() == Embedding.Index.POSITION ? 1 : 0, e.positionOffset());
                             ctx.launch(cl, k, size(tokens), cl.rowsLocalSize(tokens));
                         }
                         return List.of(y);
@@ -149,8 +141,7 @@ public final class LayersOpenCl implements OpImplementation {
                         ClTensor y = ctx.allocate(cl, out);
                         TensorType x = in.get(0).type();
                         try (Kernel k = p.kernel("mean_pool")) {
-                            k.arg(0, buf(in, 0)).arg(1, in.size() > 1 ? buf(in, 1) : w.get(0)).arg(2, y.buffer())
-                                    .arg(3, x.dim(1)).arg(4, x.dim(2)).arg(5, in.size() > 1 ? 1 : 0);
+                            k.setArgs(buf(in, 0), in.size() > 1 ? buf(in, 1) : w.get(0), y.buffer(), x.dim(1), x.dim(2), in.size() > 1 ? 1 : 0);
                             ctx.launch(cl, k, new long[] {x.dim(2), x.dim(0)}, null);
                         }
                         return List.of(y);
@@ -168,7 +159,7 @@ public final class LayersOpenCl implements OpImplementation {
                                              TensorType out, RunContext ctx) {
         ClTensor y = ctx.allocate(cl, out);
         try (Kernel k = p.kernel(kernel)) {
-            k.arg(0, buf(in, 0)).arg(1, buf(in, 1)).arg(2, y.buffer()).arg(3, (int) out.elements());
+            k.setArgs(buf(in, 0), buf(in, 1), y.buffer(), (int) out.elements());
             ctx.launch(cl, k, size(out.elements()), null);
         }
         return List.of(y);

@@ -17,10 +17,10 @@ import java.util.List;
  * result does not depend on its padding or its batch neighbours (the imported encoders' semantics,
  * {@code dev.offload.model.ActivationQuantization#PER_SENTENCE}). An all-zero range has scale 1 and zero point 0.
  */
-public record Quantize(Mode mode) implements Op {
+public record DynamicQuantize(Mode mode) implements Op {
     public enum Mode { PER_TENSOR_UINT8, PER_ROW_INT8, PER_SENTENCE_UINT8 }
 
-    @Override public String opKind() { return "quantize"; }
+    @Override public OpKind kind() { return OpKind.QUANTIZE; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {

@@ -1,33 +1,50 @@
-package dev.offload.runtime;
+package dev.offload.ops.quant;
 
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
-import dev.offload.graph.Quantize;
+import dev.offload.graph.Dequantize;
+import dev.offload.graph.DynamicQuantize;
+import dev.offload.graph.Op;
 import dev.offload.graph.TensorType;
-import dev.offload.ops.quant.Quantize.Groups;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
 import dev.offload.tensor.DType;
 import java.util.List;
+import java.util.Set;
 
 /**
- * The graph's {@link Quantize} on OpenCL through dev.offload.ops.quant.Quantize, bit-exact with
+ * The graph's {@link DynamicQuantize} and {@link Dequantize} on OpenCL through {@link Quantize}, bit-exact with
  * {@link QuantizeReference}: the range, the parameters and the quantized values are all computed on the device
  * and stay there for the linear layers that read them. Per tensor and per sentence are DynamicQuantizeLinear over
  * groups of rows ({@code dqg_*} kernels); per row int8 is {@code symmetric_rows} with zero points filled with 0.
  */
 public final class QuantizeOpenCl implements OpImplementation {
     public static final QuantizeOpenCl INSTANCE = new QuantizeOpenCl();
+    public static final Set<Class<? extends Op>> OPS = QuantizeJava.OPS;
 
     private QuantizeOpenCl() {}
 
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
-        Quantize.Mode mode = ((Quantize) node.op()).mode();
         List<TensorType> outTypes = graph.outputTypes(node);
-        dev.offload.ops.quant.Quantize op = new dev.offload.ops.quant.Quantize(cl);
+        Quantize op = new Quantize(cl);
+        if (node.op() instanceof Dequantize) {
+            return (in, ctx) -> {
+                ClTensor q = (ClTensor) in.get(0), s = (ClTensor) in.get(1), z = (ClTensor) in.get(2);
+                ClTensor y = ctx.allocate(cl, outTypes.getFirst());
+                QuantParams.Axis axis = s.type().dim(0) == 1 ? QuantParams.Axis.TENSOR : QuantParams.Axis.ROW;
+                op.enqueueDequantize(q.buffer(), QuantizeJava.type(q.type()), q.type().rows(), q.type().last(), axis,
+                        s.buffer(), z.buffer(), y.buffer(), (k, global, local) -> ctx.launch(cl, k, global, local));
+                return List.of(y);
+            };
+        }
+        DynamicQuantize.Mode mode = ((DynamicQuantize) node.op()).mode();
         return (in, ctx) -> {
             ClTensor x = (ClTensor) in.get(0);
             TensorType xt = x.type();
@@ -39,14 +56,14 @@ public final class QuantizeOpenCl implements OpImplementation {
                     ctx.enqueue(cl, () -> cl.queue().fill(z.buffer(), new byte[] {0, 0, 0, 0}, 0, 4L * xt.rows()));
                 }
                 case PER_TENSOR_UINT8 -> {
-                    Groups g = new Groups(1, xt.rows(), xt.last(), null);
+                    Quantize.Groups g = new Quantize.Groups(1, xt.rows(), xt.last(), null);
                     ClTensor partial = scratch(ctx, cl, g);
                     op.enqueueGroups(x.buffer(), g, q.buffer(), s.buffer(), z.buffer(), null, null, partial.buffer(), launcher);
                     ctx.release(partial);
                 }
                 case PER_SENTENCE_UINT8 -> {
                     int batch = xt.dim(0);
-                    Groups g = new Groups(batch, xt.dim(1), xt.last(), ((ClTensor) in.get(1)).buffer());
+                    Quantize.Groups g = new Quantize.Groups(batch, xt.dim(1), xt.last(), ((ClTensor) in.get(1)).buffer());
                     ClTensor partial = scratch(ctx, cl, g);
                     ClTensor gs = ctx.allocate(cl, TensorType.of(DType.FLOAT32, batch)), gz = ctx.allocate(cl, TensorType.of(DType.INT32, batch));
                     op.enqueueGroups(x.buffer(), g, q.buffer(), gs.buffer(), gz.buffer(), s.buffer(), z.buffer(), partial.buffer(), launcher);
@@ -59,7 +76,7 @@ public final class QuantizeOpenCl implements OpImplementation {
         };
     }
 
-    private static ClTensor scratch(RunContext ctx, OpenClDevice cl, Groups g) {
-        return ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) (dev.offload.ops.quant.Quantize.groupScratchBytes(g) / 4)));
+    private static ClTensor scratch(RunContext ctx, OpenClDevice cl, Quantize.Groups g) {
+        return ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) (Quantize.groupScratchBytes(g) / 4)));
     }
 }

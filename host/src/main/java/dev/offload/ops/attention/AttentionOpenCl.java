@@ -1,0 +1,120 @@
+package dev.offload.ops.attention;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.KernelLauncher;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.Attention;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import dev.offload.graph.Op;
+import dev.offload.graph.TensorType;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.KvCache;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
+import dev.offload.tensor.DType;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The graph's {@link Attention} on OpenCL through {@link FusedAttention}, which reads q, k, v in the graph's
+ * token-major [B, S, H*D] layout and writes the output in it ({@link AttentionProblem.Layout#TOKEN_MAJOR}): no
+ * transposes around the kernel. Key lengths are the kernel's key-padding mask and stay on the device. Judge:
+ * {@link AttentionJava} ({@link AttentionReference}).
+ *
+ * <p>Under a {@link KvCache} (decode), a causal node first appends its new keys and values to its cache buffers on this
+ * device and attends over all cached tokens; the bottom-right aligned causal mask lets query i see keys
+ * {@code j <= i + Skv - Sq}.
+ *
+ * <p>An {@link Attention#onnxRuntime} op (imported models) runs {@link OnnxAttention} instead, which rounds as
+ * ONNX Runtime does (so the next quantization sees ONNX Runtime's values). Neither waits: the kernels are enqueued
+ * like every other command of the run.
+ */
+public final class AttentionOpenCl implements OpImplementation {
+    public static final AttentionOpenCl INSTANCE = new AttentionOpenCl();
+    public static final Set<Class<? extends Op>> OPS = Set.of(Attention.class);
+
+    private AttentionOpenCl() {}
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
+        OpenClDevice cl = (OpenClDevice) device;
+        Attention a = (Attention) node.op();
+        TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
+        int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
+        if (a.onnxRuntime()) {
+            return onnx(new OnnxAttention.Shape(batch, a.heads(), a.kvHeads(), a.headDim(), sq, k.dim(1), a.onnxDivisor()), cl, weights.holder(cl));
+        }
+        FusedAttention fused = new FusedAttention(cl);
+        return (in, ctx) -> {
+            DeviceTensor kNew = in.get(1), vNew = in.get(2);
+            int skv = k.dim(1);
+            KvCache cache = a.causal() ? ctx.kvCache() : null;
+            List<ClTensor> gathered = List.of();
+            if (cache != null) {
+                gathered = cache.appendOnDevice(node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
+                kNew = gathered.get(0);
+                vNew = gathered.get(1);
+                skv = kNew.type().dim(1);
+            }
+            AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
+            Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
+            // Key-padding lengths stay on the device: the kernel reads them (and clamps them to [0, Skv]) itself.
+            Buffer lengths = in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;
+            AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale())
+                    .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+            ClTensor out = ctx.allocate(cl, q);
+            fused.enqueue(problem, ((ClTensor) in.get(0)).buffer(), ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(),
+                    out.buffer(), lengths, launcher(cl, ctx));
+            for (ClTensor t : gathered) ctx.release(t);
+            return List.of(out);
+        };
+    }
+
+    private static KernelLauncher launcher(OpenClDevice cl, RunContext ctx) {
+        return (kernel, global, local) -> ctx.launch(cl, kernel, global, local);
+    }
+
+    /** {@link Attention#onnxRuntime}: ONNX Runtime's arithmetic on the token-major q, k, v as they are. */
+    private static Prepared onnx(OnnxAttention.Shape s, OpenClDevice cl, ResidentWeights.Holder held) {
+        OnnxAttention attention = new OnnxAttention(cl);
+        try {
+            attention.program();                    // a build failure surfaces here, before any run
+        } catch (RuntimeException e) {
+            held.close();
+            throw e;
+        }
+        Buffer noLengths = held.placeholder();      // stands in for absent lengths: a kernel argument cannot be null
+        int skv16 = OnnxAttention.roundUp16(s.skv());
+        return new Prepared() {
+            @Override
+            public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+                ClTensor out = ctx.allocate(cl, in.get(0).type());
+                Buffer q = ((ClTensor) in.get(0)).buffer(), k = ((ClTensor) in.get(1)).buffer(), v = ((ClTensor) in.get(2)).buffer();
+                boolean hasLengths = in.size() > 3;
+                Buffer lengths = hasLengths ? ((ClTensor) in.get(3)).buffer() : noLengths;
+                if (attention.rowLanes()) {
+                    ClTensor scratch = floats(ctx, cl, (long) s.batch() * s.heads() * OnnxAttention.roundUp16(s.sq()) * (s.skv() + s.headDim()));
+                    attention.enqueueRowLanes(s, q, k, v, lengths, hasLengths, out.buffer(), scratch.buffer(), launcher(cl, ctx));
+                    ctx.release(scratch);
+                    return List.of(out);
+                }
+                ClTensor keyColumns = floats(ctx, cl, (long) s.batch() * s.kvHeads() * s.headDim() * skv16);
+                ClTensor scores = floats(ctx, cl, (long) s.batch() * s.heads() * s.sq() * skv16);
+                attention.enqueueRows(s, q, k, v, lengths, hasLengths, out.buffer(), keyColumns.buffer(), scores.buffer(), launcher(cl, ctx));
+                ctx.release(keyColumns);
+                ctx.release(scores);
+                return List.of(out);
+            }
+
+            @Override public void close() { held.close(); }
+        };
+    }
+
+    private static ClTensor floats(RunContext ctx, OpenClDevice cl, long n) {
+        return ctx.allocate(cl, TensorType.of(DType.FLOAT32, Math.toIntExact(n)));
+    }
+}

@@ -1,0 +1,55 @@
+package dev.offload.ops.layers;
+
+import dev.offload.device.ComputeDevice;
+import dev.offload.graph.Add;
+import dev.offload.graph.Embedding;
+import dev.offload.graph.Gelu;
+import dev.offload.graph.Graph;
+import dev.offload.graph.LayerNorm;
+import dev.offload.graph.MeanPool;
+import dev.offload.graph.Node;
+import dev.offload.graph.Op;
+import dev.offload.graph.RmsNorm;
+import dev.offload.graph.SiluGate;
+import dev.offload.graph.TensorType;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import java.util.List;
+import java.util.Set;
+
+/** The layers family on the java device, through {@link LayersReference}: the judge of {@link LayersOpenCl}, and its fallback. */
+public final class LayersJava implements OpImplementation {
+    public static final LayersJava INSTANCE = new LayersJava();
+    public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, RmsNorm.class, Gelu.class, SiluGate.class,
+            Add.class, Embedding.class, MeanPool.class);
+
+    private LayersJava() {}
+
+    private static HostTensor host(List<DeviceTensor> in, int i) { return (HostTensor) in.get(i); }
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
+        TensorType out = graph.outputTypes(node).getFirst();
+        return switch (node.op()) {
+            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, n.onnxRuntime()
+                    ? LayersReference.layerNormOnnx(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())
+                    : LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
+            case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
+                    LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
+            case Gelu g -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.gelu(host(in, 0).floats(), g.tanhApproximation())));
+            case SiluGate s -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats())));
+            case Add a -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.add(host(in, 0).floats(), host(in, 1).floats())));
+            case Embedding e -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.embedding(host(in, 0).ints(),
+                    in.get(0).type().dim(1), e.dim(), e.table(), e.int8Table(), e.rowScales(),
+                    e.index() == Embedding.Index.POSITION, e.positionOffset())));
+            case MeanPool p -> (in, ctx) -> {
+                TensorType x = in.get(0).type();
+                return List.of(HostTensor.of(out, LayersReference.meanPool(host(in, 0).floats(), x.dim(0), x.dim(1), x.dim(2),
+                        in.size() > 1 ? host(in, 1).ints() : null)));
+            };
+            default -> throw new IllegalArgumentException("the layers family does not implement " + node.opKind() + " (node " + node.name() + ")");
+        };
+    }
+}
