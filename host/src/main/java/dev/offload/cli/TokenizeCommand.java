@@ -23,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Tokenizes TEXT (or the UTF-8 text of --file) with the tokenizer a GGUF file describes "
                 + "(SentencePiece 'llama' or byte-level BPE 'gpt2'); vocabulary-only files work too.",
-                "Prints one '  ID -> 'piece'' line per token, as llama-tokenize does (a piece that is not whole "
+                "Prints one line per token, ID -> 'piece', as llama-tokenize does (a piece that is not whole "
                 + "UTF-8 shows its bytes in hex), or with --ids-only one [id, id, ...] list. Special tokens written in "
                 + "the text (<|eot_id|>, <s>, ...) are matched whole. Bad file or arguments: one line, exit code 2."})
 public final class TokenizeCommand implements Callable<Integer> {

@@ -28,7 +28,7 @@ final class GgufVocabulary {
      * Tokens that end generation, by text, as llama.cpp lists them; a token with one of these texts is made a
      * control token (so it is matched whole in text) even where the file calls it normal.
      */
-    private static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
+    private static final Set<String> EOG_TEXTS = Set.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
             "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]",
             "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>");
 
@@ -44,7 +44,7 @@ final class GgufVocabulary {
     final int bos, eos, eot, eom, unk;
     final boolean addBos;
     final int[] endOfGeneration;
-    /** Special tokens, longest text first (the order they are matched in). */
+    /** Special tokens, longest UTF-8 text first (the order they are matched in). */
     private final int[] specialsByLength;
     private final GgufMetadata md;
     /** Special tokens that swallow the whitespace after them (llama.cpp sets this for Phi-3 by model name). */
@@ -52,7 +52,7 @@ final class GgufVocabulary {
 
     GgufVocabulary(GgufMetadata md, boolean spm, boolean addBosDefault) {
         this.md = md;
-        tokens = md.stringArray(TOKENS);
+        tokens = md.stringArray(TOKENS).clone();
         int n = tokens.length;
         if (n == 0) throw md.problem(TOKENS + " is empty");
         scores = md.contains(SCORES) ? md.floatArray(SCORES) : new float[n];
@@ -64,8 +64,9 @@ final class GgufVocabulary {
         types = new TokenType[n];
         ids = HashMap.newHashMap(n);
         for (int i = 0; i < n; i++) {
+            if (tokens[i].isEmpty()) tokens[i] = "[EMPTY_" + i + "]"; // as llama.cpp names them: never matched
             types[i] = rawTypes == null ? TokenType.NORMAL : TokenType.of(rawTypes[i]);
-            ids.put(tokens[i], i);
+            ids.put(tokens[i], i); // a repeated string maps to its last id, as in llama.cpp
         }
         bos = specialId("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
         eos = specialId("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
@@ -87,7 +88,7 @@ final class GgufVocabulary {
         endOfGeneration = eog.stream().mapToInt(Integer::intValue).toArray();
         rightStrip = rightStripped(md);
         specialsByLength = java.util.stream.IntStream.range(0, n).filter(i -> types[i].isSpecial()).boxed()
-                .sorted(Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i))
+                .sorted(Comparator.comparingInt((Integer i) -> -textBytes(i).length).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
     }
 

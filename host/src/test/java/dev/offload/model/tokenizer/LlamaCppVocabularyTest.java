@@ -95,8 +95,13 @@ class LlamaCppVocabularyTest {
         assertTrue(wrong.isEmpty(), wrong.size() + " of " + cases.size() + " differ:\n" + String.join("\n", wrong));
     }
 
+    /** All but Phi-3, whose special tokens swallow the whitespace after them (so that text cannot come back). */
+    static String[] lossless() {
+        return java.util.Arrays.stream(LlamaCppVocabs.SUPPORTED).filter(n -> !n.equals("phi-3")).toArray(String[]::new);
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"llama-spm", "llama-bpe", "qwen2", "gpt-2"})
+    @MethodSource("lossless")
     void decodesEveryEncodedTextBackToItself(String name) throws IOException {
         TextTokenizer t = tokenizer(name);
         List<String> texts = new ArrayList<>(variedStrings());
