@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 BitstreamsCommand.class,
                 TuneCommand.class,
                 TokenizeCommand.class,
+                GenerateCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,126 @@
+package dev.offload.cli;
+
+import dev.offload.decoder.SamplingParams;
+import dev.offload.session.GenerationSession;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Continues a prompt with a decoder LLM from a GGUF file, streaming the text, with llama.cpp-style timings. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text with a decoder LLM read from a GGUF file (architectures llama and qwen2; tensors F32, F16, "
+                + "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). Tokens are printed as they are produced; it stops at "
+                + "end-of-sequence, --max-tokens or a full context and says which, then prints timings.",
+                "Today the model runs on the pure-Java reference (device java); the OpenCL decoder graph comes next."})
+public final class GenerateCommand implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE.gguf", description = "The GGUF model file.")
+    Path model;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
+    String prompt;
+
+    @Option(names = "--prompt-file", paramLabel = "F", description = "Read the prompt from this UTF-8 file ('-': stdin).")
+    String promptFile;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "128", description = "Generate at most N tokens (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--ctx", paramLabel = "N", defaultValue = "2048", description = "Context positions, prompt included (default ${DEFAULT-VALUE}, at most the model's).")
+    int context;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8", description = "0 is greedy and deterministic (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "40", description = "0: off (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "1: off (default ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--min-p", paramLabel = "P", defaultValue = "0.05", description = "0: off (default ${DEFAULT-VALUE}).")
+    float minP;
+
+    @Option(names = "--repeat-penalty", paramLabel = "R", defaultValue = "1.0", description = "1: off (default ${DEFAULT-VALUE}); over the last 64 tokens.")
+    float repeatPenalty;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Sampling seed: the same seed gives the same text (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--no-bos", description = "Do not put BOS first even when the model asks for it.")
+    boolean noBos;
+
+    @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "java (the only one for now).")
+    String device;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        common.binding();   // applies --verbose
+        if (!device.strip().equals("java")) {
+            throw new UserError("--device " + device + ": generate runs on the java reference for now (the OpenCL decoder graph is not built yet); use --device java");
+        }
+        if ((prompt == null) == (promptFile == null)) throw new UserError("give the prompt with --prompt TEXT or --prompt-file F (or - for stdin), one of them");
+        if (maxTokens < 0) throw new UserError("--max-tokens must be >= 0, got " + maxTokens);
+        if (context < 2) throw new UserError("--ctx must be at least 2, got " + context);
+        SamplingParams sampling;
+        try {
+            sampling = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        String text = prompt != null ? prompt : readPrompt(promptFile);
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        GenerationSession session = GenerationSession.open(model);
+        GenerationSession.Result r;
+        try {
+            r = session.generate(text, !noBos, maxTokens, context, sampling, piece -> {
+                out.print(piece);
+                out.flush();
+            });
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        out.println();
+        out.flush();
+        err.printf("model: %s, on the java reference%n", session.model());
+        err.printf("stop: %s%n", switch (r.stop()) {
+            case END_OF_SEQUENCE -> "end of sequence";
+            case MAX_TOKENS -> "--max-tokens (" + maxTokens + ") reached";
+            case CONTEXT_FULL -> "the context (" + Math.min(context, session.model().config().contextLength()) + " positions) is full";
+        });
+        err.printf("load time   = %10.2f ms%n", session.loadMs());
+        err.printf("prompt eval = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.promptMs(),
+                r.promptTokens(), r.promptMs() / r.promptTokens(), r.promptTokensPerSecond());
+        err.printf("eval time   = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.generationMs(),
+                r.generatedTokens(), r.msPerToken(), r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond());
+        err.flush();
+        return 0;
+    }
+
+    private static String readPrompt(String f) throws IOException {
+        if (f.equals("-")) {
+            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().collect(Collectors.joining("\n"));
+        }
+        Path p = Path.of(f);
+        if (!Files.isRegularFile(p)) throw new UserError("--prompt-file " + f + ": " + (Files.exists(p) ? "not a regular file" : "no such file"));
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new UserError("--prompt-file " + f + ": not valid UTF-8 text");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.offload.decoder;
+
+import dev.offload.model.gguf.GgmlBlocks;
+import dev.offload.model.gguf.GgufFile;
+import dev.offload.model.gguf.GgufFormatException;
+import dev.offload.model.gguf.GgufMetadata;
+import dev.offload.model.gguf.GgufTensor;
+import dev.offload.model.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A Llama-family decoder read from a GGUF file: its config from the {@code <arch>.*} metadata, its tokenizer, and
+ * its weights decoded to float for the reference ({@link GgmlBlocks}: every type it supports, in ggml's arithmetic).
+ * Architectures: {@code llama} (Llama 2/3, TinyLlama, Mistral, SmolLM2: rotary pairs adjacent, as GGUF converters
+ * lay out Q and K) and {@code qwen2} (Q/K/V biases, NeoX rotary halves). Anything missing or inconsistent is a
+ * {@link GgufFormatException} naming the file and the key or tensor.
+ */
+public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weights, TextTokenizer tokenizer, Optional<String> chatTemplate) {
+    public static final String ARCHITECTURE = "general.architecture";
+
+    /** Reads the model; the file may be closed afterwards (weights are copied out as float). */
+    public static GgufDecoder load(GgufFile file) {
+        GgufMetadata md = file.metadata();
+        DecoderConfig config = config(file);
+        TextTokenizer tokenizer = TextTokenizer.fromGguf(md);
+        if (tokenizer.vocabularySize() != config.vocab()) {
+            throw md.problem("the tokenizer has " + tokenizer.vocabularySize() + " tokens but token_embd.weight has " + config.vocab() + " rows");
+        }
+        DecoderWeights weights = weights(file, config);
+        String name = md.optString("general.name").orElse(file.path().getFileName().toString());
+        return new GgufDecoder(name, config, weights, tokenizer, md.optString("tokenizer.chat_template"));
+    }
+
+    /** The config from the metadata, checked against the token embedding's shape. */
+    public static DecoderConfig config(GgufFile file) {
+        GgufMetadata md = file.metadata();
+        String arch = md.string(ARCHITECTURE);
+        DecoderConfig.Architecture a = switch (arch) {
+            case "llama" -> DecoderConfig.Architecture.LLAMA;
+            case "qwen2" -> DecoderConfig.Architecture.QWEN2;
+            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2)");
+        };
+        int layers = positive(md, arch + ".block_count"), hidden = positive(md, arch + ".embedding_length");
+        int heads = positive(md, arch + ".attention.head_count");
+        int kvHeads = md.optInteger(arch + ".attention.head_count_kv").map(v -> checked(md, arch + ".attention.head_count_kv", v)).orElse(heads);
+        int ffn = positive(md, arch + ".feed_forward_length"), context = positive(md, arch + ".context_length");
+        if (hidden % heads != 0) throw md.problem(arch + ".embedding_length " + hidden + " is not a multiple of the head count " + heads);
+        int headDim = hidden / heads;
+        int rotary = md.optInteger(arch + ".rope.dimension_count").map(v -> checked(md, arch + ".rope.dimension_count", v)).orElse(headDim);
+        if (rotary != headDim) throw md.problem(arch + ".rope.dimension_count " + rotary + " != head dimension " + headDim + " (partial rotary is not supported)");
+        if (md.contains(arch + ".rope.scaling.type") && !md.string(arch + ".rope.scaling.type").equals("none")) {
+            throw md.problem(arch + ".rope.scaling.type '" + md.string(arch + ".rope.scaling.type") + "' is not supported yet (only unscaled RoPE)");
+        }
+        float base = md.contains(arch + ".rope.freq_base") ? (float) md.real(arch + ".rope.freq_base") : 10000f;
+        float eps = (float) md.real(arch + ".attention.layer_norm_rms_epsilon");
+        long[] embd = tensor(file, "token_embd.weight").shape();
+        if (embd.length != 2 || embd[0] != hidden) {
+            throw md.problem("token_embd.weight has shape " + Arrays.toString(embd) + ", wants [" + hidden + ", vocab]");
+        }
+        int vocab = Math.toIntExact(embd[1]);
+        try {
+            return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
+                    a == DecoderConfig.Architecture.QWEN2 ? DecoderConfig.RopeStyle.HALVES : DecoderConfig.RopeStyle.ADJACENT_PAIRS,
+                    eps, a == DecoderConfig.Architecture.QWEN2);
+        } catch (IllegalArgumentException e) {
+            throw md.problem(e.getMessage());
+        }
+    }
+
+    private static DecoderWeights weights(GgufFile f, DecoderConfig c) {
+        int h = c.hidden();
+        float[] embedding = matrix(f, "token_embd.weight", h, c.vocab(), false);   // [vocab][hidden] as stored
+        List<DecoderWeights.Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "blk." + i + ".";
+            boolean bias = c.qkvBias();
+            layers.add(new DecoderWeights.Layer(vector(f, p + "attn_norm.weight", h),
+                    matrix(f, p + "attn_q.weight", h, c.queryDim(), true), bias ? vector(f, p + "attn_q.bias", c.queryDim()) : null,
+                    matrix(f, p + "attn_k.weight", h, c.kvDim(), true), bias ? vector(f, p + "attn_k.bias", c.kvDim()) : null,
+                    matrix(f, p + "attn_v.weight", h, c.kvDim(), true), bias ? vector(f, p + "attn_v.bias", c.kvDim()) : null,
+                    matrix(f, p + "attn_output.weight", c.queryDim(), h, true), vector(f, p + "ffn_norm.weight", h),
+                    matrix(f, p + "ffn_gate.weight", h, c.ffn(), true), matrix(f, p + "ffn_up.weight", h, c.ffn(), true),
+                    matrix(f, p + "ffn_down.weight", c.ffn(), h, true)));
+        }
+        // Tied models have no output.weight: the logits read the token embedding.
+        float[] output = f.hasTensor("output.weight") ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);
+        return new DecoderWeights(embedding, layers, vector(f, "output_norm.weight", h), output);
+    }
+
+    private static GgufTensor tensor(GgufFile f, String name) {
+        if (!f.hasTensor(name)) throw new GgufFormatException(f.path(), "tensor '" + name + "' is missing");
+        return f.tensor(name);
+    }
+
+    /**
+     * A ggml matrix [ne1 = out][ne0 = in] decoded; {@code transposed}: returned [in][out] for the reference's linears.
+     */
+    private static float[] matrix(GgufFile f, String name, int in, int out, boolean transposed) {
+        GgufTensor t = tensor(f, name);
+        long[] s = t.shape();
+        if (s.length != 2 || s[0] != in || s[1] != out) {
+            throw new GgufFormatException(f.path(), "tensor '" + name + "' has shape " + Arrays.toString(s) + ", wants [" + in + ", " + out + "]");
+        }
+        float[] rows = decode(f, t);
+        return transposed ? transpose(rows, out, in) : rows;
+    }
+
+    private static float[] vector(GgufFile f, String name, int n) {
+        GgufTensor t = tensor(f, name);
+        if (t.info().elementCount() != n) throw new GgufFormatException(f.path(), "tensor '" + name + "' has " + t.info().elementCount() + " values, wants " + n);
+        return decode(f, t);
+    }
+
+    private static float[] decode(GgufFile f, GgufTensor t) {
+        if (!GgmlBlocks.supported(t.type())) {
+            throw new GgufFormatException(f.path(), "tensor '" + t.name() + "' is " + t.type() + ", which offload does not decode yet");
+        }
+        return GgmlBlocks.decode(t);
+    }
+
+    /** [rows][cols] -> [cols][rows]. */
+    static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+
+    private static int positive(GgufMetadata md, String key) { return checked(md, key, md.integer(key)); }
+
+    private static int checked(GgufMetadata md, String key, long v) {
+        if (v < 1 || v > (1 << 24)) throw md.problem(key + " = " + v + " is outside 1.." + (1 << 24));
+        return (int) v;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s (%s, %d layers, hidden %d, %d heads / %d kv, ffn %d, vocab %d, context %d)", name,
+                config.architecture().name().toLowerCase(Locale.ROOT), config.layers(), config.hidden(), config.heads(),
+                config.kvHeads(), config.ffn(), config.vocab(), config.contextLength());
+    }
+}

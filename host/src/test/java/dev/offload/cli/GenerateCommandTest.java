@@ -1,0 +1,49 @@
+package dev.offload.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.decoder.DecoderConfig;
+import dev.offload.decoder.TinyGgufModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code offload generate}: text on stdout, the stop reason and timings on stderr, one-line errors. */
+class GenerateCommandTest {
+    @TempDir Path dir;
+
+    @Test
+    void greedyGenerationIsRepeatableAndSaysWhyItStopped() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        Path model = TinyGgufModels.write(dir.resolve("m.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.Q8_0, false);
+        String[] args = {"generate", "--model", model.toString(), "--prompt", "the a", "--max-tokens", "9", "--temperature", "0"};
+        var first = GemmInt8CommandTest.run(args);
+        assertEquals(0, first.exit(), first.err());
+        assertEquals(first.out(), GemmInt8CommandTest.run(args).out(), "greedy output is deterministic");
+        assertTrue(first.out().strip().length() > 0, "no text");
+        for (String line : List.of("stop: --max-tokens (9) reached", "prompt eval =", "eval time   =", "/     9 tokens")) {
+            assertTrue(first.err().contains(line), "missing '" + line + "' in:\n" + first.err());
+        }
+    }
+
+    @Test
+    void badArgumentsAndFilesAreOneLineAndExitTwo() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        Path model = TinyGgufModels.write(dir.resolve("m.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.F32, false);
+        Path notGguf = Files.writeString(dir.resolve("x.gguf"), "not a gguf file at all");
+        for (String[] args : List.of(
+                new String[] {"generate", "--model", model.toString()},
+                new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--temperature", "-1"},
+                new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--device", "cl:cpu"},
+                new String[] {"generate", "--model", model.toString(), "--prompt", "the the the the the", "--ctx", "4"},
+                new String[] {"generate", "--model", notGguf.toString(), "--prompt", "a"},
+                new String[] {"generate", "--model", dir.resolve("none.gguf").toString(), "--prompt", "a"})) {
+            var r = GemmInt8CommandTest.run(args);
+            assertEquals(2, r.exit(), String.join(" ", args) + ":\n" + r.err());
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.offload.decoder;
+
+import dev.offload.model.gguf.GgufWriter;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tiny llama/qwen2 GGUF files with seeded weights and a small SentencePiece vocabulary (byte tokens and a few
+ * pieces), written the way GGUF converters lay tensors out: matrices [ne0 = in, ne1 = out], i.e. one row per output.
+ */
+public final class TinyGgufModels {
+    private TinyGgufModels() {}
+
+    public static final int F32 = 0, Q8_0 = 8;
+
+    /** <unk> <s> </s>, 256 byte tokens, then pieces. */
+    static List<String> vocabulary() {
+        List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
+        for (int b = 0; b < 256; b++) tokens.add(String.format("<0x%02X>", b));
+        for (String p : new String[] {"▁", "▁the", "▁a", "e", "t", "a", "o", "n", "▁to", "▁and", "in", "er", "s", "▁of", "th"}) tokens.add(p);
+        return tokens;
+    }
+
+    public static DecoderConfig config(DecoderConfig.Architecture arch) {
+        boolean qwen = arch == DecoderConfig.Architecture.QWEN2;
+        return new DecoderConfig(arch, 2, 64, 4, 2, 16, 96, vocabulary().size(), 128, 10000f,
+                qwen ? DecoderConfig.RopeStyle.HALVES : DecoderConfig.RopeStyle.ADJACENT_PAIRS, 1e-5f, qwen);
+    }
+
+    /** Writes {@code w} (for {@code c}) as a GGUF file with matrices in {@code matrixType} (F32 or Q8_0). */
+    public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied) throws IOException {
+        return write(file, c, w, matrixType, tied, 2);
+    }
+
+    /** As above, with {@code eos} as the end-of-sequence id. */
+    public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos) throws IOException {
+        String arch = c.architecture() == DecoderConfig.Architecture.QWEN2 ? "qwen2" : "llama";
+        List<String> tokens = vocabulary();
+        int[] types = new int[tokens.size()];
+        float[] scores = new float[tokens.size()];
+        for (int i = 0; i < types.length; i++) {
+            types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
+            scores[i] = i < 259 ? 0 : -(i - 258);
+        }
+        GgufWriter g = new GgufWriter().str("general.architecture", arch).str("general.name", "tiny-" + arch)
+                .u32(arch + ".block_count", c.layers()).u32(arch + ".embedding_length", c.hidden())
+                .u32(arch + ".feed_forward_length", c.ffn()).u32(arch + ".attention.head_count", c.heads())
+                .u32(arch + ".attention.head_count_kv", c.kvHeads()).u32(arch + ".context_length", c.contextLength())
+                .f32(arch + ".rope.freq_base", c.ropeBase()).f32(arch + ".attention.layer_norm_rms_epsilon", c.rmsEpsilon())
+                .str("tokenizer.ggml.model", "llama").strings("tokenizer.ggml.tokens", tokens.toArray(String[]::new))
+                .floats("tokenizer.ggml.scores", scores).ints("tokenizer.ggml.token_type", types)
+                .u32("tokenizer.ggml.bos_token_id", 1).u32("tokenizer.ggml.eos_token_id", eos);
+        // The embedding is stored as it is used: [vocab rows][hidden].
+        g.tensor("token_embd.weight", matrixType, new long[] {c.hidden(), c.vocab()}, encode(w.tokenEmbedding(), matrixType));
+        for (int i = 0; i < c.layers(); i++) {
+            DecoderWeights.Layer l = w.layers().get(i);
+            String p = "blk." + i + ".";
+            g.tensor(p + "attn_norm.weight", F32, new long[] {c.hidden()}, encode(l.attentionNorm(), F32));
+            matrix(g, p + "attn_q.weight", l.wq(), c.hidden(), c.queryDim(), matrixType);
+            matrix(g, p + "attn_k.weight", l.wk(), c.hidden(), c.kvDim(), matrixType);
+            matrix(g, p + "attn_v.weight", l.wv(), c.hidden(), c.kvDim(), matrixType);
+            if (c.qkvBias()) {
+                g.tensor(p + "attn_q.bias", F32, new long[] {c.queryDim()}, encode(l.bq(), F32));
+                g.tensor(p + "attn_k.bias", F32, new long[] {c.kvDim()}, encode(l.bk(), F32));
+                g.tensor(p + "attn_v.bias", F32, new long[] {c.kvDim()}, encode(l.bv(), F32));
+            }
+            matrix(g, p + "attn_output.weight", l.wo(), c.queryDim(), c.hidden(), matrixType);
+            g.tensor(p + "ffn_norm.weight", F32, new long[] {c.hidden()}, encode(l.ffnNorm(), F32));
+            matrix(g, p + "ffn_gate.weight", l.wGate(), c.hidden(), c.ffn(), matrixType);
+            matrix(g, p + "ffn_up.weight", l.wUp(), c.hidden(), c.ffn(), matrixType);
+            matrix(g, p + "ffn_down.weight", l.wDown(), c.ffn(), c.hidden(), matrixType);
+        }
+        g.tensor("output_norm.weight", F32, new long[] {c.hidden()}, encode(w.outputNorm(), F32));
+        if (!tied) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
+        return g.write(file);
+    }
+
+    /** Seeded random weights for {@code c}. */
+    public static DecoderWeights randomWeights(DecoderConfig c, long seed) { return RandomDecoders.weights(c, seed); }
+
+    /** {@code m} is [in][out] (the reference's layout); GGUF stores [out][in]. */
+    private static void matrix(GgufWriter g, String name, float[] m, int in, int out, int type) {
+        g.tensor(name, type, new long[] {in, out}, encode(GgufDecoder.transpose(m, in, out), type));
+    }
+
+    static byte[] encode(float[] v, int type) {
+        if (type == F32) {
+            ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (float x : v) b.putFloat(x);
+            return b.array();
+        }
+        // Q8_0 as ggml's reference quantizer makes it: d = max |x| / 127 per 32 values, q = round(x / d).
+        ByteBuffer b = ByteBuffer.allocate(v.length / 32 * 34).order(ByteOrder.LITTLE_ENDIAN);
+        for (int blk = 0; blk < v.length / 32; blk++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(v[blk * 32 + j]));
+            float d = amax / 127, id = d != 0 ? 1 / d : 0;
+            b.putShort(Float.floatToFloat16(d));
+            for (int j = 0; j < 32; j++) b.put((byte) Math.round(v[blk * 32 + j] * id));
+        }
+        return b.array();
+    }
+}

@@ -1,0 +1,89 @@
+package dev.offload.session;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.decoder.DecoderConfig;
+import dev.offload.decoder.DecoderReference;
+import dev.offload.decoder.DecoderWeights;
+import dev.offload.decoder.SamplingParams;
+import dev.offload.decoder.TinyGgufModels;
+import dev.offload.model.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Generation as a library user sees it: streamed text, the reference's greedy tokens, seeds, and why it stopped. */
+class GenerationSessionTest {
+    @TempDir Path dir;
+
+    @Test
+    void greedyTextIsTheReferencesArgmaxTokensStreamedAsWholeCharacters() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        DecoderWeights w = TinyGgufModels.randomWeights(c, 33);
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false))) {
+            StringBuilder streamed = new StringBuilder();
+            GenerationSession.Result r = s.generate("the a to", true, 12, 64, SamplingParams.greedy(), streamed::append);
+            assertEquals(GenerationSession.Stop.MAX_TOKENS, r.stop());
+            assertEquals(12, r.generatedTokens());
+            assertEquals(r.text(), streamed.toString());
+
+            // The same tokens by hand: argmax of the reference's logits, step by step.
+            TextTokenizer tok = s.tokenizer();
+            int[] prompt = tok.encode("the a to", true);
+            assertEquals(prompt.length, r.promptTokens());
+            DecoderReference ref = new DecoderReference(c, w);
+            DecoderReference.State st = ref.newState(64);
+            float[] logits = ref.forward(prompt, st);
+            int[] want = new int[12];
+            for (int i = 0; i < 12; i++) {
+                want[i] = argmax(logits);
+                logits = ref.forward(new int[] {want[i]}, st);
+            }
+            assertArrayEquals(want, r.tokens());
+            assertEquals(tok.decode(want), r.text());
+            assertArrayEquals(r.tokens(), s.generate("the a to", true, 12, 64, SamplingParams.greedy(), null).tokens(), "greedy is deterministic");
+        }
+    }
+
+    @Test
+    void aSeedMakesSamplingReproducible() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN2);
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("q.gguf"), c, TinyGgufModels.randomWeights(c, 2), TinyGgufModels.Q8_0, false))) {
+            List<int[]> runs = List.of(
+                    s.generate("of the", true, 10, 64, SamplingParams.defaults(7), null).tokens(),
+                    s.generate("of the", true, 10, 64, SamplingParams.defaults(7), null).tokens(),
+                    s.generate("of the", true, 10, 64, new SamplingParams(1.5f, 0, 1, 0, 1, 64, 8), null).tokens());
+            assertArrayEquals(runs.get(0), runs.get(1));
+            assertTrue(!Arrays.equals(runs.get(0), runs.get(2)), "another seed and temperature drew the same ten tokens");
+        }
+    }
+
+    @Test
+    void itStopsAtAFullContextOrEndOfSequenceAndSaysWhich() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        DecoderWeights w = TinyGgufModels.randomWeights(c, 5);
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false))) {
+            GenerationSession.Result full = s.generate("the", true, 100, 8, SamplingParams.greedy(), null);
+            assertEquals(GenerationSession.Stop.CONTEXT_FULL, full.stop());
+            assertEquals(8, full.promptTokens() + full.generatedTokens());
+        }
+        // An output norm of zeros makes every logit 0: greedy takes the lowest id, 0, here the end-of-sequence token.
+        DecoderWeights silent = new DecoderWeights(w.tokenEmbedding(), w.layers(), new float[c.hidden()], w.output());
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("s.gguf"), c, silent, TinyGgufModels.F32, false, 0))) {
+            GenerationSession.Result r = s.generate("the", true, 100, 64, SamplingParams.greedy(), null);
+            assertEquals(GenerationSession.Stop.END_OF_SEQUENCE, r.stop());
+            assertEquals(0, r.generatedTokens());
+            assertEquals("", r.text());
+        }
+    }
+
+    static int argmax(float[] l) {
+        int best = 0;
+        for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
+        return best;
+    }
+}
