@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.offload.decoder.SamplingParams;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,12 +24,33 @@ class ReadmeExampleTest {
     }
 
     @Test
+    void theReadmeGenerationExampleRunsAsWritten(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        var c = dev.offload.decoder.TinyGgufModels.config(dev.offload.decoder.DecoderConfig.Architecture.LLAMA);
+        Path model = dev.offload.decoder.TinyGgufModels.write(dir.resolve("model.gguf"), c,
+                dev.offload.decoder.TinyGgufModels.randomWeights(c, 1), dev.offload.decoder.TinyGgufModels.Q8_0, false);
+        // README-generate:begin
+        try (GenerationSession session = GenerationSession.open(model)) {      // a llama or qwen2 GGUF file
+            GenerationSession.Result r = session.generate("The capital of France is", true, 32, 2048,
+                    SamplingParams.greedy(), System.out::print);                 // text streams as it is made
+            System.out.printf("%n%d tokens, %.1f tokens/s, stop: %s%n", r.generatedTokens(), r.generatedTokensPerSecond(), r.stop());
+        }
+        // README-generate:end
+    }
+
+    @Test
     void theReadmeShowsThisCode() throws Exception {
+        String readme = Files.readString(Path.of("../README.md"));
+        for (String marker : List.of("README", "README-generate")) {
+            String code = block(marker);
+            assertTrue(readme.contains(code), "README.md should show the example exactly as tested here:\n" + code);
+        }
+    }
+
+    static String block(String marker) throws Exception {
         List<String> source = Files.readAllLines(Path.of("src/test/java/dev/offload/session/ReadmeExampleTest.java"));
-        int from = source.indexOf("        // README:begin") + 1, to = source.indexOf("        // README:end");
+        int from = source.indexOf("        // " + marker + ":begin") + 1, to = source.indexOf("        // " + marker + ":end");
         StringBuilder code = new StringBuilder();
         for (String line : source.subList(from, to)) code.append(line.substring(8)).append('\n');
-        String readme = Files.readString(Path.of("../README.md"));
-        assertTrue(readme.contains(code), "README.md should show the example exactly as tested here:\n" + code);
+        return code.toString();
     }
 }
