@@ -1,5 +1,6 @@
 package dev.offload.tuning;
 
+import dev.offload.config.CacheDirs;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -10,12 +11,11 @@ import org.slf4j.LoggerFactory;
  * database kept in the repository for the devices we have measured. Callers fall back to built-in defaults when
  * neither has an entry.
  *
- * @param userCache  the user's tuning file ({@code $OFFLOAD_CACHE_DIR/tuning.json}, else ~/.cache/offload/tuning.json)
+ * @param userCache  the user's tuning file ({@code tuning.json} under the cache root, see {@link CacheDirs})
  * @param repository the repository's database
  */
 public record TuningStore(Path userCache, TuningDb repository) {
     private static final Logger log = LoggerFactory.getLogger(TuningStore.class);
-    public static final String CACHE_ENV = "OFFLOAD_CACHE_DIR";
     public static final String REPOSITORY_RESOURCE = "dev/offload/tuning/tuning-db.json";
 
     /** Where a set of parameters came from. */
@@ -47,11 +47,7 @@ public record TuningStore(Path userCache, TuningDb repository) {
         return new TuningStore(userCache, TuningDb.empty());
     }
 
-    public static Path defaultUserCache() {
-        String env = System.getenv(CACHE_ENV);
-        Path dir = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "offload");
-        return dir.resolve("tuning.json");
-    }
+    public static Path defaultUserCache() { return CacheDirs.standard().tuningFile(); }
 
     /**
      * The entry for an op on a device and driver: the user cache first, then the repository. A user cache that
