@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import dev.offload.kernels.KernelFamily;
 import java.io.IOException;
 import java.io.UncheckedIOException;

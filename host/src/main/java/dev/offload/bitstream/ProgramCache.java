@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import dev.offload.config.CacheDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
