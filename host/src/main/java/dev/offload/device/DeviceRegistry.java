@@ -7,7 +7,6 @@ import dev.offload.cl.OpenCl;
 import dev.offload.cl.OpenClUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -15,9 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The devices this process can use: the OpenCL devices of one binding (when OpenCL loads) and the
- * java reference device, which is always there. Resolves selection specs:
- * {@code java}, {@code cl}, {@code cl:cpu}, {@code cl:gpu}, {@code cl:accelerator}, {@code cl:<p>:<d>},
- * {@code cl:name=<substring>}.
+ * java reference device, which is always there. Resolves {@link DeviceSpec}s to devices.
  */
 public final class DeviceRegistry {
     private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
@@ -89,34 +86,23 @@ public final class DeviceRegistry {
      * @throws IllegalArgumentException for a spec that names nothing, listing what exists
      */
     public Optional<Device> resolve(String spec) {
-        String s = spec.strip();
-        String lower = s.toLowerCase(Locale.ROOT);
-        if (lower.equals(JavaDevice.SPEC)) return Optional.empty();
-        if (!lower.startsWith("cl")) throw unknown(s, "a spec starts with 'java' or 'cl'");
-        List<Device> ds = openClDevices();
-        Optional<Device> found;
-        if (lower.equals("cl")) {
-            found = preferredOpenClDevice();
-        } else if (lower.startsWith("cl:name=")) {
-            String needle = lower.substring("cl:name=".length());
-            found = ds.stream().filter(d -> d.name().toLowerCase(Locale.ROOT).contains(needle)).findFirst();
-        } else {
-            String rest = lower.substring(3);
-            found = switch (rest) {
-                case "cpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.CPU).findFirst();
-                case "gpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.GPU).findFirst();
-                case "accelerator" -> ds.stream().filter(d -> d.info().type() == DeviceType.ACCELERATOR).findFirst();
-                default -> {
-                    String[] parts = rest.split(":");
-                    if (parts.length != 2 || !parts[0].matches("\\d+") || !parts[1].matches("\\d+")) {
-                        throw unknown(s, "use cl:cpu, cl:gpu, cl:accelerator, cl:<platform>:<device> or cl:name=<text>");
-                    }
-                    int p = Integer.parseInt(parts[0]), d = Integer.parseInt(parts[1]);
-                    yield ds.stream().filter(x -> x.platform().index() == p && x.index() == d).findFirst();
-                }
-            };
+        DeviceSpec parsed;
+        try {
+            parsed = DeviceSpec.parse(spec);
+        } catch (DeviceSpec.InvalidSpecException e) {
+            throw unknown(e.spec(), e.getMessage());
         }
-        return Optional.of(found.orElseThrow(() -> unknown(s, unavailableReason == null ? null : unavailableReason)));
+        return resolve(parsed, spec.strip());
+    }
+
+    /** As {@link #resolve(String)} for a parsed spec. */
+    public Optional<Device> resolve(DeviceSpec spec) { return resolve(spec, spec.text()); }
+
+    private Optional<Device> resolve(DeviceSpec spec, String asWritten) {
+        if (spec instanceof DeviceSpec.Java) return Optional.empty();
+        Optional<Device> found = spec instanceof DeviceSpec.DefaultCl ? preferredOpenClDevice()
+                : openClDevices().stream().filter(spec::accepts).findFirst();
+        return Optional.of(found.orElseThrow(() -> unknown(asWritten, unavailableReason)));
     }
 
     private IllegalArgumentException unknown(String spec, String hint) {
