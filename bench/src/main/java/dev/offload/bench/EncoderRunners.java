@@ -1,6 +1,6 @@
 package dev.offload.bench;
 
-import dev.offload.cl.Binding;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.EncoderRunner;
@@ -29,7 +29,7 @@ final class EncoderRunners {
         DevicePool[] pool = {null};
         try {
             EncoderRunner r = dev.offload.model.EncoderRunners.open(model, Pooling.MEAN, null, spec,
-                    () -> pool[0] = DevicePool.open(DeviceRegistry.discover(Binding.fromEnvironment())), false, null);
+                    () -> pool[0] = DevicePool.open(DeviceRegistry.discover(OffloadSettings.current())), false, null);
             return Optional.of(new Opened(r, pool[0]));
         } catch (RuntimeException e) {
             if (pool[0] != null) pool[0].close();

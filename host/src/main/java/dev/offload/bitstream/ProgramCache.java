@@ -1,7 +1,6 @@
 package dev.offload.bitstream;
 
 import dev.offload.hash.Sha256;
-import dev.offload.config.CacheDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -22,9 +21,6 @@ public final class ProgramCache {
     public ProgramCache(Path dir) { this.dir = dir; }
 
     public Path dir() { return dir; }
-
-    /** {@code programs/} under the cache root ({@link CacheDirs}). */
-    public static Path defaultDir() { return CacheDirs.standard().programs(); }
 
     /** The file stem of the entry for a family built from a source with options on a device. */
     static String stem(String family, DeviceTarget device, String sourceSha256, String options) {

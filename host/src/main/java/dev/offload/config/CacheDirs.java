@@ -24,11 +24,6 @@ public record CacheDirs(Path root) {
         return new CacheDirs(base.resolve("offload"));
     }
 
-    /** The root as this process's environment names it. */
-    public static CacheDirs standard() {
-        return resolve(System.getenv(ENV), System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));
-    }
-
     /** The program cache folder. */
     public Path programs() { return root.resolve("programs"); }
 

@@ -5,6 +5,7 @@ import dev.offload.cl.Device;
 import dev.offload.cl.DeviceType;
 import dev.offload.cl.OpenCl;
 import dev.offload.cl.OpenClUnavailableException;
+import dev.offload.config.OffloadSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,37 +19,52 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeviceRegistry {
     private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
-    public static final String DEVICE_ENV = "OFFLOAD_DEVICE";
+    /** The environment variable that names the default device ({@link OffloadSettings#device}). */
+    public static final String DEVICE_ENV = OffloadSettings.DEVICE_ENV;
 
     private final Binding binding;
+    private final OffloadSettings settings;
     private final OpenCl openCl;          // null when OpenCL is unavailable
     private final String unavailableReason;
     private volatile java.util.function.Consumer<OpenClDevice> onOpen = d -> {};
 
-    private DeviceRegistry(Binding binding, OpenCl openCl, String unavailableReason) {
+    private DeviceRegistry(Binding binding, OffloadSettings settings, OpenCl openCl, String unavailableReason) {
         this.binding = binding;
+        this.settings = settings;
         this.openCl = openCl;
         this.unavailableReason = unavailableReason;
     }
 
-    /** Opens the binding; an OpenCL that cannot load is remembered and explained, not thrown. */
-    public static DeviceRegistry discover(Binding binding) {
+    /** As {@link #discover(Binding, OffloadSettings)} under this process's settings. */
+    public static DeviceRegistry discover(Binding binding) { return discover(binding, OffloadSettings.current()); }
+
+    /** The settings' binding, under those settings. */
+    public static DeviceRegistry discover(OffloadSettings settings) { return discover(settings.binding(), settings); }
+
+    /**
+     * Opens the binding; an OpenCL that cannot load is remembered and explained, not thrown. The settings give the
+     * default device and the kernel style of every device this registry opens (the binding argument wins over theirs).
+     */
+    public static DeviceRegistry discover(Binding binding, OffloadSettings settings) {
         try {
             OpenCl cl = OpenCl.open(binding);
             if (cl.devices().isEmpty()) {
                 String why = "no OpenCL platform or device found (the ICD loader loaded, but lists none); "
                         + OpenClUnavailableException.INSTALL_HINT;
                 log.warn("{}: only the java device is available", why);
-                return new DeviceRegistry(binding, cl, why);
+                return new DeviceRegistry(binding, settings, cl, why);
             }
-            return new DeviceRegistry(binding, cl, null);
+            return new DeviceRegistry(binding, settings, cl, null);
         } catch (OpenClUnavailableException e) {
             log.warn("OpenCL unavailable: {}; only the java device is available", e.getMessage());
-            return new DeviceRegistry(binding, null, e.getMessage());
+            return new DeviceRegistry(binding, settings, null, e.getMessage());
         }
     }
 
     public Binding binding() { return binding; }
+
+    /** The settings this registry opened with. */
+    public OffloadSettings settings() { return settings; }
 
     /** The OpenCL devices (empty when OpenCL is unavailable). */
     public List<Device> openClDevices() { return openCl == null ? List.of() : openCl.devices(); }
@@ -66,10 +82,9 @@ public final class DeviceRegistry {
         return out;
     }
 
-    /** OFFLOAD_DEVICE, else the first GPU or ACCELERATOR, else the first CPU, else java. */
+    /** The settings' device (OFFLOAD_DEVICE), else the first GPU or ACCELERATOR, else the first CPU, else java. */
     public String defaultSpec() {
-        String env = System.getenv(DEVICE_ENV);
-        if (env != null && !env.isBlank()) return env.strip();
+        if (settings.device() != null) return settings.device();
         return preferredOpenClDevice().map(Device::spec).orElse(JavaDevice.SPEC);
     }
 
@@ -117,9 +132,10 @@ public final class DeviceRegistry {
         return this;
     }
 
-    /** A new context and queue on an OpenCL device, with the {@link #onOpen} action applied. */
+    /** A new context and queue on an OpenCL device in the settings' kernel style, with the {@link #onOpen} action applied. */
     public OpenClDevice open(Device device) {
         OpenClDevice d = new OpenClDevice(device);
+        d.kernelStyle(settings.kernelStyleFor(device.info()));
         onOpen.accept(d);
         return d;
     }

@@ -52,8 +52,8 @@ public final class AutoPlacer {
         load();
     }
 
-    /** The cache root ({@link dev.offload.config.CacheDirs}). */
-    public static Path defaultCache() { return dev.offload.config.CacheDirs.standard().root(); }
+    /** This process's cache root ({@link dev.offload.config.OffloadSettings#cache}). */
+    public static Path defaultCache() { return dev.offload.config.OffloadSettings.current().cache().root(); }
 
     /** How many measurements the last {@link #plan} had to take (0 when everything came from the cache). */
     public int measuredCount() { return measured; }

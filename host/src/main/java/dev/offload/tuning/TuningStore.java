@@ -1,6 +1,7 @@
 package dev.offload.tuning;
 
 import dev.offload.config.CacheDirs;
+import dev.offload.config.OffloadSettings;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -37,9 +38,12 @@ public record TuningStore(Path userCache, TuningDb repository) {
     /** A found entry and which layer it came from. */
     public record Found(TunedEntry entry, Source source) {}
 
-    /** The user cache under $OFFLOAD_CACHE_DIR (else ~/.cache/offload) and the repository's database. */
-    public static TuningStore standard() {
-        return new TuningStore(defaultUserCache(), RepositoryDb.INSTANCE);
+    /** The user cache under this process's cache root ({@link OffloadSettings#current}) and the repository's database. */
+    public static TuningStore standard() { return standard(OffloadSettings.current().cache()); }
+
+    /** The user cache under a cache root and the repository's database. */
+    public static TuningStore standard(CacheDirs cache) {
+        return new TuningStore(cache.tuningFile(), RepositoryDb.INSTANCE);
     }
 
     /** A store with only a user cache file (tests, `tune --db`). */
@@ -47,7 +51,7 @@ public record TuningStore(Path userCache, TuningDb repository) {
         return new TuningStore(userCache, TuningDb.empty());
     }
 
-    public static Path defaultUserCache() { return CacheDirs.standard().tuningFile(); }
+    public static Path defaultUserCache() { return OffloadSettings.current().cache().tuningFile(); }
 
     /**
      * The entry for an op on a device and driver: the user cache first, then the repository. A user cache that
