@@ -51,7 +51,6 @@ public record TuningStore(Path userCache, TuningDb repository) {
         return new TuningStore(userCache, TuningDb.empty());
     }
 
-    public static Path defaultUserCache() { return OffloadSettings.current().cache().tuningFile(); }
 
     /**
      * The entry for an op on a device and driver: the user cache first, then the repository. A user cache that
