@@ -103,7 +103,7 @@ public final class EncoderReference {
         int kk = layer.inputs(), n = layer.outputs();
         float[] y = new float[rows * n];
         switch (layer) {
-            case FloatLinear f -> IntStream.range(0, rows).parallel().forEach(r -> {
+            case FloatLinearWeights f -> IntStream.range(0, rows).parallel().forEach(r -> {
                 float[] acc = new float[n];
                 for (int k = 0; k < kk; k++) {
                     float a = x[r * kk + k];

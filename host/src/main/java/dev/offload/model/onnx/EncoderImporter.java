@@ -4,7 +4,7 @@ import dev.offload.model.Embeddings;
 import dev.offload.model.EncoderConfig;
 import dev.offload.model.EncoderLayer;
 import dev.offload.model.EncoderModel;
-import dev.offload.model.FloatLinear;
+import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.LayerNormWeights;
 import dev.offload.model.Linear;
 import dev.offload.model.QuantizedLinear;
@@ -277,7 +277,7 @@ public final class EncoderImporter {
             if (bias == null) bias = new float[n];
             if (bias.length != n) return null;
             markUsed(add, matmul);
-            return new MatchedLinear(matmul.input(0), new FloatLinear(k, n, w.floats(), bias));
+            return new MatchedLinear(matmul.input(0), new FloatLinearWeights(k, n, w.floats(), bias));
         }
         OnnxNode scaleMul = nodeOrNull(product, "Mul");
         if (scaleMul == null) return null;
