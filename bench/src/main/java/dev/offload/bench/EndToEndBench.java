@@ -45,10 +45,10 @@ final class EndToEndBench {
         EncoderModel model = EncoderImporter.importBytes(onnx, known.onnxEntry);
         WordPieceTokenizer tok = WordPieceTokenizer.fromJson(known.tokenizerBytes(), known.tokenizerEntry);
 
-        Optional<EncoderRunners.Opened> runner = EncoderRunners.open(deviceSpec, model);
+        Optional<OpenedRunner> runner = OpenedRunner.open(deviceSpec, model);
         String note = "";
         if (runner.isEmpty() && !deviceSpec.equals("java")) {
-            runner = EncoderRunners.open("java", model);
+            runner = OpenedRunner.open("java", model);
             note = "; " + deviceSpec + " could not run the encoder: offload ran on the java reference";
         }
         boolean onJava = runner.isPresent() && runner.get().runner().device().startsWith("java");
@@ -64,7 +64,7 @@ final class EndToEndBench {
         float[] ours = null;
         String device = "-";
         if (runner.isPresent()) {
-            try (EncoderRunners.Opened opened = runner.get()) {
+            try (OpenedRunner opened = runner.get()) {
                 EncoderRunner r = opened.runner();
                 device = r.device();
                 float[][] last = new float[1][];
