@@ -154,7 +154,7 @@ public final class RunCommand implements Callable<Integer> {
                 if (!Files.isRegularFile(file)) {
                     throw new UserError("--model " + model + ": no such file, and not a known model (" + String.join(", ", ModelCatalog.ids()) + ")");
                 }
-                onnx = Files.readAllBytes(file);
+                onnx = null; // memory-mapped by EncoderImporter.importFile below
                 pooling = Pooling.MEAN;
             }
             Path tokFile = tokenizer != null ? tokenizer : known == null ? Path.of(model).resolveSibling("tokenizer.json") : null;
@@ -173,7 +173,7 @@ public final class RunCommand implements Callable<Integer> {
         EncoderModel encoder;
         WordPieceTokenizer tok;
         try {
-            encoder = EncoderImporter.importBytes(onnx, known != null ? known.onnxEntry : model);
+            encoder = known != null ? EncoderImporter.importBytes(onnx, known.onnxEntry) : EncoderImporter.importFile(Path.of(model));
             tok = WordPieceTokenizer.fromJson(tokenizerJson, tokenizerName);
         } catch (UnsupportedModelException e) {
             throw new UserError(e.getMessage());
@@ -266,7 +266,7 @@ public final class RunCommand implements Callable<Integer> {
             if (output != null) write(out, output, NpyArray.ofFloats(embeddings, texts.size(), h));
             if (hidden != null) write(out, hiddenStates, NpyArray.ofFloats(hidden, texts.size(), globalLength, h));
             if (ids != null) write(out, tokenIds, NpyArray.ofLongs(ids, texts.size(), globalLength));
-            if (check) return checkAgainstOrt(out, onnx, encoder, batches, embeddings, pooling, h);
+            if (check) return checkAgainstOrt(out, onnx != null ? onnx : Files.readAllBytes(Path.of(model)), encoder, batches, embeddings, pooling, h);
         }
         out.flush();
         return 0;
