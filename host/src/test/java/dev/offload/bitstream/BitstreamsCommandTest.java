@@ -46,14 +46,19 @@ class BitstreamsCommandTest {
         assertTrue(broken.out().contains("1 check(s) failed"), broken.out());
     }
 
-    @Test
-    void importedBinariesAreListedAndVerifiedWithoutTheirDevice(@TempDir Path tmp) throws IOException {
-        Path xclbin = tmp.resolve("saxpy.xclbin");
-        Files.write(xclbin, BitstreamImportTest.syntheticXclbin());
+    /** Imports the synthetic Xilinx saxpy binary into a new store under {@code tmp}; returns the store. */
+    private static Path importSyntheticXclbin(Path tmp) throws IOException {
+        Path xclbin = Files.write(tmp.resolve("saxpy.xclbin"), BitstreamImportTest.syntheticXclbin());
         Path store = tmp.resolve("store");
         CliRun imp = offload("bitstreams", "import", xclbin.toString(), "--device-name", BitstreamImportTest.SHELL,
                 "--platform", "Xilinx", "--store", store.toString());
         assertEquals(0, imp.exit(), imp.out() + imp.err());
+        return store;
+    }
+
+    @Test
+    void importedBinariesAreListedAndVerifiedWithoutTheirDevice(@TempDir Path tmp) throws IOException {
+        Path store = importSyntheticXclbin(tmp);
 
         CliRun list = offload("bitstreams", "list", "--store", store.toString());
         assertTrue(list.out().contains(BitstreamImportTest.SHELL + " [Xilinx]") && list.out().contains("v++ (Xilinx Vitis), imported"),
@@ -63,7 +68,7 @@ class BitstreamsCommandTest {
         assertEquals(0, verify.exit(), verify.out());
         assertTrue(verify.out().contains("target    SKIP"), verify.out());
 
-        CliRun noKernels = offload("bitstreams", "import", xclbin.toString().replace("saxpy.xclbin", "missing.aocx"),
+        CliRun noKernels = offload("bitstreams", "import", tmp.resolve("missing.aocx").toString(),
                 "--device-name", "x", "--platform", "y", "--store", store.toString());
         assertEquals(2, noKernels.exit());
         assertTrue(noKernels.err().contains("cannot read"), noKernels.err());
@@ -71,11 +76,7 @@ class BitstreamsCommandTest {
 
     @Test
     void verifyAgainstAnExplicitDeviceFailsForAnotherDevicesBinary(@TempDir Path tmp) throws IOException {
-        Path xclbin = tmp.resolve("saxpy.xclbin");
-        Files.write(xclbin, BitstreamImportTest.syntheticXclbin());
-        Path store = tmp.resolve("store");
-        assertEquals(0, offload("bitstreams", "import", xclbin.toString(), "--device-name", BitstreamImportTest.SHELL,
-                "--platform", "Xilinx", "--store", store.toString()).exit());
+        Path store = importSyntheticXclbin(tmp);
         CliRun verify = offload("bitstreams", "verify", "--device", "cl:cpu", "--store", store.toString());
         assertEquals(1, verify.exit(), verify.out());
         assertTrue(verify.out().contains("device name: built for '" + BitstreamImportTest.SHELL + "'"), verify.out());

@@ -151,19 +151,23 @@ class AttentionCommandTest {
         assertRejected("q.npy", "3-D [H,S,D] or 4-D");
     }
 
+    /** K and V of batch 2 with {@code heads} heads of {@code length} keys of size {@code dim}, replacing the batched ones. */
+    private void writeKeysAndValues(int heads, int length, int dim) {
+        write("k.npy", NpyArray.ofFloats(random(2, 2 * heads * length * dim), 2, heads, length, dim));
+        write("v.npy", NpyArray.ofFloats(random(2, 2 * heads * length * dim), 2, heads, length, dim));
+    }
+
     @Test
     void mismatchedHeadDimensionIsRejected() {
         writeBatchedInputs();
-        write("k.npy", NpyArray.ofFloats(random(2, 2 * 2 * 45 * 64), 2, 2, 45, 64));
-        write("v.npy", NpyArray.ofFloats(random(2, 2 * 2 * 45 * 64), 2, 2, 45, 64));
+        writeKeysAndValues(2, 45, 64);
         assertRejected("k.npy", "head dimension 64 differs from Q head dimension 32");
     }
 
     @Test
     void queryHeadsNotAMultipleOfKvHeadsAreRejected() {
         writeBatchedInputs();
-        write("k.npy", NpyArray.ofFloats(random(2, 2 * 3 * 45 * 32), 2, 3, 45, 32));
-        write("v.npy", NpyArray.ofFloats(random(2, 2 * 3 * 45 * 32), 2, 3, 45, 32));
+        writeKeysAndValues(3, 45, 32);
         assertRejected("k.npy", "H % Hkv == 0");
     }
 
