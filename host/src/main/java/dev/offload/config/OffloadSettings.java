@@ -29,7 +29,7 @@ public record OffloadSettings(Binding binding, String device, CacheDirs cache, P
     /** Settings from an environment map (names as above; null or blank values are unset). */
     public static OffloadSettings from(Map<String, String> env, String userHome) {
         String binding = value(env, BINDING_ENV), style = value(env, KERNEL_STYLE_ENV), store = value(env, BITSTREAMS_ENV);
-        return new OffloadSettings(binding == null ? Binding.PANAMA : Binding.parse(binding), value(env, DEVICE_ENV),
+        return new OffloadSettings(binding == null ? Binding.PANAMA : binding(binding), value(env, DEVICE_ENV),
                 CacheDirs.resolve(value(env, CacheDirs.ENV), value(env, "XDG_CACHE_HOME"), userHome),
                 store == null ? null : Path.of(store), style == null ? null : KernelStyle.parse(style, KERNEL_STYLE_ENV),
                 value(env, XCL_EMULATION_ENV));
@@ -54,16 +54,16 @@ public record OffloadSettings(Binding binding, String device, CacheDirs cache, P
 
     private static volatile OffloadSettings current;
 
-    public OffloadSettings withBinding(Binding b) {
-        return new OffloadSettings(b, device, cache, bitstreams, kernelStyle, xclEmulationMode);
-    }
-
-    public OffloadSettings withKernelStyle(KernelStyle s) {
-        return new OffloadSettings(binding, device, cache, bitstreams, s, xclEmulationMode);
-    }
-
     /** The style a device gets: the forced one, else by its type ({@link KernelStyle#forDevice(DeviceInfo, KernelStyle)}). */
     public KernelStyle kernelStyleFor(DeviceInfo info) { return KernelStyle.forDevice(info, kernelStyle); }
+
+    private static Binding binding(String name) {
+        try {
+            return Binding.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(BINDING_ENV + "=" + name + ": " + e.getMessage(), e);
+        }
+    }
 
     private static String value(Map<String, String> env, String name) {
         String v = env.get(name);

@@ -48,6 +48,7 @@ class OffloadSettingsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OffloadSettings.from(Map.of("OFFLOAD_KERNEL_STYLE", "gpu"), "/h"));
         assertTrue(e.getMessage().startsWith("OFFLOAD_KERNEL_STYLE=gpu"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> OffloadSettings.from(Map.of("OFFLOAD_BINDING", "opencl"), "/h"));
+        e = assertThrows(IllegalArgumentException.class, () -> OffloadSettings.from(Map.of("OFFLOAD_BINDING", "opencl"), "/h"));
+        assertTrue(e.getMessage().startsWith("OFFLOAD_BINDING=opencl: "), e.getMessage());
     }
 }
