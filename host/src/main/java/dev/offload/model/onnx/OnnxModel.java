@@ -1,6 +1,8 @@
 package dev.offload.model.onnx;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.proto.OnnxProtos.AttributeProto;
 import dev.offload.model.onnx.proto.OnnxProtos.GraphProto;
@@ -37,14 +39,21 @@ public record OnnxModel(String source, String producer, long opset, Map<String, 
 
     /** Parses a model held in memory; tensors' raw data alias {@code bytes} until they are decoded. */
     public static OnnxModel parse(byte[] bytes, String source) {
-        CodedInputStream coded = CodedInputStream.newInstance(bytes);
-        coded.enableAliasing(true);
-        return parse(coded, source);
+        return parseAliasing(UnsafeByteOperations.unsafeWrap(bytes), source);
     }
 
     /** Parses a model from a buffer (a memory-mapped file); tensors' raw data alias the buffer until they are decoded. */
     public static OnnxModel parse(ByteBuffer buffer, String source) {
-        CodedInputStream coded = CodedInputStream.newInstance(buffer);
+        return parseAliasing(UnsafeByteOperations.unsafeWrap(buffer), source);
+    }
+
+    /**
+     * Protobuf aliases bytes fields only when its input is marked immutable, which a ByteString's own coded input
+     * is (CodedInputStream.newInstance(byte[] or ByteBuffer) is not, and copies every raw_data). Nothing writes to
+     * the bytes while the model is parsed and decoded.
+     */
+    private static OnnxModel parseAliasing(ByteString bytes, String source) {
+        CodedInputStream coded = bytes.newCodedInput();
         coded.enableAliasing(true);
         return parse(coded, source);
     }
