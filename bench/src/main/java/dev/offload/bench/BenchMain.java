@@ -1,8 +1,8 @@
 package dev.offload.bench;
 
 import dev.offload.bitstream.ProgramStore;
-import dev.offload.cl.Binding;
 import dev.offload.cl.Device;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.OpenClDevice;
 import java.io.PrintWriter;
@@ -41,12 +41,15 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--threads", description = "Threads for every peer (ONNX Runtime intra-op) and the CPU device; default: all cores.")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    /** The environment's settings (binding, default device, caches), read once here at the edge. */
+    private final OffloadSettings settings = OffloadSettings.fromEnvironment();
+
     /** The benchmark sections, in the order they run. */
     public enum Section { gemm, sgemm, sparse, e2e, startup, overhead, attention, launch }
 
     /** Runs a section on the chosen OpenCL device (opened with the program store and cache installed, as the CLI does). */
     private void withDevice(java.util.function.Consumer<OpenClDevice> section) {
-        DeviceRegistry registry = DeviceRegistry.discover(Binding.fromEnvironment()).onOpen(ProgramStore.fromEnvironment()::install);
+        DeviceRegistry registry = DeviceRegistry.discover(settings).onOpen(ProgramStore.of(settings)::install);
         String spec = device != null ? device : registry.defaultSpec();
         Optional<Device> d = registry.resolve(spec);
         if (d.isEmpty()) {
@@ -61,12 +64,12 @@ public final class BenchMain implements Callable<Integer> {
     /** The OpenCL device spec offload runs on (the registry's default unless --device), or "java" without OpenCL. */
     private String deviceSpec() {
         if (device != null) return device;
-        DeviceRegistry registry = DeviceRegistry.discover(Binding.fromEnvironment());
+        DeviceRegistry registry = DeviceRegistry.discover(settings);
         return registry.resolve(registry.defaultSpec()).map(Device::spec).orElse("java");
     }
 
     private void sgemm() {
-        DeviceRegistry registry = DeviceRegistry.discover(Binding.fromEnvironment());
+        DeviceRegistry registry = DeviceRegistry.discover(settings);
         Optional<Device> d = registry.resolve(device != null ? device : registry.defaultSpec());
         if (d.isEmpty()) Peer.note("sgemm: no OpenCL device; skipped");
         else SgemmBench.run(report, d.get(), quick);

@@ -2,6 +2,7 @@ package dev.offload.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.offload.profile.SvgWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -51,35 +52,24 @@ public final class Report {
         List<BenchRow> rs = rows();
         int barH = 16, gap = 4, left = 430, width = 1100, top = 40;
         int h = top + rs.size() * (barH + gap) + 40;
-        StringBuilder svg = new StringBuilder();
-        svg.append(String.format(Locale.ROOT,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n",
-                width, h));
-        svg.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">offload bench: rate per case (log scale), offload in blue</text>\n");
+        SvgWriter svg = new SvgWriter(width, h);
+        svg.text(10, 20, "offload bench: rate per case (log scale), offload in blue", "font-size=\"15\" font-weight=\"bold\"");
         double maxLog = rs.stream().mapToDouble(r -> Math.log10(Math.max(r.rate(), 1e-3) + 1)).max().orElse(1);
         int y = top;
         String lastSection = "";
         for (BenchRow r : rs) {
             if (!r.section().equals(lastSection)) {
-                svg.append(String.format(Locale.ROOT, "<line x1=\"0\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>%n", width, y - 2, y - 2));
+                svg.line(0, y - 2, width, y - 2, "#ccc");
                 lastSection = r.section();
             }
             double len = (width - left - 140) * Math.log10(Math.max(r.rate(), 1e-3) + 1) / maxLog;
             String color = r.impl().startsWith("offload") ? "#2b6cb0" : "#a0aec0";
-            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 6,
-                    y + barH - 4, escape(r.section() + " " + r.shape() + " " + r.impl() + " @" + r.device())));
-            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>%n",
-                    left, y, Math.max(len, 1), barH, color));
-            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%.1f %s%s</text>%n", left + len + 4,
-                    y + barH - 4, r.rate(), escape(r.unit()),
+            svg.text(left - 6, y + barH - 4, r.section() + " " + r.shape() + " " + r.impl() + " @" + r.device(), "text-anchor=\"end\"");
+            svg.rect(left, y, Math.max(len, 1), barH, color, null);
+            svg.text(left + len + 4, y + barH - 4, String.format(Locale.ROOT, "%.1f %s%s", r.rate(), r.unit(),
                     Double.isNaN(r.ratio()) ? "" : String.format(Locale.ROOT, " (%.2fx)", r.ratio())));
             y += barH + gap;
         }
-        svg.append("</svg>\n");
-        Files.writeString(file, svg.toString());
-    }
-
-    private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+        Files.writeString(file, svg.finish());
     }
 }

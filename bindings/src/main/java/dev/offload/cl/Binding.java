@@ -5,20 +5,12 @@ import dev.offload.cl.panama.PanamaDriver;
 import dev.offload.cl.spi.ClDriver;
 import java.util.Locale;
 
-/** The two ways to reach OpenCL. Chosen with {@code --binding} or {@code OFFLOAD_BINDING}; Panama by default. */
+/** The two ways to reach OpenCL. Chosen with {@code --binding} or {@code OFFLOAD_BINDING} (read by the host's settings); Panama by default. */
 public enum Binding {
     /** jextract-generated bindings over the Foreign Function and Memory API. */
     PANAMA,
     /** JOCL, a JNI binding from Maven Central. */
     JOCL;
-
-    public static final String ENVIRONMENT_VARIABLE = "OFFLOAD_BINDING";
-
-    /** The binding named by OFFLOAD_BINDING, else Panama. */
-    public static Binding fromEnvironment() {
-        String v = System.getenv(ENVIRONMENT_VARIABLE);
-        return v == null || v.isBlank() ? PANAMA : parse(v);
-    }
 
     public static Binding parse(String name) {
         return switch (name.strip().toLowerCase(Locale.ROOT)) {

@@ -1,12 +1,10 @@
 package dev.offload.cl;
 
+import dev.offload.hash.Sha256;
 import dev.offload.cl.spi.ClDriver;
 import dev.offload.cl.spi.NativeHandle;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -49,12 +47,7 @@ public final class Device {
     public String stableId() {
         String key = String.join("\u0000", platform.name(), platform.vendor(), info.name(), info.vendor(),
                 info.driverVersion(), Integer.toString(index));
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(h, 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(key).substring(0, 12);
     }
 
     private byte[] query(int param) { return driver.deviceInfo(handle, param); }

@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import dev.offload.kernels.KernelSource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

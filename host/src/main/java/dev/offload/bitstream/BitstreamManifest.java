@@ -2,8 +2,13 @@ package dev.offload.bitstream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -63,14 +68,22 @@ public record BitstreamManifest(
         return kernels.stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
     }
 
-    /** Databind writes manifests; created on the first write only (see {@link ManifestReader} for why). */
-    private static final class Writer {
-        static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Databind reads and writes manifests. Reading is strict about types (no number/string coercion, no float as an
+     * integer, nothing after the object) and ignores unknown fields; a missing field reads as null (0 for numbers).
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = JsonMapper.builder()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .build();
     }
 
     public String toJson() {
         try {
-            return Writer.JSON.writeValueAsString(this) + "\n";
+            return Json.MAPPER.writeValueAsString(this) + "\n";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,9 +93,9 @@ public record BitstreamManifest(
     public static BitstreamManifest fromJson(String json, String where) {
         BitstreamManifest m;
         try {
-            m = ManifestReader.read(json);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("bitstream manifest " + where + " is not valid JSON: " + e.getMessage(), e);
+            m = Json.MAPPER.readValue(json, BitstreamManifest.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("bitstream manifest " + where + " is not valid JSON: " + oneLine(e), e);
         }
         if (!SCHEMA.equals(m.schema())) {
             throw new IllegalArgumentException("bitstream manifest " + where + " has schema '" + m.schema()
@@ -92,5 +105,12 @@ public record BitstreamManifest(
             throw new IllegalArgumentException("bitstream manifest " + where + " lacks target, binary or kernels");
         }
         return m;
+    }
+
+    /** Jackson's message without its source excerpt, on one line, with where in the text it stopped. */
+    private static String oneLine(JsonProcessingException e) {
+        String what = e.getOriginalMessage().replaceAll("\\s+", " ").strip();
+        JsonLocation at = e.getLocation();
+        return at == null ? what : what + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
 }

@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import dev.offload.kernels.KernelFamily;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,8 +18,6 @@ import java.util.stream.Stream;
  * The repository's {@code bitstreams/} folder is the default.
  */
 public final class BitstreamStore {
-    public static final String ENVIRONMENT_VARIABLE = "OFFLOAD_BITSTREAMS";
-
     private final Path dir;
 
     public BitstreamStore(Path dir) { this.dir = dir; }
@@ -26,12 +25,11 @@ public final class BitstreamStore {
     public Path dir() { return dir; }
 
     /**
-     * $OFFLOAD_BITSTREAMS, else the {@code bitstreams/} folder of the checkout the running jar was built in
-     * ({@code <root>/host/target/offload.jar}), else {@code ./bitstreams}.
+     * The configured folder ({@code OFFLOAD_BITSTREAMS}) when not null, else the {@code bitstreams/} folder of the
+     * checkout the running jar was built in ({@code <root>/host/target/offload.jar}), else {@code ./bitstreams}.
      */
-    public static Path defaultDir() {
-        String env = System.getenv(ENVIRONMENT_VARIABLE);
-        if (env != null && !env.isBlank()) return Path.of(env.strip());
+    public static Path defaultDir(Path configured) {
+        if (configured != null) return configured;
         try {
             Path code = Path.of(BitstreamStore.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             // host/target/offload.jar or host/target/classes: three levels up is the checkout.

@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.OpenClDevice;

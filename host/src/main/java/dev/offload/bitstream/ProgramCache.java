@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -14,22 +15,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProgramCache {
     private static final Logger log = LoggerFactory.getLogger(ProgramCache.class);
-    public static final String ENVIRONMENT_VARIABLE = "OFFLOAD_CACHE_DIR";
 
     private final Path dir;
 
     public ProgramCache(Path dir) { this.dir = dir; }
 
     public Path dir() { return dir; }
-
-    /** $OFFLOAD_CACHE_DIR, else $XDG_CACHE_HOME/offload/programs, else ~/.cache/offload/programs. */
-    public static Path defaultDir() {
-        String env = System.getenv(ENVIRONMENT_VARIABLE);
-        if (env != null && !env.isBlank()) return Path.of(env.strip());
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("offload").resolve("programs");
-    }
 
     /** The file stem of the entry for a family built from a source with options on a device. */
     static String stem(String family, DeviceTarget device, String sourceSha256, String options) {

@@ -1,5 +1,7 @@
 package dev.offload.bitstream;
 
+import dev.offload.config.CacheDirs;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.OpenClDevice;
 import java.nio.file.Path;
 
@@ -9,9 +11,12 @@ import java.nio.file.Path;
  */
 public record ProgramStore(Path storeDir, Path cacheDir) {
 
-    /** The store and cache named by the environment ({@link BitstreamStore#defaultDir}, {@link ProgramCache#defaultDir}). */
-    public static ProgramStore fromEnvironment() {
-        return new ProgramStore(BitstreamStore.defaultDir(), ProgramCache.defaultDir());
+    /** The store and cache of this process's settings ({@link OffloadSettings#current}, read from the environment). */
+    public static ProgramStore fromEnvironment() { return of(OffloadSettings.current()); }
+
+    /** The settings' store ({@link BitstreamStore#defaultDir}) and program cache ({@link CacheDirs#programs}). */
+    public static ProgramStore of(OffloadSettings settings) {
+        return new ProgramStore(BitstreamStore.defaultDir(settings.bitstreams()), settings.cache().programs());
     }
 
     public ProgramStore withStore(Path dir) { return new ProgramStore(dir, cacheDir); }

@@ -1,8 +1,6 @@
 package dev.offload.cli;
 
-import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.AttentionReference;
 import dev.offload.ops.attention.AttentionShape;
@@ -87,27 +85,19 @@ public final class AttentionCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         DeviceRegistry registry = common.registry();
         String chosen = device.chosen(registry);
-        float[] o;
-        long nanos;
-        try (ComputeDevice d = registry.open(chosen)) {
-            out.println("device: " + d.description());
-            if (d instanceof OpenClDevice cl) {
-                FusedAttention fused = new FusedAttention(cl);
-                int n = Math.toIntExact(shape.outputElements());
-                try (Arena arena = Arena.ofConfined();
-                     var qb = cl.upload(storage.encode(arena, q.values()));
-                     var kb = cl.upload(storage.encode(arena, k.values()));
-                     var vb = cl.upload(storage.encode(arena, v.values()));
-                     var ob = cl.context().createBuffer(4L * n)) {
-                    nanos = fused.run(problem, qb, kb, vb, ob);
-                    o = cl.readFloats(ob, n);
-                }
-            } else {
-                long t0 = System.nanoTime();
-                o = AttentionReference.compute(problem, q.values(), k.values(), v.values());
-                nanos = System.nanoTime() - t0;
+        var run = OpOnDevice.run(registry, chosen, description -> out.println("device: " + description), cl -> {
+            int n = Math.toIntExact(shape.outputElements());
+            try (Arena arena = Arena.ofConfined();
+                 var qb = cl.upload(storage.encode(arena, q.values()));
+                 var kb = cl.upload(storage.encode(arena, k.values()));
+                 var vb = cl.upload(storage.encode(arena, v.values()));
+                 var ob = cl.context().createBuffer(4L * n)) {
+                long nanos = new FusedAttention(cl).run(problem, qb, kb, vb, ob);
+                return new OpOnDevice.Timed<>(cl.readFloats(ob, n), nanos);
             }
-        }
+        }, () -> OpOnDevice.fastest(1, () -> AttentionReference.compute(problem, q.values(), k.values(), v.values())));
+        float[] o = run.value();
+        long nanos = run.nanos();
         Npy.write(outFile, NpyArray.ofFloats(o, q.shape()));
         out.printf("attention %s: kernel time %.3f ms (%.2f GFLOPS); wrote %s%n", problem, nanos / 1e6,
                 problem.flops() / Math.max(nanos, 1), outFile);

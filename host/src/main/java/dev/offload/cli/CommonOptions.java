@@ -3,6 +3,7 @@ package dev.offload.cli;
 import ch.qos.logback.classic.Level;
 import dev.offload.cl.Binding;
 import dev.offload.bitstream.ProgramStore;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.DeviceRegistry;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -18,14 +19,14 @@ public final class CommonOptions {
 
     public Binding binding() {
         applyLogLevel();
-        return binding == null ? Binding.fromEnvironment() : Binding.parse(binding);
+        return binding == null ? OffloadSettings.current().binding() : Binding.parse(binding);
     }
 
     @Option(names = "--store", paramLabel = "DIR",
             description = "Bitstream store (default: $OFFLOAD_BITSTREAMS, else the checkout's bitstreams/).")
     java.nio.file.Path store;
 
-    @Option(names = "--no-cache", description = "Neither read nor write the program cache ($OFFLOAD_CACHE_DIR, else ~/.cache/offload/programs).")
+    @Option(names = "--no-cache", description = "Neither read nor write the program cache (programs/ under $OFFLOAD_CACHE_DIR, else $XDG_CACHE_HOME/offload, else ~/.cache/offload).")
     boolean noCache;
 
     /** Where programs come from: the bitstream store, then the program cache, then compilation. */

@@ -6,6 +6,7 @@ import dev.offload.cl.Device;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.Emulation;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.KernelStyle;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -59,12 +60,12 @@ public final class DevicesCommand implements Callable<Integer> {
         java.put("name", "pure-Java reference");
         java.put("computeUnits", Runtime.getRuntime().availableProcessors());
         devices.add(java);
-        for (Device d : registry.openClDevices()) devices.add(deviceJson(d));
+        for (Device d : registry.openClDevices()) devices.add(deviceJson(d, registry.settings()));
         root.put("devices", devices);
         return root;
     }
 
-    static Map<String, Object> deviceJson(Device d) {
+    static Map<String, Object> deviceJson(Device d, OffloadSettings settings) {
         DeviceInfo i = d.info();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("spec", d.spec());
@@ -101,8 +102,8 @@ public final class DevicesCommand implements Callable<Integer> {
         m.put("integerDotProduct", dot);
         m.put("maxSubGroups", i.maxSubGroups());
         m.put("subGroups", i.maxSubGroups() > 0 || i.hasExtension("cl_khr_subgroups") || i.hasExtension("cl_intel_subgroups"));
-        m.put("emulation", Emulation.describe(d));
-        m.put("kernelStyle", KernelStyle.forDevice(i).id());
+        m.put("emulation", Emulation.describe(d, settings.xclEmulationMode()));
+        m.put("kernelStyle", settings.kernelStyleFor(i).id());
         m.put("extensions", List.copyOf(i.extensions()));
         return m;
     }
@@ -134,9 +135,9 @@ public final class DevicesCommand implements Callable<Integer> {
                     + yes(i.dotProduct().input4x8BitPacked()) + ", accelerated "
                     + yes(i.dotProduct().eightBit() != null && i.dotProduct().eightBit().any()) + ")";
             out.printf("          int8 dot    %s%s%n", dot, i.armDotProductInt8() ? ", cl_arm_integer_dot_product_int8" : "");
-            String emu = Emulation.describe(d);
+            String emu = Emulation.describe(d, registry.settings().xclEmulationMode());
             if (emu != null) out.printf("          emulation   %s%n", emu);
-            out.printf("          kernels     %s%n", styleLine(i));
+            out.printf("          kernels     %s%n", styleLine(i, registry.settings()));
             out.printf("          id          %s%n", d.stableId());
         }
         out.println();
@@ -144,10 +145,9 @@ public final class DevicesCommand implements Callable<Integer> {
     }
 
     /** The kernel style the device gets, and why. */
-    static String styleLine(DeviceInfo i) {
-        KernelStyle style = KernelStyle.forDevice(i);
-        String env = System.getenv(KernelStyle.ENV);
-        String why = env != null && !env.isBlank() ? "forced by " + KernelStyle.ENV + "=" + env.strip()
+    static String styleLine(DeviceInfo i, OffloadSettings settings) {
+        KernelStyle style = settings.kernelStyleFor(i);
+        String why = settings.kernelStyle() != null ? "forced by " + OffloadSettings.KERNEL_STYLE_ENV + "=" + style.id()
                 : style == KernelStyle.FPGA ? "accelerator" : "CPU/GPU";
         return style.id() + " style (" + why + (style == KernelStyle.FPGA
                 ? "; built with " + style.define() + ": single work-item kernels, no x86 built-ins)" : ")");

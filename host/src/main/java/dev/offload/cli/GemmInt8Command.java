@@ -1,9 +1,7 @@
 package dev.offload.cli;
 
 import dev.offload.cl.Buffer;
-import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.ops.gemm.Epilogue;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
@@ -73,31 +71,22 @@ public final class GemmInt8Command implements Callable<Integer> {
         DeviceRegistry registry = common.registry();
         String chosen = device.chosen(registry);
         int m = am.rows(), n = bm.cols(), k = am.cols();
-        int[] c;
-        long nanos;
-        try (ComputeDevice d = registry.open(chosen)) {
-            w.println("device: " + d.description());
-            if (d instanceof OpenClDevice cl) {
-                GemmConfig.Choice choice = GemmConfig.resolve(cl.info());
-                Int8Gemm gemm = new Int8Gemm(cl, choice.config());
-                w.println("config: " + choice.describe());
-                try (PackedWeights pw = gemm.pack(bm, zb); Buffer ab = cl.upload(am.data());
-                     Buffer cb = cl.context().createBuffer(4L * m * n)) {
-                    nanos = Long.MAX_VALUE;
-                    for (int r = 0; r < repeat; r++) nanos = Math.min(nanos, gemm.run(ab, am.type(), m, za, pw, Epilogue.INT32, cb));
-                    c = cl.readInts(cb, m * n);
-                }
-            } else {
-                w.println("config: pure-Java reference (triple loop)");
-                c = null;
-                nanos = Long.MAX_VALUE;
-                for (int r = 0; r < repeat; r++) {
-                    long t0 = System.nanoTime();
-                    c = Int8GemmReference.matmulInteger(am, za, bm, zb);
-                    nanos = Math.min(nanos, System.nanoTime() - t0);
-                }
+        var run = OpOnDevice.run(registry, chosen, description -> w.println("device: " + description), cl -> {
+            GemmConfig.Choice choice = GemmConfig.resolve(cl.info());
+            Int8Gemm gemm = new Int8Gemm(cl, choice.config());
+            w.println("config: " + choice.describe());
+            try (PackedWeights pw = gemm.pack(bm, zb); Buffer ab = cl.upload(am.data());
+                 Buffer cb = cl.context().createBuffer(4L * m * n)) {
+                long best = Long.MAX_VALUE;
+                for (int r = 0; r < repeat; r++) best = Math.min(best, gemm.run(ab, am.type(), m, za, pw, Epilogue.INT32, cb));
+                return new OpOnDevice.Timed<>(cl.readInts(cb, m * n), best);
             }
-        }
+        }, () -> {
+            w.println("config: pure-Java reference (triple loop)");
+            return OpOnDevice.fastest(repeat, () -> Int8GemmReference.matmulInteger(am, za, bm, zb));
+        });
+        int[] c = run.value();
+        long nanos = run.nanos();
         Npy.write(out, NpyArray.ofInts(c, m, n));
         w.printf("C = (%d x %d) x (%d x %d) -> %s int32 (%d, %d)%n", m, k, k, n, out, m, n);
         w.printf("kernel time %.3f ms%s, %.1f GOPS%n", nanos / 1e6, repeat > 1 ? " (fastest of " + repeat + ")" : "", 2.0 * m * n * k / Math.max(nanos, 1));

@@ -1,7 +1,6 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
 import dev.offload.ops.sparse.BsrMatrix;
 import dev.offload.ops.sparse.CsrMatrix;
 import dev.offload.ops.sparse.DenseMatrix;
@@ -18,7 +17,6 @@ import dev.offload.tensor.NpyArray;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -80,32 +78,20 @@ public final class SpmmCommand implements Callable<Integer> {
 
         DeviceRegistry registry = common.registry();
         String chosen = device.chosen(registry);
-        Optional<dev.offload.cl.Device> cl = registry.resolve(chosen);
-        NpyArray result;
-        long nanos;
-        String where;
-        if (cl.isPresent()) {
-            try (OpenClDevice d = registry.open(cl.get())) {
-                where = d.description();
-                Spmm spmm = new Spmm(d);
-                if (s.dtype() == DType.INT8) {
-                    var r = spmm.multiplyInt8(s, bArray.toByteArray(), n);
-                    result = NpyArray.ofInts(r.value(), s.rows(), n);
-                    nanos = r.kernelNanos();
-                } else {
-                    var r = spmm.multiplyFloat32(s, bArray.toFloatArray(), n);
-                    result = NpyArray.ofFloats(r.value(), s.rows(), n);
-                    nanos = r.kernelNanos();
-                }
+        var run = OpOnDevice.run(registry, chosen, description -> {}, d -> {
+            Spmm spmm = new Spmm(d);
+            if (s.dtype() == DType.INT8) {
+                var r = spmm.multiplyInt8(s, bArray.toByteArray(), n);
+                return new OpOnDevice.Timed<>(NpyArray.ofInts(r.value(), s.rows(), n), r.kernelNanos());
             }
-        } else {
-            where = "java (pure-Java reference)";
-            long t0 = System.nanoTime();
-            result = s.dtype() == DType.INT8
-                    ? NpyArray.ofInts(SpmmReference.multiplyInt8(s, bArray.toByteArray(), n), s.rows(), n)
-                    : NpyArray.ofFloats(SpmmReference.multiplyFloat32(s, bArray.toFloatArray(), n), s.rows(), n);
-            nanos = System.nanoTime() - t0;
-        }
+            var r = spmm.multiplyFloat32(s, bArray.toFloatArray(), n);
+            return new OpOnDevice.Timed<>(NpyArray.ofFloats(r.value(), s.rows(), n), r.kernelNanos());
+        }, () -> OpOnDevice.fastest(1, () -> s.dtype() == DType.INT8
+                ? NpyArray.ofInts(SpmmReference.multiplyInt8(s, bArray.toByteArray(), n), s.rows(), n)
+                : NpyArray.ofFloats(SpmmReference.multiplyFloat32(s, bArray.toFloatArray(), n), s.rows(), n)));
+        NpyArray result = run.value();
+        long nanos = run.nanos();
+        String where = run.device();
         Npy.write(out, result);
         o.printf("device   %s%n", where);
         o.printf("A        %s [%d, %d] %s, format %s%n", a, s.rows(), s.cols(), s.dtype().numpyName(), s.formatName());

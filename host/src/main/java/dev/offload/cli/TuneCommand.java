@@ -77,8 +77,8 @@ public final class TuneCommand implements Callable<Integer> {
         }
         if (!(budget > 0)) throw new UserError("--budget must be a positive number of seconds, got " + budget);
         if (reps < 1) throw new UserError("--reps must be at least 1, got " + reps);
-        Path file = db != null ? db : TuningStore.defaultUserCache();
         DeviceRegistry registry = common.registry();
+        Path file = db != null ? db : registry.settings().cache().tuningFile();
         String chosen = device != null ? device : registry.defaultSpec();
         var resolved = registry.resolve(chosen).orElseThrow(() -> new UserError(
                 "tune measures OpenCL kernels; '" + chosen + "' is not an OpenCL device ("

@@ -5,9 +5,9 @@ import dev.offload.cl.Device;
 import dev.offload.cl.DeviceType;
 import dev.offload.cl.OpenCl;
 import dev.offload.cl.OpenClUnavailableException;
+import dev.offload.config.OffloadSettings;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -15,43 +15,56 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The devices this process can use: the OpenCL devices of one binding (when OpenCL loads) and the
- * java reference device, which is always there. Resolves selection specs:
- * {@code java}, {@code cl}, {@code cl:cpu}, {@code cl:gpu}, {@code cl:accelerator}, {@code cl:<p>:<d>},
- * {@code cl:name=<substring>}.
+ * java reference device, which is always there. Resolves {@link DeviceSpec}s to devices.
  */
 public final class DeviceRegistry {
     private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
-    public static final String DEVICE_ENV = "OFFLOAD_DEVICE";
+    /** The environment variable that names the default device ({@link OffloadSettings#device}). */
+    public static final String DEVICE_ENV = OffloadSettings.DEVICE_ENV;
 
     private final Binding binding;
+    private final OffloadSettings settings;
     private final OpenCl openCl;          // null when OpenCL is unavailable
     private final String unavailableReason;
     private volatile java.util.function.Consumer<OpenClDevice> onOpen = d -> {};
 
-    private DeviceRegistry(Binding binding, OpenCl openCl, String unavailableReason) {
+    private DeviceRegistry(Binding binding, OffloadSettings settings, OpenCl openCl, String unavailableReason) {
         this.binding = binding;
+        this.settings = settings;
         this.openCl = openCl;
         this.unavailableReason = unavailableReason;
     }
 
-    /** Opens the binding; an OpenCL that cannot load is remembered and explained, not thrown. */
-    public static DeviceRegistry discover(Binding binding) {
+    /** As {@link #discover(Binding, OffloadSettings)} under this process's settings. */
+    public static DeviceRegistry discover(Binding binding) { return discover(binding, OffloadSettings.current()); }
+
+    /** The settings' binding, under those settings. */
+    public static DeviceRegistry discover(OffloadSettings settings) { return discover(settings.binding(), settings); }
+
+    /**
+     * Opens the binding; an OpenCL that cannot load is remembered and explained, not thrown. The settings give the
+     * default device and the kernel style of every device this registry opens (the binding argument wins over theirs).
+     */
+    public static DeviceRegistry discover(Binding binding, OffloadSettings settings) {
         try {
             OpenCl cl = OpenCl.open(binding);
             if (cl.devices().isEmpty()) {
                 String why = "no OpenCL platform or device found (the ICD loader loaded, but lists none); "
                         + OpenClUnavailableException.INSTALL_HINT;
                 log.warn("{}: only the java device is available", why);
-                return new DeviceRegistry(binding, cl, why);
+                return new DeviceRegistry(binding, settings, cl, why);
             }
-            return new DeviceRegistry(binding, cl, null);
+            return new DeviceRegistry(binding, settings, cl, null);
         } catch (OpenClUnavailableException e) {
             log.warn("OpenCL unavailable: {}; only the java device is available", e.getMessage());
-            return new DeviceRegistry(binding, null, e.getMessage());
+            return new DeviceRegistry(binding, settings, null, e.getMessage());
         }
     }
 
     public Binding binding() { return binding; }
+
+    /** The settings this registry opened with. */
+    public OffloadSettings settings() { return settings; }
 
     /** The OpenCL devices (empty when OpenCL is unavailable). */
     public List<Device> openClDevices() { return openCl == null ? List.of() : openCl.devices(); }
@@ -69,10 +82,9 @@ public final class DeviceRegistry {
         return out;
     }
 
-    /** OFFLOAD_DEVICE, else the first GPU or ACCELERATOR, else the first CPU, else java. */
+    /** The settings' device (OFFLOAD_DEVICE), else the first GPU or ACCELERATOR, else the first CPU, else java. */
     public String defaultSpec() {
-        String env = System.getenv(DEVICE_ENV);
-        if (env != null && !env.isBlank()) return env.strip();
+        if (settings.device() != null) return settings.device();
         return preferredOpenClDevice().map(Device::spec).orElse(JavaDevice.SPEC);
     }
 
@@ -89,34 +101,23 @@ public final class DeviceRegistry {
      * @throws IllegalArgumentException for a spec that names nothing, listing what exists
      */
     public Optional<Device> resolve(String spec) {
-        String s = spec.strip();
-        String lower = s.toLowerCase(Locale.ROOT);
-        if (lower.equals(JavaDevice.SPEC)) return Optional.empty();
-        if (!lower.startsWith("cl")) throw unknown(s, "a spec starts with 'java' or 'cl'");
-        List<Device> ds = openClDevices();
-        Optional<Device> found;
-        if (lower.equals("cl")) {
-            found = preferredOpenClDevice();
-        } else if (lower.startsWith("cl:name=")) {
-            String needle = lower.substring("cl:name=".length());
-            found = ds.stream().filter(d -> d.name().toLowerCase(Locale.ROOT).contains(needle)).findFirst();
-        } else {
-            String rest = lower.substring(3);
-            found = switch (rest) {
-                case "cpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.CPU).findFirst();
-                case "gpu" -> ds.stream().filter(d -> d.info().type() == DeviceType.GPU).findFirst();
-                case "accelerator" -> ds.stream().filter(d -> d.info().type() == DeviceType.ACCELERATOR).findFirst();
-                default -> {
-                    String[] parts = rest.split(":");
-                    if (parts.length != 2 || !parts[0].matches("\\d+") || !parts[1].matches("\\d+")) {
-                        throw unknown(s, "use cl:cpu, cl:gpu, cl:accelerator, cl:<platform>:<device> or cl:name=<text>");
-                    }
-                    int p = Integer.parseInt(parts[0]), d = Integer.parseInt(parts[1]);
-                    yield ds.stream().filter(x -> x.platform().index() == p && x.index() == d).findFirst();
-                }
-            };
+        DeviceSpec parsed;
+        try {
+            parsed = DeviceSpec.parse(spec);
+        } catch (DeviceSpec.InvalidSpecException e) {
+            throw unknown(e.spec(), e.getMessage());
         }
-        return Optional.of(found.orElseThrow(() -> unknown(s, unavailableReason == null ? null : unavailableReason)));
+        return resolve(parsed, spec.strip());
+    }
+
+    /** As {@link #resolve(String)} for a parsed spec. */
+    public Optional<Device> resolve(DeviceSpec spec) { return resolve(spec, spec.text()); }
+
+    private Optional<Device> resolve(DeviceSpec spec, String asWritten) {
+        if (spec instanceof DeviceSpec.Java) return Optional.empty();
+        Optional<Device> found = spec instanceof DeviceSpec.DefaultCl ? preferredOpenClDevice()
+                : openClDevices().stream().filter(spec::accepts).findFirst();
+        return Optional.of(found.orElseThrow(() -> unknown(asWritten, unavailableReason)));
     }
 
     private IllegalArgumentException unknown(String spec, String hint) {
@@ -131,9 +132,10 @@ public final class DeviceRegistry {
         return this;
     }
 
-    /** A new context and queue on an OpenCL device, with the {@link #onOpen} action applied. */
+    /** A new context and queue on an OpenCL device in the settings' kernel style, with the {@link #onOpen} action applied. */
     public OpenClDevice open(Device device) {
         OpenClDevice d = new OpenClDevice(device);
+        d.kernelStyle(settings.kernelStyleFor(device.info()));
         onOpen.accept(d);
         return d;
     }

@@ -2,6 +2,7 @@ package dev.offload.device;
 
 import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.DeviceType;
+import dev.offload.config.OffloadSettings;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -17,15 +18,12 @@ import java.util.Locale;
  * </ul>
  *
  * <p>The style is a build define, so it is part of every program's options: the program cache key and the
- * bitstream manifests tell the two apart. {@code OFFLOAD_KERNEL_STYLE=fpga|portable} forces one style on every
- * device (so that the FPGA form can be checked on a CPU runtime such as PoCL).
+ * bitstream manifests tell the two apart. {@code OFFLOAD_KERNEL_STYLE=fpga|portable} ({@link OffloadSettings#kernelStyle})
+ * forces one style on every device (so that the FPGA form can be checked on a CPU runtime such as PoCL).
  */
 public enum KernelStyle {
     PORTABLE(""),
     FPGA("-D OFFLOAD_FPGA=1");
-
-    /** Environment variable that forces a style on every device. */
-    public static final String ENV = "OFFLOAD_KERNEL_STYLE";
 
     private final String define;
 
@@ -51,14 +49,14 @@ public enum KernelStyle {
         return ones;
     }
 
-    /** The style a device gets: the {@value #ENV} override if set, else FPGA for accelerators, portable otherwise. */
+    /** The style a device gets under this process's settings ({@link OffloadSettings#current}). */
     public static KernelStyle forDevice(DeviceInfo info) {
-        return forDevice(info, System.getenv(ENV));
+        return forDevice(info, OffloadSettings.current().kernelStyle());
     }
 
-    /** As {@link #forDevice(DeviceInfo)} with an explicit override (null or blank: none). */
-    public static KernelStyle forDevice(DeviceInfo info, String override) {
-        if (override != null && !override.isBlank()) return parse(override, ENV);
+    /** The forced style when there is one (not null), else FPGA for accelerators and portable otherwise. */
+    public static KernelStyle forDevice(DeviceInfo info, KernelStyle forced) {
+        if (forced != null) return forced;
         return info.type() == DeviceType.ACCELERATOR ? FPGA : PORTABLE;
     }
 

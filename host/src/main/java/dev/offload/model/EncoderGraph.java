@@ -120,7 +120,7 @@ public final class EncoderGraph {
     /** An int8 linear reads the quantized triple; a float one (a float model) reads x itself. */
     private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x) {
         return switch (layer) {
-            case FloatLinear f -> g.add1(name, new dev.offload.graph.Fp32Linear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
+            case FloatLinearWeights f -> g.add1(name, new dev.offload.graph.Fp32Linear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
             case QuantizedLinear q -> g.add1(name, int8(q, act, prune, name), quantized);
         };
     }

@@ -15,7 +15,7 @@ public record EncoderModel(String name, EncoderConfig config, Embeddings embeddi
         return new EncoderModel(name + " (int8 at load)", config, embeddings, q);
     }
 
-    private static Linear q(Linear l) { return l instanceof FloatLinear f ? f.quantizeInt8() : l; }
+    private static Linear q(Linear l) { return l instanceof FloatLinearWeights f ? f.quantizeInt8() : l; }
 
     /** Bytes of weights in the linear layers (int8 or float). */
     public long linearWeightBytes() {

@@ -99,7 +99,7 @@ public final class EncoderReference {
     static float[] linear(float[] x, QuantizedInput xq, Linear layer, int rows) {
         int k = layer.inputs(), n = layer.outputs();
         return switch (layer) {
-            case FloatLinear f -> Int8GemmReference.fp32Linear(x, f.weight(), f.bias(), Activation.NONE, rows, k, n);
+            case FloatLinearWeights f -> Int8GemmReference.fp32Linear(x, f.weight(), f.bias(), Activation.NONE, rows, k, n);
             case QuantizedLinear ql -> {
                 int[] acc = Int8GemmReference.accumulate(xq.values(), true, xq.zeroPoint(),
                         Int8GemmReference.widen(ql.weight(), ql.zeroPoint(), n), rows, k, n);

@@ -1,7 +1,7 @@
 package dev.offload.model;
 
 /** A dense layer y = x·W + b with W of shape [inputs][outputs]: float weights, or int8 weights with scales. */
-public sealed interface Linear permits FloatLinear, QuantizedLinear {
+public sealed interface Linear permits FloatLinearWeights, QuantizedLinear {
     int inputs();
 
     int outputs();

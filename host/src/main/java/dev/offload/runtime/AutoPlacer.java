@@ -37,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AutoPlacer {
     private static final Logger log = LoggerFactory.getLogger(AutoPlacer.class);
-    public static final String CACHE_ENV = "OFFLOAD_CACHE_DIR";
     private static final double TRANSFER_LATENCY_NS = 30_000;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -54,11 +53,8 @@ public final class AutoPlacer {
         load();
     }
 
-    /** $OFFLOAD_CACHE_DIR, else ~/.cache/offload. */
-    public static Path defaultCache() {
-        String env = System.getenv(CACHE_ENV);
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "offload");
-    }
+    /** This process's cache root ({@link dev.offload.config.OffloadSettings#cache}). */
+    public static Path defaultCache() { return dev.offload.config.OffloadSettings.current().cache().root(); }
 
     /** How many measurements the last {@link #plan} had to take (0 when everything came from the cache). */
     public int measuredCount() { return measured; }

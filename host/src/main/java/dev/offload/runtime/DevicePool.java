@@ -3,6 +3,7 @@ package dev.offload.runtime;
 import dev.offload.cl.Device;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.DeviceRegistry;
+import dev.offload.device.DeviceSpec;
 import dev.offload.device.JavaDevice;
 import dev.offload.device.OpenClDevice;
 import java.util.ArrayList;
@@ -60,9 +61,11 @@ public final class DevicePool implements AutoCloseable {
     }
 
     private static boolean aliasMatches(String spec, OpenClDevice d) {
-        String s = spec.toLowerCase(java.util.Locale.ROOT);
-        return s.equals("cl") || s.equals("cl:" + d.info().type().name().toLowerCase(java.util.Locale.ROOT))
-                || (s.startsWith("cl:name=") && d.device().name().toLowerCase(java.util.Locale.ROOT).contains(s.substring(8)));
+        try {
+            return DeviceSpec.parse(spec).accepts(d.device());
+        } catch (DeviceSpec.InvalidSpecException e) {
+            return false;
+        }
     }
 
     /** Every OpenCL device the registry knows (opening them), or the pool's devices for a fixed pool. */

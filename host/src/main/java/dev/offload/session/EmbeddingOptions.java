@@ -1,7 +1,7 @@
 package dev.offload.session;
 
 import dev.offload.bitstream.ProgramStore;
-import dev.offload.cl.Binding;
+import dev.offload.config.OffloadSettings;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.ModelCatalog;
@@ -15,8 +15,8 @@ import dev.offload.runtime.PlacementSpec;
  * @param model        the encoder and its tokenizer
  * @param placement    where nodes run; null: the registry's default device ($OFFLOAD_DEVICE, else the first
  *                     GPU/accelerator, else the CPU)
- * @param registry     the devices to open; null: discovered through $OFFLOAD_BINDING (Panama by default) with the
- *                     bitstream store and program cache of the environment
+ * @param registry     the devices to open; null: discovered with the process's settings (config/OffloadSettings:
+ *                     $OFFLOAD_BINDING, Panama by default) and the bitstream store and program cache they name
  * @param devices      already open devices to use instead of a registry (the session leaves them open); usually null
  * @param batchSize    texts per device run
  * @param maxLength    tokens per text at most, [CLS] and [SEP] included; 0: the tokenizer's, else the model's positions
@@ -85,10 +85,10 @@ public record EmbeddingOptions(EncoderSource model, PlacementSpec placement, Dev
         return new EmbeddingOptions(model, placement, registry, devices, batchSize, maxLength, prune, quantizeInt8, strict, p);
     }
 
-    /** The registry to open devices from: the given one, else the environment's. */
+    /** The registry to open devices from: the given one, else the process's settings (read once) with its program store. */
     DeviceRegistry registryOrDefault() {
         if (registry != null) return registry;
         ProgramStore programs = ProgramStore.fromEnvironment();
-        return DeviceRegistry.discover(Binding.fromEnvironment()).onOpen(programs::install);
+        return DeviceRegistry.discover(OffloadSettings.current()).onOpen(programs::install);
     }
 }

@@ -48,24 +48,26 @@ public sealed interface EncoderSource {
                     k.tokenizer() != null ? tokenizer(k.tokenizer())
                             : WordPieceTokenizer.fromJson(k.model().tokenizerBytes(), k.model().tokenizerEntry),
                     k.model().pooling);
-            case OnnxFile f -> new Loaded(EncoderImporter.importBytes(onnxBytes(), f.onnx().toString()),
+            case OnnxFile f -> new Loaded(EncoderImporter.importFile(checkedFile(f)),
                     tokenizer(f.tokenizer() != null ? f.tokenizer() : f.onnx().resolveSibling("tokenizer.json")), f.pooling());
         };
     }
 
-    /** The ONNX file's bytes (for a comparison with ONNX Runtime). */
+    /** The ONNX file's bytes (for a comparison with ONNX Runtime; the import itself maps the file). */
     default byte[] onnxBytes() {
         return switch (this) {
             case Known k -> k.model().onnxBytes();
-            case OnnxFile f -> {
-                if (Files.isDirectory(f.onnx())) throw new UnsupportedModelException("--model " + f.onnx() + ": is a directory; give the .onnx file");
-                if (!Files.isRegularFile(f.onnx())) {
-                    throw new UnsupportedModelException("--model " + f.onnx() + ": no such file, and not a known model ("
-                            + String.join(", ", ModelCatalog.ids()) + ")");
-                }
-                yield read(f.onnx());
-            }
+            case OnnxFile f -> read(checkedFile(f));
         };
+    }
+
+    private static Path checkedFile(OnnxFile f) {
+        if (Files.isDirectory(f.onnx())) throw new UnsupportedModelException("--model " + f.onnx() + ": is a directory; give the .onnx file");
+        if (!Files.isRegularFile(f.onnx())) {
+            throw new UnsupportedModelException("--model " + f.onnx() + ": no such file, and not a known model ("
+                    + String.join(", ", ModelCatalog.ids()) + ")");
+        }
+        return f.onnx();
     }
 
     private static WordPieceTokenizer tokenizer(Path file) {

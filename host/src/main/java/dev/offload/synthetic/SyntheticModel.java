@@ -112,8 +112,8 @@ public final class SyntheticModel {
         }
         float[] b = bias ? normal(n, 0.02) : null;
         if (!spec.sparse()) return new Int8Linear(k, n, q, scales, null, b, act);
-        if (spec.sparsity() < 0) Pruning.twoFour(q, k, n);
-        else Pruning.magnitude(q, k, n, spec.sparsity());
+        if (spec.sparsity() < 0) Int8ColumnPruning.twoFour(q, k, n);
+        else Int8ColumnPruning.magnitude(q, k, n, spec.sparsity());
         return new SparseLinear(k, n, q, scales, b, act, SparseFormat.parse(spec.format()));
     }
 

@@ -1,5 +1,7 @@
 package dev.offload.tuning;
 
+import dev.offload.config.CacheDirs;
+import dev.offload.config.OffloadSettings;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -10,12 +12,11 @@ import org.slf4j.LoggerFactory;
  * database kept in the repository for the devices we have measured. Callers fall back to built-in defaults when
  * neither has an entry.
  *
- * @param userCache  the user's tuning file ({@code $OFFLOAD_CACHE_DIR/tuning.json}, else ~/.cache/offload/tuning.json)
+ * @param userCache  the user's tuning file ({@code tuning.json} under the cache root, see {@link CacheDirs})
  * @param repository the repository's database
  */
 public record TuningStore(Path userCache, TuningDb repository) {
     private static final Logger log = LoggerFactory.getLogger(TuningStore.class);
-    public static final String CACHE_ENV = "OFFLOAD_CACHE_DIR";
     public static final String REPOSITORY_RESOURCE = "dev/offload/tuning/tuning-db.json";
 
     /** Where a set of parameters came from. */
@@ -37,9 +38,12 @@ public record TuningStore(Path userCache, TuningDb repository) {
     /** A found entry and which layer it came from. */
     public record Found(TunedEntry entry, Source source) {}
 
-    /** The user cache under $OFFLOAD_CACHE_DIR (else ~/.cache/offload) and the repository's database. */
-    public static TuningStore standard() {
-        return new TuningStore(defaultUserCache(), RepositoryDb.INSTANCE);
+    /** The user cache under this process's cache root ({@link OffloadSettings#current}) and the repository's database. */
+    public static TuningStore standard() { return standard(OffloadSettings.current().cache()); }
+
+    /** The user cache under a cache root and the repository's database. */
+    public static TuningStore standard(CacheDirs cache) {
+        return new TuningStore(cache.tuningFile(), RepositoryDb.INSTANCE);
     }
 
     /** A store with only a user cache file (tests, `tune --db`). */
@@ -47,11 +51,6 @@ public record TuningStore(Path userCache, TuningDb repository) {
         return new TuningStore(userCache, TuningDb.empty());
     }
 
-    public static Path defaultUserCache() {
-        String env = System.getenv(CACHE_ENV);
-        Path dir = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "offload");
-        return dir.resolve("tuning.json");
-    }
 
     /**
      * The entry for an op on a device and driver: the user cache first, then the repository. A user cache that

@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.hash.Sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;

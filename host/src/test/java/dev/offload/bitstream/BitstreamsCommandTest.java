@@ -3,34 +3,22 @@ package dev.offload.bitstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cli.Main;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import dev.offload.cli.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code offload bitstreams build|import|list|verify}, run in-process against a temporary store. */
 class BitstreamsCommandTest {
-    record Run(int exit, String out, String err) {}
-
-    static Run offload(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
+    static CliRun offload(String... args) { return CliRun.of(args); }
 
     @Test
     void buildThenVerifyPassesAndACorruptedBinaryFailsVerify(@TempDir Path store) throws IOException {
-        Run build = offload("bitstreams", "build", "--device", "cl:cpu", "--ops", "smoke", "--store", store.toString());
+        CliRun build = offload("bitstreams", "build", "--device", "cl:cpu", "--ops", "smoke", "--store", store.toString());
         assertEquals(0, build.exit(), build.out() + build.err());
         assertTrue(build.out().contains("saxpy"), build.out());
         List<Path> bins;
@@ -39,12 +27,12 @@ class BitstreamsCommandTest {
         }
         assertEquals(1, bins.size());
 
-        Run list = offload("bitstreams", "list", "--store", store.toString());
+        CliRun list = offload("bitstreams", "list", "--store", store.toString());
         assertEquals(0, list.exit());
         assertTrue(list.out().contains("family") && list.out().contains("smoke") && list.out().contains("saxpy")
                 && list.out().contains("offload 0.1.0 via panama"), list.out());
 
-        Run verify = offload("bitstreams", "verify", "--store", store.toString());
+        CliRun verify = offload("bitstreams", "verify", "--store", store.toString());
         assertEquals(0, verify.exit(), verify.out() + verify.err());
         assertTrue(verify.out().contains("all checks passed"), verify.out());
         assertTrue(verify.out().contains("load      PASS"), verify.out());
@@ -52,30 +40,35 @@ class BitstreamsCommandTest {
         byte[] b = Files.readAllBytes(bins.getFirst());
         b[100] ^= (byte) 0x80;
         Files.write(bins.getFirst(), b);
-        Run broken = offload("bitstreams", "verify", "--store", store.toString());
+        CliRun broken = offload("bitstreams", "verify", "--store", store.toString());
         assertEquals(1, broken.exit(), broken.out());
         assertTrue(broken.out().contains("checksum  FAIL"), broken.out());
         assertTrue(broken.out().contains("1 check(s) failed"), broken.out());
     }
 
-    @Test
-    void importedBinariesAreListedAndVerifiedWithoutTheirDevice(@TempDir Path tmp) throws IOException {
-        Path xclbin = tmp.resolve("saxpy.xclbin");
-        Files.write(xclbin, BitstreamImportTest.syntheticXclbin());
+    /** Imports the synthetic Xilinx saxpy binary into a new store under {@code tmp}; returns the store. */
+    private static Path importSyntheticXclbin(Path tmp) throws IOException {
+        Path xclbin = Files.write(tmp.resolve("saxpy.xclbin"), BitstreamImportTest.syntheticXclbin());
         Path store = tmp.resolve("store");
-        Run imp = offload("bitstreams", "import", xclbin.toString(), "--device-name", BitstreamImportTest.SHELL,
+        CliRun imp = offload("bitstreams", "import", xclbin.toString(), "--device-name", BitstreamImportTest.SHELL,
                 "--platform", "Xilinx", "--store", store.toString());
         assertEquals(0, imp.exit(), imp.out() + imp.err());
+        return store;
+    }
 
-        Run list = offload("bitstreams", "list", "--store", store.toString());
+    @Test
+    void importedBinariesAreListedAndVerifiedWithoutTheirDevice(@TempDir Path tmp) throws IOException {
+        Path store = importSyntheticXclbin(tmp);
+
+        CliRun list = offload("bitstreams", "list", "--store", store.toString());
         assertTrue(list.out().contains(BitstreamImportTest.SHELL + " [Xilinx]") && list.out().contains("v++ (Xilinx Vitis), imported"),
                 list.out());
 
-        Run verify = offload("bitstreams", "verify", "--store", store.toString());
+        CliRun verify = offload("bitstreams", "verify", "--store", store.toString());
         assertEquals(0, verify.exit(), verify.out());
         assertTrue(verify.out().contains("target    SKIP"), verify.out());
 
-        Run noKernels = offload("bitstreams", "import", xclbin.toString().replace("saxpy.xclbin", "missing.aocx"),
+        CliRun noKernels = offload("bitstreams", "import", tmp.resolve("missing.aocx").toString(),
                 "--device-name", "x", "--platform", "y", "--store", store.toString());
         assertEquals(2, noKernels.exit());
         assertTrue(noKernels.err().contains("cannot read"), noKernels.err());
@@ -83,12 +76,8 @@ class BitstreamsCommandTest {
 
     @Test
     void verifyAgainstAnExplicitDeviceFailsForAnotherDevicesBinary(@TempDir Path tmp) throws IOException {
-        Path xclbin = tmp.resolve("saxpy.xclbin");
-        Files.write(xclbin, BitstreamImportTest.syntheticXclbin());
-        Path store = tmp.resolve("store");
-        assertEquals(0, offload("bitstreams", "import", xclbin.toString(), "--device-name", BitstreamImportTest.SHELL,
-                "--platform", "Xilinx", "--store", store.toString()).exit());
-        Run verify = offload("bitstreams", "verify", "--device", "cl:cpu", "--store", store.toString());
+        Path store = importSyntheticXclbin(tmp);
+        CliRun verify = offload("bitstreams", "verify", "--device", "cl:cpu", "--store", store.toString());
         assertEquals(1, verify.exit(), verify.out());
         assertTrue(verify.out().contains("device name: built for '" + BitstreamImportTest.SHELL + "'"), verify.out());
     }

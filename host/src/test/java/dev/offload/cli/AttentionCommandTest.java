@@ -14,8 +14,6 @@ import dev.offload.tensor.DType;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -32,17 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 class AttentionCommandTest {
     @TempDir Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
+    CliRun run(String... args) {
         List<String> all = new ArrayList<>(List.of("attention"));
         all.addAll(List.of(args));
-        int exit = cl.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+        return CliRun.of(all.toArray(String[]::new));
     }
 
     static float[] random(long seed, int n) {
@@ -86,7 +77,7 @@ class AttentionCommandTest {
         float[] bias = random(4, 19 * 45);
         write("l.npy", NpyArray.ofInts(new int[] {45, 30}, 2));
         write("m.npy", NpyArray.ofFloats(bias, 19, 45));
-        Run r = run(io("--causal", "--scale", "0.3", "--kv-lengths", dir.resolve("l.npy").toString(),
+        CliRun r = run(io("--causal", "--scale", "0.3", "--kv-lengths", dir.resolve("l.npy").toString(),
                 "--mask", dir.resolve("m.npy").toString(), "--device", "cl:cpu"));
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("device: cl:"), r.out());
@@ -112,7 +103,7 @@ class AttentionCommandTest {
         write("q.npy", half(q, 2, 3, 16));
         write("k.npy", half(k, 2, 7, 16));
         write("v.npy", half(v, 2, 7, 16));
-        Run r = run(io("--device", "java"));
+        CliRun r = run(io("--device", "java"));
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("device: java"), r.out());
         NpyArray o = Npy.read(dir.resolve("o.npy"));
@@ -129,7 +120,7 @@ class AttentionCommandTest {
         write("v.npy", half(random(10, 2 * 33 * 64), 2, 33, 64));
         assertEquals(0, run(io("--causal", "--device", "java")).exit());
         float[] java = Npy.read(dir.resolve("o.npy")).toFloatArray();
-        Run r = run(io("--causal", "--device", "cl:cpu"));
+        CliRun r = run(io("--causal", "--device", "cl:cpu"));
         assertEquals(0, r.exit(), r.err());
         float[] cl = Npy.read(dir.resolve("o.npy")).toFloatArray();
         for (int i = 0; i < java.length; i++) assertEquals(java[i], cl[i], 1e-5f, "element " + i);
@@ -137,7 +128,7 @@ class AttentionCommandTest {
 
     /** Runs with broken inputs: exit 2, one line naming the file and the problem, no output written. */
     void assertRejected(String fileName, String problem, String... extra) {
-        Run r = run(io(extra));
+        CliRun r = run(io(extra));
         assertEquals(2, r.exit(), r.out() + r.err());
         String line = r.err().strip();
         assertFalse(line.contains("\n"), "one line: " + line);
@@ -160,19 +151,23 @@ class AttentionCommandTest {
         assertRejected("q.npy", "3-D [H,S,D] or 4-D");
     }
 
+    /** K and V of batch 2 with {@code heads} heads of {@code length} keys of size {@code dim}, replacing the batched ones. */
+    private void writeKeysAndValues(int heads, int length, int dim) {
+        write("k.npy", NpyArray.ofFloats(random(2, 2 * heads * length * dim), 2, heads, length, dim));
+        write("v.npy", NpyArray.ofFloats(random(2, 2 * heads * length * dim), 2, heads, length, dim));
+    }
+
     @Test
     void mismatchedHeadDimensionIsRejected() {
         writeBatchedInputs();
-        write("k.npy", NpyArray.ofFloats(random(2, 2 * 2 * 45 * 64), 2, 2, 45, 64));
-        write("v.npy", NpyArray.ofFloats(random(2, 2 * 2 * 45 * 64), 2, 2, 45, 64));
+        writeKeysAndValues(2, 45, 64);
         assertRejected("k.npy", "head dimension 64 differs from Q head dimension 32");
     }
 
     @Test
     void queryHeadsNotAMultipleOfKvHeadsAreRejected() {
         writeBatchedInputs();
-        write("k.npy", NpyArray.ofFloats(random(2, 2 * 3 * 45 * 32), 2, 3, 45, 32));
-        write("v.npy", NpyArray.ofFloats(random(2, 2 * 3 * 45 * 32), 2, 3, 45, 32));
+        writeKeysAndValues(3, 45, 32);
         assertRejected("k.npy", "H % Hkv == 0");
     }
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,26 +16,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** {@code offload devices}: what a user sees about their machine. */
 class DevicesCommandTest {
 
-    record Result(int exit, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Result(exit, out.toString(), err.toString());
-    }
+    static CliRun run(String... args) { return CliRun.of(args); }
 
     @ParameterizedTest
     @ValueSource(strings = {"panama", "jocl"})
     void listsTheJavaDeviceAndThePoclCpuThroughEachBinding(String binding) {
-        Result r = run("devices", "--binding", binding);
+        CliRun r = run("devices", "--binding", binding);
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("binding: " + binding), r.out());
         assertTrue(r.out().contains("java      pure-Java reference device"), r.out());
@@ -65,7 +53,7 @@ class DevicesCommandTest {
 
     @Test
     void anUnknownBindingIsAOneLineErrorWithExitCode2() {
-        Result r = run("devices", "--binding", "cuda");
+        CliRun r = run("devices", "--binding", "cuda");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown OpenCL binding 'cuda'"), r.err());
     }

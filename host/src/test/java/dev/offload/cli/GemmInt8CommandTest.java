@@ -10,8 +10,6 @@ import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,21 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** {@code offload gemm-int8}: MatMulInteger on .npy files, and one-line errors for bad files. */
 class GemmInt8CommandTest {
     @TempDir Path dir;
 
-    record Result(int exit, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Result(cl.execute(args), out.toString(), err.toString());
-    }
+    static CliRun run(String... args) { return CliRun.of(args); }
 
     Path save(String name, NpyArray a) {
         Path p = dir.resolve(name);
@@ -79,7 +68,7 @@ class GemmInt8CommandTest {
         byte[] a = randomBytes(rnd, m * k), b = randomBytes(rnd, k * n);
         byte[] za = randomBytes(rnd, m), zb = randomBytes(rnd, n);
         Path out = dir.resolve("C.npy");
-        Result r = run("gemm-int8", "--a", save("A.npy", NpyArray.ofBytes(DType.UINT8, a, m, k)).toString(),
+        CliRun r = run("gemm-int8", "--a", save("A.npy", NpyArray.ofBytes(DType.UINT8, a, m, k)).toString(),
                 "--b", save("B.npy", NpyArray.ofBytes(DType.INT8, b, k, n)).toString(),
                 "--a-zero-point", save("za.npy", NpyArray.ofBytes(DType.UINT8, za, m)).toString(),
                 "--b-zero-point", save("zb.npy", NpyArray.ofBytes(DType.INT8, zb, n)).toString(),
@@ -104,7 +93,7 @@ class GemmInt8CommandTest {
         Arrays.fill(a, (byte) 255);       // uint8 255 - 0
         Arrays.fill(b, (byte) 0);         // uint8 0 - 255 = -255
         Path out = dir.resolve("C.npy");
-        Result r = run("gemm-int8", "--a", save("A.npy", NpyArray.ofBytes(DType.UINT8, a, m, k)).toString(),
+        CliRun r = run("gemm-int8", "--a", save("A.npy", NpyArray.ofBytes(DType.UINT8, a, m, k)).toString(),
                 "--b", save("B.npy", NpyArray.ofBytes(DType.UINT8, b, k, n)).toString(),
                 "--b-zero-point", "255", "--out", out.toString(), "--device", "cl:cpu");
         assertEquals(0, r.exit(), r.err());
@@ -130,7 +119,7 @@ class GemmInt8CommandTest {
         Path a = dir.resolve("A.npy"), b = dir.resolve("B.npy"), out = dir.resolve("C.npy");
         Files.write(a, numpyFile("|i1", false, "(2, 3)", new byte[] {1, -2, 3, -4, 5, -6}));
         Files.write(b, numpyFile("|i1", false, "(3, 1)", new byte[] {7, 8, -9}));
-        Result r = run("gemm-int8", "--a", a.toString(), "--b", b.toString(), "--a-zero-point", "-1",
+        CliRun r = run("gemm-int8", "--a", a.toString(), "--b", b.toString(), "--a-zero-point", "-1",
                 "--out", out.toString(), "--device", "cl:cpu");
         assertEquals(0, r.exit(), r.err());
         // (A + 1) @ B = [[2,-1,4],[-3,6,-5]] @ [7,8,-9] = [14-8-36, -21+48+45]
@@ -142,7 +131,7 @@ class GemmInt8CommandTest {
         Path out = dir.resolve("C.npy");
         List<String> args = new ArrayList<>(List.of("gemm-int8", "--out", out.toString(), "--device", "cl:cpu"));
         args.addAll(List.of(extra));
-        Result r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains(expectedInMessage), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

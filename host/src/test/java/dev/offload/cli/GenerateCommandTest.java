@@ -20,9 +20,9 @@ class GenerateCommandTest {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         Path model = TinyGgufModels.write(dir.resolve("m.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.Q8_0, false);
         String[] args = {"generate", "--model", model.toString(), "--prompt", "the a", "--max-tokens", "9", "--temperature", "0"};
-        var first = GemmInt8CommandTest.run(args);
+        var first = CliRun.of(args);
         assertEquals(0, first.exit(), first.err());
-        assertEquals(first.out(), GemmInt8CommandTest.run(args).out(), "greedy output is deterministic");
+        assertEquals(first.out(), CliRun.of(args).out(), "greedy output is deterministic");
         assertTrue(first.out().strip().length() > 0, "no text");
         for (String line : List.of("stop: --max-tokens (9) reached", "prompt eval =", "eval time   =", "/     9 tokens")) {
             assertTrue(first.err().contains(line), "missing '" + line + "' in:\n" + first.err());
@@ -41,7 +41,7 @@ class GenerateCommandTest {
                 new String[] {"generate", "--model", model.toString(), "--prompt", "the the the the the", "--ctx", "4"},
                 new String[] {"generate", "--model", notGguf.toString(), "--prompt", "a"},
                 new String[] {"generate", "--model", dir.resolve("none.gguf").toString(), "--prompt", "a"})) {
-            var r = GemmInt8CommandTest.run(args);
+            var r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ":\n" + r.err());
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
         }

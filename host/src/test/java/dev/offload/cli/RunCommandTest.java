@@ -25,7 +25,7 @@ class RunCommandTest {
         List<String> lines = List.of("A man is playing a guitar on stage.", "Rain.", "The stock market fell sharply this morning.");
         Files.write(texts, lines);
         Path out = dir.resolve("e.npy"), hidden = dir.resolve("h.npy"), ids = dir.resolve("ids.npy");
-        var r = GemmInt8CommandTest.run("run", "--device", "cl:cpu", "--input", texts.toString(), "--batch", "2",
+        var r = CliRun.of("run", "--device", "cl:cpu", "--input", texts.toString(), "--batch", "2",
                 "--output", out.toString(), "--hidden-states", hidden.toString(), "--token-ids", ids.toString());
         assertEquals(0, r.exit(), r.err());
         assertEquals(1, r.out().lines().filter(l -> l.contains("sentences/s")).count(), "one throughput figure:\n" + r.out());
@@ -56,7 +56,7 @@ class RunCommandTest {
                 new String[] {"run", "--device", "java", "--input", badUtf8.toString(), "--output", out.toString()},
                 new String[] {"run", "--device", "java", "--input", folder.toString()},
                 new String[] {"run", "--model", folder.toString()})) {
-            var r = GemmInt8CommandTest.run(args);
+            var r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
             assertFalse(Files.exists(out), String.join(" ", args) + " wrote " + out);
@@ -70,7 +70,7 @@ class RunCommandTest {
                 new String[] {"run", "--device", "java", "--max-length", "9999"},
                 new String[] {"run", "--model", "/nonexistent.onnx"},
                 new String[] {"run", "--device", "java", "--placement", "auto"})) {
-            var r = GemmInt8CommandTest.run(args);
+            var r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
         }

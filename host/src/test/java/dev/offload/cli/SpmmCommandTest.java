@@ -9,7 +9,6 @@ import dev.offload.ops.sparse.BsrMatrix;
 import dev.offload.ops.sparse.CsrMatrix;
 import dev.offload.ops.sparse.DenseMatrix;
 import dev.offload.ops.sparse.Pruning;
-import dev.offload.ops.sparse.Sparse24Matrix;
 import dev.offload.ops.sparse.SparseMatrix;
 import dev.offload.ops.sparse.SpmmReference;
 import dev.offload.ops.sparse.SpmmTolerance;
@@ -19,8 +18,6 @@ import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -40,16 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SpmmCommandTest {
     @TempDir Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
+    static CliRun run(String... args) { return CliRun.of(args); }
 
     // ---- writing .npz the way scipy.sparse.save_npz lays it out (numpy.savez: one .npy per array in a zip) ----
 
@@ -131,7 +119,7 @@ class SpmmCommandTest {
         Path a = dir.resolve("A.npz"), bf = dir.resolve("B.npy"), c = dir.resolve("C.npy");
         writeZip(a, npzEntries(s, false, false), false);
         Npy.write(bf, NpyArray.ofBytes(DType.INT8, b, 53, 19));
-        Run r = run("spmm", "--a", a.toString(), "--b", bf.toString(), "--out", c.toString(), "--device", "cl:cpu");
+        CliRun r = run("spmm", "--a", a.toString(), "--b", bf.toString(), "--out", c.toString(), "--device", "cl:cpu");
         assertEquals(0, r.exit(), r.err());
         NpyArray got = Npy.read(c);
         assertEquals(DType.INT32, got.dtype());
@@ -152,7 +140,7 @@ class SpmmCommandTest {
         writeZip(a, npzEntries(s, true, true), true);
         Npy.write(bf, NpyArray.ofFloats(b, 36, 33));
         for (String device : new String[] {"cl:cpu", "java"}) {
-            Run r = run("spmm", "--a", a.toString(), "--b", bf.toString(), "--out", c.toString(), "--device", device);
+            CliRun r = run("spmm", "--a", a.toString(), "--b", bf.toString(), "--out", c.toString(), "--device", device);
             assertEquals(0, r.exit(), r.err());
             assertTrue(r.out().contains("format bsr:4x6"), r.out());
             NpyArray got = Npy.read(c);
@@ -170,7 +158,7 @@ class SpmmCommandTest {
         Npy.write(af, NpyArray.ofBytes(DType.INT8, a, 16, 22));
         Npy.write(bf, NpyArray.ofBytes(DType.INT8, b, 22, 7));
         DenseMatrix dense = DenseMatrix.ofInt8(16, 22, a);
-        Run r = run("spmm", "--a", af.toString(), "--b", bf.toString(), "--prune", "2:4", "--out", c.toString(), "--device", "cl:cpu");
+        CliRun r = run("spmm", "--a", af.toString(), "--b", bf.toString(), "--prune", "2:4", "--out", c.toString(), "--device", "cl:cpu");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("format 2:4"), r.out());
         assertArrayEquals(SpmmReference.denseInt8(Pruning.twoFour(dense), b, 7), Npy.read(c).toIntArray());
@@ -187,7 +175,7 @@ class SpmmCommandTest {
         Path af = dir.resolve("A.npy"), bf = dir.resolve("B.npy"), c = dir.resolve("C.npy");
         Npy.write(af, NpyArray.ofFloats(float32(rnd, 8 * 12), 8, 12));
         Npy.write(bf, NpyArray.ofFloats(float32(rnd, 12 * 5), 12, 5));
-        Run r = run("spmm", "--a", af.toString(), "--b", bf.toString(), "--format", "2:4", "--out", c.toString());
+        CliRun r = run("spmm", "--a", af.toString(), "--b", bf.toString(), "--format", "2:4", "--out", c.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("row 0, group 0") && r.err().contains("A.npy"), r.err());
         assertFalse(Files.exists(c));
@@ -236,7 +224,7 @@ class SpmmCommandTest {
         };
         for (String[] k : cases) {
             Path c = dir.resolve("C.npy");
-            Run r = run("spmm", "--a", k[0], "--b", k[1], "--out", c.toString(), "--device", "java");
+            CliRun r = run("spmm", "--a", k[0], "--b", k[1], "--out", c.toString(), "--device", "java");
             String what = k[2] + " / " + k[3] + ": " + r.err();
             assertEquals(2, r.exit(), what);
             assertEquals(1, r.err().strip().lines().count(), what);

@@ -5,28 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.model.gguf.GgufWriter;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code offload tokenize} on vocabulary-only GGUF files the test writes, and one-line errors for bad input. */
 class TokenizeCommandTest {
     @TempDir Path dir;
 
-    record Result(int exit, String out, String err) {}
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Result(cl.execute(args), out.toString(), err.toString());
-    }
+    static CliRun run(String... args) { return CliRun.of(args); }
 
     /** An SPM vocabulary with no tensors: <unk> <s> </s>, byte tokens 3..258, then a few pieces. */
     Path vocabOnly() throws IOException {
@@ -45,7 +34,7 @@ class TokenizeCommandTest {
 
     @Test
     void printsIdsAndPiecesLikeLlamaTokenize() throws IOException {
-        Result r = run("tokenize", "--model", vocabOnly().toString(), "hi é</s>");
+        CliRun r = run("tokenize", "--model", vocabOnly().toString(), "hi é</s>");
         assertEquals(0, r.exit(), r.err());
         // ▁hi, then "▁é": ▁ and é's two bytes (each alone is not UTF-8), then the control token.
         assertEquals(String.join("\n",
@@ -60,13 +49,13 @@ class TokenizeCommandTest {
     @Test
     void printsAnIdListWithoutBosFromAFile() throws IOException {
         Path text = Files.writeString(dir.resolve("prompt.txt"), "hi hi", StandardCharsets.UTF_8);
-        Result r = run("tokenize", "--model", vocabOnly().toString(), "--file", text.toString(), "--ids-only", "--no-bos");
+        CliRun r = run("tokenize", "--model", vocabOnly().toString(), "--file", text.toString(), "--ids-only", "--no-bos");
         assertEquals(0, r.exit(), r.err());
         assertEquals("[263, 263]", r.out().strip());
     }
 
     void assertRejected(String expected, String... args) {
-        Result r = run(args);
+        CliRun r = run(args);
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains(expected), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

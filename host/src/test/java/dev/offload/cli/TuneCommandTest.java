@@ -32,7 +32,7 @@ class TuneCommandTest {
     @Test
     void quickTuneWritesAnEntryForThisDeviceThatTheRuntimeThenUses() {
         Path db = dir.resolve("tuning.json");
-        GemmInt8CommandTest.Result r = GemmInt8CommandTest.run("tune", "--binding", "jocl", "--device", "cl:cpu", "--quick",
+        CliRun r = CliRun.of("tune", "--binding", "jocl", "--device", "cl:cpu", "--quick",
                 "--ops", "int8_gemm,attention", "--budget", "3", "--reps", "1", "--db", db.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("passed") && r.out().contains("stored in " + db), r.out());
@@ -64,10 +64,10 @@ class TuneCommandTest {
 
     @Test
     void anUnknownOpOrABadBudgetIsOneLineAndExitCode2() {
-        GemmInt8CommandTest.Result r = GemmInt8CommandTest.run("tune", "--ops", "conv2d", "--db", dir.resolve("t.json").toString());
+        CliRun r = CliRun.of("tune", "--ops", "conv2d", "--db", dir.resolve("t.json").toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("conv2d") && r.err().contains("int8_gemm"), r.err());
-        GemmInt8CommandTest.Result b = GemmInt8CommandTest.run("tune", "--budget", "0", "--db", dir.resolve("t.json").toString());
+        CliRun b = CliRun.of("tune", "--budget", "0", "--db", dir.resolve("t.json").toString());
         assertEquals(2, b.exit());
         assertTrue(b.err().contains("--budget"), b.err());
         assertFalse(Files.exists(dir.resolve("t.json")));

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.Binding;
 import dev.offload.cl.Device;
 import dev.offload.cl.DeviceType;
+import dev.offload.config.OffloadSettings;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Device selection specs, as every command takes them. */
@@ -48,11 +50,25 @@ class DeviceRegistryTest {
 
     @Test
     void theDefaultPrefersAcceleratorsThenCpusThenJava() {
-        // PoCL gives one CPU device and no GPU, so the default is that CPU (unless OFFLOAD_DEVICE says otherwise).
-        if (System.getenv(DeviceRegistry.DEVICE_ENV) == null) {
-            assertEquals(registry.resolve("cl:cpu").orElseThrow().spec(), registry.defaultSpec());
-        }
+        // PoCL gives one CPU device and no GPU, so the default is that CPU unless the settings name one.
+        DeviceRegistry plain = DeviceRegistry.discover(Binding.PANAMA, OffloadSettings.from(Map.of(), "/home/u"));
+        assertEquals(registry.resolve("cl:cpu").orElseThrow().spec(), plain.defaultSpec());
+        DeviceRegistry named = DeviceRegistry.discover(Binding.PANAMA, OffloadSettings.from(Map.of("OFFLOAD_DEVICE", "java"), "/home/u"));
+        assertEquals("java", named.defaultSpec());
         assertFalse(registry.availableSpecs().isEmpty());
+    }
+
+    @Test
+    void devicesOpenInTheSettingsKernelStyle() {
+        OffloadSettings fpga = OffloadSettings.from(Map.of("OFFLOAD_KERNEL_STYLE", "fpga"), "/home/u");
+        DeviceRegistry forced = DeviceRegistry.discover(Binding.PANAMA, fpga);
+        try (OpenClDevice d = forced.open(forced.resolve("cl:cpu").orElseThrow())) {
+            assertEquals(KernelStyle.FPGA, d.kernelStyle());
+        }
+        DeviceRegistry plain = DeviceRegistry.discover(Binding.PANAMA, OffloadSettings.from(Map.of(), "/home/u"));
+        try (OpenClDevice d = plain.open(plain.resolve("cl:cpu").orElseThrow())) {
+            assertEquals(KernelStyle.PORTABLE, d.kernelStyle());
+        }
     }
 
     @Test

@@ -73,9 +73,9 @@ class FpgaKernelStyleTest {
         assertArrayEquals(new long[] {1, 1}, KernelStyle.FPGA.local(new long[] {37, 5}, new long[] {16, 1}));
         assertArrayEquals(new long[] {16, 1}, KernelStyle.PORTABLE.local(new long[] {37, 5}, new long[] {16, 1}));
         DeviceInfo cpu = device.info();
-        assertEquals(KernelStyle.PORTABLE, KernelStyle.forDevice(cpu, null));
-        assertEquals(KernelStyle.FPGA, KernelStyle.forDevice(cpu, "FPGA"));
-        assertThrows(IllegalArgumentException.class, () -> KernelStyle.forDevice(cpu, "gpu"));
+        assertEquals(KernelStyle.PORTABLE, KernelStyle.forDevice(cpu, (KernelStyle) null));
+        assertEquals(KernelStyle.FPGA, KernelStyle.forDevice(cpu, KernelStyle.parse("FPGA", "OFFLOAD_KERNEL_STYLE")));
+        assertThrows(IllegalArgumentException.class, () -> KernelStyle.parse("gpu", "OFFLOAD_KERNEL_STYLE"));
     }
 
     @Test

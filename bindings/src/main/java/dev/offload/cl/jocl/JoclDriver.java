@@ -9,6 +9,7 @@ import dev.offload.cl.spi.NativeHandle.Kind;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.jocl.CL;
 import org.jocl.NativePointerObject;
 import org.jocl.Pointer;
@@ -73,17 +74,27 @@ public final class JoclDriver implements ClDriver {
         return out;
     }
 
+    /** One of OpenCL's two-call listings (clGetPlatformIDs, clGetDeviceIDs): entries, array, count. */
+    private interface IdQuery<T> { int call(int entries, T[] ids, int[] count); }
+
+    /** Asks for the count, then for that many ids; {@code none} is the code that means "there are none". */
+    private static <T extends NativePointerObject> List<NativeHandle> list(String call, int none, Kind kind,
+                                                                          IntFunction<T[]> array, IdQuery<T> query) {
+        int[] n = new int[1];
+        int rc = query.call(0, null, n);
+        if (rc == none || (rc == CL.CL_SUCCESS && n[0] == 0)) return List.of();
+        check(call, rc);
+        T[] ids = array.apply(n[0]);
+        check(call, query.call(ids.length, ids, null));
+        List<NativeHandle> out = new ArrayList<>();
+        for (T id : ids) out.add(new JoclHandle(kind, id));
+        return out;
+    }
+
     @Override
     public List<NativeHandle> platforms() {
-        int[] n = new int[1];
-        int rc = CL.clGetPlatformIDs(0, null, n);
-        if (rc == ClError.CL_PLATFORM_NOT_FOUND_KHR || (rc == CL.CL_SUCCESS && n[0] == 0)) return List.of();
-        check("clGetPlatformIDs", rc);
-        cl_platform_id[] ids = new cl_platform_id[n[0]];
-        check("clGetPlatformIDs", CL.clGetPlatformIDs(ids.length, ids, null));
-        List<NativeHandle> out = new ArrayList<>();
-        for (cl_platform_id id : ids) out.add(new JoclHandle(Kind.PLATFORM, id));
-        return out;
+        return list("clGetPlatformIDs", ClError.CL_PLATFORM_NOT_FOUND_KHR, Kind.PLATFORM, cl_platform_id[]::new,
+                CL::clGetPlatformIDs);
     }
 
     @Override
@@ -95,15 +106,8 @@ public final class JoclDriver implements ClDriver {
     @Override
     public List<NativeHandle> devices(NativeHandle platform, long deviceType) {
         cl_platform_id p = obj(platform);
-        int[] n = new int[1];
-        int rc = CL.clGetDeviceIDs(p, deviceType, 0, null, n);
-        if (rc == ClError.CL_DEVICE_NOT_FOUND) return List.of();
-        check("clGetDeviceIDs", rc);
-        cl_device_id[] ids = new cl_device_id[n[0]];
-        check("clGetDeviceIDs", CL.clGetDeviceIDs(p, deviceType, ids.length, ids, null));
-        List<NativeHandle> out = new ArrayList<>();
-        for (cl_device_id id : ids) out.add(new JoclHandle(Kind.DEVICE, id));
-        return out;
+        return list("clGetDeviceIDs", ClError.CL_DEVICE_NOT_FOUND, Kind.DEVICE, cl_device_id[]::new,
+                (entries, ids, count) -> CL.clGetDeviceIDs(p, deviceType, entries, ids, count));
     }
 
     @Override

@@ -105,22 +105,28 @@ public final class PanamaDriver implements ClDriver {
         }
     }
 
-    @Override
-    public List<NativeHandle> platforms() {
+    /** One of OpenCL's two-call listings (clGetPlatformIDs, clGetDeviceIDs): entries, array, count. */
+    private interface IdQuery { int call(int entries, MemorySegment ids, MemorySegment count); }
+
+    /** Asks for the count, then for that many ids; {@code none} is the code that means "there are none". */
+    private static List<NativeHandle> list(String call, int none, Kind kind, IdQuery query) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment n = arena.allocate(JAVA_INT);
-            int rc = CL.clGetPlatformIDs(0, MemorySegment.NULL, n);
-            if (rc == ClError.CL_PLATFORM_NOT_FOUND_KHR || (rc == CL.CL_SUCCESS() && n.get(JAVA_INT, 0) == 0)) {
-                return List.of();
-            }
-            check("clGetPlatformIDs", rc);
+            int rc = query.call(0, MemorySegment.NULL, n);
+            if (rc == none || (rc == CL.CL_SUCCESS() && n.get(JAVA_INT, 0) == 0)) return List.of();
+            check(call, rc);
             int count = n.get(JAVA_INT, 0);
             MemorySegment ids = arena.allocate(ADDRESS, count);
-            check("clGetPlatformIDs", CL.clGetPlatformIDs(count, ids, MemorySegment.NULL));
+            check(call, query.call(count, ids, MemorySegment.NULL));
             List<NativeHandle> out = new ArrayList<>();
-            for (int i = 0; i < count; i++) out.add(handle(Kind.PLATFORM, ids.getAtIndex(ADDRESS, i)));
+            for (int i = 0; i < count; i++) out.add(handle(kind, ids.getAtIndex(ADDRESS, i)));
             return out;
         }
+    }
+
+    @Override
+    public List<NativeHandle> platforms() {
+        return list("clGetPlatformIDs", ClError.CL_PLATFORM_NOT_FOUND_KHR, Kind.PLATFORM, CL::clGetPlatformIDs);
     }
 
     @Override
@@ -130,18 +136,8 @@ public final class PanamaDriver implements ClDriver {
 
     @Override
     public List<NativeHandle> devices(NativeHandle platform, long deviceType) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment n = arena.allocate(JAVA_INT);
-            int rc = CL.clGetDeviceIDs(addr(platform), deviceType, 0, MemorySegment.NULL, n);
-            if (rc == ClError.CL_DEVICE_NOT_FOUND) return List.of();
-            check("clGetDeviceIDs", rc);
-            int count = n.get(JAVA_INT, 0);
-            MemorySegment ids = arena.allocate(ADDRESS, count);
-            check("clGetDeviceIDs", CL.clGetDeviceIDs(addr(platform), deviceType, count, ids, MemorySegment.NULL));
-            List<NativeHandle> out = new ArrayList<>();
-            for (int i = 0; i < count; i++) out.add(handle(Kind.DEVICE, ids.getAtIndex(ADDRESS, i)));
-            return out;
-        }
+        return list("clGetDeviceIDs", ClError.CL_DEVICE_NOT_FOUND, Kind.DEVICE,
+                (entries, ids, count) -> CL.clGetDeviceIDs(addr(platform), deviceType, entries, ids, count));
     }
 
     @Override

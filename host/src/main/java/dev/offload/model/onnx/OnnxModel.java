@@ -1,6 +1,8 @@
 package dev.offload.model.onnx;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.proto.OnnxProtos.AttributeProto;
 import dev.offload.model.onnx.proto.OnnxProtos.GraphProto;
@@ -28,13 +30,39 @@ public record OnnxModel(String source, String producer, long opset, Map<String, 
     /** A graph input or output: its name, element type and dimensions (-1 for a symbolic one such as batch). */
     public record ValueInfo(String name, int elemType, long[] dims) {}
 
+    /** Parses a model from a stream (its bytes are copied as protobuf reads them). */
     public static OnnxModel parse(InputStream in, String source) throws IOException {
         CodedInputStream coded = CodedInputStream.newInstance(in);
         coded.setSizeLimit(Integer.MAX_VALUE);  // model files exceed protobuf's 64 MB default
+        return parse(coded, source);
+    }
+
+    /** Parses a model held in memory; tensors' raw data alias {@code bytes} until they are decoded. */
+    public static OnnxModel parse(byte[] bytes, String source) {
+        return parseAliasing(UnsafeByteOperations.unsafeWrap(bytes), source);
+    }
+
+    /** Parses a model from a buffer (a memory-mapped file); tensors' raw data alias the buffer until they are decoded. */
+    public static OnnxModel parse(ByteBuffer buffer, String source) {
+        return parseAliasing(UnsafeByteOperations.unsafeWrap(buffer), source);
+    }
+
+    /**
+     * Protobuf aliases bytes fields only when its input is marked immutable, which a ByteString's own coded input
+     * is (CodedInputStream.newInstance(byte[] or ByteBuffer) is not, and copies every raw_data). Nothing writes to
+     * the bytes while the model is parsed and decoded.
+     */
+    private static OnnxModel parseAliasing(ByteString bytes, String source) {
+        CodedInputStream coded = bytes.newCodedInput();
+        coded.enableAliasing(true);
+        return parse(coded, source);
+    }
+
+    private static OnnxModel parse(CodedInputStream coded, String source) {
         ModelProto model;
         try {
             model = ModelProto.parseFrom(coded);
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        } catch (IOException e) {
             throw new UnsupportedModelException(source + ": not an ONNX model file (" + e.getMessage() + ")", e);
         }
         if (!model.hasGraph()) throw new UnsupportedModelException(source + ": not an ONNX model file (no graph)");
@@ -76,7 +104,7 @@ public record OnnxModel(String source, String producer, long opset, Map<String, 
         return new ValueInfo(v.getName(), t.getElemType(), dims);
     }
 
-    /** Decodes a TensorProto from raw_data (little-endian) or the typed repeated fields. */
+    /** Decodes a TensorProto from raw_data (little-endian) or the typed repeated fields into its one array. */
     static OnnxTensor tensor(TensorProto t, String name, String source) {
         String what = source + ": tensor '" + name + "'";
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {

@@ -18,7 +18,12 @@ import dev.offload.model.onnx.proto.OnnxProtos.OperatorSetIdProto;
 import dev.offload.model.onnx.proto.OnnxProtos.StringStringEntryProto;
 import dev.offload.model.onnx.proto.OnnxProtos.TensorProto;
 import dev.offload.model.onnx.proto.OnnxProtos.ValueInfoProto;
+import dev.offload.model.EncoderLayer;
 import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 
 class OnnxImportTest {
@@ -121,5 +126,35 @@ class OnnxImportTest {
                 .setOpType("Sqrt").setName("stray_sqrt").addInput("last_hidden_state").addOutput("stray"))).build();
         var e = assertThrows(UnsupportedModelException.class, () -> EncoderImporter.importModel(parse(extra)));
         assertTrue(e.getMessage().contains("stray_sqrt"), e.getMessage());
+    }
+
+    @Test
+    void aMemoryMappedFileImportsToExactlyTheBundledBytesModel(@TempDir Path dir) throws Exception {
+        ModelCatalog c = ModelCatalog.ALL_MINILM_L6_V2_Q;
+        byte[] bytes = c.onnxBytes();
+        Path file = Files.write(dir.resolve("minilm.onnx"), bytes);
+        EncoderModel fromBytes = EncoderImporter.importBytes(bytes, c.onnxEntry);
+        EncoderModel fromFile = EncoderImporter.importFile(file);
+        assertEquals(fromBytes.config(), fromFile.config());
+        assertArrayEquals(fromBytes.embeddings().word(), fromFile.embeddings().word());
+        assertArrayEquals(fromBytes.embeddings().position(), fromFile.embeddings().position());
+        for (int i = 0; i < fromBytes.layers().size(); i++) {
+            EncoderLayer a = fromBytes.layers().get(i), b = fromFile.layers().get(i);
+            for (var pair : List.of(List.of(a.query(), b.query()), List.of(a.intermediate(), b.intermediate()), List.of(a.output(), b.output()))) {
+                QuantizedLinear x = (QuantizedLinear) pair.get(0), y = (QuantizedLinear) pair.get(1);
+                assertArrayEquals(x.weight(), y.weight(), "layer " + i);
+                assertArrayEquals(x.scale(), y.scale(), "layer " + i);
+                assertArrayEquals(x.bias(), y.bias(), "layer " + i);
+            }
+            assertArrayEquals(a.outputNorm().gamma(), b.outputNorm().gamma(), "layer " + i);
+        }
+    }
+
+    @Test
+    void aFileThatIsNotOnnxIsAClearErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path notes = Files.writeString(dir.resolve("notes.onnx"), "hello, I am text");
+        var e = assertThrows(UnsupportedModelException.class, () -> EncoderImporter.importFile(notes));
+        assertTrue(e.getMessage().startsWith(notes + ": not an ONNX model file"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     }
 }

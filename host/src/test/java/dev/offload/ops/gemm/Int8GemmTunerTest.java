@@ -5,39 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offload.cl.Binding;
 import dev.offload.cl.DeviceInfo;
-import dev.offload.device.DeviceRegistry;
-import dev.offload.device.OpenClDevice;
+import dev.offload.device.PoclCpuDevice;
 import dev.offload.tuning.TunedEntry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The tuner: candidates are checked before they are timed; a wrong one is rejected and never wins. */
 class Int8GemmTunerTest {
-    private static OpenClDevice device;
-
-    @BeforeAll
-    static void open() {
-        device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
-    }
-
-    @AfterAll
-    static void close() { device.close(); }
+    @RegisterExtension static final PoclCpuDevice cpu = new PoclCpuDevice();
 
     @Test
     void aCandidateThatComputesWrongValuesIsRejectedReportedAndNeverWins() {
-        GemmConfig broken = GemmConfig.forDevice(device.info()); // tried first, so the small budget reaches it
+        GemmConfig broken = GemmConfig.forDevice(cpu.device().info()); // tried first, so the small budget reaches it
         // The hook: this one candidate runs with A's zero point off by one, as a miscompiled kernel might.
         Int8GemmTuner.Launch launch = (gemm, a, aType, m, za, w, out) -> gemm.config().equals(broken)
                 ? gemm.run(a, aType, m, ZeroPoint.scalar(za.at(0, 0) + 1), w, Epilogue.INT32, out)
                 : gemm.run(a, aType, m, za, w, Epilogue.INT32, out);
         List<Int8GemmTuner.Outcome> heard = new ArrayList<>();
-        Int8GemmTuner.Result result = new Int8GemmTuner(device, new Int8GemmTuner.Options(true, Duration.ofSeconds(4), 1, 5), launch)
+        Int8GemmTuner.Result result = new Int8GemmTuner(cpu.device(), new Int8GemmTuner.Options(true, Duration.ofSeconds(4), 1, 5), launch)
                 .tune(heard::add);
 
         assertEquals(result.outcomes(), heard);
@@ -59,15 +48,15 @@ class Int8GemmTunerTest {
                 .allMatch(o -> o.gops().isEmpty()), "skipped candidates carry no timings");
 
         TunedEntry e = Int8GemmTuner.entry(result, winner);
-        assertEquals(device.info().name(), e.device());
-        assertEquals(device.info().driverVersion(), e.driver());
+        assertEquals(cpu.device().info().name(), e.device());
+        assertEquals(cpu.device().info().driverVersion(), e.driver());
         assertEquals(winner.config(), GemmConfig.fromParams(e));
         assertTrue(e.note().contains("1 rejected"), e.note());
     }
 
     @Test
     void theSearchSpaceStartsWithTheDefaultAndHoldsOnlyBlocksTheKernelAccepts() {
-        DeviceInfo info = device.info();
+        DeviceInfo info = cpu.device().info();
         List<GemmConfig> full = Int8GemmTuner.blocks(info, false);
         assertEquals(GemmConfig.forDevice(info), full.getFirst());
         assertEquals(full.size(), full.stream().distinct().count());

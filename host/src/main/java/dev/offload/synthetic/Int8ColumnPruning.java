@@ -2,9 +2,13 @@ package dev.offload.synthetic;
 
 import java.util.Arrays;
 
-/** Magnitude pruning of int8 weights [K, N] (row-major), per output column so every channel keeps its share. */
-final class Pruning {
-    private Pruning() {}
+/**
+ * Magnitude pruning of the synthetic models' int8 weights [K, N] (row-major), per output column so every channel
+ * keeps its share. Not {@link dev.offload.ops.sparse.Pruning}: that one prunes float/int8 matrices per row with the
+ * opposite tie rule, and the synthetic models' weights (and so their checked outputs) are fixed by this one.
+ */
+final class Int8ColumnPruning {
+    private Int8ColumnPruning() {}
 
     /** Zeroes the round(sparsity * K) smallest-magnitude weights of each column (ties: the later rows go first). */
     static void magnitude(byte[] w, int k, int n, double sparsity) {

@@ -1,10 +1,10 @@
 package dev.offload.model;
 
-/** A float32 dense layer: weight row-major [inputs][outputs]. */
-public record FloatLinear(int inputs, int outputs, float[] weight, float[] bias) implements Linear {
-    public FloatLinear {
+/** The weights of a float32 dense layer as a model file holds them: weight row-major [inputs][outputs], before quantization. */
+public record FloatLinearWeights(int inputs, int outputs, float[] weight, float[] bias) implements Linear {
+    public FloatLinearWeights {
         if (weight.length != inputs * outputs || bias.length != outputs) {
-            throw new IllegalArgumentException("FloatLinear " + inputs + "x" + outputs + ": weight has " + weight.length
+            throw new IllegalArgumentException("FloatLinearWeights " + inputs + "x" + outputs + ": weight has " + weight.length
                     + " values, bias " + bias.length);
         }
     }

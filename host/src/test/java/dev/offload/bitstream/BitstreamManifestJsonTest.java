@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The manifest reader agrees with what databind writes, escapes included, and names what is wrong with bad text. */
-class ManifestReaderTest {
+/** Manifests read back exactly what was written, escapes included, and bad text is a one-line error naming the file. */
+class BitstreamManifestJsonTest {
     private static BitstreamManifest sample() {
         return new BitstreamManifest(BitstreamManifest.SCHEMA, "int8_gemm", 3, "ab12", "-D A=\"x y\" -D P=C:\\dir\t\u00e9\u2603",
                 "cd34", "-D A -cl-kernel-arg-info",
@@ -35,6 +35,21 @@ class ManifestReaderTest {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> BitstreamManifest.fromJson(sample().toJson().substring(0, 200), "cut.json"));
         assertTrue(e.getMessage().contains("cut.json") && e.getMessage().contains("not valid JSON"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> BitstreamManifest.fromJson("{\"schema\": 5}", "t"));
+    }
+
+    @Test
+    void typesAreStrictAndNothingMayFollowTheManifest() {
+        String json = sample().toJson();
+        for (String bad : new String[] {
+                json.replace("\"familyVersion\" : 3", "\"familyVersion\" : 3.5"),
+                json.replace("\"familyVersion\" : 3", "\"familyVersion\" : \"3\""),
+                json.replace("\"reqdWorkGroupSize\" : [ 1,", "\"reqdWorkGroupSize\" : [ 1.5,"),
+                json + "{}"}) {
+            assertTrue(!bad.equals(json), "the replacement applies");
+            var e = assertThrows(IllegalArgumentException.class, () -> BitstreamManifest.fromJson(bad, "m.json"));
+            assertTrue(e.getMessage().startsWith("bitstream manifest m.json ") && !e.getMessage().contains("\n"), e.getMessage());
+        }
     }
 }
