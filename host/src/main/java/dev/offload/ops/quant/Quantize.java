@@ -138,16 +138,13 @@ public final class Quantize {
      * @param scales rows floats
      */
     public long symmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales) {
-        QuantizeReference.checkShape(rows * cols, rows, cols);
-        requireBytes("x", x, 4L * rows * cols);
-        requireBytes("q", q, (long) rows * cols);
-        requireBytes("scales", scales, 4L * rows);
-        try (Kernel k = program().kernel("symmetric_rows")) {
-            k.setArgs(x, rows, cols, q, scales);
-            try (Event e = device.launch(k, new long[] {rows}, null)) {
-                return e.times().deviceNanos();
+        long[] deviceNs = {0};
+        enqueueSymmetricPerRow(x, rows, cols, q, scales, (k, global, local) -> {
+            try (Event e = device.launch(k, global, local)) {
+                deviceNs[0] = e.times().deviceNanos();
             }
-        }
+        });
+        return deviceNs[0];
     }
 
     /** {@link #symmetricPerRow(Buffer, int, int, Buffer, Buffer)} enqueued through {@code launcher}, without waiting. */
