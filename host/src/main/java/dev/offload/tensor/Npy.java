@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -133,19 +134,36 @@ public final class Npy {
         return out.toByteArray();
     }
 
-    /** Writes atomically: a temporary file renamed into place, so a failure leaves nothing behind. */
+    /**
+     * Writes atomically: a temporary file renamed into place, so a failure leaves nothing behind. Only a regular file
+     * (or a path that does not exist yet) is ever replaced: a directory, device node, FIFO or symbolic link is refused
+     * (renaming over {@code /dev/full} as root would replace the device with a file).
+     */
     public static void write(Path file, NpyArray a) {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NpyException(file + ": cannot write: it exists and is not a regular file (a directory, link, device or FIFO)");
+        }
+        Path tmp = null;
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".offload-", ".npy.tmp");
+            tmp = Files.createTempFile(parent, ".offload-", ".npy.tmp");
             try (OutputStream os = Files.newOutputStream(tmp)) {
                 os.write(toBytes(a));
             }
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
         } catch (IOException e) {
             throw new NpyException(file + ": cannot write (" + e.getMessage() + ")");
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // The write already failed and says so; a leftover temp file is all that remains.
+                }
+            }
         }
     }
 }

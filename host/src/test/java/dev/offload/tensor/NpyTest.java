@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +78,29 @@ class NpyTest {
             assertArrayEquals(a.shape(), b.shape());
             assertArrayEquals(a.data(), b.data());
         }
+    }
+
+    @Test
+    void writingNeverReplacesAnythingButARegularFileAndLeavesNoTempFileBehind(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        NpyArray a = NpyArray.ofFloats(new float[] {1, 2, 3}, 3);
+        Path folder = java.nio.file.Files.createDirectory(dir.resolve("out.npy"));
+        Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link.npy"), dir.resolve("target.npy"));
+        // A FIFO of the test's own stands for device nodes: a regression must not replace /dev/full on the machine.
+        Path fifo = dir.resolve("fifo.npy");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
+        for (Path p : new Path[] {fifo, folder, link}) {
+            NpyException e = org.junit.jupiter.api.Assertions.assertThrows(NpyException.class, () -> Npy.write(p, a), p.toString());
+            assertTrue(e.getMessage().startsWith(p + ": cannot write"), e.getMessage());
+        }
+        assertTrue(!java.nio.file.Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS) && java.nio.file.Files.exists(fifo), "the FIFO was replaced");
+        assertTrue(java.nio.file.Files.isDirectory(folder));
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("target.npy")), "wrote through the link");
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "temp files left behind");
+        }
+        Npy.write(dir.resolve("ok.npy"), a);
+        Npy.write(dir.resolve("ok.npy"), a);   // replacing a regular file is fine
+        assertArrayEquals(new float[] {1, 2, 3}, Npy.read(dir.resolve("ok.npy")).toFloatArray());
     }
 
     @Test
