@@ -1,5 +1,6 @@
 package dev.offload.cli;
 
+import dev.offload.decoder.ChatTemplate;
 import dev.offload.decoder.SamplingParams;
 import dev.offload.session.GenerationSession;
 import java.io.BufferedReader;
@@ -9,6 +10,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -62,6 +65,12 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "Do not put BOS first even when the model asks for it.")
     boolean noBos;
 
+    @Option(names = "--chat", description = "Wrap the prompt as a user turn in the model's own chat template (tokenizer.chat_template, rendered with Jinjava).")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system turn before the prompt.")
+    String system;
+
     @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "java (the only one for now).")
     String device;
 
@@ -82,12 +91,28 @@ public final class GenerateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        if (system != null && !chat) throw new UserError("--system needs --chat");
         String text = prompt != null ? prompt : readPrompt(promptFile);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         GenerationSession session = GenerationSession.open(model);
+        boolean addBos = !noBos;
+        if (chat) {
+            if (session.chatTemplate().isEmpty()) {
+                throw new UserError(model + ": the model has no chat template (tokenizer.chat_template); run without --chat to continue the prompt as plain text");
+            }
+            List<ChatTemplate.Message> turns = new ArrayList<>();
+            if (system != null) turns.add(new ChatTemplate.Message("system", system));
+            turns.add(new ChatTemplate.Message("user", text));
+            try {
+                text = session.chatPrompt(turns);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(model + ": " + e.getMessage());
+            }
+            addBos &= !session.startsWithBos(text);
+        }
         GenerationSession.Result r;
         try {
-            r = session.generate(text, !noBos, maxTokens, context, sampling, piece -> {
+            r = session.generate(text, addBos, maxTokens, context, sampling, piece -> {
                 out.print(piece);
                 out.flush();
             });

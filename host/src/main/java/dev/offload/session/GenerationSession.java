@@ -59,6 +59,28 @@ public final class GenerationSession implements AutoCloseable {
 
     public TextTokenizer tokenizer() { return model.tokenizer(); }
 
+    /** The model's chat template ({@code tokenizer.chat_template}), if the file has one. */
+    public java.util.Optional<dev.offload.decoder.ChatTemplate> chatTemplate() {
+        TextTokenizer tok = model.tokenizer();
+        return model.chatTemplate().map(t -> new dev.offload.decoder.ChatTemplate(t, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",
+                tok.eos() >= 0 ? tok.piece(tok.eos()) : ""));
+    }
+
+    /**
+     * The prompt for a conversation in the model's own chat format, ending where the assistant's answer starts; give
+     * it to {@link #generate} with {@code addBos} false when it already starts with BOS ({@link #startsWithBos}).
+     */
+    public String chatPrompt(java.util.List<dev.offload.decoder.ChatTemplate.Message> messages) {
+        return chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+                "the model has no chat template (tokenizer.chat_template); continue a plain prompt instead")).render(messages, true);
+    }
+
+    /** Whether {@code prompt} begins with the BOS token's text (templates often write it themselves). */
+    public boolean startsWithBos(String prompt) {
+        TextTokenizer tok = model.tokenizer();
+        return tok.bos() >= 0 && prompt.startsWith(tok.piece(tok.bos()));
+    }
+
     public double loadMs() { return loadMs; }
 
     /**

@@ -30,6 +30,22 @@ class GenerateCommandTest {
     }
 
     @Test
+    void chatWrapsThePromptInTheModelsTemplateAndRefusesWithoutOne() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        var w = TinyGgufModels.randomWeights(c, 3);
+        Path chat = TinyGgufModels.write(dir.resolve("chat.gguf"), c, w, TinyGgufModels.F32, false, 2,
+                "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}");
+        var r = CliRun.of("generate", "--model", chat.toString(), "--chat", "--system", "the", "--prompt", "a to", "--max-tokens", "4", "--temperature", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("stop: --max-tokens (4) reached"), r.err());
+        Path plain = TinyGgufModels.write(dir.resolve("plain.gguf"), c, w, TinyGgufModels.F32, false);
+        var none = CliRun.of("generate", "--model", plain.toString(), "--chat", "--prompt", "a");
+        assertEquals(2, none.exit());
+        assertTrue(none.err().contains("no chat template") && none.err().strip().lines().count() == 1, none.err());
+        assertEquals(2, CliRun.of("generate", "--model", plain.toString(), "--system", "x", "--prompt", "a").exit(), "--system without --chat");
+    }
+
+    @Test
     void badArgumentsAndFilesAreOneLineAndExitTwo() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         Path model = TinyGgufModels.write(dir.resolve("m.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.F32, false);

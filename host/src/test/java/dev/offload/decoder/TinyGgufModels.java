@@ -38,6 +38,11 @@ public final class TinyGgufModels {
 
     /** As above, with {@code eos} as the end-of-sequence id. */
     public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos) throws IOException {
+        return write(file, c, w, matrixType, tied, eos, null);
+    }
+
+    /** As above, with a {@code tokenizer.chat_template} (null: none). */
+    public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos, String chatTemplate) throws IOException {
         String arch = c.architecture() == DecoderConfig.Architecture.QWEN2 ? "qwen2" : "llama";
         List<String> tokens = vocabulary();
         int[] types = new int[tokens.size()];
@@ -54,6 +59,7 @@ public final class TinyGgufModels {
                 .str("tokenizer.ggml.model", "llama").strings("tokenizer.ggml.tokens", tokens.toArray(String[]::new))
                 .floats("tokenizer.ggml.scores", scores).ints("tokenizer.ggml.token_type", types)
                 .u32("tokenizer.ggml.bos_token_id", 1).u32("tokenizer.ggml.eos_token_id", eos);
+        if (chatTemplate != null) g.str("tokenizer.chat_template", chatTemplate);
         // The embedding is stored as it is used: [vocab rows][hidden].
         g.tensor("token_embd.weight", matrixType, new long[] {c.hidden(), c.vocab()}, encode(w.tokenEmbedding(), matrixType));
         for (int i = 0; i < c.layers(); i++) {
