@@ -71,6 +71,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system turn before the prompt.")
     String system;
 
+    @Option(names = {"-i", "--interactive"}, description = "With --chat: a conversation on stdin, a line per turn (an empty line or end of input ends it); the KV cache is kept between turns.")
+    boolean interactive;
+
     @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "java (the only one for now).")
     String device;
 
@@ -82,16 +85,13 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!device.strip().equals("java")) {
             throw new UserError("--device " + device + ": generate runs on the java reference for now (the OpenCL decoder graph is not built yet); use --device java");
         }
-        if ((prompt == null) == (promptFile == null)) throw new UserError("give the prompt with --prompt TEXT or --prompt-file F (or - for stdin), one of them");
+        if (!interactive && (prompt == null) == (promptFile == null)) throw new UserError("give the prompt with --prompt TEXT or --prompt-file F (or - for stdin), one of them");
+        if (interactive && (!chat || promptFile != null)) throw new UserError("--interactive needs --chat and reads its turns from stdin (a first --prompt is allowed)");
         if (maxTokens < 0) throw new UserError("--max-tokens must be >= 0, got " + maxTokens);
         if (context < 2) throw new UserError("--ctx must be at least 2, got " + context);
-        SamplingParams sampling;
-        try {
-            sampling = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, seed);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        SamplingParams sampling = sampling();
         if (system != null && !chat) throw new UserError("--system needs --chat");
+        if (interactive) return converse();
         String text = prompt != null ? prompt : readPrompt(promptFile);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         GenerationSession session = GenerationSession.open(model);
@@ -134,6 +134,50 @@ public final class GenerateCommand implements Callable<Integer> {
                 r.generatedTokens(), r.msPerToken(), r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond());
         err.flush();
         return 0;
+    }
+
+    /** The interactive chat: a line per user turn, the answer streamed, the KV cache kept between turns. */
+    private int converse() throws IOException {
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        GenerationSession session = GenerationSession.open(model);
+        GenerationSession.Conversation chat;
+        try {
+            chat = session.conversation(system, context, sampling());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(model + ": " + e.getMessage());
+        }
+        err.printf("model: %s, on the java reference; a line per turn, an empty line ends%n", session.model());
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line = prompt;
+        while (true) {
+            if (line == null) {
+                err.print("> ");
+                err.flush();
+                line = in.readLine();
+            }
+            if (line == null || line.isBlank()) break;
+            GenerationSession.Result r;
+            try {
+                r = chat.say(line, maxTokens, piece -> { out.print(piece); out.flush(); });
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new UserError(e.getMessage());
+            }
+            out.println();
+            out.flush();
+            err.printf("(%d tokens, %.2f tokens/s, %s; context %d used)%n", r.generatedTokens(),
+                    r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond(), r.stop(), chat.contextUsed());
+            err.flush();
+            line = null;
+        }
+        return 0;
+    }
+
+    private SamplingParams sampling() {
+        try {
+            return new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private static String readPrompt(String f) throws IOException {

@@ -7,7 +7,10 @@ import dev.offload.decoder.SamplingParams;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.tokenizer.TextTokenizer;
 import java.nio.file.Path;
+import dev.offload.decoder.ChatTemplate;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -15,7 +18,8 @@ import java.util.function.Consumer;
  * text streamed to a callback as whole UTF-8 characters. Today it computes on the pure-Java reference
  * ({@link DecoderReference}); the device decoder graph joins it next, behind the same calls.
  *
- * <p>Thread-safe: generations run one at a time (each with its own KV cache and sampler).
+ * <p>Thread-safe: generations run one at a time (each with its own KV cache and sampler); a {@link Conversation}
+ * keeps its KV cache between turns.
  */
 public final class GenerationSession implements AutoCloseable {
     /** Why a generation stopped. */
@@ -60,9 +64,9 @@ public final class GenerationSession implements AutoCloseable {
     public TextTokenizer tokenizer() { return model.tokenizer(); }
 
     /** The model's chat template ({@code tokenizer.chat_template}), if the file has one. */
-    public java.util.Optional<dev.offload.decoder.ChatTemplate> chatTemplate() {
+    public java.util.Optional<ChatTemplate> chatTemplate() {
         TextTokenizer tok = model.tokenizer();
-        return model.chatTemplate().map(t -> new dev.offload.decoder.ChatTemplate(t, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",
+        return model.chatTemplate().map(t -> new ChatTemplate(t, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",
                 tok.eos() >= 0 ? tok.piece(tok.eos()) : ""));
     }
 
@@ -70,7 +74,7 @@ public final class GenerationSession implements AutoCloseable {
      * The prompt for a conversation in the model's own chat format, ending where the assistant's answer starts; give
      * it to {@link #generate} with {@code addBos} false when it already starts with BOS ({@link #startsWithBos}).
      */
-    public String chatPrompt(java.util.List<dev.offload.decoder.ChatTemplate.Message> messages) {
+    public String chatPrompt(List<ChatTemplate.Message> messages) {
         return chatTemplate().orElseThrow(() -> new IllegalArgumentException(
                 "the model has no chat template (tokenizer.chat_template); continue a plain prompt instead")).render(messages, true);
     }
@@ -92,44 +96,113 @@ public final class GenerationSession implements AutoCloseable {
      * @param onText     receives the text as it is produced (may be null)
      */
     public synchronized Result generate(String prompt, boolean addBos, int maxTokens, int context, SamplingParams sampling, Consumer<String> onText) {
-        if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
         TextTokenizer tok = model.tokenizer();
         int[] promptIds = tok.encode(prompt, addBos && tok.addsBos());
         if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty (no tokens); give some text or keep BOS");
-        int capacity = Math.min(context, model.config().contextLength());
-        if (promptIds.length >= capacity) {
-            throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens; the context holds " + capacity + " (raise --ctx, up to " + model.config().contextLength() + ")");
-        }
-        DecoderReference.State state = reference.newState(capacity);
-        Sampler sampler = new Sampler(sampling);
-        int[] history = Arrays.copyOf(promptIds, capacity);
-        int length = promptIds.length;
+        return new Sequence(context).run(promptIds, maxTokens, new Sampler(sampling), onText);
+    }
 
-        long t0 = System.nanoTime();
-        float[] logits = reference.forward(promptIds, state);
-        long t1 = System.nanoTime();
-        TextTokenizer.StreamingDecoder text = tok.streamingDecoder(false);
-        StringBuilder out = new StringBuilder();
-        Stop stop = Stop.MAX_TOKENS;
-        int generated = 0;
-        while (generated < maxTokens) {
-            int next = sampler.next(logits, history, length);
-            if (tok.isEndOfGeneration(next)) { stop = Stop.END_OF_SEQUENCE; break; }
-            history[length++] = next;
-            generated++;
-            String piece = text.push(next);
-            out.append(piece);
-            if (onText != null && !piece.isEmpty()) onText.accept(piece);
-            if (generated == maxTokens) break;
-            if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
-            logits = reference.forward(new int[] {next}, state);
+    /**
+     * A chat that keeps its KV cache between turns: each {@link #say} feeds only what the chat template adds for the
+     * new user turn (the rendered conversation minus what the cache already holds), then generates the answer.
+     * Not thread-safe; one per conversation.
+     */
+    public final class Conversation {
+        private final ChatTemplate template;
+        private final Sequence sequence;
+        private final Sampler sampler;
+        private final List<ChatTemplate.Message> messages = new ArrayList<>();
+        private String fed = "";
+
+        private Conversation(ChatTemplate template, String system, int context, SamplingParams sampling) {
+            this.template = template;
+            this.sequence = new Sequence(context);
+            this.sampler = new Sampler(sampling);
+            if (system != null) messages.add(new ChatTemplate.Message("system", system));
         }
-        String rest = text.finish();
-        out.append(rest);
-        if (onText != null && !rest.isEmpty()) onText.accept(rest);
-        long t2 = System.nanoTime();
-        return new Result(out.toString(), Arrays.copyOfRange(history, promptIds.length, length), promptIds.length, generated, stop,
-                (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+
+        /** The user's turn and the model's answer to it. */
+        public Result say(String user, int maxTokens, Consumer<String> onText) {
+            synchronized (GenerationSession.this) {
+                messages.add(new ChatTemplate.Message("user", user));
+                String prompt = template.render(messages, true);
+                if (!prompt.startsWith(fed)) {
+                    throw new IllegalStateException("the chat template rewrote earlier turns; start a new conversation");
+                }
+                String delta = prompt.substring(fed.length());
+                TextTokenizer tok = model.tokenizer();
+                boolean bos = sequence.length == 0 && tok.addsBos() && !startsWithBos(prompt);
+                Result r = sequence.run(tok.encode(delta, bos), maxTokens, sampler, onText);
+                messages.add(new ChatTemplate.Message("assistant", r.text()));
+                fed = prompt + r.text();
+                return r;
+            }
+        }
+
+        /** Positions of the context used so far. */
+        public int contextUsed() { return sequence.length; }
+    }
+
+    /** A conversation in the model's chat template; {@code system} may be null. */
+    public Conversation conversation(String system, int context, SamplingParams sampling) {
+        ChatTemplate t = chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+                "the model has no chat template (tokenizer.chat_template); chat needs one"));
+        return new Conversation(t, system, context, sampling);
+    }
+
+    /** One sequence's tokens and KV cache; {@link #run} feeds new tokens and generates after them. */
+    private final class Sequence {
+        final DecoderReference.State state;
+        final int capacity;
+        final int[] history;
+        int length;      // tokens in the history
+        int cached;      // of those, in the KV cache (the last sampled token waits for the next step)
+
+        Sequence(int context) {
+            capacity = Math.min(context, model.config().contextLength());
+            state = reference.newState(capacity);
+            history = new int[capacity];
+        }
+
+        Result run(int[] ids, int maxTokens, Sampler sampler, Consumer<String> onText) {
+            if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
+            if (length + ids.length >= capacity) {
+                throw new IllegalArgumentException("the prompt has " + (length + ids.length) + " tokens; the context holds " + capacity
+                        + " (raise --ctx, up to " + model.config().contextLength() + ")");
+            }
+            TextTokenizer tok = model.tokenizer();
+            int start = length;
+            System.arraycopy(ids, 0, history, length, ids.length);
+            length += ids.length;
+            long t0 = System.nanoTime();
+            float[] logits = reference.forward(Arrays.copyOfRange(history, cached, length), state);
+            cached = length;
+            long t1 = System.nanoTime();
+            TextTokenizer.StreamingDecoder text = tok.streamingDecoder(false);
+            StringBuilder out = new StringBuilder();
+            Stop stop = Stop.MAX_TOKENS;
+            int generated = 0, firstGenerated = length;
+            while (generated < maxTokens) {
+                if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
+                int next = sampler.next(logits, history, length);
+                if (tok.isEndOfGeneration(next)) { stop = Stop.END_OF_SEQUENCE; break; }
+                history[length++] = next;
+                generated++;
+                String piece = text.push(next);
+                out.append(piece);
+                if (onText != null && !piece.isEmpty()) onText.accept(piece);
+                if (generated == maxTokens) break;
+                if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
+                logits = reference.forward(new int[] {next}, state);
+                cached = length;
+            }
+            String rest = text.finish();
+            out.append(rest);
+            if (onText != null && !rest.isEmpty()) onText.accept(rest);
+            long t2 = System.nanoTime();
+            return new Result(out.toString(), Arrays.copyOfRange(history, firstGenerated, length), length - start - generated, generated,
+                    stop, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        }
     }
 
     @Override

@@ -46,6 +46,23 @@ class GenerateCommandTest {
     }
 
     @Test
+    void interactiveChatAnswersEachLineAndEndsAtAnEmptyOne() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN2);
+        Path chat = TinyGgufModels.write(dir.resolve("chat.gguf"), c, TinyGgufModels.randomWeights(c, 8), TinyGgufModels.F32, false, 2,
+                "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}");
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("a to\nof the\n\nnever read\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            var r = CliRun.of("generate", "--model", chat.toString(), "--chat", "-i", "--max-tokens", "3", "--temperature", "0");
+            assertEquals(0, r.exit(), r.err());
+            assertEquals(2, r.err().lines().filter(l -> l.contains(" tokens/s, ")).count(), "two answers:\n" + r.err());
+        } finally {
+            System.setIn(stdin);
+        }
+        assertEquals(2, CliRun.of("generate", "--model", chat.toString(), "-i").exit(), "--interactive without --chat");
+    }
+
+    @Test
     void badArgumentsAndFilesAreOneLineAndExitTwo() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         Path model = TinyGgufModels.write(dir.resolve("m.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.F32, false);

@@ -81,6 +81,39 @@ class GenerationSessionTest {
         }
     }
 
+    @Test
+    void aConversationKeepsItsKvCacheAndFeedsOnlyWhatEachTurnAdds() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        DecoderWeights w = TinyGgufModels.randomWeights(c, 44);
+        String template = "{{ bos_token }}{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("c.gguf"), c, w, TinyGgufModels.F32, false, 2, template))) {
+            GenerationSession.Conversation chat = s.conversation("the", 128, SamplingParams.greedy());
+            GenerationSession.Result first = chat.say("a to", 5, null), second = chat.say("of the", 5, null);
+            TextTokenizer tok = s.tokenizer();
+            String prompt1 = s.chatPrompt(List.of(new dev.offload.decoder.ChatTemplate.Message("system", "the"),
+                    new dev.offload.decoder.ChatTemplate.Message("user", "a to")));
+            int[] ids1 = tok.encode(prompt1, false);
+            assertEquals(ids1.length, first.promptTokens(), "turn 1 feeds the whole rendered prompt");
+            String delta = "</s><user>of the</s><assistant>";
+            int[] ids2 = tok.encode(delta, false);
+            assertEquals(ids2.length, second.promptTokens(), "turn 2 feeds only what the template added");
+            assertEquals(ids1.length + first.generatedTokens() + ids2.length + second.generatedTokens(), chat.contextUsed());
+
+            // The same history in one go through the reference gives turn 2's greedy answer.
+            DecoderReference ref = new DecoderReference(c, w);
+            DecoderReference.State st = ref.newState(128);
+            int[] history = java.util.stream.IntStream.concat(java.util.stream.IntStream.concat(Arrays.stream(ids1), Arrays.stream(first.tokens())),
+                    Arrays.stream(ids2)).toArray();
+            float[] logits = ref.forward(history, st);
+            int[] want = new int[second.generatedTokens()];
+            for (int i = 0; i < want.length; i++) {
+                want[i] = argmax(logits);
+                logits = ref.forward(new int[] {want[i]}, st);
+            }
+            assertArrayEquals(want, second.tokens());
+        }
+    }
+
     static int argmax(float[] l) {
         int best = 0;
         for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
