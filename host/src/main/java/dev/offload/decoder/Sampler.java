@@ -86,7 +86,7 @@ public final class Sampler {
         return bits < 0 ? bits ^ 0x7fffffff : bits;
     }
 
-    static int argmax(float[] l) {
+    public static int argmax(float[] l) {
         int best = -1;
         for (int i = 0; i < l.length; i++) if (!Float.isNaN(l[i]) && (best < 0 || l[i] > l[best])) best = i;
         return best < 0 ? 0 : best;

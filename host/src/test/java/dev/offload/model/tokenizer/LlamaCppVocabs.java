@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  *       (a few seconds; needs git).</li>
  * </ol>
  */
-final class LlamaCppVocabs {
+public final class LlamaCppVocabs {
     /** The vocabularies offload supports among llama.cpp's test files: SPM, then BPE by pre-tokenizer. */
     static final String[] SUPPORTED = {"llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "mpt", "starcoder", "refact", "command-r"};
 
@@ -36,7 +36,7 @@ final class LlamaCppVocabs {
     }
 
     /** The node-llama-cpp package folder, if installed where the tests look. */
-    static Optional<Path> nodeLlamaCppPackage() {
+    public static Optional<Path> nodeLlamaCppPackage() {
         List<Path> candidates = new ArrayList<>();
         Optional<Path> configured = configured("offload.nodeLlamaCpp", "OFFLOAD_NODE_LLAMA_CPP");
         if (configured.isPresent()) return configured.filter(p -> Files.isRegularFile(p.resolve("package.json")));
@@ -95,7 +95,7 @@ final class LlamaCppVocabs {
         }
     }
 
-    static final String HOW_TO_GET = "llama.cpp's vocabulary files not found: install node-llama-cpp outside the repo "
+    public static final String HOW_TO_GET = "llama.cpp's vocabulary files not found: install node-llama-cpp outside the repo "
             + "(mkdir -p ~/.cache/offload/npm && cd ~/.cache/offload/npm && npm install --omit=optional --ignore-scripts "
             + "node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1) or set OFFLOAD_LLAMA_VOCAB_DIR";
 }

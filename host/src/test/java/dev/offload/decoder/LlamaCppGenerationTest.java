@@ -1,0 +1,102 @@
+package dev.offload.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offload.model.gguf.GgufFile;
+import dev.offload.model.tokenizer.LlamaCppVocabs;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The peer's verdict: llama.cpp (through node-llama-cpp) and offload's reference decoder continue the same prompt on
+ * the same GGUF files greedily, for llama and qwen2 in F32 and Q8_0, and must agree on every one of
+ * {@value #TOKENS} tokens. Skipped when node or node-llama-cpp is missing (see LlamaCppVocabs for how to get it).
+ */
+class LlamaCppGenerationTest {
+    static final int TOKENS = 32;
+
+    @TempDir Path dir;
+
+    @Test
+    void greedyContinuationsEqualLlamaCpps() throws Exception {
+        Path pkg = LlamaCppVocabs.nodeLlamaCppPackage().orElse(null);
+        assumeTrue(pkg != null, LlamaCppVocabs.HOW_TO_GET);
+        assumeTrue(Files.isDirectory(pkg.getParent().resolve("@node-llama-cpp")), "node-llama-cpp's prebuilt binaries are not installed next to " + pkg);
+        List<String> args = new ArrayList<>(List.of("node", script().toString(), pkg.toString(), Integer.toString(TOKENS)));
+        List<Path> models = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>();
+        for (DecoderConfig.Architecture arch : DecoderConfig.Architecture.values()) {
+            for (int type : new int[] {TinyGgufModels.F32, TinyGgufModels.Q8_0}) {
+                DecoderConfig c = TinyGgufModels.config(arch);
+                Path m = TinyGgufModels.write(dir.resolve(arch + "-" + type + ".gguf"), c, TinyGgufModels.randomWeights(c, 7 + type), type, false);
+                GgufDecoder d;
+                try (GgufFile f = GgufFile.open(m)) {
+                    d = GgufDecoder.load(f);
+                }
+                int[] prompt = d.tokenizer().encode("the a to and of the", true);
+                models.add(m);
+                prompts.add(prompt);
+                args.add(m.toString());
+                args.add(Arrays.toString(prompt));
+            }
+        }
+        JsonNode llama = run(args);
+        int compared = 0;
+        for (int i = 0; i < models.size(); i++) {
+            GgufDecoder d;
+            try (GgufFile f = GgufFile.open(models.get(i))) {
+                d = GgufDecoder.load(f);
+            }
+            DecoderReference ref = new DecoderReference(d.config(), d.weights());
+            DecoderReference.State s = ref.newState(128);
+            float[] logits = ref.forward(prompts.get(i), s);
+            int[] ours = new int[TOKENS];
+            for (int t = 0; t < TOKENS; t++) {
+                ours[t] = Sampler.argmax(logits);
+                logits = ref.forward(new int[] {ours[t]}, s);
+            }
+            JsonNode g = llama.get(models.get(i).toString()).get("greedy");
+            int[] theirs = new int[g.size()];
+            for (int t = 0; t < theirs.length; t++) theirs[t] = g.get(t).asInt();
+            assertArrayEquals(theirs, ours, models.get(i).getFileName() + ": offload's greedy tokens differ from llama.cpp's");
+            compared += TOKENS;
+        }
+        System.out.printf("offload vs llama.cpp: %d of %d greedy tokens identical (%d models)%n", compared, compared, models.size());
+        assertTrue(compared == TOKENS * 4);
+    }
+
+    private Path script() throws IOException {
+        Path out = dir.resolve("llama-cpp-generate.mjs");
+        try (InputStream in = getClass().getResourceAsStream("llama-cpp-generate.mjs")) {
+            Files.copy(in, out);
+        }
+        return out;
+    }
+
+    private static JsonNode run(List<String> args) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            assumeTrue(false, "node is not installed: " + e.getMessage());
+            throw e;
+        }
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "node took over 3 minutes");
+        assumeTrue(p.exitValue() == 0, "node-llama-cpp could not run here (exit " + p.exitValue() + ")");
+        return new ObjectMapper().readTree(new String(out, StandardCharsets.UTF_8));
+    }
+}
