@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,7 +22,7 @@ final class BinaryFiles {
     static void write(Path manifestFile, BitstreamManifest manifest, byte[] binary) {
         try {
             Files.createDirectories(manifestFile.toAbsolutePath().getParent());
-            atomicWrite(manifestFile.resolveSibling(manifest.binary().file()), binary);
+            atomicWrite(binaryPath(manifestFile, manifest.binary().file()), binary);
             atomicWrite(manifestFile, manifest.toJson().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + manifestFile + ": " + e.getMessage(), e);
@@ -42,19 +43,51 @@ final class BinaryFiles {
         }
     }
 
-    /** The manifest and its binary; a missing binary is read as null (the checks report it). */
+    /** Manifests are a few KiB; anything near this is not one. */
+    static final long MAX_MANIFEST_BYTES = 1 << 20;
+    /** The largest program binary read (FPGA bitstreams run to hundreds of MB; Java arrays stop below 2 GiB). */
+    static final long MAX_BINARY_BYTES = 1L << 30;
+
+    /**
+     * The manifest and its binary; a missing binary is read as null (the checks report it). What a manifest names
+     * must be a plain file name in the manifest's own folder (no path, no "..", not absolute), a regular file and
+     * not a link, and of bounded size, so that a hostile manifest can neither read outside the store, nor hang on a
+     * FIFO, nor exhaust the heap on /dev/zero; each refusal is one line naming the manifest.
+     */
     static StoredBinary read(Path manifestFile) {
         try {
-            BitstreamManifest m = BitstreamManifest.fromJson(Files.readString(manifestFile), manifestFile.toString());
-            byte[] bin;
-            try {
-                bin = Files.readAllBytes(manifestFile.resolveSibling(m.binary().file()));
-            } catch (NoSuchFileException e) {
-                bin = null;
-            }
+            BitstreamManifest m = BitstreamManifest.fromJson(new String(readBounded(manifestFile, MAX_MANIFEST_BYTES, manifestFile),
+                    StandardCharsets.UTF_8), manifestFile.toString());
+            Path binary = binaryPath(manifestFile, m.binary().file());
+            byte[] bin = Files.exists(binary, LinkOption.NOFOLLOW_LINKS) ? readBounded(binary, MAX_BINARY_BYTES, manifestFile) : null;
             return new StoredBinary(manifestFile, m, bin);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + manifestFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Where the manifest's {@code binary.file} lives: beside it, or an IllegalArgumentException naming the manifest. */
+    static Path binaryPath(Path manifestFile, String name) {
+        if (name == null || name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")
+                || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": binary.file must be a file name in the"
+                    + " manifest's folder, not '" + name + "'");
+        }
+        return manifestFile.resolveSibling(name);
+    }
+
+    /** The bytes of a regular file (not a link, FIFO or device) of at most {@code max} bytes. */
+    private static byte[] readBounded(Path file, long max, Path manifestFile) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) throw new NoSuchFileException(file.toString());
+            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName()
+                    + " is not a regular file (a link, directory, FIFO or device); refusing to read it");
+        }
+        long size = Files.size(file);
+        if (size > max) {
+            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName() + " is larger than "
+                    + max + " bytes; refusing to read it");
+        }
+        return Files.readAllBytes(file);
     }
 }

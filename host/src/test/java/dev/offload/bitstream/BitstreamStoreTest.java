@@ -171,6 +171,28 @@ class BitstreamStoreTest {
                 + "the binary has (float, global float*, global float*, int)");
     }
 
+    @Test
+    void whatAManifestNamesStaysInsideTheStoreIsARegularFileAndIsBounded(@TempDir Path store, @TempDir Path outside) throws Exception {
+        Path secret = Files.writeString(outside.resolve("secret.bin"), "not yours");
+        Path fifo = store.resolve("fifo.bin");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
+        Files.createSymbolicLink(store.resolve("link.bin"), secret);
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(store.resolve("huge.bin").toFile(), "rw")) {
+            huge.setLength(BinaryFiles.MAX_BINARY_BYTES + 1);   // sparse: no disk used
+        }
+        String[][] cases = {{"../" + outside.getFileName() + "/secret.bin", "must be a file name"}, {secret.toString(), "must be a file name"},
+                {"link.bin", "not a regular file"}, {"fifo.bin", "not a regular file"}, {"huge.bin", "larger than"}};
+        for (String[] c : cases) {
+            Path manifest = storeWith(store, m -> ((ObjectNode) m.get("binary")).put("file", c[0]));
+            long t0 = System.nanoTime();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BinaryFiles.read(manifest), c[0]);
+            assertTrue(e.getMessage().contains(manifest.toString()) && e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+            assertFalse(e.getMessage().contains("9 bytes") || e.getMessage().contains("not yours"), "leaks the outside file: " + e.getMessage());
+            assertTrue(System.nanoTime() - t0 < 5_000_000_000L, c[0] + " took too long (a FIFO read would hang)");
+            Files.delete(manifest);
+        }
+    }
+
     private static void assertRefused(Path store, String expected) {
         try (OpenClDevice d = deviceUsing(store, null)) {
             BitstreamMismatchException e = assertThrows(BitstreamMismatchException.class,
