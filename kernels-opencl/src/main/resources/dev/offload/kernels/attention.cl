@@ -402,10 +402,11 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
 #ifdef ONNX_ATTENTION
 #pragma OPENCL FP_CONTRACT OFF
 
-// exp(x + neg_max) as MLAS's AVX-512F sum-of-exponentials kernel, 16 lanes at a time (the kernel's own width): clamp
+// exp(x + neg_max) as MLAS's AVX-512F sum-of-exponentials kernel, 16 lanes at a time (the kernel's own width), each
+// lane with its own shift (a row's max broadcast to all lanes, or one query row per lane): clamp
 // at -103.97, m = round(x / ln 2) by the 1.5 * 2^23 trick, reduced argument in two fma steps, degree-6 polynomial in
 // fma steps, times 2^m (one rounding).
-inline float16 onnx_exp_shifted16(const float16 x, const float neg_max) {
+inline float16 onnx_exp_shifted16(const float16 x, const float16 neg_max) {
     float16 v = fmax((float16) (-103.9720840454f), x + neg_max);
     const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
     const float16 m = biased - 12582912.0f;
@@ -469,7 +470,7 @@ __kernel KERNEL_SHAPE void attention_onnx(__global const float* q, __global cons
 
     float16 lanes = (float16) 0.0f;   // lane l sums the exps of keys l, l + 16, l + 32, ... in order
     for (int j0 = 0; j0 < n; j0 += 16) {
-        const float16 e = select((float16) 0.0f, onnx_exp_shifted16(vload16(0, p + j0), -max), lane + j0 < n);
+        const float16 e = select((float16) 0.0f, onnx_exp_shifted16(vload16(0, p + j0), (float16) (-max)), lane + j0 < n);
         vstore16(e, 0, p + j0);
         lanes += e;
     }
@@ -490,23 +491,6 @@ __kernel KERNEL_SHAPE void attention_onnx(__global const float* q, __global cons
         for (int j = 0; j < n; j++) acc = fma(p[j], vb[j * kv_stride + d0], acc);
         o[d0] = acc;
     }
-}
-
-// onnx_exp_shifted on 16 lanes, each with its own shift: every lane runs the scalar sequence, so each gives its bits.
-inline float16 onnx_exp_shifted_lanes(const float16 x, const float16 neg_max) {
-    float16 v = fmax((float16) -103.9720840454f, x + neg_max);
-    const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
-    const float16 m = biased - 12582912.0f;
-    v = fma(m, (float16) -6.93145752e-1f, v);
-    v = fma(m, (float16) -1.42860677e-6f, v);
-    float16 p = (float16) 0x1.694000p-10f;
-    p = fma(p, v, (float16) 0x1.125edcp-7f);
-    p = fma(p, v, (float16) 0x1.555b5ap-5f);
-    p = fma(p, v, (float16) 0x1.555450p-3f);
-    p = fma(p, v, (float16) 0x1.fffff6p-2f);
-    p = fma(p, v, (float16) 1.0f);
-    p = fma(p, v, (float16) 1.0f);
-    return ldexp(p, convert_int16(m));
 }
 
 // attention_onnx for 16 query rows at once, one row per vector lane (the CPU shape, as attention_fused_rows):
@@ -547,7 +531,7 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
     float16 lanes[16];
     for (int l = 0; l < 16; l++) lanes[l] = (float16) 0.0f;
     for (int j = 0; j < n; j++) {
-        const float16 e = onnx_exp_shifted_lanes(vload16(j, p), -max);
+        const float16 e = onnx_exp_shifted16(vload16(j, p), -max);
         vstore16(e, j, p);
         lanes[j % 16] += e;
     }
