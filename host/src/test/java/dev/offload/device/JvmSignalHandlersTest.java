@@ -3,8 +3,10 @@ package dev.offload.device;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.offload.cl.Binding;
 import dev.offload.cl.Program;
 import dev.offload.testing.CpuDeviceFixture;
 import java.lang.foreign.Arena;
@@ -42,6 +44,12 @@ class JvmSignalHandlersTest {
                         + ", not libjvm.so: run the JVM with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so");
             }
         }
+    }
+
+    @Test
+    void registryFindsTheChainingLibraryItWarnsAbout() {
+        assertTrue(JvmSignalChaining.loaded(), "libjsig is preloaded into the test JVM (root pom), so it must be found");
+        assertFalse(JvmSignalChaining.missingFor(DeviceRegistry.discover(Binding.PANAMA).openCl().orElseThrow()));
     }
 
     /**
