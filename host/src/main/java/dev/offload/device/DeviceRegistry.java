@@ -54,6 +54,7 @@ public final class DeviceRegistry {
                 log.warn("{}: only the java device is available", why);
                 return new DeviceRegistry(binding, settings, cl, why);
             }
+            if (JvmSignalChaining.missingFor(cl)) log.warn("PoCL without the JVM's signal chaining: {}", JvmSignalChaining.HINT);
             return new DeviceRegistry(binding, settings, cl, null);
         } catch (OpenClUnavailableException e) {
             log.warn("OpenCL unavailable: {}; only the java device is available", e.getMessage());
