@@ -59,10 +59,14 @@ public final class EmbeddingSession implements AutoCloseable {
         if (maxLength > positions) throw new IllegalArgumentException("max length " + maxLength + " exceeds the model's " + positions + " positions");
         if (maxLength < 2) throw new IllegalArgumentException("max length " + maxLength + " leaves no room for [CLS] and [SEP]");
         this.loadMs = loadMs;
+        // Devices: the caller's pool, else a registry (discovered once, and only when something needs OpenCL).
         DevicePool pool = options.devices();
-        DeviceRegistry registry = pool == null && (options.placement() == null || !isJava(options)) ? options.registryOrDefault() : null;
-        PlacementSpec placement = options.placement() != null ? options.placement()
-                : PlacementSpec.device(registry != null ? registry.defaultSpec() : firstDevice(pool));
+        DeviceRegistry registry = null;
+        PlacementSpec placement = options.placement();
+        if (placement == null) {
+            if (pool == null) registry = options.registryOrDefault();
+            placement = PlacementSpec.device(pool != null ? firstDevice(pool) : registry.defaultSpec());
+        }
         DevicePool owned = null;
         if ("java".equals(placement.singleDevice()) && options.prune() == null) {
             this.backend = new ReferenceEncoder(model);
@@ -72,8 +76,6 @@ public final class EmbeddingSession implements AutoCloseable {
         }
         this.ownedPool = owned;
     }
-
-    private static boolean isJava(EmbeddingOptions o) { return "java".equals(o.placement().singleDevice()) && o.prune() == null; }
 
     /** The first OpenCL device of a fixed pool, else java. */
     private static String firstDevice(DevicePool pool) {
