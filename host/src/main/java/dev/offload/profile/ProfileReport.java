@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The samples of several runs of one graph, summarized: per node, per layer and per op kind (mean per run) and
+ * The samples of several runs of one graph (folded as they came, {@link ProfileTotals}), summarized: per node, per layer and per op kind (mean per run) and
  * totals. Time means device busy time (OpenCL start -> end, wall time for java ops); shares are of the summed
  * busy time of all ops and transfers, so they add up to 100% even when devices overlap.
  */
@@ -59,14 +59,26 @@ public final class ProfileReport {
     private final List<Run> runs;
     private final Decode decode;
 
+    private final ProfileTotals totals;
+
     public ProfileReport(Meta meta, List<Run> runs) { this(meta, runs, null); }
 
     /** @param decode the decode-step summary, or null when the runs had no decode steps */
-    public ProfileReport(Meta meta, List<Run> runs, Decode decode) {
-        if (runs.isEmpty()) throw new IllegalArgumentException("a profile needs at least one run");
+    public ProfileReport(Meta meta, List<Run> runs, Decode decode) { this(meta, fold(runs), decode); }
+
+    /** A report of runs folded as they came ({@link ProfileTotals}: flat memory however many). */
+    public ProfileReport(Meta meta, ProfileTotals totals, Decode decode) {
+        if (totals.runs() == 0) throw new IllegalArgumentException("a profile needs at least one run");
         this.meta = meta;
-        this.runs = List.copyOf(runs);
+        this.totals = totals.snapshot();
+        this.runs = this.totals.keptRuns();
         this.decode = decode;
+    }
+
+    private static ProfileTotals fold(List<Run> runs) {
+        ProfileTotals t = new ProfileTotals();
+        runs.forEach(t::add);
+        return t;
     }
 
     public Meta meta() { return meta; }
@@ -74,50 +86,54 @@ public final class ProfileReport {
     /** The decode-step summary, if the runs had decode steps. */
     public java.util.Optional<Decode> decode() { return java.util.Optional.ofNullable(decode); }
 
+    /** The most recent runs with every sample (at most {@value ProfileTotals#KEPT_RUNS}), for traces. */
     public List<Run> runs() { return runs; }
 
-    public int iterations() { return runs.size(); }
+    /** How many runs the report covers (all of them, not only those kept whole). */
+    public int iterations() { return Math.toIntExact(totals.runs()); }
 
     private double totalMs() {
         double t = 0;
-        for (Run r : runs) for (OpSample s : r.samples()) t += s.deviceNs();
-        return t / 1e6 / runs.size();
+        for (ProfileTotals.Node s : totals.nodes()) t += s.deviceNs();
+        return t / 1e6 / totals.runs();
     }
 
-    private List<Line> group(java.util.function.Function<OpSample, String> key) {
-        Map<String, List<OpSample>> groups = new LinkedHashMap<>();
-        for (Run r : runs) for (OpSample s : r.samples()) groups.computeIfAbsent(key.apply(s), k -> new ArrayList<>()).add(s);
+    private List<Line> group(java.util.function.Function<ProfileTotals.Node, String> key) {
+        Map<String, List<ProfileTotals.Node>> groups = new LinkedHashMap<>();
+        for (ProfileTotals.Node s : totals.nodes()) groups.computeIfAbsent(key.apply(s), k -> new ArrayList<>()).add(s);
         double total = totalMs();
         List<Line> out = new ArrayList<>();
-        int n = runs.size();
+        long n = totals.runs();
         groups.forEach((name, ss) -> {
             Set<String> devices = new LinkedHashSet<>();
             Set<String> fallbacks = new TreeSet<>();
             Map<String, Double> byKind = new LinkedHashMap<>();
             double time = 0, wait = 0, host = 0, bytes = 0, ops = 0;
-            for (OpSample s : ss) {
+            long samples = 0;
+            for (ProfileTotals.Node s : ss) {
                 devices.add(s.device());
                 if (s.fallback() != null) fallbacks.add(s.fallback());
+                samples += s.samples();
                 time += s.deviceNs();
                 wait += s.queueWaitNs();
                 host += s.hostNs();
-                bytes += s.bytesRead() + s.bytesWritten();
+                bytes += s.bytes();
                 ops += s.operations();
                 byKind.merge(s.opKind(), s.deviceNs() / 1e6 / n, Double::sum);
             }
             double ms = time / 1e6 / n;
-            out.add(new Line(name, devices, ss.size() / n, ms, total > 0 ? ms / total : 0, wait / 1e6 / n, host / 1e6 / n,
+            out.add(new Line(name, devices, (int) (samples / n), ms, total > 0 ? ms / total : 0, wait / 1e6 / n, host / 1e6 / n,
                     bytes / n, ops / n, fallbacks, byKind));
         });
         return out;
     }
 
-    public List<Line> byNode() { return group(OpSample::node); }
+    public List<Line> byNode() { return group(ProfileTotals.Node::node); }
 
-    public List<Line> byLayer() { return group(OpSample::layer); }
+    public List<Line> byLayer() { return group(ProfileTotals.Node::layer); }
 
     public List<Line> byOpKind() {
-        List<Line> l = new ArrayList<>(group(OpSample::opKind));
+        List<Line> l = new ArrayList<>(group(ProfileTotals.Node::opKind));
         l.sort((a, b) -> Double.compare(b.timeMs(), a.timeMs()));
         return l;
     }
@@ -125,11 +141,11 @@ public final class ProfileReport {
     /** The op kinds in order of total time, for legends. */
     public List<String> opKinds() { return byOpKind().stream().map(Line::name).toList(); }
 
-    public double meanLatencyMs() { return runs.stream().mapToLong(Run::wallNs).average().orElse(0) / 1e6; }
+    public double meanLatencyMs() { return totals.meanWallNs() / 1e6; }
 
-    public double minLatencyMs() { return runs.stream().mapToLong(Run::wallNs).min().orElse(0) / 1e6; }
+    public double minLatencyMs() { return totals.minWallNs() / 1e6; }
 
-    public double maxLatencyMs() { return runs.stream().mapToLong(Run::wallNs).max().orElse(0) / 1e6; }
+    public double maxLatencyMs() { return totals.maxWallNs() / 1e6; }
 
     public double sequencesPerSecond() { return meta.batch() / (meanLatencyMs() / 1e3); }
 
@@ -141,14 +157,12 @@ public final class ProfileReport {
     /** Busy time per device per run. */
     public Map<String, Double> busyMsByDevice() {
         Map<String, Double> m = new LinkedHashMap<>();
-        for (Run r : runs) for (OpSample s : r.samples()) m.merge(s.device(), s.deviceNs() / 1e6 / runs.size(), Double::sum);
+        for (ProfileTotals.Node s : totals.nodes()) m.merge(s.device(), s.deviceNs() / 1e6 / totals.runs(), Double::sum);
         return m;
     }
 
     /** Nodes that did not run where the plan put them, with why. */
     public Map<String, String> fallbacks() {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (OpSample s : runs.getLast().samples()) if (s.fallback() != null) m.put(s.node(), s.fallback());
-        return m;
+        return new LinkedHashMap<>(totals.lastFallbacks());
     }
 }

@@ -6,6 +6,7 @@ import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.TokenBatch;
 import dev.offload.profile.ProfileReport;
+import dev.offload.profile.ProfileTotals;
 import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.ExecutionPlan;
 import dev.offload.runtime.GraphRuntime;
@@ -15,7 +16,6 @@ import dev.offload.runtime.PlacementSpec;
 import dev.offload.runtime.ResidentWeights;
 import dev.offload.tensor.DType;
 import java.io.PrintStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,12 +28,11 @@ import java.util.Map;
  * {@value #KEPT_SHAPES} most recently used); all of them share one device copy of the weights ({@link ResidentWeights}). Thread-safe: runtimes are, the shape cache is guarded, and a runtime
  * evicted while another thread runs on it closes when that run ends.
  *
- * <p>Profiling is opt-in: with it every run's samples are kept (the last {@value #PROFILED_RUNS}) for
- * {@link #profile}; without it nothing grows with the number of runs.
+ * <p>Profiling is opt-in: with it every run is folded into {@link ProfileTotals} (flat memory, the last runs kept
+ * whole for traces) for {@link #profile}; without it nothing is recorded.
  */
 public final class GraphEncoder implements EncoderBackend {
     private static final int KEPT_SHAPES = 3;
-    static final int PROFILED_RUNS = 1000;
 
     private final EncoderModel model;
     private final EncoderGraph.Prune prune;
@@ -46,7 +45,7 @@ public final class GraphEncoder implements EncoderBackend {
     /** The weights on the devices: one copy shared by the runtimes of every shape. */
     private final ResidentWeights weights = new ResidentWeights();
     private final LinkedHashMap<String, Shape> runtimes = new LinkedHashMap<>(4, 0.75f, true);
-    private final ArrayDeque<ProfileReport.Run> runs = new ArrayDeque<>();
+    private final ProfileTotals runs = new ProfileTotals();
     private ExecutionPlan lastPlan;
 
     /**
@@ -152,8 +151,7 @@ public final class GraphEncoder implements EncoderBackend {
         GraphRuntime.Result r = run(b, s, inputs);
         if (profiling) {
             synchronized (this) {
-                runs.addLast(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
-                if (runs.size() > PROFILED_RUNS) runs.removeFirst();
+                runs.add(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
             }
         }
         return r.output(EncoderGraph.hiddenName(model)).floats();
@@ -161,13 +159,13 @@ public final class GraphEncoder implements EncoderBackend {
 
     /** The profile of the runs so far (profiling on), or null before the first. */
     public synchronized ProfileReport profile(int batch, int length) {
-        if (runs.isEmpty()) return null;
+        if (runs.runs() == 0) return null;
         List<String> devices = new ArrayList<>();
         for (var d : (lastPlan != null ? lastPlan.devices() : pool.distinct())) devices.add(d.spec() + " = " + d.description());
         long weightBytes = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
         String graph = lastPlan != null ? lastPlan.graph().name() + " (" + lastPlan.graph().nodes().size() + " nodes)" : model.name();
         return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement.toString(), devices, batch, length, 0, weightBytes,
-                this.weights.bytesByDevice()), new ArrayList<>(runs));
+                this.weights.bytesByDevice()), runs, null);
     }
 
     /** Forgets the profile samples so far (after a warm-up run). */

@@ -4,6 +4,7 @@ import dev.offload.device.ComputeDevice;
 import dev.offload.graph.Graph;
 import dev.offload.profile.OpSample;
 import dev.offload.profile.ProfileReport;
+import dev.offload.profile.ProfileTotals;
 import dev.offload.profile.Progress;
 import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.ExecutionPlan;
@@ -100,7 +101,7 @@ public final class SyntheticSession implements AutoCloseable {
             request();
             warm.step(i, String.format("%.1f ms", (System.nanoTime() - t0) / 1e6));
         }
-        List<ProfileReport.Run> runs = new ArrayList<>();
+        ProfileTotals runs = new ProfileTotals();   // folded as they come: flat memory for any --iterations
         long decodeNs = 0;
         Progress prog = new Progress(err, "profile", iterations);
         for (int i = 1; i <= iterations; i++) {
