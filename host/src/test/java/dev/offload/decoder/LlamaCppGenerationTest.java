@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.tokenizer.LlamaCppVocabs;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.offload.testing.NodeScript;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +31,7 @@ class LlamaCppGenerationTest {
         Path pkg = LlamaCppVocabs.nodeLlamaCppPackage().orElse(null);
         assumeTrue(pkg != null, LlamaCppVocabs.HOW_TO_GET);
         assumeTrue(Files.isDirectory(pkg.getParent().resolve("@node-llama-cpp")), "node-llama-cpp's prebuilt binaries are not installed next to " + pkg);
-        List<String> args = new ArrayList<>(List.of("node", script().toString(), pkg.toString(), Integer.toString(TOKENS)));
+        List<String> args = new ArrayList<>(List.of(pkg.toString(), Integer.toString(TOKENS)));
         List<Path> models = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
         for (DecoderConfig.Architecture arch : DecoderConfig.Architecture.values()) {
@@ -53,7 +49,7 @@ class LlamaCppGenerationTest {
                 args.add(Arrays.toString(prompt));
             }
         }
-        JsonNode llama = run(args);
+        JsonNode llama = NodeScript.run(NodeScript.copy(getClass(), "llama-cpp-generate.mjs", dir), args, 180);
         int compared = 0;
         for (int i = 0; i < models.size(); i++) {
             GgufDecoder d;
@@ -76,27 +72,5 @@ class LlamaCppGenerationTest {
         }
         System.out.printf("offload vs llama.cpp: %d of %d greedy tokens identical (%d models)%n", compared, compared, models.size());
         assertTrue(compared == TOKENS * 4);
-    }
-
-    private Path script() throws IOException {
-        Path out = dir.resolve("llama-cpp-generate.mjs");
-        try (InputStream in = getClass().getResourceAsStream("llama-cpp-generate.mjs")) {
-            Files.copy(in, out);
-        }
-        return out;
-    }
-
-    private static JsonNode run(List<String> args) throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            assumeTrue(false, "node is not installed: " + e.getMessage());
-            throw e;
-        }
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "node took over 3 minutes");
-        assumeTrue(p.exitValue() == 0, "node-llama-cpp could not run here (exit " + p.exitValue() + ")");
-        return new ObjectMapper().readTree(new String(out, StandardCharsets.UTF_8));
     }
 }

@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.offload.testing.NodeScript;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +29,9 @@ class NodeLlamaCppTokenizeTest {
         assumeTrue(Files.isDirectory(pkg.getParent().resolve("@node-llama-cpp")),
                 "node-llama-cpp's prebuilt binaries (@node-llama-cpp/linux-x64) are not installed next to " + pkg);
         List<String> names = List.of(LlamaCppVocabs.SUPPORTED);
-        List<String> args = new ArrayList<>(List.of("node", copy("llama-cpp-tokenize.mjs").toString(), pkg.toString(),
-                copy("tokenizer-strings.json").toString()));
+        List<String> args = new ArrayList<>(List.of(pkg.toString(), NodeScript.copy(getClass(), "tokenizer-strings.json", dir).toString()));
         for (String n : names) args.add(LlamaCppVocabularyTest.vocab(n).toString());
-        JsonNode llama = run(args);
+        JsonNode llama = NodeScript.run(NodeScript.copy(getClass(), "llama-cpp-tokenize.mjs", dir), args, 120);
         List<String> strings = LlamaCppVocabularyTest.variedStrings();
         List<String> wrong = new ArrayList<>();
         int compared = 0;
@@ -63,31 +58,9 @@ class NodeLlamaCppTokenizeTest {
         assertTrue(wrong.isEmpty(), wrong.size() + " of " + compared + " differ:\n" + String.join("\n", wrong));
     }
 
-    private Path copy(String resource) throws IOException {
-        Path out = dir.resolve(resource);
-        try (InputStream in = getClass().getResourceAsStream(resource)) {
-            Files.copy(in, out);
-        }
-        return out;
-    }
-
     private static int[] ids(JsonNode a) {
         int[] ids = new int[a.size()];
         for (int i = 0; i < ids.length; i++) ids[i] = a.get(i).asInt();
         return ids;
-    }
-
-    private static JsonNode run(List<String> args) throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            assumeTrue(false, "node is not installed: " + e.getMessage());
-            throw e;
-        }
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "node took over 2 minutes");
-        assumeTrue(p.exitValue() == 0, "node-llama-cpp could not run here (exit " + p.exitValue() + ")");
-        return new ObjectMapper().readTree(new String(out, StandardCharsets.UTF_8));
     }
 }
