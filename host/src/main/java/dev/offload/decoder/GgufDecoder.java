@@ -30,6 +30,7 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         if (tokenizer.vocabularySize() != config.vocab()) {
             throw md.problem("the tokenizer has " + tokenizer.vocabularySize() + " tokens but token_embd.weight has " + config.vocab() + " rows");
         }
+        checkHeap(file, config);
         DecoderWeights weights = weights(file, config);
         String name = md.optString("general.name").orElse(file.path().getFileName().toString());
         return new GgufDecoder(name, config, weights, tokenizer, md.optString("tokenizer.chat_template"));
@@ -89,6 +90,33 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         // Tied models have no output.weight: the logits read the token embedding.
         float[] output = f.hasTensor("output.weight") ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);
         return new DecoderWeights(embedding, layers, vector(f, "output_norm.weight", h), output);
+    }
+
+    /**
+     * Heap bytes the reference needs for {@code c}'s weights as float: 4 bytes a value (the output projection always
+     * has its own [hidden][vocab] copy, tied or not), plus the largest matrix twice while it is decoded and transposed.
+     */
+    static long floatWeightBytes(DecoderConfig c) {
+        long values = 2L * c.vocab() * c.hidden()
+                + (long) c.layers() * ((long) c.hidden() * (c.queryDim() + 2L * c.kvDim()) + (long) c.queryDim() * c.hidden()
+                + 3L * c.hidden() * c.ffn());
+        long largest = Math.max((long) c.vocab() * c.hidden(), (long) c.hidden() * c.ffn());
+        return 4 * (values + 2 * largest);
+    }
+
+    /** Refuses up front, naming the need, rather than dying of OutOfMemoryError halfway through a large model. */
+    static void checkHeap(java.nio.file.Path file, DecoderConfig c, long availableBytes) {
+        long need = floatWeightBytes(c);
+        if (need > availableBytes) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: the java reference holds the weights as float: it needs"
+                    + " %.1f GiB of heap and %.1f GiB are free (give java a larger -Xmx; the device decoder will not need this)",
+                    file, need / (double) (1L << 30), availableBytes / (double) (1L << 30)));
+        }
+    }
+
+    private static void checkHeap(GgufFile f, DecoderConfig c) {
+        Runtime rt = Runtime.getRuntime();
+        checkHeap(f.path(), c, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
     }
 
     private static GgufTensor tensor(GgufFile f, String name) {

@@ -79,6 +79,19 @@ class GgufDecoderTest {
         assertTrue(noTensor.getMessage().contains("'blk.1.ffn_up.weight' is missing"), noTensor.getMessage());
     }
 
+    @Test
+    void aModelTooBigForTheHeapIsRefusedUpFrontWithWhatItNeeds() {
+        // Llama 3.2 1B's shapes: 0.97 G layer values + 2 x 0.26 G for the embedding and the output copy, plus the
+        // largest matrix twice in transit: 2.02 G floats, 7.5 GiB.
+        DecoderConfig llama1b = new DecoderConfig(DecoderConfig.Architecture.LLAMA, 16, 2048, 32, 8, 64, 8192, 128256, 131072,
+                500000f, DecoderConfig.RopeStyle.ADJACENT_PAIRS, 1e-5f, false);
+        double gib = GgufDecoder.floatWeightBytes(llama1b) / (double) (1L << 30);
+        assertTrue(gib > 7.4 && gib < 7.7, "float bytes " + gib + " GiB");
+        var e = assertThrows(IllegalArgumentException.class, () -> GgufDecoder.checkHeap(Path.of("big.gguf"), llama1b, 4L << 30));
+        assertTrue(e.getMessage().startsWith("big.gguf: ") && e.getMessage().contains("4.0 GiB are free"), e.getMessage());
+        GgufDecoder.checkHeap(Path.of("big.gguf"), llama1b, 8L << 30);   // enough: no complaint
+    }
+
     private static byte[] replace(byte[] data, String from, String to) {
         byte[] f = from.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), t = to.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         byte[] out = data.clone();
