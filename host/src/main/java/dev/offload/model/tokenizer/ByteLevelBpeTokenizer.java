@@ -15,16 +15,16 @@ import java.util.PriorityQueue;
  * byte characters, and the adjacent pair with the lowest rank in {@code tokenizer.ggml.merges} is merged until no
  * ranked pair is left.
  */
-public final class ByteLevelBpeTokenizer implements TextTokenizer {
+public final class ByteLevelBpeTokenizer extends VocabularyTokenizer implements TextTokenizer {
     static final String MERGES = "tokenizer.ggml.merges";
-    private final GgufVocabulary vocab;
     private final BpePreTokenizer pre;
     /** "left right" to rank. */
     private final Map<String, Integer> ranks;
 
     ByteLevelBpeTokenizer(GgufMetadata md) {
-        pre = BpePreTokenizer.of(md);
-        vocab = new GgufVocabulary(md, false, pre == BpePreTokenizer.LLAMA3);
+        BpePreTokenizer p = BpePreTokenizer.of(md);
+        super(new GgufVocabulary(md, false, p == BpePreTokenizer.LLAMA3));
+        pre = p;
         if (!md.contains(MERGES)) throw md.problem("required metadata key '" + MERGES + "' is missing");
         String[] merges = md.stringArray(MERGES);
         ranks = HashMap.newHashMap(merges.length);
@@ -126,13 +126,4 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
         });
         return out.toByteArray();
     }
-
-    @Override public String token(int id) { vocab.checkId(id); return vocab.tokens[id]; }
-    @Override public TokenType tokenType(int id) { vocab.checkId(id); return vocab.types[id]; }
-    @Override public int vocabularySize() { return vocab.size(); }
-    @Override public boolean addsBos() { return vocab.addBos; }
-    @Override public int bos() { return vocab.bos; }
-    @Override public int eos() { return vocab.eos; }
-    @Override public int eot() { return vocab.eot; }
-    @Override public boolean isEndOfGeneration(int id) { return vocab.isEndOfGeneration(id); }
 }

@@ -16,14 +16,13 @@ import java.util.PriorityQueue;
  * characters and the adjacent pair whose joined string is a token with the highest score is merged, again and
  * again. What no token covers falls back to byte tokens {@code <0xNN>}.
  */
-public final class SentencePieceTokenizer implements TextTokenizer {
+public final class SentencePieceTokenizer extends VocabularyTokenizer implements TextTokenizer {
     static final char SPACE_MARK = '\u2581';
-    private final GgufVocabulary vocab;
     private final boolean addSpacePrefix;
     private final int[] byteTokens = new int[256];
 
     SentencePieceTokenizer(GgufMetadata md) {
-        vocab = new GgufVocabulary(md, true, true);
+        super(new GgufVocabulary(md, true, true));
         addSpacePrefix = md.optBool("tokenizer.ggml.add_space_prefix").orElse(true);
         for (int b = 0; b < 256; b++) {
             int id = vocab.id(String.format("<0x%02X>", b));
@@ -159,13 +158,4 @@ public final class SentencePieceTokenizer implements TextTokenizer {
         }
         return out.toString(StandardCharsets.UTF_8);
     }
-
-    @Override public String token(int id) { vocab.checkId(id); return vocab.tokens[id]; }
-    @Override public TokenType tokenType(int id) { vocab.checkId(id); return vocab.types[id]; }
-    @Override public int vocabularySize() { return vocab.size(); }
-    @Override public boolean addsBos() { return vocab.addBos; }
-    @Override public int bos() { return vocab.bos; }
-    @Override public int eos() { return vocab.eos; }
-    @Override public int eot() { return vocab.eot; }
-    @Override public boolean isEndOfGeneration(int id) { return vocab.isEndOfGeneration(id); }
 }
