@@ -104,17 +104,9 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer implements 
         if (rank != null) queue.add(new Bigram(left, right, rank, sym[left] + sym[right]));
     }
 
+    /** Both kinds are GPT-2 byte-mapped text. */
     @Override
-    public byte[] pieceBytes(int id, boolean renderSpecial) {
-        vocab.checkId(id);
-        String t = vocab.tokens[id];
-        return switch (vocab.types[id]) {
-            case CONTROL, UNKNOWN -> renderSpecial ? t.getBytes(StandardCharsets.UTF_8) : new byte[0];
-            case USER_DEFINED -> t.getBytes(StandardCharsets.UTF_8);
-            case NORMAL, BYTE -> unmap(t);
-            case UNUSED, UNDEFINED -> new byte[0];
-        };
-    }
+    byte[] storedBytes(TokenType type, String token) { return unmap(token); }
 
     /** The bytes a token of GPT-2 byte characters stands for; a character outside the mapping as its UTF-8. */
     private static byte[] unmap(String token) {

@@ -127,18 +127,11 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer implements
         }
     }
 
+    /** Normal pieces with U+2581 as the space; byte tokens <0xNN> as their byte. */
     @Override
-    public byte[] pieceBytes(int id, boolean renderSpecial) {
-        vocab.checkId(id);
-        String t = vocab.tokens[id];
-        return switch (vocab.types[id]) {
-            case CONTROL, UNKNOWN -> renderSpecial ? t.getBytes(StandardCharsets.UTF_8) : new byte[0];
-            case USER_DEFINED -> t.getBytes(StandardCharsets.UTF_8);
-            case NORMAL -> t.replace(SPACE_MARK, ' ').getBytes(StandardCharsets.UTF_8);
-            case BYTE -> t.matches("<0x[0-9A-Fa-f]{2}>") ? new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)}
-                    : t.getBytes(StandardCharsets.UTF_8);
-            case UNUSED, UNDEFINED -> new byte[0];
-        };
+    byte[] storedBytes(TokenType type, String t) {
+        if (type == TokenType.NORMAL) return t.replace(SPACE_MARK, ' ').getBytes(StandardCharsets.UTF_8);
+        return t.matches("<0x[0-9A-Fa-f]{2}>") ? new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)} : t.getBytes(StandardCharsets.UTF_8);
     }
 
     /**
