@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.model.gguf.GgmlBlocks;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.gguf.GgufFormatException;
@@ -65,7 +66,7 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         int vocab = Math.toIntExact(embd[1]);
         try {
             return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
-                    a == DecoderConfig.Architecture.QWEN2 ? DecoderConfig.RopeStyle.HALVES : DecoderConfig.RopeStyle.ADJACENT_PAIRS,
+                    a == DecoderConfig.Architecture.QWEN2 ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS,
                     eps, a == DecoderConfig.Architecture.QWEN2);
         } catch (IllegalArgumentException e) {
             throw md.problem(e.getMessage());

@@ -12,6 +12,7 @@ public final class Validators {
                 new dev.offload.ops.gemm.Int8GemmValidator(),
                 new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
-                new dev.offload.ops.attention.AttentionValidator());
+                new dev.offload.ops.attention.AttentionValidator(),
+                new dev.offload.ops.layers.DecoderLayersValidator());
     }
 }

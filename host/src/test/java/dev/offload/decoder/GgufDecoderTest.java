@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -84,7 +85,7 @@ class GgufDecoderTest {
         // Llama 3.2 1B's shapes: 0.97 G layer values + 2 x 0.26 G for the embedding and the output copy, plus the
         // largest matrix twice in transit: 2.02 G floats, 7.5 GiB.
         DecoderConfig llama1b = new DecoderConfig(DecoderConfig.Architecture.LLAMA, 16, 2048, 32, 8, 64, 8192, 128256, 131072,
-                500000f, DecoderConfig.RopeStyle.ADJACENT_PAIRS, 1e-5f, false);
+                500000f, RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false);
         double gib = GgufDecoder.floatWeightBytes(llama1b) / (double) (1L << 30);
         assertTrue(gib > 7.4 && gib < 7.7, "float bytes " + gib + " GiB");
         var e = assertThrows(IllegalArgumentException.class, () -> GgufDecoder.checkHeap(Path.of("big.gguf"), llama1b, 4L << 30));
