@@ -12,7 +12,7 @@ import dev.offload.ops.layers.LayersReference;
  * Tokens run in order over a {@link State} that holds each layer's keys and values (the KV cache), so a prompt can go
  * in at once (prefill) and the answer one token at a time (decode); both give the same logits.
  */
-public final class DecoderReference {
+public final class DecoderReference implements DecoderBackend {
     private final DecoderConfig config;
     private final DecoderWeights weights;
 
@@ -22,10 +22,28 @@ public final class DecoderReference {
         this.weights = weights;
     }
 
-    public DecoderConfig config() { return config; }
+    @Override public DecoderConfig config() { return config; }
+
+    @Override public String device() { return "java reference"; }
+
+    @Override public Cache newCache(int capacity) { return newState(capacity); }
+
+    @Override
+    public float[] forward(int[] tokens, Cache cache) {
+        if (!(cache instanceof State s)) throw new IllegalArgumentException("not a cache of the java reference: " + cache);
+        return forward(tokens, s);
+    }
+
+    @Override
+    public float[] forwardAll(int[] tokens, Cache cache) {
+        if (!(cache instanceof State s)) throw new IllegalArgumentException("not a cache of the java reference: " + cache);
+        return forwardAll(tokens, s);
+    }
+
+    @Override public void close() {}
 
     /** One sequence's keys and values per layer, [capacity][kvDim] each, and how many positions are filled. */
-    public final class State {
+    public final class State implements Cache {
         private final float[][] keys, values;
         private final int capacity;
         private final RotaryEmbedding queryRope, keyRope;
@@ -44,9 +62,11 @@ public final class DecoderReference {
         }
 
         /** Positions filled so far. */
-        public int length() { return length; }
+        @Override public int length() { return length; }
 
-        public int capacity() { return capacity; }
+        @Override public int capacity() { return capacity; }
+
+        @Override public void close() {}
     }
 
     /** A fresh state for up to {@code capacity} positions. */

@@ -19,9 +19,13 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GgufDecoderTest {
     @TempDir Path dir;
 
-    static GgufDecoder load(Path p) {
+    /** A file's config and float weights, as the reference reads them. */
+    record Loaded(DecoderConfig config, DecoderWeights weights) {}
+
+    static Loaded load(Path p) {
         try (GgufFile f = GgufFile.open(p)) {
-            return GgufDecoder.load(f);
+            GgufDecoder d = GgufDecoder.read(f);
+            return new Loaded(d.config(), d.floatWeights(f));
         }
     }
 
@@ -30,7 +34,7 @@ class GgufDecoderTest {
     void anF32FileComputesExactlyTheLogitsOfTheWeightsWritten(DecoderConfig.Architecture arch) throws Exception {
         DecoderConfig c = TinyGgufModels.config(arch);
         DecoderWeights w = RandomDecoders.weights(c, 21);
-        GgufDecoder loaded = load(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false));
+        Loaded loaded = load(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false));
         assertEquals(c, loaded.config());
         int[] prompt = {1, 260, 265, 42, 270};
         DecoderReference want = new DecoderReference(c, w), got = new DecoderReference(loaded.config(), loaded.weights());
@@ -42,7 +46,7 @@ class GgufDecoderTest {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = RandomDecoders.weights(c, 4);
         DecoderWeights tied = new DecoderWeights(w.tokenEmbedding(), w.layers(), w.outputNorm(), GgufDecoder.transpose(w.tokenEmbedding(), c.vocab(), c.hidden()));
-        GgufDecoder loaded = load(TinyGgufModels.write(dir.resolve("tied.gguf"), c, tied, TinyGgufModels.F32, true));
+        Loaded loaded = load(TinyGgufModels.write(dir.resolve("tied.gguf"), c, tied, TinyGgufModels.F32, true));
         assertArrayEquals(tied.output(), loaded.weights().output());
     }
 
@@ -50,8 +54,8 @@ class GgufDecoderTest {
     void q8_0WeightsGiveLogitsCloseToTheFloatModel() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = RandomDecoders.weights(c, 9);
-        GgufDecoder f32 = load(TinyGgufModels.write(dir.resolve("f.gguf"), c, w, TinyGgufModels.F32, false));
-        GgufDecoder q8 = load(TinyGgufModels.write(dir.resolve("q.gguf"), c, w, TinyGgufModels.Q8_0, false));
+        Loaded f32 = load(TinyGgufModels.write(dir.resolve("f.gguf"), c, w, TinyGgufModels.F32, false));
+        Loaded q8 = load(TinyGgufModels.write(dir.resolve("q.gguf"), c, w, TinyGgufModels.Q8_0, false));
         int[] prompt = {1, 270, 262, 17, 271, 99, 5};
         DecoderReference a = new DecoderReference(c, f32.weights()), b = new DecoderReference(c, q8.weights());
         float[] x = a.forward(prompt, a.newState(16)), y = b.forward(prompt, b.newState(16));
