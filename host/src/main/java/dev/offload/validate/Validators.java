@@ -10,6 +10,7 @@ public final class Validators {
         return List.of(
                 new SmokeValidator(),
                 new dev.offload.ops.gemm.Int8GemmValidator(),
+                new dev.offload.ops.blockq.BlockLinearValidator(),
                 new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
                 new dev.offload.ops.attention.AttentionValidator(),
