@@ -140,6 +140,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     private int generate(GenerationSession session, String text) throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+
         boolean addBos = !noBos;
         if (chat) {
             if (session.chatTemplate().isEmpty()) {
@@ -198,6 +199,7 @@ public final class GenerateCommand implements Callable<Integer> {
     /** The interactive chat: a line per user turn, the answer streamed, the KV cache kept between turns. */
     private int converse(GenerationSession session) throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+
         GenerationSession.Conversation chat;
         try {
             chat = session.conversation(system, context, sampling());

@@ -13,7 +13,7 @@ import dev.offload.runtime.PlacementSpec;
  *                  null: the registry's default device ($OFFLOAD_DEVICE, else the first GPU/accelerator, else the CPU)
  * @param registry  the devices to open; null: discovered with the process's settings and the program store they name
  * @param devices   already open devices to use instead of a registry (the session leaves them open); usually null
- * @param context   the most positions (prompt + answer) a sequence may use; 0: the model's, at most {@value #DEFAULT_CONTEXT}
+ * @param context   the most positions (prompt + answer) a sequence may use, at most the model's; 0: {@value #DEFAULT_CONTEXT}
  * @param strict    fail instead of falling back to another device when an op cannot run where it is placed
  * @param profiling fold every prefill and decode step's op samples into the session's profiles (off: nothing grows)
  */

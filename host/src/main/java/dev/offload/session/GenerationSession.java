@@ -65,6 +65,7 @@ public final class GenerationSession implements AutoCloseable {
     private final GgufFile file;
     private final Arena repacked;
     private final DevicePool ownedPool;
+    private boolean warm;   // guarded by this
 
     private GenerationSession(GgufDecoder model, DecoderBackend backend, int context, double loadMs, GgufFile file, Arena repacked,
                               DevicePool ownedPool) {
@@ -93,10 +94,7 @@ public final class GenerationSession implements AutoCloseable {
         DevicePool owned = null;
         try {
             GgufDecoder model = GgufDecoder.read(file);
-            int context = options.context() > 0 ? options.context() : Math.min(model.config().contextLength(), GenerationOptions.DEFAULT_CONTEXT);
-            if (context > model.config().contextLength()) {
-                throw new IllegalArgumentException("context " + context + " exceeds the model's " + model.config().contextLength() + " positions");
-            }
+            int context = Math.min(model.config().contextLength(), options.context() > 0 ? options.context() : GenerationOptions.DEFAULT_CONTEXT);
             DevicePool pool = options.devices();
             DeviceRegistry registry = null;
             PlacementSpec placement = options.placement();
@@ -141,16 +139,20 @@ public final class GenerationSession implements AutoCloseable {
     public int context() { return context; }
 
     /**
-     * Builds the programs and puts the weights on the devices (the first prefill and decode step would otherwise),
-     * so that the timings of the first generation are the model's and not the setup's.
+     * Builds the programs and puts the weights on the devices (a prefill and a decode step), so that the timings of a
+     * generation are the model's and not the setup's; the first generation does it by itself, untimed, and the
+     * warm-up's samples are dropped from the profile. llama.cpp warms up the same way.
      */
     public synchronized void warmUp() {
+        if (warm || !(backend instanceof DeviceDecoder)) return;   // the reference has nothing to build or upload
         TextTokenizer tok = model.tokenizer();
-        try (DecoderBackend.Cache c = backend.newCache(Math.min(context, 4))) {
+        try (DecoderBackend.Cache c = backend.newCache(Math.min(context, 3))) {
             int token = tok.bos() >= 0 ? tok.bos() : 0;
             backend.forward(new int[] {token, token}, c);
             backend.forward(new int[] {token}, c);
         }
+        resetProfile();
+        warm = true;
     }
 
     public TextTokenizer tokenizer() { return model.tokenizer(); }
@@ -184,7 +186,7 @@ public final class GenerationSession implements AutoCloseable {
      *
      * @param addBos     put BOS first when the model's tokenizer asks for it
      * @param maxTokens  generate at most this many tokens
-     * @param context    KV cache positions (prompt + generated); 0: the session's {@link #context()}, at most that
+     * @param context    KV cache positions (prompt + generated); 0 or more than the session's {@link #context()}: that
      * @param onText     receives the text as it is produced (may be null)
      */
     public synchronized Result generate(String prompt, boolean addBos, int maxTokens, int context, SamplingParams sampling, Consumer<String> onText) {
@@ -255,11 +257,8 @@ public final class GenerationSession implements AutoCloseable {
         int cached;      // of those, in the KV cache (the last sampled token waits for the next step)
 
         Sequence(int context) {
-            if (context < 0 || context > GenerationSession.this.context) {
-                throw new IllegalArgumentException("context " + context + " outside 0.." + GenerationSession.this.context
-                        + " (this session's; open it with a larger GenerationOptions.context, up to the model's " + model.config().contextLength() + ")");
-            }
-            capacity = context == 0 ? GenerationSession.this.context : context;
+            if (context < 0) throw new IllegalArgumentException("context must be >= 0 (0: the session's), got " + context);
+            capacity = context == 0 ? GenerationSession.this.context : Math.min(context, GenerationSession.this.context);
             state = backend.newCache(capacity);
             history = new int[capacity];
         }
@@ -271,6 +270,7 @@ public final class GenerationSession implements AutoCloseable {
                         + " (raise --ctx, up to " + GenerationSession.this.context + ")");
             }
             TextTokenizer tok = model.tokenizer();
+            warmUp();
             int start = length;
             System.arraycopy(ids, 0, history, length, ids.length);
             length += ids.length;
