@@ -35,6 +35,11 @@ public final class ServedModels implements AutoCloseable {
         }
     }
 
+    /** An encoder that is already open, served as {@code id} (the caller keeps it: it closes with these models). */
+    public static ServedModels ofEncoder(String id, dev.offload.session.EmbeddingSession session) {
+        return new ServedModels(List.of(new ServedModel.Encoder(id, id, session)));
+    }
+
     List<ServedModel> all() { return models; }
 
     /** The encoder {@code name} names (null: the only encoder). */
