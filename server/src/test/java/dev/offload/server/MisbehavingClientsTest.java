@@ -115,6 +115,33 @@ class MisbehavingClientsTest {
         assertFalse(server.metrics().prometheusText().contains("offload_queue_depth{model=\"" + TestModels.SLOW + "\"} 1"));
     }
 
+    @Test
+    void requestsWaitingForTheModelTieUpNoWorkers() throws Exception {
+        // Jetty's pool here has 16 threads; 48 requests waiting at once would starve it if each held one.
+        start(TestModels.options());
+        TestHttp http = new TestHttp(server);
+        http.get("/health");   // the JDK client's first request starts its own threads: not what is timed below
+        List<RawConnection> waiting = new ArrayList<>();
+        try {
+            for (int i = 0; i < 48; i++) {
+                RawConnection c = new RawConnection(server.port());
+                c.post("/v1/chat/completions", LONG_STREAM);
+                waiting.add(c);
+            }
+            awaitTrue(() -> server.metrics().prometheusText().contains("offload_queue_depth{model=\"" + TestModels.SLOW + "\"} 47"), 10_000,
+                    "47 generations never queued behind the first");
+            long t0 = System.nanoTime();
+            assertEquals(200, http.get("/health").status());
+            double health = (System.nanoTime() - t0) / 1e9;
+            assertEquals(200, http.post("/v1/embeddings", "{\"input\": \"not starved\"}").status());
+            double both = (System.nanoTime() - t0) / 1e9;
+            assertTrue(both < 2, "other requests waited behind the queued ones: /health " + health + " s, with an embedding " + both + " s");
+        } finally {
+            for (RawConnection c : waiting) c.close();
+        }
+        awaitTrue(() -> server.metrics().generations(TestModels.SLOW, "cancelled") == 48, 30_000, "hung-up generations kept running");
+    }
+
     static void awaitTrue(BooleanSupplier condition, long millis, String what) throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
         while (!condition.getAsBoolean()) {
