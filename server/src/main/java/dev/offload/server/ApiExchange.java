@@ -46,10 +46,8 @@ final class ApiExchange {
             bytes = Content.Source.asByteArrayAsync(request, (int) Math.min(Integer.MAX_VALUE - 8, maxBody)).get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            // Jetty refuses content past the limit with an IllegalStateException/ArithmeticException naming the size.
-            if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException || cause instanceof ArithmeticException) {
-                throw ApiException.tooLarge(maxBody);
-            }
+            // Jetty fails the read with an IllegalStateException once the content passes the limit (a chunked body).
+            if (cause instanceof IllegalStateException) throw ApiException.tooLarge(maxBody);
             if (cause instanceof TimeoutException) throw ApiException.http(408, "The request body did not arrive in time.");
             throw ApiException.http(400, "The request body could not be read: " + cause);
         } catch (InterruptedException e) {
