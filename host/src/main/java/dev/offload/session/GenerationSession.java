@@ -173,6 +173,12 @@ public final class GenerationSession implements AutoCloseable {
                 "the model has no chat template (tokenizer.chat_template); continue a plain prompt instead")).render(messages, true);
     }
 
+    /** The number of tokens {@link #generate} feeds for {@code prompt} (BOS included when it adds one). */
+    public int promptTokens(String prompt, boolean addBos) {
+        TextTokenizer tok = model.tokenizer();
+        return tok.encode(prompt, addBos && tok.addsBos()).length;
+    }
+
     /** Whether {@code prompt} begins with the BOS token's text (templates often write it themselves). */
     public boolean startsWithBos(String prompt) {
         TextTokenizer tok = model.tokenizer();

@@ -36,8 +36,8 @@ final class GenerationFields {
             prompt = prompts.getFirst();
             addBos = true;
         }
-        int ctx = Math.min(context, session.model().config().contextLength());
-        int promptTokens = session.tokenizer().encode(prompt, addBos && session.tokenizer().addsBos()).length;
+        int ctx = Math.min(context, session.context());
+        int promptTokens = session.promptTokens(prompt, addBos);
         if (promptTokens == 0) throw ApiException.invalid(promptParam, "the prompt is empty (no tokens)");
         if (promptTokens >= ctx) throw ApiException.contextExceeded(promptParam, promptTokens, ctx);
         long room = ctx - promptTokens;

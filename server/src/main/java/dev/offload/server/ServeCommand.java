@@ -6,6 +6,7 @@ import dev.offload.model.UnsupportedModelException;
 import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.EmbeddingOptions;
+import dev.offload.session.GenerationOptions;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -75,6 +76,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
         ServerOptions options;
         EmbeddingOptions encoders;
+        GenerationOptions decoders;
         try {
             options = new ServerOptions(host, port, maxBatch, Duration.ofMillis(batchWindowMs), maxQueue, apiKey == null || apiKey.isEmpty() ? null : apiKey,
                     maxBody, Duration.ofSeconds(idleTimeout), Duration.ofSeconds(headerTimeout), context);
@@ -82,11 +84,13 @@ public final class ServeCommand implements Callable<Integer> {
                     .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
                     .withRegistry(common.registry())
                     .withBatchSize(maxBatch);
+            decoders = GenerationOptions.defaults().withPlacement(encoders.placement()).withRegistry(encoders.registry())
+                    .withContext(context > 0 ? context : 0);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        ServedModels served = open(encoders);
+        ServedModels served = open(encoders, decoders);
         warmUp(served, out);
         OffloadServer server;
         try {
@@ -106,9 +110,9 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ServedModels open(EmbeddingOptions encoders) {
+    private ServedModels open(EmbeddingOptions encoders, GenerationOptions decoders) {
         try {
-            return ServedModels.open(models, encoders);
+            return ServedModels.open(models, encoders, decoders);
         } catch (UnsupportedModelException | GraphRuntime.FallbackRefused | IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -124,8 +128,13 @@ public final class ServeCommand implements Callable<Integer> {
                     out.printf("model %s: encoder on %s, %d dimensions, at most %d tokens per input; warm-up %.0f ms%n", e.id(),
                             e.session().device(), e.session().dimension(), e.session().maxLength(), (System.nanoTime() - t0) / 1e6);
                 }
-                case ServedModel.Decoder d -> out.printf("model %s: decoder %s on the java reference, context %d, chat template %s%n", d.id(),
-                        d.session().model(), d.session().model().config().contextLength(), d.session().chatTemplate().isPresent() ? "yes" : "none");
+                case ServedModel.Decoder d -> {
+                    long t0 = System.nanoTime();
+                    d.session().warmUp();
+                    out.printf("model %s: decoder %s on %s, context %d, chat template %s; warm-up %.0f ms%n", d.id(), d.session().model(),
+                            d.session().backend().device(), d.session().context(), d.session().chatTemplate().isPresent() ? "yes" : "none",
+                            (System.nanoTime() - t0) / 1e6);
+                }
             }
         }
         out.flush();

@@ -29,12 +29,13 @@ sealed interface ServedModel extends AutoCloseable {
     @Override void close();
 
     /**
-     * Opens {@code spec}: a {@code .gguf} file is a decoder, anything else an encoder opened with {@code encoders}
-     * (placement, registry, batch size) and the spec as its model.
+     * Opens {@code spec}: a {@code .gguf} file is a decoder opened with {@code decoders} (placement, registry,
+     * context), anything else an encoder opened with {@code encoders} (placement, registry, batch size) and the spec as
+     * its model.
      */
-    static ServedModel open(String spec, EmbeddingOptions encoders) {
+    static ServedModel open(String spec, EmbeddingOptions encoders, dev.offload.session.GenerationOptions decoders) {
         String id = idOf(spec);
-        if (spec.toLowerCase(Locale.ROOT).endsWith(".gguf")) return new Decoder(id, spec, GenerationSession.open(Path.of(spec)));
+        if (spec.toLowerCase(Locale.ROOT).endsWith(".gguf")) return new Decoder(id, spec, GenerationSession.open(Path.of(spec), decoders));
         return new Encoder(id, spec, EmbeddingSession.open(encoders.withModel(spec)));
     }
 

@@ -24,10 +24,11 @@ public final class ServedModels implements AutoCloseable {
     }
 
     /** Opens every spec (closing those already open when one fails). */
-    public static ServedModels open(List<String> specs, dev.offload.session.EmbeddingOptions encoders) {
+    public static ServedModels open(List<String> specs, dev.offload.session.EmbeddingOptions encoders,
+                                    dev.offload.session.GenerationOptions decoders) {
         List<ServedModel> open = new ArrayList<>();
         try {
-            for (String spec : specs) open.add(ServedModel.open(spec, encoders));
+            for (String spec : specs) open.add(ServedModel.open(spec, encoders, decoders));
             return new ServedModels(open);
         } catch (RuntimeException e) {
             open.forEach(ServedModel::close);

@@ -41,7 +41,7 @@ final class TestModels {
     }
 
     static synchronized GenerationSession tiny() {
-        if (tiny == null) tiny = GenerationSession.open(tinyFile());
+        if (tiny == null) tiny = GenerationSession.open(tinyFile(), dev.offload.session.GenerationOptions.defaults().withPlacement("cl:cpu"));
         return tiny;
     }
 
@@ -57,7 +57,8 @@ final class TestModels {
             DecoderConfig t = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
             DecoderConfig c = new DecoderConfig(t.architecture(), 4, 256, 8, 4, 32, 512, t.vocab(), 4096, t.ropeBase(), t.ropeStyle(),
                     t.rmsEpsilon(), false);
-            slow = GenerationSession.open(write(dir().resolve(SLOW + ".gguf"), c, 7));
+            // On the float reference: slow enough per token that a client can hang up mid-stream.
+            slow = GenerationSession.open(write(dir().resolve(SLOW + ".gguf"), c, 7), dev.offload.session.GenerationOptions.defaults().withPlacement("java"));
         }
         return slow;
     }
