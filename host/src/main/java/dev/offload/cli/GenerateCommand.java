@@ -172,6 +172,7 @@ public final class GenerateCommand implements Callable<Integer> {
             case END_OF_SEQUENCE -> "end of sequence";
             case MAX_TOKENS -> "--max-tokens (" + maxTokens + ") reached";
             case CONTEXT_FULL -> "the context (" + session.context() + " positions) is full";
+            case CANCELLED -> "cancelled";
         });
         err.printf("load time   = %10.2f ms%n", session.loadMs());
         err.printf("prompt eval = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.promptMs(),

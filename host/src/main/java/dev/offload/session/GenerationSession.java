@@ -45,7 +45,12 @@ public final class GenerationSession implements AutoCloseable {
         /** The requested number of tokens was generated. */
         MAX_TOKENS,
         /** The context (the KV cache) is full. */
-        CONTEXT_FULL
+        CONTEXT_FULL,
+        /**
+         * The text callback threw {@link java.util.concurrent.CancellationException} (a client hung up, a stop string
+         * appeared): the result holds what was generated up to and including that piece.
+         */
+        CANCELLED
     }
 
     /** One generation: its text, token counts, why it stopped, and llama.cpp-style timings. */
@@ -193,7 +198,8 @@ public final class GenerationSession implements AutoCloseable {
      * @param addBos     put BOS first when the model's tokenizer asks for it
      * @param maxTokens  generate at most this many tokens
      * @param context    KV cache positions (prompt + generated); 0 or more than the session's {@link #context()}: that
-     * @param onText     receives the text as it is produced (may be null)
+     * @param onText     receives the text as it is produced (may be null); it may throw
+     *                   {@link java.util.concurrent.CancellationException} to stop ({@link Stop#CANCELLED})
      */
     public synchronized Result generate(String prompt, boolean addBos, int maxTokens, int context, SamplingParams sampling, Consumer<String> onText) {
         TextTokenizer tok = model.tokenizer();
@@ -296,7 +302,7 @@ public final class GenerationSession implements AutoCloseable {
                 generated++;
                 String piece = text.push(next);
                 out.append(piece);
-                if (onText != null && !piece.isEmpty()) onText.accept(piece);
+                if (!deliver(onText, piece)) { stop = Stop.CANCELLED; break; }
                 if (generated == maxTokens) break;
                 if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
                 logits = backend.forward(new int[] {next}, state);
@@ -304,10 +310,21 @@ public final class GenerationSession implements AutoCloseable {
             }
             String rest = text.finish();
             out.append(rest);
-            if (onText != null && !rest.isEmpty()) onText.accept(rest);
+            if (stop != Stop.CANCELLED && !deliver(onText, rest)) stop = Stop.CANCELLED;
             long t2 = System.nanoTime();
             return new Result(out.toString(), Arrays.copyOfRange(history, firstGenerated, length), length - start - generated, generated,
                     stop, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        }
+
+        /** Hands {@code piece} to the callback; false when it asked to stop. */
+        private static boolean deliver(Consumer<String> onText, String piece) {
+            if (onText == null || piece.isEmpty()) return true;
+            try {
+                onText.accept(piece);
+                return true;
+            } catch (java.util.concurrent.CancellationException stop) {
+                return false;
+            }
         }
 
         @Override public void close() { state.close(); }

@@ -26,11 +26,6 @@ final class GenerationJob {
     /** The generation failed (a bad request the session refused, or a fault). */
     record Failed(ApiException error) implements Event {}
 
-    /** Thrown from the text callback to end the generation early; no stack trace, it is control flow. */
-    private static final class Halt extends RuntimeException {
-        Halt() { super(null, null, false, false); }
-    }
-
     private final GenerationRequest request;
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
@@ -51,21 +46,18 @@ final class GenerationJob {
     Finished run(GenerationSession session) {
         if (cancelled) return finish(new Finished("cancelled", 0, 0));
         StopSequences stops = new StopSequences(request.stop());
-        StringBuilder produced = new StringBuilder();
         try {
             GenerationSession.Result r = session.generate(request.prompt(), request.addBos(), request.maxTokens(), request.context(),
                     request.sampling(), piece -> {
-                        if (cancelled) throw new Halt();
-                        produced.append(piece);
+                        if (cancelled) throw new java.util.concurrent.CancellationException("the client hung up");
                         send(stops.push(piece));
-                        if (stops.matched()) throw new Halt();
+                        if (stops.matched()) throw new java.util.concurrent.CancellationException("a stop string");
                     });
+            double rate = r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond();
+            if (r.stop() == GenerationSession.Stop.CANCELLED) return finish(new Finished(cancelled ? "cancelled" : "stop", r.generatedTokens(), rate));
             send(stops.finish());
             String reason = r.stop() == GenerationSession.Stop.END_OF_SEQUENCE ? "stop" : "length";
-            return finish(new Finished(reason, r.generatedTokens(), r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond()));
-        } catch (Halt h) {
-            int tokens = session.tokenizer().encode(produced.toString(), false).length;
-            return finish(new Finished(cancelled ? "cancelled" : "stop", tokens, 0));
+            return finish(new Finished(reason, r.generatedTokens(), rate));
         } catch (IllegalArgumentException e) {
             events.add(new Failed(ApiException.invalid(null, e.getMessage())));
             return new Finished("error", 0, 0);
