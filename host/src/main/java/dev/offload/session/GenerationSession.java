@@ -4,9 +4,7 @@ import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.DecoderReference;
 import dev.offload.decoder.DeviceDecoder;
 import dev.offload.decoder.QuantizedWeights;
-import dev.offload.device.DeviceRegistry;
 import dev.offload.runtime.DevicePool;
-import dev.offload.runtime.PlacementSpec;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import dev.offload.decoder.GgufDecoder;
@@ -100,22 +98,16 @@ public final class GenerationSession implements AutoCloseable {
         try {
             GgufDecoder model = GgufDecoder.read(file);
             int context = Math.min(model.config().contextLength(), options.context() > 0 ? options.context() : GenerationOptions.DEFAULT_CONTEXT);
-            DevicePool pool = options.devices();
-            DeviceRegistry registry = null;
-            PlacementSpec placement = options.placement();
-            if (placement == null) {
-                if (pool == null) registry = options.registryOrDefault();
-                placement = PlacementSpec.device(pool != null ? SessionDevices.firstDevice(pool) : registry.defaultSpec());
-            }
-            if ("java".equals(placement.singleDevice())) {
+            SessionDevices.Where where = SessionDevices.Where.resolve(options.placement(), options.devices(), options::registryOrDefault);
+            if (where.javaOnly()) {
                 DecoderReference reference = new DecoderReference(model.config(), model.floatWeights(file));
                 file.close();
                 return new GenerationSession(model, reference, context, ms(t0), null, null, null);
             }
             arena = Arena.ofShared();
             QuantizedWeights weights = QuantizedWeights.load(file, model.config(), arena);
-            if (pool == null) pool = owned = DevicePool.open(registry != null ? registry : options.registryOrDefault());
-            DeviceDecoder decoder = new DeviceDecoder(model.config(), weights, context, pool, placement, options.strict(), options.profiling(), log);
+            DevicePool pool = where.pool() != null ? where.pool() : (owned = where.open(options::registryOrDefault));
+            DeviceDecoder decoder = new DeviceDecoder(model.config(), weights, context, pool, where.placement(), options.strict(), options.profiling(), log);
             return new GenerationSession(model, decoder, context, ms(t0), file, arena, owned);
         } catch (RuntimeException | Error e) {
             if (owned != null) owned.close();
