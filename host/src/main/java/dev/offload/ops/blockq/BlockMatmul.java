@@ -19,13 +19,16 @@ import java.util.List;
  * its per-block scales a quantize kernel left on the device.
  *
  * <p>Two forms from one kernel, chosen by the number of rows of x ({@link Tile#forRows}): decode (1..4 rows:
- * memory-bound, one work-item streams NR = 8 weight rows once for all rows of x) and prefill (more rows: a 4 x 4
- * register block, work-groups along the rows of x so that a weight tile is read from memory once per work-group).
+ * memory-bound, one work-item streams 32 weight rows once for all rows of x) and prefill (more rows: 4 rows of x
+ * times 32 weight rows a work-item, work-groups along the rows of x so that a weight tile is read from memory once
+ * per work-group).
  * Thread-safe: kernels are created per call from the device's cached programs.
  */
 public final class BlockMatmul {
     /** Work-groups a launch should have at least (when the shape allows), so the cores share the work evenly. */
     private static final int MIN_WORK_GROUPS = 32;
+    /** Weight rows past the last whole panel that one work-item takes (NT in blockq.cl). */
+    private static final int TAIL_ROWS = 4;
 
     private final OpenClDevice device;
 
@@ -40,10 +43,13 @@ public final class BlockMatmul {
         @Override public void close() { buffer.close(); }
     }
 
-    /** The register block: each work-item computes mr rows of x times nr rows of W. */
-    public record Tile(int mr, int nr) {
-        /** Decode (m <= 4): every row of x in one work-item, 8 weight rows each; prefill: 4 x 4. */
-        public static Tile forRows(int m) { return m <= 4 ? new Tile(m, 8) : new Tile(4, 4); }
+    /**
+     * The register block: each work-item computes {@code mr} rows of x times {@code panels} panels of 16 weight rows
+     * (work-items on the last N % 16 rows take 4 of them; blockq.cl has the layout).
+     */
+    public record Tile(int mr, int panels) {
+        /** Decode (m <= 4): every row of x in one work-item, 2 panels (32 weight rows) each; prefill: 4 x 2 panels. */
+        public static Tile forRows(int m) { return new Tile(Math.min(m, 4), 2); }
     }
 
     /**
@@ -51,7 +57,7 @@ public final class BlockMatmul {
      * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
      */
     public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean vnni) {
-        return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NR=" + tile.nr() + (bias ? " -D HAS_BIAS" : "")
+        return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NP=" + tile.panels() + (bias ? " -D HAS_BIAS" : "")
                 + (vnni ? " -D X86_VNNI" : "");
     }
 
@@ -60,7 +66,7 @@ public final class BlockMatmul {
         boolean vnni = usesVnni(info, style);
         List<String> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
-            for (int m : new int[] {1, 2, 3, 4, 5}) {
+            for (int m = 1; m <= 4; m++) {
                 for (boolean bias : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, vnni));
             }
         }
@@ -117,7 +123,9 @@ public final class BlockMatmul {
         Tile tile = Tile.forRows(m);
         try (Kernel kernel = program(w.format(), tile, bias != null).kernel("blockq_linear")) {
             kernel.setArgs(x, dx, m, k, w.buffer(), n, bias != null ? bias : dx, y);
-            long mTiles = (m + tile.mr() - 1) / tile.mr(), nTiles = (n + tile.nr() - 1) / tile.nr();
+            long mTiles = (m + tile.mr() - 1) / tile.mr();
+            int panels = n / 16;
+            long nTiles = (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
             // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
             long localM = Math.min(mTiles, 16);
             long localN = 1;
