@@ -29,6 +29,8 @@
 //   MR                          rows of x per work-item
 //   NP                          panels (16 weight rows each) per work-item; tail work-items take NT = 4 tail rows
 //   HAS_BIAS                    add bias[n]
+//   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
+//                               of computing it in every work-item (the prefill form: many work-items share a row)
 //   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
 //   OFFLOAD_FPGA                FPGA style (offload.clh): single work-item work-groups, no x86 built-ins
 // Without X86_VNNI every block is summed exactly in int and accumulated in the reference's own order, so the
@@ -167,13 +169,30 @@ static inline int dot16(const char16 a, const char16 b) {
 #define OFFSET 128
 #endif
 
+// -OFFSET * (sum of block b's 32 x values): 8 lanes of 4, then added up.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static inline int x_correction(__global const char* xrow, const int b) {
+    const int8 part = __builtin_ia32_vpdpbusd256((int8) (0), (int8) (0x01010101), vload8(b, (__global const int*) xrow));
+    const int4 h4 = part.lo + part.hi;
+    const int2 h2 = h4.lo + h4.hi;
+    return -OFFSET * (h2.x + h2.y);
+}
+
+// The corrections of every block of x ([M][K/32] ints) for X_SUMS: global (K/32, M), one work-item per block.
+__kernel KERNEL_SHAPE void blockq_x_sums(__global const char* x, const int nb, const int M, __global int* sums) {
+    const int b = get_global_id(0), m = get_global_id(1);
+    if (b >= nb || m >= M) return;
+    sums[(size_t) m * nb + b] = x_correction(x + (size_t) m * nb * 32, b);
+}
+
 // MR rows of x times NP panels: for every block, the 16 rows' exact integer sums of a panel build up in one
 // vector (8 or 4 loads of weights, each met by a broadcast 4 bytes of every x row), then are converted, scaled by
 // dx * dw (16 rows' scales at once) and added into one float lane per weight row: the reference's order, except
 // that the product and the sum are one fused multiply-add.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 static void vnni_panels(__global const char* const* xrow, __global const float* const* dxrow,
-                        __global const uchar* const* panel, const int nb, float16* result) {
+                        __global const int* const* xsum, __global const uchar* const* panel, const int nb,
+                        float16* result) {
     float16 acc[MR][NP];
 #pragma unroll
     for (int i = 0; i < MR; i++)
@@ -184,11 +203,11 @@ static void vnni_panels(__global const char* const* xrow, __global const float* 
         int16 s[MR][NP];
 #pragma unroll
         for (int i = 0; i < MR; i++) {
-            // -OFFSET * (sum of the block's 32 x values): 8 lanes of 4, then added up.
-            const int8 part = __builtin_ia32_vpdpbusd256((int8) (0), (int8) (0x01010101), vload8(b, (__global const int*) xrow[i]));
-            const int4 h4 = part.lo + part.hi;
-            const int2 h2 = h4.lo + h4.hi;
-            const int start = -OFFSET * (h2.x + h2.y);
+#ifdef X_SUMS
+            const int start = xsum[i][b];
+#else
+            const int start = x_correction(xrow[i], b);
+#endif
 #pragma unroll
             for (int p = 0; p < NP; p++) s[i][p] = (int16) (start);
         }
@@ -321,7 +340,7 @@ static inline float hsum16(const float16 v) {
 // cache. Rows past M, panels past P and rows past N are computed from the last real one and not stored.
 __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
                                          __global const uchar* w, const int N, __global const float* bias,
-                                         __global float* y) {
+                                         __global const int* x_sums, __global float* y) {
     const int m0 = get_global_id(0) * MR, tile = get_global_id(1);
     const int nb = K / 32, panels = N / 16;
     const int panel_tiles = (panels + NP - 1) / NP;
@@ -345,8 +364,11 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
         __global const uchar* panel[NP];
 #pragma unroll
         for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
+        __global const int* xsum[MR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * nb;
         float16 lanes[MR * NP];
-        vnni_panels(xrow, dxrow, panel, nb, lanes);
+        vnni_panels(xrow, dxrow, xsum, panel, nb, lanes);
 #pragma unroll
         for (int i = 0; i < MR; i++)
 #pragma unroll
