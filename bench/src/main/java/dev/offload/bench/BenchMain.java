@@ -45,7 +45,7 @@ public final class BenchMain implements Callable<Integer> {
     private final OffloadSettings settings = OffloadSettings.fromEnvironment();
 
     /** The benchmark sections, in the order they run. */
-    public enum Section { gemm, blockq, sgemm, sparse, e2e, startup, overhead, attention, launch }
+    public enum Section { gemm, blockq, sgemm, sparse, e2e, startup, overhead, attention, launch, serve }
 
     /** Runs a section on the chosen OpenCL device (opened with the program store and cache installed, as the CLI does). */
     private void withDevice(java.util.function.Consumer<OpenClDevice> section) {
@@ -131,6 +131,7 @@ public final class BenchMain implements Callable<Integer> {
             case overhead -> withDevice(d -> OverheadBench.run(report, d, quick));
             case launch -> LaunchOverhead.run(report, quick);
             case attention -> withDevice(d -> AttentionBench.run(report, d, quick));
+            case serve -> ServeBench.run(report, deviceSpec(), quick, threads);
         }
     }
 

@@ -13,6 +13,7 @@ public final class Validators {
                 new dev.offload.ops.blockq.BlockLinearValidator(),
                 new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
-                new dev.offload.ops.attention.AttentionValidator());
+                new dev.offload.ops.attention.AttentionValidator(),
+                new dev.offload.ops.layers.DecoderLayersValidator());
     }
 }

@@ -53,11 +53,11 @@ public final class AttentionOpenCl implements OpImplementation {
             DeviceTensor kNew = in.get(1), vNew = in.get(2);
             int skv = k.dim(1);
             KvCache cache = a.causal() ? ctx.kvCache() : null;
-            List<ClTensor> gathered = List.of();
+            KvCache.Gathered gathered = null;
             if (cache != null) {
                 gathered = cache.appendOnDevice(node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
-                kNew = gathered.get(0);
-                vNew = gathered.get(1);
+                kNew = gathered.keys();
+                vNew = gathered.values();
                 skv = kNew.type().dim(1);
             }
             AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
@@ -69,7 +69,10 @@ public final class AttentionOpenCl implements OpImplementation {
             ClTensor out = ctx.allocate(cl, q);
             fused.enqueue(problem, ((ClTensor) in.get(0)).buffer(), ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(),
                     out.buffer(), lengths, launcher(cl, ctx));
-            for (ClTensor t : gathered) ctx.release(t);
+            if (gathered != null && gathered.owned()) {
+                ctx.release(gathered.keys());
+                ctx.release(gathered.values());
+            }
             return List.of(out);
         };
     }
