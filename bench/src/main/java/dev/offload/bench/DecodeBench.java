@@ -34,7 +34,7 @@ final class DecodeBench {
     static final long SEED = 1;
 
     /** What one side measured on one model (medians). */
-    record Figures(double promptMs, int promptTokens, double msPerStep, int generated, int[] tokens) {
+    record Figures(String device, double promptMs, int promptTokens, double msPerStep, int generated, int[] tokens) {
         double promptRate() { return promptTokens / (promptMs / 1e3); }
 
         double stepRate() { return 1e3 / msPerStep; }
@@ -119,14 +119,14 @@ final class DecodeBench {
      * java reference cannot hold a 1B model's weights as float in a default heap).
      */
     private static Optional<Figures> offload(Path file, String deviceSpec, String prompt, int promptTokens, int runs, double capSeconds) {
-        GenerationSession session;
+        Offload offload;
         try {
-            session = open(file, deviceSpec);
+            offload = open(file, deviceSpec);
         } catch (RuntimeException e) {
             Peer.note("decode: offload's rows for " + file.getFileName() + " are left out: " + Peer.rootMessage(e));
             return Optional.empty();
         }
-        try (session) {
+        try (GenerationSession session = offload.session()) {
             List<GenerationSession.Result> results = new ArrayList<>();
             long start = System.nanoTime();
             for (int r = 0; r < runs; r++) {
@@ -140,16 +140,19 @@ final class DecodeBench {
             double[] prompts = results.stream().mapToDouble(GenerationSession.Result::promptMs).toArray();
             double[] steps = results.stream().mapToDouble(DecodeBench::msPerStep).toArray();
             GenerationSession.Result last = results.getLast();
-            return Optional.of(new Figures(Timing.median(prompts), promptTokens, Timing.median(steps), last.generatedTokens(), last.tokens()));
+            return Optional.of(new Figures(offload.device(), Timing.median(prompts), promptTokens, Timing.median(steps), last.generatedTokens(), last.tokens()));
         }
     }
+
+    /** offload's session and the device it computes on, as the rows name it. */
+    private record Offload(GenerationSession session, String device) {}
 
     /**
      * The session for {@code deviceSpec}: the one place the device is chosen. Today {@link GenerationSession}
      * computes on the java reference whatever the spec.
      */
-    private static GenerationSession open(Path file, String deviceSpec) {
-        return GenerationSession.open(file);
+    private static Offload open(Path file, String deviceSpec) {
+        return new Offload(GenerationSession.open(file), "java");
     }
 
     /** The session's generation time covers every generated token's sampling and the forward passes between them. */
@@ -162,7 +165,7 @@ final class DecodeBench {
         double[] prompts = measured.stream().mapToDouble(LlamaCppDecode.Run::promptMs).toArray();
         double[] steps = measured.stream().mapToDouble(r -> r.tokens().length < 2 ? Double.NaN : r.decodeMs() / (r.tokens().length - 1)).toArray();
         int[] tokens = measured.getLast().tokens();
-        return new Figures(Timing.median(prompts), promptTokens, Timing.median(steps), tokens.length, tokens);
+        return new Figures("cpu", Timing.median(prompts), promptTokens, Timing.median(steps), tokens.length, tokens);
     }
 
     private static void rows(Report report, SeededLlamaModel.Spec spec, long bytes, int promptTokens, Optional<Figures> ours,
@@ -174,15 +177,15 @@ final class DecodeBench {
         ours.ifPresent(o -> {
             double promptRatio = peer.map(p -> o.promptRate() / p.promptRate()).orElse(Double.NaN);
             double stepRatio = peer.map(p -> o.stepRate() / p.stepRate()).orElse(Double.NaN);
-            report.add(new BenchRow("decode", prompt, "offload", "java", o.promptMs(), o.promptRate(), "tok/s", promptRatio,
+            report.add(new BenchRow("decode", prompt, "offload", o.device(), o.promptMs(), o.promptRate(), "tok/s", promptRatio,
                     "GenerationSession (java reference today); ratio = offload tok/s / llama.cpp tok/s"));
-            report.add(new BenchRow("decode", generate, "offload", "java", o.msPerStep(), o.stepRate(), "tok/s", stepRatio,
+            report.add(new BenchRow("decode", generate, "offload", o.device(), o.msPerStep(), o.stepRate(), "tok/s", stepRatio,
                     String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s)%s", gb * o.stepRate(), gb, same)));
         });
         peer.ifPresent(p -> {
-            report.add(new BenchRow("decode", prompt, "llama.cpp", "cpu", p.promptMs(), p.promptRate(), "tok/s", Double.NaN,
+            report.add(new BenchRow("decode", prompt, "llama.cpp", p.device(), p.promptMs(), p.promptRate(), "tok/s", Double.NaN,
                     "node-llama-cpp " + NodeLlamaCpp.VERSION + " CPU backend, " + threads + " threads, the same prompt ids"));
-            report.add(new BenchRow("decode", generate, "llama.cpp", "cpu", p.msPerStep(), p.stepRate(), "tok/s", Double.NaN,
+            report.add(new BenchRow("decode", generate, "llama.cpp", p.device(), p.msPerStep(), p.stepRate(), "tok/s", Double.NaN,
                     String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s), greedy, %d threads", gb * p.stepRate(), gb, threads)));
         });
     }
