@@ -56,15 +56,17 @@ final class BinaryFiles {
      */
     static StoredBinary read(Path manifestFile) {
         try {
-            BitstreamManifest m = BitstreamManifest.fromJson(new String(readBounded(manifestFile, MAX_MANIFEST_BYTES, manifestFile),
+            BitstreamManifest m = BitstreamManifest.fromJson(new String(readBounded(manifestFile, MAX_MANIFEST_BYTES, named(manifestFile, manifestFile)),
                     StandardCharsets.UTF_8), manifestFile.toString());
             Path binary = binaryPath(manifestFile, m.binary().file());
-            byte[] bin = Files.exists(binary, LinkOption.NOFOLLOW_LINKS) ? readBounded(binary, MAX_BINARY_BYTES, manifestFile) : null;
+            byte[] bin = Files.exists(binary, LinkOption.NOFOLLOW_LINKS) ? readBounded(binary, MAX_BINARY_BYTES, named(manifestFile, binary)) : null;
             return new StoredBinary(manifestFile, m, bin);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + manifestFile + ": " + e.getMessage(), e);
         }
     }
+
+    private static String named(Path manifestFile, Path file) { return "bitstream manifest " + manifestFile + ": " + file.getFileName(); }
 
     /** Where the manifest's {@code binary.file} lives: beside it, or an IllegalArgumentException naming the manifest. */
     static Path binaryPath(Path manifestFile, String name) {
@@ -76,18 +78,17 @@ final class BinaryFiles {
         return manifestFile.resolveSibling(name);
     }
 
-    /** The bytes of a regular file (not a link, FIFO or device) of at most {@code max} bytes. */
-    private static byte[] readBounded(Path file, long max, Path manifestFile) throws IOException {
+    /**
+     * The bytes of a regular file (not a link, FIFO or device) of at most {@code max} bytes; a refusal names the file
+     * as {@code who} does.
+     */
+    static byte[] readBounded(Path file, long max, String who) throws IOException {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) throw new NoSuchFileException(file.toString());
-            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName()
-                    + " is not a regular file (a link, directory, FIFO or device); refusing to read it");
+            throw new IllegalArgumentException(who + " is not a regular file (a link, directory, FIFO or device); refusing to read it");
         }
         long size = Files.size(file);
-        if (size > max) {
-            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName() + " is larger than "
-                    + max + " bytes; refusing to read it");
-        }
+        if (size > max) throw new IllegalArgumentException(who + " is larger than " + max + " bytes; refusing to read it");
         return Files.readAllBytes(file);
     }
 }
