@@ -1,6 +1,7 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
 import dev.offload.profile.LayerChart;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
@@ -68,6 +69,7 @@ public final class ProfileCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
         if (iterations < 1 || warmup < 0) throw new UserError("--iterations must be >= 1 and --warmup >= 0");
+        new OutputCheck().output("--json", outputs.json).output("--trace", outputs.trace).output("--chart", chart).check();
         if (!SyntheticSpec.matches(model)) {
             throw new UserError("profile runs synthetic models for now (--model synthetic:arch=decoder,...); got '" + model + "'");
         }
