@@ -51,14 +51,18 @@ public final class Int8GemmReference {
         return y;
     }
 
-    /** The requantize epilogue: (float) C * scale in float, round half to even, add the zero point, saturate. */
+    /**
+     * The requantize epilogue: (float) C * scale in float, round half to even, add the zero point, saturate. The
+     * rounded value is held to +-65536 first, as the kernel holds it, so that an infinite product saturates (a NaN one
+     * counts as 0) instead of wrapping the long sum.
+     */
     public static byte[] requantize(int[] c, int rows, int cols, Epilogue.Requantize r) {
         r.check(rows, cols);
         byte[] q = new byte[Sizes.arrayLength("the requantized output", rows, cols)];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 float v = (float) c[i * cols + j] * r.scale()[r.scale().length == 1 ? 0 : j];
-                long rounded = (long) Math.rint(v);
+                long rounded = (long) Math.clamp(Math.rint(v), -65536.0, 65536.0);
                 q[i * cols + j] = (byte) r.type().saturate(rounded + r.zeroPoint());
             }
         }
