@@ -94,11 +94,13 @@ class BinaryLayoutTest {
 
     @Test
     void lyingFieldsAndEscapingPathsAreRefused() {
-        // Header: version at 16, kernel count at 20, root entry count at 32, build hash at 36..76, root entry size at 77.
+        // Header: version at 16, kernel count at 20, flags at 24, root entry count at 32, build hash at 36..76, root entry size at 77.
         assertRefused(smokeWith(16, 4, 10), "format version 10");
         assertRefused(smokeWith(20, 4, 0), "kernel count 0");
         assertRefused(smokeWith(20, 4, 2), "needs");
         assertRefused(smokeWith(32, 4, 3), "root entry count 3");
+        assertRefused(smokeWith(24, 8, 0x4_0000_0002L), "flags 0x400000002");      // program-scope variables (format 10)
+        assertRefused(smokeWith(24, 8, 0x3_0000_0000L), "binary type");
         assertRefused(smokeWith(77, 8, -1), "root entry 0 needs");
         assertRefused(smokeWith(77, 8, 0), "root entry 0 is empty");
 

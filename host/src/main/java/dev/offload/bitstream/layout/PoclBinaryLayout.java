@@ -11,7 +11,8 @@ import java.util.Arrays;
  * <p>Format version 9 (PoCL 3.x, read from PoCL's {@code pocl_binary.c} and checked on every binary this machine
  * builds), all integers little-endian, strings a {@code u32} length then the bytes:
  * <pre>
- * header   "poclbin\0", u64 device id, u32 version, u32 kernel count, u64 flags, u32 root entry count,
+ * header   "poclbin\0", u64 device id, u32 version, u32 kernel count, u64 flags (bit 0: flush denormals; high word: the
+ *          CL_PROGRAM_BINARY_TYPE), u32 root entry count,
  *          41-byte build hash (a NUL-terminated path part such as "NF/DEMM...")
  * root     per entry: u64 size, then file records filling exactly that size
  * kernel   u64 record size, u64 files size, u32 argument info size, name, u32 argument count, u32 local count,
@@ -47,7 +48,7 @@ final class PoclBinaryLayout {
                     + " (PoCL 3.x) only, so it does not hand this one to the driver");
         }
         long kernels = count(c, "kernel count", 1, MAX_KERNELS);
-        c.u64("flags");
+        flags(c);
         long roots = count(c, "root entry count", 1, MAX_ROOT_ENTRIES);
         buildHash(c);
         for (long i = 0; i < roots; i++) {
@@ -57,6 +58,19 @@ final class PoclBinaryLayout {
         }
         for (long k = 0; k < kernels; k++) kernel(c, k);
         if (c.remaining() != 0) throw c.fail(c.remaining() + " bytes follow the last kernel");
+    }
+
+    /**
+     * Bit 0 flushes denormals; the high word is the CL_PROGRAM_BINARY_TYPE (none, compiled object, library or
+     * executable). Any other bit belongs to a later format (bit 1 announces program-scope variables, an extra header
+     * field PoCL would read past), so it is refused.
+     */
+    private static void flags(ByteCursor c) {
+        long flags = c.u64("flags");
+        long type = flags >>> 32;
+        if ((flags & 0xFFFF_FFFEL) != 0 || (type != 0 && type != 1 && type != 2 && type != 4)) {
+            throw c.fail("flags 0x" + Long.toHexString(flags) + " are not those of a version 9 binary (denormal bit, binary type 0, 1, 2 or 4)");
+        }
     }
 
     private static long count(ByteCursor c, String what, long min, long max) {
