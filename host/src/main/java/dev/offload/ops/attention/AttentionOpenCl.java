@@ -45,6 +45,11 @@ public final class AttentionOpenCl implements OpImplementation {
         Attention a = (Attention) node.op();
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
+        if (!a.onnxRuntime() && (a.headDim() % 4 != 0 || a.headDim() > AttentionShape.MAX_HEAD_DIM)) {
+            // The fused kernels keep a head in registers; the java device has no such limit.
+            throw new Unsupported("head dimension " + a.headDim() + " (the attention kernels take multiples of 4 up to "
+                    + AttentionShape.MAX_HEAD_DIM + ")");
+        }
         if (a.onnxRuntime()) {
             return onnx(new OnnxAttention.Shape(batch, a.heads(), a.kvHeads(), a.headDim(), sq, k.dim(1), a.onnxDivisor()), cl, weights.holder(cl));
         }
