@@ -98,6 +98,8 @@ public final class ProfileCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        // A device the placement names but this machine lacks fails now, in one line, before the model is built.
+        if (where instanceof PlacementSpec.Rules r) r.placement().rules().values().forEach(registry::resolve);
         System.err.println("building " + s + " ...");
         try (DevicePool pool = DevicePool.open(registry);
              SyntheticSession session = new SyntheticSession(s, decodeSteps, microBatches, where, pool, outputs.strict, System.err)) {

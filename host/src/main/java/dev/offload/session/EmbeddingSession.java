@@ -1,5 +1,6 @@
 package dev.offload.session;
 
+import dev.offload.limits.Sizes;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
@@ -56,6 +57,7 @@ public final class EmbeddingSession implements AutoCloseable {
                 : Math.min(positions, tokenizer.fileMaxLength() > 0 ? tokenizer.fileMaxLength() : Integer.MAX_VALUE);
         if (maxLength > positions) throw new IllegalArgumentException("max length " + maxLength + " exceeds the model's " + positions + " positions");
         if (maxLength < 2) throw new IllegalArgumentException("max length " + maxLength + " leaves no room for [CLS] and [SEP]");
+        checkRunSize(model.config(), batchSize, maxLength);
         this.loadMs = loadMs;
         // Devices: the caller's pool, else a registry (discovered once, and only when something needs OpenCL).
         SessionDevices.Where where = SessionDevices.Where.resolve(options.placement(), options.devices(), options::registryOrDefault);
@@ -77,6 +79,17 @@ public final class EmbeddingSession implements AutoCloseable {
         long t0 = System.nanoTime();
         EncoderSource.Loaded loaded = options.model().load();
         return new EmbeddingSession(loaded, options, (System.nanoTime() - t0) / 1e6, log);
+    }
+
+    /**
+     * A run's largest activation ([batch, max length, the widest layer] floats) must be one Java array, and the few that
+     * are alive at once must fit the heap: refused at open ({@link Sizes}), not as an exception in the first run.
+     */
+    private static void checkRunSize(dev.offload.model.EncoderConfig c, int batchSize, int maxLength) {
+        String what = "batch size " + batchSize + " at max length " + maxLength;
+        int activation = Sizes.arrayLength(what + ": one activation [batch, length, width]", batchSize, maxLength,
+                Math.max(c.hidden(), c.intermediate()));
+        Sizes.fitsHeap(what + ": the activations alive during a run", Sizes.bytes(what, activation, 4L * 8));
     }
 
     /** Texts as token ids, cut to {@link #maxLength()} with [CLS] and [SEP]. */

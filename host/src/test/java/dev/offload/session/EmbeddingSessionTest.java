@@ -142,6 +142,11 @@ class EmbeddingSessionTest {
                 () -> EmbeddingSession.open(EmbeddingOptions.defaults().withModel("/nonexistent/model.onnx").withPlacement("java")));
         assertTrue(missing.getMessage().contains("/nonexistent/model.onnx"), missing.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EmbeddingOptions.defaults().withBatchSize(0));
+        // 10^7 texts x 128 tokens x 1536 floats would wrap an int: refused at open, saying what does not fit.
+        var huge = assertThrows(dev.offload.limits.SizeLimitException.class,
+                () -> EmbeddingSession.open(EmbeddingOptions.defaults().withPlacement("java").withBatchSize(10_000_000).withMaxLength(128)));
+        assertTrue(huge.getMessage().startsWith("batch size 10000000 at max length 128: one activation") && huge.getMessage()
+                .contains("more than a Java array holds"), huge.getMessage());
     }
 
     private static int nearest(SentenceEmbeddings e, int i) {

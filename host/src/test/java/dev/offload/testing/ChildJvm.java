@@ -26,6 +26,7 @@ public final class ChildJvm {
     private final Map<String, String> env = new HashMap<>();
     private final List<String> jvmOptions = new ArrayList<>();
     private Duration timeout = Duration.ofSeconds(120);
+    private long fileSizeLimitKiB = -1;
 
     private ChildJvm(Path workDir) { this.workDir = workDir; }
 
@@ -39,6 +40,15 @@ public final class ChildJvm {
 
     public ChildJvm jvmOption(String option) {
         jvmOptions.add(option);
+        return this;
+    }
+
+    /**
+     * Limits every file the child writes to {@code kiB} KiB (RLIMIT_FSIZE, through bash's ulimit): a full disk for
+     * one process without root. A write past it fails with EFBIG ("File too large"); the JVM ignores SIGXFSZ.
+     */
+    public ChildJvm fileSizeLimitKiB(long kiB) {
+        fileSizeLimitKiB = kiB;
         return this;
     }
 
@@ -84,6 +94,9 @@ public final class ChildJvm {
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", cp, mainClass));
         cmd.addAll(List.of(args));
+        if (fileSizeLimitKiB >= 0) {
+            cmd.addAll(0, List.of("/bin/bash", "-c", "ulimit -f " + fileSizeLimitKiB + " && exec \"$@\"", "bash"));
+        }
         try {
             Files.createDirectories(workDir);
             // The streams go to files outside workDir, so a test can assert that the child wrote nothing there.
