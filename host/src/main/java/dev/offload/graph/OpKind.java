@@ -15,6 +15,8 @@ public enum OpKind {
     RMS_NORM("rms_norm"),
     GELU("gelu"),
     SILU_GATE("silu_gate"),
+    RMS_NORM_QUANTIZE("rms_norm_quantize"),
+    SILU_GATE_QUANTIZE("silu_gate_quantize"),
     ROPE("rope"),
     LAST_TOKEN("last_token"),
     ADD("add"),

@@ -16,8 +16,10 @@ import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
+import dev.offload.graph.SiluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.runtime.ClTensor;
@@ -30,7 +32,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope, last_token
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope, last_token,
+ * and rms_norm and silu_gate fused with per-block int8 quantization
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
  * and enqueues without waiting.
@@ -77,7 +80,8 @@ public final class LayersOpenCl implements OpImplementation {
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Program program = cl.program(KernelFamily.LAYERS, buildOptions());   // a build failure surfaces here, before any run
-        TensorType out = graph.outputTypes(node).getFirst();
+        List<TensorType> outs = graph.outputTypes(node);
+        TensorType out = outs.getFirst();
         List<Buffer> uploaded = new ArrayList<>();
         ResidentWeights.Holder held = weights.holder(cl);
         try {
@@ -105,6 +109,23 @@ public final class LayersOpenCl implements OpImplementation {
                         return List.of(y);
                     });
                 }
+                case RmsNormBlockQuantize n -> {
+                    uploaded.add(held.upload(n.gamma()));
+                    Weights w = new Weights(uploaded, held);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        List<DeviceTensor> q = allocateAll(cl, ctx, outs);
+                        DecoderKernels.rmsNormBlockInt8(p, launcher(cl, ctx), cl.rowsLocalSize(out.rows()), buf(in, 0), w.get(0), out.rows(),
+                                out.last(), n.epsilon(), buf(q, 0), buf(q, 1), buf(q, 2));
+                        return q;
+                    });
+                }
+                case SiluGateBlockQuantize s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
+                    List<DeviceTensor> q = allocateAll(cl, ctx, outs);
+                    int n = (int) out.elements();
+                    DecoderKernels.siluGateBlockInt8(p, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
+                            buf(q, 0), buf(q, 1), buf(q, 2));
+                    return q;
+                });
                 case RotaryEmbedding r -> {
                     uploaded.add(held.upload(r.cos()));
                     uploaded.add(held.upload(r.sin()));
@@ -177,6 +198,12 @@ public final class LayersOpenCl implements OpImplementation {
             held.close();
             throw e;
         }
+    }
+
+    private static List<DeviceTensor> allocateAll(OpenClDevice cl, RunContext ctx, List<TensorType> types) {
+        List<DeviceTensor> out = new ArrayList<>();
+        for (TensorType t : types) out.add(ctx.allocate(cl, t));
+        return out;
     }
 
     private static List<DeviceTensor> binary(OpenClDevice cl, Program p, String kernel, List<DeviceTensor> in,
