@@ -7,12 +7,14 @@ import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LastToken;
+import dev.offload.graph.QueryKeyRope;
 import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.blockq.BlockMatrix;
 import dev.offload.tensor.DType;
+import java.util.List;
 
 /**
  * A decoder step as a graph, for {@code tokens} new tokens of one sequence: the prefill (all prompt tokens at once,
@@ -22,7 +24,7 @@ import dev.offload.tensor.DType;
  * <p>Inputs: {@value #X}, the tokens' embedding rows float [1, tokens, hidden] (looked up on the host from the file,
  * {@link QuantizedWeights#embed}), and {@value #POSITIONS}, int32 [1, tokens]. Output {@value #LOGITS} float
  * [1, 1, vocab], the last token's — or [1, tokens, vocab], every token's, when built {@code allLogits} (perplexity). Per layer ({@code layer.i}, what placement rules split): RMSNorm fused with its per-block int8
- * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases), RoPE on Q and K, causal
+ * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases), RoPE on Q and K (one node), causal
  * grouped-query attention, quantization, output projection, residual; RMSNorm with quantization, gate and up, SiLU
  * gate with quantization, down, residual. Then the last token's row, the final RMSNorm with quantization and the
  * output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
@@ -36,6 +38,7 @@ public final class DecoderGraph {
     public static Graph build(DecoderConfig c, QuantizedWeights w, RotaryEmbedding queryRope, RotaryEmbedding keyRope, int tokens,
                               boolean allLogits) {
         int h = c.hidden(), qd = c.queryDim(), kvd = c.kvDim();
+        QueryKeyRope rope = new QueryKeyRope(queryRope, keyRope);
         GraphBuilder g = new GraphBuilder("decoder-" + tokens + (allLogits ? "-all-logits" : ""));
         String x = g.input(X, TensorType.of(DType.FLOAT32, 1, tokens, h));
         String positions = g.input(POSITIONS, TensorType.of(DType.INT32, 1, tokens));
@@ -47,8 +50,9 @@ public final class DecoderGraph {
             String q = g.add1(p + ".attn.q", linear(l.wq(), l.bq()), nq);
             String k = g.add1(p + ".attn.k", linear(l.wk(), l.bk()), nq);
             String v = g.add1(p + ".attn.v", linear(l.wv(), l.bv()), nq);
-            q = g.add1(p + ".attn.q.rope", queryRope, q, positions);
-            k = g.add1(p + ".attn.k.rope", keyRope, k, positions);
+            List<String> qk = g.add(p + ".attn.rope", rope, q, k, positions);
+            q = qk.get(0);
+            k = qk.get(1);
             String a = g.add1(p + ".attn", Attention.of(c.heads(), c.kvHeads(), c.headDim(), true), q, k, v);
             String o = g.add1(p + ".attn.out", linear(l.wo(), null), quantize(g, p + ".attn.out.quantize", a));
             String h1 = g.add1(p + ".attn.residual", new Add(), x, o);

@@ -250,12 +250,11 @@ __kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global con
 // RoPE: work-item (pair i, head h, token t). The pair is (2i, 2i+1) of the head (llama) or (i, i + d/2) (halves:
 // NeoX, Qwen2); its angle's cosine and sine come from the host-made tables [positions][d/2]. A position outside the
 // tables gives NaN (the reference's rule), never a read out of bounds.
-__kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
-                                __global const float* sin_table, __global float* y, const int heads, const int head_dim,
-                                const int halves, const int table_positions) {
-    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+// Pair i of head h of token t of x [tokens][heads * head_dim] into y: one work-item of rope or rope_query_key.
+inline void rope_pair(__global const float* x, __global const int* positions, __global const float* cos_table,
+                      __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                      const int halves, const int table_positions, const int i, const int h, const int t) {
     const int pairs = head_dim / 2;   // ("half" is a type in OpenCL C)
-    if (i >= pairs) return;
     const int p = positions[t];
     const int inside = p >= 0 && p < table_positions;
     const float c = inside ? cos_table[(size_t)p * pairs + i] : NAN;
@@ -267,6 +266,26 @@ __kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* pos
     const float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
     y[a] = p00 - p11;
     y[b] = p01 + p10;
+}
+
+__kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
+                                __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                                const int halves, const int table_positions) {
+    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+    if (i >= head_dim / 2) return;
+    rope_pair(x, positions, cos_table, sin_table, y, heads, head_dim, halves, table_positions, i, h, t);
+}
+
+// RoPE of a layer's queries and keys in one launch (one pair of tables): work-item (pair i, head h, token t), the
+// heads q_heads.. q_heads + k_heads - 1 being the keys'. Each is exactly rope's work-item.
+__kernel KERNEL_SHAPE void rope_query_key(__global const float* q, __global const float* k, __global const int* positions,
+                                          __global const float* cos_table, __global const float* sin_table,
+                                          __global float* yq, __global float* yk, const int q_heads, const int k_heads,
+                                          const int head_dim, const int halves, const int table_positions) {
+    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+    if (i >= head_dim / 2) return;
+    if (h < q_heads) rope_pair(q, positions, cos_table, sin_table, yq, q_heads, head_dim, halves, table_positions, i, h, t);
+    else rope_pair(k, positions, cos_table, sin_table, yk, k_heads, head_dim, halves, table_positions, i, h - q_heads, t);
 }
 
 // The last token's row of each sequence: x [B, S, C] -> y [B, 1, C]; work-item (c, b).

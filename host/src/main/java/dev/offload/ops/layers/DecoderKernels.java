@@ -8,7 +8,7 @@ import dev.offload.graph.RotaryEmbedding;
 
 /**
  * The launches of layers.cl's decoder kernels (rms_norm, silu_gate, their fused block-quantizing forms, rope,
- * last_token), written once for the graph
+ * rope of queries and keys in one launch, last_token), written once for the graph
  * ({@link LayersOpenCl}) and for {@link DecoderLayersValidator}: each takes the layers program, the buffers and a
  * launcher (the run's context, or the device directly) and enqueues without waiting.
  */
@@ -59,6 +59,16 @@ public final class DecoderKernels {
             k.setArgs(x, positions, cos, sin, y, rope.heads(), rope.headDim(), rope.style() == RotaryEmbedding.Style.HALVES ? 1 : 0,
                     rope.positions());
             launch.launch(k, new long[] {rope.headDim() / 2, rope.heads(), tokens}, null);
+        }
+    }
+
+    /** {@link #rope} of q with {@code query} and of k with {@code key} (the same tables) in one launch. */
+    public static void ropeQueryKey(Program p, KernelLauncher launch, RotaryEmbedding query, RotaryEmbedding key, Buffer q, Buffer k,
+                                    Buffer positions, Buffer cos, Buffer sin, Buffer yq, Buffer yk, int tokens) {
+        try (Kernel kernel = p.kernel("rope_query_key")) {
+            kernel.setArgs(q, k, positions, cos, sin, yq, yk, query.heads(), key.heads(), query.headDim(),
+                    query.style() == RotaryEmbedding.Style.HALVES ? 1 : 0, query.positions());
+            launch.launch(kernel, new long[] {query.headDim() / 2, query.heads() + key.heads(), tokens}, null);
         }
     }
 

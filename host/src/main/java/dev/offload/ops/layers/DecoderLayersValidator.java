@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
 
 /**
  * Validates the decoder's layer kernels (layers.cl) against {@link LayersReference}, with poisoned outputs in guard
- * regions: rope (both layouts, positions at both ends of the tables, odd head counts) bit for bit, since both sides
- * make the same float products and sums; last_token exactly; rms_norm and silu_gate within the float32 bounds that
+ * regions: rope and rope_query_key (both layouts, positions at both ends of the tables, odd head counts) bit for
+ * bit, since both sides make the same float products and sums; last_token exactly; rms_norm and silu_gate within the float32 bounds that
  * LayersOpenClTest justifies (2e-5 for norms of up to a few thousand terms, 1e-5 for silu's exp). NaN and infinities
  * go in as the reference takes them: a NaN row stays NaN through rms_norm, a position outside the tables gives NaN.
  *
@@ -46,6 +46,10 @@ public final class DecoderLayersValidator implements OpValidator {
             for (RotaryEmbedding.Style style : RotaryEmbedding.Style.values()) out.add(rope(device, p, rnd, s[0], s[1], s[2], style));
         }
         out.add(ropeOutsideTables(device, p, rnd));
+        int[][] qkShapes = options.quick() ? new int[][] {{5, 4, 2, 64}} : new int[][] {{1, 1, 1, 2}, {5, 4, 2, 64}, {17, 8, 2, 128}, {3, 7, 1, 96}};
+        for (int[] s : qkShapes) {
+            for (RotaryEmbedding.Style style : RotaryEmbedding.Style.values()) out.add(ropeQueryKey(device, p, rnd, s[0], s[1], s[2], s[3], style));
+        }
         int[][] normShapes = options.quick() ? new int[][] {{3, 2048}} : new int[][] {{1, 1}, {3, 17}, {7, 2048}, {2, 4099}};
         for (int[] s : normShapes) out.add(rmsNorm(device, p, rnd, s[0], s[1], false));
         out.add(rmsNorm(device, p, rnd, 3, 64, true));
@@ -81,6 +85,31 @@ public final class DecoderLayersValidator implements OpValidator {
             return Compare.exact(op(), "rope " + style.name().toLowerCase(java.util.Locale.ROOT) + " " + tokens + "x" + heads + "x" + headDim
                     + " [bits]", device.spec(), bits(want), bits(y.readFloats()), y.guardsIntact());
         }
+    }
+
+    /** rope_query_key: [q bits..., k bits...] against the reference's rope of each, positions at both ends and one outside. */
+    private CheckResult ropeQueryKey(OpenClDevice device, Program p, SplittableRandom rnd, int tokens, int qHeads, int kHeads, int headDim,
+                                     RotaryEmbedding.Style style) {
+        int positions = 4096;
+        RotaryEmbedding query = RotaryEmbedding.of(qHeads, headDim, style, 10000f, positions), key = query.withHeads(kHeads);
+        float[] q = floats(rnd, tokens * qHeads * headDim, 3), k = floats(rnd, tokens * kHeads * headDim, 3);
+        int[] pos = new int[tokens];
+        for (int t = 0; t < tokens; t++) pos[t] = t == 0 ? positions - 1 : t == 1 ? 0 : t == 2 ? positions : rnd.nextInt(positions);
+        float[] wantQ = LayersReference.rope(q, pos, query), wantK = LayersReference.rope(k, pos, key);
+        try (Buffer qb = device.upload(q); Buffer kb = device.upload(k); Buffer pb = device.upload(pos); Buffer cb = device.upload(query.cos());
+             Buffer sb = device.upload(query.sin()); GuardedOutput yq = GuardedOutput.floats(device, q.length);
+             GuardedOutput yk = GuardedOutput.floats(device, k.length)) {
+            DecoderKernels.ropeQueryKey(p, direct(device), query, key, qb, kb, pb, cb, sb, yq.buffer(), yk.buffer(), tokens);
+            return Compare.exact(op(), "rope_query_key " + style.name().toLowerCase(java.util.Locale.ROOT) + " " + tokens + "x(" + qHeads + "+"
+                    + kHeads + ")x" + headDim + (tokens > 2 ? " one position outside" : "") + " [q bits, k bits]", device.spec(),
+                    concat(bits(wantQ), bits(wantK)), concat(bits(yq.readFloats()), bits(yk.readFloats())), yq.guardsIntact() && yk.guardsIntact());
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     private CheckResult ropeOutsideTables(OpenClDevice device, Program p, SplittableRandom rnd) {

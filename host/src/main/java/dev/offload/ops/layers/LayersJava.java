@@ -10,6 +10,7 @@ import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
+import dev.offload.graph.QueryKeyRope;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
@@ -29,7 +30,7 @@ public final class LayersJava implements OpImplementation {
     public static final LayersJava INSTANCE = new LayersJava();
     public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, RmsNorm.class, Gelu.class, SiluGate.class,
             Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class,
-            RmsNormBlockQuantize.class, SiluGateBlockQuantize.class);
+            RmsNormBlockQuantize.class, SiluGateBlockQuantize.class, QueryKeyRope.class);
 
     private LayersJava() {}
 
@@ -67,6 +68,11 @@ public final class LayersJava implements OpImplementation {
                         in.size() > 1 ? host(in, 1).ints() : null)));
             };
             case RotaryEmbedding r -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.rope(host(in, 0).floats(), host(in, 1).ints(), r)));
+            case QueryKeyRope r -> (in, ctx) -> {
+                int[] positions = host(in, 2).ints();
+                return List.of(HostTensor.of(out, LayersReference.rope(host(in, 0).floats(), positions, r.query())),
+                        HostTensor.of(outs.get(1), LayersReference.rope(host(in, 1).floats(), positions, r.key())));
+            };
             case LastToken l -> (in, ctx) -> {
                 TensorType x = in.get(0).type();
                 return List.of(HostTensor.of(out, LayersReference.lastToken(host(in, 0).floats(), x.dim(0), x.dim(1), x.dim(2))));

@@ -15,6 +15,7 @@ import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
+import dev.offload.graph.QueryKeyRope;
 import dev.offload.graph.RmsNorm;
 import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
@@ -32,7 +33,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope, last_token,
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
  * and rms_norm and silu_gate fused with per-block int8 quantization
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
@@ -135,6 +136,17 @@ public final class LayersOpenCl implements OpImplementation {
                         DecoderKernels.rope(p, launcher(cl, ctx), r, buf(in, 0), buf(in, 1), w.get(0), w.get(1), y.buffer(),
                                 out.dim(0) * out.dim(1));
                         return List.of(y);
+                    });
+                }
+                case QueryKeyRope r -> {
+                    uploaded.add(held.upload(r.query().cos()));
+                    uploaded.add(held.upload(r.query().sin()));
+                    Weights w = new Weights(uploaded, held);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        List<DeviceTensor> y = allocateAll(cl, ctx, outs);
+                        DecoderKernels.ropeQueryKey(p, launcher(cl, ctx), r.query(), r.key(), buf(in, 0), buf(in, 1), buf(in, 2), w.get(0), w.get(1),
+                                buf(y, 0), buf(y, 1), out.dim(0) * out.dim(1));
+                        return y;
                     });
                 }
                 case LastToken l -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
