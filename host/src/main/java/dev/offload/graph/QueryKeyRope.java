@@ -16,7 +16,7 @@ public record QueryKeyRope(RotaryEmbedding query, RotaryEmbedding key) implement
                 "query and key rope must share head dimension, layout and tables: " + query.describe() + " vs " + key.describe());
     }
 
-    @Override public OpKind kind() { return OpKind.ROPE; }
+    @Override public OpKind kind() { return OpKind.ROPE_QUERY_KEY; }
 
     @Override
     public List<TensorType> outputTypes(List<TensorType> in) {
