@@ -51,6 +51,16 @@ __kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const fl
     for (; c < cols; c++) yr[c] = (xr[c] - mean) * inv * gamma[c] + (has_beta ? beta[c] : 0.0f);
 }
 
+// 1 / sqrt(mean(x^2) + eps) of one row: rms_norm's factor, shared with its fused form below.
+inline float rms_inverse(const __global float* xr, const int cols, const float eps) {
+    float16 acc = (float16)(0.0f);
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) { float16 v = vload16(0, xr + c); acc = fma(v, v, acc); }
+    float ss = hsum16(acc);
+    for (; c < cols; c++) ss = fma(xr[c], xr[c], ss);
+    return rsqrt(ss / cols + eps);
+}
+
 // y = x / sqrt(mean(x^2) + eps) * gamma; one work-item per row.
 __kernel KERNEL_SHAPE void rms_norm(__global const float* x, __global const float* gamma, __global float* y,
                        const int rows, const int cols, const float eps) {
@@ -58,13 +68,8 @@ __kernel KERNEL_SHAPE void rms_norm(__global const float* x, __global const floa
     if (r >= rows) return;
     const __global float* xr = x + (size_t)r * cols;
     __global float* yr = y + (size_t)r * cols;
-    float16 acc = (float16)(0.0f);
+    const float inv = rms_inverse(xr, cols, eps);
     int c = 0;
-    for (; c + 16 <= cols; c += 16) { float16 v = vload16(0, xr + c); acc = fma(v, v, acc); }
-    float ss = hsum16(acc);
-    for (; c < cols; c++) ss = fma(xr[c], xr[c], ss);
-    const float inv = rsqrt(ss / cols + eps);
-    c = 0;
     for (; c + 16 <= cols; c += 16) vstore16(vload16(0, xr + c) * inv * vload16(0, gamma + c), 0, yr + c);
     for (; c < cols; c++) yr[c] = xr[c] * inv * gamma[c];
 }
@@ -75,9 +80,47 @@ __kernel KERNEL_SHAPE void add(__global const float* a, __global const float* b,
 }
 
 // silu(a) * b = a / (1 + exp(-a)) * b (Llama's SwiGLU).
+inline float silu_times(const float a, const float b) { return a / (1.0f + exp(-a)) * b; }
+
 __kernel KERNEL_SHAPE void silu_gate(__global const float* a, __global const float* b, __global float* y, const int n) {
     const int i = get_global_id(0);
-    if (i < n) { const float v = a[i]; y[i] = v / (1.0f + exp(-v)) * b[i]; }
+    if (i < n) y[i] = silu_times(a[i], b[i]);
+}
+
+// ---- Fused producers of block-quantized activations ------------------------------------------------------
+// A norm or SwiGLU whose result feeds only block-quantized linears, quantized in the same launch by
+// q8_block.clh's rule (quantize.cl's block_int8): the float values are the unfused kernel's expressions, so the
+// result is exactly rms_norm (or silu_gate) then block_int8. Work-item 0 writes the one zero point, 0.
+// Host side: DecoderKernels; judge: LayersReference then QuantizeReference.perBlockInt8.
+#include "q8_block.clh"
+
+// rms_norm then block_int8, one work-item per row (cols a multiple of 32): q [rows][cols], scales [rows][cols/32].
+__kernel KERNEL_SHAPE void rms_norm_block_int8(__global const float* x, __global const float* gamma, const int rows,
+                                               const int cols, const float eps, __global char* q, __global float* scales,
+                                               __global int* zero_point) {
+    const int r = get_global_id(0);
+    if (r == 0) zero_point[0] = 0;
+    if (r >= rows) return;
+    const __global float* xr = x + (size_t)r * cols;
+    const float inv = rms_inverse(xr, cols, eps);
+    for (int c = 0; c < cols; c += 32) {
+        const float16 v0 = vload16(0, xr + c) * inv * vload16(0, gamma + c);
+        const float16 v1 = vload16(0, xr + c + 16) * inv * vload16(0, gamma + c + 16);
+        const size_t o = (size_t)r * cols + c;
+        q8_block(v0, v1, q + o, scales + o / 32);
+    }
+}
+
+// silu_gate then block_int8, one work-item per block of 32 elements.
+__kernel KERNEL_SHAPE void silu_gate_block_int8(__global const float* a, __global const float* b, const int blocks,
+                                                __global char* q, __global float* scales, __global int* zero_point) {
+    const int blk = get_global_id(0);
+    if (blk == 0) zero_point[0] = 0;
+    if (blk >= blocks) return;
+    const size_t o = (size_t)blk * 32;
+    float y[32];
+    for (int i = 0; i < 32; i++) y[i] = silu_times(a[o + i], b[o + i]);
+    q8_block(vload16(0, y), vload16(1, y), q + o, scales + blk);
 }
 
 __kernel KERNEL_SHAPE void gelu_erf(__global const float* x, __global float* y, const int n) {
@@ -208,12 +251,11 @@ __kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global con
 // RoPE: work-item (pair i, head h, token t). The pair is (2i, 2i+1) of the head (llama) or (i, i + d/2) (halves:
 // NeoX, Qwen2); its angle's cosine and sine come from the host-made tables [positions][d/2]. A position outside the
 // tables gives NaN (the reference's rule), never a read out of bounds.
-__kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
-                                __global const float* sin_table, __global float* y, const int heads, const int head_dim,
-                                const int halves, const int table_positions) {
-    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+// Pair i of head h of token t of x [tokens][heads * head_dim] into y: one work-item of rope or rope_query_key.
+inline void rope_pair(__global const float* x, __global const int* positions, __global const float* cos_table,
+                      __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                      const int halves, const int table_positions, const int i, const int h, const int t) {
     const int pairs = head_dim / 2;   // ("half" is a type in OpenCL C)
-    if (i >= pairs) return;
     const int p = positions[t];
     const int inside = p >= 0 && p < table_positions;
     const float c = inside ? cos_table[(size_t)p * pairs + i] : NAN;
@@ -225,6 +267,26 @@ __kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* pos
     const float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
     y[a] = p00 - p11;
     y[b] = p01 + p10;
+}
+
+__kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
+                                __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                                const int halves, const int table_positions) {
+    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+    if (i >= head_dim / 2) return;
+    rope_pair(x, positions, cos_table, sin_table, y, heads, head_dim, halves, table_positions, i, h, t);
+}
+
+// RoPE of a layer's queries and keys in one launch (one pair of tables): work-item (pair i, head h, token t), the
+// heads q_heads.. q_heads + k_heads - 1 being the keys'. Each is exactly rope's work-item.
+__kernel KERNEL_SHAPE void rope_query_key(__global const float* q, __global const float* k, __global const int* positions,
+                                          __global const float* cos_table, __global const float* sin_table,
+                                          __global float* yq, __global float* yk, const int q_heads, const int k_heads,
+                                          const int head_dim, const int halves, const int table_positions) {
+    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+    if (i >= head_dim / 2) return;
+    if (h < q_heads) rope_pair(q, positions, cos_table, sin_table, yq, q_heads, head_dim, halves, table_positions, i, h, t);
+    else rope_pair(k, positions, cos_table, sin_table, yk, k_heads, head_dim, halves, table_positions, i, h - q_heads, t);
 }
 
 // The last token's row of each sequence: x [B, S, C] -> y [B, 1, C]; work-item (c, b).

@@ -96,8 +96,8 @@ public final class BlockLinearValidator implements OpValidator {
              Buffer bb = bias == null ? null : device.upload(bias);
              GuardedOutput y = GuardedOutput.floats(device, m * w.rows())) {
             if (quantizeHere) {
-                try (Buffer xf = device.upload(floatX)) {
-                    new Quantize(device).enqueuePerBlockInt8(xf, m, w.cols(), xb, db, (k, global, local) -> device.launch(k, global, local).close());
+                try (Buffer xf = device.upload(floatX); Buffer zero = device.context().createBuffer(4)) {
+                    new Quantize(device).enqueuePerBlockInt8(xf, m, w.cols(), xb, db, zero, (k, global, local) -> device.launch(k, global, local).close());
                     device.queue().finish();
                 }
             }

@@ -7,12 +7,34 @@ import dev.offload.device.KernelLauncher;
 import dev.offload.graph.RotaryEmbedding;
 
 /**
- * The launches of layers.cl's decoder kernels (rms_norm, silu_gate, rope, last_token), written once for the graph
+ * The launches of layers.cl's decoder kernels (rms_norm, silu_gate, their fused block-quantizing forms, rope,
+ * rope of queries and keys in one launch, last_token), written once for the graph
  * ({@link LayersOpenCl}) and for {@link DecoderLayersValidator}: each takes the layers program, the buffers and a
  * launcher (the run's context, or the device directly) and enqueues without waiting.
  */
 public final class DecoderKernels {
     private DecoderKernels() {}
+
+    /**
+     * rms_norm(x) * gamma quantized per block of 32 in the same launch: q [rows][cols] int8, scales [rows][cols / 32],
+     * zeroPoint [1] (0); cols a multiple of 32.
+     */
+    public static void rmsNormBlockInt8(Program p, KernelLauncher launch, long[] local, Buffer x, Buffer gamma, int rows, int cols, float eps,
+                                        Buffer q, Buffer scales, Buffer zeroPoint) {
+        try (Kernel k = p.kernel("rms_norm_block_int8")) {
+            k.setArgs(x, gamma, rows, cols, eps, q, scales, zeroPoint);
+            launch.launch(k, new long[] {rows}, local);
+        }
+    }
+
+    /** silu(a[i]) * b[i] over n elements (a multiple of 32) quantized per block of 32 in the same launch. */
+    public static void siluGateBlockInt8(Program p, KernelLauncher launch, long[] local, Buffer a, Buffer b, int n, Buffer q, Buffer scales,
+                                         Buffer zeroPoint) {
+        try (Kernel k = p.kernel("silu_gate_block_int8")) {
+            k.setArgs(a, b, n / 32, q, scales, zeroPoint);
+            launch.launch(k, new long[] {n / 32}, local);
+        }
+    }
 
     /** y [rows][cols] = rms_norm(x) * gamma. */
     public static void rmsNorm(Program p, KernelLauncher launch, long[] local, Buffer x, Buffer gamma, Buffer y, int rows, int cols, float eps) {
@@ -37,6 +59,16 @@ public final class DecoderKernels {
             k.setArgs(x, positions, cos, sin, y, rope.heads(), rope.headDim(), rope.style() == RotaryEmbedding.Style.HALVES ? 1 : 0,
                     rope.positions());
             launch.launch(k, new long[] {rope.headDim() / 2, rope.heads(), tokens}, null);
+        }
+    }
+
+    /** {@link #rope} of q with {@code query} and of k with {@code key} (the same tables) in one launch. */
+    public static void ropeQueryKey(Program p, KernelLauncher launch, RotaryEmbedding query, RotaryEmbedding key, Buffer q, Buffer k,
+                                    Buffer positions, Buffer cos, Buffer sin, Buffer yq, Buffer yk, int tokens) {
+        try (Kernel kernel = p.kernel("rope_query_key")) {
+            kernel.setArgs(q, k, positions, cos, sin, yq, yk, query.heads(), key.heads(), query.headDim(),
+                    query.style() == RotaryEmbedding.Style.HALVES ? 1 : 0, query.positions());
+            launch.launch(kernel, new long[] {query.headDim() / 2, query.heads() + key.heads(), tokens}, null);
         }
     }
 

@@ -10,10 +10,14 @@ import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
+import dev.offload.graph.QueryKeyRope;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
+import dev.offload.graph.SiluGateBlockQuantize;
 import dev.offload.graph.TensorType;
+import dev.offload.ops.quant.QuantizeReference;
 import dev.offload.runtime.DeviceTensor;
 import dev.offload.runtime.HostTensor;
 import dev.offload.runtime.OpImplementation;
@@ -25,21 +29,33 @@ import java.util.Set;
 public final class LayersJava implements OpImplementation {
     public static final LayersJava INSTANCE = new LayersJava();
     public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, RmsNorm.class, Gelu.class, SiluGate.class,
-            Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class);
+            Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class,
+            RmsNormBlockQuantize.class, SiluGateBlockQuantize.class, QueryKeyRope.class);
 
     private LayersJava() {}
 
     private static HostTensor host(List<DeviceTensor> in, int i) { return (HostTensor) in.get(i); }
 
+    /** A fused op's float result [rows][cols] block-quantized as the graph's quantize node would: (data, scales, zero point). */
+    private static List<DeviceTensor> blockQuantized(List<TensorType> outs, float[] y) {
+        TensorType t = outs.getFirst();
+        QuantizeReference.Quantized q = QuantizeReference.perBlockInt8(y, t.rows(), t.last());
+        return List.of(HostTensor.of(t, q.data()), HostTensor.of(outs.get(1), q.scales()), HostTensor.of(outs.get(2), q.zeroPoints()));
+    }
+
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
-        TensorType out = graph.outputTypes(node).getFirst();
+        List<TensorType> outs = graph.outputTypes(node);
+        TensorType out = outs.getFirst();
         return switch (node.op()) {
             case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, n.onnxRuntime()
                     ? LayersReference.layerNormOnnx(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())
                     : LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
+            case RmsNormBlockQuantize n -> (in, ctx) -> blockQuantized(outs,
+                    LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon()));
+            case SiluGateBlockQuantize s -> (in, ctx) -> blockQuantized(outs, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats()));
             case Gelu g -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.gelu(host(in, 0).floats(), g.tanhApproximation())));
             case SiluGate s -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats())));
             case Add a -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.add(host(in, 0).floats(), host(in, 1).floats())));
@@ -52,6 +68,11 @@ public final class LayersJava implements OpImplementation {
                         in.size() > 1 ? host(in, 1).ints() : null)));
             };
             case RotaryEmbedding r -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.rope(host(in, 0).floats(), host(in, 1).ints(), r)));
+            case QueryKeyRope r -> (in, ctx) -> {
+                int[] positions = host(in, 2).ints();
+                return List.of(HostTensor.of(out, LayersReference.rope(host(in, 0).floats(), positions, r.query())),
+                        HostTensor.of(outs.get(1), LayersReference.rope(host(in, 1).floats(), positions, r.key())));
+            };
             case LastToken l -> (in, ctx) -> {
                 TensorType x = in.get(0).type();
                 return List.of(HostTensor.of(out, LayersReference.lastToken(host(in, 0).floats(), x.dim(0), x.dim(1), x.dim(2))));

@@ -15,9 +15,12 @@ import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
+import dev.offload.graph.QueryKeyRope;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
+import dev.offload.graph.SiluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.runtime.ClTensor;
@@ -30,7 +33,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope, last_token
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
+ * and rms_norm and silu_gate fused with per-block int8 quantization
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
  * and enqueues without waiting.
@@ -77,7 +81,8 @@ public final class LayersOpenCl implements OpImplementation {
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         Program program = cl.program(KernelFamily.LAYERS, buildOptions());   // a build failure surfaces here, before any run
-        TensorType out = graph.outputTypes(node).getFirst();
+        List<TensorType> outs = graph.outputTypes(node);
+        TensorType out = outs.getFirst();
         List<Buffer> uploaded = new ArrayList<>();
         ResidentWeights.Holder held = weights.holder(cl);
         try {
@@ -105,6 +110,23 @@ public final class LayersOpenCl implements OpImplementation {
                         return List.of(y);
                     });
                 }
+                case RmsNormBlockQuantize n -> {
+                    uploaded.add(held.upload(n.gamma()));
+                    Weights w = new Weights(uploaded, held);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        List<DeviceTensor> q = allocateAll(cl, ctx, outs);
+                        DecoderKernels.rmsNormBlockInt8(p, launcher(cl, ctx), cl.rowsLocalSize(out.rows()), buf(in, 0), w.get(0), out.rows(),
+                                out.last(), n.epsilon(), buf(q, 0), buf(q, 1), buf(q, 2));
+                        return q;
+                    });
+                }
+                case SiluGateBlockQuantize s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
+                    List<DeviceTensor> q = allocateAll(cl, ctx, outs);
+                    int n = (int) out.elements();
+                    DecoderKernels.siluGateBlockInt8(p, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
+                            buf(q, 0), buf(q, 1), buf(q, 2));
+                    return q;
+                });
                 case RotaryEmbedding r -> {
                     uploaded.add(held.upload(r.cos()));
                     uploaded.add(held.upload(r.sin()));
@@ -114,6 +136,17 @@ public final class LayersOpenCl implements OpImplementation {
                         DecoderKernels.rope(p, launcher(cl, ctx), r, buf(in, 0), buf(in, 1), w.get(0), w.get(1), y.buffer(),
                                 out.dim(0) * out.dim(1));
                         return List.of(y);
+                    });
+                }
+                case QueryKeyRope r -> {
+                    uploaded.add(held.upload(r.query().cos()));
+                    uploaded.add(held.upload(r.query().sin()));
+                    Weights w = new Weights(uploaded, held);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        List<DeviceTensor> y = allocateAll(cl, ctx, outs);
+                        DecoderKernels.ropeQueryKey(p, launcher(cl, ctx), r.query(), r.key(), buf(in, 0), buf(in, 1), buf(in, 2), w.get(0), w.get(1),
+                                buf(y, 0), buf(y, 1), out.dim(0) * out.dim(1));
+                        return y;
                     });
                 }
                 case LastToken l -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
@@ -177,6 +210,12 @@ public final class LayersOpenCl implements OpImplementation {
             held.close();
             throw e;
         }
+    }
+
+    private static List<DeviceTensor> allocateAll(OpenClDevice cl, RunContext ctx, List<TensorType> types) {
+        List<DeviceTensor> out = new ArrayList<>();
+        for (TensorType t : types) out.add(ctx.allocate(cl, t));
+        return out;
     }
 
     private static List<DeviceTensor> binary(OpenClDevice cl, Program p, String kernel, List<DeviceTensor> in,

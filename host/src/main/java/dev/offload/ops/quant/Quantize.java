@@ -171,9 +171,10 @@ public final class Quantize {
     /**
      * Enqueues symmetric int8 per block of 32 (ggml's block_q8_0, {@link QuantizeReference#perBlockInt8}) of a
      * [rows][cols] float tensor without waiting: {@code q} gets rows*cols int8 values, {@code scales} one float per
-     * block (rows * cols / 32), the fp16 value of the block's scale.
+     * block (rows * cols / 32), the fp16 value of the block's scale, and {@code zeroPoint} its one int32, 0 (written by
+     * the same kernel, so that the graph's node is one command).
      */
-    public void enqueuePerBlockInt8(Buffer x, int rows, int cols, Buffer q, Buffer scales, KernelLauncher launcher) {
+    public void enqueuePerBlockInt8(Buffer x, int rows, int cols, Buffer q, Buffer scales, Buffer zeroPoint, KernelLauncher launcher) {
         QuantizeReference.checkShape(rows * cols, rows, cols);
         if (cols % Q8Block.SIZE != 0) {
             throw new IllegalArgumentException("per-block int8 needs a multiple of " + Q8Block.SIZE + " columns, got " + cols);
@@ -182,8 +183,9 @@ public final class Quantize {
         requireBytes("x", x, 4L * rows * cols);
         requireBytes("q", q, (long) rows * cols);
         requireBytes("scales", scales, 4L * blocks);
+        requireBytes("zeroPoint", zeroPoint, 4);
         try (Kernel k = program().kernel("block_int8")) {
-            k.setArgs(x, blocks, q, scales);
+            k.setArgs(x, blocks, q, scales, zeroPoint);
             launcher.launch(k, new long[] {blocks}, device.rowsLocalSize(blocks));
         }
     }
@@ -193,9 +195,9 @@ public final class Quantize {
         QuantizeReference.checkShape(x.length, rows, cols);
         int blocks = x.length / Q8Block.SIZE;
         try (Buffer xb = device.upload(x); Buffer q = device.context().createBuffer(x.length);
-             Buffer s = device.context().createBuffer(4L * Math.max(1, blocks))) {
-            enqueuePerBlockInt8(xb, rows, cols, q, s, (k, global, local) -> device.launch(k, global, local).close());
-            return new QuantizeReference.Quantized(device.readBytes(q, x.length), device.readFloats(s, blocks), new int[1]);
+             Buffer s = device.context().createBuffer(4L * Math.max(1, blocks)); Buffer z = device.context().createBuffer(4)) {
+            enqueuePerBlockInt8(xb, rows, cols, q, s, z, (k, global, local) -> device.launch(k, global, local).close());
+            return new QuantizeReference.Quantized(device.readBytes(q, x.length), device.readFloats(s, blocks), device.readInts(z, 1));
         }
     }
 

@@ -68,16 +68,17 @@ public final class QuantizeValidator implements OpValidator {
         QuantizeReference.Quantized want = QuantizeReference.perBlockInt8(x, rows, cols);
         int blocks = x.length / Q8Block.SIZE;
         try (Buffer xb = device.upload(x); GuardedOutput data = GuardedOutput.bytes(device, x.length);
-             GuardedOutput scales = GuardedOutput.floats(device, blocks)) {
-            q.enqueuePerBlockInt8(xb, rows, cols, data.buffer(), scales.buffer(), (k, global, local) -> device.launch(k, global, local).close());
-            // One exact comparison over [scale bits (NaN as one pattern), q...].
-            int[] w = new int[blocks + x.length], g = new int[blocks + x.length];
+             GuardedOutput scales = GuardedOutput.floats(device, blocks); GuardedOutput zero = GuardedOutput.ints(device, 1)) {
+            q.enqueuePerBlockInt8(xb, rows, cols, data.buffer(), scales.buffer(), zero.buffer(), (k, global, local) -> device.launch(k, global, local).close());
+            // One exact comparison over [scale bits (NaN as one pattern), q..., zero point].
+            int[] w = new int[blocks + x.length + 1], g = new int[blocks + x.length + 1];
+            g[blocks + x.length] = zero.readInts()[0];
             float[] gs = scales.readFloats();
             byte[] gd = data.readBytes();
             for (int b = 0; b < blocks; b++) { w[b] = Float.floatToIntBits(want.scales()[b]); g[b] = Float.floatToIntBits(gs[b]); }
             for (int i = 0; i < x.length; i++) { w[blocks + i] = want.data()[i]; g[blocks + i] = gd[i]; }
-            return Compare.exact(op(), "per_block_int8 " + rows + "x" + cols + " " + what + " [scales, q...]", device.spec(), w, g,
-                    data.guardsIntact() && scales.guardsIntact());
+            return Compare.exact(op(), "per_block_int8 " + rows + "x" + cols + " " + what + " [scales, q..., zp]", device.spec(), w, g,
+                    data.guardsIntact() && scales.guardsIntact() && zero.guardsIntact());
         }
     }
 
