@@ -7,6 +7,7 @@ import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.FusedAttention;
 import dev.offload.ops.attention.OnnxAttention;
 import dev.offload.ops.attention.Storage;
+import dev.offload.ops.blockq.BlockMatmul;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.quant.Quantize;
@@ -28,6 +29,7 @@ import java.util.stream.Stream;
  *       ({@link Int8Gemm#allBuildOptions}).</li>
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
  *       and token-major (the graph runtime), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
+ *   <li>blockq: both formats times the decode and prefill tiles, with and without bias ({@link BlockMatmul#allBuildOptions}).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
  * </ul>
  */
@@ -48,6 +50,7 @@ public final class BuildVariants implements KernelVariants {
             case SPMM -> List.of(Spmm.buildOptions());
             case QUANTIZE -> List.of(Quantize.buildOptions());
             case LAYERS -> List.of(LayersOpenCl.buildOptions());
+            case BLOCKQ -> BlockMatmul.allBuildOptions(device, style);
         };
         List<String> styled = new ArrayList<>(new LinkedHashSet<>(options));
         styled.replaceAll(style::apply);

@@ -2,6 +2,11 @@ package dev.offload.cli;
 
 import dev.offload.decoder.ChatTemplate;
 import dev.offload.decoder.SamplingParams;
+import dev.offload.profile.ProfileReport;
+import dev.offload.profile.ProfileTable;
+import dev.offload.runtime.GraphRuntime;
+import dev.offload.runtime.PlacementSpec;
+import dev.offload.session.GenerationOptions;
 import dev.offload.session.GenerationSession;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +30,8 @@ import picocli.CommandLine.Spec;
         description = {"Generate text with a decoder LLM read from a GGUF file (architectures llama and qwen2; tensors F32, F16, "
                 + "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). Tokens are printed as they are produced; it stops at "
                 + "end-of-sequence, --max-tokens or a full context and says which, then prints timings.",
-                "Today the model runs on the pure-Java reference (device java); the OpenCL decoder graph comes next."})
+                "It runs on an OpenCL device with the weights in their quantized blocks (Q8_0 and Q4_0 as stored, other types "
+                + "repacked to Q8_0 at load), or with --device java on the pure-Java float reference."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 
@@ -74,27 +80,67 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "With --chat: a conversation on stdin, a line per turn (an empty line or end of input ends it); the KV cache is kept between turns.")
     boolean interactive;
 
-    @Option(names = "--device", paramLabel = "SPEC", defaultValue = "java", description = "java (the only one for now).")
+    @Option(names = "--device", paramLabel = "SPEC",
+            description = "Device (cl:cpu, cl:gpu, cl:0:0, ...; java: the float reference). Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU.")
     String device;
+
+    @Option(names = "--placement", paramLabel = "RULES|auto", description = "Layers across devices: layer.0-7=cl:0:0,layer.8-15=cl:0:1 (the KV cache of a layer lives where it runs); or per op kind.")
+    String placement;
+
+    @Option(names = "--profile", description = "Print the per-layer profile of the prefill and the decode steps (stderr) at the end.")
+    boolean profile;
+
+    @Mixin ProfileOutputs outputs;
 
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
         common.binding();   // applies --verbose
-        if (!device.strip().equals("java")) {
-            throw new UserError("--device " + device + ": generate runs on the java reference for now (the OpenCL decoder graph is not built yet); use --device java");
-        }
+        if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
         if (!interactive && (prompt == null) == (promptFile == null)) throw new UserError("give the prompt with --prompt TEXT or --prompt-file F (or - for stdin), one of them");
         if (interactive && (!chat || promptFile != null)) throw new UserError("--interactive needs --chat and reads its turns from stdin (a first --prompt is allowed)");
         if (maxTokens < 0) throw new UserError("--max-tokens must be >= 0, got " + maxTokens);
         if (context < 2) throw new UserError("--ctx must be at least 2, got " + context);
-        SamplingParams sampling = sampling();
+        sampling();   // bad sampling values are reported before the model loads
         if (system != null && !chat) throw new UserError("--system needs --chat");
-        if (interactive) return converse();
+        new OutputCheck().input("--model", model).input("--prompt-file", promptFile == null || promptFile.equals("-") ? null : Path.of(promptFile))
+                .output("--json", outputs.json).output("--trace", outputs.trace).check();
+        if (interactive) {
+            try (GenerationSession session = open()) {
+                return converse(session);
+            }
+        }
         String text = prompt != null ? prompt : readPrompt(promptFile);
+        try (GenerationSession session = open()) {
+            return generate(session, text);
+        } catch (GraphRuntime.FallbackRefused e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private GenerationSession open() {
+        GenerationOptions options;
+        try {
+            options = GenerationOptions.defaults()
+                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withRegistry(common.registry())
+                    .withContext(context)
+                    .withStrict(outputs.strict)
+                    .withProfiling(profile || outputs.wanted());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        try {
+            return GenerationSession.open(model, options, System.err);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(model + ": " + e.getMessage());
+        }
+    }
+
+    private int generate(GenerationSession session, String text) throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        GenerationSession session = GenerationSession.open(model);
+
         boolean addBos = !noBos;
         if (chat) {
             if (session.chatTemplate().isEmpty()) {
@@ -112,7 +158,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         GenerationSession.Result r;
         try {
-            r = session.generate(text, addBos, maxTokens, context, sampling, piece -> {
+            r = session.generate(text, addBos, maxTokens, context, sampling(), piece -> {
                 out.print(piece);
                 out.flush();
             });
@@ -121,11 +167,11 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         out.println();
         out.flush();
-        err.printf("model: %s, on the java reference%n", session.model());
+        err.printf("model: %s, on %s%n", session.model(), session.backend().device());
         err.printf("stop: %s%n", switch (r.stop()) {
             case END_OF_SEQUENCE -> "end of sequence";
             case MAX_TOKENS -> "--max-tokens (" + maxTokens + ") reached";
-            case CONTEXT_FULL -> "the context (" + Math.min(context, session.model().config().contextLength()) + " positions) is full";
+            case CONTEXT_FULL -> "the context (" + session.context() + " positions) is full";
         });
         err.printf("load time   = %10.2f ms%n", session.loadMs());
         err.printf("prompt eval = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.promptMs(),
@@ -133,20 +179,34 @@ public final class GenerateCommand implements Callable<Integer> {
         err.printf("eval time   = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.generationMs(),
                 r.generatedTokens(), r.msPerToken(), r.generatedTokens() == 0 ? 0 : r.generatedTokensPerSecond());
         err.flush();
+        writeProfile(session, err);
         return 0;
     }
 
+    /** The per-layer profile (--profile) and its files (--json, --trace), when asked for. */
+    private void writeProfile(GenerationSession session, PrintWriter err) throws IOException {
+        if (!profile && !outputs.wanted()) return;
+        ProfileReport report = session.profile().orElse(null);
+        if (report == null) {
+            err.println("no profile: the java reference is not profiled (run on an OpenCL device)");
+            return;
+        }
+        if (profile) ProfileTable.print(report, err);
+        outputs.write(report, err::println);
+        err.flush();
+    }
+
     /** The interactive chat: a line per user turn, the answer streamed, the KV cache kept between turns. */
-    private int converse() throws IOException {
+    private int converse(GenerationSession session) throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        GenerationSession session = GenerationSession.open(model);
+
         GenerationSession.Conversation chat;
         try {
             chat = session.conversation(system, context, sampling());
         } catch (IllegalArgumentException e) {
             throw new UserError(model + ": " + e.getMessage());
         }
-        err.printf("model: %s, on the java reference; a line per turn, an empty line ends%n", session.model());
+        err.printf("model: %s, on %s; a line per turn, an empty line ends%n", session.model(), session.backend().device());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line = prompt;
         while (true) {
@@ -169,6 +229,8 @@ public final class GenerateCommand implements Callable<Integer> {
             err.flush();
             line = null;
         }
+        chat.close();
+        writeProfile(session, err);
         return 0;
     }
 

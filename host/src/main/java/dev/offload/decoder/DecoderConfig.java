@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 /**
  * The shape of a Llama-family decoder: token embedding, {@code layers} blocks of (RMSNorm, attention with rotary
  * positions and grouped-query heads, RMSNorm, SwiGLU feed-forward), a final RMSNorm and the output projection to
@@ -10,12 +11,9 @@ package dev.offload.decoder;
  * @param qkvBias   the Q, K and V projections have biases (Qwen2)
  */
 public record DecoderConfig(Architecture architecture, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn,
-                            int vocab, int contextLength, float ropeBase, RopeStyle ropeStyle, float rmsEpsilon, boolean qkvBias) {
+                            int vocab, int contextLength, float ropeBase, RotaryEmbedding.Style ropeStyle, float rmsEpsilon, boolean qkvBias) {
     /** The architectures offload reads from GGUF files ({@code general.architecture}). */
     public enum Architecture { LLAMA, QWEN2 }
-
-    /** The GGUF/ggml rotary layouts: adjacent pairs (x[2i], x[2i+1]) for llama, halves (x[i], x[i + d/2]) for NeoX/Qwen2. */
-    public enum RopeStyle { ADJACENT_PAIRS, HALVES }
 
     public DecoderConfig {
         require(layers > 0 && hidden > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffn > 0 && vocab > 0 && contextLength > 0,

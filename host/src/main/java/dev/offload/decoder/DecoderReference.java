@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.ops.attention.AttentionReference;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.ops.gemm.Int8GemmReference;
@@ -7,11 +8,11 @@ import dev.offload.ops.layers.LayersReference;
 
 /**
  * The decoder computed the plain way, from the op references the graph's java device uses (RMSNorm, float linear,
- * causal grouped-query attention, SiLU gate, add) plus {@link Rope}: the judge of every device's decoder logits.
+ * causal grouped-query attention, SiLU gate, add, RoPE): the judge of every device's decoder logits.
  * Tokens run in order over a {@link State} that holds each layer's keys and values (the KV cache), so a prompt can go
  * in at once (prefill) and the answer one token at a time (decode); both give the same logits.
  */
-public final class DecoderReference {
+public final class DecoderReference implements DecoderBackend {
     private final DecoderConfig config;
     private final DecoderWeights weights;
 
@@ -21,12 +22,31 @@ public final class DecoderReference {
         this.weights = weights;
     }
 
-    public DecoderConfig config() { return config; }
+    @Override public DecoderConfig config() { return config; }
+
+    @Override public String device() { return "java reference"; }
+
+    @Override public Cache newCache(int capacity) { return newState(capacity); }
+
+    @Override
+    public float[] forward(int[] tokens, Cache cache) {
+        if (!(cache instanceof State s)) throw new IllegalArgumentException("not a cache of the java reference: " + cache);
+        return forward(tokens, s);
+    }
+
+    @Override
+    public float[] forwardAll(int[] tokens, Cache cache) {
+        if (!(cache instanceof State s)) throw new IllegalArgumentException("not a cache of the java reference: " + cache);
+        return forwardAll(tokens, s);
+    }
+
+    @Override public void close() {}
 
     /** One sequence's keys and values per layer, [capacity][kvDim] each, and how many positions are filled. */
-    public final class State {
+    public final class State implements Cache {
         private final float[][] keys, values;
         private final int capacity;
+        private final RotaryEmbedding queryRope, keyRope;
         private int length;
 
         private State(int capacity) {
@@ -34,15 +54,19 @@ public final class DecoderReference {
                 throw new IllegalArgumentException("KV capacity " + capacity + " outside 1.." + config.contextLength() + " (the model's context)");
             }
             this.capacity = capacity;
+            queryRope = rope(config, capacity);
+            keyRope = queryRope.withHeads(config.kvHeads());
             long floats = (long) capacity * config.kvDim();
             keys = new float[config.layers()][Math.toIntExact(floats)];
             values = new float[config.layers()][Math.toIntExact(floats)];
         }
 
         /** Positions filled so far. */
-        public int length() { return length; }
+        @Override public int length() { return length; }
 
-        public int capacity() { return capacity; }
+        @Override public int capacity() { return capacity; }
+
+        @Override public void close() {}
     }
 
     /** A fresh state for up to {@code capacity} positions. */
@@ -65,14 +89,16 @@ public final class DecoderReference {
             System.arraycopy(weights.tokenEmbedding(), id * h, x, t * h, h);
         }
         int qd = config.queryDim(), kvd = config.kvDim();
+        int[] positions = new int[n];
+        for (int t = 0; t < n; t++) positions[t] = first + t;
         for (int li = 0; li < config.layers(); li++) {
             DecoderWeights.Layer l = weights.layers().get(li);
             float[] a = LayersReference.rmsNorm(x, h, l.attentionNorm(), config.rmsEpsilon());
             float[] q = linear(a, l.wq(), l.bq(), n, h, qd);
             float[] k = linear(a, l.wk(), l.bk(), n, h, kvd);
             float[] v = linear(a, l.wv(), l.bv(), n, h, kvd);
-            Rope.apply(q, n, config.heads(), config.headDim(), first, config.ropeBase(), config.ropeStyle());
-            Rope.apply(k, n, config.kvHeads(), config.headDim(), first, config.ropeBase(), config.ropeStyle());
+            q = LayersReference.rope(q, positions, s.queryRope);
+            k = LayersReference.rope(k, positions, s.keyRope);
             System.arraycopy(k, 0, s.keys[li], first * kvd, n * kvd);
             System.arraycopy(v, 0, s.values[li], first * kvd, n * kvd);
             int visible = first + n;
@@ -89,6 +115,11 @@ public final class DecoderReference {
         float[] last = everyToken ? x : java.util.Arrays.copyOfRange(x, (n - 1) * h, n * h);
         float[] normed = LayersReference.rmsNorm(last, h, weights.outputNorm(), config.rmsEpsilon());
         return linear(normed, weights.output(), null, rows, h, config.vocab());
+    }
+
+    /** The rotary tables of a model for positions 0..positions-1 (queries' heads; {@link RotaryEmbedding#withHeads} for keys). */
+    public static RotaryEmbedding rope(DecoderConfig c, int positions) {
+        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.ropeBase(), positions);
     }
 
     private static float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {

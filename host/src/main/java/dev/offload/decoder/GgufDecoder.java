@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.model.gguf.GgmlBlocks;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.gguf.GgufFormatException;
@@ -13,27 +14,35 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A Llama-family decoder read from a GGUF file: its config from the {@code <arch>.*} metadata, its tokenizer, and
- * its weights decoded to float for the reference ({@link GgmlBlocks}: every type it supports, in ggml's arithmetic).
+ * A Llama-family decoder read from a GGUF file: its config from the {@code <arch>.*} metadata, its tokenizer and chat
+ * template; its weights either decoded to float for the reference ({@link #floatWeights}: {@link GgmlBlocks}, every
+ * type it supports, in ggml's arithmetic) or kept in blocks for the devices ({@link QuantizedWeights}).
  * Architectures: {@code llama} (Llama 2/3, TinyLlama, Mistral, SmolLM2: rotary pairs adjacent, as GGUF converters
  * lay out Q and K) and {@code qwen2} (Q/K/V biases, NeoX rotary halves). Anything missing or inconsistent is a
  * {@link GgufFormatException} naming the file and the key or tensor.
  */
-public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weights, TextTokenizer tokenizer, Optional<String> chatTemplate) {
+public record GgufDecoder(String name, DecoderConfig config, TextTokenizer tokenizer, Optional<String> chatTemplate) {
     public static final String ARCHITECTURE = "general.architecture";
 
-    /** Reads the model; the file may be closed afterwards (weights are copied out as float). */
-    public static GgufDecoder load(GgufFile file) {
+    /** Reads the model's description: config, tokenizer and chat template (no weights; see {@link #floatWeights}). */
+    public static GgufDecoder read(GgufFile file) {
         GgufMetadata md = file.metadata();
         DecoderConfig config = config(file);
         TextTokenizer tokenizer = TextTokenizer.fromGguf(md);
         if (tokenizer.vocabularySize() != config.vocab()) {
             throw md.problem("the tokenizer has " + tokenizer.vocabularySize() + " tokens but token_embd.weight has " + config.vocab() + " rows");
         }
-        checkHeap(file, config);
-        DecoderWeights weights = weights(file, config);
         String name = md.optString("general.name").orElse(file.path().getFileName().toString());
-        return new GgufDecoder(name, config, weights, tokenizer, md.optString("tokenizer.chat_template"));
+        return new GgufDecoder(name, config, tokenizer, md.optString("tokenizer.chat_template"));
+    }
+
+    /**
+     * The weights decoded to float for the java reference (copied out: the file may be closed afterwards); refused up
+     * front when they do not fit the heap.
+     */
+    public DecoderWeights floatWeights(GgufFile file) {
+        checkHeap(file, config);
+        return weights(file, config);
     }
 
     /** The config from the metadata, checked against the token embedding's shape. */
@@ -65,7 +74,7 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         int vocab = Math.toIntExact(embd[1]);
         try {
             return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
-                    a == DecoderConfig.Architecture.QWEN2 ? DecoderConfig.RopeStyle.HALVES : DecoderConfig.RopeStyle.ADJACENT_PAIRS,
+                    a == DecoderConfig.Architecture.QWEN2 ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS,
                     eps, a == DecoderConfig.Architecture.QWEN2);
         } catch (IllegalArgumentException e) {
             throw md.problem(e.getMessage());
@@ -119,7 +128,7 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         checkHeap(f.path(), c, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
     }
 
-    private static GgufTensor tensor(GgufFile f, String name) {
+    static GgufTensor tensor(GgufFile f, String name) {
         if (!f.hasTensor(name)) throw new GgufFormatException(f.path(), "tensor '" + name + "' is missing");
         return f.tensor(name);
     }
@@ -137,7 +146,7 @@ public record GgufDecoder(String name, DecoderConfig config, DecoderWeights weig
         return transposed ? transpose(rows, out, in) : rows;
     }
 
-    private static float[] vector(GgufFile f, String name, int n) {
+    static float[] vector(GgufFile f, String name, int n) {
         GgufTensor t = tensor(f, name);
         if (t.info().elementCount() != n) throw new GgufFormatException(f.path(), "tensor '" + name + "' has " + t.info().elementCount() + " values, wants " + n);
         return decode(f, t);

@@ -7,8 +7,8 @@ import java.util.List;
  * their output types and their cost, and nothing about devices: implementations live with
  * their op family in {@code dev.offload.ops} and are looked up by op class ({@code dev.offload.runtime.OpImplementations}).
  */
-public sealed interface Op permits Int8Linear, SparseLinear, Fp32Linear, Attention, LayerNorm, RmsNorm, Gelu,
-        SiluGate, Add, DynamicQuantize, Dequantize, Embedding, MeanPool {
+public sealed interface Op permits Int8Linear, BlockLinear, SparseLinear, Fp32Linear, Attention, LayerNorm, RmsNorm, Gelu,
+        SiluGate, Add, DynamicQuantize, Dequantize, Embedding, MeanPool, RotaryEmbedding, LastToken {
 
     /** The op's kind: what placement rules address and profiles sum over. */
     OpKind kind();

@@ -15,6 +15,8 @@ public enum OpKind {
     RMS_NORM("rms_norm"),
     GELU("gelu"),
     SILU_GATE("silu_gate"),
+    ROPE("rope"),
+    LAST_TOKEN("last_token"),
     ADD("add"),
     QUANTIZE("quantize"),
     DEQUANTIZE("dequantize"),

@@ -3,6 +3,8 @@ package dev.offload.runtime;
 import dev.offload.graph.Op;
 import dev.offload.ops.attention.AttentionJava;
 import dev.offload.ops.attention.AttentionOpenCl;
+import dev.offload.ops.blockq.BlockLinearJava;
+import dev.offload.ops.blockq.BlockLinearOpenCl;
 import dev.offload.ops.gemm.Int8LinearOpenCl;
 import dev.offload.ops.gemm.LinearJava;
 import dev.offload.ops.layers.LayersJava;
@@ -40,6 +42,8 @@ public final class OpImplementations {
         return empty()
                 .with(Backend.JAVA, LinearJava.INSTANCE, LinearJava.OPS)
                 .with(Backend.OPENCL, Int8LinearOpenCl.INSTANCE, Int8LinearOpenCl.OPS)
+                .with(Backend.JAVA, BlockLinearJava.INSTANCE, BlockLinearJava.OPS)
+                .with(Backend.OPENCL, BlockLinearOpenCl.INSTANCE, BlockLinearOpenCl.OPS)
                 .with(Backend.JAVA, SparseLinearJava.INSTANCE, SparseLinearJava.OPS)
                 .with(Backend.OPENCL, SparseLinearOpenCl.INSTANCE, SparseLinearOpenCl.OPS)
                 .with(Backend.JAVA, AttentionJava.INSTANCE, AttentionJava.OPS)

@@ -10,6 +10,7 @@ import dev.offload.ops.gemm.PackedWeights;
 import dev.offload.ops.gemm.ZeroPoint;
 import dev.offload.ops.quant.QuantType;
 import dev.offload.ops.sparse.Spmm;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 /**
@@ -80,6 +82,15 @@ public final class ResidentWeights implements AutoCloseable {
         public Buffer upload(int[] host) { return buffer(host, () -> device.upload(host)); }
 
         public Buffer upload(byte[] host) { return buffer(host, () -> device.upload(host)); }
+
+        /**
+         * The bytes of {@code host} (a block-quantized weight's blocks: a slice of a mapped GGUF file), keyed by the
+         * identity of {@code owner} (the weight object they belong to). {@code layout} turns the uploaded copy into the
+         * buffer that stays resident: it may rearrange the bytes on the device into a new buffer, closing the copy.
+         */
+        public Buffer upload(Object owner, MemorySegment host, UnaryOperator<Buffer> layout) {
+            return buffer(owner, () -> layout.apply(device.upload(host)));
+        }
 
         /** A 4-byte zero buffer standing in for an absent optional argument; one per device. */
         public Buffer placeholder() { return acquire(new Placeholder(), () -> device.upload(new int[1]), List::of); }

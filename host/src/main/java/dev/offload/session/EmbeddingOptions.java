@@ -1,7 +1,5 @@
 package dev.offload.session;
 
-import dev.offload.bitstream.ProgramStore;
-import dev.offload.config.OffloadSettings;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.ModelCatalog;
@@ -86,9 +84,5 @@ public record EmbeddingOptions(EncoderSource model, PlacementSpec placement, Dev
     }
 
     /** The registry to open devices from: the given one, else the process's settings (read once) with its program store. */
-    DeviceRegistry registryOrDefault() {
-        if (registry != null) return registry;
-        ProgramStore programs = ProgramStore.fromEnvironment();
-        return DeviceRegistry.discover(OffloadSettings.current()).onOpen(programs::install);
-    }
+    DeviceRegistry registryOrDefault() { return SessionDevices.registry(registry); }
 }

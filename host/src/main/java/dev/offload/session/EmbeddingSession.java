@@ -65,7 +65,7 @@ public final class EmbeddingSession implements AutoCloseable {
         PlacementSpec placement = options.placement();
         if (placement == null) {
             if (pool == null) registry = options.registryOrDefault();
-            placement = PlacementSpec.device(pool != null ? firstDevice(pool) : registry.defaultSpec());
+            placement = PlacementSpec.device(pool != null ? SessionDevices.firstDevice(pool) : registry.defaultSpec());
         }
         DevicePool owned = null;
         if ("java".equals(placement.singleDevice()) && options.prune() == null) {
@@ -75,12 +75,6 @@ public final class EmbeddingSession implements AutoCloseable {
             this.backend = new GraphEncoder(model, options.prune(), pool, placement, options.strict(), options.profiling(), log);
         }
         this.ownedPool = owned;
-    }
-
-    /** The first OpenCL device of a fixed pool, else java. */
-    private static String firstDevice(DevicePool pool) {
-        return pool.distinct().stream().filter(d -> !(d instanceof dev.offload.device.JavaDevice)).findFirst()
-                .map(dev.offload.device.ComputeDevice::spec).orElse("java");
     }
 
     /** Opens the model on its placement (devices are opened; programs build on the first run, see {@link #warmUp}). */

@@ -1,6 +1,14 @@
 package dev.offload.session;
 
+import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.DecoderReference;
+import dev.offload.decoder.DeviceDecoder;
+import dev.offload.decoder.QuantizedWeights;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.runtime.DevicePool;
+import dev.offload.runtime.PlacementSpec;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
 import dev.offload.decoder.GgufDecoder;
 import dev.offload.decoder.Sampler;
 import dev.offload.decoder.SamplingParams;
@@ -15,8 +23,16 @@ import java.util.function.Consumer;
 
 /**
  * offload's text-generation API: a decoder LLM read once from a GGUF file, then asked to continue prompts, its
- * text streamed to a callback as whole UTF-8 characters. Today it computes on the pure-Java reference
- * ({@link DecoderReference}); the device decoder graph joins it next, behind the same calls.
+ * text streamed to a callback as whole UTF-8 characters. It computes on OpenCL devices ({@link DeviceDecoder}: the
+ * weights resident once in their quantized blocks, the KV cache on the device) or, with placement {@code java}, on
+ * the pure-Java float reference ({@link DecoderReference}).
+ *
+ * <pre>{@code
+ * try (GenerationSession session = GenerationSession.open(Path.of("model.gguf"), GenerationOptions.defaults())) {
+ *     GenerationSession.Result r = session.generate("The capital of France is", true, 32, 0, SamplingParams.greedy(), System.out::print);
+ *     System.out.printf("%n%.1f tok/s%n", r.generatedTokensPerSecond());
+ * }
+ * }</pre>
  *
  * <p>Thread-safe: generations run one at a time (each with its own KV cache and sampler); a {@link Conversation}
  * keeps its KV cache between turns.
@@ -42,24 +58,102 @@ public final class GenerationSession implements AutoCloseable {
     }
 
     private final GgufDecoder model;
-    private final DecoderReference reference;
+    private final DecoderBackend backend;
+    private final int context;
     private final double loadMs;
+    /** Kept open (mapped) while the device decoder reads its blocks; null for the reference (weights copied out). */
+    private final GgufFile file;
+    private final Arena repacked;
+    private final DevicePool ownedPool;
+    private boolean warm;   // guarded by this
 
-    private GenerationSession(GgufDecoder model, double loadMs) {
+    private GenerationSession(GgufDecoder model, DecoderBackend backend, int context, double loadMs, GgufFile file, Arena repacked,
+                              DevicePool ownedPool) {
         this.model = model;
-        this.reference = new DecoderReference(model.config(), model.weights());
+        this.backend = backend;
+        this.context = context;
         this.loadMs = loadMs;
+        this.file = file;
+        this.repacked = repacked;
+        this.ownedPool = ownedPool;
     }
 
-    /** Reads the model (the file is mapped, decoded and closed). */
-    public static GenerationSession open(Path gguf) {
+    /** Reads the model onto the default device. */
+    public static GenerationSession open(Path gguf) { return open(gguf, GenerationOptions.defaults(), null); }
+
+    public static GenerationSession open(Path gguf, GenerationOptions options) { return open(gguf, options, null); }
+
+    /**
+     * Reads the model onto the placement the options name (the file is mapped; weights go to the devices as their
+     * graphs are first run, see {@link #warmUp}); auto placement reports its measurements on {@code log}.
+     */
+    public static GenerationSession open(Path gguf, GenerationOptions options, PrintStream log) {
         long t0 = System.nanoTime();
-        try (GgufFile file = GgufFile.open(gguf)) {
-            return new GenerationSession(GgufDecoder.load(file), (System.nanoTime() - t0) / 1e6);
+        GgufFile file = GgufFile.open(gguf);
+        Arena arena = null;
+        DevicePool owned = null;
+        try {
+            GgufDecoder model = GgufDecoder.read(file);
+            int context = Math.min(model.config().contextLength(), options.context() > 0 ? options.context() : GenerationOptions.DEFAULT_CONTEXT);
+            DevicePool pool = options.devices();
+            DeviceRegistry registry = null;
+            PlacementSpec placement = options.placement();
+            if (placement == null) {
+                if (pool == null) registry = options.registryOrDefault();
+                placement = PlacementSpec.device(pool != null ? SessionDevices.firstDevice(pool) : registry.defaultSpec());
+            }
+            if ("java".equals(placement.singleDevice())) {
+                DecoderReference reference = new DecoderReference(model.config(), model.floatWeights(file));
+                file.close();
+                return new GenerationSession(model, reference, context, ms(t0), null, null, null);
+            }
+            arena = Arena.ofShared();
+            QuantizedWeights weights = QuantizedWeights.load(file, model.config(), arena);
+            if (pool == null) pool = owned = DevicePool.open(registry != null ? registry : options.registryOrDefault());
+            DeviceDecoder decoder = new DeviceDecoder(model.config(), weights, context, pool, placement, options.strict(), options.profiling(), log);
+            return new GenerationSession(model, decoder, context, ms(t0), file, arena, owned);
+        } catch (RuntimeException | Error e) {
+            if (owned != null) owned.close();
+            if (arena != null) arena.close();
+            file.close();
+            throw e;
         }
     }
 
+    private static double ms(long t0) { return (System.nanoTime() - t0) / 1e6; }
+
     public GgufDecoder model() { return model; }
+
+    /** What computes the logits: the device decoder or the java reference. */
+    public DecoderBackend backend() { return backend; }
+
+    /** The per-layer profile of the prefills and decode steps so far (profiling on, device decoder), if any. */
+    public java.util.Optional<dev.offload.profile.ProfileReport> profile() {
+        return backend instanceof DeviceDecoder d ? java.util.Optional.ofNullable(d.profile(model.name())) : java.util.Optional.empty();
+    }
+
+    /** Forgets the profile so far (after a warm-up). */
+    public void resetProfile() { if (backend instanceof DeviceDecoder d) d.resetProfile(); }
+
+    /** The most positions a sequence of this session may use. */
+    public int context() { return context; }
+
+    /**
+     * Builds the programs and puts the weights on the devices (a prefill and a decode step), so that the timings of a
+     * generation are the model's and not the setup's; the first generation does it by itself, untimed, and the
+     * warm-up's samples are dropped from the profile. llama.cpp warms up the same way.
+     */
+    public synchronized void warmUp() {
+        if (warm || !(backend instanceof DeviceDecoder)) return;   // the reference has nothing to build or upload
+        TextTokenizer tok = model.tokenizer();
+        try (DecoderBackend.Cache c = backend.newCache(Math.min(context, 3))) {
+            int token = tok.bos() >= 0 ? tok.bos() : 0;
+            backend.forward(new int[] {token, token}, c);
+            backend.forward(new int[] {token}, c);
+        }
+        resetProfile();
+        warm = true;
+    }
 
     public TextTokenizer tokenizer() { return model.tokenizer(); }
 
@@ -92,22 +186,24 @@ public final class GenerationSession implements AutoCloseable {
      *
      * @param addBos     put BOS first when the model's tokenizer asks for it
      * @param maxTokens  generate at most this many tokens
-     * @param context    KV cache positions (prompt + generated); at most the model's context length
+     * @param context    KV cache positions (prompt + generated); 0 or more than the session's {@link #context()}: that
      * @param onText     receives the text as it is produced (may be null)
      */
     public synchronized Result generate(String prompt, boolean addBos, int maxTokens, int context, SamplingParams sampling, Consumer<String> onText) {
         TextTokenizer tok = model.tokenizer();
         int[] promptIds = tok.encode(prompt, addBos && tok.addsBos());
         if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty (no tokens); give some text or keep BOS");
-        return new Sequence(context).run(promptIds, maxTokens, new Sampler(sampling), onText);
+        try (Sequence s = new Sequence(context)) {
+            return s.run(promptIds, maxTokens, new Sampler(sampling), onText);
+        }
     }
 
     /**
      * A chat that keeps its KV cache between turns: each {@link #say} feeds only what the chat template adds for the
      * new user turn (the rendered conversation minus what the cache already holds), then generates the answer.
-     * Not thread-safe; one per conversation.
+     * Not thread-safe; one per conversation. Close it to free its KV cache.
      */
-    public final class Conversation {
+    public final class Conversation implements AutoCloseable {
         private final ChatTemplate template;
         private final Sequence sequence;
         private final Sampler sampler;
@@ -141,6 +237,8 @@ public final class GenerationSession implements AutoCloseable {
 
         /** Positions of the context used so far. */
         public int contextUsed() { return sequence.length; }
+
+        @Override public void close() { sequence.close(); }
     }
 
     /** A conversation in the model's chat template; {@code system} may be null. */
@@ -151,16 +249,17 @@ public final class GenerationSession implements AutoCloseable {
     }
 
     /** One sequence's tokens and KV cache; {@link #run} feeds new tokens and generates after them. */
-    private final class Sequence {
-        final DecoderReference.State state;
+    private final class Sequence implements AutoCloseable {
+        final DecoderBackend.Cache state;
         final int capacity;
         final int[] history;
         int length;      // tokens in the history
         int cached;      // of those, in the KV cache (the last sampled token waits for the next step)
 
         Sequence(int context) {
-            capacity = Math.min(context, model.config().contextLength());
-            state = reference.newState(capacity);
+            if (context < 0) throw new IllegalArgumentException("context must be >= 0 (0: the session's), got " + context);
+            capacity = context == 0 ? GenerationSession.this.context : Math.min(context, GenerationSession.this.context);
+            state = backend.newCache(capacity);
             history = new int[capacity];
         }
 
@@ -168,14 +267,15 @@ public final class GenerationSession implements AutoCloseable {
             if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
             if (length + ids.length >= capacity) {
                 throw new IllegalArgumentException("the prompt has " + (length + ids.length) + " tokens; the context holds " + capacity
-                        + " (raise --ctx, up to " + model.config().contextLength() + ")");
+                        + " (raise --ctx, up to " + GenerationSession.this.context + ")");
             }
             TextTokenizer tok = model.tokenizer();
+            warmUp();
             int start = length;
             System.arraycopy(ids, 0, history, length, ids.length);
             length += ids.length;
             long t0 = System.nanoTime();
-            float[] logits = reference.forward(Arrays.copyOfRange(history, cached, length), state);
+            float[] logits = backend.forward(Arrays.copyOfRange(history, cached, length), state);
             cached = length;
             long t1 = System.nanoTime();
             TextTokenizer.StreamingDecoder text = tok.streamingDecoder(false);
@@ -193,7 +293,7 @@ public final class GenerationSession implements AutoCloseable {
                 if (onText != null && !piece.isEmpty()) onText.accept(piece);
                 if (generated == maxTokens) break;
                 if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
-                logits = reference.forward(new int[] {next}, state);
+                logits = backend.forward(new int[] {next}, state);
                 cached = length;
             }
             String rest = text.finish();
@@ -203,8 +303,15 @@ public final class GenerationSession implements AutoCloseable {
             return new Result(out.toString(), Arrays.copyOfRange(history, firstGenerated, length), length - start - generated, generated,
                     stop, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
         }
+
+        @Override public void close() { state.close(); }
     }
 
     @Override
-    public void close() {}
+    public synchronized void close() {
+        backend.close();
+        if (ownedPool != null) ownedPool.close();
+        if (repacked != null) repacked.close();
+        if (file != null) file.close();
+    }
 }

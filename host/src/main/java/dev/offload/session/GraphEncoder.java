@@ -1,6 +1,5 @@
 package dev.offload.session;
 
-import dev.offload.graph.Graph;
 import dev.offload.graph.TensorType;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
@@ -13,20 +12,17 @@ import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.HostTensor;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.PlacementSpec;
-import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.ShapeRuntimes;
 import dev.offload.tensor.DType;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices. Graphs have static
- * shapes, so one graph and runtime is built per (batch, length) the caller runs and kept (the
- * {@value #KEPT_SHAPES} most recently used); all of them share one device copy of the weights ({@link ResidentWeights}). Thread-safe: runtimes are, the shape cache is guarded, and a runtime
- * evicted while another thread runs on it closes when that run ends.
+ * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices: one graph and runtime
+ * per (batch, length) the caller runs, the {@value #KEPT_SHAPES} most recently used kept ({@link ShapeRuntimes}), all
+ * sharing one device copy of the weights. Thread-safe.
  *
  * <p>Profiling is opt-in: with it every run is folded into {@link ProfileTotals} (flat memory, the last runs kept
  * whole for traces) for {@link #profile}; without it nothing is recorded.
@@ -38,15 +34,13 @@ public final class GraphEncoder implements EncoderBackend {
     private final EncoderGraph.Prune prune;
     private final DevicePool pool;
     private final PlacementSpec placement;
-    private final OpImplementations implementations = OpImplementations.defaults();
-    private final boolean strict;
     private final boolean profiling;
-    private final PrintStream log;
     /** The weights on the devices: one copy shared by the runtimes of every shape. */
-    private final ResidentWeights weights = new ResidentWeights();
-    private final LinkedHashMap<String, Shape> runtimes = new LinkedHashMap<>(4, 0.75f, true);
+    private final ShapeRuntimes<BatchShape> runtimes;
     private final ProfileTotals runs = new ProfileTotals();
-    private ExecutionPlan lastPlan;
+
+    /** The shape of an encoder batch: sentences x tokens. */
+    private record BatchShape(int batch, int length) {}
 
     /**
      * @param prune     null for the dense model
@@ -59,9 +53,9 @@ public final class GraphEncoder implements EncoderBackend {
         this.prune = prune;
         this.pool = pool;
         this.placement = placement;
-        this.strict = strict;
         this.profiling = profiling;
-        this.log = log;
+        this.runtimes = new ShapeRuntimes<>(shape -> EncoderGraph.build(model, shape.batch(), shape.length(), prune), pool, placement,
+                OpImplementations.defaults(), strict, KEPT_SHAPES, shape -> false, log);
     }
 
     @Override
@@ -79,53 +73,7 @@ public final class GraphEncoder implements EncoderBackend {
     public EncoderModel model() { return model; }
 
     /** The plan for batches of this shape (building its runtime if needed). */
-    public ExecutionPlan plan(int batch, int length) { return runtime(batch, length).plan(); }
-
-    /** A shape's runtime and the runs in flight on it: an evicted runtime closes when its last run ends. */
-    private static final class Shape {
-        final GraphRuntime runtime;
-        int running;
-        boolean evicted;
-
-        Shape(GraphRuntime runtime) { this.runtime = runtime; }
-    }
-
-    private GraphRuntime runtime(int batch, int length) { return shape(batch, length).runtime; }
-
-    private synchronized Shape shape(int batch, int length) {
-        String key = batch + "x" + length;
-        Shape shape = runtimes.get(key);
-        if (shape != null) return shape;
-        Graph g = EncoderGraph.build(model, batch, length, prune);
-        ExecutionPlan plan = placement.plan(g, pool, implementations, log);
-        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights));
-        runtimes.put(key, shape);
-        lastPlan = plan;
-        if (runtimes.size() > KEPT_SHAPES) {
-            Iterator<Shape> eldest = runtimes.values().iterator();
-            Shape old = eldest.next();
-            eldest.remove();
-            old.evicted = true;
-            if (old.running == 0) old.runtime.close();
-        }
-        return shape;
-    }
-
-    /** Runs on a shape's runtime; it cannot be closed under the run (GraphRuntime.close needs runs to have ended). */
-    private GraphRuntime.Result run(int batch, int length, Map<String, HostTensor> inputs) {
-        Shape shape;
-        synchronized (this) {
-            shape = shape(batch, length);
-            shape.running++;
-        }
-        try {
-            return shape.runtime.run(inputs);
-        } finally {
-            synchronized (this) {
-                if (--shape.running == 0 && shape.evicted) shape.runtime.close();
-            }
-        }
-    }
+    public ExecutionPlan plan(int batch, int length) { return runtimes.plan(new BatchShape(batch, length)); }
 
     @Override
     public float[] lastHiddenState(TokenBatch in) {
@@ -148,7 +96,7 @@ public final class GraphEncoder implements EncoderBackend {
                 EncoderGraph.IDS, HostTensor.of(TensorType.of(DType.INT32, b, s), ids),
                 EncoderGraph.TYPES, HostTensor.of(TensorType.of(DType.INT32, b, s), types),
                 EncoderGraph.LENGTHS, HostTensor.of(TensorType.of(DType.INT32, b), lengths));
-        GraphRuntime.Result r = run(b, s, inputs);
+        GraphRuntime.Result r = runtimes.run(new BatchShape(b, s), inputs, null);
         if (profiling) {
             synchronized (this) {
                 runs.add(new ProfileReport.Run(r.samples(), r.startNanoTime(), r.wallNs()));
@@ -160,12 +108,13 @@ public final class GraphEncoder implements EncoderBackend {
     /** The profile of the runs so far (profiling on), or null before the first. */
     public synchronized ProfileReport profile(int batch, int length) {
         if (runs.runs() == 0) return null;
+        ExecutionPlan lastPlan = runtimes.lastPlan();
         List<String> devices = new ArrayList<>();
         for (var d : (lastPlan != null ? lastPlan.devices() : pool.distinct())) devices.add(d.spec() + " = " + d.description());
         long weightBytes = lastPlan != null ? lastPlan.graph().weightBytes() : 0;
         String graph = lastPlan != null ? lastPlan.graph().name() + " (" + lastPlan.graph().nodes().size() + " nodes)" : model.name();
         return new ProfileReport(new ProfileReport.Meta(model.name(), graph, placement.toString(), devices, batch, length, 0, weightBytes,
-                this.weights.bytesByDevice()), runs, null);
+                runtimes.weights().bytesByDevice()), runs, null);
     }
 
     /** Forgets the profile samples so far (after a warm-up run). */
@@ -173,8 +122,6 @@ public final class GraphEncoder implements EncoderBackend {
 
     @Override
     public synchronized void close() {
-        for (Shape shape : runtimes.values()) shape.runtime.close();
-        runtimes.clear();
-        weights.close();
+        runtimes.close();
     }
 }

@@ -10,8 +10,10 @@ public final class Validators {
         return List.of(
                 new SmokeValidator(),
                 new dev.offload.ops.gemm.Int8GemmValidator(),
+                new dev.offload.ops.blockq.BlockLinearValidator(),
                 new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
-                new dev.offload.ops.attention.AttentionValidator());
+                new dev.offload.ops.attention.AttentionValidator(),
+                new dev.offload.ops.layers.DecoderLayersValidator());
     }
 }

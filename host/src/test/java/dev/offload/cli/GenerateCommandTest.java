@@ -70,7 +70,8 @@ class GenerateCommandTest {
         for (String[] args : List.of(
                 new String[] {"generate", "--model", model.toString()},
                 new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--temperature", "-1"},
-                new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--device", "cl:cpu"},
+                new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--device", "cl:9:9"},
+                new String[] {"generate", "--model", model.toString(), "--prompt", "a", "--device", "java", "--placement", "auto"},
                 new String[] {"generate", "--model", model.toString(), "--prompt", "the the the the the", "--ctx", "4"},
                 new String[] {"generate", "--model", notGguf.toString(), "--prompt", "a"},
                 new String[] {"generate", "--model", dir.resolve("none.gguf").toString(), "--prompt", "a"})) {

@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +23,7 @@ class DecoderReferenceTest {
 
     @ParameterizedTest
     @CsvSource({"ADJACENT_PAIRS, false", "HALVES, true"})
-    void aPromptAtOnceTokenByTokenOrSplitGivesTheSameLogits(DecoderConfig.RopeStyle style, boolean bias) {
+    void aPromptAtOnceTokenByTokenOrSplitGivesTheSameLogits(RotaryEmbedding.Style style, boolean bias) {
         DecoderConfig c = RandomDecoders.config(style, bias);
         DecoderReference ref = new DecoderReference(c, RandomDecoders.weights(c, 11));
         int[] prompt = RandomDecoders.tokens(new Random(3), 13, c.vocab());
@@ -42,7 +43,7 @@ class DecoderReferenceTest {
 
     @Test
     void laterTokensNeverChangeEarlierLogits() {
-        DecoderConfig c = RandomDecoders.config(DecoderConfig.RopeStyle.ADJACENT_PAIRS, false);
+        DecoderConfig c = RandomDecoders.config(RotaryEmbedding.Style.ADJACENT_PAIRS, false);
         DecoderReference ref = new DecoderReference(c, RandomDecoders.weights(c, 5));
         int[] tokens = RandomDecoders.tokens(new Random(8), 10, c.vocab());
         float[] all = ref.forwardAll(tokens, ref.newState(16));
@@ -57,7 +58,7 @@ class DecoderReferenceTest {
 
     @Test
     void aFullContextAndTokensOutsideTheVocabularyAreRefused() {
-        DecoderConfig c = RandomDecoders.config(DecoderConfig.RopeStyle.ADJACENT_PAIRS, false);
+        DecoderConfig c = RandomDecoders.config(RotaryEmbedding.Style.ADJACENT_PAIRS, false);
         DecoderReference ref = new DecoderReference(c, RandomDecoders.weights(c, 5));
         DecoderReference.State s = ref.newState(4);
         ref.forward(new int[] {1, 2, 3}, s);

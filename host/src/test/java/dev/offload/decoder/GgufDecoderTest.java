@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,9 +19,13 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GgufDecoderTest {
     @TempDir Path dir;
 
-    static GgufDecoder load(Path p) {
+    /** A file's config and float weights, as the reference reads them. */
+    record Loaded(DecoderConfig config, DecoderWeights weights) {}
+
+    static Loaded load(Path p) {
         try (GgufFile f = GgufFile.open(p)) {
-            return GgufDecoder.load(f);
+            GgufDecoder d = GgufDecoder.read(f);
+            return new Loaded(d.config(), d.floatWeights(f));
         }
     }
 
@@ -29,7 +34,7 @@ class GgufDecoderTest {
     void anF32FileComputesExactlyTheLogitsOfTheWeightsWritten(DecoderConfig.Architecture arch) throws Exception {
         DecoderConfig c = TinyGgufModels.config(arch);
         DecoderWeights w = RandomDecoders.weights(c, 21);
-        GgufDecoder loaded = load(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false));
+        Loaded loaded = load(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false));
         assertEquals(c, loaded.config());
         int[] prompt = {1, 260, 265, 42, 270};
         DecoderReference want = new DecoderReference(c, w), got = new DecoderReference(loaded.config(), loaded.weights());
@@ -41,7 +46,7 @@ class GgufDecoderTest {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = RandomDecoders.weights(c, 4);
         DecoderWeights tied = new DecoderWeights(w.tokenEmbedding(), w.layers(), w.outputNorm(), GgufDecoder.transpose(w.tokenEmbedding(), c.vocab(), c.hidden()));
-        GgufDecoder loaded = load(TinyGgufModels.write(dir.resolve("tied.gguf"), c, tied, TinyGgufModels.F32, true));
+        Loaded loaded = load(TinyGgufModels.write(dir.resolve("tied.gguf"), c, tied, TinyGgufModels.F32, true));
         assertArrayEquals(tied.output(), loaded.weights().output());
     }
 
@@ -49,8 +54,8 @@ class GgufDecoderTest {
     void q8_0WeightsGiveLogitsCloseToTheFloatModel() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = RandomDecoders.weights(c, 9);
-        GgufDecoder f32 = load(TinyGgufModels.write(dir.resolve("f.gguf"), c, w, TinyGgufModels.F32, false));
-        GgufDecoder q8 = load(TinyGgufModels.write(dir.resolve("q.gguf"), c, w, TinyGgufModels.Q8_0, false));
+        Loaded f32 = load(TinyGgufModels.write(dir.resolve("f.gguf"), c, w, TinyGgufModels.F32, false));
+        Loaded q8 = load(TinyGgufModels.write(dir.resolve("q.gguf"), c, w, TinyGgufModels.Q8_0, false));
         int[] prompt = {1, 270, 262, 17, 271, 99, 5};
         DecoderReference a = new DecoderReference(c, f32.weights()), b = new DecoderReference(c, q8.weights());
         float[] x = a.forward(prompt, a.newState(16)), y = b.forward(prompt, b.newState(16));
@@ -84,7 +89,7 @@ class GgufDecoderTest {
         // Llama 3.2 1B's shapes: 0.97 G layer values + 2 x 0.26 G for the embedding and the output copy, plus the
         // largest matrix twice in transit: 2.02 G floats, 7.5 GiB.
         DecoderConfig llama1b = new DecoderConfig(DecoderConfig.Architecture.LLAMA, 16, 2048, 32, 8, 64, 8192, 128256, 131072,
-                500000f, DecoderConfig.RopeStyle.ADJACENT_PAIRS, 1e-5f, false);
+                500000f, RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false);
         double gib = GgufDecoder.floatWeightBytes(llama1b) / (double) (1L << 30);
         assertTrue(gib > 7.4 && gib < 7.7, "float bytes " + gib + " GiB");
         var e = assertThrows(IllegalArgumentException.class, () -> GgufDecoder.checkHeap(Path.of("big.gguf"), llama1b, 4L << 30));

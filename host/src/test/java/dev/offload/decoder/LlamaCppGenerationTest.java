@@ -40,7 +40,7 @@ class LlamaCppGenerationTest {
                 Path m = TinyGgufModels.write(dir.resolve(arch + "-" + type + ".gguf"), c, TinyGgufModels.randomWeights(c, 7 + type), type, false);
                 GgufDecoder d;
                 try (GgufFile f = GgufFile.open(m)) {
-                    d = GgufDecoder.load(f);
+                    d = GgufDecoder.read(f);
                 }
                 int[] prompt = d.tokenizer().encode("the a to and of the", true);
                 models.add(m);
@@ -52,11 +52,11 @@ class LlamaCppGenerationTest {
         JsonNode llama = NodeScript.run(NodeScript.copy(getClass(), "llama-cpp-generate.mjs", dir), args, 180);
         int compared = 0;
         for (int i = 0; i < models.size(); i++) {
-            GgufDecoder d;
+            DecoderReference ref;
             try (GgufFile f = GgufFile.open(models.get(i))) {
-                d = GgufDecoder.load(f);
+                GgufDecoder d = GgufDecoder.read(f);
+                ref = new DecoderReference(d.config(), d.floatWeights(f));
             }
-            DecoderReference ref = new DecoderReference(d.config(), d.weights());
             DecoderReference.State s = ref.newState(128);
             float[] logits = ref.forward(prompts.get(i), s);
             int[] ours = new int[TOKENS];

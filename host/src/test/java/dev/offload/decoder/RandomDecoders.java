@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -8,7 +9,7 @@ import java.util.Random;
 final class RandomDecoders {
     private RandomDecoders() {}
 
-    static DecoderConfig config(DecoderConfig.RopeStyle style, boolean bias) {
+    static DecoderConfig config(RotaryEmbedding.Style style, boolean bias) {
         return new DecoderConfig(bias ? DecoderConfig.Architecture.QWEN2 : DecoderConfig.Architecture.LLAMA,
                 2, 48, 6, 2, 8, 80, 97, 64, 10000f, style, 1e-5f, bias);
     }

@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.model.gguf.GgufWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,7 +29,7 @@ public final class TinyGgufModels {
     public static DecoderConfig config(DecoderConfig.Architecture arch) {
         boolean qwen = arch == DecoderConfig.Architecture.QWEN2;
         return new DecoderConfig(arch, 2, 64, 4, 2, 16, 96, vocabulary().size(), 128, 10000f,
-                qwen ? DecoderConfig.RopeStyle.HALVES : DecoderConfig.RopeStyle.ADJACENT_PAIRS, 1e-5f, qwen);
+                qwen ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, qwen);
     }
 
     /** Writes {@code w} (for {@code c}) as a GGUF file with matrices in {@code matrixType} (F32 or Q8_0). */

@@ -41,7 +41,7 @@ class FpgaKernelStyleTest {
     void everyFamilyValidatesInFpgaStyleOnQuickShapes() {
         List<CheckResult> results = Validation.run(List.of(device), Set.of(), new ValidationOptions(7, true));
         Set<String> ops = results.stream().map(CheckResult::op).collect(Collectors.toSet());
-        assertTrue(ops.containsAll(Set.of("int8_gemm", "spmm", "attention", "quantize", "smoke")), ops.toString());
+        assertTrue(ops.containsAll(Set.of("int8_gemm", "blockq", "spmm", "attention", "quantize", "smoke")), ops.toString());
         List<CheckResult> failed = results.stream().filter(r -> !r.passed()).toList();
         assertTrue(failed.isEmpty(), failed.toString());
     }

@@ -59,10 +59,11 @@ class QuantizedOpsOpenClTest {
 
     @Test
     void quantizeOnOpenClIsBitExactInEveryMode() {
-        int batch = 3, seq = 13, cols = 37;
-        TensorType x = TensorType.of(DType.FLOAT32, batch, seq, cols);
+        int batch = 3, seq = 13;
         TensorType lengths = TensorType.of(DType.INT32, batch);
         for (DynamicQuantize.Mode mode : DynamicQuantize.Mode.values()) {
+            int cols = mode == DynamicQuantize.Mode.PER_BLOCK_INT8 ? 96 : 37;   // per block: whole blocks of 32
+            TensorType x = TensorType.of(DType.FLOAT32, batch, seq, cols);
             GraphBuilder b = new GraphBuilder("q");
             String xi = b.input("x", x);
             boolean sentences = mode == DynamicQuantize.Mode.PER_SENTENCE_UINT8;

@@ -2,6 +2,7 @@ package dev.offload.session;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.decoder.DecoderConfig;
@@ -14,17 +15,53 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.offload.testing.CpuDeviceFixture;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Generation as a library user sees it: streamed text, the reference's greedy tokens, seeds, and why it stopped. */
 class GenerationSessionTest {
+    /** The float reference: these tests check the session's own logic against its argmax tokens. */
+    static final GenerationOptions REFERENCE = GenerationOptions.defaults().withPlacement("java");
+
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
+
     @TempDir Path dir;
+
+    @Test
+    void onAnOpenClDeviceItStreamsTheDeviceDecodersGreedyTokensAndFreesEachSequencesCache() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN2);
+        Path m = TinyGgufModels.write(dir.resolve("d.gguf"), c, TinyGgufModels.randomWeights(c, 12), TinyGgufModels.Q8_0, false);
+        GenerationOptions onCl = GenerationOptions.defaults().withDevices(CL.pool()).withPlacement("cl:cpu").withContext(64).withProfiling(true);
+        try (GenerationSession s = GenerationSession.open(m, onCl)) {
+            assertTrue(s.backend() instanceof dev.offload.decoder.DeviceDecoder, s.backend().device());
+            StringBuilder streamed = new StringBuilder();
+            GenerationSession.Result r = s.generate("the a to", true, 16, 0, SamplingParams.greedy(), streamed::append);
+            assertEquals(16, r.generatedTokens());
+            assertEquals(r.text(), streamed.toString());
+            // The same tokens by hand through the backend: argmax step by step.
+            int[] prompt = s.tokenizer().encode("the a to", true);
+            try (dev.offload.decoder.DecoderBackend.Cache cache = s.backend().newCache(64)) {
+                float[] logits = s.backend().forward(prompt, cache);
+                for (int i = 0; i < 16; i++) {
+                    assertEquals(argmax(logits), r.tokens()[i], "token " + i);
+                    logits = s.backend().forward(new int[] {r.tokens()[i]}, cache);
+                }
+            }
+            var profile = s.profile().orElseThrow();
+            assertTrue(profile.decode().orElseThrow().steps() >= 15, "decode steps are profiled");
+            GenerationSession.Result full = s.generate("the", true, 100, 8, SamplingParams.greedy(), null);
+            assertEquals(GenerationSession.Stop.CONTEXT_FULL, full.stop());
+            GenerationSession.Result clamped = s.generate("the", true, 100, 65, SamplingParams.greedy(), null);
+            assertEquals(64, clamped.promptTokens() + clamped.generatedTokens(), "a context over the session's is the session's");
+        }
+    }
 
     @Test
     void greedyTextIsTheReferencesArgmaxTokensStreamedAsWholeCharacters() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = TinyGgufModels.randomWeights(c, 33);
-        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false))) {
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false), REFERENCE)) {
             StringBuilder streamed = new StringBuilder();
             GenerationSession.Result r = s.generate("the a to", true, 12, 64, SamplingParams.greedy(), streamed::append);
             assertEquals(GenerationSession.Stop.MAX_TOKENS, r.stop());
@@ -52,7 +89,7 @@ class GenerationSessionTest {
     @Test
     void aSeedMakesSamplingReproducible() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN2);
-        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("q.gguf"), c, TinyGgufModels.randomWeights(c, 2), TinyGgufModels.Q8_0, false))) {
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("q.gguf"), c, TinyGgufModels.randomWeights(c, 2), TinyGgufModels.Q8_0, false), REFERENCE)) {
             List<int[]> runs = List.of(
                     s.generate("of the", true, 10, 64, SamplingParams.defaults(7), null).tokens(),
                     s.generate("of the", true, 10, 64, SamplingParams.defaults(7), null).tokens(),
@@ -66,14 +103,14 @@ class GenerationSessionTest {
     void itStopsAtAFullContextOrEndOfSequenceAndSaysWhich() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = TinyGgufModels.randomWeights(c, 5);
-        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false))) {
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("m.gguf"), c, w, TinyGgufModels.F32, false), REFERENCE)) {
             GenerationSession.Result full = s.generate("the", true, 100, 8, SamplingParams.greedy(), null);
             assertEquals(GenerationSession.Stop.CONTEXT_FULL, full.stop());
             assertEquals(8, full.promptTokens() + full.generatedTokens());
         }
         // An output norm of zeros makes every logit 0: greedy takes the lowest id, 0, here the end-of-sequence token.
         DecoderWeights silent = new DecoderWeights(w.tokenEmbedding(), w.layers(), new float[c.hidden()], w.output());
-        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("s.gguf"), c, silent, TinyGgufModels.F32, false, 0))) {
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("s.gguf"), c, silent, TinyGgufModels.F32, false, 0), REFERENCE)) {
             GenerationSession.Result r = s.generate("the", true, 100, 64, SamplingParams.greedy(), null);
             assertEquals(GenerationSession.Stop.END_OF_SEQUENCE, r.stop());
             assertEquals(0, r.generatedTokens());
@@ -86,7 +123,7 @@ class GenerationSessionTest {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
         DecoderWeights w = TinyGgufModels.randomWeights(c, 44);
         String template = "{{ bos_token }}{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
-        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("c.gguf"), c, w, TinyGgufModels.F32, false, 2, template))) {
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("c.gguf"), c, w, TinyGgufModels.F32, false, 2, template), REFERENCE)) {
             GenerationSession.Conversation chat = s.conversation("the", 128, SamplingParams.greedy());
             GenerationSession.Result first = chat.say("a to", 5, null), second = chat.say("of the", 5, null);
             TextTokenizer tok = s.tokenizer();

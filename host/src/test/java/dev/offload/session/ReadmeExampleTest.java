@@ -29,7 +29,7 @@ class ReadmeExampleTest {
         Path model = dev.offload.decoder.TinyGgufModels.write(dir.resolve("model.gguf"), c,
                 dev.offload.decoder.TinyGgufModels.randomWeights(c, 1), dev.offload.decoder.TinyGgufModels.Q8_0, false);
         // README-generate:begin
-        try (GenerationSession session = GenerationSession.open(model)) {      // a llama or qwen2 GGUF file
+        try (GenerationSession session = GenerationSession.open(model, GenerationOptions.defaults().withPlacement("cl:cpu"))) {
             GenerationSession.Result r = session.generate("The capital of France is", true, 32, 2048,
                     SamplingParams.greedy(), System.out::print);                 // text streams as it is made
             System.out.printf("%n%d tokens, %.1f tokens/s, stop: %s%n", r.generatedTokens(), r.generatedTokensPerSecond(), r.stop());

@@ -11,6 +11,8 @@ public enum KernelFamily {
     SPMM("spmm", 2),
     ATTENTION("attention", 2),
     QUANTIZE("quantize", 3),
+    /** Block-quantized linear: ggml Q8_0 / Q4_0 weights times per-block int8 activations. */
+    BLOCKQ("blockq", 1),
     /** Element-wise, normalization, embedding and pooling ops of the model graph (host runtime). */
     LAYERS("layers", 2);
 

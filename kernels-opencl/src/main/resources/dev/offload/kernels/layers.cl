@@ -200,3 +200,34 @@ __kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global con
         yr[c] = has_beta ? v + beta[c] : v;
     }
 }
+
+// ---- Decoder positions -----------------------------------------------------------------------------------
+// Still under FP_CONTRACT OFF: the rotation's products and sums round one by one, as LayersReference.rope does.
+
+// RoPE: work-item (pair i, head h, token t). The pair is (2i, 2i+1) of the head (llama) or (i, i + d/2) (halves:
+// NeoX, Qwen2); its angle's cosine and sine come from the host-made tables [positions][d/2]. A position outside the
+// tables gives NaN (the reference's rule), never a read out of bounds.
+__kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
+                                __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                                const int halves, const int table_positions) {
+    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
+    const int pairs = head_dim / 2;   // ("half" is a type in OpenCL C)
+    if (i >= pairs) return;
+    const int p = positions[t];
+    const int inside = p >= 0 && p < table_positions;
+    const float c = inside ? cos_table[(size_t)p * pairs + i] : NAN;
+    const float s = inside ? sin_table[(size_t)p * pairs + i] : NAN;
+    const size_t o = ((size_t)t * heads + h) * head_dim;
+    const size_t a = halves ? o + i : o + 2 * i;
+    const size_t b = halves ? o + i + pairs : o + 2 * i + 1;
+    const float x0 = x[a], x1 = x[b];
+    const float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
+    y[a] = p00 - p11;
+    y[b] = p01 + p10;
+}
+
+// The last token's row of each sequence: x [B, S, C] -> y [B, 1, C]; work-item (c, b).
+__kernel KERNEL_SHAPE void last_token(__global const float* x, __global float* y, const int seq, const int cols) {
+    const int c = get_global_id(0), b = get_global_id(1);
+    if (c < cols) y[(size_t)b * cols + c] = x[((size_t)(b + 1) * seq - 1) * cols + c];
+}

@@ -154,3 +154,43 @@ __kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, co
         row_zero_points[r] = zp;
     }
 }
+
+// ---- Symmetric int8 per block of 32 (ggml's block_q8_0: the block-quantized linear's activations) -------
+// Judge: QuantizeReference.perBlockInt8 (dev.offload.ops.quant.Q8Block), bit for bit. Per block:
+//   amax = max |x| (NaN when any x is NaN);  d = amax / 127;  id = d != 0 ? 1 / d : 0  (from the float d);
+//   q = convert_char_sat(round(x * id))  (round: halves away from zero, C's roundf; NaN saturates to 0);
+//   scale = d rounded to fp16 (nearest even), stored as the float it stands for.
+
+// v rounded to the nearest fp16 value (ties to even), as a float: overflow gives infinity, NaN stays NaN. Written
+// with integer and exact float operations so that every device, FPGA style included, rounds like Java's
+// Float.floatToFloat16.
+inline float round_to_half(const float v) {
+    const float a = fabs(v);
+    if (isnan(v)) return v;
+    if (a >= 65520.0f) return copysign(INFINITY, v);   // 65520 is the tie between 65504 (max) and 2^16: rounds up
+    if (a < 6.103515625e-05f) {                        // below 2^-14: fp16 subnormals, multiples of 2^-24
+        return copysign(rint(a * 16777216.0f) * 5.9604644775390625e-08f, v);  // both scalings are exact
+    }
+    const uint u = as_uint(a);                         // normal fp16 range: keep 10 of the 23 mantissa bits
+    const uint r = (u + 0x0FFFu + ((u >> 13) & 1u)) & ~0x1FFFu;
+    return copysign(as_float(r), v);
+}
+
+// One work-item per block; global size: the number of blocks (rows * cols / 32).
+__kernel KERNEL_SHAPE void block_int8(__global const float* x, const int blocks, __global char* q, __global float* scales) {
+    const int b = get_global_id(0);
+    if (b >= blocks) return;
+    __global const float* xb = x + (size_t) b * 32;
+    const float16 v0 = vload16(0, xb), v1 = vload16(1, xb);
+    const float16 m = fmax(fabs(v0), fabs(v1));         // fmax drops NaN: NaN is checked on its own
+    const float8 m8 = fmax(m.lo, m.hi);
+    const float4 m4 = fmax(m8.lo, m8.hi);
+    const int has_nan = any(isnan(v0)) | any(isnan(v1));
+    const float amax = has_nan ? NAN : fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    scales[b] = round_to_half(d);
+    __global char* qb = q + (size_t) b * 32;
+    vstore16(convert_char16_sat(round(v0 * id)), 0, qb);
+    vstore16(convert_char16_sat(round(v1 * id)), 1, qb);
+}

@@ -7,9 +7,11 @@ import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
+import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.runtime.DeviceTensor;
@@ -23,7 +25,7 @@ import java.util.Set;
 public final class LayersJava implements OpImplementation {
     public static final LayersJava INSTANCE = new LayersJava();
     public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, RmsNorm.class, Gelu.class, SiluGate.class,
-            Add.class, Embedding.class, MeanPool.class);
+            Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class);
 
     private LayersJava() {}
 
@@ -48,6 +50,11 @@ public final class LayersJava implements OpImplementation {
                 TensorType x = in.get(0).type();
                 return List.of(HostTensor.of(out, LayersReference.meanPool(host(in, 0).floats(), x.dim(0), x.dim(1), x.dim(2),
                         in.size() > 1 ? host(in, 1).ints() : null)));
+            };
+            case RotaryEmbedding r -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.rope(host(in, 0).floats(), host(in, 1).ints(), r)));
+            case LastToken l -> (in, ctx) -> {
+                TensorType x = in.get(0).type();
+                return List.of(HostTensor.of(out, LayersReference.lastToken(host(in, 0).floats(), x.dim(0), x.dim(1), x.dim(2))));
             };
             default -> throw new IllegalArgumentException("the layers family does not implement " + node.opKind() + " (node " + node.name() + ")");
         };

@@ -4,6 +4,7 @@ import dev.offload.cl.Buffer;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.ComputeDevice;
+import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Add;
 import dev.offload.graph.Embedding;
@@ -11,9 +12,11 @@ import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
+import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
@@ -27,7 +30,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope, last_token
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
  * and enqueues without waiting.
@@ -60,6 +63,8 @@ public final class LayersOpenCl implements OpImplementation {
     }
 
     private static long[] size(long n) { return new long[] {n}; }
+
+    private static KernelLauncher launcher(OpenClDevice cl, RunContext ctx) { return (k, global, local) -> ctx.launch(cl, k, global, local); }
 
     /**
      * The build options of layers.cl's one program (before the device's style define): correctly rounded division and
@@ -95,15 +100,34 @@ public final class LayersOpenCl implements OpImplementation {
                     Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
-                        try (Kernel k = p.kernel("rms_norm")) {
-                            k.setArgs(buf(in, 0), w.get(0), y.buffer(), out.rows(), out.last(), n.epsilon());
-                            ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
-                        }
+                        DecoderKernels.rmsNorm(p, launcher(cl, ctx), cl.rowsLocalSize(out.rows()), buf(in, 0), w.get(0), y.buffer(),
+                                out.rows(), out.last(), n.epsilon());
                         return List.of(y);
                     });
                 }
+                case RotaryEmbedding r -> {
+                    uploaded.add(held.upload(r.cos()));
+                    uploaded.add(held.upload(r.sin()));
+                    Weights w = new Weights(uploaded, held);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        ClTensor y = ctx.allocate(cl, out);
+                        DecoderKernels.rope(p, launcher(cl, ctx), r, buf(in, 0), buf(in, 1), w.get(0), w.get(1), y.buffer(),
+                                out.dim(0) * out.dim(1));
+                        return List.of(y);
+                    });
+                }
+                case LastToken l -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
+                    ClTensor y = ctx.allocate(cl, out);
+                    TensorType x = in.get(0).type();
+                    DecoderKernels.lastToken(p, launcher(cl, ctx), buf(in, 0), y.buffer(), x.dim(0), x.dim(1), x.dim(2));
+                    return List.of(y);
+                });
                 case Add a -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> binary(cl, p, "add", in, out, ctx));
-                case SiluGate s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> binary(cl, p, "silu_gate", in, out, ctx));
+                case SiluGate s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
+                    ClTensor y = ctx.allocate(cl, out);
+                    DecoderKernels.siluGate(p, launcher(cl, ctx), buf(in, 0), buf(in, 1), y.buffer(), (int) out.elements());
+                    return List.of(y);
+                });
                 case Gelu g -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     ClTensor y = ctx.allocate(cl, out);
                     try (Kernel k = p.kernel(g.tanhApproximation() ? "gelu_tanh" : "gelu_erf")) {

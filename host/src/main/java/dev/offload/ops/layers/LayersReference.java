@@ -2,6 +2,7 @@ package dev.offload.ops.layers;
 
 import dev.offload.math.OnnxRuntimeCpu;
 import dev.offload.math.ParallelRows;
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.ops.gemm.Activation;
 
 /**
@@ -95,6 +96,43 @@ public final class LayersReference {
                 y[b * hidden + h] = len == 0 ? 0 : (float) (s / len);
             }
         }
+        return y;
+    }
+
+    /**
+     * RoPE of x [tokens][rope.heads() * headDim] at {@code positions} [tokens] ({@link RotaryEmbedding}): per pair
+     * (a, b) and its table entry (c, s), a' = a*c - b*s and b' = a*s + b*c, each product and sum rounded to float (the
+     * kernel's exact arithmetic). A position outside the tables gives NaN for that token.
+     */
+    public static float[] rope(float[] x, int[] positions, RotaryEmbedding rope) {
+        int d = rope.headDim(), half = d / 2, width = rope.heads() * d;
+        if ((long) positions.length * width != x.length) {
+            throw new IllegalArgumentException("rope: " + x.length + " values are not " + positions.length + " tokens x " + width);
+        }
+        boolean pairs = rope.style() == RotaryEmbedding.Style.ADJACENT_PAIRS;
+        float[] y = new float[x.length];
+        for (int t = 0; t < positions.length; t++) {
+            int p = positions[t];
+            boolean inside = p >= 0 && p < rope.positions();
+            for (int h = 0; h < rope.heads(); h++) {
+                int o = t * width + h * d;
+                for (int i = 0; i < half; i++) {
+                    int a = pairs ? o + 2 * i : o + i, b = pairs ? o + 2 * i + 1 : o + i + half;
+                    float c = inside ? rope.cos()[p * half + i] : Float.NaN, s = inside ? rope.sin()[p * half + i] : Float.NaN;
+                    float x0 = x[a], x1 = x[b];
+                    float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
+                    y[a] = p00 - p11;
+                    y[b] = p01 + p10;
+                }
+            }
+        }
+        return y;
+    }
+
+    /** x [batch][seq][cols] → the last token's rows [batch][1][cols]. */
+    public static float[] lastToken(float[] x, int batch, int seq, int cols) {
+        float[] y = new float[batch * cols];
+        for (int b = 0; b < batch; b++) System.arraycopy(x, ((b + 1) * seq - 1) * cols, y, b * cols, cols);
         return y;
     }
 }

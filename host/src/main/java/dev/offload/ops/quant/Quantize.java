@@ -168,6 +168,37 @@ public final class Quantize {
         }
     }
 
+    /**
+     * Enqueues symmetric int8 per block of 32 (ggml's block_q8_0, {@link QuantizeReference#perBlockInt8}) of a
+     * [rows][cols] float tensor without waiting: {@code q} gets rows*cols int8 values, {@code scales} one float per
+     * block (rows * cols / 32), the fp16 value of the block's scale.
+     */
+    public void enqueuePerBlockInt8(Buffer x, int rows, int cols, Buffer q, Buffer scales, KernelLauncher launcher) {
+        QuantizeReference.checkShape(rows * cols, rows, cols);
+        if (cols % Q8Block.SIZE != 0) {
+            throw new IllegalArgumentException("per-block int8 needs a multiple of " + Q8Block.SIZE + " columns, got " + cols);
+        }
+        int blocks = rows * cols / Q8Block.SIZE;
+        requireBytes("x", x, 4L * rows * cols);
+        requireBytes("q", q, (long) rows * cols);
+        requireBytes("scales", scales, 4L * blocks);
+        try (Kernel k = program().kernel("block_int8")) {
+            k.setArgs(x, blocks, q, scales);
+            launcher.launch(k, new long[] {blocks}, device.rowsLocalSize(blocks));
+        }
+    }
+
+    /** Array convenience of {@link #enqueuePerBlockInt8}: (data, scales, zero point [0]). */
+    public QuantizeReference.Quantized perBlockInt8(float[] x, int rows, int cols) {
+        QuantizeReference.checkShape(x.length, rows, cols);
+        int blocks = x.length / Q8Block.SIZE;
+        try (Buffer xb = device.upload(x); Buffer q = device.context().createBuffer(x.length);
+             Buffer s = device.context().createBuffer(4L * Math.max(1, blocks))) {
+            enqueuePerBlockInt8(xb, rows, cols, q, s, (k, global, local) -> device.launch(k, global, local).close());
+            return new QuantizeReference.Quantized(device.readBytes(q, x.length), device.readFloats(s, blocks), new int[1]);
+        }
+    }
+
     /** y = (q - zeroPoint) * scale for a [rows][cols] int8/uint8 tensor; {@code y} holds rows*cols floats. */
     public long dequantize(Buffer q, QuantType type, int rows, int cols, QuantParams params, Buffer y) {
         QuantizeReference.checkShape(rows * cols, rows, cols);

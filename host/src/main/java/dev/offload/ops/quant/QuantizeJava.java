@@ -39,6 +39,7 @@ public final class QuantizeJava implements OpImplementation {
                     }
                     case PER_SENTENCE_UINT8 -> QuantizeReference.perSentenceUint8(x, xt.dim(0), xt.dim(1), xt.last(),
                             ((HostTensor) in.get(1)).ints());
+                    case PER_BLOCK_INT8 -> QuantizeReference.perBlockInt8(x, xt.rows(), xt.last());
                 };
                 return List.of(HostTensor.of(outTypes.get(0), r.data()), HostTensor.of(outTypes.get(1), r.scales()),
                         HostTensor.of(outTypes.get(2), r.zeroPoints()));

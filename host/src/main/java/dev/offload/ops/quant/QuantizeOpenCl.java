@@ -21,7 +21,8 @@ import java.util.Set;
  * The graph's {@link DynamicQuantize} and {@link Dequantize} on OpenCL through {@link Quantize}, bit-exact with
  * {@link QuantizeReference}: the range, the parameters and the quantized values are all computed on the device
  * and stay there for the linear layers that read them. Per tensor and per sentence are DynamicQuantizeLinear over
- * groups of rows ({@code dqg_*} kernels); per row int8 is {@code symmetric_rows} with zero points filled with 0.
+ * groups of rows ({@code dqg_*} kernels); per row int8 is {@code symmetric_rows} with zero points filled with 0, per
+ * block int8 is {@code block_int8} with its one zero point filled with 0.
  */
 public final class QuantizeOpenCl implements OpImplementation {
     public static final QuantizeOpenCl INSTANCE = new QuantizeOpenCl();
@@ -54,6 +55,10 @@ public final class QuantizeOpenCl implements OpImplementation {
                 case PER_ROW_INT8 -> {
                     op.enqueueSymmetricPerRow(x.buffer(), xt.rows(), xt.last(), q.buffer(), s.buffer(), launcher);
                     ctx.enqueue(cl, () -> cl.queue().fill(z.buffer(), new byte[] {0, 0, 0, 0}, 0, 4L * xt.rows()));
+                }
+                case PER_BLOCK_INT8 -> {
+                    op.enqueuePerBlockInt8(x.buffer(), xt.rows(), xt.last(), q.buffer(), s.buffer(), launcher);
+                    ctx.enqueue(cl, () -> cl.queue().fill(z.buffer(), new byte[] {0, 0, 0, 0}, 0, 4));
                 }
                 case PER_TENSOR_UINT8 -> {
                     Quantize.Groups g = new Quantize.Groups(1, xt.rows(), xt.last(), null);

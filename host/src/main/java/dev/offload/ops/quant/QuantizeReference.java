@@ -106,6 +106,23 @@ public final class QuantizeReference {
         return new RowQuantized(q, scales);
     }
 
+    /**
+     * Symmetric int8 per block of 32 along each row, ggml's block_q8_0 ({@link Q8Block}): x is [rows][cols] with
+     * cols a multiple of 32; scales are [rows][cols / 32], each the fp16 value of its block's d (as a float); one
+     * zero point, 0 (the block-quantized linear's activations).
+     */
+    public static Quantized perBlockInt8(float[] x, int rows, int cols) {
+        checkShape(x.length, rows, cols);
+        if (cols % Q8Block.SIZE != 0) {
+            throw new IllegalArgumentException("per-block int8 needs a multiple of " + Q8Block.SIZE + " columns, got " + cols);
+        }
+        byte[] q = new byte[x.length];
+        float[] scales = new float[x.length / Q8Block.SIZE];
+        ParallelRows.of(scales.length, Q8Block.SIZE).forEach(b ->
+                scales[b] = Float.float16ToFloat(Q8Block.quantize(x, b * Q8Block.SIZE, q, b * Q8Block.SIZE)));
+        return new Quantized(q, scales, new int[1]);
+    }
+
     /** y = (q - zeroPoint) * scale in float. */
     public static float[] dequantize(byte[] q, QuantType type, int rows, int cols, QuantParams params) {
         checkShape(q.length, rows, cols);

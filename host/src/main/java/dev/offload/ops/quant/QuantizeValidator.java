@@ -15,7 +15,9 @@ import java.util.SplittableRandom;
 
 /**
  * Validates the quantize kernels bit for bit: DynamicQuantizeLinear (including all-zero input),
- * symmetric per-row int8, and dequantize per tensor/row/column for int8 and uint8.
+ * symmetric per-row int8, per-block int8 (ggml's block_q8_0: random rows, and blocks made to hit roundf's halves,
+ * fp16 rounding ties, subnormal and overflowing scales, zeros, NaN and infinities), and dequantize per
+ * tensor/row/column for int8 and uint8.
  */
 public final class QuantizeValidator implements OpValidator {
     @Override public String op() { return "quantize"; }
@@ -35,7 +37,48 @@ public final class QuantizeValidator implements OpValidator {
                 for (QuantType t : QuantType.values()) out.add(dequantize(device, q, rnd, s[0], s[1], axis, t));
             }
         }
+        int[][] blockShapes = options.quick() ? new int[][] {{3, 96}} : new int[][] {{1, 32}, {3, 96}, {17, 2080}, {64, 2048}};
+        for (int[] s : blockShapes) out.add(perBlock(device, q, floats(rnd, s[0] * s[1], 0), s[0], s[1], "random"));
+        out.add(perBlock(device, q, edgeBlocks(), EDGE_BLOCKS, 32, "edge blocks"));
         return out;
+    }
+
+    private static final int EDGE_BLOCKS = 9;
+
+    /**
+     * One block per edge: roundf's halves (amax 127: d = 1, x = +-0.5, +-2.5 ...), d on an fp16 tie in the normal
+     * range (1 + 2^-11) and in the subnormal range (1.5 * 2^-24), d subnormal, d rounding to fp16 infinity (65520)
+     * and just below it, all zeros, a NaN, and an infinity.
+     */
+    private static float[] edgeBlocks() {
+        float[] x = new float[EDGE_BLOCKS * 32];
+        float[] amax = {127f, 127f * (1f + 0x1p-11f), 190.5f * 0x1p-24f, 1e-6f, 65520f * 127f, 65519f * 127f, 0f, 1f, 1f};
+        for (int b = 0; b < EDGE_BLOCKS; b++) {
+            for (int i = 0; i < 32; i++) x[b * 32 + i] = amax[b] * ((i % 16) - 7.5f) / 8f;
+            x[b * 32 + 31] = amax[b];
+        }
+        float[] halves = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 126.5f, -126.5f};
+        System.arraycopy(halves, 0, x, 0, halves.length);
+        x[7 * 32 + 3] = Float.NaN;
+        x[8 * 32 + 9] = Float.NEGATIVE_INFINITY;
+        return x;
+    }
+
+    private CheckResult perBlock(OpenClDevice device, Quantize q, float[] x, int rows, int cols, String what) {
+        QuantizeReference.Quantized want = QuantizeReference.perBlockInt8(x, rows, cols);
+        int blocks = x.length / Q8Block.SIZE;
+        try (Buffer xb = device.upload(x); GuardedOutput data = GuardedOutput.bytes(device, x.length);
+             GuardedOutput scales = GuardedOutput.floats(device, blocks)) {
+            q.enqueuePerBlockInt8(xb, rows, cols, data.buffer(), scales.buffer(), (k, global, local) -> device.launch(k, global, local).close());
+            // One exact comparison over [scale bits (NaN as one pattern), q...].
+            int[] w = new int[blocks + x.length], g = new int[blocks + x.length];
+            float[] gs = scales.readFloats();
+            byte[] gd = data.readBytes();
+            for (int b = 0; b < blocks; b++) { w[b] = Float.floatToIntBits(want.scales()[b]); g[b] = Float.floatToIntBits(gs[b]); }
+            for (int i = 0; i < x.length; i++) { w[blocks + i] = want.data()[i]; g[blocks + i] = gd[i]; }
+            return Compare.exact(op(), "per_block_int8 " + rows + "x" + cols + " " + what + " [scales, q...]", device.spec(), w, g,
+                    data.guardsIntact() && scales.guardsIntact());
+        }
     }
 
     private CheckResult dynamic(OpenClDevice device, Quantize q, float[] x, String shape) {

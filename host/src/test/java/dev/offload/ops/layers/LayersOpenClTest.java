@@ -10,10 +10,12 @@ import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
+import dev.offload.graph.LastToken;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Op;
 import dev.offload.graph.RmsNorm;
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.gemm.Activation;
@@ -104,6 +106,21 @@ class LayersOpenClTest {
         assertTrue(compare(new SiluGate(), t, t) <= 1e-5, "silu_gate");
         assertEquals(0, compare(new Gelu(false), t), "gelu erf: the same float operations on both sides (Activation.geluErf)");
         assertTrue(compare(new Gelu(true), t) <= 1e-5, "gelu tanh");
+    }
+
+    @Test
+    void ropeGivesTheReferenceBitsInBothLayouts() {
+        // Same float products and sums on both sides (the kernel turns contraction off): exact.
+        for (RotaryEmbedding.Style style : RotaryEmbedding.Style.values()) {
+            RotaryEmbedding rope = RotaryEmbedding.of(3, 64, style, 10000f, 50);   // positions drawn from 0..49
+            assertEquals(0.0, compare(rope, TensorType.of(DType.FLOAT32, 2, 7, 3 * 64), TensorType.of(DType.INT32, 2, 7)), style.toString());
+        }
+    }
+
+    @Test
+    void lastTokenCopiesEachSequencesLastRow() {
+        assertEquals(0.0, compare(new LastToken(), TensorType.of(DType.FLOAT32, 3, 5, 37)));
+        assertEquals(0.0, compare(new LastToken(), TensorType.of(DType.FLOAT32, 1, 1, 16)));
     }
 
     /** Every piece of offload's erf and the boundaries between them: the layers kernel gives Java's bits. */

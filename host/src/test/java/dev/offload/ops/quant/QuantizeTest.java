@@ -3,6 +3,7 @@ package dev.offload.ops.quant;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.cl.Binding;
 import dev.offload.cl.Buffer;
@@ -112,6 +113,35 @@ class QuantizeTest {
         RowQuantized q = quantize.symmetricPerRow(x, 2, 3);
         assertArrayEquals(new float[] {0f, 2f / 127f}, q.scales());
         assertArrayEquals(new byte[] {0, 0, 0, 64, -127, 32}, q.data());
+    }
+
+    @ParameterizedTest(name = "{0}x{1}")
+    @CsvSource({"1, 32", "3, 96", "17, 2080", "64, 2048"})
+    void perBlockInt8IsBitExactAgainstReference(int rows, int cols) {
+        float[] x = randomFloats(new Random(rows * 37 + cols), rows * cols, 0f);
+        x[3] *= 1e6f;   // one block with a wide range
+        QuantizeReference.Quantized want = QuantizeReference.perBlockInt8(x, rows, cols);
+        QuantizeReference.Quantized got = quantize.perBlockInt8(x, rows, cols);
+        assertArrayEquals(want.scales(), got.scales());
+        assertArrayEquals(want.data(), got.data());
+        assertArrayEquals(new int[1], got.zeroPoints());
+    }
+
+    @Test
+    void perBlockInt8GivesNonFiniteBlocksNonFiniteScalesAndZeroValues() {
+        float[] x = new float[3 * 32];
+        for (int i = 0; i < x.length; i++) x[i] = i - 40;
+        x[5] = Float.NaN;
+        x[32 + 7] = Float.POSITIVE_INFINITY;
+        QuantizeReference.Quantized want = QuantizeReference.perBlockInt8(x, 1, x.length);
+        QuantizeReference.Quantized got = quantize.perBlockInt8(x, 1, x.length);
+        assertTrue(Float.isNaN(want.scales()[0]) && Float.isNaN(got.scales()[0]), "a NaN block's scale is NaN");
+        assertEquals(Float.POSITIVE_INFINITY, got.scales()[1], "an infinite block's scale is infinite");
+        assertEquals(Q8Block.roundToHalf(55f / 127f), got.scales()[2], "block 2 holds 24..55: d = 55 / 127, as fp16");
+        assertArrayEquals(new byte[64], java.util.Arrays.copyOf(got.data(), 64), "NaN and inf blocks quantize to 0");
+        assertArrayEquals(want.data(), got.data());
+        assertEquals(127, got.data()[95], "the finite block's largest value");
+        assertThrows(IllegalArgumentException.class, () -> quantize.perBlockInt8(new float[40], 1, 40));
     }
 
     @ParameterizedTest

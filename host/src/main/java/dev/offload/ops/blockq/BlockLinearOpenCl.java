@@ -1,0 +1,66 @@
+package dev.offload.ops.blockq;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.ComputeDevice;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.BlockLinear;
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import dev.offload.graph.Op;
+import dev.offload.graph.TensorType;
+import dev.offload.runtime.ClTensor;
+import dev.offload.runtime.DeviceTensor;
+import dev.offload.runtime.OpImplementation;
+import dev.offload.runtime.ResidentWeights;
+import dev.offload.runtime.RunContext;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The graph's {@link BlockLinear} on OpenCL through {@link BlockMatmul}. The weight's blocks are uploaded once per
+ * device and shared by every node that holds the same {@link BlockMatrix} ({@link ResidentWeights}, keyed by its
+ * identity): rearranged on the device into the kernel's layout, they take exactly the blocks' bytes. At run time the
+ * per-block int8 x and its scales, which a quantize node left on this device, go to the kernel as they are.
+ * Judge: {@link BlockLinearJava}.
+ */
+public final class BlockLinearOpenCl implements OpImplementation {
+    public static final BlockLinearOpenCl INSTANCE = new BlockLinearOpenCl();
+    public static final Set<Class<? extends Op>> OPS = BlockLinearJava.OPS;
+
+    private BlockLinearOpenCl() {}
+
+    @Override
+    public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
+        OpenClDevice cl = (OpenClDevice) device;
+        BlockLinear l = (BlockLinear) node.op();
+        TensorType outType = graph.outputTypes(node).getFirst();
+        BlockMatmul matmul = new BlockMatmul(cl);
+        ResidentWeights.Holder held = weights.holder(cl);
+        try {
+            BlockMatrix w = l.weight();
+            Buffer blocks = held.upload(w, w.blocks(), ggml -> matmul.relayout(w, ggml));
+            Buffer bias = l.bias() == null ? null : held.upload(l.bias());
+            return new Resident(matmul, new BlockMatmul.DeviceWeight(w.format(), w.rows(), w.cols(), blocks), bias, outType, held);
+        } catch (RuntimeException e) {
+            held.close();
+            throw e;
+        }
+    }
+
+    /** One node's weight on one device (owned by the store: released through the holder, never closed here). */
+    private record Resident(BlockMatmul matmul, BlockMatmul.DeviceWeight weight, Buffer bias, TensorType outType,
+                            ResidentWeights.Holder held) implements Prepared {
+        @Override
+        public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+            OpenClDevice cl = matmul.device();
+            ClTensor x = (ClTensor) in.get(0), dx = (ClTensor) in.get(1);
+            ClTensor y = ctx.allocate(cl, outType);
+            matmul.enqueue(x.buffer(), dx.buffer(), x.type().rows(), weight, bias, y.buffer(),
+                    (k, global, local) -> ctx.launch(cl, k, global, local));
+            return List.of(y);
+        }
+
+        @Override
+        public void close() { held.close(); }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.offload.ops.blockq;
+
+import dev.offload.cl.Buffer;
+import dev.offload.device.OpenClDevice;
+import dev.offload.ops.quant.Quantize;
+import dev.offload.ops.quant.QuantizeReference;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.GuardedOutput;
+import dev.offload.validate.OpValidator;
+import dev.offload.validate.ValidationOptions;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Validates the block-quantized linear against {@link BlockLinearReference} within {@link BlockLinearBound}: both
+ * formats over awkward shapes (M in {1, 3, 17, 64}: both kernel forms and partial tiles; K in {32, 96, 2080}: one
+ * block, fewer than a group of 4, groups plus a tail; N in {1, 31, 97, 1000}), with and without bias, outputs
+ * poisoned and guarded. Two more cases per format run float x through the device's per-block quantize first, with
+ * NaN and infinities in it: the outputs they touch must be NaN as in the reference, the others within the bound.
+ */
+public final class BlockLinearValidator implements OpValidator {
+    @Override public String op() { return "blockq"; }
+
+    private record Case(BlockFormat format, int m, int k, int n, boolean bias) {
+        String label() { return format + " " + m + "x" + k + "x" + n + " (MxKxN)" + (bias ? " bias" : ""); }
+    }
+
+    private static List<Case> cases(boolean quick) {
+        List<Case> out = new ArrayList<>();
+        for (BlockFormat f : BlockFormat.values()) {
+            if (quick) {
+                out.add(new Case(f, 1, 96, 31, true));
+                out.add(new Case(f, 3, 2080, 97, false));
+                out.add(new Case(f, 17, 32, 1, true));
+                continue;
+            }
+            int i = 0;
+            for (int m : new int[] {1, 3, 17, 64}) {
+                for (int k : new int[] {32, 96, 2080}) {
+                    for (int n : new int[] {1, 31, 97, 1000}) out.add(new Case(f, m, k, n, i++ % 2 == 0));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
+        BlockMatmul matmul = new BlockMatmul(device);
+        SplittableRandom rnd = new SplittableRandom(options.seed());
+        List<CheckResult> out = new ArrayList<>();
+        for (Case c : cases(options.quick())) out.add(check(matmul, c, rnd.split()));
+        for (BlockFormat f : BlockFormat.values()) {
+            out.add(nonFinite(matmul, new Case(f, 3, 96, 31, true), rnd.split()));
+            if (!options.quick()) out.add(nonFinite(matmul, new Case(f, 17, 2080, 97, false), rnd.split()));
+        }
+        return out;
+    }
+
+    private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+        byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
+        float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
+        try (Arena arena = Arena.ofConfined()) {
+            BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
+            float[] bias = c.bias() ? bias(c.n(), rnd) : null;
+            return run(matmul, c.label(), x, dx, c.m(), w, bias, null);
+        }
+    }
+
+    /** Float x with a NaN, +inf and -inf in three blocks, quantized on the device, then the linear. */
+    private CheckResult nonFinite(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+        float[] xf = new float[c.m() * c.k()];
+        for (int i = 0; i < xf.length; i++) xf[i] = (float) rnd.nextGaussian();
+        xf[5] = Float.NaN;
+        xf[c.k() + 40] = Float.POSITIVE_INFINITY;
+        xf[xf.length - 1] = Float.NEGATIVE_INFINITY;
+        QuantizeReference.Quantized q = QuantizeReference.perBlockInt8(xf, c.m(), c.k());
+        try (Arena arena = Arena.ofConfined()) {
+            BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
+            float[] bias = c.bias() ? bias(c.n(), rnd) : null;
+            return run(matmul, c.label() + " x with NaN, +inf, -inf (quantized on the device)", q.data(), q.scales(), c.m(), w, bias, xf);
+        }
+    }
+
+    /** Runs into a guarded output; with {@code floatX}, x and its scales come from the device's quantize kernel. */
+    private CheckResult run(BlockMatmul matmul, String label, byte[] x, float[] dx, int m, BlockMatrix w, float[] bias, float[] floatX) {
+        OpenClDevice device = matmul.device();
+        float[] want = BlockLinearReference.linear(x, dx, m, w, bias);
+        double[] bound = BlockLinearBound.bounds(x, dx, m, w, bias);
+        boolean quantizeHere = floatX != null;
+        try (BlockMatmul.DeviceWeight dw = matmul.upload(w);
+             Buffer xb = quantizeHere ? device.context().createBuffer(x.length) : device.upload(x);
+             Buffer db = quantizeHere ? device.context().createBuffer(4L * dx.length) : device.upload(dx);
+             Buffer bb = bias == null ? null : device.upload(bias);
+             GuardedOutput y = GuardedOutput.floats(device, m * w.rows())) {
+            if (quantizeHere) {
+                try (Buffer xf = device.upload(floatX)) {
+                    new Quantize(device).enqueuePerBlockInt8(xf, m, w.cols(), xb, db, (k, global, local) -> device.launch(k, global, local).close());
+                    device.queue().finish();
+                }
+            }
+            matmul.run(xb, db, m, dw, bb, y.buffer());
+            return BlockLinearBound.compare(op(), label, device.spec(), want, y.readFloats(), bound, y.guardsIntact());
+        }
+    }
+
+    private static float[] bias(int n, SplittableRandom rnd) {
+        float[] b = new float[n];
+        for (int i = 0; i < n; i++) b[i] = (float) rnd.nextDouble(-1, 1);
+        return b;
+    }
+}

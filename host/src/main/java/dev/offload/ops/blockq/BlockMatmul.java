@@ -1,0 +1,153 @@
+package dev.offload.ops.blockq;
+
+import dev.offload.cl.Buffer;
+import dev.offload.cl.Event;
+import dev.offload.cl.Kernel;
+import dev.offload.cl.Program;
+import dev.offload.device.KernelLauncher;
+import dev.offload.device.KernelStyle;
+import dev.offload.device.OpenClDevice;
+import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.gemm.GemmConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The block-quantized linear on an OpenCL device (kernels {@code blockq.cl}, judged by {@link BlockLinearReference}
+ * within {@link BlockLinearBound}). A weight is uploaded once ({@link #upload}: ggml's blocks, rearranged on the
+ * device into the kernel's layout of the same size); each call quantizes nothing itself: it reads the int8 x and
+ * its per-block scales a quantize kernel left on the device.
+ *
+ * <p>Two forms from one kernel, chosen by the number of rows of x ({@link Tile#forRows}): decode (1..4 rows:
+ * memory-bound, one work-item streams NR = 8 weight rows once for all rows of x) and prefill (more rows: a 4 x 4
+ * register block, work-groups along the rows of x so that a weight tile is read from memory once per work-group).
+ * Thread-safe: kernels are created per call from the device's cached programs.
+ */
+public final class BlockMatmul {
+    /** Work-groups a launch should have at least (when the shape allows), so the cores share the work evenly. */
+    private static final int MIN_WORK_GROUPS = 32;
+
+    private final OpenClDevice device;
+
+    public BlockMatmul(OpenClDevice device) { this.device = device; }
+
+    public OpenClDevice device() { return device; }
+
+    /** A weight on the device, in blockq.cl's layout; the buffer holds exactly the blocks' bytes. */
+    public record DeviceWeight(BlockFormat format, int rows, int cols, Buffer buffer) implements AutoCloseable {
+        public int blocksPerRow() { return cols / BlockFormat.BLOCK; }
+
+        @Override public void close() { buffer.close(); }
+    }
+
+    /** The register block: each work-item computes mr rows of x times nr rows of W. */
+    public record Tile(int mr, int nr) {
+        /** Decode (m <= 4): every row of x in one work-item, 8 weight rows each; prefill: 4 x 4. */
+        public static Tile forRows(int m) { return m <= 4 ? new Tile(m, 8) : new Tile(4, 4); }
+    }
+
+    /**
+     * The build options of blockq.cl for one format, tile and bias choice on this device (before the device's style
+     * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
+     */
+    public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean vnni) {
+        return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NR=" + tile.nr() + (bias ? " -D HAS_BIAS" : "")
+                + (vnni ? " -D X86_VNNI" : "");
+    }
+
+    /** Every option string this device's calls can ask for: what {@code bitstreams build} prebuilds. */
+    public static List<String> allBuildOptions(dev.offload.cl.DeviceInfo info, KernelStyle style) {
+        boolean vnni = usesVnni(info, style);
+        List<String> out = new ArrayList<>();
+        for (BlockFormat f : BlockFormat.values()) {
+            for (int m : new int[] {1, 2, 3, 4, 5}) {
+                for (boolean bias : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, vnni));
+            }
+        }
+        return out;
+    }
+
+    private static boolean usesVnni(dev.offload.cl.DeviceInfo info, KernelStyle style) {
+        return GemmConfig.forDevice(info, style).innerLoop() == GemmConfig.InnerLoop.X86_VNNI;
+    }
+
+    private Program program(BlockFormat format, Tile tile, boolean bias) {
+        return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, usesVnni(device.info(), device.kernelStyle())));
+    }
+
+    /** Uploads a weight and rearranges it into the kernel's layout ({@link #relayout}); blocks until done. */
+    public DeviceWeight upload(BlockMatrix w) {
+        return new DeviceWeight(w.format(), w.rows(), w.cols(), relayout(w, device.upload(w.blocks())));
+    }
+
+    /**
+     * ggml's blocks of {@code w}, uploaded as they are ({@code ggml}, closed here), rearranged on the device into
+     * blockq.cl's layout (blockq_relayout); blocks until done. Only the result, of the same byte count, stays.
+     */
+    public Buffer relayout(BlockMatrix w, Buffer ggml) {
+        try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false).kernel("blockq_relayout")) {
+            if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
+            Buffer result = device.context().createBuffer(w.byteSize());
+            try {
+                k.setArgs(ggml, w.blocksPerRow(), w.rows(), result);
+                device.launch(k, new long[] {w.blocksPerRow(), w.rows()}, null).await().close();
+                return result;
+            } catch (RuntimeException e) {
+                result.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Enqueues y = x W^T (+ bias) without waiting.
+     *
+     * @param x    m * K int8 values
+     * @param dx   m * K / 32 float scales
+     * @param bias N floats, or null
+     * @param y    m * N floats (written)
+     */
+    public void enqueue(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer y, KernelLauncher launcher) {
+        if (m < 1) throw new IllegalArgumentException("x must have at least one row, got " + m);
+        int k = w.cols(), n = w.rows();
+        requireBytes("x", x, (long) m * k);
+        requireBytes("x scales", dx, 4L * m * w.blocksPerRow());
+        requireBytes("y", y, 4L * m * n);
+        if (bias != null) requireBytes("bias", bias, 4L * n);
+        Tile tile = Tile.forRows(m);
+        try (Kernel kernel = program(w.format(), tile, bias != null).kernel("blockq_linear")) {
+            kernel.setArgs(x, dx, m, k, w.buffer(), n, bias != null ? bias : dx, y);
+            long mTiles = (m + tile.mr() - 1) / tile.mr(), nTiles = (n + tile.nr() - 1) / tile.nr();
+            // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
+            long localM = Math.min(mTiles, 16);
+            long localN = 1;
+            while (localN < 16 && localM * localN < 16 && nTiles / (localN * 2) >= MIN_WORK_GROUPS) localN *= 2;
+            long globalM = (mTiles + localM - 1) / localM * localM, globalN = (nTiles + localN - 1) / localN * localN;
+            launcher.launch(kernel, new long[] {globalM, globalN}, new long[] {localM, localN});
+        }
+    }
+
+    /** Array convenience: uploads x, its scales and the bias, runs, reads y back (the weight is already resident). */
+    public float[] linear(byte[] x, float[] dx, int m, DeviceWeight w, float[] bias) {
+        try (Buffer xb = device.upload(x); Buffer db = device.upload(dx); Buffer bb = bias == null ? null : device.upload(bias);
+             Buffer y = device.context().createBuffer(4L * m * w.rows())) {
+            enqueue(xb, db, m, w, bb, y, (kernel, global, local) -> device.launch(kernel, global, local).close());
+            return device.readFloats(y, m * w.rows());
+        }
+    }
+
+    /** Runs and blocks; returns the kernel's device time in nanoseconds (benchmarks, validation). */
+    public long run(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer y) {
+        long[] ns = {0};
+        enqueue(x, dx, m, w, bias, y, (kernel, global, local) -> {
+            try (Event e = device.launch(kernel, global, local)) {
+                ns[0] = e.times().deviceNanos();
+            }
+        });
+        return ns[0];
+    }
+
+    private static void requireBytes(String what, Buffer b, long bytes) {
+        if (b.size() < bytes) throw new IllegalArgumentException(what + " buffer has " + b.size() + " bytes, needs " + bytes);
+    }
+}

@@ -1,0 +1,208 @@
+package dev.offload.ops.blockq;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.cl.Binding;
+import dev.offload.device.DeviceRegistry;
+import dev.offload.device.KernelStyle;
+import dev.offload.device.OpenClDevice;
+import dev.offload.graph.BlockLinear;
+import dev.offload.graph.DynamicQuantize;
+import dev.offload.graph.Graph;
+import dev.offload.graph.GraphBuilder;
+import dev.offload.graph.TensorType;
+import dev.offload.ops.quant.QuantizeReference;
+import dev.offload.runtime.ExecutionPlan;
+import dev.offload.runtime.GraphRuntime;
+import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.OpImplementations;
+import dev.offload.runtime.Placement;
+import dev.offload.tensor.DType;
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.validate.CheckResult;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The block-quantized linear: the reference against its definition, the OpenCL kernels (decode and prefill forms,
+ * VNNI and portable, both bindings, FPGA style) against the reference, and the graph node on both backends.
+ */
+class BlockLinearTest {
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
+
+    record Problem(byte[] x, float[] dx, int m, BlockMatrix w, float[] bias) {
+        static Problem random(BlockFormat f, int m, int k, int n, boolean bias, long seed, Arena arena) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            float[] b = null;
+            if (bias) {
+                b = new float[n];
+                for (int i = 0; i < n; i++) b[i] = (float) rnd.nextDouble(-1, 1);
+            }
+            return new Problem(RandomBlocks.activations(m, k, rnd), RandomBlocks.scales(m * k / 32, rnd), m,
+                    RandomBlocks.weight(f, n, k, rnd, arena), b);
+        }
+
+        float[] reference() { return BlockLinearReference.linear(x, dx, m, w, bias); }
+
+        float[] on(OpenClDevice device) {
+            BlockMatmul mm = new BlockMatmul(device);
+            try (BlockMatmul.DeviceWeight dw = mm.upload(w)) {
+                assertEquals(w.byteSize(), dw.buffer().size(), "resident bytes are the blocks' bytes");
+                return mm.linear(x, dx, m, dw, bias);
+            }
+        }
+
+        CheckResult check(float[] got) {
+            return BlockLinearBound.compare("blockq", m + "x" + w.cols() + "x" + w.rows(), "test", reference(), got,
+                    BlockLinearBound.bounds(x, dx, m, w, bias), true);
+        }
+    }
+
+    @Test
+    void referenceIsLlamaCppsDotProductWithNibblesInGgmlOrder() {
+        // One Q4_0 block, d = 0.5: byte j holds element j (low nibble) and element j + 16 (high nibble).
+        byte[] block = new byte[18];
+        short half = Float.floatToFloat16(0.5f);
+        block[0] = (byte) half;
+        block[1] = (byte) (half >> 8);
+        for (int j = 0; j < 16; j++) block[2 + j] = (byte) (j | (15 - j) << 4);
+        BlockMatrix w = new BlockMatrix(BlockFormat.Q4_0, 1, 32, MemorySegment.ofArray(block));
+        byte[] x = new byte[32];
+        for (int i = 0; i < 32; i++) x[i] = (byte) (i - 10);
+        int s = 0;
+        for (int j = 0; j < 16; j++) s += (j - 10) * (j - 8) + (j + 16 - 10) * (15 - j - 8);
+        float[] y = BlockLinearReference.linear(x, new float[] {0.25f}, 1, w, new float[] {3f});
+        assertEquals((float) s * (0.25f * 0.5f) + 3f, y[0]);
+    }
+
+    @Test
+    void referenceIsTheExactProductOfTheDequantizedValuesWithinItsRounding() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (BlockFormat f : BlockFormat.values()) {
+                Problem p = Problem.random(f, 3, 160, 7, true, 5, arena);
+                float[] y = p.reference(), w = p.w().dequantize();
+                double[] bound = BlockLinearBound.bounds(p.x(), p.dx(), 3, p.w(), p.bias());
+                for (int r = 0; r < 3; r++) {
+                    for (int j = 0; j < 7; j++) {
+                        double exact = p.bias()[j];
+                        for (int i = 0; i < 160; i++) exact += (double) p.x()[r * 160 + i] * p.dx()[r * 5 + i / 32] * w[j * 160 + i];
+                        assertTrue(Math.abs(y[r * 7 + j] - exact) <= bound[r * 7 + j] / 2, f + " " + r + "," + j + ": " + y[r * 7 + j] + " vs " + exact);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}x{3} bias={4}")
+    @CsvSource({"Q8_0, 1, 2048, 64, false", "Q4_0, 1, 2048, 64, true", "Q8_0, 2, 160, 33, true", "Q4_0, 3, 4096, 17, false",
+            "Q8_0, 4, 2080, 9, true", "Q4_0, 5, 2080, 40, true", "Q8_0, 64, 512, 96, false", "Q4_0, 16, 1024, 70, false",
+            "Q8_0, 7, 32, 5, true", "Q4_0, 1, 96, 1, false"})
+    void openClMatchesTheReferenceWithinTheBound(BlockFormat f, int m, int k, int n, boolean bias) {
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.random(f, m, k, n, bias, 31L * m + k + n, arena);
+            CheckResult r = p.check(p.on(CL.device()));
+            assertTrue(r.passed(), r.toString());
+        }
+    }
+
+    @Test
+    void fpgaStyleIsTheReferenceBitForBit() {
+        // The portable kernel sums each block exactly and accumulates in the reference's order.
+        try (OpenClDevice fpga = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow());
+             Arena arena = Arena.ofConfined()) {
+            fpga.kernelStyle(KernelStyle.FPGA);
+            for (BlockFormat f : BlockFormat.values()) {
+                for (int[] s : new int[][] {{1, 2080, 13}, {6, 256, 9}}) {
+                    Problem p = Problem.random(f, s[0], s[1], s[2], true, s[1], arena);
+                    assertArrayEquals(p.reference(), p.on(fpga), f + " " + s[0] + "x" + s[1] + "x" + s[2]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void joclBindingGivesTheSameResults() {
+        try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow());
+             Arena arena = Arena.ofConfined()) {
+            for (BlockFormat f : BlockFormat.values()) {
+                Problem p = Problem.random(f, 2, 1056, 19, true, 77, arena);
+                float[] got = p.on(jocl);
+                assertTrue(p.check(got).passed(), p.check(got).toString());
+                assertArrayEquals(p.on(CL.device()), got, "the same kernel through either binding");
+            }
+        }
+    }
+
+    @Test
+    void graphNodeRunsOnJavaAndOpenClWithTheWeightResidentOnce() {
+        int k = 256, n = 40;
+        TensorType xt = TensorType.of(DType.FLOAT32, 2, 3, k);
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(9);
+            BlockMatrix w = RandomBlocks.weight(BlockFormat.Q4_0, n, k, rnd, arena);
+            float[] bias = new float[n];
+            for (int i = 0; i < n; i++) bias[i] = (float) rnd.nextDouble(-1, 1);
+            GraphBuilder b = new GraphBuilder("blockq");
+            List<String> q = b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), b.input("x", xt));
+            // Two nodes over one weight (as Q, K and V of a graph built twice would share it): one device copy.
+            String y1 = b.add1("y1", new BlockLinear(k, n, w, bias), q.toArray(String[]::new));
+            String y2 = b.add1("y2", new BlockLinear(k, n, w, bias), q.toArray(String[]::new));
+            q.forEach(b::output);
+            Graph g = b.output(y1).output(y2).build();
+            float[] x = new float[2 * 3 * k];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 3);
+            Map<String, HostTensor> in = Map.of("x", HostTensor.of(xt, x));
+            GraphRuntime.Result java = run(g, "java", in);
+            try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()), OpImplementations.defaults(), true)) {
+                rt.allocations().poisonNewBuffers(true);
+                GraphRuntime.Result cl = rt.run(in);
+                assertArrayEquals(java.output("q.0").bytes(), cl.output("q.0").bytes(), "per-block int8 data");
+                assertArrayEquals(java.output("q.1").floats(), cl.output("q.1").floats(), "per-block scales");
+                assertArrayEquals(new int[1], cl.output("q.2").ints(), "the zero point");
+                QuantizeReference.Quantized qr = QuantizeReference.perBlockInt8(x, 6, k);
+                assertArrayEquals(BlockLinearReference.linear(qr.data(), qr.scales(), 6, w, bias), java.output("y1").floats(), "java is the reference");
+                double[] bound = BlockLinearBound.bounds(qr.data(), qr.scales(), 6, w, bias);
+                for (String y : List.of("y1", "y2")) {
+                    CheckResult r = BlockLinearBound.compare("blockq", y, "cl:cpu", java.output(y).floats(), cl.output(y).floats(), bound, true);
+                    assertTrue(r.passed(), r.toString());
+                }
+                assertTrue(cl.samples().stream().filter(s -> s.opKind().equals("linear")).allMatch(s -> !s.isFallback() && s.deviceNs() > 0),
+                        "the linear nodes run their OpenCL kernel");
+                assertEquals(w.byteSize() + 4L * n, rt.weights().totalBytes(), "the blocks and the bias, once");
+            }
+        }
+    }
+
+    private static GraphRuntime.Result run(Graph g, String placement, Map<String, HostTensor> in) {
+        try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse(placement), CL.pool()), OpImplementations.defaults(), true)) {
+            return rt.run(in);
+        }
+    }
+
+    @Test
+    void shapesAreCheckedWhereTheGraphIsBuilt() {
+        try (Arena arena = Arena.ofConfined()) {
+            BlockMatrix w = RandomBlocks.weight(BlockFormat.Q8_0, 8, 64, new SplittableRandom(1), arena);
+            BlockLinear l = new BlockLinear(64, 8, w, null);
+            TensorType q = TensorType.of(DType.INT8, 3, 64);
+            assertEquals(List.of(TensorType.of(DType.FLOAT32, 3, 8)),
+                    l.outputTypes(List.of(q, TensorType.of(DType.FLOAT32, 3, 2), TensorType.of(DType.INT32, 1))));
+            // Per-row scales (a PER_ROW_INT8 quantize) are not per-block ones.
+            assertThrows(IllegalArgumentException.class, () -> l.outputTypes(List.of(q, TensorType.of(DType.FLOAT32, 3), TensorType.of(DType.INT32, 3))));
+            assertThrows(IllegalArgumentException.class, () -> new BlockLinear(32, 8, w, null));
+            assertThrows(IllegalArgumentException.class, () -> new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8)
+                    .outputTypes(List.of(TensorType.of(DType.FLOAT32, 2, 40))));
+            assertEquals(w.byteSize(), l.weightBytes());
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.offload.ops.blockq;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.ValidationOptions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class BlockLinearValidatorTest {
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
+
+    private static void assertAllPass(boolean quick, int cases) {
+        List<CheckResult> results = new BlockLinearValidator().validate(CL.device(), new ValidationOptions(42, quick));
+        assertEquals(cases, results.size(), "cases");
+        for (CheckResult r : results) assertTrue(r.passed(), r.toString());
+    }
+
+    @Test
+    void fullSweepPasses() { assertAllPass(false, 2 * 4 * 3 * 4 + 4); }
+
+    @Test
+    void quickSubsetPasses() { assertAllPass(true, 2 * 3 + 2); }
+}
