@@ -3,9 +3,10 @@ a small Llama-architecture decoder trained on it with one CPU thread, written as
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 docs/demo-model/recipe.py [--out DIR] [--minutes M] [--install]
 
-Everything lands in --out (default target/demo-model): train.txt, held-out.txt, checkpoint.pt, loss.csv, the GGUF
-files; docs/demo-model/loss.svg is redrawn; --install copies the GGUF files into the host module's resources.
-Run it again to resume a run the time limit stopped. See README.md beside this file.
+Everything lands in --out (default target/demo-model): the texts, checkpoint.pt, loss.csv, recipe.log, the GGUF files,
+summary.json; docs/demo-model/loss.svg is redrawn; --install copies the GGUF files (with SHA256SUMS) into the host's
+resources and the held-out excerpt and summary.json into its test resources. Run it again to resume a stopped run.
+See README.md beside this file.
 """
 import argparse
 import hashlib
@@ -99,10 +100,9 @@ def main():
                     sums.write(f"{hashlib.sha256(f.read()).hexdigest()}  {os.path.basename(path)}\n")
         os.makedirs(TEST_RESOURCES, exist_ok=True)
         shutil.copy(os.path.join(args.out, EXCERPT), TEST_RESOURCES)
-        for where in (HERE, TEST_RESOURCES):
-            shutil.copy(os.path.join(args.out, "summary.json"), where)
+        shutil.copy(os.path.join(args.out, "summary.json"), TEST_RESOURCES)
         log(f"installed into {RESOURCES} (with SHA256SUMS, which offload checks when it extracts a file); {EXCERPT} and"
-            f" summary.json (the figures offload's tests compare with) into {TEST_RESOURCES}; summary.json into {HERE}")
+            f" summary.json (the figures offload's tests compare with) into {TEST_RESOURCES}")
 
 
 def greedy(model, prompt_ids, n):
