@@ -1,7 +1,9 @@
 package dev.offload.cli;
 
 import dev.offload.io.InputFile;
+import dev.offload.config.OffloadSettings;
 import dev.offload.decoder.ChatTemplate;
+import dev.offload.decoder.DemoModel;
 import dev.offload.decoder.SamplingParams;
 import dev.offload.io.OutputCheck;
 import dev.offload.profile.ProfileReport;
@@ -36,7 +38,7 @@ import picocli.CommandLine.Spec;
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE.gguf", description = "The GGUF model file.")
+    @Option(names = "--model", paramLabel = "FILE.gguf", description = "The GGUF model file (default: offload's demo model, trained on the King James Bible).")
     Path model;
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
@@ -105,6 +107,10 @@ public final class GenerateCommand implements Callable<Integer> {
         if (context < 2) throw new UserError("--ctx must be at least 2, got " + context);
         sampling();   // bad sampling values are reported before the model loads
         if (system != null && !chat) throw new UserError("--system needs --chat");
+        if (model == null) {
+            model = DemoModel.resolve(OffloadSettings.current().cache());
+            spec.commandLine().getErr().println(DemoModel.NOTICE);
+        }
         new OutputCheck().input("--model", model).input("--prompt-file", promptFile == null || promptFile.equals("-") ? null : Path.of(promptFile))
                 .output("--json", outputs.json).output("--trace", outputs.trace).check();
         if (interactive) {

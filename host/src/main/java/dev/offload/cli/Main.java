@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 TuneCommand.class,
                 TokenizeCommand.class,
                 GenerateCommand.class,
+                PerplexityCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -80,4 +80,13 @@ class GenerateCommandTest {
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());
         }
     }
+
+    @Test
+    void withoutAModelItRunsTheDemoModelAndSaysSo() {
+        var r = CliRun.of("generate", "--device", "java", "--prompt", "And the LORD spake unto Moses, saying", "--max-tokens", "12", "--temperature", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains(dev.offload.decoder.DemoModel.NOTICE), r.err());
+        assertTrue(r.err().contains("offload-demo-kjv"), r.err());
+        assertTrue(r.out().contains("LORD"), "the demo model continues in the King James style: " + r.out());
+    }
 }
