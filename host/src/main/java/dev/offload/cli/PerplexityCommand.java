@@ -2,6 +2,7 @@ package dev.offload.cli;
 
 import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.Perplexity;
+import dev.offload.io.OutputCheck;
 import dev.offload.model.tokenizer.TextTokenizer;
 import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.PlacementSpec;
