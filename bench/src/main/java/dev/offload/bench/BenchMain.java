@@ -45,7 +45,7 @@ public final class BenchMain implements Callable<Integer> {
     private final OffloadSettings settings = OffloadSettings.fromEnvironment();
 
     /** The benchmark sections, in the order they run. */
-    public enum Section { gemm, sgemm, sparse, e2e, startup, overhead, attention, launch }
+    public enum Section { gemm, blockq, sgemm, sparse, e2e, decode, startup, overhead, attention, launch, serve }
 
     /** Runs a section on the chosen OpenCL device (opened with the program store and cache installed, as the CLI does). */
     private void withDevice(java.util.function.Consumer<OpenClDevice> section) {
@@ -123,13 +123,16 @@ public final class BenchMain implements Callable<Integer> {
     private void runSection(Section s) throws Exception {
         switch (s) {
             case gemm -> withDevice(d -> GemmBench.run(report, d, quick, threads));
+            case blockq -> withDevice(d -> BlockqBench.run(report, d, quick));
             case sgemm -> sgemm();
             case sparse -> withDevice(d -> SparseBench.run(report, d, quick));
             case e2e -> EndToEndBench.run(report, deviceSpec(), quick, threads);
+            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), quick, threads);
             case startup -> StartupBench.run(report, deviceSpec(), quick);
             case overhead -> withDevice(d -> OverheadBench.run(report, d, quick));
             case launch -> LaunchOverhead.run(report, quick);
             case attention -> withDevice(d -> AttentionBench.run(report, d, quick));
+            case serve -> ServeBench.run(report, deviceSpec(), quick, threads);
         }
     }
 

@@ -46,6 +46,11 @@ public final class Timing {
         return new Sample(median(wall, n), median(device, n));
     }
 
+    /** The median of {@code values} (NaN for none). */
+    public static double median(double... values) {
+        return values.length == 0 ? Double.NaN : median(values, values.length);
+    }
+
     private static double median(double[] values, int n) {
         double[] t = Arrays.copyOf(values, n);
         Arrays.sort(t);

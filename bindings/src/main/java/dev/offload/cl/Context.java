@@ -32,8 +32,21 @@ public final class Context implements AutoCloseable {
     public Buffer createBuffer(long bytes) { return createBuffer(bytes, Cl.MEM_READ_WRITE); }
 
     public Buffer createBuffer(long bytes, long flags) {
-        if (bytes <= 0) throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
+        checkSize(bytes);
         return new Buffer(driver, driver.createBuffer(handle, flags, bytes), bytes);
+    }
+
+    /**
+     * Refuses a size the device cannot allocate before the driver is asked: zero or negative (a wrapped product), or
+     * above CL_DEVICE_MAX_MEM_ALLOC_SIZE, which a driver answers with CL_INVALID_BUFFER_SIZE or, on some, not at all.
+     */
+    private void checkSize(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
+        long max = device.info().maxAllocBytes();
+        if (max > 0 && bytes > max) {
+            throw new IllegalArgumentException("a buffer of " + bytes + " bytes is more than " + device.info().name()
+                    + " allocates at once (" + max + " bytes, CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
+        }
     }
 
     /**
@@ -41,7 +54,7 @@ public final class Context implements AutoCloseable {
      * unlike a blocking write it does not wait for the commands already on a queue.
      */
     public Buffer createBuffer(java.lang.foreign.MemorySegment hostData) {
-        if (hostData.byteSize() <= 0) throw new IllegalArgumentException("buffer size must be positive, got " + hostData.byteSize());
+        checkSize(hostData.byteSize());
         return new Buffer(driver, driver.createBuffer(handle, Cl.MEM_READ_WRITE, hostData), hostData.byteSize());
     }
 

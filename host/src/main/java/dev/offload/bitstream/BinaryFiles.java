@@ -1,46 +1,27 @@
 package dev.offload.bitstream;
 
+import dev.offload.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** Reading manifests with their binaries, and writing both so that no reader ever sees half a file. */
 final class BinaryFiles {
     private BinaryFiles() {}
 
     /**
-     * Writes the binary, then the manifest, each to a temporary file renamed into place. The manifest comes
+     * Writes the binary, then the manifest, each through {@link AtomicFile} (a temporary file renamed into place;
+     * a failure is an {@link dev.offload.io.OutputFileException}). The manifest comes
      * last: a reader that finds it finds the complete binary it describes (or, after a concurrent writer
      * replaced the binary, one whose checksum disagrees, which every reader checks).
      */
     static void write(Path manifestFile, BitstreamManifest manifest, byte[] binary) {
-        try {
-            Files.createDirectories(manifestFile.toAbsolutePath().getParent());
-            atomicWrite(binaryPath(manifestFile, manifest.binary().file()), binary);
-            atomicWrite(manifestFile, manifest.toJson().getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + manifestFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void atomicWrite(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(binaryPath(manifestFile, manifest.binary().file()), binary);
+        AtomicFile.write(manifestFile, manifest.toJson().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Manifests are a few KiB; anything near this is not one. */
@@ -56,15 +37,17 @@ final class BinaryFiles {
      */
     static StoredBinary read(Path manifestFile) {
         try {
-            BitstreamManifest m = BitstreamManifest.fromJson(new String(readBounded(manifestFile, MAX_MANIFEST_BYTES, manifestFile),
+            BitstreamManifest m = BitstreamManifest.fromJson(new String(readBounded(manifestFile, MAX_MANIFEST_BYTES, named(manifestFile, manifestFile)),
                     StandardCharsets.UTF_8), manifestFile.toString());
             Path binary = binaryPath(manifestFile, m.binary().file());
-            byte[] bin = Files.exists(binary, LinkOption.NOFOLLOW_LINKS) ? readBounded(binary, MAX_BINARY_BYTES, manifestFile) : null;
+            byte[] bin = Files.exists(binary, LinkOption.NOFOLLOW_LINKS) ? readBounded(binary, MAX_BINARY_BYTES, named(manifestFile, binary)) : null;
             return new StoredBinary(manifestFile, m, bin);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + manifestFile + ": " + e.getMessage(), e);
         }
     }
+
+    private static String named(Path manifestFile, Path file) { return "bitstream manifest " + manifestFile + ": " + file.getFileName(); }
 
     /** Where the manifest's {@code binary.file} lives: beside it, or an IllegalArgumentException naming the manifest. */
     static Path binaryPath(Path manifestFile, String name) {
@@ -76,18 +59,17 @@ final class BinaryFiles {
         return manifestFile.resolveSibling(name);
     }
 
-    /** The bytes of a regular file (not a link, FIFO or device) of at most {@code max} bytes. */
-    private static byte[] readBounded(Path file, long max, Path manifestFile) throws IOException {
+    /**
+     * The bytes of a regular file (not a link, FIFO or device) of at most {@code max} bytes; a refusal names the file
+     * as {@code who} does.
+     */
+    static byte[] readBounded(Path file, long max, String who) throws IOException {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) throw new NoSuchFileException(file.toString());
-            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName()
-                    + " is not a regular file (a link, directory, FIFO or device); refusing to read it");
+            throw new IllegalArgumentException(who + " is not a regular file (a link, directory, FIFO or device); refusing to read it");
         }
         long size = Files.size(file);
-        if (size > max) {
-            throw new IllegalArgumentException("bitstream manifest " + manifestFile + ": " + file.getFileName() + " is larger than "
-                    + max + " bytes; refusing to read it");
-        }
+        if (size > max) throw new IllegalArgumentException(who + " is larger than " + max + " bytes; refusing to read it");
         return Files.readAllBytes(file);
     }
 }

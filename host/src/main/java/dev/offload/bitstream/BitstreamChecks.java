@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.bitstream.layout.BinaryLayout;
 import dev.offload.hash.Sha256;
 import dev.offload.kernels.KernelSource;
 import java.util.ArrayList;
@@ -9,15 +10,17 @@ import java.util.Set;
 
 /**
  * The checks a stored binary passes before it is loaded, none of which needs the device: the binary's checksum
- * and size, the target against the device's own report, the source hash against the current kernel source, and
- * the kernel set against the kernels the runtime needs. {@link BinaryLoader} adds the checks that load it.
+ * and size, its layout (sound for its format: {@link BinaryLayout}), the target against the device's own report, the source hash against the current kernel source, and
+ * the kernel set against the kernels the runtime needs. {@link ProgramBinaries#load} adds the checks that load it.
  */
 public final class BitstreamChecks {
     private BitstreamChecks() {}
 
     public static List<Check> all(StoredBinary entry, DeviceTarget device, KernelSource source, Set<String> requiredKernels) {
         List<Check> out = new ArrayList<>();
-        out.add(checksum(entry));
+        Check checksum = checksum(entry);
+        out.add(checksum);
+        out.add(checksum.failed() ? Check.skip("layout", "not checked: the checksum failed") : layout(entry));
         out.add(device == null ? Check.skip("target", "no device here to compare with " + entry.manifest().target())
                 : target(entry.manifest(), device));
         out.add(source(entry.manifest(), source));
@@ -42,6 +45,14 @@ public final class BitstreamChecks {
                     + (want.sha256() == null ? "nothing" : want.sha256().substring(0, Math.min(16, want.sha256().length())) + "..."));
         }
         return Check.pass("checksum", "sha256 " + got.substring(0, 16) + "... of " + want.sizeBytes() + " bytes");
+    }
+
+    /** The binary is sound for its format; a driver is never handed one that is not (PoCL would abort the JVM). */
+    public static Check layout(StoredBinary e) {
+        BitstreamManifest m = e.manifest();
+        return BinaryLayout.problem(e.binary(), m.binary().format(), m.target().platformName())
+                .map(p -> Check.fail("layout", p))
+                .orElseGet(() -> Check.pass("layout", m.binary().format() + " sound"));
     }
 
     public static Check target(BitstreamManifest m, DeviceTarget device) {

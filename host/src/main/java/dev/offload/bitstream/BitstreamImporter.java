@@ -1,5 +1,6 @@
 package dev.offload.bitstream;
 
+import dev.offload.bitstream.layout.BinaryLayout;
 import dev.offload.hash.Sha256;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.kernels.KernelSource;
@@ -36,11 +37,15 @@ public final class BitstreamImporter {
     public static StoredBinary importFile(BitstreamStore store, Request r) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(r.file());
+            bytes = BinaryFiles.readBounded(r.file(), BinaryFiles.MAX_BINARY_BYTES, r.file().toString());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + r.file() + ": " + e.getMessage());
         }
         String format = format(r.file(), bytes);
+        // What the store holds is later handed to a driver: a truncated or malformed file is refused here, not at load.
+        BinaryLayout.problem(bytes, format, r.platformName()).ifPresent(problem -> {
+            throw new IllegalArgumentException(r.file() + " is not a sound " + format + " file (" + problem + "); nothing imported");
+        });
         List<BitstreamManifest.KernelEntry> kernels;
         if (r.kernels() != null && !r.kernels().isEmpty()) {
             kernels = parseKernels(r.kernels());

@@ -104,7 +104,28 @@ public record BitstreamManifest(
         if (m.target() == null || m.binary() == null || m.kernels() == null) {
             throw new IllegalArgumentException("bitstream manifest " + where + " lacks target, binary or kernels");
         }
+        requirePresent(where, "family", m.family());
+        requirePresent(where, "target.platformName", m.target().platformName());
+        requirePresent(where, "target.deviceName", m.target().deviceName());
+        requirePresent(where, "binary.file", m.binary().file());
+        requirePresent(where, "binary.sha256", m.binary().sha256());
+        if (m.binary().sizeBytes() < 0) {
+            throw new IllegalArgumentException("bitstream manifest " + where + ": binary.sizeBytes is negative (" + m.binary().sizeBytes() + ")");
+        }
+        for (KernelEntry k : m.kernels()) {
+            if (k == null || k.name() == null || k.argCount() < 0) {
+                throw new IllegalArgumentException("bitstream manifest " + where + ": every kernel needs a name and an argument count of at least 0");
+            }
+            if (k.args() != null && k.args().stream().anyMatch(x -> x == null || x.signature() == null)) {
+                throw new IllegalArgumentException("bitstream manifest " + where + ": kernel " + k.name() + " has an argument without a signature");
+            }
+        }
         return m;
+    }
+
+    /** The fields every check reads: a manifest without one is refused here, not met as a null later. */
+    private static void requirePresent(String where, String field, String value) {
+        if (value == null) throw new IllegalArgumentException("bitstream manifest " + where + " lacks " + field);
     }
 
     /** Jackson's message without its source excerpt, on one line, with where in the text it stopped. */

@@ -53,9 +53,9 @@ public final class BitstreamProgramSource implements OpenClDevice.ProgramSource 
                     throw new BitstreamMismatchException(entry.manifestFile(), target.toString(), loaded.mismatches(),
                             "Rebuild it with: " + ProgramResolver.buildCommand(request));
                 }
-                log.debug("program cache entry {} does not load ({}); rebuilding it", entry.manifestFile(),
-                        String.join("; ", loaded.mismatches()));
+                discard(entry, String.join("; ", loaded.mismatches()));
             }
+            case ProgramResolver.Resolution.Rebuild(StoredBinary damaged, String reason) -> discard(damaged, reason);
             case ProgramResolver.Resolution.Compile(String reason) -> log.debug("compiling {} for {}: {}", family, target, reason);
             case ProgramResolver.Resolution.Refuse(String message) -> throw new BitstreamMissingException(message);
             case ProgramResolver.Resolution.Reject(BitstreamMismatchException error) -> throw error;
@@ -69,11 +69,21 @@ public final class BitstreamProgramSource implements OpenClDevice.ProgramSource 
             try {
                 saved = cache.put(compiled.manifest(), compiled.binary()).resolveSibling(stem + ".bin");
             } catch (RuntimeException e) {
-                // A cache that cannot be written costs the next start a compile, nothing more.
+                // A cache that cannot be written (full disk, read-only folder, a binary offload cannot check) costs the
+                // next start a compile, nothing more.
                 log.warn("cannot save the {} program to cache {}: {}", family, cache.dir(), e.getMessage());
             }
         }
         return done(compiled.program(), family, options, ProgramOrigin.COMPILED, saved, t0, target);
+    }
+
+    /**
+     * A cache entry failed its checks (damaged, truncated, or for a driver that changed): it is removed and this build
+     * compiles once and caches the result in its place, so the next start loads the new entry; never an error.
+     */
+    private void discard(StoredBinary entry, String why) {
+        log.warn("program cache entry {} is damaged ({}); discarding it and compiling again", entry.manifestFile(), why);
+        cache.discard(entry);
     }
 
     private Program done(Program p, String family, String options, ProgramOrigin origin, Path file, long t0, DeviceTarget target) {

@@ -87,6 +87,9 @@ public final class ProgramBinaries {
      */
     public static Loaded load(OpenClDevice device, StoredBinary entry, Set<String> requiredKernels) {
         BitstreamManifest m = entry.manifest();
+        // The one door to clCreateProgramWithBinary: whatever the caller checked, an unsound binary never passes it.
+        Check layout = BitstreamChecks.layout(entry);
+        if (layout.failed()) return new Loaded(null, List.of("layout: " + layout.detail()));
         Program p;
         try {
             p = device.context().loadBinary(entry.binary(), m.compilerOptions() == null ? "" : m.compilerOptions());

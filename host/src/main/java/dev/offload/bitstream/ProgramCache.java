@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * Binaries compiled at run time, kept on disk so that the next start skips compilation. An entry is a binary
  * and a manifest in the bitstream format, named {@code <family>-<key>}, where the key hashes the device's
  * stable id, driver version, source hash and options hash. Entries are checked like store entries before
- * they load; a bad one is rebuilt and replaced, never an error.
+ * they load; a bad one is discarded, rebuilt once and replaced, with a warning, never an error. Only binaries whose
+ * layout is sound ({@link BitstreamChecks#layout}) are stored, so an entry that failed cannot come back as it was.
  */
 public final class ProgramCache {
     private static final Logger log = LoggerFactory.getLogger(ProgramCache.class);
@@ -41,11 +42,31 @@ public final class ProgramCache {
         }
     }
 
-    /** Stores (or replaces) an entry; the manifest's binary file name must be {@code stem + ".bin"}. */
+    /**
+     * Stores (or replaces) an entry; the manifest's binary file name must be {@code stem + ".bin"}. A binary whose
+     * layout offload cannot vouch for is not stored (an IllegalStateException says why): loading it back later would
+     * be refused anyway, and compiling it again every start is what not caching it costs.
+     */
     Path put(BitstreamManifest manifest, byte[] binary) {
         Path manifestFile = dir.resolve(BitstreamStore.manifestFileName(manifest));
+        Check layout = BitstreamChecks.layout(new StoredBinary(manifestFile, manifest, binary));
+        if (layout.failed()) throw new IllegalStateException("not caching a binary offload cannot check: " + layout.detail());
         BinaryFiles.write(manifestFile, manifest, binary);
         return manifestFile;
+    }
+
+    /**
+     * Removes an entry that failed its checks, manifest first (a reader that finds no manifest never reads the
+     * binary). A file that cannot be removed is logged: the entry is replaced by the next put anyway.
+     */
+    void discard(StoredBinary entry) {
+        for (Path f : new Path[] {entry.manifestFile(), entry.binaryFile()}) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (java.io.IOException | RuntimeException e) {
+                log.debug("cannot remove damaged program cache file {}: {}", f, e.getMessage());
+            }
+        }
     }
 
     @Override public String toString() { return dir.toString(); }

@@ -12,7 +12,7 @@ import java.util.Set;
  * Decides where a program comes from, without touching a device: a matching stored bitstream first; for a
  * device that claims a stored entry which does not match, an error (a stale or corrupt store is never
  * loaded, nor silently bypassed); for an ACCELERATOR without one, a refusal (it never compiles source); for
- * CPUs and GPUs, a valid cache entry, else compilation.
+ * CPUs and GPUs, a valid cache entry, else compilation (replacing a cache entry that fails its checks).
  */
 public final class ProgramResolver {
     private ProgramResolver() {}
@@ -30,6 +30,9 @@ public final class ProgramResolver {
         record Load(StoredBinary entry, ProgramOrigin origin) implements Resolution {}
 
         record Compile(String reason) implements Resolution {}
+
+        /** The cache entry fails its checks: discard it, compile, and cache the new build in its place. */
+        record Rebuild(StoredBinary damaged, String reason) implements Resolution {}
 
         record Refuse(String message) implements Resolution {}
 
@@ -67,8 +70,7 @@ public final class ProgramResolver {
         if (cached.isPresent()) {
             List<String> why = BitstreamChecks.mismatches(cached.get(), r.device(), r.source(), r.requiredKernels());
             if (why.isEmpty()) return new Resolution.Load(cached.get(), ProgramOrigin.CACHE);
-            return new Resolution.Compile("cache entry " + cached.get().manifestFile() + " is stale or damaged ("
-                    + String.join("; ", why) + ")");
+            return new Resolution.Rebuild(cached.get(), String.join("; ", why));
         }
         return new Resolution.Compile(store.isEmpty() ? "no stored binary, no cache entry" : "no stored binary for this device");
     }

@@ -1,6 +1,7 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
 import dev.offload.ops.attention.AttentionProblem;
 import dev.offload.ops.attention.AttentionReference;
 import dev.offload.ops.attention.AttentionShape;
@@ -67,6 +68,8 @@ public final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        new OutputCheck().input("--q", qFile).input("--k", kFile).input("--v", vFile).input("--kv-lengths", lengthsFile)
+                .input("--mask", maskFile).output("--out", outFile).check();
         Tensor q = readFloatTensor(qFile, "Q");
         Tensor k = readFloatTensor(kFile, "K");
         Tensor v = readFloatTensor(vFile, "V");

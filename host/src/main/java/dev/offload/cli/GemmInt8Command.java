@@ -2,6 +2,8 @@ package dev.offload.cli;
 
 import dev.offload.cl.Buffer;
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
+import dev.offload.limits.Sizes;
 import dev.offload.ops.gemm.Epilogue;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
@@ -58,6 +60,8 @@ public final class GemmInt8Command implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        new OutputCheck().input("--a", a).input("--b", b).input("--a-zero-point", zeroPointFile(aZeroPoint))
+                .input("--b-zero-point", zeroPointFile(bZeroPoint)).output("--out", out).check();
         Int8Matrix am = matrix(a, "A");
         Int8Matrix bm = matrix(b, "B");
         if (am.cols() != bm.rows()) {
@@ -68,15 +72,20 @@ public final class GemmInt8Command implements Callable<Integer> {
         ZeroPoint zb = zeroPoint(bZeroPoint, "--b-zero-point", bm.type(), bm.cols(), false);
 
         if (repeat < 1) throw new UserError("--repeat must be at least 1, got " + repeat);
+        int m = am.rows(), n = bm.cols(), k = am.cols();
+        // C is held on the host as one int array: refuse what cannot be, before any device work.
+        String cName = "--out " + out + ": C (" + m + " x " + n + " int32)";
+        long cBytes = Sizes.byteArrayLength(cName, Sizes.bytes(cName, Sizes.elements(cName, m, n), 4));
+        Sizes.fitsHeap(cName, 2 * cBytes);   // the int array and the .npy bytes made from it
         DeviceRegistry registry = common.registry();
         String chosen = device.chosen(registry);
-        int m = am.rows(), n = bm.cols(), k = am.cols();
         var run = OpOnDevice.run(registry, chosen, description -> w.println("device: " + description), cl -> {
+            Sizes.fitsDevice(cName, cBytes, cl.info());
             GemmConfig.Choice choice = GemmConfig.resolve(cl.info());
             Int8Gemm gemm = new Int8Gemm(cl, choice.config());
             w.println("config: " + choice.describe());
             try (PackedWeights pw = gemm.pack(bm, zb); Buffer ab = cl.upload(am.data());
-                 Buffer cb = cl.context().createBuffer(4L * m * n)) {
+                 Buffer cb = cl.context().createBuffer(cBytes)) {
                 long best = Long.MAX_VALUE;
                 for (int r = 0; r < repeat; r++) best = Math.min(best, gemm.run(ab, am.type(), m, za, pw, Epilogue.INT32, cb));
                 return new OpOnDevice.Timed<>(cl.readInts(cb, m * n), best);
@@ -92,6 +101,11 @@ public final class GemmInt8Command implements Callable<Integer> {
         w.printf("kernel time %.3f ms%s, %.1f GOPS%n", nanos / 1e6, repeat > 1 ? " (fastest of " + repeat + ")" : "", 2.0 * m * n * k / Math.max(nanos, 1));
         w.flush();
         return 0;
+    }
+
+    /** The zero point's file, when it is one (not an integer). */
+    private static Path zeroPointFile(String value) {
+        return value == null || value.strip().matches("[+-]?\\d+") ? null : Path.of(value);
     }
 
     /** Reads an int8/uint8 2-D matrix, or fails naming the file and the problem. */

@@ -1,9 +1,11 @@
 package dev.offload.cli;
 
 import dev.offload.config.OffloadSettings;
+import dev.offload.io.InputFile;
 import dev.offload.decoder.ChatTemplate;
 import dev.offload.decoder.DemoModel;
 import dev.offload.decoder.SamplingParams;
+import dev.offload.io.OutputCheck;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
 import dev.offload.runtime.GraphRuntime;
@@ -15,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -178,6 +179,7 @@ public final class GenerateCommand implements Callable<Integer> {
             case END_OF_SEQUENCE -> "end of sequence";
             case MAX_TOKENS -> "--max-tokens (" + maxTokens + ") reached";
             case CONTEXT_FULL -> "the context (" + session.context() + " positions) is full";
+            case CANCELLED -> "cancelled";
         });
         err.printf("load time   = %10.2f ms%n", session.loadMs());
         err.printf("prompt eval = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n", r.promptMs(),
@@ -249,15 +251,11 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     private static String readPrompt(String f) throws IOException {
-        if (f.equals("-")) {
-            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().collect(Collectors.joining("\n"));
-        }
-        Path p = Path.of(f);
-        if (!Files.isRegularFile(p)) throw new UserError("--prompt-file " + f + ": " + (Files.exists(p) ? "not a regular file" : "no such file"));
         try {
-            return Files.readString(p, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new UserError("--prompt-file " + f + ": not valid UTF-8 text");
+            return f.equals("-") ? InputFile.readUtf8("--prompt-file -", System.in).lines().collect(Collectors.joining("\n"))
+                    : InputFile.readUtf8("--prompt-file " + f, Path.of(f));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 }

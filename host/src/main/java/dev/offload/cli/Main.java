@@ -39,6 +39,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             if (ex instanceof UserError || ex instanceof IllegalArgumentException
                     || ex instanceof dev.offload.tensor.NpyException
+                    || ex instanceof dev.offload.io.OutputFileException
                     || ex instanceof dev.offload.bitstream.BitstreamMismatchException
                     || ex instanceof dev.offload.bitstream.BitstreamMissingException) {
                 cmd.getErr().println("offload: " + ex.getMessage());

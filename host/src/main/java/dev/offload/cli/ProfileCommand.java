@@ -4,6 +4,7 @@ import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.DeviceDecoder;
 import dev.offload.decoder.Sampler;
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
 import dev.offload.profile.LayerChart;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTable;
@@ -79,6 +80,7 @@ public final class ProfileCommand implements Callable<Integer> {
         if (device != null && placement != null) throw new UserError("give --device or --placement, not both");
         if (iterations < 1 || warmup < 0) throw new UserError("--iterations must be >= 1 and --warmup >= 0");
         if (model.endsWith(".gguf")) return profileGguf(out);
+        new OutputCheck().output("--json", outputs.json).output("--trace", outputs.trace).output("--chart", chart).check();
         if (!SyntheticSpec.matches(model)) {
             throw new UserError("--model " + model + ": give a decoder FILE.gguf or synthetic:arch=...");
         }

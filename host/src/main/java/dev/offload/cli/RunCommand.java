@@ -1,5 +1,7 @@
 package dev.offload.cli;
 
+import dev.offload.io.InputFile;
+import dev.offload.io.OutputCheck;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.OrtCheck;
@@ -14,12 +16,8 @@ import dev.offload.session.SentenceEmbeddings;
 import dev.offload.session.EncoderSource;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +128,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         // Outputs are checked before any work, so a bad path fails now and nothing is half written.
         new OutputCheck().input("--input", input == null || input.equals("-") ? null : Path.of(input))
+                .input("--model", model.endsWith(".onnx") ? Path.of(model) : null).input("--tokenizer", tokenizer)
                 .output("--output", output).output("--hidden-states", hiddenStates).output("--token-ids", tokenIds)
                 .output("--json", outputs.json).output("--trace", outputs.trace).check();
         List<String> texts = readTexts();
@@ -204,6 +203,9 @@ public final class RunCommand implements Callable<Integer> {
                 ProfileTable.print(report.get(), out, false);
             }
             outputs.write(report.get(), out::println);
+        } else if (outputs.wanted()) {
+            System.err.println("offload: note: --json and --trace were not written: only OpenCL runs are profiled, and this ran on "
+                    + session.device());
         }
         if (options.prune() != null) compareWithDense(out, options, tokenized, embeddings, texts.size() / seconds);
         if (output != null) write(out, output, NpyArray.ofFloats(embeddings.vectors(), texts.size(), h));
@@ -235,20 +237,13 @@ public final class RunCommand implements Callable<Integer> {
 
     private List<String> readTexts() throws IOException {
         if (input == null) return BUILT_IN;
-        List<String> lines;
-        if (input.equals("-")) {
-            lines = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().toList();
-        } else {
-            Path p = Path.of(input);
-            if (Files.isDirectory(p)) throw new UserError("--input " + input + ": is a directory, not a file of texts");
-            if (!Files.isRegularFile(p)) throw new UserError("--input " + input + ": no such file");
-            try {
-                lines = Files.readAllLines(p, StandardCharsets.UTF_8);
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new UserError("--input " + input + ": not valid UTF-8 text");
-            }
+        String text;
+        try {
+            text = input.equals("-") ? InputFile.readUtf8("--input -", System.in) : InputFile.readUtf8("--input " + input, Path.of(input));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
-        return lines.stream().filter(l -> !l.isBlank()).toList();
+        return text.lines().filter(l -> !l.isBlank()).toList();
     }
 
     private static void printSimilarities(PrintWriter out, List<String> texts, SentenceEmbeddings e) {

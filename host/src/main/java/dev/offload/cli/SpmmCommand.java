@@ -1,6 +1,8 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
+import dev.offload.limits.Sizes;
 import dev.offload.ops.sparse.BsrMatrix;
 import dev.offload.ops.sparse.CsrMatrix;
 import dev.offload.ops.sparse.DenseMatrix;
@@ -63,6 +65,7 @@ public final class SpmmCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
+        new OutputCheck().input("--a", a).input("--b", b).output("--out", out).check();
         SparseMatrix s = loadA();
         NpyArray bArray = Npy.read(b);
         if (bArray.rank() != 2) throw new UserError(b + ": B must be 2-D [K, N], got shape " + bArray.shapeString());
@@ -75,6 +78,9 @@ public final class SpmmCommand implements Callable<Integer> {
                     + " columns; shapes [M, K] x [K, N] must agree");
         }
         int n = bArray.dim(1);
+        // C is held on the host as one array and written as .npy bytes: refuse what cannot be, before any work.
+        String cName = "--out " + out + ": C (" + s.rows() + " x " + n + ")";
+        Sizes.fitsHeap(cName, 2 * Sizes.byteArrayLength(cName, Sizes.bytes(cName, Sizes.elements(cName, s.rows(), n), 4)));
 
         DeviceRegistry registry = common.registry();
         String chosen = device.chosen(registry);

@@ -1,15 +1,13 @@
 package dev.offload.cli;
 
+import dev.offload.io.InputFile;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.tokenizer.TextTokenizer;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
@@ -80,14 +78,9 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     private static String readText(Path f) {
         try {
-            if (!Files.isRegularFile(f)) throw new UserError(f + ": " + (Files.exists(f) ? "not a regular file" : "no such file"));
-            return Files.readString(f, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new UserError(f + ": no such file");
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new UserError(f + ": not valid UTF-8 text");
-        } catch (IOException e) {
-            throw new UserError(f + ": cannot read: " + e.getMessage());
+            return InputFile.readUtf8(f.toString(), f);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 }

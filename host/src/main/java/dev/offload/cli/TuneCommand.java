@@ -1,6 +1,7 @@
 package dev.offload.cli;
 
 import dev.offload.device.DeviceRegistry;
+import dev.offload.io.OutputCheck;
 import dev.offload.device.OpenClDevice;
 import dev.offload.ops.attention.AttentionConfig;
 import dev.offload.ops.attention.AttentionShape;
@@ -79,6 +80,7 @@ public final class TuneCommand implements Callable<Integer> {
         if (reps < 1) throw new UserError("--reps must be at least 1, got " + reps);
         DeviceRegistry registry = common.registry();
         Path file = db != null ? db : registry.settings().cache().tuningFile();
+        new OutputCheck().output(db != null ? "--db" : "the tuning database", file).check();
         String chosen = device != null ? device : registry.defaultSpec();
         var resolved = registry.resolve(chosen).orElseThrow(() -> new UserError(
                 "tune measures OpenCL kernels; '" + chosen + "' is not an OpenCL device ("

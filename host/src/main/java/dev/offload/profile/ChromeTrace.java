@@ -3,7 +3,6 @@ package dev.offload.profile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -78,7 +77,8 @@ public final class ChromeTrace {
         if (value instanceof Integer i) args.put(argName, i); else args.put(argName, value.toString());
     }
 
-    public static void write(ProfileReport r, Path file) throws IOException {
-        MAPPER.writeValue(file.toFile(), toJson(r));
+    /** Writes the trace through {@link dev.offload.io.AtomicFile}: whole or not at all. */
+    public static void write(ProfileReport r, Path file) {
+        dev.offload.io.AtomicFile.write(file, out -> MAPPER.writeValue(out, toJson(r)));
     }
 }

@@ -1,7 +1,5 @@
 package dev.offload.profile;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -50,5 +48,8 @@ public final class LayerChart {
         return svg.finish();
     }
 
-    public static void write(ProfileReport r, Path file) throws IOException { Files.writeString(file, svg(r)); }
+    /** Writes the chart through {@link dev.offload.io.AtomicFile}: whole or not at all. */
+    public static void write(ProfileReport r, Path file) {
+        dev.offload.io.AtomicFile.write(file, svg(r).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
 }

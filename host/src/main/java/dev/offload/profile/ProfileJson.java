@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /** Writes a profile as JSON; the schema ({@value #SCHEMA}) is described in docs/profile-json.md. */
@@ -80,7 +79,8 @@ public final class ProfileJson {
         }
     }
 
-    public static void write(ProfileReport r, Path file) throws IOException {
-        MAPPER.writeValue(file.toFile(), toJson(r));
+    /** Writes the JSON through {@link dev.offload.io.AtomicFile}: whole or not at all. */
+    public static void write(ProfileReport r, Path file) {
+        dev.offload.io.AtomicFile.write(file, out -> MAPPER.writeValue(out, toJson(r)));
     }
 }

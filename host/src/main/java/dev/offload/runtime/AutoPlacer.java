@@ -259,10 +259,8 @@ public final class AutoPlacer {
             root.put("comment", "ns per run of one node of an op kind on a device (null: cannot run there); |transfer = bytes per ns");
             ObjectNode entries = root.putObject("entries");
             cache.forEach((k, v) -> { if (v.isNaN()) entries.putNull(k); else entries.put(k, v); });
-            Path tmp = cacheFile.resolveSibling(cacheFile.getFileName() + ".tmp");
-            MAPPER.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
-            Files.move(tmp, cacheFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
+            dev.offload.io.AtomicFile.write(cacheFile, out -> MAPPER.writerWithDefaultPrettyPrinter().writeValue(out, root));
+        } catch (IOException | dev.offload.io.OutputFileException e) {
             log.warn("cannot write the auto placement cache {}: {}", cacheFile, e.getMessage());
         }
     }

@@ -234,8 +234,9 @@ public final class GraphRuntime implements AutoCloseable {
                 for (int j = 0; j < outs.size(); j++) res.of(n.outputs().get(j)).put(d, outs.get(j));
                 if (why != null && warned.add(key)) log.warn("node {} ({}) runs on {}: {}", n.name(), n.opKind(), d.spec(), why);
                 return;
-            } catch (ClException e) {
-                String reason = n.opKind() + " on " + d.spec() + " failed: " + e.getMessage().lines().findFirst().orElse("");
+            } catch (ClException | OpImplementation.Unsupported e) {
+                String reason = n.opKind() + " on " + d.spec() + (e instanceof OpImplementation.Unsupported ? " cannot run: " : " failed: ")
+                        + e.getMessage().lines().findFirst().orElse("");
                 if (strict) throw new FallbackRefused("--strict: node " + n.name() + ": " + reason, e);
                 broken.put(key, reason);
                 log.warn("node {}: {}; re-placing it on the next device", n.name(), reason);

@@ -104,30 +104,38 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * OpenCL path: appends this step's keys and values ([batch, newTokens, kvWidth] on {@code cl}) to the node's cache
-     * buffers there and gathers all cached ones into contiguous [batch, length, kvWidth] tensors (released by the
-     * caller after its kernel is enqueued): one device copy per sequence and direction, ordered by the in-order queue
-     * like every other command of the run.
+     * All cached keys and values of a node as [batch, length, kvWidth] tensors on the device; {@code owned}: copies the
+     * caller releases after its kernel is enqueued, else views of the cache's own buffers (never released).
      */
-    public List<ClTensor> appendOnDevice(String node, OpenClDevice cl, RunContext ctx, ClTensor k, ClTensor v,
-                                         int batch, int newTokens, int kvWidth) {
+    public record Gathered(ClTensor keys, ClTensor values, boolean owned) {}
+
+    /**
+     * OpenCL path: appends this step's keys and values ([batch, newTokens, kvWidth] on {@code cl}) to the node's cache
+     * buffers there (one device copy per sequence and direction, ordered by the in-order queue like every other
+     * command of the run) and returns all cached ones. One sequence's cache is already a contiguous
+     * [1, length, kvWidth] prefix of its buffers, so it is returned as it is; for a batch the sequences' rows are
+     * gathered into contiguous copies.
+     */
+    public Gathered appendOnDevice(String node, OpenClDevice cl, RunContext ctx, ClTensor k, ClTensor v,
+                                   int batch, int newTokens, int kvWidth) {
         ClSlot s = (ClSlot) slot(node, cl, batch, kvWidth, newTokens);
         int len = s.length + newTokens;
         long row = 4L * kvWidth, seqBytes = row * capacity;
         TensorType all = TensorType.of(DType.FLOAT32, batch, len, kvWidth);
-        ClTensor kAll = ctx.allocate(cl, all), vAll = ctx.allocate(cl, all);
         for (int b = 0; b < batch; b++) {
             long src = b * newTokens * row, dst = b * seqBytes + s.length * row;
             ctx.enqueue(cl, () -> cl.queue().copy(k.buffer(), src, s.k, dst, newTokens * row));
             ctx.enqueue(cl, () -> cl.queue().copy(v.buffer(), src, s.v, dst, newTokens * row));
         }
+        s.length = len;
+        if (batch == 1) return new Gathered(new ClTensor(all, s.k, cl), new ClTensor(all, s.v, cl), false);
+        ClTensor kAll = ctx.allocate(cl, all), vAll = ctx.allocate(cl, all);
         for (int b = 0; b < batch; b++) {
             long src = b * seqBytes, dst = b * len * row;
             ctx.enqueue(cl, () -> cl.queue().copy(s.k, src, kAll.buffer(), dst, len * row));
             ctx.enqueue(cl, () -> cl.queue().copy(s.v, src, vAll.buffer(), dst, len * row));
         }
-        s.length = len;
-        return List.of(kAll, vAll);
+        return new Gathered(kAll, vAll, true);
     }
 
     /** Java path: appends [batch, newTokens, kvWidth] keys and values, returns all cached ones as [batch, length, kvWidth]. */

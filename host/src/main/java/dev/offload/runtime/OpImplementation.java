@@ -10,11 +10,17 @@ import java.util.List;
  * weights on the device from {@code weights} (shared with every other node and runtime that reads the same host
  * arrays; a holder from {@link ResidentWeights#holder}, closed with the prepared node); the runtime caches the result
  * and closes it when it closes. Throwing
- * {@link dev.offload.cl.ClException} from either step (build failure, CL_OUT_OF_RESOURCES, device lost) makes
- * the runtime re-place the node on the next device of the plan.
+ * {@link dev.offload.cl.ClException} from either step (build failure, CL_OUT_OF_RESOURCES, device lost), or
+ * {@link Unsupported} from {@link #prepare} (a shape the kernels cannot take), makes the runtime re-place the node
+ * on the next device of the plan, with a warning.
  */
 public interface OpImplementation {
     Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights);
+
+    /** This implementation cannot run this node on this device (its kernels do not take the shape): try the next one. */
+    final class Unsupported extends RuntimeException {
+        public Unsupported(String reason) { super(reason); }
+    }
 
     /** A node made ready for one device: weights resident there, kernels' program built. */
     interface Prepared extends AutoCloseable {

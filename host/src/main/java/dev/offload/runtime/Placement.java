@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * Placement rules as written on the command line: {@code attention=cl:gpu,linear=cl:accelerator,*=cl:cpu}.
- * A key is a node name, a layer ({@code layer.0}: splits a model across devices for pipelining) or an op kind; a
- * node takes the rule for its name, else for its layer, else for its kind, else {@code *}.
+ * A key is a node name, a layer ({@code layer.0}: splits a model across devices for pipelining), a range of layers
+ * ({@code layer.0-7}, both ends included: the rule for each of them) or an op kind; a node takes the rule for its
+ * name, else for its layer, else for its kind, else {@code *}.
  * A single device spec ({@code cl:cpu}) means {@code *=cl:cpu}. {@code auto} is handled by {@link AutoPlacer}.
  */
 public record Placement(Map<String, String> rules) {
@@ -33,9 +34,24 @@ public record Placement(Map<String, String> rules) {
                 throw new IllegalArgumentException("placement rule '" + p + "' is not KEY=DEVICE (e.g. linear=cl:gpu, *=cl:cpu)");
             }
             String key = p.substring(0, eq).strip(), device = p.substring(eq + 1).strip();
-            if (rules.put(key, device) != null) throw new IllegalArgumentException("placement names '" + key + "' twice");
+            for (String k : expand(key)) {
+                if (rules.put(k, device) != null) throw new IllegalArgumentException("placement names '" + k + "' twice");
+            }
         }
         return new Placement(rules);
+    }
+
+    private static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile("(.*\\.)(\\d{1,5})-(\\d{1,5})");
+
+    /** {@code layer.2-4} is layer.2, layer.3, layer.4; any other key is itself. */
+    private static List<String> expand(String key) {
+        java.util.regex.Matcher m = RANGE.matcher(key);
+        if (!m.matches()) return List.of(key);
+        int from = Integer.parseInt(m.group(2)), to = Integer.parseInt(m.group(3));
+        if (from > to) throw new IllegalArgumentException("placement range '" + key + "' runs backwards");
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = from; i <= to; i++) keys.add(m.group(1) + i);
+        return keys;
     }
 
     /** The device spec for a node. */

@@ -1,6 +1,5 @@
 package dev.offload.session;
 
-import dev.offload.device.DeviceRegistry;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
@@ -8,7 +7,6 @@ import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.profile.ProfileReport;
 import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.ExecutionPlan;
-import dev.offload.runtime.PlacementSpec;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,19 +58,13 @@ public final class EmbeddingSession implements AutoCloseable {
         if (maxLength < 2) throw new IllegalArgumentException("max length " + maxLength + " leaves no room for [CLS] and [SEP]");
         this.loadMs = loadMs;
         // Devices: the caller's pool, else a registry (discovered once, and only when something needs OpenCL).
-        DevicePool pool = options.devices();
-        DeviceRegistry registry = null;
-        PlacementSpec placement = options.placement();
-        if (placement == null) {
-            if (pool == null) registry = options.registryOrDefault();
-            placement = PlacementSpec.device(pool != null ? SessionDevices.firstDevice(pool) : registry.defaultSpec());
-        }
+        SessionDevices.Where where = SessionDevices.Where.resolve(options.placement(), options.devices(), options::registryOrDefault);
         DevicePool owned = null;
-        if ("java".equals(placement.singleDevice()) && options.prune() == null) {
+        if (where.javaOnly() && options.prune() == null) {
             this.backend = new ReferenceEncoder(model);
         } else {
-            if (pool == null) pool = owned = DevicePool.open(registry != null ? registry : options.registryOrDefault());
-            this.backend = new GraphEncoder(model, options.prune(), pool, placement, options.strict(), options.profiling(), log);
+            DevicePool pool = where.pool() != null ? where.pool() : (owned = where.open(options::registryOrDefault));
+            this.backend = new GraphEncoder(model, options.prune(), pool, where.placement(), options.strict(), options.profiling(), log);
         }
         this.ownedPool = owned;
     }

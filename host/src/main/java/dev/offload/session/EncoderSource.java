@@ -1,13 +1,12 @@
 package dev.offload.session;
 
+import dev.offload.io.InputFile;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.Pooling;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.EncoderImporter;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -62,24 +61,25 @@ public sealed interface EncoderSource {
     }
 
     private static Path checkedFile(OnnxFile f) {
-        if (Files.isDirectory(f.onnx())) throw new UnsupportedModelException("--model " + f.onnx() + ": is a directory; give the .onnx file");
-        if (!Files.isRegularFile(f.onnx())) {
-            throw new UnsupportedModelException("--model " + f.onnx() + ": no such file, and not a known model ("
-                    + String.join(", ", ModelCatalog.ids()) + ")");
-        }
+        InputFile.problem(f.onnx()).ifPresent(p -> {
+            throw new UnsupportedModelException("--model " + f.onnx() + ": " + p + (p.equals("no such file")
+                    ? ", and not a known model (" + String.join(", ", ModelCatalog.ids()) + ")" : "; give the .onnx file"));
+        });
         return f.onnx();
     }
 
     private static WordPieceTokenizer tokenizer(Path file) {
-        if (!Files.isRegularFile(file)) throw new UnsupportedModelException("tokenizer " + file + ": no such file (give --tokenizer FILE.json)");
+        InputFile.problem(file).ifPresent(p -> {
+            throw new UnsupportedModelException("tokenizer " + file + ": " + p + " (give --tokenizer FILE.json)");
+        });
         return WordPieceTokenizer.fromJson(read(file), file.toString());
     }
 
     private static byte[] read(Path file) {
         try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UnsupportedModelException(file + ": cannot be read (" + e.getMessage() + ")", e);
+            return InputFile.readBytes(file.toString(), file);
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(e.getMessage(), e);
         }
     }
 }

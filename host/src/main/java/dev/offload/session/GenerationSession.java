@@ -4,9 +4,7 @@ import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.DecoderReference;
 import dev.offload.decoder.DeviceDecoder;
 import dev.offload.decoder.QuantizedWeights;
-import dev.offload.device.DeviceRegistry;
 import dev.offload.runtime.DevicePool;
-import dev.offload.runtime.PlacementSpec;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import dev.offload.decoder.GgufDecoder;
@@ -45,7 +43,12 @@ public final class GenerationSession implements AutoCloseable {
         /** The requested number of tokens was generated. */
         MAX_TOKENS,
         /** The context (the KV cache) is full. */
-        CONTEXT_FULL
+        CONTEXT_FULL,
+        /**
+         * The text callback threw {@link java.util.concurrent.CancellationException} (a client hung up, a stop string
+         * appeared): the result holds what was generated up to and including that piece.
+         */
+        CANCELLED
     }
 
     /** One generation: its text, token counts, why it stopped, and llama.cpp-style timings. */
@@ -95,22 +98,16 @@ public final class GenerationSession implements AutoCloseable {
         try {
             GgufDecoder model = GgufDecoder.read(file);
             int context = Math.min(model.config().contextLength(), options.context() > 0 ? options.context() : GenerationOptions.DEFAULT_CONTEXT);
-            DevicePool pool = options.devices();
-            DeviceRegistry registry = null;
-            PlacementSpec placement = options.placement();
-            if (placement == null) {
-                if (pool == null) registry = options.registryOrDefault();
-                placement = PlacementSpec.device(pool != null ? SessionDevices.firstDevice(pool) : registry.defaultSpec());
-            }
-            if ("java".equals(placement.singleDevice())) {
+            SessionDevices.Where where = SessionDevices.Where.resolve(options.placement(), options.devices(), options::registryOrDefault);
+            if (where.javaOnly()) {
                 DecoderReference reference = new DecoderReference(model.config(), model.floatWeights(file));
                 file.close();
                 return new GenerationSession(model, reference, context, ms(t0), null, null, null);
             }
             arena = Arena.ofShared();
             QuantizedWeights weights = QuantizedWeights.load(file, model.config(), arena);
-            if (pool == null) pool = owned = DevicePool.open(registry != null ? registry : options.registryOrDefault());
-            DeviceDecoder decoder = new DeviceDecoder(model.config(), weights, context, pool, placement, options.strict(), options.profiling(), log);
+            DevicePool pool = where.pool() != null ? where.pool() : (owned = where.open(options::registryOrDefault));
+            DeviceDecoder decoder = new DeviceDecoder(model.config(), weights, context, pool, where.placement(), options.strict(), options.profiling(), log);
             return new GenerationSession(model, decoder, context, ms(t0), file, arena, owned);
         } catch (RuntimeException | Error e) {
             if (owned != null) owned.close();
@@ -173,6 +170,12 @@ public final class GenerationSession implements AutoCloseable {
                 "the model has no chat template (tokenizer.chat_template); continue a plain prompt instead")).render(messages, true);
     }
 
+    /** The number of tokens {@link #generate} feeds for {@code prompt} (BOS included when it adds one). */
+    public int promptTokens(String prompt, boolean addBos) {
+        TextTokenizer tok = model.tokenizer();
+        return tok.encode(prompt, addBos && tok.addsBos()).length;
+    }
+
     /** Whether {@code prompt} begins with the BOS token's text (templates often write it themselves). */
     public boolean startsWithBos(String prompt) {
         TextTokenizer tok = model.tokenizer();
@@ -187,7 +190,8 @@ public final class GenerationSession implements AutoCloseable {
      * @param addBos     put BOS first when the model's tokenizer asks for it
      * @param maxTokens  generate at most this many tokens
      * @param context    KV cache positions (prompt + generated); 0 or more than the session's {@link #context()}: that
-     * @param onText     receives the text as it is produced (may be null)
+     * @param onText     receives the text as it is produced (may be null); it may throw
+     *                   {@link java.util.concurrent.CancellationException} to stop ({@link Stop#CANCELLED})
      */
     public synchronized Result generate(String prompt, boolean addBos, int maxTokens, int context, SamplingParams sampling, Consumer<String> onText) {
         TextTokenizer tok = model.tokenizer();
@@ -290,7 +294,7 @@ public final class GenerationSession implements AutoCloseable {
                 generated++;
                 String piece = text.push(next);
                 out.append(piece);
-                if (onText != null && !piece.isEmpty()) onText.accept(piece);
+                if (!deliver(onText, piece)) { stop = Stop.CANCELLED; break; }
                 if (generated == maxTokens) break;
                 if (length >= capacity) { stop = Stop.CONTEXT_FULL; break; }
                 logits = backend.forward(new int[] {next}, state);
@@ -298,10 +302,21 @@ public final class GenerationSession implements AutoCloseable {
             }
             String rest = text.finish();
             out.append(rest);
-            if (onText != null && !rest.isEmpty()) onText.accept(rest);
+            if (stop != Stop.CANCELLED && !deliver(onText, rest)) stop = Stop.CANCELLED;
             long t2 = System.nanoTime();
             return new Result(out.toString(), Arrays.copyOfRange(history, firstGenerated, length), length - start - generated, generated,
                     stop, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        }
+
+        /** Hands {@code piece} to the callback; false when it asked to stop. */
+        private static boolean deliver(Consumer<String> onText, String piece) {
+            if (onText == null || piece.isEmpty()) return true;
+            try {
+                onText.accept(piece);
+                return true;
+            } catch (java.util.concurrent.CancellationException stop) {
+                return false;
+            }
         }
 
         @Override public void close() { state.close(); }

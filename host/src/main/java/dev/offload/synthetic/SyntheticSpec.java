@@ -1,5 +1,6 @@
 package dev.offload.synthetic;
 
+import dev.offload.limits.Sizes;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -69,9 +70,33 @@ public record SyntheticSpec(Arch arch, int layers, int hidden, int heads, int kv
         try { seed = Long.parseLong(kv.getOrDefault("seed", "1")); } catch (NumberFormatException e) {
             throw new IllegalArgumentException("seed must be an integer, got '" + kv.get("seed") + "'");
         }
-        return new SyntheticSpec(arch, positive(kv, "layers", 2), hidden, heads, kvHeads,
+        SyntheticSpec spec = new SyntheticSpec(arch, positive(kv, "layers", 2), hidden, heads, kvHeads,
                 positive(kv, "ffn", arch == Arch.ENCODER ? 4 * hidden : hidden * 8 / 3), seq, positive(kv, "batch", 1),
                 sparsity, format, vocab, seed);
+        spec.checkSizes();
+        return spec;
+    }
+
+    /**
+     * Refuses, before anything is built, a model whose arrays cannot exist: each tensor the build and a run allocate
+     * (embedding tables, a layer's largest weight in float before it is quantized, the activations of one run) must
+     * fit a Java array, and all the int8 weights plus the float working set must fit the heap. Without this a huge
+     * spec wrapped an int and failed with an array exception after building for tens of seconds.
+     */
+    void checkSizes() {
+        String what = "model spec " + this;
+        int positions = Math.max(512, seq);
+        long table = Sizes.arrayLength(what + ": the embedding table (vocab x hidden)", vocab, hidden);
+        Sizes.arrayLength(what + ": the position table", positions, hidden);
+        int tokens = Sizes.arrayLength(what + ": the tokens of a run (batch x seq)", batch, seq);
+        long widest = Math.max(Math.max(hidden, ffn), (long) heads * headDim());
+        long activation = Sizes.arrayLength(what + ": one activation (batch x seq x " + widest + ")", tokens, widest);
+        long weight = Sizes.arrayLength(what + ": a layer's largest weight (hidden x ffn)", hidden, ffn);
+        Sizes.arrayLength(what + ": the attention weight (hidden x hidden)", hidden, hidden);
+        long perLayer = Sizes.elements(what, 4, hidden, hidden) + Sizes.elements(what, arch == Arch.DECODER ? 3 : 2, hidden, ffn);
+        long weights = Sizes.elements(what + ": the int8 weights of all layers", layers, perLayer);
+        long floats = Sizes.elements(what, 4, table + (long) positions * hidden + 4 * weight + 8 * activation);
+        Sizes.fitsHeap(what, Sizes.sum(what, weights, floats));
     }
 
     private static int positive(Map<String, String> kv, String key, int fallback) {

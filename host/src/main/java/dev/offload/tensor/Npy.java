@@ -1,15 +1,14 @@
 package dev.offload.tensor;
 
+import dev.offload.io.AtomicFile;
+import dev.offload.io.InputFile;
+import dev.offload.limits.Sizes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,14 +28,13 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
+    /** Reads a .npy file: a regular file (not a directory, FIFO or device), no larger than an array and the heap hold. */
     public static NpyArray read(Path file) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new NpyException(file + ": no such file");
-        } catch (IOException e) {
-            throw new NpyException(file + ": cannot read (" + e.getMessage() + ")");
+            bytes = InputFile.readBytes(file.toString(), file);
+        } catch (IllegalArgumentException e) {
+            throw new NpyException(e.getMessage());
         }
         return parse(bytes, file.toString());
     }
@@ -52,20 +50,23 @@ public final class Npy {
         }
         int major = bytes[6];
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        int headerLen, headerStart;
+        // Header lengths are unsigned (a v2 length of 0x7fffffff must not wrap an int): compare them as longs.
+        long headerLen;
+        int headerStart;
         switch (major) {
             case 1 -> { headerLen = Short.toUnsignedInt(b.getShort(8)); headerStart = 10; }
             case 2, 3 -> {
                 if (bytes.length < 12) throw new NpyException(name + ": truncated header");
-                headerLen = b.getInt(8);
+                headerLen = Integer.toUnsignedLong(b.getInt(8));
                 headerStart = 12;
             }
             default -> throw new NpyException(name + ": unsupported .npy version " + major + "." + bytes[7]);
         }
-        if (headerLen < 0 || headerStart + headerLen > bytes.length) {
-            throw new NpyException(name + ": truncated header");
+        if (headerStart + headerLen > bytes.length) {
+            throw new NpyException(name + ": truncated header (it says " + headerLen + " bytes, the file has "
+                    + (bytes.length - headerStart) + " after the prefix)");
         }
-        String header = new String(bytes, headerStart, headerLen,
+        String header = new String(bytes, headerStart, (int) headerLen,
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         String descr = group(DESCR, header, name, "descr");
         String fortran = group(FORTRAN, header, name, "fortran_order");
@@ -91,14 +92,14 @@ public final class Npy {
             }
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        long count = NpyArray.elementCount(shape);
-        long need = count * dtype.size();
-        int dataStart = headerStart + headerLen;
+        long count = Sizes.elements(name, shape);
+        long need = Sizes.bytes(name, count, dtype.size());
+        int dataStart = headerStart + (int) headerLen;
         if (bytes.length - dataStart < need) {
             throw new NpyException(name + ": truncated: shape " + dims + " of " + dtype.numpyName() + " needs "
                     + need + " data bytes, the file has " + (bytes.length - dataStart));
         }
-        byte[] data = java.util.Arrays.copyOfRange(bytes, dataStart, Math.toIntExact(dataStart + need));
+        byte[] data = java.util.Arrays.copyOfRange(bytes, dataStart, dataStart + (int) need);
         return new NpyArray(dtype, shape, data);
     }
 
@@ -108,8 +109,8 @@ public final class Npy {
         return m.group(1);
     }
 
-    /** The .npy bytes (version 1.0, or 2.0 when the header does not fit 65535 bytes). */
-    public static byte[] toBytes(NpyArray a) {
+    /** The header of {@code a}'s file: magic, version (1.0, or 2.0 when the header does not fit 65535 bytes), dict. */
+    static byte[] header(NpyArray a) {
         StringBuilder shape = new StringBuilder("(");
         for (int i = 0; i < a.shape().length; i++) {
             shape.append(a.shape()[i]);
@@ -122,7 +123,7 @@ public final class Npy {
         int total = prefix + dict.length() + 1;
         int pad = (64 - total % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        ByteArrayOutputStream out = new ByteArrayOutputStream(prefix + header.length() + a.data().length);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(prefix + header.length());
         out.writeBytes(MAGIC);
         out.write(version);
         out.write(0);
@@ -130,40 +131,25 @@ public final class Npy {
         if (version == 1) len.putShort((short) header.length()); else len.putInt(header.length());
         out.writeBytes(len.array());
         out.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
-        out.writeBytes(a.data());
         return out.toByteArray();
     }
 
+    /** The .npy file's bytes. */
+    public static byte[] toBytes(NpyArray a) {
+        byte[] h = header(a);
+        byte[] out = java.util.Arrays.copyOf(h, h.length + a.data().length);
+        System.arraycopy(a.data(), 0, out, h.length, a.data().length);
+        return out;
+    }
+
     /**
-     * Writes atomically: a temporary file renamed into place, so a failure leaves nothing behind. Only a regular file
-     * (or a path that does not exist yet) is ever replaced: a directory, device node, FIFO or symbolic link is refused
-     * (renaming over {@code /dev/full} as root would replace the device with a file).
+     * Writes through {@link AtomicFile}: whole or not at all, never replacing anything but a regular file, no temporary
+     * file left behind; a failure is an {@link dev.offload.io.OutputFileException}. The data streams from the array.
      */
     public static void write(Path file, NpyArray a) {
-        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new NpyException(file + ": cannot write: it exists and is not a regular file (a directory, link, device or FIFO)");
-        }
-        Path tmp = null;
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            tmp = Files.createTempFile(parent, ".offload-", ".npy.tmp");
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                os.write(toBytes(a));
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            tmp = null;
-        } catch (IOException e) {
-            throw new NpyException(file + ": cannot write (" + e.getMessage() + ")");
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // The write already failed and says so; a leftover temp file is all that remains.
-                }
-            }
-        }
+        AtomicFile.write(file, out -> {
+            out.write(header(a));
+            out.write(a.data());
+        });
     }
 }

@@ -1,5 +1,6 @@
 package dev.offload.tensor;
 
+import dev.offload.limits.Sizes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -11,18 +12,15 @@ import java.util.Arrays;
 public record NpyArray(DType dtype, long[] shape, byte[] data) {
 
     public NpyArray {
-        long n = elementCount(shape);
-        if (n * dtype.size() != data.length) {
+        long need = Sizes.bytes("an array of shape " + Arrays.toString(shape), elementCount(shape), dtype.size());
+        if (need != data.length) {
             throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype.numpyName()
-                    + " needs " + n * dtype.size() + " bytes, got " + data.length);
+                    + " needs " + need + " bytes, got " + data.length);
         }
     }
 
-    public static long elementCount(long[] shape) {
-        long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
-        return n;
-    }
+    /** The product of the dimensions, checked ({@link Sizes#elements}). */
+    public static long elementCount(long[] shape) { return Sizes.elements("an array", shape); }
 
     public long size() { return elementCount(shape); }
 
@@ -64,19 +62,19 @@ public record NpyArray(DType dtype, long[] shape, byte[] data) {
     }
 
     public static NpyArray ofInts(int[] v, long... shape) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Sizes.byteArrayLength("an array of shape " + Arrays.toString(shape), (long) 4 * v.length)).order(ByteOrder.LITTLE_ENDIAN);
         b.asIntBuffer().put(v);
         return new NpyArray(DType.INT32, shape, b.array());
     }
 
     public static NpyArray ofLongs(long[] v, long... shape) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Sizes.byteArrayLength("an array of shape " + Arrays.toString(shape), (long) 8 * v.length)).order(ByteOrder.LITTLE_ENDIAN);
         b.asLongBuffer().put(v);
         return new NpyArray(DType.INT64, shape, b.array());
     }
 
     public static NpyArray ofFloats(float[] v, long... shape) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Sizes.byteArrayLength("an array of shape " + Arrays.toString(shape), (long) 4 * v.length)).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         return new NpyArray(DType.FLOAT32, shape, b.array());
     }

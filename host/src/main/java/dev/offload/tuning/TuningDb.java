@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -88,17 +87,9 @@ public record TuningDb(List<TunedEntry> entries) {
         }
     }
 
-    /** Writes atomically (a temp file renamed over the target), creating the directory. */
+    /** Writes through {@link dev.offload.io.AtomicFile} (a temp file renamed over the target), creating the directory. */
     public void write(Path file) {
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, toJson());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the tuning database " + file + " (check permissions or pass --db)", e);
-        }
+        dev.offload.io.AtomicFile.write(file, toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** A database on the classpath (the one kept in the repository); empty when absent. */

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offload.cl.DeviceType;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.kernels.KernelSource;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,12 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class BitstreamImportTest {
     static final String SHELL = "xilinx_u250_gen3x16_xdma_shell_4_1";
 
-    /** An .xclbin as far as the reader cares: the magic, binary noise, the EMBEDDED_METADATA XML, more noise. */
-    static byte[] syntheticXclbin() throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write("xclbin2\0".getBytes(StandardCharsets.US_ASCII));
-        for (int i = 0; i < 300; i++) out.write((i * 37) & 0xFF);
-        out.write(("""
+    /** A saxpy .xclbin: XRT's container around the EMBEDDED_METADATA XML ({@link SyntheticBinaries#xclbin}). */
+    static byte[] syntheticXclbin() {
+        return SyntheticBinaries.xclbin(("""
                 <?xml version="1.0" encoding="UTF-8"?>
                 <project name="smoke">
                   <platform vendor="xilinx" boardid="u250" name="gen3x16"><device name="fpga0"><core name="OCL_REGION_0">
@@ -41,8 +37,6 @@ class BitstreamImportTest {
                   </core></device></platform>
                 </project>
                 """).getBytes(StandardCharsets.UTF_8));
-        for (int i = 0; i < 500; i++) out.write((i * 91) & 0xFF);
-        return out.toByteArray();
     }
 
     private static BitstreamImporter.Request request(Path file, String family, List<String> kernels) {
@@ -82,7 +76,7 @@ class BitstreamImportTest {
     @Test
     void anAocxNeedsItsKernelsOnTheCommandLine(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("saxpy.aocx");
-        Files.write(file, new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1, 0, 9, 9, 9});
+        Files.write(file, SyntheticBinaries.elf64(new byte[] {9, 9, 9}));
         BitstreamStore store = new BitstreamStore(tmp.resolve("store"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BitstreamImporter.importFile(store, request(file, "smoke", List.of())));
@@ -99,7 +93,7 @@ class BitstreamImportTest {
     @Test
     void aBinaryWithoutTheFamilysKernelsIsNotImported(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("other.aocx");
-        Files.write(file, new byte[] {0x7F, 'E', 'L', 'F', 1});
+        Files.write(file, SyntheticBinaries.elf64(new byte[] {1}));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BitstreamImporter.importFile(new BitstreamStore(tmp), request(file, "smoke", List.of("vadd"))));
         assertTrue(e.getMessage().contains("lacks kernel(s) [saxpy] of family smoke (it has [vadd])"), e.getMessage());
@@ -111,7 +105,7 @@ class BitstreamImportTest {
     @Test
     void anXclbinWithoutMetadataAsksForKernels(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("bare.xclbin");
-        Files.write(file, "xclbin2\0 no metadata here".getBytes(StandardCharsets.US_ASCII));
+        Files.write(file, SyntheticBinaries.xclbin(" no metadata here".getBytes(StandardCharsets.US_ASCII)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BitstreamImporter.importFile(new BitstreamStore(tmp), request(file, "smoke", List.of())));
         assertTrue(e.getMessage().contains("without readable EMBEDDED_METADATA kernels; give them with --kernels"), e.getMessage());

@@ -52,4 +52,22 @@ class BitstreamManifestJsonTest {
             assertTrue(e.getMessage().startsWith("bitstream manifest m.json ") && !e.getMessage().contains("\n"), e.getMessage());
         }
     }
+
+    /** Found by the fuzz tier: a manifest without its platform name was a NullPointerException in bitstreams verify. */
+    @Test
+    void fieldsEveryCheckReadsMustBePresent() {
+        String json = sample().toJson();
+        for (String[] bad : new String[][] {
+                {json.replace("\"platformName\" : \"Portable Computing Language\",", ""), "lacks target.platformName"},
+                {json.replace("\"deviceName\" : \"dev \\\"1\\\"\",", ""), "lacks target.deviceName"},
+                {json.replace("\"family\" : \"int8_gemm\",", ""), "lacks family"},
+                {json.replace("\"file\" : \"x.bin\",", ""), "lacks binary.file"},
+                {json.replace("\"sha256\" : \"ff00\",", ""), "lacks binary.sha256"},
+                {json.replace("5000000000", "-1"), "binary.sizeBytes is negative"},
+                {json.replace("\"name\" : \"imported\",", ""), "every kernel needs a name"}}) {
+            assertTrue(!bad[0].equals(json), "the replacement applies: " + bad[1]);
+            var e = assertThrows(IllegalArgumentException.class, () -> BitstreamManifest.fromJson(bad[0], "m.json"));
+            assertTrue(e.getMessage().startsWith("bitstream manifest m.json") && e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
 }

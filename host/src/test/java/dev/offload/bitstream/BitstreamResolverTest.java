@@ -32,7 +32,7 @@ class BitstreamResolverTest {
 
     /** An entry for {@code target} built from the current smoke source, with consistent checksum. */
     private static StoredBinary entry(DeviceTarget target, String file, List<String> kernels) {
-        byte[] bin = ("binary for " + target.deviceName()).getBytes();
+        byte[] bin = SyntheticBinaries.elf64(("binary for " + target.deviceName()).getBytes());
         BitstreamManifest m = new BitstreamManifest(BitstreamManifest.SCHEMA, "smoke", 1, SMOKE.sha256(), "", Sha256.of(""),
                 "", target, new BitstreamManifest.BinaryFile(file + ".aocx", Sha256.of(bin), bin.length, "aocx"),
                 kernels.stream().map(k -> new BitstreamManifest.KernelEntry(k, 4, null, null)).toList(),
@@ -114,9 +114,34 @@ class BitstreamResolverTest {
         StoredBinary stale = entry(GPU, "smoke-cachekey", List.of("saxpy"));
         byte[] damaged = stale.binary().clone();
         damaged[0] ^= 1;
-        Resolution r = ProgramResolver.resolve(request(GPU, DeviceType.GPU), List.of(),
-                Optional.of(new StoredBinary(stale.manifestFile(), stale.manifest(), damaged)));
-        assertTrue(assertInstanceOf(Resolution.Compile.class, r).reason().contains("checksum"));
+        StoredBinary entry = new StoredBinary(stale.manifestFile(), stale.manifest(), damaged);
+        Resolution r = ProgramResolver.resolve(request(GPU, DeviceType.GPU), List.of(), Optional.of(entry));
+        Resolution.Rebuild rebuild = assertInstanceOf(Resolution.Rebuild.class, r);
+        assertTrue(rebuild.reason().contains("checksum"), rebuild.reason());
+        assertSame(entry, rebuild.damaged());
+    }
+
+    /** A binary cut short whose manifest was written for the short bytes: the checksum agrees, the layout does not. */
+    private static StoredBinary truncated(StoredBinary e) {
+        byte[] cut = java.util.Arrays.copyOf(e.binary(), e.binary().length - 10);
+        BitstreamManifest m = e.manifest();
+        BitstreamManifest.BinaryFile f = m.binary();
+        BitstreamManifest shortened = new BitstreamManifest(m.schema(), m.family(), m.familyVersion(), m.sourceSha256(), m.options(),
+                m.optionsSha256(), m.compilerOptions(), m.target(), new BitstreamManifest.BinaryFile(f.file(), Sha256.of(cut), cut.length,
+                f.format()), m.kernels(), m.builtBy(), m.builtAt());
+        return new StoredBinary(e.manifestFile(), shortened, cut);
+    }
+
+    @Test
+    void aTruncatedBinaryWithAMatchingChecksumIsRejectedFromTheStoreAndRebuiltFromTheCache() {
+        StoredBinary stored = truncated(entry(FPGA, "smoke-a10", List.of("saxpy")));
+        Resolution r = ProgramResolver.resolve(request(FPGA, DeviceType.ACCELERATOR), List.of(stored), Optional.empty());
+        String msg = assertInstanceOf(Resolution.Reject.class, r).error().getMessage();
+        assertTrue(msg.contains("layout ") && msg.contains("lies outside"), msg);
+
+        StoredBinary cached = truncated(entry(GPU, "smoke-cachekey", List.of("saxpy")));
+        Resolution rebuild = ProgramResolver.resolve(request(GPU, DeviceType.GPU), List.of(), Optional.of(cached));
+        assertTrue(assertInstanceOf(Resolution.Rebuild.class, rebuild).reason().startsWith("layout "), rebuild.toString());
     }
 
     @Test

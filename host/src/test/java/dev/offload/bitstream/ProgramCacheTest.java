@@ -66,8 +66,23 @@ class ProgramCacheTest {
         assertArrayEquals(results[0], results[1]);
     }
 
+    /** The warnings {@link BitstreamProgramSource} logs while {@code run} runs. */
+    static List<String> warningsDuring(Runnable run) {
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(BitstreamProgramSource.class);
+        var appender = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            run.run();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        return appender.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+    }
+
     @Test
-    void aDamagedCacheEntryIsSilentlyRebuiltAndReplaced(@TempDir Path store, @TempDir Path cache) throws IOException {
+    void aDamagedCacheEntryIsDiscardedAndRebuiltOnceWithAWarning(@TempDir Path store, @TempDir Path cache) throws IOException {
         Device device = cpu(Binding.PANAMA);
         Path bin = openAndBuild(device, store, cache).file();
         byte[] good = Files.readAllBytes(bin);
@@ -75,13 +90,19 @@ class ProgramCacheTest {
         bad[bad.length / 3] ^= 0x40;
         Files.write(bin, bad);
 
-        ProgramBuild rebuilt = openAndBuild(device, store, cache);
+        ProgramBuild[] rebuiltHolder = new ProgramBuild[1];
+        List<String> warnings = warningsDuring(() -> rebuiltHolder[0] = openAndBuild(device, store, cache));
+        ProgramBuild rebuilt = rebuiltHolder[0];
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.getFirst().contains("is damaged (checksum sha256") && warnings.getFirst().contains("discarding it and compiling again"),
+                warnings.getFirst());
         assertEquals(ProgramOrigin.COMPILED, rebuilt.origin());
         byte[] now = Files.readAllBytes(bin);
         assertFalse(java.util.Arrays.equals(bad, now), "the damaged binary was replaced");
         assertEquals(Sha256.of(now), BinaryFiles.read(bin.resolveSibling(bin.getFileName().toString().replace(".bin", ".json")))
                 .manifest().binary().sha256(), "the replaced entry is consistent");
-        assertEquals(ProgramOrigin.CACHE, openAndBuild(device, store, cache).origin());
+        assertEquals(List.of(), warningsDuring(() -> assertEquals(ProgramOrigin.CACHE, openAndBuild(device, store, cache).origin())),
+                "the rebuilt entry loads without a word");
     }
 
     @Test

@@ -77,6 +77,6 @@ class TokenizeCommandTest {
         assertRejected("either as TEXT or with --file", "tokenize", "--model", vocab.toString());
         assertRejected("either as TEXT or with --file", "tokenize", "--model", vocab.toString(), "x", "--file", vocab.toString());
         assertRejected(dir.resolve("nope.txt") + ": no such file", "tokenize", "--model", vocab.toString(), "--file", dir.resolve("nope.txt").toString());
-        assertRejected(dir + ": not a regular file", "tokenize", "--model", dir.toString(), "x");
+        assertRejected(dir + ": is a directory, not a file", "tokenize", "--model", dir.toString(), "x");
     }
 }

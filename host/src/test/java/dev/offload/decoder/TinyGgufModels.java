@@ -1,10 +1,10 @@
 package dev.offload.decoder;
 
 import dev.offload.graph.RotaryEmbedding;
+import dev.offload.model.gguf.GgmlQuantizer;
+import dev.offload.model.gguf.GgmlType;
 import dev.offload.model.gguf.GgufWriter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,21 +94,13 @@ public final class TinyGgufModels {
         g.tensor(name, type, new long[] {in, out}, encode(GgufDecoder.transpose(m, in, out), type));
     }
 
+    /** F32 as is, Q8_0 as ggml's reference quantizer makes it. */
     static byte[] encode(float[] v, int type) {
-        if (type == F32) {
-            ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (float x : v) b.putFloat(x);
-            return b.array();
-        }
-        // Q8_0 as ggml's reference quantizer makes it: d = max |x| / 127 per 32 values, q = round(x / d).
-        ByteBuffer b = ByteBuffer.allocate(v.length / 32 * 34).order(ByteOrder.LITTLE_ENDIAN);
-        for (int blk = 0; blk < v.length / 32; blk++) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(v[blk * 32 + j]));
-            float d = amax / 127, id = d != 0 ? 1 / d : 0;
-            b.putShort(Float.floatToFloat16(d));
-            for (int j = 0; j < 32; j++) b.put((byte) Math.round(v[blk * 32 + j] * id));
-        }
-        return b.array();
+        GgmlType t = switch (type) {
+            case F32 -> GgmlType.F32;
+            case Q8_0 -> GgmlType.Q8_0;
+            default -> throw new IllegalArgumentException("tiny models are F32 or Q8_0, not ggml type " + type);
+        };
+        return GgmlQuantizer.encode(t, v);
     }
 }

@@ -133,6 +133,23 @@ class GraphRuntimeTest {
         }
     }
 
+    /** Head dimensions the fused kernels cannot hold (above 256, or not a multiple of 4) run on java, as the README says. */
+    @Test
+    void aHeadTheAttentionKernelsCannotHoldFallsBackToJavaWithTheReason() {
+        for (String shape : new String[] {"hidden=600,heads=2", "hidden=12,heads=2"}) {
+            SyntheticSpec spec = SyntheticSpec.parse("synthetic:arch=encoder,layers=1," + shape + ",ffn=32,seq=5,batch=2,seed=3");
+            Graph g = SyntheticModel.build(spec);
+            var in = SyntheticModel.inputs(spec, 4);
+            GraphRuntime.Result got = GraphFixtures.run(g, CL.pool(), "cl:cpu", in);
+            assertTrue(GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), got) <= GRAPH_TOLERANCE, shape);
+            List<OpSample> attention = got.samples().stream().filter(s -> s.opKind().equals("attention")).toList();
+            assertEquals(1, attention.size());
+            assertEquals("java", attention.getFirst().device());
+            assertTrue(attention.getFirst().fallback().contains("cannot run: head dimension " + spec.headDim()), attention.getFirst().fallback());
+            assertTrue(got.samples().stream().anyMatch(s -> s.opKind().equals("linear") && s.device().startsWith("cl:")), "the rest stays on OpenCL");
+        }
+    }
+
     @Test
     void strictTurnsAFallbackIntoAnError() {
         Graph g = SyntheticModel.build(ENCODER);

@@ -35,6 +35,15 @@ class PlacementTest {
     }
 
     @Test
+    void aRangeOfLayersIsARuleForEachOfThem() {
+        Placement p = Placement.parse("layer.0-2=cl:0:0,layer.3=cl:0:1,*=java");
+        assertEquals(java.util.List.of("layer.0", "layer.1", "layer.2", "layer.3", "*"), java.util.List.copyOf(p.rules().keySet()));
+        assertEquals("cl:0:0", p.rules().get("layer.1"));
+        assertThrows(IllegalArgumentException.class, () -> Placement.parse("layer.3-1=cl:0:0"), "backwards");
+        assertThrows(IllegalArgumentException.class, () -> Placement.parse("layer.0-3=cl:0:0,layer.2=java"), "layer.2 twice");
+    }
+
+    @Test
     void aSingleDeviceSpecPlacesEverything() {
         assertEquals(Placement.everything("cl:cpu"), Placement.parse("cl:cpu"));
         assertEquals(Placement.everything("cl:name=pthread"), Placement.parse("cl:name=pthread"));

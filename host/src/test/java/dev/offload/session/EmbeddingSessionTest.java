@@ -107,6 +107,26 @@ class EmbeddingSessionTest {
         }
     }
 
+    /** Profiling folds runs from several threads into one set of totals: none is lost, results stay the sequential bits. */
+    @Test
+    void aProfilingSessionOnFourThreadsCountsEveryRunAndKeepsTheResults() throws Exception {
+        try (EmbeddingSession profiled = EmbeddingSession.open(EmbeddingOptions.defaults().withPlacement("cl:cpu").withBatchSize(4)
+                .withProfiling(true))) {
+            List<String> texts = TEXTS.subList(0, 4);           // one batch of 4, one length bucket: one shape
+            float[] want = profiled.embed(texts).vectors();
+            int before = profiled.profile(4, 16).orElseThrow().iterations();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<float[]>> got = new ArrayList<>();
+                for (int i = 0; i < 12; i++) got.add(pool.submit((Callable<float[]>) () -> profiled.embed(texts).vectors()));
+                for (int i = 0; i < got.size(); i++) assertArrayEquals(want, got.get(i).get(), "call " + i);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(before + 12, profiled.profile(4, 16).orElseThrow().iterations(), "every run of every thread is counted");
+        }
+    }
+
     @Test
     void withoutProfilingNothingIsKeptPerRun() {
         onDevice.embed(TEXTS);

@@ -87,6 +87,24 @@ class GenerationSessionTest {
     }
 
     @Test
+    void theCallbackCanStopAGenerationAndTheResultSaysHowFarItGot() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("x.gguf"), c, TinyGgufModels.randomWeights(c, 33),
+                TinyGgufModels.F32, false), REFERENCE)) {
+            GenerationSession.Result whole = s.generate("the a to", true, 12, 64, SamplingParams.greedy(), null);
+            List<String> pieces = new java.util.ArrayList<>();
+            GenerationSession.Result cut = s.generate("the a to", true, 12, 64, SamplingParams.greedy(), piece -> {
+                pieces.add(piece);
+                if (pieces.size() == 3) throw new java.util.concurrent.CancellationException("enough");
+            });
+            assertEquals(GenerationSession.Stop.CANCELLED, cut.stop());
+            assertEquals(String.join("", pieces), cut.text(), "the text up to and including the piece that stopped it");
+            assertTrue(cut.generatedTokens() >= 3 && cut.generatedTokens() < 12, cut.generatedTokens() + " tokens");
+            assertArrayEquals(Arrays.copyOf(whole.tokens(), cut.generatedTokens()), cut.tokens(), "the same tokens as far as it got");
+        }
+    }
+
+    @Test
     void aSeedMakesSamplingReproducible() throws Exception {
         DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN2);
         try (GenerationSession s = GenerationSession.open(TinyGgufModels.write(dir.resolve("q.gguf"), c, TinyGgufModels.randomWeights(c, 2), TinyGgufModels.Q8_0, false), REFERENCE)) {

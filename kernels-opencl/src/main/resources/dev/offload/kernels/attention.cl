@@ -23,6 +23,9 @@
 //               -INFINITY masks a key.
 // A query row whose keys are all masked produces zeros (not NaN): softmax over an empty set is
 // defined here as contributing nothing. The Java reference defines it the same way.
+// NaN and infinities are kept as the reference keeps them: a NaN score (a NaN in the query row, a visible key or the
+// mask) makes its row NaN, and so does a +inf score (exp(inf - inf)). fmax skips NaN, so a row whose scores are all
+// NaN must not be taken for a row whose keys are all masked: the kernels look for NaN on their own.
 //
 // Kernels:
 //   attention_fused   flash-attention style: one work-item per (query row, b*h, key split) streams
@@ -145,6 +148,7 @@ __kernel KERNEL_SHAPE void attention_fused(
         const int n = min(KEY_BLOCK, j1 - jb);
         float s[KEY_BLOCK];
         float block_max = -INFINITY;
+        int nan = 0;
         for (int t = 0; t < n; t++) {
             __global const store_t* kr = kp + (size_t) (jb + t) * KV_STEP;
             floatV d = qv[0] * LOAD_V(0, kr);
@@ -153,8 +157,10 @@ __kernel KERNEL_SHAPE void attention_fused(
             if (has_mask) st += mrow[jb + t];
             s[t] = st;
             block_max = fmax(block_max, st);
+            nan |= isnan(st);
         }
-        if (block_max == -INFINITY) continue;   // every key of the block is masked
+        if (block_max == -INFINITY && !nan) continue;   // every key of the block is masked (NaN scores go on: exp
+                                                        // below makes l and acc NaN)
         const float m_new = fmax(m, block_max);
         const float correction = exp(m - m_new);  // 0 while m is still -inf
         floatV block_acc[NV];
@@ -172,7 +178,7 @@ __kernel KERNEL_SHAPE void attention_fused(
     }
 
     if (nsplit == 1) {
-        // l == 0 only when every key was masked: the row is defined as zeros.
+        // l == 0 only when every key was masked: the row is defined as zeros. A NaN l keeps acc NaN (NaN * 0).
         const float inv = l > 0.0f ? 1.0f / l : 0.0f;
         for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + Q_OFFSET(b, h, i));
     } else {
@@ -270,12 +276,20 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
             s[t] = exp(s[t] - m_safe);            // now the weight p; 0 for masked keys
             block_sum += s[t];
         }
-        // The block's weighted values are summed on their own, then join the rescaled accumulator.
+        // The block's weighted values are summed on their own, then join the rescaled accumulator. A key a lane does
+        // not see has weight 0, but 0 times a NaN or infinite value is NaN: in a block where some lane masks a key
+        // (the causal diagonal, padding, the clamped keys past walk_end) such values are replaced by 0 for it, as
+        // the reference never reads them. Other blocks, nearly all, take the plain loop.
+        const int ragged = any((int16) (jb + KEY_BLOCK - 1) >= end);
         for (int d = 0; d < HEAD_DIM; d++) {
             float16 x = (float16) 0.0f;
-            for (int t = 0; t < KEY_BLOCK; t++) {
-                const int j = min(jb + t, walk_end - 1);
-                x = fma(s[t], (float16) LOAD_S(vp + (size_t) j * KV_STEP + d), x);
+            if (!ragged) {
+                for (int t = 0; t < KEY_BLOCK; t++) x = fma(s[t], (float16) LOAD_S(vp + (size_t) (jb + t) * KV_STEP + d), x);
+            } else {
+                for (int t = 0; t < KEY_BLOCK; t++) {
+                    const int j = min(jb + t, walk_end - 1);
+                    x = fma(s[t], select((float16) LOAD_S(vp + (size_t) j * KV_STEP + d), (float16) 0.0f, (int16) (jb + t) >= end), x);
+                }
             }
             acc[d] = fma(acc[d], correction, x);
         }
@@ -298,11 +312,18 @@ __kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __glob
     if (row >= rows) return;
     const int i = row % Sq, b = row / Sq / H, h = row / Sq % H;
     float big_m = -INFINITY;
-    for (int s = 0; s < nsplit; s++) big_m = fmax(big_m, partial[((size_t) s * rows + row) * (HEAD_DIM + 2)]);
+    int nan = 0;
+    for (int s = 0; s < nsplit; s++) {
+        __global const float* pp = partial + ((size_t) s * rows + row) * (HEAD_DIM + 2);
+        big_m = fmax(big_m, pp[0]);
+        nan |= isnan(pp[1]);           // a split that met a NaN score (its m may still be -inf)
+    }
     float l = 0.0f;
     floatV acc[NV];
     for (int c = 0; c < NV; c++) acc[c] = (floatV) 0.0f;
-    if (big_m != -INFINITY) {
+    if (nan) {
+        for (int c = 0; c < NV; c++) acc[c] = (floatV) NAN;
+    } else if (big_m != -INFINITY) {
         for (int s = 0; s < nsplit; s++) {
             __global const float* pp = partial + ((size_t) s * rows + row) * (HEAD_DIM + 2);
             if (pp[0] == -INFINITY) continue;     // a split with no visible keys
@@ -353,8 +374,12 @@ __kernel KERNEL_SHAPE void attention_softmax(__global float* scores, const int r
     if (row >= rows) return;
     __global float* srow = scores + (size_t) row * Skv;
     float m = -INFINITY;
-    for (int j = 0; j < Skv; j++) m = fmax(m, srow[j]);
-    if (m == -INFINITY) {
+    int nan = 0;
+    for (int j = 0; j < Skv; j++) {
+        m = fmax(m, srow[j]);
+        nan |= isnan(srow[j]);
+    }
+    if (m == -INFINITY && !nan) {
         for (int j = 0; j < Skv; j++) srow[j] = 0.0f;
         return;
     }
@@ -407,7 +432,10 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
 // at -103.97, m = round(x / ln 2) by the 1.5 * 2^23 trick, reduced argument in two fma steps, degree-6 polynomial in
 // fma steps, times 2^m (one rounding).
 inline float16 onnx_exp_shifted16(const float16 x, const float16 neg_max) {
-    float16 v = fmax((float16) (-103.9720840454f), x + neg_max);
+    // The clamp keeps a NaN, as MLAS's max (and the Java reference's Math.max) does; fmax alone would turn it into
+    // exp(-103.97), a finite weight.
+    const float16 shifted = x + neg_max;
+    float16 v = select(fmax((float16) (-103.9720840454f), shifted), shifted, isnan(shifted));
     const float16 biased = fma(v, (float16) 1.44269504088896341f, (float16) 12582912.0f);
     const float16 m = biased - 12582912.0f;
     v = fma(m, (float16) (-6.93145752e-1f), v);

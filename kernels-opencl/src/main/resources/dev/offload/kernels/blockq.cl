@@ -5,26 +5,38 @@
 //
 // x is int8 [M][K] with float scales dx [M][K/32] (a per-block int8 quantize's outputs); y is float [M][N].
 //
-// The weight's device layout (made from ggml's blocks by blockq_relayout, below; the same bytes, rearranged, so a
-// resident weight is exactly as large as the file's tensor). Row n keeps its nb = K/32 blocks in
-// R = nb * (2 + QB) bytes at n * R, as ggml does, but splits them: first the quantized values of all its blocks,
-// then their nb fp16 scales (2 bytes each). The values come in groups of 4 blocks, then the nb % 4 last blocks:
-//   Q8_0 group (128 bytes): [b0 q0..15][b1 q0..15][b2 q0..15][b3 q0..15][b0 q16..31][b1 q16..31][b2 ..][b3 ..]
-//   Q4_0 group (64 bytes):  [b0 qs][b1 qs][b2 qs][b3 qs]  (ggml's own nibbles: byte j = element j | element j+16 << 4)
-//   the last nb % 4 blocks: their values in ggml's order (QB bytes each)
-// So one 64-byte vector of a group holds 16 values of each of 4 blocks (Q4_0: its low and its high nibbles), in
-// the same order for both formats, and an x vector permuted the same way meets it lane for lane: each 32-bit lane
-// of a dot-product instruction then sums 4 products of one block, and 4 lanes make a block.
+// ---- The weight's device layout -------------------------------------------------------------------------
+// Made from ggml's blocks by blockq_relayout (below): the same bytes rearranged, so a resident weight is exactly as
+// large as the file's tensor. A row has nb = K/32 blocks of 2 + QB bytes (QB = 32 for Q8_0, 16 for Q4_0): R bytes.
+// The first P = N/16 groups of 16 rows are panels; the last N % 16 rows are tail rows. Each keeps ggml's place
+// (panel p: bytes [16 p R, 16 (p+1) R); tail row n: [n R, (n+1) R)), rearranged inside:
+//
+//   panel: for each block b, 16 * QB bytes of values, then for each block b its 16 rows' fp16 scales (32 bytes).
+//     Q8_0 values of block b (512 bytes): 8 vectors of 64 bytes; vector q holds k = 4q..4q+3 of the 16 rows,
+//       [row 0: 4 bytes][row 1: 4 bytes]...[row 15], each value stored as q + 128 (q ^ 0x80, unsigned).
+//     Q4_0 values of block b (256 bytes): 4 vectors of 64 bytes; byte 4r + u of vector t holds row r's
+//       k = 4t + u in its low nibble and k = 16 + 4t + u in its high nibble (ggml's own nibble bytes, regrouped).
+//     One vpdpbusd of a vector with a broadcast 4 bytes of x then sums 4 products for each of the 16 rows.
+//   tail row: first the values of all its blocks, in groups of 4 blocks, then its nb fp16 scales:
+//     Q8_0 group (128 bytes): [b0 q0..15][b1 q0..15][b2 q0..15][b3 q0..15][b0 q16..31][b1 q16..31][b2 ..][b3 ..]
+//     Q4_0 group (64 bytes):  [b0 qs][b1 qs][b2 qs][b3 qs]  (ggml's nibble bytes: byte j = element j | element j+16 << 4)
+//     the last nb % 4 blocks: their values in ggml's order (QB bytes each)
+//     A 64-byte vector of a group holds 16 values of each of 4 blocks, and x's 128 bytes, permuted alike, meet it
+//     lane for lane (4 lanes per block).
 //
 // Build defines:
 //   BLOCK_Q8_0 | BLOCK_Q4_0     the weight format
-//   MR, NR                      the register block: each work-item computes MR rows of x times NR rows of W
+//   MR                          rows of x per work-item
+//   NP                          panels (16 weight rows each) per work-item; tail work-items take NT = 4 tail rows
 //   HAS_BIAS                    add bias[n]
-//   X86_VNNI                    the groups through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
+//   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
+//                               of computing it in every work-item (the prefill form: many work-items share a row)
+//   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
 //   OFFLOAD_FPGA                FPGA style (offload.clh): single work-item work-groups, no x86 built-ins
 // Without X86_VNNI every block is summed exactly in int and accumulated in the reference's own order, so the
-// portable kernel (and the FPGA style) gives the reference's floats bit for bit; with it, each lane accumulates
-// in float across groups and the lanes are added at the end (the bound in BlockLinearBound covers both).
+// portable kernel (and the FPGA style) gives the reference's floats bit for bit. With it, a panel accumulates
+// one float lane per weight row (in block order), and a tail row one lane per 4-value slice of a block (in group
+// order, the lanes added at the end); the bound in BlockLinearBound covers both.
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
@@ -37,37 +49,70 @@
 #else
 #define QB 32
 #endif
-#define GROUP_BYTES (4 * QB)
 #ifndef MR
 #define MR 1
 #endif
-#ifndef NR
-#define NR 4
+#ifndef NP
+#define NP 1
 #endif
+#define NT 4
 
 // ---- Relayout: ggml's blocks -> the device layout above. Global (nb, rows); one work-item per block. --------
 __kernel KERNEL_SHAPE void blockq_relayout(__global const uchar* src, const int nb, const int rows, __global uchar* dst) {
     const int b = get_global_id(0), r = get_global_id(1);
     if (b >= nb || r >= rows) return;
-    const size_t row = (size_t) r * nb * (2 + QB);
-    __global const uchar* block = src + row + (size_t) b * (2 + QB);
-    dst[row + (size_t) nb * QB + 2 * b] = block[0];
-    dst[row + (size_t) nb * QB + 2 * b + 1] = block[1];
-    const int grouped = b < (nb & ~3);
+    const size_t row_bytes = (size_t) nb * (2 + QB);
+    __global const uchar* block = src + (size_t) r * row_bytes + (size_t) b * (2 + QB);
+    if (r < rows / 16 * 16) {
+        const int rr = r % 16;
+        __global uchar* panel = dst + (size_t) (r / 16) * 16 * row_bytes;
+        __global uchar* values = panel + (size_t) b * 16 * QB;
+        __global uchar* scale = panel + (size_t) nb * 16 * QB + (size_t) b * 32 + 2 * rr;
+        scale[0] = block[0];
+        scale[1] = block[1];
+#if defined(BLOCK_Q4_0)
+        for (int t = 0; t < 4; t++) vstore4(vload4(0, block + 2 + 4 * t), 0, values + 64 * t + 4 * rr);
+#else
+        for (int q = 0; q < 8; q++) vstore4(vload4(0, block + 2 + 4 * q) ^ (uchar4) 0x80, 0, values + 64 * q + 4 * rr);
+#endif
+        return;
+    }
+    __global uchar* row = dst + (size_t) r * row_bytes;
+    row[(size_t) nb * QB + 2 * b] = block[0];
+    row[(size_t) nb * QB + 2 * b + 1] = block[1];
 #if defined(BLOCK_Q4_0)
     // Groups keep ggml's nibble bytes, block after block: the same place as without groups.
-    vstore16(vload16(0, block + 2), 0, dst + row + (size_t) b * 16);
-    (void) grouped;
+    vstore16(vload16(0, block + 2), 0, row + (size_t) b * 16);
 #else
+    const int grouped = b < (nb & ~3);
     const size_t lo = grouped ? (size_t) (b >> 2) * 128 + (b & 3) * 16 : (size_t) b * 32;
-    const size_t hi = lo + (grouped ? 64 : 16);
-    vstore16(vload16(0, block + 2), 0, dst + row + lo);
-    vstore16(vload16(0, block + 18), 0, dst + row + hi);
+    vstore16(vload16(0, block + 2), 0, row + lo);
+    vstore16(vload16(0, block + 18), 0, row + lo + (grouped ? 64 : 16));
 #endif
 }
 
-// Block b of a weight row in element order: values 0..15 in lo, 16..31 in hi.
-static inline void weight_block(__global const uchar* row, const int nb, const int b, char16* lo, char16* hi) {
+// ---- Reading one block of one weight row, wherever it lies (the portable path) ---------------------------
+// Values 0..15 into lo, 16..31 into hi, as signed integers; returns the block's scale.
+static inline float weight_block(__global const uchar* w, const int nb, const int panels, const int n, const int b,
+                                 char16* lo, char16* hi) {
+    const size_t row_bytes = (size_t) nb * (2 + QB);
+    if (n < 16 * panels) {
+        const int rr = n % 16;
+        __global const uchar* panel = w + (size_t) (n / 16) * 16 * row_bytes;
+        __global const uchar* values = panel + (size_t) b * 16 * QB + 4 * rr;
+#if defined(BLOCK_Q4_0)
+        const uchar16 q = (uchar16) (vload4(0, values), vload4(0, values + 64), vload4(0, values + 128), vload4(0, values + 192));
+        *lo = as_char16(q & (uchar16) 0x0F) - (char16) 8;
+        *hi = as_char16(q >> (uchar16) 4) - (char16) 8;
+#else
+        const uchar16 a = (uchar16) (vload4(0, values), vload4(0, values + 64), vload4(0, values + 128), vload4(0, values + 192));
+        const uchar16 c = (uchar16) (vload4(0, values + 256), vload4(0, values + 320), vload4(0, values + 384), vload4(0, values + 448));
+        *lo = as_char16(a ^ (uchar16) 0x80);
+        *hi = as_char16(c ^ (uchar16) 0x80);
+#endif
+        return vload_half(0, (__global const half*) (panel + (size_t) nb * 16 * QB + (size_t) b * 32 + 2 * rr));
+    }
+    __global const uchar* row = w + (size_t) n * row_bytes;
 #if defined(BLOCK_Q4_0)
     const uchar16 q = vload16(0, row + (size_t) b * 16);
     *lo = as_char16(q & (uchar16) 0x0F) - (char16) 8;
@@ -78,6 +123,7 @@ static inline void weight_block(__global const uchar* row, const int nb, const i
     *lo = as_char16(vload16(0, row + at));
     *hi = as_char16(vload16(0, row + at + (grouped ? 64 : 16)));
 #endif
+    return vload_half(b, (__global const half*) (row + (size_t) nb * QB));
 }
 
 // The exact integer dot product of two 16-value halves (int8 products fit in short; their sum needs int).
@@ -89,33 +135,145 @@ static inline int dot16(const char16 a, const char16 b) {
     return h2.x + h2.y;
 }
 
+// Blocks [first, nb) of rows n[0..count) into acc[i][j] (acc[i][j] + (float) s * (dx * dw), block by block: the
+// reference's own order). rows past the real ones repeat the last (the caller does not store them).
+#define PORTABLE_ROWS(COUNT, ROW_OF, ACC)                                                                         \
+    for (int b = first; b < nb; b++) {                                                                           \
+        char16 xlo[MR], xhi[MR];                                                                                 \
+        float xd[MR];                                                                                            \
+        _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                         \
+            xlo[i] = vload16(0, xrow[i] + 32 * b);                                                               \
+            xhi[i] = vload16(0, xrow[i] + 32 * b + 16);                                                          \
+            xd[i] = dxrow[i][b];                                                                                 \
+        }                                                                                                        \
+        for (int j = 0; j < (COUNT); j++) {                                                                      \
+            char16 wlo, whi;                                                                                     \
+            const float d = weight_block(w, nb, panels, (ROW_OF(j)), b, &wlo, &whi);                             \
+            _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                     \
+                const int s = dot16(xlo[i], wlo) + dot16(xhi[i], whi);                                           \
+                ACC[i][j] = ACC[i][j] + (float) s * (xd[i] * d);                                                 \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+
 #if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__) && !defined(OFFLOAD_FPGA)
-#define USE_VNNI_GROUPS
+#define USE_VNNI
+// vpdpbusd multiplies unsigned by signed bytes, so the weights go in unsigned: Q8_0 as q + 128, Q4_0 as its bare
+// nibbles (0..15); what that adds, C * (sum of the x values it met) with C = 128 or 8, is taken out by starting
+// the integer sums at minus that.
+#if defined(BLOCK_Q4_0)
+#define OFFSET_BYTES 0x08080808
+#define OFFSET 8
+#else
+#define OFFSET_BYTES 0x80808080
+#define OFFSET 128
+#endif
+
+// -OFFSET * (sum of block b's 32 x values): 8 lanes of 4, then added up.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static inline int x_correction(__global const char* xrow, const int b) {
+    const int8 part = __builtin_ia32_vpdpbusd256((int8) (0), (int8) (0x01010101), vload8(b, (__global const int*) xrow));
+    const int4 h4 = part.lo + part.hi;
+    const int2 h2 = h4.lo + h4.hi;
+    return -OFFSET * (h2.x + h2.y);
+}
+
+// The corrections of every block of x ([M][K/32] ints) for X_SUMS: global (K/32, M), one work-item per block.
+__kernel KERNEL_SHAPE void blockq_x_sums(__global const char* x, const int nb, const int M, __global int* sums) {
+    const int b = get_global_id(0), m = get_global_id(1);
+    if (b >= nb || m >= M) return;
+    sums[(size_t) m * nb + b] = x_correction(x + (size_t) m * nb * 32, b);
+}
+
+// MR rows of x times NP panels: for every block, the 16 rows' exact integer sums of a panel build up in one
+// vector (8 or 4 loads of weights, each met by a broadcast 4 bytes of every x row), then are converted, scaled by
+// dx * dw (16 rows' scales at once) and added into one float lane per weight row: the reference's order, except
+// that the product and the sum are one fused multiply-add.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void vnni_panels(__global const char* const* xrow, __global const float* const* dxrow,
+                        __global const int* const* xsum, __global const uchar* const* panel, const int nb,
+                        float16* result) {
+    float16 acc[MR][NP];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int p = 0; p < NP; p++) acc[i][p] = (float16) (0.0f);
+    const size_t scales = (size_t) nb * 16 * QB;
+    for (int b = 0; b < nb; b++) {
+        int16 s[MR][NP];
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+#ifdef X_SUMS
+            const int start = xsum[i][b];
+#else
+            const int start = x_correction(xrow[i], b);
+#endif
+#pragma unroll
+            for (int p = 0; p < NP; p++) s[i][p] = (int16) (start);
+        }
+        __global const int* xq[MR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) xq[i] = (__global const int*) (xrow[i] + 32 * b);
+#if defined(BLOCK_Q4_0)
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            uint16 v[NP];
+#pragma unroll
+            for (int p = 0; p < NP; p++) v[p] = vload16(0, (__global const uint*) (panel[p] + (size_t) b * 256 + 64 * t));
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                const int16 xlo = (int16) (xq[i][t]), xhi = (int16) (xq[i][4 + t]);
+#pragma unroll
+                for (int p = 0; p < NP; p++) {
+                    s[i][p] = __builtin_ia32_vpdpbusd512(s[i][p], as_int16(v[p] & (uint16) 0x0F0F0F0Fu), xlo);
+                    s[i][p] = __builtin_ia32_vpdpbusd512(s[i][p], as_int16((v[p] >> 4) & (uint16) 0x0F0F0F0Fu), xhi);
+                }
+            }
+        }
+#else
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            int16 v[NP];
+#pragma unroll
+            for (int p = 0; p < NP; p++) v[p] = vload16(0, (__global const int*) (panel[p] + (size_t) b * 512 + 64 * q));
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                const int16 xb = (int16) (xq[i][q]);
+#pragma unroll
+                for (int p = 0; p < NP; p++) s[i][p] = __builtin_ia32_vpdpbusd512(s[i][p], v[p], xb);
+            }
+        }
+#endif
+#pragma unroll
+        for (int p = 0; p < NP; p++) {
+            const float16 dw = vload_half16(0, (__global const half*) (panel[p] + scales + (size_t) b * 32));
+#pragma unroll
+            for (int i = 0; i < MR; i++) acc[i][p] = fma(convert_float16(s[i][p]), dw * dxrow[i][b], acc[i][p]);
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int p = 0; p < NP; p++) result[i * NP + p] = acc[i][p];
+}
 
 // Lane l of 4 values per block -> 16 lanes: (d0 d0 d0 d0 d1 d1 d1 d1 d2 ... d3).
 static inline float16 per_block_lanes(const float4 d) {
     return __builtin_shufflevector(d, d, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
 }
 
-// The 4-block groups of an MR x NR tile: vpdpbusd multiplies unsigned by signed bytes, so the weights go in
-// unsigned: Q8_0 as q + 128 (q ^ 0x80), Q4_0 as its bare nibbles (0..15), and what that adds to each lane,
-// c * (sum of its 4 x values) with c = 128 or 8, is taken out by starting the lane's sum at minus that (computed
-// once per x row and group). Each lane's exact integer sum is converted, scaled by its block's dx * dw and added
-// into a float lane; acc[i][j] holds 16 lanes for row i of x and row j of W.
+// The 4-block groups of MR rows of x times NT tail rows: each lane's exact integer sum (4 lanes make a block) is
+// converted, scaled by its block's dx * dw and added into a float lane; result[i][j] holds 16 lanes.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void vnni_groups(__global const char* const* xrow, __global const float* const* dxrow,
                         __global const uchar* const* wrow, __global const half* const* wd, const int groups,
                         float16* result) {
-#if defined(BLOCK_Q4_0)
-    const int16 offset = (int16) (0x08080808);
-#else
-    const int16 offset = (int16) (0x80808080);
-#endif
-    float16 acc[MR][NR];
+    const int16 offset = (int16) (OFFSET_BYTES);
+    float16 acc[MR][NT];
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
-        for (int j = 0; j < NR; j++) acc[i][j] = (float16) (0.0f);
+        for (int j = 0; j < NT; j++) acc[i][j] = (float16) (0.0f);
     for (int g = 0; g < groups; g++) {
         int16 x1[MR], x2[MR], start[MR];
         float16 dx[MR];
@@ -130,7 +288,7 @@ static void vnni_groups(__global const char* const* xrow, __global const float* 
             dx[i] = per_block_lanes(vload4(g, dxrow[i]));
         }
 #pragma unroll
-        for (int j = 0; j < NR; j++) {
+        for (int j = 0; j < NT; j++) {
 #if defined(BLOCK_Q4_0)
             const uint16 v = vload16(0, (__global const uint*) (wrow[j] + 64 * g));
             const int16 w1 = as_int16(v & (uint16) 0x0F0F0F0Fu), w2 = as_int16((v >> 4) & (uint16) 0x0F0F0F0Fu);
@@ -149,7 +307,7 @@ static void vnni_groups(__global const char* const* xrow, __global const float* 
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
-        for (int j = 0; j < NR; j++) result[i * NR + j] = acc[i][j];
+        for (int j = 0; j < NT; j++) result[i * NT + j] = acc[i][j];
 }
 
 static inline float hsum16(const float16 v) {
@@ -160,17 +318,35 @@ static inline float hsum16(const float16 v) {
 }
 #endif
 
-// Global size (ceil(M / MR), ceil(N / NR)): work-items next to each other along dimension 0 read the same NR rows of
-// W for different rows of x, so a work-group's weights are read from memory once and reused from the cache.
+// Stores acc[i][j] (+ bias) for the tile's real rows: m0 + i < M, n_of(j) < N.
+#define STORE_TILE(COUNT, ROW_OF, ACC)                                                                            \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                             \
+        if (m0 + i >= M) break;                                                                                  \
+        for (int j = 0; j < (COUNT); j++) {                                                                      \
+            const int n = (ROW_OF(j));                                                                           \
+            if (n >= row_end) break;                                                                             \
+            y[(size_t) (m0 + i) * N + n] = ACC[i][j] + BIAS(n);                                                  \
+        }                                                                                                        \
+    }
+#ifdef HAS_BIAS
+#define BIAS(n) bias[n]
+#else
+#define BIAS(n) 0.0f
+#endif
+
+// Global size (ceil(M / MR), panel tiles + tail tiles): panel tile t takes panels NP t .. NP t + NP - 1 (rows
+// 16 NP t ..), tail tile u takes tail rows 16 P + NT u ... Work-items next to each other along dimension 0 read the
+// same weights for different rows of x, so a work-group's weights are read from memory once and reused from the
+// cache. Rows past M, panels past P and rows past N are computed from the last real one and not stored.
 __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
                                          __global const uchar* w, const int N, __global const float* bias,
-                                         __global float* y) {
-    const int m0 = get_global_id(0) * MR, n0 = get_global_id(1) * NR;
-    if (m0 >= M || n0 >= N) return;   // the host may round the global size up to the work-group size
-    const int nb = K / 32;
+                                         __global const int* x_sums, __global float* y) {
+    const int m0 = get_global_id(0) * MR, tile = get_global_id(1);
+    const int nb = K / 32, panels = N / 16;
+    const int panel_tiles = (panels + NP - 1) / NP;
+    const int tail_tiles = (N - 16 * panels + NT - 1) / NT;
+    if (m0 >= M || tile >= panel_tiles + tail_tiles) return;   // the host may round the global size up
     const size_t row_bytes = (size_t) nb * (2 + QB);
-
-    // Rows past M or N re-read the last one (branch-free loads) and are not stored.
     __global const char* xrow[MR];
     __global const float* dxrow[MR];
 #pragma unroll
@@ -179,65 +355,60 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
         xrow[i] = x + (size_t) m * K;
         dxrow[i] = dx + (size_t) m * nb;
     }
-    __global const uchar* wrow[NR];
-    __global const half* wd[NR];
+    int first = 0;   // the first block the portable loop sums (the VNNI paths do the ones before it)
+    if (tile < panel_tiles) {
+        const int p0 = tile * NP, row_end = min(N, 16 * panels);
+#define PANEL_ROW(j) (min(p0 + (j) / 16, panels - 1) * 16 + (j) % 16)
+        float acc[MR][16 * NP];
+#ifdef USE_VNNI
+        __global const uchar* panel[NP];
 #pragma unroll
-    for (int j = 0; j < NR; j++) {
-        wrow[j] = w + (size_t) min(n0 + j, N - 1) * row_bytes;
+        for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
+        __global const int* xsum[MR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * nb;
+        float16 lanes[MR * NP];
+        vnni_panels(xrow, dxrow, xsum, panel, nb, lanes);
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int p = 0; p < NP; p++) vstore16(lanes[i * NP + p], 0, &acc[i][16 * p]);
+        first = nb;
+#else
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < 16 * NP; j++) acc[i][j] = 0.0f;
+#endif
+        PORTABLE_ROWS(16 * NP, PANEL_ROW, acc)
+        const int n_first = 16 * p0;
+#define PANEL_STORE_ROW(j) (n_first + (j))
+        STORE_TILE(16 * NP, PANEL_STORE_ROW, acc)
+        return;
+    }
+    const int t0 = 16 * panels + (tile - panel_tiles) * NT, row_end = N;
+#define TAIL_ROW(j) min(t0 + (j), N - 1)
+    float acc[MR][NT];
+#ifdef USE_VNNI
+    __global const uchar* wrow[NT];
+    __global const half* wd[NT];
+#pragma unroll
+    for (int j = 0; j < NT; j++) {
+        wrow[j] = w + (size_t) TAIL_ROW(j) * row_bytes;
         wd[j] = (__global const half*) (wrow[j] + (size_t) nb * QB);
     }
-
-    float acc[MR][NR];
-    int first = 0;   // the first block the loop below sums (the VNNI groups come before it)
-#ifdef USE_VNNI_GROUPS
-    float16 lanes[MR * NR];
+    float16 lanes[MR * NT];
     vnni_groups(xrow, dxrow, wrow, wd, nb >> 2, lanes);
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
-        for (int j = 0; j < NR; j++) acc[i][j] = hsum16(lanes[i * NR + j]);
+        for (int j = 0; j < NT; j++) acc[i][j] = hsum16(lanes[i * NT + j]);
     first = nb & ~3;
 #else
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
-        for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
+        for (int j = 0; j < NT; j++) acc[i][j] = 0.0f;
 #endif
-    // Block by block: the exact integer sum, then acc + (float) s * (dx * dw), the reference's own order.
-    for (int b = first; b < nb; b++) {
-        char16 xlo[MR], xhi[MR];
-        float xd[MR];
-#pragma unroll
-        for (int i = 0; i < MR; i++) {
-            xlo[i] = vload16(0, xrow[i] + 32 * b);
-            xhi[i] = vload16(0, xrow[i] + 32 * b + 16);
-            xd[i] = dxrow[i][b];
-        }
-#pragma unroll
-        for (int j = 0; j < NR; j++) {
-            char16 wlo, whi;
-            weight_block(wrow[j], nb, b, &wlo, &whi);
-            const float d = vload_half(b, wd[j]);
-#pragma unroll
-            for (int i = 0; i < MR; i++) {
-                const int s = dot16(xlo[i], wlo) + dot16(xhi[i], whi);
-                acc[i][j] = acc[i][j] + (float) s * (xd[i] * d);
-            }
-        }
-    }
-#pragma unroll
-    for (int i = 0; i < MR; i++) {
-        const int m = m0 + i;
-        if (m >= M) break;
-#pragma unroll
-        for (int j = 0; j < NR; j++) {
-            const int n = n0 + j;
-            if (n >= N) break;
-#ifdef HAS_BIAS
-            y[(size_t) m * N + n] = acc[i][j] + bias[n];
-#else
-            y[(size_t) m * N + n] = acc[i][j];
-#endif
-        }
-    }
+    PORTABLE_ROWS(NT, TAIL_ROW, acc)
+#define TAIL_STORE_ROW(j) (t0 + (j))
+    STORE_TILE(NT, TAIL_STORE_ROW, acc)
 }

@@ -116,17 +116,18 @@ static inline int DOT4(char4 x, char4 y) {
 #endif
 
 #include "erf.clh"
+#include "activation.clh"
 
 // ACTIVATE works on float and float16 alike (the built-ins are overloaded); ACTIVATE16 is the float16 form where they
 // differ. GELU_ERF is Activation.geluErf on the Java side, bit for bit (offload's erf, erf.clh, with an IEEE
 // division: the host adds -cl-fp32-correctly-rounded-divide-sqrt); GELU_ERF_ONNX is ONNX Runtime's rounding.
 #if defined(ACTIVATION_RELU)
-#define ACTIVATE(x) fmax((x), 0.0f)
+#define ACTIVATE(x) OFFLOAD_RELU(x)
 #elif defined(ACTIVATION_GELU_ERF)
 #define ACTIVATE(x) ((x) * (offload_erf((x) / 1.4142135f) + 1.0f) * 0.5f)
 #define ACTIVATE16(x) ((x) * (offload_erf16((x) / 1.4142135f) + 1.0f) * 0.5f)
 #elif defined(ACTIVATION_GELU_TANH)
-#define ACTIVATE(x) (0.5f * (x) * (1.0f + tanh(0.79788456080286536f * ((x) + 0.044715f * (x) * (x) * (x)))))
+#define ACTIVATE(x) OFFLOAD_GELU_TANH(x)
 #elif defined(ACTIVATION_SILU)
 #define ACTIVATE(x) ((x) / (1.0f + exp(-(x))))
 #elif defined(ACTIVATION_GELU_ERF_ONNX)

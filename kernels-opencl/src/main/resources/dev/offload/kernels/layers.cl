@@ -11,6 +11,7 @@
 #include "offload.clh"
 
 #include "erf.clh"
+#include "activation.clh"
 
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
@@ -88,7 +89,7 @@ __kernel KERNEL_SHAPE void gelu_tanh(__global const float* x, __global float* y,
     const int i = get_global_id(0);
     if (i < n) {
         const float v = x[i];
-        y[i] = 0.5f * v * (1.0f + tanh(0.7978845608f * (v + 0.044715f * v * v * v)));
+        y[i] = OFFLOAD_GELU_TANH(v);
     }
 }
 

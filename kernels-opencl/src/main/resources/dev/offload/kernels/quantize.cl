@@ -1,6 +1,12 @@
 // Quantize and dequantize kernels. Host side: dev.offload.ops.quant.Quantize; judge: QuantizeReference.
 // Build with -cl-fp32-correctly-rounded-divide-sqrt: x / scale must round exactly as Java's float division,
 // because a quotient one ulp off can round to the other integer and break bit-exactness.
+//
+// Values that are not finite (QuantizeReference's rule): a group (tensor, sentence or row) whose counted values hold a
+// NaN or an infinity has no finite step, so its scale is NaN, its zero point 0 and its values quantize to 0, and all
+// that is computed from it is NaN (an integer holds neither NaN nor infinity; quantizing around the value would hide
+// it behind finite numbers). fmin and fmax skip NaN, so NaN is looked for on its own; a quotient is converted with
+// saturation (_sat: NaN gives 0, an infinity the end of the range), never with an out-of-range cast.
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
@@ -12,13 +18,22 @@ __kernel KERNEL_SHAPE void dql_min_max(__global const float* x, const int n, con
     const int begin = i * per_item;
     const int end = min(n, begin + per_item);
     float lo = INFINITY, hi = -INFINITY;
+    int nan = 0;
     for (int k = begin; k < end; k++) {
         lo = fmin(lo, x[k]);
         hi = fmax(hi, x[k]);
+        nan |= isnan(x[k]);
     }
-    partial[2 * i] = lo;
+    partial[2 * i] = nan ? NAN : lo;
     partial[2 * i + 1] = hi;
 }
+
+// Whether a partial (lo, hi) saw a value that is not finite. An item with no values reports (+inf, -inf), which is
+// not one: a real -inf shows in lo, a real +inf in hi, a NaN as lo = NaN.
+inline int dq_not_finite(const float lo, const float hi) { return isnan(lo) || lo == -INFINITY || hi == INFINITY; }
+
+// round_half_even(x / scale) + zero_point as an int, saturating (NaN: the zero point; +-inf: the far end).
+inline int dq_round(const float quotient, const int zero_point) { return add_sat(convert_int_sat_rte(quotient), zero_point); }
 
 // ONNX Runtime's scale for the range [lo, hi] (which includes 0): (hi - lo) / 255, and 1 for an empty range (an
 // all-zero input: zero point 0, every y 0). The one rule of every uint8 quantize kernel here and of the reference.
@@ -29,13 +44,15 @@ inline float dql_scale(const float lo, const float hi) { return hi == lo ? 1.0f 
 __kernel KERNEL_SHAPE void dql_params(__global const float* partial, const int count, __global float* scale_out,
                          __global int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
+    int bad = 0;
     for (int i = 0; i < count; i++) {
         lo = fmin(lo, partial[2 * i]);
         hi = fmax(hi, partial[2 * i + 1]);
+        bad |= dq_not_finite(partial[2 * i], partial[2 * i + 1]);
     }
-    const float scale = dql_scale(lo, hi);
+    const float scale = bad ? NAN : dql_scale(lo, hi);
     *scale_out = scale;
-    *zero_point_out = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+    *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
 // Stage 3: y = saturate(round_half_even(x / scale) + zero_point).
@@ -43,11 +60,12 @@ __kernel KERNEL_SHAPE void dql_apply(__global const float* x, const int n, __glo
                         __global const int* zero_point_in, __global uchar* y) {
     const int i = get_global_id(0);
     if (i >= n) return;
-    y[i] = (uchar) clamp((int) rint(x[i] / *scale_in) + *zero_point_in, 0, 255);
+    y[i] = (uchar) clamp(dq_round(x[i] / *scale_in, *zero_point_in), 0, 255);
 }
 
 // ---- Symmetric int8 per row ----------------------------------------------------------------------------
-// scale[r] = max|x[r,:]| / 127;  q = clamp(round_half_even(x / scale), -127, 127); a zero row: scale 0, q 0.
+// scale[r] = max|x[r,:]| / 127;  q = clamp(round_half_even(x / scale), -127, 127); a zero row: scale 0, q 0;
+// a row with a NaN or an infinity: scale NaN, q 0.
 // One work-item per row: it needs the row's maximum before it can quantize any element.
 __kernel KERNEL_SHAPE void symmetric_rows(__global const float* x, const int rows, const int cols,
                              __global char* q, __global float* scales) {
@@ -55,12 +73,16 @@ __kernel KERNEL_SHAPE void symmetric_rows(__global const float* x, const int row
     if (r >= rows) return;
     __global const float* row = x + (size_t) r * cols;
     float m = 0.0f;
-    for (int k = 0; k < cols; k++) m = fmax(m, fabs(row[k]));
-    const float scale = m / 127.0f;
+    int bad = 0;
+    for (int k = 0; k < cols; k++) {
+        m = fmax(m, fabs(row[k]));
+        bad |= !isfinite(row[k]);
+    }
+    const float scale = bad ? NAN : m / 127.0f;
     scales[r] = scale;
     __global char* out = q + (size_t) r * cols;
     for (int k = 0; k < cols; k++) {
-        out[k] = scale == 0.0f ? 0 : (char) clamp(rint(row[k] / scale), -127.0f, 127.0f);
+        out[k] = scale == 0.0f || bad ? 0 : (char) clamp(rint(row[k] / scale), -127.0f, 127.0f);
     }
 }
 
@@ -98,19 +120,23 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
     const long end = min(n, (i + 1) * per);
     long k = min(n, i * per);
     float16 lo16 = (float16) INFINITY, hi16 = (float16) -INFINITY;
+    int16 nan16 = (int16) 0;
     for (; k + 16 <= end; k += 16) {
         const float16 v = vload16(0, xg + k);
         lo16 = fmin(lo16, v);
         hi16 = fmax(hi16, v);
+        nan16 |= isnan(v);
     }
     float8 lo8 = fmin(lo16.lo, lo16.hi), hi8 = fmax(hi16.lo, hi16.hi);
     float4 lo4 = fmin(lo8.lo, lo8.hi), hi4 = fmax(hi8.lo, hi8.hi);
     float lo = fmin(fmin(lo4.x, lo4.y), fmin(lo4.z, lo4.w)), hi = fmax(fmax(hi4.x, hi4.y), fmax(hi4.z, hi4.w));
+    int nan = any(nan16);
     for (; k < end; k++) {
         lo = fmin(lo, xg[k]);
         hi = fmax(hi, xg[k]);
+        nan |= isnan(xg[k]);
     }
-    partial[2 * (g * items + i)] = lo;
+    partial[2 * (g * items + i)] = nan ? NAN : lo;
     partial[2 * (g * items + i) + 1] = hi;
 }
 
@@ -119,13 +145,16 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
 __kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int items, __global float* scales, __global int* zero_points) {
     const int g = get_global_id(0);
     float lo = 0.0f, hi = 0.0f;
+    int bad = 0;
     for (int i = 0; i < items; i++) {
-        lo = fmin(lo, partial[2 * (g * items + i)]);
-        hi = fmax(hi, partial[2 * (g * items + i) + 1]);
+        const float plo = partial[2 * (g * items + i)], phi = partial[2 * (g * items + i) + 1];
+        lo = fmin(lo, plo);
+        hi = fmax(hi, phi);
+        bad |= dq_not_finite(plo, phi);
     }
-    const float scale = dql_scale(lo, hi);
+    const float scale = bad ? NAN : dql_scale(lo, hi);
     scales[g] = scale;
-    zero_points[g] = (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+    zero_points[g] = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
 // Stage 3, one work-item per row: y = saturate(round_half_even(x / scale) + zero_point), 16 lanes at a time (the
@@ -145,10 +174,10 @@ __kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, co
     __global uchar* yr = y + (size_t) r * cols;
     int c = 0;
     for (; c + 16 <= cols; c += 16) {
-        const int16 q = convert_int16_rte(vload16(0, xr + c) / scale) + zp;
+        const int16 q = add_sat(convert_int16_sat_rte(vload16(0, xr + c) / scale), (int16) zp);
         vstore16(convert_uchar16(clamp(q, 0, 255)), 0, yr + c);
     }
-    for (; c < cols; c++) yr[c] = (uchar) clamp((int) rint(xr[c] / scale) + zp, 0, 255);
+    for (; c < cols; c++) yr[c] = (uchar) clamp(dq_round(xr[c] / scale, zp), 0, 255);
     if (per_row_out) {
         row_scales[r] = scale;
         row_zero_points[r] = zp;

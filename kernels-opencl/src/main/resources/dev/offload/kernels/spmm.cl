@@ -15,6 +15,7 @@
 #include "offload.clh"
 
 #include "erf.clh"
+#include "activation.clh"
 
 #define TILE 32
 
@@ -214,9 +215,9 @@ __kernel KERNEL_SHAPE void spmm_dequantize(const int M, const int N, __global co
 
 static inline float sl_activate(const float x, const int act) {
     switch (act) {
-        case 1: return fmax(x, 0.0f);                                                               // RELU
+        case 1: return OFFLOAD_RELU(x);                                                             // RELU
         case 2: return x * (offload_erf(x / 1.4142135f) + 1.0f) * 0.5f;                            // GELU_ERF                          // GELU_ERF
-        case 3: return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x))); // GELU_TANH
+        case 3: return OFFLOAD_GELU_TANH(x);                                                        // GELU_TANH
         case 4: return x / (1.0f + exp(-x));                                                        // SILU
         default: return x;
     }

@@ -1,10 +1,10 @@
 package dev.offload.model.gguf;
 
+import dev.offload.io.InputFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -58,8 +58,9 @@ public final class GgufFile implements AutoCloseable {
 
     /** Opens and checks a GGUF file; only regular files are accepted. */
     public static GgufFile open(Path path) {
-        if (!Files.exists(path)) throw new GgufFormatException(path, "no such file");
-        if (!Files.isRegularFile(path)) throw new GgufFormatException(path, "not a regular file");
+        InputFile.problem(path).ifPresent(p -> {
+            throw new GgufFormatException(path, p);
+        });
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();

@@ -1,5 +1,6 @@
 package dev.offload.model.onnx;
 
+import dev.offload.limits.Sizes;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.UnsafeByteOperations;
@@ -115,7 +116,7 @@ public record OnnxModel(String source, String producer, long opset, Map<String, 
         }
         OnnxType type = OnnxType.of(t.getDataType(), what);
         long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        int n = Math.toIntExact(OnnxTensor.elementCount(shape));
+        int n = Sizes.arrayLength(what, shape);   // huge or negative dims are refused here, before any allocation
         if (t.hasRawData()) {
             ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             if (raw.remaining() != (long) n * type.bytes) {

@@ -1,5 +1,6 @@
 package dev.offload.model.onnx;
 
+import dev.offload.limits.Sizes;
 import java.util.Arrays;
 
 /**
@@ -31,11 +32,7 @@ public record OnnxTensor(String name, OnnxType type, long[] shape, float[] float
         return new OnnxTensor(name, type, shape, null, null, v);
     }
 
-    public static long elementCount(long[] shape) {
-        long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
-        return n;
-    }
+    public static long elementCount(long[] shape) { return Sizes.elements("an ONNX tensor", shape); }
 
     public int size() { return Math.toIntExact(elementCount(shape)); }
 

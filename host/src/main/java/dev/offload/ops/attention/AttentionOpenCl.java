@@ -45,6 +45,11 @@ public final class AttentionOpenCl implements OpImplementation {
         Attention a = (Attention) node.op();
         TensorType q = graph.tensor(node.inputs().get(0)).type(), k = graph.tensor(node.inputs().get(1)).type();
         int batch = q.dim(0), sq = q.dim(1), kvWidth = a.kvHeads() * a.headDim();
+        if (!a.onnxRuntime() && (a.headDim() % 4 != 0 || a.headDim() > AttentionShape.MAX_HEAD_DIM)) {
+            // The fused kernels keep a head in registers; the java device has no such limit.
+            throw new Unsupported("head dimension " + a.headDim() + " (the attention kernels take multiples of 4 up to "
+                    + AttentionShape.MAX_HEAD_DIM + ")");
+        }
         if (a.onnxRuntime()) {
             return onnx(new OnnxAttention.Shape(batch, a.heads(), a.kvHeads(), a.headDim(), sq, k.dim(1), a.onnxDivisor()), cl, weights.holder(cl));
         }
@@ -53,11 +58,11 @@ public final class AttentionOpenCl implements OpImplementation {
             DeviceTensor kNew = in.get(1), vNew = in.get(2);
             int skv = k.dim(1);
             KvCache cache = a.causal() ? ctx.kvCache() : null;
-            List<ClTensor> gathered = List.of();
+            KvCache.Gathered gathered = null;
             if (cache != null) {
                 gathered = cache.appendOnDevice(node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
-                kNew = gathered.get(0);
-                vNew = gathered.get(1);
+                kNew = gathered.keys();
+                vNew = gathered.values();
                 skv = kNew.type().dim(1);
             }
             AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
@@ -69,7 +74,10 @@ public final class AttentionOpenCl implements OpImplementation {
             ClTensor out = ctx.allocate(cl, q);
             fused.enqueue(problem, ((ClTensor) in.get(0)).buffer(), ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(),
                     out.buffer(), lengths, launcher(cl, ctx));
-            for (ClTensor t : gathered) ctx.release(t);
+            if (gathered != null && gathered.owned()) {
+                ctx.release(gathered.keys());
+                ctx.release(gathered.values());
+            }
             return List.of(out);
         };
     }

@@ -1,7 +1,9 @@
 package dev.offload.ops.blockq;
 
+import dev.offload.math.ParallelRows;
 import dev.offload.validate.CheckResult;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
 /**
  * How far a kernel's block-quantized linear may be from {@link BlockLinearReference}, element by element, and the
@@ -30,9 +32,9 @@ public final class BlockLinearBound {
         BlockLinearReference.check(x, dx, m, w, bias);
         int k = w.cols(), n = w.rows(), nb = w.blocksPerRow();
         double[] out = new double[m * n];
-        int[] qw = new int[k];
-        float[] dw = new float[nb];
-        for (int j = 0; j < n; j++) {
+        (w.readableEverywhere() ? ParallelRows.of(n, (long) m * k) : IntStream.range(0, n)).forEach(j -> {
+            int[] qw = new int[k];
+            float[] dw = new float[nb];
             BlockLinearReference.weightRow(w, j, qw, dw);
             for (int r = 0; r < m; r++) {
                 double s = bias == null ? 0 : Math.abs(bias[j]);
@@ -43,7 +45,7 @@ public final class BlockLinearBound {
                 }
                 out[r * n + j] = (nb + 4) * 0x1p-22 * s;
             }
-        }
+        });
         return out;
     }
 

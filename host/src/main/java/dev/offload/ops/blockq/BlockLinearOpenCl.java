@@ -13,6 +13,7 @@ import dev.offload.runtime.DeviceTensor;
 import dev.offload.runtime.OpImplementation;
 import dev.offload.runtime.ResidentWeights;
 import dev.offload.runtime.RunContext;
+import dev.offload.tensor.DType;
 import java.util.List;
 import java.util.Set;
 
@@ -54,9 +55,13 @@ public final class BlockLinearOpenCl implements OpImplementation {
         public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
             OpenClDevice cl = matmul.device();
             ClTensor x = (ClTensor) in.get(0), dx = (ClTensor) in.get(1);
+            int rows = x.type().rows();
             ClTensor y = ctx.allocate(cl, outType);
-            matmul.enqueue(x.buffer(), dx.buffer(), x.type().rows(), weight, bias, y.buffer(),
+            long scratchBytes = matmul.scratchBytes(rows, weight);
+            ClTensor scratch = scratchBytes > 0 ? ctx.allocate(cl, TensorType.of(DType.INT32, (int) (scratchBytes / 4))) : null;
+            matmul.enqueue(x.buffer(), dx.buffer(), rows, weight, bias, scratch == null ? null : scratch.buffer(), y.buffer(),
                     (k, global, local) -> ctx.launch(cl, k, global, local));
+            if (scratch != null) ctx.release(scratch);
             return List.of(y);
         }
 

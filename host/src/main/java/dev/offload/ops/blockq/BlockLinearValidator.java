@@ -62,7 +62,7 @@ public final class BlockLinearValidator implements OpValidator {
     private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd) {
         byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
         float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {   // shared: the reference runs its rows in parallel
             BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
             float[] bias = c.bias() ? bias(c.n(), rnd) : null;
             return run(matmul, c.label(), x, dx, c.m(), w, bias, null);
@@ -77,7 +77,7 @@ public final class BlockLinearValidator implements OpValidator {
         xf[c.k() + 40] = Float.POSITIVE_INFINITY;
         xf[xf.length - 1] = Float.NEGATIVE_INFINITY;
         QuantizeReference.Quantized q = QuantizeReference.perBlockInt8(xf, c.m(), c.k());
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {   // shared: the reference runs its rows in parallel
             BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
             float[] bias = c.bias() ? bias(c.n(), rnd) : null;
             return run(matmul, c.label() + " x with NaN, +inf, -inf (quantized on the device)", q.data(), q.scales(), c.m(), w, bias, xf);

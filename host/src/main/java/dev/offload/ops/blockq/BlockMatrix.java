@@ -1,6 +1,7 @@
 package dev.offload.ops.blockq;
 
 import dev.offload.model.gguf.GgmlBlocks;
+import dev.offload.model.gguf.GgmlQuantizer;
 import dev.offload.model.gguf.GgmlType;
 import dev.offload.model.gguf.GgufTensor;
 import java.lang.foreign.Arena;
@@ -113,7 +114,7 @@ public record BlockMatrix(BlockFormat format, int rows, int cols, MemorySegment 
             (readableEverywhere(src) ? rows.parallel() : rows).forEach(i -> {
                 float[] row = new float[k];
                 GgmlBlocks.decode(type, src, (first + i) * srcRowBytes, k, row, 0);
-                BlockQuantizer.quantizeRow(BlockFormat.Q8_0, row, 0, k, batch, i * rowBytes);
+                GgmlQuantizer.encode(GgmlType.Q8_0, row, 0, k, java.nio.ByteBuffer.wrap(batch, i * rowBytes, rowBytes));
             });
             MemorySegment.copy(MemorySegment.ofArray(batch), 0, out.blocks, (long) first * rowBytes, (long) count * rowBytes);
         }
@@ -133,7 +134,8 @@ public record BlockMatrix(BlockFormat format, int rows, int cols, MemorySegment 
         }
         int rowBytes = cols / BlockFormat.BLOCK * format.blockBytes();
         byte[] bytes = new byte[Math.multiplyExact(rows, rowBytes)];
-        IntStream.range(0, rows).parallel().forEach(r -> BlockQuantizer.quantizeRow(format, w, r * cols, cols, bytes, r * rowBytes));
+        IntStream.range(0, rows).parallel().forEach(r -> GgmlQuantizer.encode(format.ggmlType(), w, r * cols, cols,
+                java.nio.ByteBuffer.wrap(bytes, r * rowBytes, rowBytes)));
         MemorySegment seg = arena.allocate(bytes.length, 64);
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, seg, 0, bytes.length);
         return new BlockMatrix(format, rows, cols, seg);

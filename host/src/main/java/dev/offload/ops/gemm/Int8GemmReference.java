@@ -1,5 +1,6 @@
 package dev.offload.ops.gemm;
 
+import dev.offload.limits.Sizes;
 import dev.offload.math.ParallelRows;
 
 /**
@@ -23,9 +24,9 @@ public final class Int8GemmReference {
         zb.checkForB(b.cols());
         int m = a.rows(), n = b.cols(), k = a.cols();
         // Subtract the zero points once, then an i-k-j loop (row-major friendly; about 5 GOPS in C2).
-        int[] bz = new int[k * n];
+        int[] bz = new int[Sizes.arrayLength("B (K x N)", k, n)];
         for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bz[p * n + j] = b.at(p, j) - zb.at(p, j);
-        int[] c = new int[m * n];
+        int[] c = new int[Sizes.arrayLength("C (M x N)", m, n)];
         for (int i = 0; i < m; i++) {
             for (int p = 0; p < k; p++) {
                 int av = a.at(i, p) - za.at(i, p);
@@ -38,7 +39,7 @@ public final class Int8GemmReference {
     /** The dequantize epilogue, computed in double and rounded to float once. */
     public static float[] dequantize(int[] c, int rows, int cols, Epilogue.Dequantize d) {
         d.check(rows, cols);
-        float[] y = new float[rows * cols];
+        float[] y = new float[Sizes.arrayLength("the dequantized output", rows, cols)];
         for (int i = 0; i < rows; i++) {
             double sa = d.activationScale()[d.activationScale().length == 1 ? 0 : i];
             for (int j = 0; j < cols; j++) {
@@ -50,14 +51,18 @@ public final class Int8GemmReference {
         return y;
     }
 
-    /** The requantize epilogue: (float) C * scale in float, round half to even, add the zero point, saturate. */
+    /**
+     * The requantize epilogue: (float) C * scale in float, round half to even, add the zero point, saturate. The
+     * rounded value is held to +-65536 first, as the kernel holds it, so that an infinite product saturates (a NaN one
+     * counts as 0) instead of wrapping the long sum.
+     */
     public static byte[] requantize(int[] c, int rows, int cols, Epilogue.Requantize r) {
         r.check(rows, cols);
-        byte[] q = new byte[rows * cols];
+        byte[] q = new byte[Sizes.arrayLength("the requantized output", rows, cols)];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 float v = (float) c[i * cols + j] * r.scale()[r.scale().length == 1 ? 0 : j];
-                long rounded = (long) Math.rint(v);
+                long rounded = (long) Math.clamp(Math.rint(v), -65536.0, 65536.0);
                 q[i * cols + j] = (byte) r.type().saturate(rounded + r.zeroPoint());
             }
         }
@@ -92,7 +97,7 @@ public final class Int8GemmReference {
      * row, and weights from {@link #widen}: acc[m, n] = sum_k (a[m, k] - zpA(m)) * w[k, n], int32 wrapping.
      */
     public static int[] accumulate(byte[] a, boolean unsigned, int[] zeroPoints, int[] w, int m, int k, int n) {
-        int[] acc = new int[m * n];
+        int[] acc = new int[Sizes.arrayLength("the int32 accumulator (M x N)", m, n)];
         int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
         ParallelRows.of(blocks, (long) ROW_BLOCK * k * n).forEach(blk -> {
             int r0 = blk * ROW_BLOCK, r1 = Math.min(m, r0 + ROW_BLOCK);
@@ -113,7 +118,7 @@ public final class Int8GemmReference {
      * float32 (activation scales per tensor ([1]) or per row; bias may be null).
      */
     public static float[] int8Linear(int[] acc, int m, int n, float[] scalesA, float[] scalesW, float[] bias, Activation act) {
-        float[] y = new float[m * n];
+        float[] y = new float[Sizes.arrayLength("the linear output (M x N)", m, n)];
         for (int r = 0; r < m; r++) {
             float sa = scalesA[scalesA.length == 1 ? 0 : r];
             for (int j = 0; j < n; j++) {
@@ -126,7 +131,7 @@ public final class Int8GemmReference {
 
     /** The graph's float32 linear: y = act(x W + bias), W [K, N] row-major, each output a float sum over k in order. */
     public static float[] fp32Linear(float[] x, float[] w, float[] bias, Activation act, int m, int k, int n) {
-        float[] y = new float[m * n];
+        float[] y = new float[Sizes.arrayLength("the linear output (M x N)", m, n)];
         ParallelRows.of(m, (long) k * n).forEach(r -> {
             float[] acc = new float[n];
             for (int kk = 0; kk < k; kk++) {

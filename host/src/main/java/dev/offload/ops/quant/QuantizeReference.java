@@ -12,6 +12,13 @@ import java.util.Arrays;
  * <p>uint8 quantization is ONNX DynamicQuantizeLinear over groups of rows: one group is the ONNX op itself, one per
  * sentence or per row are the graph's other modes. An empty range (an all-zero group) has scale 1 and zero point 0,
  * ONNX Runtime's rule ({@link #scale}).
+ *
+ * <p>Values that are not finite, offload's rule (ONNX leaves them undefined; the kernels follow it bit for bit): a
+ * group whose counted values hold a NaN or an infinity has no finite step, so its scale is NaN, its zero point 0 and
+ * its values quantize to 0, and everything computed from it (dequantized values, a linear layer's outputs) is NaN.
+ * An integer can hold neither NaN nor infinity, and quantizing the others around it would hide it behind finite
+ * numbers. A NaN in rows a group does not count (a sentence's padding) quantizes to the zero point, an infinity to the
+ * end of the range.
  */
 public final class QuantizeReference {
     private QuantizeReference() {}
@@ -33,8 +40,8 @@ public final class QuantizeReference {
 
     /**
      * ONNX DynamicQuantizeLinear: scale = {@link #scale}(min(0, min x), max(0, max x)),
-     * zero point = saturate(round_half_even(0 - min / scale)), y = saturate(round_half_even(x / scale) + zp).
-     * NaN inputs are not supported (ONNX leaves them undefined).
+     * zero point = saturate(round_half_even(0 - min / scale)), y = saturate(round_half_even(x / scale) + zp);
+     * a tensor with a NaN or an infinity: scale NaN, zero point 0, y 0 (the class comment).
      */
     public static DynamicQuantized dynamicQuantizeLinear(float[] x) {
         if (x.length == 0) return new DynamicQuantized(new byte[0], scale(0f, 0f), 0);
@@ -77,18 +84,29 @@ public final class QuantizeReference {
                 lo = Math.min(lo, x[i]);
                 hi = Math.max(hi, x[i]);
             }
-            float scale = scale(lo, hi);
-            int zp = (int) Math.clamp(Math.rint(0f - lo / scale), 0, 255);
-            for (int i = base; i < base + rowsPerGroup * cols; i++) {
-                q[i] = (byte) QuantType.UINT8.saturate((long) Math.rint(x[i] / scale) + zp);
-            }
+            boolean finite = Float.isFinite(lo) && Float.isFinite(hi);   // Math.min and max carry a NaN through
+            float scale = finite ? scale(lo, hi) : Float.NaN;
+            int zp = finite ? (int) Math.clamp(Math.rint(0f - lo / scale), 0, 255) : 0;
+            for (int i = base; i < base + rowsPerGroup * cols; i++) q[i] = (byte) uint8(x[i] / scale, zp);
             scales[g] = scale;
             zps[g] = zp;
         });
         return new Quantized(q, scales, zps);
     }
 
-    /** scale[r] = max|x[r,:]| / 127, q = clamp(round_half_even(x / scale), -127, 127); zero rows: scale 0, q 0. */
+    /**
+     * saturate(round_half_even(quotient) + zeroPoint) to [0, 255], as the kernels' saturating conversion gives it:
+     * NaN counts as 0, an infinity saturates.
+     */
+    private static int uint8(float quotient, int zeroPoint) {
+        if (Float.isNaN(quotient)) return zeroPoint;
+        return (int) Math.clamp(Math.rint(quotient) + zeroPoint, 0, 255);
+    }
+
+    /**
+     * scale[r] = max|x[r,:]| / 127, q = clamp(round_half_even(x / scale), -127, 127); zero rows: scale 0, q 0; a row
+     * with a NaN or an infinity: scale NaN, q 0 (the class comment).
+     */
     public static RowQuantized symmetricPerRow(float[] x, int rows, int cols) {
         checkShape(x.length, rows, cols);
         byte[] q = new byte[rows * cols];
@@ -96,9 +114,9 @@ public final class QuantizeReference {
         ParallelRows.of(rows, cols).forEach(r -> {
             float m = 0f;
             for (int c = 0; c < cols; c++) m = Math.max(m, Math.abs(x[r * cols + c]));
-            float scale = m / 127f;
+            float scale = Float.isFinite(m) ? m / 127f : Float.NaN;
             scales[r] = scale;
-            if (scale == 0f) return;
+            if (scale == 0f || Float.isNaN(scale)) return;
             for (int c = 0; c < cols; c++) {
                 q[r * cols + c] = (byte) Math.max(-127, Math.min(127, Math.rint(x[r * cols + c] / scale)));
             }

@@ -1,5 +1,7 @@
 package dev.offload.ops.sparse;
 
+import dev.offload.io.InputFile;
+import dev.offload.limits.Sizes;
 import dev.offload.tensor.DType;
 import dev.offload.tensor.Npy;
 import dev.offload.tensor.NpyArray;
@@ -10,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,7 +42,9 @@ public final class SciPyNpz {
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     public static SparseMatrix read(Path file) {
-        if (!Files.isRegularFile(file)) throw new NpyException(file + ": no such file");
+        InputFile.problem(file).ifPresent(p -> {
+            throw new NpyException(file + ": " + p);
+        });
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String format = parseString(bytes(zip, entry(zip, file, "format.npy"), file), file + ":format.npy");
             long[] shape = toLongs(readArray(zip, file, "shape.npy"), file + ":shape.npy");
@@ -84,9 +87,18 @@ public final class SciPyNpz {
         return e;
     }
 
+    /**
+     * An entry's bytes, read no further than a Java array and the heap hold: an entry may inflate far beyond its
+     * compressed size (a zip bomb), and its declared size may lie.
+     */
     private static byte[] bytes(ZipFile zip, ZipEntry e, Path file) throws IOException {
+        String what = file + ":" + e.getName();
+        if (e.getSize() >= 0) Sizes.fitsHeap(what, e.getSize());
         try (InputStream in = zip.getInputStream(e)) {
-            return in.readAllBytes();
+            long limit = Math.min(Sizes.MAX_ARRAY_LENGTH, Runtime.getRuntime().maxMemory() / 2);
+            byte[] b = in.readNBytes((int) Math.min(Sizes.MAX_ARRAY_LENGTH, limit + 1));
+            if (b.length > limit) throw new NpyException(what + ": inflates to more than " + limit + " bytes; refusing to read it");
+            return b;
         } catch (ZipException | java.io.EOFException ex) {
             throw new NpyException(file + ":" + e.getName() + ": truncated or corrupt entry (" + ex.getMessage() + ")");
         }
@@ -102,23 +114,23 @@ public final class SciPyNpz {
             throw new NpyException(name + ": not a .npy file (bad magic)");
         }
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        int headerLen = b[6] == 1 ? Short.toUnsignedInt(bb.getShort(8)) : b.length >= 12 ? bb.getInt(8) : -1;
+        long headerLen = b[6] == 1 ? Short.toUnsignedInt(bb.getShort(8)) : b.length >= 12 ? Integer.toUnsignedLong(bb.getInt(8)) : -1;
         int headerStart = b[6] == 1 ? 10 : 12;
         if (headerLen < 0 || headerStart + headerLen > b.length) throw new NpyException(name + ": truncated header");
-        String header = new String(b, headerStart, headerLen, StandardCharsets.ISO_8859_1);
+        String header = new String(b, headerStart, (int) headerLen, StandardCharsets.ISO_8859_1);
         Matcher d = DESCR.matcher(header), s = SHAPE.matcher(header);
         if (!d.find() || !s.find()) throw new NpyException(name + ": header has no 'descr' or 'shape'");
         if (!s.group(1).isBlank()) throw new NpyException(name + ": expected a 0-d array, got shape (" + s.group(1) + ")");
         String descr = d.group(1);
         Matcher t = Pattern.compile("([|<=])([SU])(\\d+)").matcher(descr);
         if (!t.matches()) throw new NpyException(name + ": expected a bytes (|S) or unicode (<U) scalar, got dtype '" + descr + "'");
-        int n = Integer.parseInt(t.group(3));
+        long n = t.group(3).length() > 12 ? Long.MAX_VALUE / 8 : Long.parseLong(t.group(3));
         boolean unicode = t.group(2).equals("U");
-        int size = unicode ? 4 * n : n;
-        int start = headerStart + headerLen;
+        long size = unicode ? 4 * n : n;
+        int start = headerStart + (int) headerLen;
         if (b.length - start < size) throw new NpyException(name + ": truncated: a " + descr + " scalar needs " + size + " bytes");
         Charset cs = unicode ? Charset.forName("UTF-32LE") : StandardCharsets.ISO_8859_1;
-        String text = new String(b, start, size, cs);
+        String text = new String(b, start, (int) size, cs);
         int end = text.indexOf('\0');     // NumPy pads fixed-width strings with NULs
         return end < 0 ? text : text.substring(0, end);
     }

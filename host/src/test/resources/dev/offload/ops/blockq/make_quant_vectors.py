@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Known-answer vectors for BlockQuantizerTest: seeded float rows and their Q8_0 / Q4_0 blocks as llama.cpp's gguf-py
+"""Known-answer vectors for BlockMatrixQuantizeTest: seeded float rows and their Q8_0 / Q4_0 blocks as llama.cpp's gguf-py
 quantizes them (Q8_0.quantize_blocks is bit-identical to ggml's quantize_row_q8_0_ref; Q4_0's follows
 quantize_row_q4_0_ref).
 

@@ -21,9 +21,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * src/test/resources/dev/offload/ops/blockq, made by make_quant_vectors.py there: seeded rows over 13 orders of
  * magnitude, roundf's halves, fp16 ties, subnormal and overflowing scales, zeros).
  */
-class BlockQuantizerTest {
+class BlockMatrixQuantizeTest {
     static byte[] resource(String name) throws Exception {
-        try (InputStream in = BlockQuantizerTest.class.getResourceAsStream(name)) {
+        try (InputStream in = BlockMatrixQuantizeTest.class.getResourceAsStream(name)) {
             if (in == null) throw new IllegalStateException("missing test vector " + name);
             return in.readAllBytes();
         }

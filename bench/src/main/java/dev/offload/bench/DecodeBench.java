@@ -1,0 +1,209 @@
+package dev.offload.bench;
+
+import dev.offload.decoder.SamplingParams;
+import dev.offload.decoder.SeededLlamaModel;
+import dev.offload.decoder.SeededVocabulary;
+import dev.offload.model.gguf.GgmlType;
+import dev.offload.model.gguf.GgufFile;
+import dev.offload.model.tokenizer.TextTokenizer;
+import dev.offload.peer.NodeLlamaCpp;
+import dev.offload.decoder.DeviceDecoder;
+import dev.offload.session.GenerationOptions;
+import dev.offload.session.GenerationSession;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Decoder LLMs: prompt tok/s and generation tok/s of offload's {@link GenerationSession} against llama.cpp (see
+ * {@link LlamaCppDecode}) on the same seeded GGUF files ({@link SeededLlamaModel}: small and Llama-3.2-1B shapes in
+ * Q8_0 and Q4_0; --quick: tiny), the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
+ * and {@value #GENERATE} tokens generated greedily after them, each run from an empty KV cache; medians over the runs
+ * after a warm-up. Generation tok/s counts decode steps: the tokens after the first over the time from the first to
+ * the last (the first comes with the prompt). GB/s = the file's tensor bytes x generation tok/s: what a decode step
+ * streams, as llama.cpp's figures are usually given (it counts the embedding table, of which a step reads one row).
+ */
+final class DecodeBench {
+    private DecodeBench() {}
+
+    static final int PROMPT = 128, GENERATE = 64;
+    static final long SEED = 1;
+
+    /** What one side measured on one model (medians). */
+    record Figures(String device, double promptMs, int promptTokens, double msPerStep, int generated, int[] tokens) {
+        double promptRate() { return promptTokens / (promptMs / 1e3); }
+
+        double stepRate() { return 1e3 / msPerStep; }
+    }
+
+    static List<SeededLlamaModel.Spec> specs(boolean quick) {
+        List<SeededLlamaModel.Spec> specs = new ArrayList<>();
+        List<SeededLlamaModel.Shape> shapes = quick ? List.of(SeededLlamaModel.Shape.TINY)
+                : List.of(SeededLlamaModel.Shape.SMALL, SeededLlamaModel.Shape.LLAMA_3_2_1B);
+        for (SeededLlamaModel.Shape s : shapes) for (GgmlType t : List.of(GgmlType.Q8_0, GgmlType.Q4_0)) specs.add(new SeededLlamaModel.Spec(s, t, SEED));
+        return specs;
+    }
+
+    /**
+     * @param deviceSpec  where offload's decoder runs
+     * @param modelCache  where the seeded model files are kept (made on first use)
+     */
+    static void run(Report report, String deviceSpec, Path modelCache, boolean quick, int threads) throws IOException {
+        SeededVocabulary vocabulary = SeededVocabulary.llama3OrSynthetic();
+        if (!vocabulary.name().equals("llama-bpe")) {
+            Peer.note("decode: llama.cpp's ggml-vocab-llama-bpe.gguf not found (" + NodeLlamaCpp.HOW_TO_GET + "): the models get a synthetic vocabulary of the same size");
+        }
+        int runs = quick ? 2 : 4;   // the first is the warm-up
+        Map<Path, SeededLlamaModel.Spec> models = new LinkedHashMap<>();
+        Map<Path, String> prompts = new LinkedHashMap<>();
+        Map<Path, int[]> promptIds = new LinkedHashMap<>();
+        for (SeededLlamaModel.Spec spec : specs(quick)) {
+            long t0 = System.nanoTime();
+            Path file = SeededLlamaModel.cached(modelCache, spec, vocabulary);
+            double s = (System.nanoTime() - t0) / 1e9;
+            if (s > 1) System.err.printf(Locale.ROOT, "bench: decode: %s ready in %.1f s (%s)%n", spec.label(), s, file);
+            TextTokenizer tok = tokenizer(file);
+            String text = prompt(tok);
+            models.put(file, spec);
+            prompts.put(file, text);
+            promptIds.put(file, tok.encode(text, tok.addsBos()));
+        }
+        Map<Path, LlamaCppDecode.Model> llama = LlamaCppDecode.run(promptIds, threads, runs, GENERATE, quick ? 300 : 3600).orElse(Map.of());
+        for (Path file : models.keySet()) {
+            SeededLlamaModel.Spec spec = models.get(file);
+            long bytes;
+            try (GgufFile g = GgufFile.open(file)) {
+                bytes = g.tensorBytes();
+            }
+            int promptTokens = promptIds.get(file).length;
+            Optional<Figures> ours = offload(file, deviceSpec, prompts.get(file), promptTokens, runs, quick ? 30 : 300);
+            Optional<Figures> theirs = Optional.ofNullable(llama.get(file)).map(m -> figures(m, promptTokens));
+            rows(report, spec, bytes, promptTokens, ours, theirs, threads);
+        }
+    }
+
+    /** The tokenizer alone (a 1B model's weights need not be decoded for it). */
+    private static TextTokenizer tokenizer(Path file) {
+        try (GgufFile g = GgufFile.open(file)) {
+            return TextTokenizer.fromGguf(g.metadata());
+        }
+    }
+
+    static final String STORY = "The old lighthouse keeper climbed the spiral stairs every evening to light the lamp that guided ships past"
+            + " the rocks. Over forty years he had watched storms roll in from the west, counted the fishing boats returning at dusk,"
+            + " and written the weather in a leather book that now filled a whole shelf of his small kitchen. ";
+
+    /**
+     * English text that {@code tok} encodes to exactly {@value #PROMPT} tokens, BOS included: the story's first
+     * tokens decoded back to text, when that text encodes to them again; else the most words that fit.
+     */
+    static String prompt(TextTokenizer tok) {
+        String story = STORY;
+        while (tok.encode(story, tok.addsBos()).length <= PROMPT) story += STORY;
+        int[] ids = Arrays.copyOf(tok.encode(story, tok.addsBos()), PROMPT);
+        int first = ids[0] == tok.bos() && tok.addsBos() ? 1 : 0;
+        String text = tok.decode(Arrays.copyOfRange(ids, first, PROMPT));
+        if (Arrays.equals(tok.encode(text, tok.addsBos()), ids)) return text;
+        String[] words = story.split(" ");
+        StringBuilder fits = new StringBuilder(words[0]);
+        for (int i = 1; tok.encode(fits + " " + words[i], tok.addsBos()).length <= PROMPT; i++) fits.append(' ').append(words[i]);
+        return fits.toString();
+    }
+
+    /**
+     * offload's figures through the same session {@code generate} uses, or empty with the reason as a note.
+     */
+    private static Optional<Figures> offload(Path file, String deviceSpec, String prompt, int promptTokens, int runs, double capSeconds) {
+        Offload offload;
+        try {
+            offload = open(file, deviceSpec);
+        } catch (RuntimeException e) {
+            Peer.note("decode: offload's rows for " + file.getFileName() + " are left out: " + Peer.rootMessage(e));
+            return Optional.empty();
+        }
+        try (GenerationSession session = offload.session()) {
+            List<GenerationSession.Result> results = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int r = 0; r < runs; r++) {
+                GenerationSession.Result res = session.generate(prompt, true, GENERATE, PROMPT + GENERATE + 16, SamplingParams.greedy(), null);
+                if (res.promptTokens() != promptTokens) {
+                    throw new IllegalStateException("offload fed " + res.promptTokens() + " prompt tokens, llama.cpp gets " + promptTokens);
+                }
+                if (r > 0) results.add(res);
+                if (r > 1 && (System.nanoTime() - start) / 1e9 > capSeconds) break;
+            }
+            double[] prompts = results.stream().mapToDouble(GenerationSession.Result::promptMs).toArray();
+            double[] steps = results.stream().mapToDouble(DecodeBench::msPerStep).toArray();
+            GenerationSession.Result last = results.getLast();
+            return Optional.of(new Figures(offload.device(), Timing.median(prompts), promptTokens, Timing.median(steps), last.generatedTokens(), last.tokens()));
+        }
+    }
+
+    /** offload's session and the device it computes on, as the rows name it. */
+    private record Offload(GenerationSession session, String device) {}
+
+    /**
+     * The session for {@code deviceSpec}: the one place the device is chosen (an OpenCL device runs the device
+     * decoder, {@code java} the float reference). Says how many bytes of weights the device holds against the file's.
+     */
+    private static Offload open(Path file, String deviceSpec) {
+        GenerationSession session = GenerationSession.open(file, GenerationOptions.defaults().withPlacement(deviceSpec).withContext(PROMPT + GENERATE + 16));
+        session.warmUp();
+        if (session.backend() instanceof DeviceDecoder d) {
+            long fileBytes;
+            try (GgufFile g = GgufFile.open(file)) {
+                fileBytes = g.tensorBytes();
+            }
+            Peer.note(String.format(Locale.ROOT, "decode: %s resident on %s: %d bytes of weights, %.3fx the file's %d tensor bytes (the token"
+                    + " embedding stays in the mapped file)", file.getFileName(), deviceSpec, d.residentBytes(), d.residentBytes() / (double) fileBytes, fileBytes));
+        }
+        return new Offload(session, deviceSpec);
+    }
+
+    /** The session's generation time covers every generated token's sampling and the forward passes between them. */
+    private static double msPerStep(GenerationSession.Result r) {
+        return r.generatedTokens() < 2 ? Double.NaN : r.generationMs() / (r.generatedTokens() - 1);
+    }
+
+    private static Figures figures(LlamaCppDecode.Model m, int promptTokens) {
+        List<LlamaCppDecode.Run> measured = m.runs().subList(1, m.runs().size());
+        double[] prompts = measured.stream().mapToDouble(LlamaCppDecode.Run::promptMs).toArray();
+        double[] steps = measured.stream().mapToDouble(r -> r.tokens().length < 2 ? Double.NaN : r.decodeMs() / (r.tokens().length - 1)).toArray();
+        int[] tokens = measured.getLast().tokens();
+        return new Figures("cpu", Timing.median(prompts), promptTokens, Timing.median(steps), tokens.length, tokens);
+    }
+
+    private static void rows(Report report, SeededLlamaModel.Spec spec, long bytes, int promptTokens, Optional<Figures> ours,
+                             Optional<Figures> peer, int threads) {
+        String prompt = spec.label() + " prompt p" + promptTokens, generate = spec.label() + " generate g" + GENERATE;
+        String same = ours.isPresent() && peer.isPresent() ? "; greedy tokens identical to llama.cpp's: first " + samePrefix(ours.get().tokens(), peer.get().tokens())
+                + " of " + Math.min(ours.get().tokens().length, peer.get().tokens().length) : "";
+        double gb = bytes / 1e9;
+        ours.ifPresent(o -> {
+            double promptRatio = peer.map(p -> o.promptRate() / p.promptRate()).orElse(Double.NaN);
+            double stepRatio = peer.map(p -> o.stepRate() / p.stepRate()).orElse(Double.NaN);
+            report.add(new BenchRow("decode", prompt, "offload", o.device(), o.promptMs(), o.promptRate(), "tok/s", promptRatio,
+                    "GenerationSession; ratio = offload tok/s / llama.cpp tok/s"));
+            report.add(new BenchRow("decode", generate, "offload", o.device(), o.msPerStep(), o.stepRate(), "tok/s", stepRatio,
+                    String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s)%s", gb * o.stepRate(), gb, same)));
+        });
+        peer.ifPresent(p -> {
+            report.add(new BenchRow("decode", prompt, "llama.cpp", p.device(), p.promptMs(), p.promptRate(), "tok/s", Double.NaN,
+                    "node-llama-cpp " + NodeLlamaCpp.VERSION + " CPU backend, " + threads + " threads, the same prompt ids"));
+            report.add(new BenchRow("decode", generate, "llama.cpp", p.device(), p.msPerStep(), p.stepRate(), "tok/s", Double.NaN,
+                    String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s), greedy, %d threads", gb * p.stepRate(), gb, threads)));
+        });
+    }
+
+    private static int samePrefix(int[] a, int[] b) {
+        int n = 0;
+        while (n < Math.min(a.length, b.length) && a[n] == b[n]) n++;
+        return n;
+    }
+}

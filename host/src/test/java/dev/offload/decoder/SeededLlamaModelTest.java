@@ -1,0 +1,135 @@
+package dev.offload.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.offload.model.gguf.GgmlBlocks;
+import dev.offload.model.gguf.GgmlType;
+import dev.offload.model.gguf.GgufFile;
+import dev.offload.peer.NodeLlamaCpp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Seeded llama models: shapes as named, the same bytes for the same seed, cached whole, and logits worth comparing. */
+class SeededLlamaModelTest {
+    @TempDir Path dir;
+
+    static final SeededVocabulary SYNTHETIC = SeededVocabulary.synthetic(SeededVocabulary.LLAMA_3_SIZE);
+
+    static String sha256(Path f) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void tinyLoadsWithItsShapeAndGivesFiniteVariedLogits(GgmlType type) throws Exception {
+        SeededLlamaModel.Spec spec = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, type, 3);
+        Path f = SeededLlamaModel.cached(dir, spec, SYNTHETIC);
+        GgufDecoder d;
+        DecoderWeights w;
+        try (GgufFile g = GgufFile.open(f)) {
+            assertEquals(SeededLlamaModel.tensorBytes(spec, SYNTHETIC.size()), g.tensorBytes());
+            assertEquals(type, g.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.F32, g.tensor("output_norm.weight").type());
+            assertTrue(g.hasTensor("output.weight"), "untied output");
+            float[] q = GgmlBlocks.decode(g.tensor("blk.0.attn_q.weight"));
+            double sum = 0, sq = 0;
+            for (float v : q) { sum += v; sq += (double) v * v; }
+            double mean = sum / q.length, std = Math.sqrt(sq / q.length - mean * mean);
+            assertEquals(SeededLlamaModel.STD, std, 0.05 * SeededLlamaModel.STD, "weights std");
+            float[] norm = GgmlBlocks.decode(g.tensor("blk.0.attn_norm.weight"));
+            for (float v : norm) assertTrue(Math.abs(v - 1) < 0.1, "norm gain near 1: " + v);
+            d = GgufDecoder.read(g);
+            w = d.floatWeights(g);
+        }
+        DecoderConfig c = d.config();
+        assertEquals(new DecoderConfig(DecoderConfig.Architecture.LLAMA, 2, 64, 4, 2, 16, 192, SeededVocabulary.LLAMA_3_SIZE, 2048,
+                500000f, dev.offload.graph.RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false), c);
+        DecoderReference ref = new DecoderReference(c, w);
+        DecoderReference.State s = ref.newState(32);
+        int[] prompt = d.tokenizer().encode("the a to and of the", true);
+        float[] logits = ref.forward(prompt, s);
+        double sum = 0, sq = 0;
+        for (float v : logits) {
+            assertTrue(Float.isFinite(v));
+            sum += v;
+            sq += (double) v * v;
+        }
+        double std = Math.sqrt(sq / logits.length - (sum / logits.length) * (sum / logits.length));
+        // Unit-RMS final hidden state times weights of std 0.02 over 64 inputs: logits of std ~0.16.
+        assertTrue(std > 0.08 && std < 0.4, "logit std " + std);
+        float[] next = ref.forward(new int[] {Sampler.argmax(logits)}, s);
+        assertFalse(java.util.Arrays.equals(logits, next), "the next position's logits depend on the new token");
+    }
+
+    @Test
+    void theSameSpecGivesTheSameBytesAndTheCacheKeepsWholeFilesOnly() throws Exception {
+        SeededLlamaModel.Spec spec = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, GgmlType.Q4_0, 9);
+        SeededVocabulary small = SeededVocabulary.synthetic(512);
+        Path a = dir.resolve("a.gguf"), b = dir.resolve("b.gguf"), c = dir.resolve("c.gguf");
+        SeededLlamaModel.write(spec, small, a);
+        SeededLlamaModel.write(spec, small, b);
+        SeededLlamaModel.write(new SeededLlamaModel.Spec(spec.shape(), spec.type(), 10), small, c);
+        assertEquals(sha256(a), sha256(b), "deterministic");
+        assertNotEquals(sha256(a), sha256(c), "the seed matters");
+
+        Path cache = dir.resolve("cache");
+        Path cached = SeededLlamaModel.cached(cache, spec, small);
+        assertEquals("seeded-llama-tiny-q4_0-seed9-synthetic-v" + SeededLlamaModel.FORMAT + ".gguf", cached.getFileName().toString());
+        assertEquals(sha256(a), sha256(cached));
+        FileTime written = Files.getLastModifiedTime(cached);
+        Files.setLastModifiedTime(cached, FileTime.fromMillis(written.toMillis() - 60_000));
+        assertEquals(cached, SeededLlamaModel.cached(cache, spec, small));
+        assertEquals(written.toMillis() - 60_000, Files.getLastModifiedTime(cached).toMillis(), "a cached file is not rewritten");
+        try (var listing = Files.list(cache)) {
+            assertEquals(List.of(cached), listing.toList(), "no partial file left behind");
+        }
+    }
+
+    @Test
+    void llama32OneBShapesGiveTheFileSizesOfTheIssue() {
+        // 1,498,415,104 matrix values (untied output) and 33 norms of 2048: 1.59 GB in Q8_0, 0.84 GB in Q4_0.
+        assertEquals(1_592_336_384L, SeededLlamaModel.tensorBytes(new SeededLlamaModel.Spec(SeededLlamaModel.Shape.LLAMA_3_2_1B, GgmlType.Q8_0, 1), 128256));
+        assertEquals(843_128_832L, SeededLlamaModel.tensorBytes(new SeededLlamaModel.Spec(SeededLlamaModel.Shape.LLAMA_3_2_1B, GgmlType.Q4_0, 1), 128256));
+        SeededLlamaModel.Shape b = SeededLlamaModel.Shape.named("1b");
+        assertEquals(64, b.headDim());
+        assertEquals(512, b.kvDim());
+        assertThrows(IllegalArgumentException.class, () -> SeededLlamaModel.Shape.named("7b"));
+        assertThrows(IllegalArgumentException.class, () -> new SeededLlamaModel.Spec(b, GgmlType.F32, 1));
+    }
+
+    @Test
+    void theRealLlama3TokenizerIsCopiedWhenLlamaCppsVocabularyIsThere() throws IOException {
+        Path vocab = NodeLlamaCpp.vocabulary("llama-bpe").orElse(null);
+        assumeTrue(vocab != null, NodeLlamaCpp.HOW_TO_GET);
+        SeededVocabulary v = SeededVocabulary.llama3(vocab);
+        assertEquals("llama-bpe", v.name());
+        assertEquals(SeededVocabulary.LLAMA_3_SIZE, v.size());
+        assertFalse(v.keys().containsKey("general.architecture"), "only tokenizer keys");
+        Path f = SeededLlamaModel.cached(dir, new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, GgmlType.Q8_0, 1), v);
+        try (GgufFile g = GgufFile.open(f)) {
+            var tok = GgufDecoder.read(g).tokenizer();
+            // Llama 3's ids, as llama.cpp's tokenizer tests give them: BOS, "Hello", " world".
+            assertArrayEquals(new int[] {128000, 9906, 1917}, tok.encode("Hello world", true));
+        }
+    }
+}
