@@ -1,7 +1,7 @@
 package dev.offload.cli;
 
-import dev.offload.io.InputFile;
 import dev.offload.config.OffloadSettings;
+import dev.offload.io.InputFile;
 import dev.offload.decoder.ChatTemplate;
 import dev.offload.decoder.DemoModel;
 import dev.offload.decoder.SamplingParams;

@@ -2,19 +2,14 @@ package dev.offload.cli;
 
 import dev.offload.decoder.DecoderBackend;
 import dev.offload.decoder.Perplexity;
+import dev.offload.io.InputFile;
 import dev.offload.io.OutputCheck;
 import dev.offload.model.tokenizer.TextTokenizer;
 import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.GenerationOptions;
 import dev.offload.session.GenerationSession;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -53,7 +48,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         common.binding();   // applies --verbose
         if (chunks < 0) throw new UserError("--chunks must be >= 0, got " + chunks);
         if (ctx != null && (ctx < 4 || ctx % 2 != 0)) throw new UserError("--ctx must be even and at least 4, got " + ctx);
@@ -120,13 +115,11 @@ public final class PerplexityCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String readText(Path f) throws IOException {
-        if (!Files.isRegularFile(f)) throw new UserError("--file " + f + ": " + (Files.exists(f) ? "not a regular file" : "no such file"));
+    private static String readText(Path f) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(f))).toString();
-        } catch (CharacterCodingException e) {
-            throw new UserError("--file " + f + ": not valid UTF-8 text");
+            return InputFile.readUtf8("--file " + f, f);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 }

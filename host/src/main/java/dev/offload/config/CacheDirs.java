@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /**
  * Where offload keeps what it measures or builds once per machine, under one root: built programs
  * ({@code programs/}), the user's tuning database ({@code tuning.json}), the auto-placer's measurements
- * ({@code autoplace.json}) and the seeded model files the benchmarks make ({@code models/}). The root is
+ * ({@code autoplace.json}) and the seeded model files the benchmarks make and the demo model copied out of the jar ({@code models/}). The root is
  * {@code $OFFLOAD_CACHE_DIR}, else {@code $XDG_CACHE_HOME/offload}, else {@code ~/.cache/offload}.
  */
 public record CacheDirs(Path root) {
@@ -33,7 +33,7 @@ public record CacheDirs(Path root) {
     /** The auto-placer's cache of measured op times and bandwidths. */
     public Path autoplaceFile() { return root.resolve("autoplace.json"); }
 
-    /** Model files made here (seeded decoders for the benchmarks); regenerable, never in the repository. */
+    /** Model files made here (seeded decoders for the benchmarks, the demo model's copy); regenerable, never in the repository. */
     public Path models() { return root.resolve("models"); }
 
     private static boolean set(String s) { return s != null && !s.isBlank(); }

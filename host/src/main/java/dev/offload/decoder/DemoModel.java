@@ -17,7 +17,7 @@ import java.util.Map;
  * offload's own small decoder, shipped inside the jar so {@code generate} has something real to run on a fresh
  * machine: a 4-layer Llama-architecture model trained on the King James Bible by the recipe in docs/demo-model
  * (public-domain text; the recipe, its command and its loss curve are there). GGUF files are memory-mapped, so the
- * classpath resource is copied once into the cache ({@code demo/} under {@link CacheDirs#root()}): written to a
+ * classpath resource is copied once into the cache ({@link CacheDirs#models()}): written to a
  * temporary file, checked against the SHA-256 the recipe recorded in {@code SHA256SUMS}, then renamed into place. A
  * cached copy whose hash does not match (a retrained model, a damaged file) is replaced the same way.
  */
@@ -42,7 +42,7 @@ public final class DemoModel {
     /** {@code variant}'s file, extracted into {@code cache} if it is not there yet (or not intact). */
     public static Path resolve(CacheDirs cache, Variant variant) {
         String want = expectedSha256(variant);
-        Path dir = cache.root().resolve("demo"), file = dir.resolve(variant.fileName());
+        Path dir = cache.models(), file = dir.resolve(variant.fileName());
         try {
             if (Files.isRegularFile(file) && Sha256.of(Files.readAllBytes(file)).equals(want)) return file;
             Files.createDirectories(dir);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offload.config.CacheDirs;
-import dev.offload.model.tokenizer.LlamaCppVocabs;
+import dev.offload.peer.NodeLlamaCpp;
 import dev.offload.testing.CpuDeviceFixture;
 import dev.offload.testing.NodeScript;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo model in llama.cpp (through node-llama-cpp): llama.cpp reads offload's own GGUF files, tokenizes the
  * held-out book as offload does, continues the recipe's prompt greedily with offload's tokens, and measures the same
- * perplexity within a stated bound. Skipped when node or node-llama-cpp is missing (see LlamaCppVocabs).
+ * perplexity within a stated bound. Skipped when node or node-llama-cpp is missing (see NodeLlamaCpp).
  */
 class DemoModelLlamaCppTest {
     @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
@@ -39,10 +39,8 @@ class DemoModelLlamaCppTest {
             DemoModel.Variant.Q4_0, 4e-3);
 
     static Path pkg() {
-        Path pkg = LlamaCppVocabs.nodeLlamaCppPackage().orElse(null);
-        assumeTrue(pkg != null, LlamaCppVocabs.HOW_TO_GET);
-        assumeTrue(Files.isDirectory(pkg.getParent().resolve("@node-llama-cpp")), "node-llama-cpp's prebuilt binaries are not installed next to " + pkg);
-        return pkg;
+        NodeLlamaCpp.unavailableReason().ifPresent(why -> assumeTrue(false, why));
+        return NodeLlamaCpp.packageWithBackend().orElseThrow();
     }
 
     Map<DemoModel.Variant, Path> files() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.config.CacheDirs;
 import dev.offload.hash.Sha256;
+import dev.offload.model.gguf.GgmlQuantizer;
 import dev.offload.model.gguf.GgmlType;
 import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.gguf.GgufTensorInfo;
@@ -48,7 +49,7 @@ class DemoModelTest {
     void resolveExtractsOnceAndReplacesADamagedCopy() throws Exception {
         CacheDirs dirs = new CacheDirs(cache);
         Path p = DemoModel.resolve(dirs);
-        assertEquals(cache.resolve("demo").resolve(DemoModel.Variant.Q8_0.fileName()), p);
+        assertEquals(new CacheDirs(cache).models().resolve(DemoModel.Variant.Q8_0.fileName()), p);
         assertArrayEquals(resource(DemoModel.Variant.Q8_0), Files.readAllBytes(p));
         FileTime old = FileTime.fromMillis(1_000_000_000_000L);
         Files.setLastModifiedTime(p, old);
@@ -59,7 +60,7 @@ class DemoModelTest {
         damaged[damaged.length / 2] ^= 1;
         Files.write(p, damaged);
         assertArrayEquals(resource(DemoModel.Variant.Q8_0), Files.readAllBytes(DemoModel.resolve(dirs)));
-        try (var left = Files.list(cache.resolve("demo"))) {
+        try (var left = Files.list(new CacheDirs(cache).models())) {
             assertEquals(1, left.count(), "no temporary file is left behind");
         }
     }
@@ -87,5 +88,28 @@ class DemoModelTest {
                     dev.offload.graph.RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false), c);
             assertTrue(!f.hasTensor("output.weight"), "the output is tied to the embedding");
         }
+    }
+
+    /**
+     * The recipe's Python quantizers are ggml's reference ones: every matrix of the Q8_0 and Q4_0 files is, byte for
+     * byte, what offload's GgmlQuantizer (ggml's quantize_row_*_ref) makes of the same matrix in the F32 file.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DemoModel.Variant.class, names = {"Q8_0", "Q4_0"})
+    void theQuantizedFilesAreGgmlsReferenceQuantizationOfTheF32One(DemoModel.Variant v) {
+        CacheDirs dirs = new CacheDirs(cache);
+        GgmlType type = v == DemoModel.Variant.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+        int matrices = 0;
+        try (GgufFile f32 = GgufFile.open(DemoModel.resolve(dirs, DemoModel.Variant.F32)); GgufFile q = GgufFile.open(DemoModel.resolve(dirs, v))) {
+            for (GgufTensorInfo t : f32.tensorInfos()) {
+                if (t.shape().length != 2) continue;
+                float[] values = f32.tensor(t.name()).data().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+                byte[] want = GgmlQuantizer.encode(type, values);
+                byte[] got = q.tensor(t.name()).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                assertArrayEquals(want, got, v + " " + t.name());
+                matrices++;
+            }
+        }
+        assertEquals(1 + 4 * 7, matrices);
     }
 }

@@ -220,7 +220,7 @@ class GgufFileTest {
     @Test
     void opensOnlyRegularFilesThatExist() throws IOException {
         GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(dir));
-        assertEquals(dir + ": not a regular file", e.getMessage());
+        assertEquals(dir + ": is a directory, not a file", e.getMessage());
         Path missing = dir.resolve("missing.gguf");
         e = assertThrows(GgufFormatException.class, () -> GgufFile.open(missing));
         assertEquals(missing + ": no such file", e.getMessage());
