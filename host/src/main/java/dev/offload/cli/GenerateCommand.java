@@ -130,7 +130,7 @@ public final class GenerateCommand implements Callable<Integer> {
         GenerationOptions options;
         try {
             options = GenerationOptions.defaults()
-                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withPlacement(PlacementSpec.fromOptions(device, placement))
                     .withRegistry(common.registry())
                     .withContext(context)
                     .withStrict(outputs.strict)

@@ -128,7 +128,7 @@ public final class ProfileCommand implements Callable<Integer> {
         GenerationOptions options;
         try {
             options = GenerationOptions.defaults()
-                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withPlacement(PlacementSpec.fromOptions(device, placement))
                     .withRegistry(common.registry()).withContext(promptTokens + decodeSteps).withStrict(outputs.strict).withProfiling(true);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());

@@ -115,7 +115,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             options = EmbeddingOptions.defaults()
                     .withModel(EncoderSource.parse(model, tokenizer))
-                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withPlacement(PlacementSpec.fromOptions(device, placement))
                     .withRegistry(common.registry())
                     .withBatchSize(batch)
                     .withMaxLength(maxLength == null ? 0 : maxLength)

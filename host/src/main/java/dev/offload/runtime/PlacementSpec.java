@@ -33,6 +33,11 @@ public sealed interface PlacementSpec {
     /** Every node on one device. */
     static PlacementSpec device(String spec) { return new Rules(Placement.everything(spec)); }
 
+    /** A command's {@code --placement} rules, else its {@code --device}, else null (the session's default device). */
+    static PlacementSpec fromOptions(String device, String placement) {
+        return placement != null ? parse(placement) : device != null ? device(device) : null;
+    }
+
     /** The single device spec when every node goes to one device, else null. */
     default String singleDevice() {
         return this instanceof Rules r && r.placement().rules().size() == 1 ? r.placement().rules().get("*") : null;

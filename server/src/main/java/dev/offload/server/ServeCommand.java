@@ -81,7 +81,7 @@ public final class ServeCommand implements Callable<Integer> {
             options = new ServerOptions(host, port, maxBatch, Duration.ofMillis(batchWindowMs), maxQueue, apiKey == null || apiKey.isEmpty() ? null : apiKey,
                     maxBody, Duration.ofSeconds(idleTimeout), Duration.ofSeconds(headerTimeout), context);
             encoders = EmbeddingOptions.defaults()
-                    .withPlacement(placement != null ? PlacementSpec.parse(placement) : device != null ? PlacementSpec.device(device) : null)
+                    .withPlacement(PlacementSpec.fromOptions(device, placement))
                     .withRegistry(common.registry())
                     .withBatchSize(maxBatch);
             decoders = GenerationOptions.defaults().withPlacement(encoders.placement()).withRegistry(encoders.registry())
