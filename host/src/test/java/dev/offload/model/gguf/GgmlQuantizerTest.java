@@ -110,7 +110,8 @@ class GgmlQuantizerTest {
      * outlier, an all-zero super-block and an all-negative sub-block. Predicted for the range rules: Q4_K's step is
      * the sub-block's range / 15 (~4.3 sigma for 32 Gaussian values: step ~0.29 sigma, error step^2 / 12 ~ 7e-3
      * sigma^2) and the 6-bit scales and mins add their own rounding; Q6_K's step is 2 max|x| / 62 of 16 values (max
-     * ~1.8 sigma: ~0.058 sigma, 2.8e-4). Measured (seeded): Q4_K 8.1e-3, Q6_K 3.2e-4; bounds 1.5x that. For scale,
+     * ~1.8 sigma: ~0.058 sigma, 2.8e-4; the int8 sub-block scales add a little). Measured (seeded): Q4_K 6.4e-3, Q6_K
+     * 4.0e-4; bounds 1.5x that. For scale,
      * llama-quantize's searched scales do somewhat better on Q4_K; byte equality with it is not the aim, valid blocks
      * of the same values on both sides are (LlamaCppDistributionTest checks llama.cpp's reading).
      */
@@ -132,7 +133,7 @@ class GgmlQuantizerTest {
         double worstStep = 0;
         for (int j = 1024; j < 1056; j++) worstStep = Math.max(worstStep, Math.abs(x[j] - y[j]));
         assertTrue(worstStep < 0.01, type + ": the negative sub-block is kept (worst error " + worstStep + ")");
-        double nmse = errSq / sumSq, bound = type == GgmlType.Q4_K ? 1.2e-2 : 5e-4;
+        double nmse = errSq / sumSq, bound = type == GgmlType.Q4_K ? 1e-2 : 6e-4;
         System.out.printf("%s round trip: NMSE %.3g (bound %.1g)%n", type, nmse, bound);
         assertTrue(nmse > 0 && nmse < bound, type + " NMSE " + nmse);
     }
