@@ -125,19 +125,6 @@ KTARGET static inline kblock k_block(__global const uchar* sb, const int t) {
     return k;
 }
 
-// sum_i w_i * x_i over 16 values, w unsigned (< 128), x signed: exact in int.
-KTARGET static inline int dot_u16(const uchar16 w, const char16 x) {
-#ifdef USE_VNNI
-    const int4 p = __builtin_ia32_vpdpbusd128((int4) (0), as_int4(w), as_int4(x));
-#else
-    const int16 q = convert_int16(convert_short16(as_char16(w)) * convert_short16(x));
-    const int8 h8 = q.lo + q.hi;
-    const int4 p = h8.lo + h8.hi;
-#endif
-    const int2 h2 = p.lo + p.hi;
-    return h2.x + h2.y;
-}
-
 // sum_i x_i over 16 values.
 KTARGET static inline int sum16(const char16 x) {
 #ifdef USE_VNNI
@@ -147,6 +134,25 @@ KTARGET static inline int sum16(const char16 x) {
     const int4 p = h8.lo + h8.hi;
 #endif
     const int2 h2 = p.lo + p.hi;
+    return h2.x + h2.y;
+}
+
+// sc_lo * (w.lo . x.lo) + sc_hi * (w.hi . x.hi), the block's integer sum (w unsigned, < 128; x signed): exact in int.
+// With VNNI one vpdpbusd over the 32 bytes leaves lanes 0-3 for the low half and 4-7 for the high one, which are
+// scaled in their lanes and added once.
+KTARGET static inline int block_dot(const kblock k, const char16 xlo, const char16 xhi) {
+#ifdef USE_VNNI
+    const int8 w = (int8) (as_int4(k.lo), as_int4(k.hi)), xv = (int8) (as_int4(xlo), as_int4(xhi));
+    const int8 p = __builtin_ia32_vpdpbusd256((int8) (0), w, xv) * (int8) ((int4) (k.scale_lo), (int4) (k.scale_hi));
+    const int4 h4 = p.lo + p.hi;
+#else
+    const int16 plo = convert_int16(convert_short16(as_char16(k.lo)) * convert_short16(xlo));
+    const int16 phi = convert_int16(convert_short16(as_char16(k.hi)) * convert_short16(xhi));
+    const int16 q = plo * k.scale_lo + phi * k.scale_hi;
+    const int8 h8 = q.lo + q.hi;
+    const int4 h4 = h8.lo + h8.hi;
+#endif
+    const int2 h2 = h4.lo + h4.hi;
     return h2.x + h2.y;
 }
 
@@ -173,12 +179,11 @@ KTARGET static void kquant_tile(__global const char* const* xrow, __global const
                 const kblock k = k_block(wrow[j] + (size_t) s * SB_BYTES, t);
 #pragma unroll
                 for (int i = 0; i < MR; i++) {
-                    int lo = dot_u16(k.lo, xlo[i]), hi = dot_u16(k.hi, xhi[i]);
+                    int dot = block_dot(k, xlo[i], xhi[i]);
 #if defined(BLOCK_Q6_K)
-                    lo -= 32 * xs_lo[i];
-                    hi -= 32 * xs_hi[i];
+                    dot -= 32 * (k.scale_lo * xs_lo[i] + k.scale_hi * xs_hi[i]);   // the stored values are q + 32
 #endif
-                    float term = (float) (k.scale_lo * lo + k.scale_hi * hi) * (xd[i] * k.d);
+                    float term = (float) dot * (xd[i] * k.d);
 #if defined(BLOCK_Q4_K)
                     term = term - (float) (k.min * (xs_lo[i] + xs_hi[i])) * (xd[i] * k.dmin);
 #endif
