@@ -32,6 +32,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--sections", split = ",", description = "Sections to run (default: all): ${COMPLETION-CANDIDATES}")
     List<Section> sections = new ArrayList<>();
 
+    @Option(names = "--decode-models", split = ",", description = "The decode section's seeded models, e.g. small-q4_k_m,1b-q4_k_m"
+            + " (shapes tiny, small, 1b; types q8_0, q4_0, q4_k_m; default: small and 1b in every type, --quick: tiny).")
+    List<String> decodeModels = new ArrayList<>();
+
     @Option(names = "--json", description = "Write the rows as JSON (schema offload.bench/1).")
     Path json;
 
@@ -127,7 +131,7 @@ public final class BenchMain implements Callable<Integer> {
             case sgemm -> sgemm();
             case sparse -> withDevice(d -> SparseBench.run(report, d, quick));
             case e2e -> EndToEndBench.run(report, deviceSpec(), quick, threads);
-            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), quick, threads);
+            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), DecodeBench.specs(quick, decodeModels), quick, threads);
             case startup -> StartupBench.run(report, deviceSpec(), quick);
             case overhead -> withDevice(d -> OverheadBench.run(report, d, quick));
             case launch -> LaunchOverhead.run(report, quick);

@@ -23,7 +23,7 @@ import java.util.Optional;
 /**
  * Decoder LLMs: prompt tok/s and generation tok/s of offload's {@link GenerationSession} against llama.cpp (see
  * {@link LlamaCppDecode}) on the same seeded GGUF files ({@link SeededLlamaModel}: small and Llama-3.2-1B shapes in
- * Q8_0 and Q4_0; --quick: tiny), the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
+ * Q8_0, Q4_0 and Q4_K_M; --quick: tiny; {@code --decode-models} picks some), the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
  * and {@value #GENERATE} tokens generated greedily after them, each run from an empty KV cache; medians over the runs
  * after a warm-up. Generation tok/s counts decode steps: the tokens after the first over the time from the first to
  * the last (the first comes with the prompt). GB/s = the file's tensor bytes x generation tok/s: what a decode step
@@ -42,11 +42,31 @@ final class DecodeBench {
         double stepRate() { return 1e3 / msPerStep; }
     }
 
-    static List<SeededLlamaModel.Spec> specs(boolean quick) {
+    /**
+     * The models named {@code shape-type} in {@code names} (e.g. {@code 1b-q4_k_m}), or when none are named: tiny Q8_0
+     * and Q4_0 with --quick (tiny has no whole super-blocks for Q4_K_M), else small and 1B in every file type.
+     */
+    static List<SeededLlamaModel.Spec> specs(boolean quick, List<String> names) {
         List<SeededLlamaModel.Spec> specs = new ArrayList<>();
-        List<SeededLlamaModel.Shape> shapes = quick ? List.of(SeededLlamaModel.Shape.TINY)
-                : List.of(SeededLlamaModel.Shape.SMALL, SeededLlamaModel.Shape.LLAMA_3_2_1B);
-        for (SeededLlamaModel.Shape s : shapes) for (GgmlType t : List.of(GgmlType.Q8_0, GgmlType.Q4_0)) specs.add(new SeededLlamaModel.Spec(s, t, SEED));
+        for (String name : names) {
+            int dash = name.indexOf('-');
+            if (dash < 0) throw new IllegalArgumentException("--decode-models wants shape-type names such as small-q4_k_m, got '" + name + "'");
+            SeededLlamaModel.FileType type;
+            try {
+                type = SeededLlamaModel.FileType.valueOf(name.substring(dash + 1).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("no seeded file type '" + name.substring(dash + 1) + "' (types: q8_0, q4_0, q4_k_m)");
+            }
+            specs.add(new SeededLlamaModel.Spec(SeededLlamaModel.Shape.named(name.substring(0, dash)), type, SEED));
+        }
+        if (!specs.isEmpty()) return specs;
+        if (quick) {
+            for (GgmlType t : List.of(GgmlType.Q8_0, GgmlType.Q4_0)) specs.add(new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, t, SEED));
+            return specs;
+        }
+        for (SeededLlamaModel.Shape s : List.of(SeededLlamaModel.Shape.SMALL, SeededLlamaModel.Shape.LLAMA_3_2_1B)) {
+            for (SeededLlamaModel.FileType t : SeededLlamaModel.FileType.values()) specs.add(new SeededLlamaModel.Spec(s, t, SEED));
+        }
         return specs;
     }
 
@@ -54,7 +74,7 @@ final class DecodeBench {
      * @param deviceSpec  where offload's decoder runs
      * @param modelCache  where the seeded model files are kept (made on first use)
      */
-    static void run(Report report, String deviceSpec, Path modelCache, boolean quick, int threads) throws IOException {
+    static void run(Report report, String deviceSpec, Path modelCache, List<SeededLlamaModel.Spec> specs, boolean quick, int threads) throws IOException {
         SeededVocabulary vocabulary = SeededVocabulary.llama3OrSynthetic();
         if (!vocabulary.name().equals("llama-bpe")) {
             Peer.note("decode: llama.cpp's ggml-vocab-llama-bpe.gguf not found (" + NodeLlamaCpp.HOW_TO_GET + "): the models get a synthetic vocabulary of the same size");
@@ -63,7 +83,7 @@ final class DecodeBench {
         Map<Path, SeededLlamaModel.Spec> models = new LinkedHashMap<>();
         Map<Path, String> prompts = new LinkedHashMap<>();
         Map<Path, int[]> promptIds = new LinkedHashMap<>();
-        for (SeededLlamaModel.Spec spec : specs(quick)) {
+        for (SeededLlamaModel.Spec spec : specs) {
             long t0 = System.nanoTime();
             Path file = SeededLlamaModel.cached(modelCache, spec, vocabulary);
             double s = (System.nanoTime() - t0) / 1e9;

@@ -25,6 +25,16 @@ class DecodeBenchTest {
     }
 
     @Test
+    void modelsAreChosenByShapeAndType() {
+        assertEquals(java.util.List.of(new SeededLlamaModel.Spec(SeededLlamaModel.Shape.SMALL, SeededLlamaModel.FileType.Q4_K_M, DecodeBench.SEED),
+                        new SeededLlamaModel.Spec(SeededLlamaModel.Shape.LLAMA_3_2_1B, SeededLlamaModel.FileType.Q4_K_M, DecodeBench.SEED)),
+                DecodeBench.specs(false, java.util.List.of("small-q4_k_m", "1b-q4_k_m")));
+        assertEquals(6, DecodeBench.specs(false, java.util.List.of()).size(), "small and 1b in Q8_0, Q4_0 and Q4_K_M");
+        assertEquals(2, DecodeBench.specs(true, java.util.List.of()).size(), "--quick: tiny Q8_0 and Q4_0");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> DecodeBench.specs(false, java.util.List.of("small-q5_k")));
+    }
+
+    @Test
     void thePromptIsExactly128TokensInTheSyntheticVocabulary() throws Exception {
         TextTokenizer tok = tokenizer(dir, SeededVocabulary.synthetic(1024));
         assertEquals(DecodeBench.PROMPT, tok.encode(DecodeBench.prompt(tok), tok.addsBos()).length);

@@ -33,8 +33,8 @@ import picocli.CommandLine.Spec;
         description = {"Generate text with a decoder LLM read from a GGUF file (architectures llama and qwen2; tensors F32, F16, "
                 + "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). Tokens are printed as they are produced; it stops at "
                 + "end-of-sequence, --max-tokens or a full context and says which, then prints timings.",
-                "It runs on an OpenCL device with the weights in their quantized blocks (Q8_0 and Q4_0 as stored, other types "
-                + "repacked to Q8_0 at load), or with --device java on the pure-Java float reference."})
+                "It runs on an OpenCL device with the weights in their quantized blocks (Q8_0, Q4_0, Q4_K and Q6_K as stored, "
+                + "other types repacked to Q8_0 at load), or with --device java on the pure-Java float reference."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 

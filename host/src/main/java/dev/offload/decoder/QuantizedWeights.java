@@ -11,8 +11,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A decoder's weights as the device graph reads them: every matrix a {@link BlockMatrix} — Q8_0 and Q4_0 tensors are
- * slices of the mapped file (no copy), other types repacked to Q8_0 into {@code arena} at load (see
+ * A decoder's weights as the device graph reads them: every matrix a {@link BlockMatrix} — Q8_0, Q4_0, Q4_K and Q6_K
+ * tensors are slices of the mapped file (no copy: a Q4_K_M file is resident at its tensor bytes), other types
+ * repacked to Q8_0 into {@code arena} at load (see
  * {@link BlockMatrix#fromGguf}) — and the norms and biases (small) as float. The token embedding stays in the file
  * in whatever type it has; {@link #embed} decodes only the rows of the tokens asked for.
  *

@@ -18,8 +18,9 @@ import java.util.SplittableRandom;
  * offload and llama.cpp on them side by side; tests load them like any model file.
  *
  * <p>Weights are normal with standard deviation {@value #STD} (RMSNorm gains 1 + that noise), which keeps every
- * activation and logit finite and varied through the layers; matrices are stored in the chosen block type (Q8_0 or
- * Q4_0, made by ggml's reference quantizers), norms in F32, the output projection untied. The vocabulary is the real
+ * activation and logit finite and varied through the layers; matrices are stored in the chosen {@link FileType}
+ * (all Q8_0 or all Q4_0, made by ggml's reference quantizers, or a Q4_K_M-style mix of Q4_K and Q6_K made by
+ * {@link GgmlQuantizer}'s own K quantizers), norms in F32, the output projection untied. The vocabulary is the real
  * Llama 3 tokenizer when llama.cpp's {@code ggml-vocab-llama-bpe.gguf} is at hand ({@link SeededVocabulary}).
  *
  * <p>{@link #cached} keeps the files under a cache folder (the bench passes {@code ~/.cache/offload/models}), named by
@@ -71,10 +72,52 @@ public final class SeededLlamaModel {
 
     public static final float RMS_EPSILON = 1e-5f;
 
-    /** What to make: a shape, the block type of its matrices, and the seed of its weights. */
-    public record Spec(Shape shape, GgmlType type, long seed) {
-        public Spec {
-            if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) throw new IllegalArgumentException("seeded models are Q8_0 or Q4_0, not " + type);
+    /**
+     * How the matrices are stored, named as llama.cpp names a file's type (general.file_type). Q4_K_M follows
+     * llama.cpp's mix roughly: Q4_K everywhere but the output projection and, in the layers llama.cpp gives more bits
+     * (the first and last eighth, and every third between), attn_v and ffn_down, which are Q6_K. A matrix whose rows
+     * are not whole 256-value super-blocks (the tiny shape's 64 and 192) falls back to a 32-value type, as llama.cpp
+     * falls back: Q4_0 for Q4_K, Q8_0 for Q6_K.
+     */
+    public enum FileType {
+        Q8_0(7), Q4_0(2), Q4_K_M(15);
+
+        /** llama.cpp's {@code LLAMA_FTYPE_MOSTLY_*} number. */
+        public final int llamaFileType;
+
+        FileType(int llamaFileType) { this.llamaFileType = llamaFileType; }
+
+        /** The ggml type of matrix {@code name} ({@code blk.i.*} in layer i of {@code layers}) with rows of {@code in} values. */
+        public GgmlType matrixType(String name, int layers, int in) {
+            return switch (this) {
+                case Q8_0 -> GgmlType.Q8_0;
+                case Q4_0 -> GgmlType.Q4_0;
+                case Q4_K_M -> {
+                    boolean moreBits = name.equals("output.weight")
+                            || (name.endsWith("attn_v.weight") || name.endsWith("ffn_down.weight")) && moreBits(layerOf(name), layers);
+                    boolean whole = in % GgmlType.Q4_K.blockSize() == 0;
+                    yield moreBits ? (whole ? GgmlType.Q6_K : GgmlType.Q8_0) : (whole ? GgmlType.Q4_K : GgmlType.Q4_0);
+                }
+            };
+        }
+
+        private static int layerOf(String name) { return Integer.parseInt(name.substring(4, name.indexOf('.', 4))); }
+
+        /** llama.cpp's "use more bits" layers: the first and last eighth, and every third one between. */
+        private static boolean moreBits(int layer, int layers) {
+            return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+        }
+    }
+
+    /** What to make: a shape, how its matrices are stored, and the seed of its weights. */
+    public record Spec(Shape shape, FileType type, long seed) {
+        /** All matrices of one block type (Q8_0 or Q4_0). */
+        public Spec(Shape shape, GgmlType type, long seed) {
+            this(shape, switch (type) {
+                case Q8_0 -> FileType.Q8_0;
+                case Q4_0 -> FileType.Q4_0;
+                default -> throw new IllegalArgumentException("seeded models are Q8_0, Q4_0 or Q4_K_M, not " + type);
+            }, seed);
         }
 
         /** E.g. "small Q8_0". */
@@ -108,7 +151,7 @@ public final class SeededLlamaModel {
         int vocab = vocabulary.size(), h = s.hidden;
         GgufWriter g = new GgufWriter().str("general.architecture", "llama")
                 .str("general.name", "offload seeded " + spec.label() + " seed " + spec.seed())
-                .u32("general.file_type", spec.type() == GgmlType.Q8_0 ? 7 : 2)   // llama.cpp's MOSTLY_Q8_0, MOSTLY_Q4_0
+                .u32("general.file_type", spec.type().llamaFileType)
                 .u32("llama.block_count", s.layers).u32("llama.context_length", s.contextLength)
                 .u32("llama.embedding_length", h).u32("llama.feed_forward_length", s.ffn)
                 .u32("llama.attention.head_count", s.heads).u32("llama.attention.head_count_kv", s.kvHeads)
@@ -137,11 +180,21 @@ public final class SeededLlamaModel {
     /** Bytes of all tensors of {@code spec} with a vocabulary of {@code vocab} tokens (what decode streams, per token, but the embedding). */
     public static long tensorBytes(Spec spec, int vocab) {
         Shape s = spec.shape();
-        long h = s.hidden;
-        long perLayer = h * h * 2 + 2 * h * s.kvDim() + 3 * h * s.ffn;
-        long matrices = 2 * h * vocab + s.layers * perLayer;
-        long norms = 4 * h * (2L * s.layers + 1);
-        return GgmlQuantizer.byteSize(spec.type(), matrices) + norms;
+        int h = s.hidden;
+        long bytes = matrixBytes(spec, "token_embd.weight", h, vocab) + matrixBytes(spec, "output.weight", h, vocab);
+        for (int i = 0; i < s.layers; i++) {
+            String p = "blk." + i + ".";
+            bytes += matrixBytes(spec, p + "attn_q.weight", h, h) + matrixBytes(spec, p + "attn_k.weight", h, s.kvDim())
+                    + matrixBytes(spec, p + "attn_v.weight", h, s.kvDim()) + matrixBytes(spec, p + "attn_output.weight", h, h)
+                    + matrixBytes(spec, p + "ffn_gate.weight", h, s.ffn) + matrixBytes(spec, p + "ffn_up.weight", h, s.ffn)
+                    + matrixBytes(spec, p + "ffn_down.weight", s.ffn, h);
+        }
+        long norms = 4L * h * (2L * s.layers + 1);
+        return bytes + norms;
+    }
+
+    private static long matrixBytes(Spec spec, String name, int in, int out) {
+        return GgmlQuantizer.byteSize(spec.type().matrixType(name, spec.shape().layers, in), (long) in * out);
     }
 
     /**
@@ -153,9 +206,9 @@ public final class SeededLlamaModel {
             return new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L ^ tensor.hashCode());
         }
 
-        /** A ggml matrix [ne0 = in, ne1 = out]: {@code out} rows of {@code in} values, in the spec's block type. */
+        /** A ggml matrix [ne0 = in, ne1 = out]: {@code out} rows of {@code in} values, in the spec's type for it. */
         void matrix(GgufWriter g, String name, int in, int out) {
-            GgmlType type = spec.type();
+            GgmlType type = spec.type().matrixType(name, spec.shape().layers, in);
             g.tensor(name, type, new long[] {in, out}, stream -> {
                 SplittableRandom r = random(name);
                 float[] row = new float[in];

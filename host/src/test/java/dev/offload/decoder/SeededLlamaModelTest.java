@@ -82,6 +82,46 @@ class SeededLlamaModelTest {
     }
 
     @Test
+    void q4KMixIsQ4KWithQ6KWhereLlamaCppGivesMoreBitsAndLoadsInPlace() throws Exception {
+        SeededLlamaModel.Spec spec = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.SMALL, SeededLlamaModel.FileType.Q4_K_M, 4);
+        SeededVocabulary v = SeededVocabulary.synthetic(512);
+        Path f = SeededLlamaModel.cached(dir, spec, v);
+        assertEquals("seeded-llama-small-q4_k_m-seed4-synthetic-v" + SeededLlamaModel.FORMAT + ".gguf", f.getFileName().toString());
+        try (GgufFile g = GgufFile.open(f); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            assertEquals(SeededLlamaModel.tensorBytes(spec, v.size()), g.tensorBytes());
+            assertEquals(15, g.metadata().integer("general.file_type"), "llama.cpp's MOSTLY_Q4_K_M");
+            // 4 layers: llama.cpp's "more bits" layers are the last eighth (3) and every third from 0 (2).
+            for (int i = 0; i < 4; i++) {
+                GgmlType more = i >= 2 ? GgmlType.Q6_K : GgmlType.Q4_K;
+                assertEquals(more, g.tensor("blk." + i + ".attn_v.weight").type(), "layer " + i);
+                assertEquals(more, g.tensor("blk." + i + ".ffn_down.weight").type(), "layer " + i);
+                for (String t : List.of("attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up")) {
+                    assertEquals(GgmlType.Q4_K, g.tensor("blk." + i + "." + t + ".weight").type(), t);
+                }
+            }
+            assertEquals(GgmlType.Q6_K, g.tensor("output.weight").type());
+            assertEquals(GgmlType.Q4_K, g.tensor("token_embd.weight").type());
+            // Resident: every matrix a slice of the mapped file, so the weights take the file's tensor bytes.
+            GgufDecoder d = GgufDecoder.read(g);
+            QuantizedWeights w = QuantizedWeights.load(g, d.config(), arena);
+            assertEquals(g.tensor("blk.3.ffn_down.weight").data().address(), w.layers().get(3).down().blocks().address(), "no copy");
+            assertEquals(g.tensor("output.weight").data().address(), w.output().blocks().address(), "no copy");
+            long norms = 4L * 512 * (2 * 4 + 1);
+            assertEquals(g.tensorBytes(), w.matrixBytes() + g.tensor("token_embd.weight").info().byteSize() + norms,
+                    "resident matrices + the embedding (read in place) + norms = the file's tensor bytes (1.00x)");
+        }
+        // The tiny shape's rows (64, 192) are not whole super-blocks: llama.cpp's fallbacks, Q4_0 and Q8_0.
+        SeededLlamaModel.Spec tiny = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, SeededLlamaModel.FileType.Q4_K_M, 4);
+        assertEquals(GgmlType.Q4_0, tiny.type().matrixType("blk.0.attn_q.weight", 2, 64));
+        assertEquals(GgmlType.Q8_0, tiny.type().matrixType("blk.1.ffn_down.weight", 2, 192));
+        // 16 layers (1b): the first and last eighth (0, 1, 14, 15) and 4, 7, 10, 13.
+        for (int i = 0; i < 16; i++) {
+            boolean more = i < 2 || i >= 14 || i % 3 == 1;
+            assertEquals(more ? GgmlType.Q6_K : GgmlType.Q4_K, tiny.type().matrixType("blk." + i + ".ffn_down.weight", 16, 8192), "1b layer " + i);
+        }
+    }
+
+    @Test
     void theSameSpecGivesTheSameBytesAndTheCacheKeepsWholeFilesOnly() throws Exception {
         SeededLlamaModel.Spec spec = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, GgmlType.Q4_0, 9);
         SeededVocabulary small = SeededVocabulary.synthetic(512);

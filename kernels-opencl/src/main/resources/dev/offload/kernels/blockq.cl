@@ -1,4 +1,4 @@
-// Block-quantized linear (ggml Q8_0 / Q4_0 weights x per-block int8 activations). Host side:
+// Block-quantized linear (ggml Q8_0 / Q4_0 / Q4_K / Q6_K weights x per-block int8 activations). Host side:
 // dev.offload.ops.blockq.BlockMatmul; judge: BlockLinearReference, within the bound of BlockLinearBound.
 //
 //   y[m, n] = bias[n] + sum_b (float) (sum_i qx[m, 32b + i] * qw[n, 32b + i]) * (dx[m, b] * dw[n, b])
@@ -24,8 +24,10 @@
 //     A 64-byte vector of a group holds 16 values of each of 4 blocks, and x's 128 bytes, permuted alike, meet it
 //     lane for lane (4 lanes per block).
 //
+// (Q4_K and Q6_K keep ggml's layout as it is: see "K-quants" below.)
+//
 // Build defines:
-//   BLOCK_Q8_0 | BLOCK_Q4_0     the weight format
+//   BLOCK_Q8_0 | BLOCK_Q4_0 | BLOCK_Q4_K | BLOCK_Q6_K     the weight format
 //   MR                          rows of x per work-item
 //   NP                          panels (16 weight rows each) per work-item; tail work-items take NT = 4 tail rows
 //   HAS_BIAS                    add bias[n]
@@ -56,6 +58,175 @@
 #define NP 1
 #endif
 #define NT 4
+
+#if defined(BLOCK_Q4_K) || defined(BLOCK_Q6_K)
+// ---- K-quants: ggml's 256-value super-blocks, on the device as stored -----------------------------------
+// The weight buffer is the file's bytes unchanged (no relayout): row n's K/256 super-blocks at n * row_bytes.
+// blockq_linear's global size is (ceil(M / MR), ceil(N / NR)); a work-item computes MR rows of x times NR
+// consecutive weight rows. Per 32-value block b of a weight row it unpacks the 32 values into two 16-byte halves
+// (Q4_K: the nibbles 0..15; Q6_K: the 6-bit values 0..63, whose -32 is taken out through x's sums) with their
+// integer scales, and meets them with every row of x: two exact integer dot products (vpdpbusd with X86_VNNI),
+// then BlockLinearReference's float steps in its order (no contraction), so the result is the reference's bit for
+// bit on every path.
+//
+//   t   = (float) (sc_lo * lo + sc_hi * hi) * (dx * d)          lo, hi: the halves' integer dots
+//   Q4_K: t = t - (float) (mn * sum x) * (dx * dmin)
+//   acc = acc + t                                               block after block
+#if defined(BLOCK_Q4_K)
+#define SB_BYTES 144
+#else
+#define SB_BYTES 210
+#endif
+#define NR 4
+
+#if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__) && !defined(OFFLOAD_FPGA)
+#define USE_VNNI
+#define KTARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#else
+#define KTARGET
+#endif
+
+// One 32-value block of a weight row: its values (unsigned, < 64) in two halves, integer scales and float scales.
+typedef struct {
+    uchar16 lo, hi;
+    int scale_lo, scale_hi, min;
+    float d, dmin;
+} kblock;
+
+// Block t (0..7) of the super-block at sb. Q4_K: sub-block t's 6-bit scale and min from the 12 packed bytes, its
+// nibbles the low (t even) or high ones of bytes 32 (t / 2) ...; Q6_K: half h = t / 4, run r = t % 4 of it: low or
+// high nibbles of low-bit bytes 32 (r % 2) .., bits 2r, 2r + 1 of the high-bit bytes, scales 2r and 2r + 1.
+KTARGET static inline kblock k_block(__global const uchar* sb, const int t) {
+    kblock k;
+#if defined(BLOCK_Q4_K)
+    __global const uchar* sc = sb + 4;
+    k.d = vload_half(0, (__global const half*) sb);
+    k.dmin = vload_half(1, (__global const half*) sb);
+    k.scale_lo = k.scale_hi = t < 4 ? sc[t] & 63 : (sc[t + 4] & 0xF) | ((sc[t - 4] >> 6) << 4);
+    k.min = t < 4 ? sc[t + 4] & 63 : (sc[t + 4] >> 4) | ((sc[t] >> 6) << 4);
+    __global const uchar* qs = sb + 16 + 32 * (t >> 1);
+    const uchar16 shift = (uchar16) (4 * (t & 1));
+    k.lo = (vload16(0, qs) >> shift) & (uchar16) 0x0F;
+    k.hi = (vload16(1, qs) >> shift) & (uchar16) 0x0F;
+#else
+    const int h = t >> 2, r = t & 3;
+    __global const uchar* ql = sb + 64 * h + 32 * (r & 1);
+    __global const uchar* qh = sb + 128 + 32 * h;
+    __global const char* sc = (__global const char*) (sb + 192 + 8 * h + 2 * r);
+    k.d = vload_half(0, (__global const half*) (sb + 208));
+    k.dmin = 0.0f;
+    k.min = 0;
+    k.scale_lo = sc[0];
+    k.scale_hi = sc[1];
+    const uchar16 nibble = (uchar16) (4 * (r >> 1)), high = (uchar16) (2 * r);
+    k.lo = ((vload16(0, ql) >> nibble) & (uchar16) 0x0F) | (((vload16(0, qh) >> high) & (uchar16) 3) << (uchar16) 4);
+    k.hi = ((vload16(1, ql) >> nibble) & (uchar16) 0x0F) | (((vload16(1, qh) >> high) & (uchar16) 3) << (uchar16) 4);
+#endif
+    return k;
+}
+
+// sum_i x_i over 16 values.
+KTARGET static inline int sum16(const char16 x) {
+#ifdef USE_VNNI
+    const int4 p = __builtin_ia32_vpdpbusd128((int4) (0), (int4) (0x01010101), as_int4(x));
+#else
+    const int8 h8 = convert_int8(x.lo) + convert_int8(x.hi);
+    const int4 p = h8.lo + h8.hi;
+#endif
+    const int2 h2 = p.lo + p.hi;
+    return h2.x + h2.y;
+}
+
+// sc_lo * (w.lo . x.lo) + sc_hi * (w.hi . x.hi), the block's integer sum (w unsigned, < 128; x signed): exact in int.
+// With VNNI one vpdpbusd over the 32 bytes leaves lanes 0-3 for the low half and 4-7 for the high one, which are
+// scaled in their lanes and added once.
+KTARGET static inline int block_dot(const kblock k, const char16 xlo, const char16 xhi) {
+#ifdef USE_VNNI
+    const int8 w = (int8) (as_int4(k.lo), as_int4(k.hi)), xv = (int8) (as_int4(xlo), as_int4(xhi));
+    const int8 p = __builtin_ia32_vpdpbusd256((int8) (0), w, xv) * (int8) ((int4) (k.scale_lo), (int4) (k.scale_hi));
+    const int4 h4 = p.lo + p.hi;
+#else
+    const int16 plo = convert_int16(convert_short16(as_char16(k.lo)) * convert_short16(xlo));
+    const int16 phi = convert_int16(convert_short16(as_char16(k.hi)) * convert_short16(xhi));
+    const int16 q = plo * k.scale_lo + phi * k.scale_hi;
+    const int8 h8 = q.lo + q.hi;
+    const int4 h4 = h8.lo + h8.hi;
+#endif
+    const int2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+}
+
+// acc[i * NR + j] for rows xrow[i] of x times weight rows wrow[j], over all nsb super-blocks.
+KTARGET static void kquant_tile(__global const char* const* xrow, __global const float* const* dxrow,
+                                __global const uchar* const* wrow, const int nsb, float* acc) {
+    for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
+    for (int s = 0; s < nsb; s++) {
+        for (int t = 0; t < 8; t++) {
+            const int b = 8 * s + t;
+            char16 xlo[MR], xhi[MR];
+            int xs_lo[MR], xs_hi[MR];
+            float xd[MR];
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                xlo[i] = vload16(0, xrow[i] + 32 * b);
+                xhi[i] = vload16(0, xrow[i] + 32 * b + 16);
+                xs_lo[i] = sum16(xlo[i]);
+                xs_hi[i] = sum16(xhi[i]);
+                xd[i] = dxrow[i][b];
+            }
+#pragma unroll
+            for (int j = 0; j < NR; j++) {
+                const kblock k = k_block(wrow[j] + (size_t) s * SB_BYTES, t);
+#pragma unroll
+                for (int i = 0; i < MR; i++) {
+                    int dot = block_dot(k, xlo[i], xhi[i]);
+#if defined(BLOCK_Q6_K)
+                    dot -= 32 * (k.scale_lo * xs_lo[i] + k.scale_hi * xs_hi[i]);   // the stored values are q + 32
+#endif
+                    float term = (float) dot * (xd[i] * k.d);
+#if defined(BLOCK_Q4_K)
+                    term = term - (float) (k.min * (xs_lo[i] + xs_hi[i])) * (xd[i] * k.dmin);
+#endif
+                    acc[i * NR + j] = acc[i * NR + j] + term;
+                }
+            }
+        }
+    }
+}
+
+// Rows past M and past N are computed from the last real one and not stored; the host may round the global size up.
+__kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
+                                         __global const uchar* w, const int N, __global const float* bias,
+                                         __global const int* x_sums, __global float* y) {
+    const int m0 = get_global_id(0) * MR, n0 = get_global_id(1) * NR;
+    if (m0 >= M || n0 >= N) return;
+    const int nb = K / 32, nsb = K / 256;
+    const size_t row_bytes = (size_t) nsb * SB_BYTES;
+    __global const char* xrow[MR];
+    __global const float* dxrow[MR];
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        const int m = min(m0 + i, M - 1);
+        xrow[i] = x + (size_t) m * K;
+        dxrow[i] = dx + (size_t) m * nb;
+    }
+    __global const uchar* wrow[NR];
+#pragma unroll
+    for (int j = 0; j < NR; j++) wrow[j] = w + (size_t) min(n0 + j, N - 1) * row_bytes;
+    float acc[MR * NR];
+    kquant_tile(xrow, dxrow, wrow, nsb, acc);
+    for (int i = 0; i < MR && m0 + i < M; i++) {
+        for (int j = 0; j < NR && n0 + j < N; j++) {
+#ifdef HAS_BIAS
+            y[(size_t) (m0 + i) * N + n0 + j] = acc[i * NR + j] + bias[n0 + j];
+#else
+            y[(size_t) (m0 + i) * N + n0 + j] = acc[i * NR + j];
+#endif
+        }
+    }
+}
+
+#else   // Q8_0, Q4_0
 
 // ---- Relayout: ggml's blocks -> the device layout above. Global (nb, rows); one work-item per block. --------
 __kernel KERNEL_SHAPE void blockq_relayout(__global const uchar* src, const int nb, const int rows, __global uchar* dst) {
@@ -412,3 +583,4 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
 #define TAIL_STORE_ROW(j) (t0 + (j))
     STORE_TILE(NT, TAIL_STORE_ROW, acc)
 }
+#endif   // Q8_0, Q4_0

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * Writes GGUF files (version 3 unless told otherwise): the header, the metadata and the tensor infos first, then
  * each tensor's bytes from its own {@link TensorBytes} producer, streamed to the file at its aligned offset, so a
  * model of gigabytes never sits in memory. Metadata of every value type ({@link #value} copies one read from
- * another file), tensors of any ggml type ({@link GgmlQuantizer} makes Q8_0 and Q4_0 blocks as llama.cpp does).
+ * another file), tensors of any ggml type ({@link GgmlQuantizer} makes Q8_0 and Q4_0 blocks as llama.cpp does, and
+ * valid Q4_K and Q6_K ones).
  *
  * <p>It writes what the format says, independently of {@link GgufFile}, and keeps the knobs the reader's bad-file
  * tests need: any version, a placement alignment that need not match {@code general.alignment}, overridden

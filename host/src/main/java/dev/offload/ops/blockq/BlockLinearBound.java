@@ -13,14 +13,17 @@ import java.util.stream.IntStream;
  * terms t_b = (float) s_b * (dx_b * dw_b) one after another, then the bias. A kernel may split each block's sum
  * into partial sums p (at most 16 per block, e.g. one per vector lane: sum_p p = s_b exactly), scale each, add
  * them in any order (one chain per lane over the blocks, then a tree of at most 4 levels over the lanes), with or
- * without fused multiply-adds. With u = 2^-24 and S = sum_b |dx_b * dw_b| * sum_i |qx_i * qw_i|, which bounds
- * the sum of |terms| of any such split:
+ * without fused multiply-adds. With u = 2^-24 and S = sum_b |dx_b| (|d_b| sum_i |s_i qx_i q_i| + |dmin_b| mn_b
+ * sum_i |qx_i|) (s_i the integer scale of value i; the dmin term only for Q4_K), which bounds the sum of |terms| of
+ * any such split:
  * <pre>
  *   |reference - exact| <= (nb + 1) u (S + |bias|)          (nb + 1 roundings on a chain of terms: nb sums, the bias)
  *   |kernel    - exact| <= (nb + 6) u (S + |bias|)          (nb on a lane's chain, 4 over the lanes, the bias, a product)
  *   |kernel - reference| <= (2 nb + 7) u (S + |bias|)  <=  (nb + 4) * 2^-22 * (S + |bias|)
  * </pre>
- * (each to first order in nb u, which is below 2^-13 for K < 2^16). The bound is asserted per element. Where the
+ * (each to first order in nb u, which is below 2^-13 for K < 2^16). A Q4_K term has one rounding more (two products
+ * and their difference: 3 u of its parts against 2 u), which (2 nb + 9) u still leaves under the same (nb + 4) 2^-22.
+ * The bound is asserted per element. Where the
  * reference is not finite (a NaN or an infinity in x makes its block's scale NaN or infinite), the kernel must give
  * the same: NaN where it gives NaN, the same infinity where it gives one.
  */
@@ -33,15 +36,17 @@ public final class BlockLinearBound {
         int k = w.cols(), n = w.rows(), nb = w.blocksPerRow();
         double[] out = new double[m * n];
         (w.readableEverywhere() ? ParallelRows.of(n, (long) m * k) : IntStream.range(0, n)).forEach(j -> {
-            int[] qw = new int[k];
-            float[] dw = new float[nb];
-            BlockLinearReference.weightRow(w, j, qw, dw);
+            WeightRow row = new WeightRow(w.format(), k).read(w, j);
             for (int r = 0; r < m; r++) {
                 double s = bias == null ? 0 : Math.abs(bias[j]);
                 for (int b = 0; b < nb; b++) {
-                    long abs = 0;
-                    for (int i = 0; i < BlockFormat.BLOCK; i++) abs += Math.abs(x[r * k + b * BlockFormat.BLOCK + i] * qw[b * BlockFormat.BLOCK + i]);
-                    s += Math.abs((double) dx[r * nb + b] * dw[b]) * abs;
+                    int at = r * k + b * BlockFormat.BLOCK, wt = b * BlockFormat.BLOCK;
+                    long abs = 0, xAbs = 0;
+                    for (int i = 0; i < BlockFormat.BLOCK; i++) {
+                        abs += Math.abs((long) (i < 16 ? row.scaleLo[b] : row.scaleHi[b]) * x[at + i] * row.q[wt + i]);
+                        xAbs += Math.abs(x[at + i]);
+                    }
+                    s += Math.abs((double) dx[r * nb + b]) * (Math.abs((double) row.d[b]) * abs + Math.abs((double) row.dmin[b]) * row.min[b] * xAbs);
                 }
                 out[r * n + j] = (nb + 4) * 0x1p-22 * s;
             }

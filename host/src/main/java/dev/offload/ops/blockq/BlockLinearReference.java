@@ -1,24 +1,28 @@
 package dev.offload.ops.blockq;
 
 import dev.offload.math.ParallelRows;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;
 
 /**
  * The pure-Java definition of the block-quantized linear, the judge of its kernels: llama.cpp's q8_0 x q8_0 and
- * q4_0 x q8_0 dot products (ggml_vec_dot_*_generic), one output at a time. For output (m, n):
+ * q4_0 x q8_0 dot products (ggml_vec_dot_*_generic), and for Q4_K and Q6_K what its q4_K x q8_K and q6_K x q8_K do
+ * (integer sub-block dots times the sub-block's integer scale, the min term through the activations' sums), but
+ * against offload's activations in 32-value blocks of their own scale (llama.cpp's q8_K has one per 256). One output
+ * at a time; for output (m, n), with the weight row decoded by {@link WeightRow} (per 32-value block b: integer q,
+ * integer scales sLo, sHi of its two 16-value halves, float d; Q4_K also the integer min mn and float dmin):
  * <pre>
  *   acc = 0f
  *   for b = 0 .. K/32 - 1, in order:
- *       s   = sum_i qx[m, 32b + i] * qw[n, 32b + i]        int, exact (|s| <= 32 * 128 * 128)
- *       acc = acc + (float) s * (dx[m, b] * dw[n, b])      float: one product of the scales, one product, one sum
+ *       lo  = sum_{i < 16} qx[m, 32b + i] * q[n, 32b + i],  hi = the same over i = 16 .. 31      int, exact
+ *       t   = (float) (sLo * lo + sHi * hi) * (dx[m, b] * d[n, b])                                (|int| <= 2^24)
+ *       Q4_K only: t = t - (float) (mn[n, b] * sum_i qx[m, 32b + i]) * (dx[m, b] * dmin[n, b])
+ *       acc = acc + t
  *   y = acc + bias[n]                                      (no bias: y = acc)
  * </pre>
- * Q4_0's qw is nibble - 8 (low nibbles elements 0..15, high 16..31); dw is the block's fp16 d as a float. Each
- * step is rounded as written (Java does not contract a * b + c into a fused multiply-add). Rows run in parallel
- * when the weight's memory may be read from other threads (each output is computed alone, so the result does not
- * depend on it).
+ * Q8_0 and Q4_0 have sLo = sHi = 1, which makes t = (float) s * (dx * d), llama.cpp's own order. Each step is
+ * rounded as written (Java does not contract a * b + c into a fused multiply-add). Rows run in parallel when the
+ * weight's memory may be read from other threads (each output is computed alone, so the result does not depend on
+ * it).
  */
 public final class BlockLinearReference {
     private BlockLinearReference() {}
@@ -33,42 +37,25 @@ public final class BlockLinearReference {
         check(x, dx, m, w, bias);
         float[] y = new float[Math.multiplyExact(m, n)];
         (w.readableEverywhere() ? ParallelRows.of(n, (long) m * k) : IntStream.range(0, n)).forEach(j -> {
-            int[] qw = new int[k];
-            float[] dw = new float[nb];
-            weightRow(w, j, qw, dw);
+            WeightRow row = new WeightRow(w.format(), k).read(w, j);
             for (int r = 0; r < m; r++) {
                 float acc = 0f;
                 for (int b = 0; b < nb; b++) {
-                    int s = 0;
-                    for (int i = 0; i < BlockFormat.BLOCK; i++) s += x[r * k + b * BlockFormat.BLOCK + i] * qw[b * BlockFormat.BLOCK + i];
-                    acc = acc + (float) s * (dx[r * nb + b] * dw[b]);
+                    int at = r * k + b * BlockFormat.BLOCK, wt = b * BlockFormat.BLOCK;
+                    int lo = 0, hi = 0, sum = 0;
+                    for (int i = 0; i < 16; i++) lo += x[at + i] * row.q[wt + i];
+                    for (int i = 16; i < 32; i++) hi += x[at + i] * row.q[wt + i];
+                    float t = (float) (row.scaleLo[b] * lo + row.scaleHi[b] * hi) * (dx[r * nb + b] * row.d[b]);
+                    if (row.hasMins()) {
+                        for (int i = 0; i < 32; i++) sum += x[at + i];
+                        t = t - (float) (row.min[b] * sum) * (dx[r * nb + b] * row.dmin[b]);
+                    }
+                    acc = acc + t;
                 }
                 y[r * n + j] = bias == null ? acc : acc + bias[j];
             }
         });
         return y;
-    }
-
-    /** Row j's integer values (Q4_0: nibble - 8) and block scales, decoded from its blocks. */
-    static void weightRow(BlockMatrix w, int j, int[] qw, float[] dw) {
-        MemorySegment s = w.blocks();
-        for (int b = 0; b < w.blocksPerRow(); b++) {
-            long at = w.blockOffset(j, b) + 2;
-            dw[b] = w.scale(j, b);
-            int o = b * BlockFormat.BLOCK;
-            switch (w.format()) {
-                case Q8_0 -> {
-                    for (int i = 0; i < BlockFormat.BLOCK; i++) qw[o + i] = s.get(ValueLayout.JAVA_BYTE, at + i);
-                }
-                case Q4_0 -> {
-                    for (int i = 0; i < 16; i++) {
-                        int v = s.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF;
-                        qw[o + i] = (v & 0xF) - 8;
-                        qw[o + 16 + i] = (v >> 4) - 8;
-                    }
-                }
-            }
-        }
     }
 
     static void check(byte[] x, float[] dx, int m, BlockMatrix w, float[] bias) {

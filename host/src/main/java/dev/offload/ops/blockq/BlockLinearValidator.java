@@ -14,11 +14,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Validates the block-quantized linear against {@link BlockLinearReference} within {@link BlockLinearBound}: both
- * formats over awkward shapes (M in {1, 3, 17, 64}: both kernel forms and partial tiles; K in {32, 96, 2080}: one
- * block, fewer than a group of 4, groups plus a tail; N in {1, 31, 97, 1000}), with and without bias, outputs
- * poisoned and guarded. Two more cases per format run float x through the device's per-block quantize first, with
- * NaN and infinities in it: the outputs they touch must be NaN as in the reference, the others within the bound.
+ * Validates the block-quantized linear against {@link BlockLinearReference} within {@link BlockLinearBound}: every
+ * format over awkward shapes, with and without bias, outputs poisoned and guarded. Q8_0 and Q4_0: M in {1, 3, 17,
+ * 64} (both kernel forms and partial tiles), K in {32, 96, 2080} (one block, fewer than a group of 4, groups plus a
+ * tail), N in {1, 31, 97, 1000}. Q4_K and Q6_K (256-value super-blocks): M in {1, 7, 64} (the decode form, a
+ * partial prefill tile, whole ones), K in {256, 768, 2304} (one super-block, an odd number, nine), the same N (odd,
+ * partial tiles of 4 rows). Two more cases per format run float x through the device's per-block quantize first,
+ * with NaN and infinities in it: the outputs they touch must be NaN as in the reference, the others within the
+ * bound.
  */
 public final class BlockLinearValidator implements OpValidator {
     @Override public String op() { return "blockq"; }
@@ -30,15 +33,16 @@ public final class BlockLinearValidator implements OpValidator {
     private static List<Case> cases(boolean quick) {
         List<Case> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
+            boolean sb = f.superBlocks();
             if (quick) {
-                out.add(new Case(f, 1, 96, 31, true));
-                out.add(new Case(f, 3, 2080, 97, false));
-                out.add(new Case(f, 17, 32, 1, true));
+                out.add(new Case(f, 1, sb ? 256 : 96, 31, true));
+                out.add(new Case(f, sb ? 7 : 3, sb ? 2304 : 2080, 97, false));
+                out.add(new Case(f, 17, sb ? 768 : 32, 1, true));
                 continue;
             }
             int i = 0;
-            for (int m : new int[] {1, 3, 17, 64}) {
-                for (int k : new int[] {32, 96, 2080}) {
+            for (int m : sb ? new int[] {1, 7, 64} : new int[] {1, 3, 17, 64}) {
+                for (int k : sb ? new int[] {256, 768, 2304} : new int[] {32, 96, 2080}) {
                     for (int n : new int[] {1, 31, 97, 1000}) out.add(new Case(f, m, k, n, i++ % 2 == 0));
                 }
             }
@@ -53,8 +57,9 @@ public final class BlockLinearValidator implements OpValidator {
         List<CheckResult> out = new ArrayList<>();
         for (Case c : cases(options.quick())) out.add(check(matmul, c, rnd.split()));
         for (BlockFormat f : BlockFormat.values()) {
-            out.add(nonFinite(matmul, new Case(f, 3, 96, 31, true), rnd.split()));
-            if (!options.quick()) out.add(nonFinite(matmul, new Case(f, 17, 2080, 97, false), rnd.split()));
+            boolean sb = f.superBlocks();
+            out.add(nonFinite(matmul, new Case(f, 3, sb ? 256 : 96, 31, true), rnd.split()));
+            if (!options.quick()) out.add(nonFinite(matmul, new Case(f, sb ? 7 : 17, sb ? 2304 : 2080, 97, false), rnd.split()));
         }
         return out;
     }

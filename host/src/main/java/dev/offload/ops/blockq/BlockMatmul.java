@@ -22,6 +22,8 @@ import java.util.List;
  * memory-bound, one work-item streams 64 weight rows once for all rows of x) and prefill (more rows: 8 rows of x
  * times 32 weight rows a work-item, work-groups along the rows of x so that a weight tile is read from memory once
  * per work-group).
+ * Q4_K and Q6_K weights stay in ggml's layout (their blocks are uploaded as they are, no relayout), and one
+ * work-item computes the tile's rows of x times {@value #K_ROWS} weight rows (NR in blockq.cl).
  * Thread-safe: kernels are created per call from the device's cached programs.
  */
 public final class BlockMatmul {
@@ -29,6 +31,8 @@ public final class BlockMatmul {
     private static final int MIN_WORK_GROUPS = 32;
     /** Weight rows past the last whole panel that one work-item takes (NT in blockq.cl). */
     private static final int TAIL_ROWS = 4;
+    /** Weight rows of a K-quant weight that one work-item takes (NR in blockq.cl). */
+    private static final int K_ROWS = 4;
 
     private final OpenClDevice device;
 
@@ -93,7 +97,7 @@ public final class BlockMatmul {
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
     public long scratchBytes(int m, DeviceWeight w) {
-        return vnni() && Tile.forRows(m).sharedSums() ? 4L * m * w.blocksPerRow() : 0;
+        return vnni() && Tile.forRows(m).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
     }
 
     /** Uploads a weight and rearranges it into the kernel's layout ({@link #relayout}); blocks until done. */
@@ -103,9 +107,17 @@ public final class BlockMatmul {
 
     /**
      * ggml's blocks of {@code w}, uploaded as they are ({@code ggml}, closed here), rearranged on the device into
-     * blockq.cl's layout (blockq_relayout); blocks until done. Only the result, of the same byte count, stays.
+     * blockq.cl's layout (blockq_relayout); blocks until done. Only the result, of the same byte count, stays. Q4_K
+     * and Q6_K are computed in ggml's layout: {@code ggml} itself is the result.
      */
     public Buffer relayout(BlockMatrix w, Buffer ggml) {
+        if (w.format().superBlocks()) {
+            if (ggml.size() != w.byteSize()) {
+                ggml.close();
+                throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
+            }
+            return ggml;
+        }
         try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false).kernel("blockq_relayout")) {
             if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
             Buffer result = device.context().createBuffer(w.byteSize());
@@ -152,7 +164,8 @@ public final class BlockMatmul {
             kernel.setArgs(x, dx, m, k, w.buffer(), n, bias != null ? bias : dx, scratchBytes > 0 ? scratch : dx, y);
             long mTiles = (m + tile.mr() - 1) / tile.mr();
             int panels = n / 16;
-            long nTiles = (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
+            long nTiles = w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
+                    : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
             // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
             long localM = Math.min(mTiles, 16);
             long localN = 1;

@@ -6,16 +6,15 @@ import dev.offload.model.gguf.GgmlType;
 import dev.offload.model.gguf.GgufTensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
  * A linear layer's weight in ggml blocks: {@code rows} output features (N) of {@code cols} input features (K, a
- * multiple of 32); row r's K / 32 blocks lie at {@code r * (K / 32) * blockBytes}. This is exactly a ggml 2-D
- * tensor [ne0 = K, ne1 = N], so a Q8_0 or Q4_0 tensor of a GGUF file is used as it is: {@code blocks} is then a
- * slice of the mapped file, valid while the file is open, never copied onto the heap.
+ * multiple of the format's block: 32, or 256 for Q4_K and Q6_K); row r's blocks lie at {@code r * rowBytes()}. This
+ * is exactly a ggml 2-D tensor [ne0 = K, ne1 = N], so a Q8_0, Q4_0, Q4_K or Q6_K tensor of a GGUF file is used as it
+ * is: {@code blocks} is then a slice of the mapped file, valid while the file is open, never copied onto the heap
+ * (a Q4_K_M file, Q4_K and Q6_K, is resident at its tensor bytes).
  *
  * <p>Every other type {@link GgmlBlocks} decodes is repacked to Q8_0 at load ({@link #fromGguf}): one row at a time
  * is decoded to float and quantized with ggml's Q8_0 quantizer into the caller's arena. What that costs, measured
@@ -26,38 +25,40 @@ import java.util.stream.IntStream;
  *   F32, F16, BF16    2.9e-5          4e-5             Gaussian values: a block's max is ~2-2.5 sigma, so Q8_0's
  *                                                      step amax/127 is ~sigma/55 (2.3e-5 predicted)
  *   Q4_1, Q5_0, Q5_1  1.4e-5 - 1.5e-5 2e-5             random blocks: values spread evenly over the block's range,
- *   Q4_K, Q5_K        1.4e-5          2e-5             1 / (4 * 127^2) = 1.55e-5 predicted
- *   Q6_K              2.0e-5          3e-5             16-value sub-blocks of their own int8 scale: a Q8_0 block spans two
+ *   Q5_K              1.4e-5          2e-5             1 / (4 * 127^2) = 1.55e-5 predicted
  * </pre>
- * An NMSE of 1.5e-5 is 48 dB. For scale: a 4-, 5- or 6-bit format's own step is 16, 8 or 4 times Q8_0's (16, 32,
- * 64 levels against 255), so its own error against the original floats is about 250, 64 or 16 times the repack's
- * (squared steps). Q8_0 and Q4_0 are not repacked: their accuracy is the file's.
+ * An NMSE of 1.5e-5 is 48 dB. For scale: a 4- or 5-bit format's own step is 16 or 8 times Q8_0's (16 or 32 levels
+ * against 255), so its own error against the original floats is about 250 or 64 times the repack's (squared steps).
+ * Q8_0, Q4_0, Q4_K and Q6_K are not repacked: their accuracy is the file's.
  *
- * @param blocks exactly {@code rows * (cols / 32) * format.blockBytes()} bytes, little-endian as ggml stores them
+ * @param blocks exactly {@code rows * (cols / format.valuesPerBlock()) * format.blockBytes()} bytes, little-endian as
+ *               ggml stores them
  */
 public record BlockMatrix(BlockFormat format, int rows, int cols, MemorySegment blocks) {
-    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Rows repacked per batch: each batch is decoded in parallel into a heap buffer of this many rows, then copied. */
     private static final int REPACK_ROWS = 64;
     /** A thread that is not the caller (never started): asks whether a segment may be read from other threads. */
     private static final Thread ELSEWHERE = new Thread(() -> {});
 
     public BlockMatrix {
-        if (rows < 1 || cols < BlockFormat.BLOCK || cols % BlockFormat.BLOCK != 0) {
-            throw new IllegalArgumentException("a block matrix needs rows >= 1 and cols a positive multiple of "
-                    + BlockFormat.BLOCK + ", got " + rows + "x" + cols);
+        if (rows < 1 || cols < format.valuesPerBlock() || cols % format.valuesPerBlock() != 0) {
+            throw new IllegalArgumentException("a " + format + " block matrix needs rows >= 1 and cols a positive multiple of "
+                    + format.valuesPerBlock() + ", got " + rows + "x" + cols);
         }
-        long want = (long) rows * (cols / BlockFormat.BLOCK) * format.blockBytes();
+        long want = (long) rows * (cols / format.valuesPerBlock()) * format.blockBytes();
         if (blocks.byteSize() != want) {
             throw new IllegalArgumentException(format + " " + rows + "x" + cols + " needs " + want + " bytes of blocks, got " + blocks.byteSize());
         }
     }
 
-    /** Blocks in one row (K / 32). */
+    /** 32-value blocks in one row (K / 32): the activation blocks each row of x has, and the dot products' unit. */
     public int blocksPerRow() { return cols / BlockFormat.BLOCK; }
 
+    /** Stored blocks in one row: K / 32, or K / 256 for the K-quants' super-blocks. */
+    public int storedBlocksPerRow() { return cols / format.valuesPerBlock(); }
+
     /** Bytes of one row of blocks. */
-    public long rowBytes() { return (long) blocksPerRow() * format.blockBytes(); }
+    public long rowBytes() { return (long) storedBlocksPerRow() * format.blockBytes(); }
 
     /** Bytes of all blocks (what a device holds of this weight). */
     public long byteSize() { return blocks.byteSize(); }
@@ -67,15 +68,12 @@ public record BlockMatrix(BlockFormat format, int rows, int cols, MemorySegment 
 
     static boolean readableEverywhere(MemorySegment s) { return s.isAccessibleBy(ELSEWHERE); }
 
-    /** Byte offset of block b of row r in {@link #blocks}. */
+    /** Byte offset of stored block b (of {@link #storedBlocksPerRow}) of row r in {@link #blocks}. */
     public long blockOffset(int r, int b) { return r * rowBytes() + (long) b * format.blockBytes(); }
 
-    /** The scale of block b of row r, the fp16 d as a float. */
-    public float scale(int r, int b) { return Float.float16ToFloat(blocks.get(HALF, blockOffset(r, b))); }
-
     /**
-     * A GGUF tensor [ne0 = K, ne1 = N] as a block matrix: Q8_0 and Q4_0 as stored (a slice of the mapped file); F32,
-     * F16, BF16, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K repacked to Q8_0 into {@code arena} (see the class comment for
+     * A GGUF tensor [ne0 = K, ne1 = N] as a block matrix: Q8_0, Q4_0, Q4_K and Q6_K as stored (a slice of the mapped
+     * file); F32, F16, BF16, Q4_1, Q5_0, Q5_1 and Q5_K repacked to Q8_0 into {@code arena} (see the class comment for
      * what that costs). Other types, and tensors that are not matrices, are refused with their name.
      */
     public static BlockMatrix fromGguf(GgufTensor t, Arena arena) {
@@ -129,10 +127,11 @@ public record BlockMatrix(BlockFormat format, int rows, int cols, MemorySegment 
         if ((long) rows * cols != w.length) {
             throw new IllegalArgumentException(rows + "x" + cols + " weights need " + (long) rows * cols + " values, got " + w.length);
         }
-        if (rows < 1 || cols < BlockFormat.BLOCK || cols % BlockFormat.BLOCK != 0) {
-            throw new IllegalArgumentException("block weights need rows >= 1 and cols a positive multiple of " + BlockFormat.BLOCK + ", got " + rows + "x" + cols);
+        if (rows < 1 || cols < format.valuesPerBlock() || cols % format.valuesPerBlock() != 0) {
+            throw new IllegalArgumentException(format + " weights need rows >= 1 and cols a positive multiple of " + format.valuesPerBlock()
+                    + ", got " + rows + "x" + cols);
         }
-        int rowBytes = cols / BlockFormat.BLOCK * format.blockBytes();
+        int rowBytes = cols / format.valuesPerBlock() * format.blockBytes();
         byte[] bytes = new byte[Math.multiplyExact(rows, rowBytes)];
         IntStream.range(0, rows).parallel().forEach(r -> GgmlQuantizer.encode(format.ggmlType(), w, r * cols, cols,
                 java.nio.ByteBuffer.wrap(bytes, r * rowBytes, rowBytes)));

@@ -6,25 +6,37 @@ import java.util.SplittableRandom;
 
 /**
  * Seeded weights and activations for the validator, the tests and the benchmark: every quantized value drawn
- * uniformly from its whole range (Q8_0 -128..127, Q4_0 all 16 nibbles, x -128..127), scales of both signs over two
- * orders of magnitude, as fp16 values, so every bit of every lane is exercised.
+ * uniformly from its whole range (Q8_0 -128..127, Q4_0 all 16 nibbles, x -128..127; Q4_K's 6-bit scales and mins
+ * and Q6_K's int8 scales too, being random bytes), fp16 scales (d, Q4_K's dmin) of both signs over two orders of
+ * magnitude, so every bit of every lane is exercised.
  */
 public final class RandomBlocks {
     private RandomBlocks() {}
 
     /** A weight of random blocks in {@code arena}. */
     public static BlockMatrix weight(BlockFormat format, int rows, int cols, SplittableRandom rnd, Arena arena) {
-        long bytes = (long) rows * (cols / BlockFormat.BLOCK) * format.blockBytes();
+        long bytes = (long) rows * (cols / format.valuesPerBlock()) * format.blockBytes();
         MemorySegment seg = arena.allocate(bytes, 64);
         byte[] block = new byte[format.blockBytes()];
         for (long at = 0; at < bytes; at += block.length) {
             rnd.nextBytes(block);
-            short d = Float.floatToFloat16(scale(rnd));
-            block[0] = (byte) d;
-            block[1] = (byte) (d >> 8);
+            switch (format) {
+                case Q8_0, Q4_0 -> putHalf(block, 0, scale(rnd));
+                case Q4_K -> {
+                    putHalf(block, 0, scale(rnd));
+                    putHalf(block, 2, scale(rnd));
+                }
+                case Q6_K -> putHalf(block, 208, scale(rnd));
+            }
             MemorySegment.copy(MemorySegment.ofArray(block), 0, seg, at, block.length);
         }
         return new BlockMatrix(format, rows, cols, seg);
+    }
+
+    private static void putHalf(byte[] block, int at, float v) {
+        short h = Float.floatToFloat16(v);
+        block[at] = (byte) h;
+        block[at + 1] = (byte) (h >> 8);
     }
 
     /** Random int8 activations, m * k values. */

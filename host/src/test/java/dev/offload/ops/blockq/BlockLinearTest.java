@@ -89,13 +89,23 @@ class BlockLinearTest {
     void referenceIsTheExactProductOfTheDequantizedValuesWithinItsRounding() {
         try (Arena arena = Arena.ofConfined()) {
             for (BlockFormat f : BlockFormat.values()) {
-                Problem p = Problem.random(f, 3, 160, 7, true, 5, arena);
+                int k = f.superBlocks() ? 512 : 160, nb = k / 32;
+                Problem p = Problem.random(f, 3, k, 7, true, 5, arena);
                 float[] y = p.reference(), w = p.w().dequantize();
                 double[] bound = BlockLinearBound.bounds(p.x(), p.dx(), 3, p.w(), p.bias());
                 for (int r = 0; r < 3; r++) {
                     for (int j = 0; j < 7; j++) {
+                        // ggml's decoded weights are rounded themselves (Q4_K: d * sc * q - dmin * m in float), so
+                        // the exact product is taken of the integer parts the definition uses.
+                        WeightRow row = new WeightRow(f, k).read(p.w(), j);
                         double exact = p.bias()[j];
-                        for (int i = 0; i < 160; i++) exact += (double) p.x()[r * 160 + i] * p.dx()[r * 5 + i / 32] * w[j * 160 + i];
+                        for (int i = 0; i < k; i++) {
+                            int b = i / 32;
+                            double scaled = (double) row.d[b] * (i % 32 < 16 ? row.scaleLo[b] : row.scaleHi[b]) * row.q[i], shift = (double) row.dmin[b] * row.min[b];
+                            double v = scaled - shift;
+                            assertEquals(v, w[j * k + i], (Math.abs(scaled) + Math.abs(shift)) * 0x1p-21, f + " weight " + j + "," + i + " is ggml's value");
+                            exact += (double) p.x()[r * k + i] * p.dx()[r * nb + b] * v;
+                        }
                         assertTrue(Math.abs(y[r * 7 + j] - exact) <= bound[r * 7 + j] / 2, f + " " + r + "," + j + ": " + y[r * 7 + j] + " vs " + exact);
                     }
                 }
@@ -106,12 +116,17 @@ class BlockLinearTest {
     @ParameterizedTest(name = "{0} {1}x{2}x{3} bias={4}")
     @CsvSource({"Q8_0, 1, 2048, 64, false", "Q4_0, 1, 2048, 64, true", "Q8_0, 2, 160, 33, true", "Q4_0, 3, 4096, 17, false",
             "Q8_0, 4, 2080, 9, true", "Q4_0, 5, 2080, 40, true", "Q8_0, 64, 512, 96, false", "Q4_0, 16, 1024, 70, false",
-            "Q8_0, 7, 32, 5, true", "Q4_0, 1, 96, 1, false"})
+            "Q8_0, 7, 32, 5, true", "Q4_0, 1, 96, 1, false",
+            "Q4_K, 1, 2048, 64, false", "Q6_K, 1, 2048, 63, true", "Q4_K, 7, 512, 33, true", "Q6_K, 7, 768, 1, false",
+            "Q4_K, 64, 256, 97, false", "Q6_K, 64, 1024, 5, true", "Q4_K, 3, 256, 1, true", "Q6_K, 2, 256, 4, false"})
     void openClMatchesTheReferenceWithinTheBound(BlockFormat f, int m, int k, int n, boolean bias) {
         try (Arena arena = Arena.ofConfined()) {
             Problem p = Problem.random(f, m, k, n, bias, 31L * m + k + n, arena);
-            CheckResult r = p.check(p.on(CL.device()));
+            float[] got = p.on(CL.device());
+            CheckResult r = p.check(got);
             assertTrue(r.passed(), r.toString());
+            // The K-quant kernel keeps the reference's float steps and order on every path (VNNI sums are exact).
+            if (f.superBlocks()) assertArrayEquals(p.reference(), got, "K-quants: the reference bit for bit");
         }
     }
 
@@ -122,7 +137,7 @@ class BlockLinearTest {
              Arena arena = Arena.ofConfined()) {
             fpga.kernelStyle(KernelStyle.FPGA);
             for (BlockFormat f : BlockFormat.values()) {
-                for (int[] s : new int[][] {{1, 2080, 13}, {6, 256, 9}}) {
+                for (int[] s : new int[][] {{1, f.superBlocks() ? 2304 : 2080, 13}, {6, 256, 9}}) {
                     Problem p = Problem.random(f, s[0], s[1], s[2], true, s[1], arena);
                     assertArrayEquals(p.reference(), p.on(fpga), f + " " + s[0] + "x" + s[1] + "x" + s[2]);
                 }
@@ -135,7 +150,7 @@ class BlockLinearTest {
         try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow());
              Arena arena = Arena.ofConfined()) {
             for (BlockFormat f : BlockFormat.values()) {
-                Problem p = Problem.random(f, 2, 1056, 19, true, 77, arena);
+                Problem p = Problem.random(f, 2, f.superBlocks() ? 1024 : 1056, 19, true, 77, arena);
                 float[] got = p.on(jocl);
                 assertTrue(p.check(got).passed(), p.check(got).toString());
                 assertArrayEquals(p.on(CL.device()), got, "the same kernel through either binding");

@@ -20,8 +20,8 @@ class BlockLinearValidatorTest {
     }
 
     @Test
-    void fullSweepPasses() { assertAllPass(false, 2 * 4 * 3 * 4 + 4); }
+    void fullSweepPasses() { assertAllPass(false, 2 * 4 * 3 * 4 + 2 * 3 * 3 * 4 + 4 * 2); }
 
     @Test
-    void quickSubsetPasses() { assertAllPass(true, 2 * 3 + 2); }
+    void quickSubsetPasses() { assertAllPass(true, 4 * 3 + 4); }
 }
