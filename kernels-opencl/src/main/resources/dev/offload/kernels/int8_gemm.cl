@@ -470,3 +470,5 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int ld
     }
 }
 #endif
+
+#include "amx_gemm.clh"
