@@ -18,12 +18,14 @@
 // Layouts: A is row-major [M][lda] (lda >= K). For int8_gemm, packed B is B transposed, [n_padded][ldb]: each
 // column of B is one contiguous row, zero beyond K (ldb is a multiple of 16) and zero rows beyond N (n_padded
 // is a multiple of NR), so vector loads of B never need bounds checks. int8_gemm_panels (X86_VNNI, at the end
-// of this file) takes B in 16-column panels instead.
+// of this file) and int8_gemm_amx (X86_AMX, amx_gemm.clh) take B in 16-column panels instead.
 //
 // Build defines:
 //   MR, NR                     the register block: each work-item computes MR rows x NR columns of C
 //   USE_INTEGER_DOT_PRODUCT    use cl_khr_integer_dot_product's dot(char4, char4) (emulated where absent)
 //   X86_VNNI                   use vpdpbusd (x86 CPUs with AVX512-VNNI, OpenCL compiled by clang: PoCL)
+//   X86_AMX                    int8_gemm_amx on Intel AMX tiles (amx_gemm.clh, included at the end; PoCL on a CPU
+//                              with amx_tile and amx_int8, in a process Linux gave the tile state)
 //   PORTABLE_ONLY              no x86 intrinsics (else vpmaddwd is used where the compiler targets AVX512BW)
 //   OFFLOAD_FPGA               FPGA style: single work-item kernels, no x86 intrinsics; each work-item computes
 //                              one MR x NR tile of C with fully unrolled inner loops (the portable loop)
@@ -470,3 +472,5 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int ld
     }
 }
 #endif
+
+#include "amx_gemm.clh"

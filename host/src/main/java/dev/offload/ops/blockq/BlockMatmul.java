@@ -86,7 +86,8 @@ public final class BlockMatmul {
     }
 
     private static boolean usesVnni(dev.offload.cl.DeviceInfo info, KernelStyle style) {
-        return GemmConfig.forDevice(info, style).innerLoop() == GemmConfig.InnerLoop.X86_VNNI;
+        GemmConfig.InnerLoop loop = GemmConfig.forDevice(info, style).innerLoop(); // AMX CPUs all have AVX512-VNNI
+        return loop == GemmConfig.InnerLoop.X86_VNNI || loop == GemmConfig.InnerLoop.X86_AMX;
     }
 
     private boolean vnni() { return usesVnni(device.info(), device.kernelStyle()); }

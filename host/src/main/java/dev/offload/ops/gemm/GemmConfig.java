@@ -32,6 +32,12 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
          * avx512_vnni (PoCL 3.1's LLVM 15 targets skylake-avx512 and would not use it on its own).
          */
         X86_VNNI(" -D X86_VNNI", "AVX512-VNNI vpdpbusd"),
+        /**
+         * Intel AMX tiles (tdpbusd / tdpbssd, 16x16 int32 C tiles) through a function compiled for that target: for
+         * PoCL on a CPU that reports amx_tile and amx_int8, once Linux granted the tile state (docs/amx.md). B in
+         * VNNI's panels with K padded to 64.
+         */
+        X86_AMX(" -D X86_AMX", "AMX tdpbusd/tdpbssd tiles"),
         /** Portable OpenCL C: widen to int16 vectors, multiply, add. */
         PORTABLE(" -D PORTABLE_ONLY", "portable multiply-add"),
         /** cl_khr_integer_dot_product's dot(char4, char4) (emulated on devices without the extension). */
@@ -51,7 +57,11 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
 
     public GemmConfig {
         if (innerLoop == null) throw new IllegalArgumentException("innerLoop is required");
-        if (innerLoop == InnerLoop.X86_VNNI) {
+        if (innerLoop == InnerLoop.X86_AMX) {
+            if ((mr != 16 && mr != 32) || nr < 32 || nr > 256 || nr % 32 != 0) {
+                throw new IllegalArgumentException("AMX block " + mr + "x" + nr + " must be 16 or 32 rows x 32, 64, ... 256 columns");
+            }
+        } else if (innerLoop == InnerLoop.X86_VNNI) {
             if (mr < 1 || mr > 8 || nr < 16 || nr > 64 || nr % 16 != 0) {
                 throw new IllegalArgumentException("VNNI register block " + mr + "x" + nr
                         + " must be 1..8 rows x 16, 32, 48 or 64 columns");
@@ -83,10 +93,13 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
     public static GemmConfig forDevice(DeviceInfo info, KernelStyle style) {
         boolean dot = info.dotProduct() != null && info.dotProduct().input4x8Bit();
         boolean fpga = style == KernelStyle.FPGA;
+        boolean poclCpu = !fpga && info.type() == DeviceType.CPU && isPocl(info);
         InnerLoop loop = dot ? InnerLoop.DOT_PRODUCT
-                : !fpga && info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
+                : poclCpu && HostCpu.hasAmxInt8() ? InnerLoop.X86_AMX
+                : poclCpu && HostCpu.hasAvx512Vnni() ? InnerLoop.X86_VNNI
                 : InnerLoop.AUTO;
         if (fpga) return new GemmConfig(info.type() == DeviceType.CPU ? 4 : 2, 4, loop, 0);
+        if (loop == InnerLoop.X86_AMX) return new GemmConfig(32, 64, loop, 1);
         if (loop == InnerLoop.X86_VNNI) return new GemmConfig(4, 32, loop, 16);
         if (info.type() == DeviceType.CPU) return new GemmConfig(4, 4, loop, 64);
         return new GemmConfig(2, 4, loop, 64);
@@ -133,10 +146,13 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
         return new Choice(forDevice(info), TuningStore.Source.DEFAULT, "GemmConfig.forDevice");
     }
 
-    /** Whether the device can run this configuration: VNNI needs PoCL on a host CPU that reports it. */
+    /** Whether the device can run this configuration: VNNI and AMX need PoCL on a host CPU (and process) that has them. */
     public boolean runsOn(DeviceInfo info) {
-        if (innerLoop != InnerLoop.X86_VNNI) return true;
-        return info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni();
+        return switch (innerLoop) {
+            case X86_VNNI -> info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAvx512Vnni();
+            case X86_AMX -> info.type() == DeviceType.CPU && isPocl(info) && HostCpu.hasAmxInt8();
+            default -> true;
+        };
     }
 
     /** The parameters as stored in the tuning database. */
@@ -179,11 +195,26 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
         return "-D MR=" + rowBlock + " -D NR=" + nr + innerLoop.define;
     }
 
-    /** B is packed in 16-column panels of 4-byte groups along K (VNNI), else transposed ([N][stride]). */
-    public boolean panels() { return innerLoop == InnerLoop.X86_VNNI; }
+    /**
+     * The row block a product with {@code rows} rows of A runs with: {@code mr}, or fewer when A has fewer rows
+     * (AMX: 16, one row tile, where A has at most 16 rows; its tiles leave the rows past M out themselves).
+     */
+    public int rowBlock(int rows) {
+        if (innerLoop == InnerLoop.X86_AMX) return rows <= 16 ? 16 : mr;
+        return Math.min(mr, rows);
+    }
+
+    /** B is packed in 16-column panels of 4-byte groups along K (VNNI, AMX), else transposed ([N][stride]). */
+    public boolean panels() { return innerLoop == InnerLoop.X86_VNNI || innerLoop == InnerLoop.X86_AMX; }
 
     /** The kernel in int8_gemm.cl this configuration runs. */
-    String kernelName() { return panels() ? "int8_gemm_panels" : "int8_gemm"; }
+    String kernelName() {
+        return switch (innerLoop) {
+            case X86_AMX -> "int8_gemm_amx";
+            case X86_VNNI -> "int8_gemm_panels";
+            default -> "int8_gemm";
+        };
+    }
 
     /**
      * The row stride of packed B^T (or the panel stride for VNNI) for a given K: a multiple of the K vector, nudged off multiples of 256
@@ -191,6 +222,7 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
      */
     public int packedStride(int k) {
         if (innerLoop == InnerLoop.X86_VNNI) return (k + 3) / 4 * 64; // one 16-column panel: [K/4][16][4]
+        if (innerLoop == InnerLoop.X86_AMX) return (k + 63) / 64 * 1024; // the same, K padded to whole 16 x 64-byte tiles
         int stride = (k + K_VECTOR - 1) / K_VECTOR * K_VECTOR;
         if (stride % 256 == 0) stride += 64;
         return stride;
@@ -198,7 +230,8 @@ public record GemmConfig(int mr, int nr, InnerLoop innerLoop, int localColumns) 
 
     /** One line for logs and the CLI. */
     public String describe() {
-        return "register block " + mr + "x" + nr + (panels() ? " (B in 16-column panels, K in groups of 4)" : ", K vector " + K_VECTOR + " x int8") + ", "
+        return (innerLoop == InnerLoop.X86_AMX ? "tile block " : "register block ") + mr + "x" + nr
+                + (panels() ? " (B in 16-column panels, K in groups of 4)" : ", K vector " + K_VECTOR + " x int8") + ", "
                 + innerLoop.description
                 + ", work-group " + (localColumns == 0 ? "chosen by the driver" : localColumns + " x 1");
     }

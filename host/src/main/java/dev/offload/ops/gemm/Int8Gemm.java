@@ -43,8 +43,13 @@ public final class Int8Gemm {
         this.device = device;
         this.config = config;
         if (config.panels() && device.kernelStyle() == KernelStyle.FPGA) {
-            throw new IllegalArgumentException("the VNNI panel GEMM (" + config.describe() + ") uses x86 built-ins, which "
+            throw new IllegalArgumentException("the VNNI/AMX panel GEMM (" + config.describe() + ") uses x86 built-ins, which "
                     + device.spec() + "'s FPGA kernel style turns off; use GemmConfig.forDevice(info, KernelStyle.FPGA)");
+        }
+        // Checked before any AMX program is built: it also asks Linux for the tile state, without which the kernel dies of SIGILL.
+        if (config.innerLoop() == GemmConfig.InnerLoop.X86_AMX && !config.runsOn(device.info())) {
+            throw new IllegalArgumentException("the AMX GEMM (" + config.describe() + ") needs PoCL on a CPU with amx_tile and amx_int8"
+                    + " and Linux's permission for the tile state; " + device.spec() + " has not got them");
         }
         if (announce && reported.add(device.device().stableId() + "|" + config)) {
             log.info("int8 GEMM on {}: {}", device.info().name(), config.describe());
@@ -72,7 +77,7 @@ public final class Int8Gemm {
      * device's style define): the register block, shrunk to {@code rows} when A has fewer rows, and the epilogue.
      */
     public static String buildOptions(GemmConfig config, int rows, Epilogue epilogue) {
-        return config.defines(Math.min(config.mr(), rows)) + " " + epilogue.defines();
+        return config.defines(config.rowBlock(rows)) + " " + epilogue.defines();
     }
 
     /**
@@ -89,11 +94,11 @@ public final class Int8Gemm {
             }
         }
         epilogues.add(Epilogue.Requantize.of(1, 0, QuantType.INT8));
-        List<String> out = new ArrayList<>();
+        Set<String> out = new java.util.LinkedHashSet<>(); // AMX has two row blocks for rows 1..mr
         for (int rows = 1; rows <= config.mr(); rows++) {
             for (Epilogue e : epilogues) out.add(buildOptions(config, rows, e));
         }
-        return out;
+        return List.copyOf(out);
     }
 
     public GemmConfig config() { return config; }
@@ -237,7 +242,7 @@ public final class Int8Gemm {
                         Buffer rowSums, Buffer out, KernelLauncher launcher, List<Object> epilogueArgs) {
         int k = w.k(), n = w.n();
         int flip = aType == QuantType.UINT8 ? 0x80 : 0;
-        int mr = Math.min(config.mr(), m);
+        int mr = config.rowBlock(m);
         if (w.needsRowSums()) {
             try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
                 sums.setArgs(a, k, flip, m, k, rowSums);
@@ -263,7 +268,7 @@ public final class Int8Gemm {
     }
 
     private void checkWeights(PackedWeights w) {
-        if (w.config().nr() != config.nr() || w.config().panels() != config.panels()) {
+        if (w.config().nr() != config.nr() || w.config().panels() != config.panels() || w.stride() != config.packedStride(w.k())) {
             throw new IllegalArgumentException("weights were packed for " + w.config().describe() + ", this GEMM uses " + config.describe());
         }
     }

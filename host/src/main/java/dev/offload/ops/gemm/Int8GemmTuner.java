@@ -113,6 +113,7 @@ public final class Int8GemmTuner {
     /** The inner loops worth trying on a device. */
     static List<GemmConfig.InnerLoop> innerLoops(DeviceInfo info) {
         List<GemmConfig.InnerLoop> loops = new ArrayList<>();
+        if (new GemmConfig(32, 64, GemmConfig.InnerLoop.X86_AMX, 1).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_AMX);
         if (new GemmConfig(4, 32, GemmConfig.InnerLoop.X86_VNNI, 16).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_VNNI);
         if (info.dotProduct() != null && info.dotProduct().input4x8Bit()) loops.add(GemmConfig.InnerLoop.DOT_PRODUCT);
         loops.add(GemmConfig.InnerLoop.AUTO);
@@ -123,8 +124,9 @@ public final class Int8GemmTuner {
 
     /**
      * Stage one: every register block the kernel supports for each inner loop, with that loop's usual work-group,
-     * the device's default first. VNNI blocks are 1..8 rows x 16..64 columns (int32 vectors of 16 lanes); the
-     * other loops keep MR x NR int16 accumulators, so blocks beyond 32 of them spill and are left out.
+     * the device's default first. AMX blocks are 16 or 32 rows (one or two row tiles) x 32..128 columns; VNNI blocks
+     * are 1..8 rows x 16..64 columns (int32 vectors of 16 lanes); the other loops keep MR x NR int16 accumulators,
+     * so blocks beyond 32 of them spill and are left out.
      */
     static List<GemmConfig> blocks(DeviceInfo info, boolean quick) {
         GemmConfig first = GemmConfig.forDevice(info);
@@ -132,6 +134,12 @@ public final class Int8GemmTuner {
         out.add(first);
         int[] rows = quick ? new int[] {1, 4} : new int[] {1, 2, 4, 8};
         for (GemmConfig.InnerLoop loop : innerLoops(info)) {
+            if (loop == GemmConfig.InnerLoop.X86_AMX) {
+                for (int mr : new int[] {16, 32}) {
+                    for (int nr : quick ? new int[] {32, 64} : new int[] {32, 64, 128}) out.add(new GemmConfig(mr, nr, loop, 1));
+                }
+                continue;
+            }
             boolean vnni = loop == GemmConfig.InnerLoop.X86_VNNI;
             int[] cols = vnni ? (quick ? new int[] {16, 32} : new int[] {16, 32, 64}) : (quick ? new int[] {4, 8} : new int[] {2, 4, 8});
             int wg = vnni ? 16 : 64;

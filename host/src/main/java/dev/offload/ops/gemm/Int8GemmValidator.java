@@ -52,7 +52,7 @@ public final class Int8GemmValidator implements OpValidator {
             return cases;
         }
         int[][] shapes = {{1, 1, 1}, {7, 29, 13}, {1, 4096, 4096}, {37, 1000, 1}, {8, 20000, 16}, {64, 384, 96},
-                {33, 65, 129}, {4, 16, 4}};
+                {33, 65, 129}, {4, 16, 4}, {45, 200, 70}}; // the last: AMX's second row tile partial, K tail, N tail
         QuantType[][] combos = {{s8, s8}, {u8, s8}, {s8, u8}, {u8, u8}};
         for (int i = 0; i < shapes.length; i++) {
             int[] s = shapes[i];

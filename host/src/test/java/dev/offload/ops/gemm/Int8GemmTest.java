@@ -165,13 +165,42 @@ class Int8GemmTest {
     @EnumSource(GemmConfig.InnerLoop.class)
     void everyInnerLoopAndBlockShapeComputesTheSameResults(GemmConfig.InnerLoop loop) {
         assumeTrue(loop != GemmConfig.InnerLoop.X86_VNNI || HostCpu.hasAvx512Vnni(), "this CPU has no AVX512-VNNI");
-        GemmConfig dot = loop == GemmConfig.InnerLoop.X86_VNNI ? new GemmConfig(3, 48, loop, 0) : new GemmConfig(3, 5, loop, 0);
+        assumeTrue(loop != GemmConfig.InnerLoop.X86_AMX || HostCpu.hasAmxInt8(), "this CPU (or process) has no AMX int8 tiles");
+        GemmConfig dot = switch (loop) {
+            case X86_VNNI -> new GemmConfig(3, 48, loop, 0);
+            case X86_AMX -> new GemmConfig(32, 64, loop, 0);
+            default -> new GemmConfig(3, 5, loop, 0);
+        };
         Random rnd = new Random(23);
         Int8Matrix a = random(rnd, QuantType.UINT8, 11, 211), b = random(rnd, QuantType.INT8, 211, 53); // 211 = 3*64+16+3
         ZeroPoint za = ZeroPoint.scalar(100), zb = ZeroPoint.perColumn(randomInts(rnd, 53, QuantType.INT8));
         Int8Gemm g = new Int8Gemm(device, dot);
         try (PackedWeights w = g.pack(b, zb)) {
             assertArrayEquals(Int8GemmReference.matmulInteger(a, za, b, zb), g.matmulInteger(a, za, w));
+        }
+    }
+
+    /**
+     * AMX at its tails: rows past M in the first and the second row tile (1, 16, 17, 31, 33 rows), K % 64 staged
+     * (64, 130, 1000) or not, N past a tile and past a block, int8 A (tdpbssd) and uint8 A (tdpbusd), zero points per
+     * row and column (the row sums) and scalar; into a poisoned output.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} A {3}, block {4}x{5}")
+    @CsvSource({
+            "1, 45, 130, INT8, 32, 64", "16, 64, 64, UINT8, 32, 64", "17, 31, 64, INT8, 32, 32", "31, 100, 200, UINT8, 32, 96",
+            "33, 70, 1000, UINT8, 32, 64", "64, 96, 384, INT8, 16, 32", "100, 257, 384, UINT8, 32, 128"})
+    void amxTilesMatchTheReferenceAtEveryTail(int m, int n, int k, QuantType at, int mr, int nr) {
+        assumeTrue(HostCpu.hasAmxInt8(), "this CPU (or process) has no AMX int8 tiles");
+        Random rnd = new Random(41L * m + 13L * n + k);
+        Int8Matrix a = random(rnd, at, m, k), b = random(rnd, QuantType.INT8, k, n);
+        ZeroPoint za = m % 2 == 0 ? ZeroPoint.scalar(randomInts(rnd, 1, at)[0]) : ZeroPoint.perRow(randomInts(rnd, m, at));
+        ZeroPoint zb = n % 2 == 0 ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(randomInts(rnd, n, QuantType.INT8));
+        Int8Gemm g = new Int8Gemm(device, new GemmConfig(mr, nr, GemmConfig.InnerLoop.X86_AMX, 0));
+        try (PackedWeights w = g.pack(b, zb); Buffer ab = device.upload(a.data());
+             Buffer out = device.context().createBuffer(4L * m * n)) {
+            device.queue().fill(out, new byte[] {0x7B, 0x7F, 0x7F, 0x7F}, 0, out.size()).await().close();
+            g.run(ab, a.type(), m, za, w, Epilogue.INT32, out);
+            assertArrayEquals(Int8GemmReference.matmulInteger(a, za, b, zb), device.readInts(out, m * n));
         }
     }
 
