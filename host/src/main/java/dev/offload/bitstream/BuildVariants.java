@@ -11,6 +11,7 @@ import dev.offload.ops.blockq.BlockMatmul;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.quant.Quantize;
+import dev.offload.ops.sparse.BsrLinear;
 import dev.offload.ops.sparse.Spmm;
 import dev.offload.ops.layers.LayersOpenCl;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import java.util.stream.Stream;
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
  *       and token-major (the graph runtime), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
  *   <li>blockq: both formats times the decode and prefill tiles, with and without bias ({@link BlockMatmul#allBuildOptions}).</li>
+ *   <li>bsr_linear: row blocks 1..MR times both block shapes ({@link BsrLinear#allBuildOptions}).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
  * </ul>
  */
@@ -48,6 +50,7 @@ public final class BuildVariants implements KernelVariants {
                     .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l))),
                     Stream.of(OnnxAttention.buildOptions())).toList();
             case SPMM -> List.of(Spmm.buildOptions());
+            case BSR_LINEAR -> BsrLinear.allBuildOptions(device, style);
             case QUANTIZE -> List.of(Quantize.buildOptions());
             case LAYERS -> List.of(LayersOpenCl.buildOptions());
             case BLOCKQ -> BlockMatmul.allBuildOptions(device, style);

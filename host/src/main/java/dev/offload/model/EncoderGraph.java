@@ -61,7 +61,7 @@ public final class EncoderGraph {
             throw new IllegalArgumentException("--prune " + text + ": use 2:4 or a sparsity between 0 and 1 (e.g. 0.5)");
         }
 
-        @Override public String toString() { return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (csr)", 100 * sparsity); }
+        @Override public String toString() { return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (%s)", 100 * sparsity, format); }
     }
 
     /** The graph for batches of {@code batch} sequences of {@code seq} tokens; {@code prune} null keeps the weights dense. */

@@ -27,7 +27,12 @@ final class PrunedWeights {
         byte[] t = new byte[k * n];
         for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) t[j * k + kk] = weight[kk * n + j];
         DenseMatrix wt = DenseMatrix.ofInt8(n, k, t);
-        DenseMatrix pruned = prune.format().kind() == SparseFormat.Kind.TWO_FOUR ? Pruning.twoFour(wt) : Pruning.magnitude(wt, prune.sparsity());
+        SparseFormat f = prune.format();
+        DenseMatrix pruned = switch (f.kind()) {
+            case TWO_FOUR -> Pruning.twoFour(wt);
+            case BSR -> Pruning.blocks(wt, f.blockRows(), f.blockCols(), prune.sparsity(), Pruning.BlockNorm.L2);
+            case CSR -> Pruning.magnitude(wt, prune.sparsity());
+        };
         byte[] pt = ((dev.offload.ops.sparse.Values.Int8) pruned.values()).data();
         byte[] w = new byte[k * n];
         for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) w[kk * n + j] = pt[j * k + kk];

@@ -3,6 +3,7 @@ package dev.offload.runtime;
 import dev.offload.cl.Buffer;
 import dev.offload.device.ComputeDevice;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.SparseFormat;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.gemm.Int8Matrix;
@@ -53,7 +54,7 @@ public final class ResidentWeights implements AutoCloseable {
 
     private record PackedKey(Identity weight, QuantType type, int k, int n, Object zeroPoint, GemmConfig config) {}
 
-    private record SparseKey(Identity weight, int k, int n, boolean twoFour) {}
+    private record SparseKey(Identity weight, int k, int n, SparseFormat format) {}
 
     /** The stand-in for an absent optional kernel argument (a kernel argument cannot be null). */
     private record Placeholder() {}
@@ -106,8 +107,8 @@ public final class ResidentWeights implements AutoCloseable {
         }
 
         /** A linear weight [K, N] as the sparse operand of {@link Spmm#enqueueLinear} ({@link Spmm#uploadLinearWeight}). */
-        public Spmm.DeviceMatrix sparse(Spmm spmm, byte[] weight, int k, int n, boolean twoFour) {
-            return acquire(new SparseKey(new Identity(weight), k, n, twoFour), () -> spmm.uploadLinearWeight(weight, k, n, twoFour),
+        public Spmm.DeviceMatrix sparse(Spmm spmm, byte[] weight, int k, int n, SparseFormat format) {
+            return acquire(new SparseKey(new Identity(weight), k, n, format), () -> spmm.uploadLinearWeight(weight, k, n, format),
                     Spmm.DeviceMatrix::buffers);
         }
 

@@ -14,6 +14,7 @@ import dev.offload.ops.gemm.Int8Matrix;
 import dev.offload.ops.gemm.PackedWeights;
 import dev.offload.ops.gemm.ZeroPoint;
 import dev.offload.ops.quant.QuantType;
+import dev.offload.graph.SparseFormat;
 import dev.offload.ops.sparse.Spmm;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,15 +106,15 @@ class ResidentWeightsTest {
             assertEquals(7, store.totalBuffers());
 
             Spmm spmm = new Spmm(device);
-            Spmm.DeviceMatrix s1 = h.sparse(spmm, w, k, n, false);
-            assertSame(s1, h.sparse(spmm, w, k, n, false));
+            Spmm.DeviceMatrix s1 = h.sparse(spmm, w, k, n, SparseFormat.CSR);
+            assertSame(s1, h.sparse(spmm, w, k, n, SparseFormat.CSR));
             // A 2:4 weight (two of every four along K zero) uploads once per format.
             byte[] w24 = w.clone();
             for (int kk = 0; kk < k; kk++) if (kk % 4 >= 2) for (int j = 0; j < n; j++) w24[kk * n + j] = 0;
-            Spmm.DeviceMatrix csr = h.sparse(spmm, w24, k, n, false);
-            Spmm.DeviceMatrix twoFour = h.sparse(spmm, w24, k, n, true);
+            Spmm.DeviceMatrix csr = h.sparse(spmm, w24, k, n, SparseFormat.CSR);
+            Spmm.DeviceMatrix twoFour = h.sparse(spmm, w24, k, n, SparseFormat.TWO_FOUR);
             assertNotSame(csr, twoFour, "2:4 is another upload of the weight");
-            assertSame(twoFour, h.sparse(spmm, w24, k, n, true));
+            assertSame(twoFour, h.sparse(spmm, w24, k, n, SparseFormat.TWO_FOUR));
         }
     }
 

@@ -9,6 +9,8 @@ public enum KernelFamily {
     SMOKE("smoke", 1),
     INT8_GEMM("int8_gemm", 2),
     SPMM("spmm", 2),
+    /** Block-sparse INT8 linear: BSR weights in VNNI-shaped blocks times quantized activations, token-major. */
+    BSR_LINEAR("bsr_linear", 1),
     ATTENTION("attention", 2),
     QUANTIZE("quantize", 3),
     /** Block-quantized linear: ggml Q8_0 / Q4_0 weights times per-block int8 activations. */

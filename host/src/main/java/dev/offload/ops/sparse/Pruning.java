@@ -8,7 +8,8 @@ import java.util.Arrays;
  *
  * <p>Pruning is per row (per output channel), not global: every row keeps the same number of values,
  * which keeps the work of the row-parallel kernels balanced and never empties a channel whose weights are
- * small in absolute terms. Ties in |value| are broken by column: the lower column index is kept.
+ * small in absolute terms. Ties in |value| are broken by column: the lower column index is kept. {@link #blocks}
+ * prunes whole blocks the same way, per block row.
  */
 public final class Pruning {
     private Pruning() {}
@@ -56,6 +57,58 @@ public final class Pruning {
                 }
                 src.copy(first, out, first);
                 if (second >= 0) src.copy(second, out, second);
+            }
+        }
+        return new DenseMatrix(rows, cols, out);
+    }
+
+    /** How a block's weights are summed into the one number block pruning ranks it by. */
+    public enum BlockNorm {
+        /** sum |w| */
+        L1,
+        /** sqrt(sum w^2) (ranked by sum w^2, the same order) */
+        L2
+    }
+
+    /**
+     * Block magnitude pruning for BSR: the matrix [rows, cols] (rows = output channels) in blocks of
+     * {@code blockRows x blockCols} (the last block row and column may be partial); in every block row keeps the
+     * {@code round((1 - sparsity) * ceil(cols / blockCols))} blocks of largest norm and zeroes the others whole, so
+     * every block row keeps the same number of blocks (balanced work, no emptied channel group). A block's norm
+     * counts its real elements only; ties go to the lower block column. The result converts exactly with
+     * {@link BsrMatrix#fromDense} at the same block shape, at most that many blocks per block row (an all-zero kept
+     * block is not stored). The element sparsity is {@code sparsity} up to the rounding of the block count and a
+     * partial last block column.
+     *
+     * @param sparsity the fraction of each block row's blocks to zero, in [0, 1]
+     */
+    public static DenseMatrix blocks(DenseMatrix dense, int blockRows, int blockCols, double sparsity, BlockNorm norm) {
+        if (!(sparsity >= 0 && sparsity <= 1)) {
+            throw new IllegalArgumentException("sparsity must be in [0, 1], got " + sparsity);
+        }
+        if (blockRows < 1 || blockCols < 1) {
+            throw new IllegalArgumentException("block shape must be positive, got " + blockRows + "x" + blockCols);
+        }
+        int rows = dense.rows(), cols = dense.cols();
+        int blockColCount = BsrMatrix.ceilDiv(cols, blockCols);
+        int keep = (int) Math.round((1 - sparsity) * blockColCount);
+        Values src = dense.values(), out = src.zeros(src.length());
+        for (int r0 = 0; r0 < rows; r0 += blockRows) {
+            int r1 = Math.min(rows, r0 + blockRows);
+            double[] score = new double[blockColCount];
+            for (int m = r0; m < r1; m++) {
+                for (int k = 0; k < cols; k++) {
+                    double v = src.magnitude(m * cols + k);
+                    score[k / blockCols] += norm == BlockNorm.L1 ? v : v * v;
+                }
+            }
+            Integer[] order = new Integer[blockColCount];
+            for (int b = 0; b < blockColCount; b++) order[b] = b;
+            // Largest norm first; equal norms in block column order (Arrays.sort on objects is stable).
+            Arrays.sort(order, (a, b) -> Double.compare(score[b], score[a]));
+            for (int i = 0; i < keep; i++) {
+                int k0 = order[i] * blockCols, k1 = Math.min(cols, k0 + blockCols);
+                for (int m = r0; m < r1; m++) for (int k = k0; k < k1; k++) src.copy(m * cols + k, out, m * cols + k);
             }
         }
         return new DenseMatrix(rows, cols, out);

@@ -24,11 +24,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The graph's {@link SparseLinear} on OpenCL through {@link Spmm}'s token-major sparse linear kernels
- * ({@code sparse_linear_csr}, {@code sparse_linear_24} in spmm.cl) with the dequantize epilogue fused. Spmm computes
- * Y = S x B with S the sparse operand; a graph linear is y = x W with W [K, N], so S = W^T [N, K], transposed and
- * converted once when the weight is uploaded ({@link Spmm#uploadLinearWeight}); activations stay token-major.
- * BSR weights are stored as CSR here (there is no token-major BSR kernel): a note is logged once.
+ * The graph's {@link SparseLinear} on OpenCL through the token-major sparse linear kernels with the dequantize
+ * epilogue fused: {@code sparse_linear_csr} and {@code sparse_linear_24} (spmm.cl) for CSR and 2:4 weights,
+ * {@link BsrLinear}'s block-sparse VNNI kernel (bsr_linear.cl) for BSR ones. Spmm computes Y = S x B with S the sparse
+ * operand; a graph linear is y = x W with W [K, N], so S = W^T [N, K], transposed and converted once when the weight
+ * is uploaded ({@link Spmm#uploadLinearWeight}); activations stay token-major. A BSR format whose blocks are not
+ * whole 16 x 4 kernel blocks (e.g. bsr:4x4) is stored in the kernel's blocks with the zeros that complete them: a
+ * note says so once.
  */
 public final class SparseLinearOpenCl implements OpImplementation {
     public static final SparseLinearOpenCl INSTANCE = new SparseLinearOpenCl();
@@ -42,13 +44,16 @@ public final class SparseLinearOpenCl implements OpImplementation {
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         OpenClDevice cl = (OpenClDevice) device;
         SparseLinear l = (SparseLinear) node.op();
-        if (l.format().kind() == SparseFormat.Kind.BSR && noted.add(l.format().toString())) {
-            log.info("sparse linear layers in {} run as CSR on OpenCL (no token-major BSR kernel)", l.format());
+        SparseFormat f = l.format();
+        if (f.kind() == SparseFormat.Kind.BSR && (f.blockRows() % 16 != 0 || f.blockCols() % BsrLinear.BLOCK_K != 0)
+                && noted.add(f.toString())) {
+            log.info("sparse linear layers in {} run in the block-sparse kernel's {}x{} blocks (with the zeros that complete them)",
+                    f, BsrLinear.blockRows(f), BsrLinear.BLOCK_K);
         }
         Spmm spmm = new Spmm(cl);
         ResidentWeights.Holder held = weights.holder(cl);
         try {
-            Spmm.DeviceMatrix w = held.sparse(spmm, l.weight(), l.inFeatures(), l.outFeatures(), l.format().kind() == SparseFormat.Kind.TWO_FOUR);
+            Spmm.DeviceMatrix w = held.sparse(spmm, l.weight(), l.inFeatures(), l.outFeatures(), f);
             Buffer scales = held.upload(l.weightScales());
             Buffer bias = l.bias() == null ? null : held.upload(l.bias());
             return new Weights(spmm, w, scales, bias, l.activation(), graph.outputTypes(node).getFirst(), held);

@@ -5,6 +5,7 @@ import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
+import dev.offload.graph.SparseFormat;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.tensor.DType;
 import java.util.ArrayList;
@@ -118,35 +119,42 @@ public final class Spmm {
 
     /**
      * A pruned linear layer's weight W [K, N] (row-major int8, zeros where pruned) on the device for
-     * {@link #enqueueLinear}: stored transposed, S = W^T [N, K], in CSR or 2:4 form. The transpose happens here,
-     * once per weight, never per call.
+     * {@link #enqueueLinear}: stored transposed, S = W^T [N, K], in the form {@code format} names: CSR, 2:4, or BSR in
+     * the block-sparse kernel's blocks ({@link BsrLinear#layout}). The transpose happens here, once per weight, never
+     * per call.
      *
-     * @param twoFour 2:4 form (W must have at most 2 non-zeros in every group of 4 along K), else CSR
+     * @param format 2:4 needs W to have at most 2 non-zeros in every group of 4 along K
      */
-    public DeviceMatrix uploadLinearWeight(byte[] weight, int k, int n, boolean twoFour) {
+    public DeviceMatrix uploadLinearWeight(byte[] weight, int k, int n, SparseFormat format) {
+        if (format.kind() == SparseFormat.Kind.BSR) return new BsrLinear(device).upload(BsrLinear.layout(weight, k, n, format));
         if ((long) k * n != weight.length) {
             throw new IllegalArgumentException("linear weight [K=" + k + ", N=" + n + "] needs " + (long) k * n + " values, got " + weight.length);
         }
         byte[] t = new byte[weight.length];
         for (int kk = 0; kk < k; kk++) for (int j = 0; j < n; j++) t[j * k + kk] = weight[kk * n + j];
         DenseMatrix wt = DenseMatrix.ofInt8(n, k, t);
-        return upload(twoFour ? Sparse24Matrix.fromDense(wt) : CsrMatrix.fromDense(wt));
+        return upload(format.kind() == SparseFormat.Kind.TWO_FOUR ? Sparse24Matrix.fromDense(wt) : CsrMatrix.fromDense(wt));
     }
 
     /** A quantized activation [rows, K] on the device: uint8 or int8 data; scale and zero point per tensor or per row. */
     public record Activations(Buffer data, boolean unsigned, int rows, Buffer scales, Buffer zeroPoints, boolean perRow) {}
 
     /**
-     * Enqueues y = act((a - za) W * (sa * weightScales[n]) + bias[n]) without waiting (kernel {@code sparse_linear_*}):
-     * the graph's sparse linear layer, token-major, every operand already on the device.
+     * Enqueues y = act((a - za) W * (sa * weightScales[n]) + bias[n]) without waiting (kernels {@code sparse_linear_*},
+     * or {@link BsrLinear}'s for a BSR weight): the graph's sparse linear layer, token-major, every operand already on
+     * the device.
      *
-     * @param w            from {@link #uploadLinearWeight} (CSR or 2:4)
+     * @param w            from {@link #uploadLinearWeight}
      * @param weightScales N floats; {@code bias} N floats or null
      * @param y            rows * N floats
      */
     public void enqueueLinear(DeviceMatrix w, Activations a, Buffer weightScales, Buffer bias,
                               dev.offload.ops.gemm.Activation activation, Buffer y, KernelLauncher launcher) {
         SparseMatrix s = w.matrix();
+        if (s instanceof BsrMatrix) {
+            new BsrLinear(device).enqueue(w, a, weightScales, bias, activation, y, launcher);
+            return;
+        }
         int n = s.rows(), k = s.cols(), t = a.rows();
         if (s.dtype() != DType.INT8) throw new IllegalArgumentException("a sparse linear weight must be int8, got " + s.dtype().numpyName());
         if (a.data().size() < (long) t * k) throw new IllegalArgumentException("activations of " + a.data().size() + " bytes, [" + t + ", " + k + "] needs " + (long) t * k);
@@ -159,7 +167,7 @@ public final class Spmm {
         String name = switch (s) {
             case CsrMatrix c -> "sparse_linear_csr";
             case Sparse24Matrix c -> "sparse_linear_24";
-            case BsrMatrix c -> throw new IllegalArgumentException("sparse linear layers are stored as CSR or 2:4, not BSR");
+            case BsrMatrix c -> throw new IllegalStateException("unreachable: BSR runs in BsrLinear");
         };
         try (Kernel kernel = kernel(name)) {
             // The weight's own buffers (CSR: row pointers, columns, values; 2:4: indices, values), then SL_PARAMS.

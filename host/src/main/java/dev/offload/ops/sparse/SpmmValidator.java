@@ -16,7 +16,8 @@ import java.util.Random;
 /**
  * Validates the spmm kernels against {@link SpmmReference}: every format (CSR, BSR 1x4 / 4x4 / 8x8 / 3x5, 2:4)
  * x int8 / float32 over shapes with ones, primes, N = 1, N not a multiple of the 32-column tile, blocks that do
- * not divide M or K, sparsities 0 / 0.5 / 0.9 / 0.99 and rows with no values; plus the dequantize epilogue.
+ * not divide M or K, sparsities 0 / 0.5 / 0.9 / 0.99 and rows with no values; plus the dequantize epilogue, and the
+ * graph's sparse linear layer in every format ({@link SparseLinearChecks}: the block-sparse kernel, CSR, 2:4).
  * int8 results must be bit-exact; float32 within {@link SpmmTolerance#relativeBound}. Outputs are guarded
  * and poisoned. {@code --quick} runs a subset in a few seconds.
  */
@@ -58,6 +59,7 @@ public final class SpmmValidator implements OpValidator {
             }
         }
         out.add(checkDequantize(spmm, rnd, options.quick()));
+        out.addAll(SparseLinearChecks.run(op(), device, rnd, options.quick()));
         return out;
     }
 
