@@ -6,6 +6,7 @@ import dev.offload.model.Pooling;
 import dev.offload.model.QuantizedLinear;
 import dev.offload.model.onnx.OnnxMetadata;
 import dev.offload.model.onnx.OnnxModel;
+import dev.offload.model.onnx.OnnxNode;
 import dev.offload.model.onnx.OnnxTensor;
 import dev.offload.model.onnx.proto.OnnxProtos.GraphProto;
 import dev.offload.model.onnx.proto.OnnxProtos.ModelProto;
@@ -44,6 +45,11 @@ public final class CompressedOnnx {
             Object array = t.bytes() != null ? t.bytes() : t.floats() != null ? t.floats() : t.longs();
             names.put(array, t.name());
         }
+        // A weight's zero point is MatMulInteger's fourth input (decoded to a new array at import: found by name).
+        Map<String, String> zeroPointOf = new HashMap<>();
+        for (OnnxNode n : parsed.nodes()) {
+            if (n.opType().equals("MatMulInteger") && n.inputs().size() > 3 && !n.input(3).isEmpty()) zeroPointOf.put(n.input(1), n.input(3));
+        }
         Map<String, TensorProto> replace = new HashMap<>();
         for (var e : c.replaced().entrySet()) {
             QuantizedLinear was = e.getKey(), now = e.getValue();
@@ -52,7 +58,12 @@ public final class CompressedOnnx {
             replace.put(w, TensorProto.newBuilder().setName(w).setDataType(TensorProto.DataType.INT8_VALUE)
                     .addDims(now.inputs()).addDims(now.outputs()).setRawData(ByteString.copyFrom(now.weight())).build());
             if (now.outputs() != was.outputs()) {
-                if (was.zeroPoint() != null) throw new IllegalArgumentException(source + ": per-column weight zero points; compress cannot narrow this layer");
+                if (was.zeroPoint() != null) throw new IllegalArgumentException(source + ": non-zero weight zero points; compress cannot narrow this layer");
+                String z = zeroPointOf.get(w);
+                OnnxTensor zt = z == null ? null : parsed.constants().get(z);
+                // All zero (else refused above): a per-column one becomes as many zeros as the layer has columns now.
+                if (zt != null && zt.size() != 1) replace.put(z, TensorProto.newBuilder().setName(z).setDataType(zt.type().code)
+                        .addDims(now.outputs()).setRawData(ByteString.copyFrom(new byte[now.outputs()])).build());
                 String s = names.get(was.scale());
                 // A scale not found is a per-tensor one the importer repeated per column: it stays as it is.
                 if (s != null) replace.put(s, floats(s, now.scale()));
