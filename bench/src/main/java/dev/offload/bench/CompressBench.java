@@ -41,10 +41,14 @@ final class CompressBench {
             Measured d = measure(dense, deviceSpec, batch, reps);
             Measured p = measure(new EncoderSource.OnnxFile(file, null, known.pooling), deviceSpec, batch, reps);
             String shape = known.id + " b" + batch + " s" + EndToEndBench.LENGTH;
+            // Integer operations of the FFN linears per run: 2 (multiply, add) x tokens x hidden x width, up and down, every layer.
+            var cfg = source.model().config();
+            double ops = 2.0 * 2 * batch * EndToEndBench.LENGTH * cfg.hidden() * cfg.layers();
+            double denseOps = ops * cfg.intermediate(), prunedOps = ops * c.model().config().intermediate();
             if (!Double.isNaN(d.ffnNs()) && !Double.isNaN(p.ffnNs())) {
-                report.add(new BenchRow("compress", shape + " ffn layers", "offload-dense", d.device(), d.ffnNs() / 1e6, Double.NaN, "-", Double.NaN,
+                report.add(new BenchRow("compress", shape + " ffn layers", "offload-dense", d.device(), d.ffnNs() / 1e6, denseOps / d.ffnNs(), "GOPS", Double.NaN,
                         "the 12 FFN linears (6 layers x up, down): device time of the fastest run"));
-                report.add(new BenchRow("compress", shape + " ffn layers", "offload ffn-neurons 0.5", p.device(), p.ffnNs() / 1e6, Double.NaN, "-",
+                report.add(new BenchRow("compress", shape + " ffn layers", "offload ffn-neurons 0.5", p.device(), p.ffnNs() / 1e6, prunedOps / p.ffnNs(), "GOPS",
                         d.ffnNs() / p.ffnNs(), String.format(Locale.ROOT, "ratio = dense FFN time / pruned FFN time (target >= 1.6x); FFN width %d -> %d",
                         source.model().config().intermediate(), c.model().config().intermediate())));
             } else {

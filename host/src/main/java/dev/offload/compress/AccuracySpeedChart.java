@@ -21,7 +21,7 @@ public final class AccuracySpeedChart {
         yMin = Math.max(0, Math.floor(yMin * 20 - 1) / 20);
         final double x1 = xMax, y0 = yMin;
         SvgWriter svg = new SvgWriter(W, H);
-        svg.text(LEFT, 24, "Accuracy against speed: " + report.model() + " on " + report.device(), "font-weight=\"bold\"");
+        svg.text(LEFT, 24, "Accuracy against speed: " + report.model() + " on " + report.device().split(" ")[0], "font-weight=\"bold\"");
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
         svg.line(LEFT, TOP + ph, LEFT + pw, TOP + ph, "#000").line(LEFT, TOP, LEFT, TOP + ph, "#000");
         for (int i = 0; i <= 4; i++) {
