@@ -48,7 +48,7 @@ public final class CompressCommand implements Callable<Integer> {
             description = "magnitude/block: sparsity; ffn-neurons/heads: fraction removed; a comma list sweeps (one file each). Default: ${DEFAULT-VALUE}.")
     String target;
 
-    @Option(names = "--block", paramLabel = "RxC", defaultValue = "4x16",
+    @Option(names = "--block", paramLabel = "RxC", defaultValue = "16x4",
             description = "block: R output channels x C inputs per block. Default: ${DEFAULT-VALUE}.")
     String block;
 
@@ -162,7 +162,7 @@ public final class CompressCommand implements Callable<Integer> {
             String[] p = s.split("x");
             return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};
         }
-        throw new IllegalArgumentException("--block " + text + ": use RxC, e.g. 4x16");
+        throw new IllegalArgumentException("--block " + text + ": use RxC, e.g. 16x4");
     }
 
     /** FILE.onnx -> FILE-0.5.onnx. */

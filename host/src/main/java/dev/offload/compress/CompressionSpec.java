@@ -10,8 +10,11 @@ import java.util.Locale;
  * line that names the problem, before anything is computed or written.
  */
 public record CompressionSpec(Method method, double target, int blockRows, int blockCols) {
-    /** The default block: 4 output channels x 16 inputs (16 int8 inputs are one VNNI dot-product group of 4 x 4). */
-    public static final int BLOCK_ROWS = 4, BLOCK_COLS = 16;
+    /**
+     * The default block: 16 output channels x 4 inputs, the block the BSR linear kernel (ops/sparse BsrLinear) runs:
+     * one vpdpbusd operand, so the kernel stores no zeros beyond what was pruned.
+     */
+    public static final int BLOCK_ROWS = 16, BLOCK_COLS = 4;
 
     public static CompressionSpec of(Method method, double target) { return new CompressionSpec(method, target, BLOCK_ROWS, BLOCK_COLS); }
 

@@ -71,7 +71,7 @@ public final class EncoderGraph {
 
         @Override public String toString() {
             if (stored()) return "as stored (" + format + ")";
-            return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (csr)", 100 * sparsity);
+            return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (%s)", 100 * sparsity, format);
         }
     }
 
