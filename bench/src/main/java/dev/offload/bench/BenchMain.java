@@ -49,7 +49,7 @@ public final class BenchMain implements Callable<Integer> {
     private final OffloadSettings settings = OffloadSettings.fromEnvironment();
 
     /** The benchmark sections, in the order they run. */
-    public enum Section { gemm, blockq, sgemm, sparse, e2e, decode, startup, overhead, attention, launch, serve }
+    public enum Section { gemm, blockq, sgemm, sparse, compress, e2e, decode, startup, overhead, attention, launch, serve }
 
     /** Runs a section on the chosen OpenCL device (opened with the program store and cache installed, as the CLI does). */
     private void withDevice(java.util.function.Consumer<OpenClDevice> section) {
@@ -130,6 +130,7 @@ public final class BenchMain implements Callable<Integer> {
             case blockq -> withDevice(d -> BlockqBench.run(report, d, quick));
             case sgemm -> sgemm();
             case sparse -> withDevice(d -> SparseBench.run(report, d, quick));
+            case compress -> CompressBench.run(report, deviceSpec(), quick);
             case e2e -> EndToEndBench.run(report, deviceSpec(), quick, threads);
             case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), DecodeBench.specs(quick, decodeModels), quick, threads);
             case startup -> StartupBench.run(report, deviceSpec(), quick);

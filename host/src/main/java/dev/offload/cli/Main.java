@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 GenerateCommand.class,
                 PerplexityCommand.class,
+                CompressCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -61,7 +61,18 @@ public final class EncoderGraph {
             throw new IllegalArgumentException("--prune " + text + ": use 2:4 or a sparsity between 0 and 1 (e.g. 0.5)");
         }
 
-        @Override public String toString() { return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (%s)", 100 * sparsity, format); }
+        /**
+         * The weights are already pruned (a file written by {@code offload compress}): they run on the sparse kernels
+         * in {@code format} as they are, not pruned again. Sparsity 0 marks it.
+         */
+        public static Prune asStored(SparseFormat format) { return new Prune(format, 0); }
+
+        public boolean stored() { return sparsity == 0; }
+
+        @Override public String toString() {
+            if (stored()) return "as stored (" + format + ")";
+            return format.kind() == SparseFormat.Kind.TWO_FOUR ? "2:4" : String.format(Locale.ROOT, "%.0f%% (%s)", 100 * sparsity, format);
+        }
     }
 
     /** The graph for batches of {@code batch} sequences of {@code seq} tokens; {@code prune} null keeps the weights dense. */
@@ -146,6 +157,7 @@ public final class EncoderGraph {
             }
         }
         // One pruned array per model weight, whatever the graph's shape: the device keeps one copy of it.
-        return new SparseLinear(k, n, PrunedWeights.of(q.weight(), k, n, prune), q.scale(), q.bias(), act, prune.format());
+        byte[] w = prune.stored() ? q.weight() : PrunedWeights.of(q.weight(), k, n, prune);
+        return new SparseLinear(k, n, w, q.scale(), q.bias(), act, prune.format());
     }
 }

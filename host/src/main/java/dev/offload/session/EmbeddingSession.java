@@ -1,6 +1,7 @@
 package dev.offload.session;
 
 import dev.offload.limits.Sizes;
+import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
@@ -62,11 +63,13 @@ public final class EmbeddingSession implements AutoCloseable {
         // Devices: the caller's pool, else a registry (discovered once, and only when something needs OpenCL).
         SessionDevices.Where where = SessionDevices.Where.resolve(options.placement(), options.devices(), options::registryOrDefault);
         DevicePool owned = null;
-        if (where.javaOnly() && options.prune() == null) {
+        // --prune prunes at load; else a file pruned by offload compress runs its stored zeros sparse.
+        EncoderGraph.Prune prune = options.prune() != null ? options.prune() : loaded.stored();
+        if (where.javaOnly() && prune == null) {
             this.backend = new ReferenceEncoder(model);
         } else {
             DevicePool pool = where.pool() != null ? where.pool() : (owned = where.open(options::registryOrDefault));
-            this.backend = new GraphEncoder(model, options.prune(), pool, where.placement(), options.strict(), options.profiling(), log);
+            this.backend = new GraphEncoder(model, prune, pool, where.placement(), options.strict(), options.profiling(), log);
         }
         this.ownedPool = owned;
     }

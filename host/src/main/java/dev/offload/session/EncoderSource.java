@@ -1,11 +1,13 @@
 package dev.offload.session;
 
 import dev.offload.io.InputFile;
+import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.Pooling;
 import dev.offload.model.UnsupportedModelException;
 import dev.offload.model.onnx.EncoderImporter;
+import dev.offload.model.onnx.OnnxMetadata;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
 import java.nio.file.Path;
 
@@ -37,8 +39,11 @@ public sealed interface EncoderSource {
         return known != null ? new Known(known, tokenizer) : new OnnxFile(Path.of(nameOrPath), tokenizer, Pooling.MEAN);
     }
 
-    /** The model as read: the imported encoder, its tokenizer and how it pools. */
-    record Loaded(EncoderModel model, WordPieceTokenizer tokenizer, Pooling pooling) {}
+    /**
+     * The model as read: the imported encoder, its tokenizer, how it pools, and {@code stored}: the sparse format of a
+     * file pruned by {@code offload compress} (its zeros are run on sparse kernels as they are), else null.
+     */
+    record Loaded(EncoderModel model, WordPieceTokenizer tokenizer, Pooling pooling, EncoderGraph.Prune stored) {}
 
     /** Reads and imports the model and its tokenizer. */
     default Loaded load() {
@@ -46,9 +51,14 @@ public sealed interface EncoderSource {
             case Known k -> new Loaded(EncoderImporter.importBytes(k.model().onnxBytes(), k.model().onnxEntry),
                     k.tokenizer() != null ? tokenizer(k.tokenizer())
                             : WordPieceTokenizer.fromJson(k.model().tokenizerBytes(), k.model().tokenizerEntry),
-                    k.model().pooling);
-            case OnnxFile f -> new Loaded(EncoderImporter.importFile(checkedFile(f)),
-                    tokenizer(f.tokenizer() != null ? f.tokenizer() : f.onnx().resolveSibling("tokenizer.json")), f.pooling());
+                    k.model().pooling, null);
+            case OnnxFile f -> {
+                EncoderModel model = EncoderImporter.importFile(checkedFile(f));
+                // A compressed file says how it pools and how its zeros are stored (dev.offload.compress).
+                OnnxMetadata meta = OnnxMetadata.read(f.onnx());
+                yield new Loaded(model, tokenizer(f.tokenizer() != null ? f.tokenizer() : f.onnx().resolveSibling("tokenizer.json")),
+                        meta.pooling().orElse(f.pooling()), meta.sparseFormat().map(EncoderGraph.Prune::asStored).orElse(null));
+            }
         };
     }
 

@@ -8,11 +8,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** ONNX Runtime on a model file, graph optimizations off: the independent judge in accuracy tests. */
-final class OrtEncoder implements AutoCloseable {
+public final class OrtEncoder implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
 
-    OrtEncoder(byte[] onnx) throws OrtException {
+    public OrtEncoder(byte[] onnx) throws OrtException {
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             o.setIntraOpNumThreads(2);
@@ -21,7 +21,7 @@ final class OrtEncoder implements AutoCloseable {
     }
 
     /** last_hidden_state [B*S*H] for the batch exactly as given (padding included). */
-    float[] lastHiddenState(TokenBatch in) throws OrtException {
+    public float[] lastHiddenState(TokenBatch in) throws OrtException {
         long[] shape = {in.batch(), in.length()};
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {

@@ -1,0 +1,59 @@
+package dev.offload.compress;
+
+import dev.offload.io.AtomicFile;
+import dev.offload.session.EmbeddingOptions;
+import dev.offload.session.EncoderSource;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code offload compress} does once its options are checked: compress the model once per target, each checked
+ * by a re-import, all in memory before the first file is written (a target that fails leaves nothing behind); write
+ * the files; then, when a report or chart is asked for, measure the original and every written file in one run on the
+ * same device and sentences ({@link TimedRun}, {@link Agreement}).
+ *
+ * @param outputs one file per spec, in order
+ * @param options how the models run for the report (device, batch); its model is replaced by each file's
+ */
+public record CompressionRun(CompressedModelFile.Source source, List<CompressionSpec> specs, List<Path> outputs,
+                             EmbeddingOptions options, List<String> sentences, String sentenceSource, int repeats) {
+
+    /** Compresses and writes every file; returns the report's rows' inputs (spec, file). */
+    public List<Path> compressAndWrite(PrintWriter out) {
+        List<byte[]> files = new ArrayList<>();
+        for (CompressionSpec spec : specs) {
+            Compressor.Compressed c = Compressor.compress(source.model(), spec);
+            files.add(CompressedModelFile.bytes(source, c));
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            Path tok = CompressedModelFile.write(source, files.get(i), outputs.get(i));
+            out.printf("%s: wrote %s (%,d bytes) and %s%n", specs.get(i), outputs.get(i), files.get(i).length, tok.getFileName());
+        }
+        return outputs;
+    }
+
+    /** Measures the original and each written file (same device, sentences and batch). */
+    public CompressionReport measure(String command, PrintWriter out) {
+        TimedRun original = TimedRun.of(options.withModel(source.source()), sentences, repeats);
+        out.printf("original: %.1f sentences/s on %s%n", original.sentencesPerSecond(), original.device());
+        List<ReportRow> rows = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            EncoderSource file = new EncoderSource.OnnxFile(outputs.get(i), null, source.pooling());
+            TimedRun r = TimedRun.of(options.withModel(file), sentences, repeats);
+            Agreement a = Agreement.of(original.embeddings(), r.embeddings());
+            rows.add(new ReportRow(specs.get(i).toString(), outputs.get(i).toString(), r.weightBytes(), r.sentencesPerSecond(), a));
+            out.printf("%s: %.1f sentences/s, cosine mean %.5f min %.5f, same nearest neighbour %.1f%%%n", specs.get(i),
+                    r.sentencesPerSecond(), a.meanCosine(), a.minCosine(), 100 * a.retrieval());
+        }
+        return new CompressionReport(source.source().toString(), original.device(), sentences.size(), sentenceSource,
+                original.weightBytes(), original.sentencesPerSecond(), rows, command);
+    }
+
+    public static void writeReport(CompressionReport report, Path markdown, Path chart) {
+        if (markdown != null) AtomicFile.write(markdown, report.markdown().getBytes(StandardCharsets.UTF_8));
+        if (chart != null) AtomicFile.write(chart, AccuracySpeedChart.svg(report).getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,63 @@
+package dev.offload.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code offload compress}: a bad request is one line and exit 2 with nothing written; a good one writes what it says. */
+class CompressCommandTest {
+    @TempDir Path dir;
+
+    private void refused(String expect, String... args) throws Exception {
+        CliRun r = CliRun.of(args);
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains(expect), r.err());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(), s.toList(), "nothing written");
+        }
+    }
+
+    private String out() { return dir.resolve("m.onnx").toString(); }
+
+    @Test
+    void badTargetsAreOneLineExitTwoAndNothingWritten() throws Exception {
+        refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "1", "--out", out());
+        refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "-0.1", "--out", out());
+        refused("must be between 0 and 1", "compress", "--method", "block", "--target", "1.5", "--out", out());
+        refused("rank 0", "compress", "--method", "low-rank", "--target", "0", "--out", out());
+        refused("not a whole number of heads", "compress", "--method", "heads", "--target", "0.3", "--out", out());
+        refused("unknown method 'svd'", "compress", "--method", "svd", "--out", out());
+        refused("does not divide", "compress", "--method", "block", "--block", "5x16", "--out", out());
+        refused("is not a number", "compress", "--method", "magnitude", "--target", "half", "--out", out());
+        refused("keep at least one", "compress", "--method", "ffn-neurons", "--target", "0.9999", "--out", out());
+        // One bad target in a sweep: nothing of the sweep is written.
+        refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "0.5,1", "--out", out());
+        refused("int4: not offered", "compress", "--method", "int4", "--out", out());
+    }
+
+    @Test
+    void aSweepWritesEveryFileTheReportAndTheChart() throws Exception {
+        Path sentences = dir.resolve("s.txt");
+        Files.writeString(sentences, "A man is playing a guitar.\nSomeone plays the guitar.\nThe stock market fell.\nMy cat sleeps.\n");
+        Path report = dir.resolve("r.md"), chart = dir.resolve("c.svg");
+        CliRun r = CliRun.of("compress", "--method", "ffn-neurons", "--target", "0.25,0.5", "--out", out(), "--device", "java",
+                "--sentences", sentences.toString(), "--report", report.toString(), "--chart", chart.toString(), "--repeats", "1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        assertTrue(Files.size(dir.resolve("m-0.25.onnx")) > 1000 && Files.size(dir.resolve("m-0.5.onnx")) > 1000);
+        assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")));
+        String md = Files.readString(report);
+        assertTrue(md.contains("| ffn-neurons 0.25 |") && md.contains("| ffn-neurons 0.5 |"), md);
+        assertTrue(Files.readString(chart).startsWith("<svg"));
+        // The written file runs as any encoder file does.
+        CliRun run = CliRun.of("run", "--model", dir.resolve("m-0.5.onnx").toString(), "--device", "java", "--no-profile");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("1.000"), run.out());
+    }
+}
