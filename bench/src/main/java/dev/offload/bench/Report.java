@@ -70,7 +70,7 @@ public final class Report {
                 "font-size=\"15\" font-weight=\"bold\"");
         svg.text(10, 38, "ratios are per section as the table's note says (for us/op and ns/op rows: the peer's time / offload's)",
                 "font-size=\"11\" fill=\"#555\"");
-        double span = Math.log(16);   // 1/16x .. 16x across the bar area
+        double span = 2 * Math.log(16);   // 1/16x .. 16x across the bar area (beyond: clamped, the printed ratio says how far)
         double one = (barLeft + barRight) / 2.0;
         int y = top;
         for (Map.Entry<String, List<BenchRow>> panel : panels.entrySet()) {
@@ -94,7 +94,7 @@ public final class Report {
                 y += rowH;
             }
             svg.line(one, panelTop, one, y, "#333");
-            for (double t : new double[] {0.25, 0.5, 2, 4}) {
+            for (double t : new double[] {1 / 16.0, 0.25, 4, 16}) {
                 double x = one + (barRight - barLeft) / 2.0 * Math.log(t) / (span / 2);
                 svg.line(x, panelTop, x, y, "#e2e8f0");
             }
