@@ -11,65 +11,124 @@ import dev.offload.runtime.DevicePool;
 import dev.offload.runtime.ExecutionPlan;
 import dev.offload.runtime.GraphRuntime;
 import dev.offload.runtime.HostTensor;
+import dev.offload.runtime.KvCache;
 import dev.offload.runtime.OpImplementations;
 import dev.offload.runtime.Placement;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
 import ch.qos.logback.classic.Level;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
  * The scheduler's cost per op: {@link GraphRuntime} on a tiny synthetic encoder whose ops are all small, so
- * nearly all of a run is overhead. Per run: (host wall time - the device kernel times summed) / ops, and the
- * profiler's host enqueue time per op; medians over runs. For scale, a bare launch + wait of a 64-element kernel
- * on the same device (the floor any synchronous op pays) is measured alongside.
+ * nearly all of a run is overhead, with plain enqueues and recorded once and replayed
+ * ({@link GraphRuntime#replayLaunches}). Per run: (host wall time - the device times summed) / ops (the plain run's
+ * op count for both); medians over runs. Then a decode-shaped graph (a one-token decoder step over a KV cache): host
+ * time (wall - device time) over device time, plain and replayed. For scale, a bare launch + wait of a 64-element
+ * kernel on the same device (the floor any synchronous op pays) is measured alongside.
  */
 final class OverheadBench {
     private OverheadBench() {}
 
     static final String MODEL = "synthetic:arch=encoder,layers=4,hidden=64,heads=2,kv-heads=2,ffn=128,seq=4,batch=1";
 
+    /** A decode step's shape: small enough that the host's per-command cost shows, as in a small language model. */
+    static final String DECODER = "synthetic:arch=decoder,layers=4,hidden=256,heads=4,kv-heads=2,ffn=512,seq=16,batch=1";
+
+    /** Medians over runs: host time per op (wall - device time, over {@code ops}), the wall, host / device, device time. */
+    private record Overhead(double usPerOp, double wallMs, double hostOverDevice, double deviceNs, int samples, int onJava, int transfers) {}
+
     static void run(Report report, OpenClDevice device, boolean quick) {
         SyntheticSpec spec = SyntheticSpec.parse(MODEL);
         Graph graph = SyntheticModel.build(spec);
         Map<String, HostTensor> inputs = SyntheticModel.inputs(spec, spec.seed());
         int warmup = quick ? 3 : 10, runs = quick ? 15 : 60;
-        double[] overhead = new double[runs], host = new double[runs], wall = new double[runs];
-        int ops = 0, onJava = 0, transfers = 0;
         // Nodes without an OpenCL kernel fall back to java with one WARN each: counted in the note instead.
         Level level = quiet(Level.ERROR);
-        try (DevicePool pool = DevicePool.of(device);
-             GraphRuntime runtime = new GraphRuntime(ExecutionPlan.of(graph, Placement.everything(device.spec()), pool),
-                     OpImplementations.defaults(), false)) {
-            for (int i = 0; i < warmup; i++) runtime.run(inputs);
-            for (int i = 0; i < runs; i++) {
-                GraphRuntime.Result r = runtime.run(inputs);
-                long deviceNs = 0, hostNs = 0;
-                for (OpSample s : r.samples()) {
-                    deviceNs += s.deviceNs();
-                    hostNs += s.hostNs();
+        try (DevicePool pool = DevicePool.of(device)) {
+            Overhead plain = null;
+            for (boolean replay : new boolean[] {false, true}) {
+                try (GraphRuntime runtime = runtime(graph, device, pool, replay)) {
+                    int ops = plain == null ? 0 : plain.samples();   // per op of the plain run, for both
+                    Overhead o = measure(runtime, i -> inputs, null, warmup, runs, ops, Double.NaN);
+                    if (plain == null) plain = o;
+                    String name = "encoder L4 h64 s4: " + plain.samples() + " ops/run";
+                    report.add(new BenchRow("overhead", name, replay ? "offload-replay" : "offload-graph", device.spec(), o.wallMs(), o.usPerOp(), "us/op",
+                            replay ? plain.usPerOp() / o.usPerOp() : Double.NaN, replay
+                                    ? String.format(Locale.ROOT, "recorded once, replayed (%s); ratio = plain us/op / replayed us/op", runtime.replayStatus())
+                                    : String.format(Locale.ROOT, "plain enqueues; (run wall - sum of op times) / ops; %d ops on java (no OpenCL kernel), %d transfers",
+                                    o.onJava(), o.transfers())));
                 }
-                ops = r.samples().size();
-                onJava = (int) r.samples().stream().filter(s -> !s.isTransfer() && s.device().equals("java")).count();
-                transfers = (int) r.samples().stream().filter(OpSample::isTransfer).count();
-                overhead[i] = (double) (r.wallNs() - deviceNs) / ops;
-                host[i] = (double) hostNs / ops;
-                wall[i] = r.wallNs();
             }
+            decodeShaped(report, device, pool, quick);
         } finally {
             quiet(level);
         }
-        String name = "encoder L4 h64 s4: " + ops + " ops/run";
         double bare = bareLaunch(device, quick);
-        double perOp = median(overhead);
-        report.add(new BenchRow("overhead", name, "offload-graph", device.spec(), median(wall) / 1e6, perOp / 1e3, "us/op",
-                Double.NaN, String.format(Locale.ROOT, "(run wall - sum of op times) / ops; profiler host enqueue %.1f us/op; %d ops on java (no OpenCL kernel), %d transfers",
-                median(host) / 1e3, onJava, transfers)));
         report.add(new BenchRow("overhead", "launch+wait 64-element kernel", "bare-launch", device.spec(), bare / 1e6,
                 bare / 1e3, "us/op", Double.NaN, "the floor of one synchronous launch on this device (no scheduler)"));
+    }
+
+    /** A one-token decoder step over a KV cache, plain and replayed: host time / device time per step. */
+    private static void decodeShaped(Report report, OpenClDevice device, DevicePool pool, boolean quick) {
+        SyntheticSpec spec = SyntheticSpec.parse(DECODER);
+        int warmup = quick ? 3 : 10, runs = quick ? 15 : 60;
+        Graph prefill = SyntheticModel.build(spec), step = SyntheticModel.build(spec.withSeq(1));
+        List<Map<String, HostTensor>> tokens = SyntheticModel.decodeInputs(spec, warmup + runs, 5);
+        double plainRatio = Double.NaN, plainDeviceNs = Double.NaN;
+        for (boolean replay : new boolean[] {false, true}) {
+            try (GraphRuntime p = runtime(prefill, device, pool, false); GraphRuntime s = runtime(step, device, pool, replay);
+                 KvCache cache = new KvCache(spec.seq() + warmup + runs)) {
+                p.run(SyntheticModel.inputs(spec, 4), cache);
+                // The same kernels run either way; a replayed segment's one event does not time them reliably on PoCL,
+                // so the device time of both is the plain run's kernels' (summed per step, median).
+                Overhead o = measure(s, tokens::get, cache, warmup, runs, step.nodes().size(), plainDeviceNs);
+                if (!replay) {
+                    plainRatio = o.hostOverDevice();
+                    plainDeviceNs = o.deviceNs();
+                }
+                report.add(new BenchRow("overhead", "decode step L4 h256 (" + step.nodes().size() + " nodes)", replay ? "offload-replay" : "offload-graph",
+                        device.spec(), o.wallMs(), 100 * o.hostOverDevice(), "% host/device",
+                        replay ? plainRatio / o.hostOverDevice() : Double.NaN,
+                        String.format(Locale.ROOT, "host time (wall - device time) / device time per step, target <= 10%%; device %.0f us (the plain run's kernels); %.1f us/op%s",
+                                plainDeviceNs / 1e3, o.usPerOp(),
+                                replay ? "; " + s.replayStatus() + "; ratio = plain / replayed" : "")));
+            }
+        }
+    }
+
+    private static GraphRuntime runtime(Graph graph, OpenClDevice device, DevicePool pool, boolean replay) {
+        return new GraphRuntime(ExecutionPlan.of(graph, Placement.everything(device.spec()), pool), OpImplementations.defaults(), false)
+                .replayLaunches(replay);
+    }
+
+    /**
+     * Runs warm-up then measured runs ({@code inputs} of the run index); {@code ops} 0: the run's own sample count;
+     * {@code deviceNsGiven} NaN: each run's device time is its samples' sum, else this.
+     */
+    private static Overhead measure(GraphRuntime runtime, java.util.function.IntFunction<Map<String, HostTensor>> inputs, KvCache cache,
+                                    int warmup, int runs, int ops, double deviceNsGiven) {
+        for (int i = 0; i < warmup; i++) runtime.run(inputs.apply(i), cache);
+        double[] overhead = new double[runs], wall = new double[runs], ratio = new double[runs], device = new double[runs];
+        int samples = 0, onJava = 0, transfers = 0;
+        for (int i = 0; i < runs; i++) {
+            GraphRuntime.Result r = runtime.run(inputs.apply(warmup + i), cache);
+            double deviceNs = 0;
+            for (OpSample s : r.samples()) deviceNs += s.deviceNs();
+            if (!Double.isNaN(deviceNsGiven)) deviceNs = deviceNsGiven;
+            device[i] = deviceNs;
+            samples = r.samples().size();
+            onJava = (int) r.samples().stream().filter(s -> !s.isTransfer() && s.device().equals("java")).count();
+            transfers = (int) r.samples().stream().filter(OpSample::isTransfer).count();
+            overhead[i] = (r.wallNs() - deviceNs) / (ops > 0 ? ops : samples);
+            wall[i] = r.wallNs();
+            ratio[i] = (r.wallNs() - deviceNs) / deviceNs;
+        }
+        return new Overhead(median(overhead) / 1e3, median(wall) / 1e6, median(ratio), median(device), samples, onJava, transfers);
     }
 
     /** Median wall time of set args + enqueue + wait for the smoke kernel on 64 elements. */

@@ -34,6 +34,19 @@ public final class Device {
 
     public String name() { return info.name(); }
 
+    /** The OpenCL extension that records commands once and enqueues them as one ({@link CommandBuffer}). */
+    public static final String COMMAND_BUFFER_EXTENSION = "cl_khr_command_buffer";
+
+    /**
+     * Why {@link CommandBuffer}s cannot be recorded on this device (it does not report {@value #COMMAND_BUFFER_EXTENSION},
+     * or the binding cannot reach the extension's entry points), or null when they can.
+     */
+    public String commandBuffersUnsupported() {
+        if (!info.hasExtension(COMMAND_BUFFER_EXTENSION)) return "the device does not report " + COMMAND_BUFFER_EXTENSION;
+        String why = driver.commandBuffersUnsupported(platform.handle);
+        return why == null ? null : why + " (" + driver.name() + " binding)";
+    }
+
     /** The binding this device was reached through. */
     public String bindingName() { return driver.name(); }
 

@@ -7,6 +7,7 @@ import java.util.List;
 
 /** An OpenCL platform (one vendor's driver) and its devices. */
 public final class Platform {
+    final NativeHandle handle;
     private final int index;
     private final String name;
     private final String vendor;
@@ -15,6 +16,7 @@ public final class Platform {
     private final List<Device> devices;
 
     Platform(ClDriver driver, NativeHandle handle, int index) {
+        this.handle = handle;
         this.index = index;
         this.name = InfoBytes.string(driver.platformInfo(handle, Cl.PLATFORM_NAME));
         this.vendor = InfoBytes.string(driver.platformInfo(handle, Cl.PLATFORM_VENDOR));

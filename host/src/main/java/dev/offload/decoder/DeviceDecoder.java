@@ -27,6 +27,11 @@ import java.util.Map;
  * {@value #PREFILL_CHUNK} tokens, each length's graph kept while recently used. Thread-safe; a cache is used by one
  * sequence at a time.
  *
+ * <p>Without profiling, the step graph records its launches at its first run and replays them for every token
+ * ({@link ShapeRuntimes#replayPinned}): the token's embedding row and position are written into the recorded input
+ * buffers, each run of recorded nodes is one command, and only the causal attention nodes, whose arguments follow the
+ * KV cache's length, are enqueued as usual. {@code OFFLOAD_REPLAY=0} turns it off.
+ *
  * <p>Profiling is opt-in: every prefill chunk and decode step folds into one {@link ProfileTotals} as it runs (flat
  * memory), the decode steps' rows labelled {@code decode:<layer>} as the synthetic decoder's profile does.
  */
@@ -65,9 +70,13 @@ public final class DeviceDecoder implements DecoderBackend {
         this.pool = pool;
         this.profiling = profiling;
         RotaryEmbedding queryRope = DecoderReference.rope(config, maxContext), keyRope = queryRope.withHeads(config.kvHeads());
-        this.runtimes = new ShapeRuntimes<>(step -> DecoderGraph.build(config, weights, queryRope, keyRope, step.tokens(), step.allLogits()),
-                pool, placement, OpImplementations.defaults(), strict, KEPT_PREFILL_SHAPES, step -> step.equals(DECODE), log);
+        this.runtimes = new ShapeRuntimes<Step>(step -> DecoderGraph.build(config, weights, queryRope, keyRope, step.tokens(), step.allLogits()),
+                pool, placement, OpImplementations.defaults(), strict, KEPT_PREFILL_SHAPES, step -> step.equals(DECODE), log)
+                .replayPinned(!profiling);   // a replayed step's profile has a row per recorded segment, not per node
     }
+
+    /** What the one-token step graph's runtime does about record-and-replay ({@link GraphRuntime#replayStatus}). */
+    public String stepReplayStatus() { return runtimes.replayStatus(DECODE); }
 
     @Override public DecoderConfig config() { return config; }
 

@@ -66,6 +66,31 @@ public final class DeviceAllocations implements AutoCloseable {
         b.close();
     }
 
+    private final AtomicLong recordedBuffers = new AtomicLong();
+    private final AtomicLong recordedBytes = new AtomicLong();
+
+    /** An activation buffer becomes a {@link Recording}'s: no longer live in a run, held until the recording closes. */
+    void keptByRecording(Buffer b) {
+        activationBuffers.decrementAndGet();
+        activationBytes.addAndGet(-b.size());
+        recordedBuffers.incrementAndGet();
+        recordedBytes.addAndGet(b.size());
+    }
+
+    /** A recording's buffer is released (pooled for reuse like any released activation). */
+    void recordingClosed(OpenClDevice device, Buffer b) {
+        recordedBuffers.decrementAndGet();
+        recordedBytes.addAndGet(-b.size());
+        activationBuffers.incrementAndGet();
+        activationBytes.addAndGet(b.size());
+        activationClosed(device, b);
+    }
+
+    /** Buffers held by recorded graph runs between runs (zero without a recording). */
+    public long recordedBuffers() { return recordedBuffers.get(); }
+
+    public long recordedBytes() { return recordedBytes.get(); }
+
     void eventOpened() { events.incrementAndGet(); }
 
     void eventClosed() { events.decrementAndGet(); }

@@ -83,6 +83,11 @@ public final class GraphRuntime implements AutoCloseable {
     private final Map<String, String> broken = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private final Set<ComputeDevice> lost = ConcurrentHashMap.newKeySet();
+    /** Record-once-and-replay (see {@link #replayLaunches}); the recording is used by one run at a time. */
+    private volatile boolean replayLaunches;
+    private final java.util.concurrent.locks.ReentrantLock replaying = new java.util.concurrent.locks.ReentrantLock();
+    private volatile Recording recording;
+    private volatile String notRecorded = "replay is off";
 
     /** A runtime with weights of its own on the devices (freed when it closes). */
     public GraphRuntime(ExecutionPlan plan, OpImplementations implementations, boolean strict) {
@@ -115,6 +120,61 @@ public final class GraphRuntime implements AutoCloseable {
     /** The device weights this runtime's nodes hold (shared with other runtimes when the creator passed a store). */
     public ResidentWeights weights() { return weights; }
 
+    /**
+     * Records the first run's launches on the device into command buffers (cl_khr_command_buffer) and replays them for
+     * every later run: the host writes the inputs, enqueues each recorded segment as one command, runs the nodes that
+     * cannot be recorded (causal attention under a KV cache) as usual, and reads the outputs. Only for a plan on one
+     * OpenCL device that can record ({@link dev.offload.cl.Device#commandBuffersUnsupported}); otherwise, and for
+     * micro-batches or a run while another replays, runs are plain. The results are the same bits. A replayed run's
+     * profile has one sample per segment ({@code replay:<first>..<last>}, kind {@code replay}) instead of one per
+     * node, so leave it off where per-node profiles are wanted.
+     */
+    public GraphRuntime replayLaunches(boolean on) {
+        this.replayLaunches = on;
+        if (!on) notRecorded = "replay is off";
+        return this;
+    }
+
+    /** What replay does for this runtime: the recording's size, or why runs are plain. */
+    public String replayStatus() {
+        Recording r = recording;
+        if (r != null) return "replaying " + r.recordedCommands() + " recorded launches in " + r.segments() + " segment(s), "
+                + r.plainNodes() + " node(s) enqueued plainly, on " + r.device.spec();
+        return "plain: " + notRecorded;
+    }
+
+    /** Whether runs replay a recording now. */
+    public boolean replays() { return recording != null; }
+
+    /** The device a single-request run would record on, or null (and why not, in {@link #notRecorded}). */
+    private OpenClDevice recordingDevice() {
+        if (!replayLaunches) return null;
+        if (plan.devices().size() != 1) {
+            notRecorded = "the plan uses " + plan.devices().size() + " devices";
+            return null;
+        }
+        if (!(plan.devices().getFirst() instanceof OpenClDevice cl)) {
+            notRecorded = "the plan runs on java";
+            return null;
+        }
+        String why = cl.device().commandBuffersUnsupported();
+        if (why != null) {
+            notRecorded = why;
+            return null;
+        }
+        if (!lost.isEmpty()) {
+            notRecorded = "a device failed in this runtime";
+            return null;
+        }
+        return cl;
+    }
+
+    private void dropRecording() {
+        Recording r = recording;
+        recording = null;
+        if (r != null) r.close();
+    }
+
     /** Runs the graph on one request's inputs (one host tensor per graph input). */
     public Result run(Map<String, HostTensor> inputs) { return run(inputs, null); }
 
@@ -139,25 +199,43 @@ public final class GraphRuntime implements AutoCloseable {
         active.incrementAndGet();
         try {
             if (closed) throw new IllegalStateException("this graph runtime is closed: its weights are released");
-            return runOnce(microBatches, caches);
+            OpenClDevice cl = microBatches.size() == 1 ? recordingDevice() : null;
+            if (cl != null && replaying.tryLock()) {
+                try {
+                    KvCache cache = caches == null ? null : caches.getFirst();
+                    Recording r = recording;
+                    if (r != null) return replay(r, microBatches.getFirst(), cache);
+                    return runOnce(microBatches, caches, new Recorder(cl));
+                } catch (RuntimeException e) {
+                    dropRecording();
+                    notRecorded = "a recorded run failed: " + e;
+                    replayLaunches = false;
+                    throw e;
+                } finally {
+                    replaying.unlock();
+                }
+            }
+            return runOnce(microBatches, caches, null);
         } catch (DeviceFailure f) {
             if (strict) throw new FallbackRefused("--strict: " + f.getMessage(), f.getCause());
             lost.add(f.device);
             // A KV cache was already extended by the failed attempt: running again would append twice.
             if (caches != null) throw new IllegalStateException(f.getMessage() + "; the request's KV cache is now inconsistent, start it again", f);
             log.warn("{}; running the request again without {}", f.getMessage(), f.device.spec());
-            return runOnce(microBatches, null);
+            return runOnce(microBatches, null, null);
         } finally {
             active.decrementAndGet();
         }
     }
 
-    private Result runOnce(List<Map<String, HostTensor>> microBatches, List<KvCache> caches) {
+    /** A plain run, or (with {@code recorder}) the run that records. */
+    private Result runOnce(List<Map<String, HostTensor>> microBatches, List<KvCache> caches, Recorder recorder) {
         long runStart = System.nanoTime();
         Set<OpenClDevice> touched = new LinkedHashSet<>();
         List<Residency> batches = new ArrayList<>();
         boolean finished = false;
         RunContext ctx = new RunContext(allocations);
+        if (recorder != null) ctx.record(recorder);
         RunSamples samples = new RunSamples(graph, ctx, runStart);
         try {
             for (int m = 0; m < microBatches.size(); m++) {
@@ -180,6 +258,15 @@ public final class GraphRuntime implements AutoCloseable {
                         for (String in : n.inputs()) if (graph.lastUse(in) == i) release(in, res, ctx);
                         for (String out : n.outputs()) if (graph.lastUse(out) < 0) release(out, res, ctx);
                     }
+                }
+            }
+            if (recorder != null) {
+                Recording made = recorder.finish(ctx, allocations);
+                if (made != null) {
+                    ctx.record(null);
+                    recording = made;
+                } else {
+                    notRecorded = recorder.gaveUp();
                 }
             }
             Map<String, HostTensor> outputs = new LinkedHashMap<>();
@@ -227,11 +314,20 @@ public final class GraphRuntime implements AutoCloseable {
                 List<DeviceTensor> ins = new ArrayList<>();
                 for (String t : n.inputs()) ins.add(toDevice(t, d, n.layer(), ctx, res, samples));
                 if (d instanceof OpenClDevice cl) touched.add(cl);
+                Recorder rec = ctx.recorder();
+                if (rec != null && rec.recording()) {
+                    if (d != rec.device()) ctx.giveUpRecording("node " + n.name() + " runs on " + d.spec());
+                    else rec.beginNode(n, runsPlain(n, res.cache), ctx);
+                }
                 ctx.attribute(n.name(), false);
                 RunSamples.Mark mark = samples.begin();
                 List<DeviceTensor> outs = p.run(ins, ctx);
+                if (rec != null) rec.endNode();
                 samples.node(mark, n, d, why, res.cache, res.microBatch);
-                for (int j = 0; j < outs.size(); j++) res.of(n.outputs().get(j)).put(d, outs.get(j));
+                for (int j = 0; j < outs.size(); j++) {
+                    res.of(n.outputs().get(j)).put(d, outs.get(j));
+                    if (rec != null && outs.get(j) instanceof ClTensor c) rec.tensor(n.outputs().get(j), c);
+                }
                 if (why != null && warned.add(key)) log.warn("node {} ({}) runs on {}: {}", n.name(), n.opKind(), d.spec(), why);
                 return;
             } catch (ClException | OpImplementation.Unsupported e) {
@@ -261,6 +357,11 @@ public final class GraphRuntime implements AutoCloseable {
         if (here != null) return here;
         if (copies.isEmpty()) throw new IllegalStateException("tensor " + name + " has no copy anywhere (released too early?)");
         var type = graph.tensor(name).type();
+        if (ctx.recorder() != null && !"output".equals(layer)) {
+            // A replay repeats input writes and output reads; any other crossing means part of the graph is elsewhere.
+            boolean input = graph.inputs().stream().anyMatch(i -> i.name().equals(name));
+            if (target instanceof JavaDevice || !input) ctx.giveUpRecording("tensor " + name + " crosses to " + target.spec());
+        }
         if (target instanceof JavaDevice) {
             ClTensor src = (ClTensor) copies.values().iterator().next();
             MemorySegment seg = ctx.arena().allocate(type.bytes());
@@ -286,7 +387,76 @@ public final class GraphRuntime implements AutoCloseable {
         ctx.enqueue(cl, () -> cl.queue().write(t.buffer(), 0, seg));
         samples.transfer(mark, name, layer, cl, type.bytes(), res.microBatch);
         copies.put(target, t);
+        if (ctx.recorder() != null && ctx.recorder().recording()) ctx.recorder().inputWritten(name, layer, t);
         return t;
+    }
+
+    /** Nodes a replay runs as a plain run does: causal attention under a KV cache (its arguments follow the cache's length). */
+    private static boolean runsPlain(Node n, KvCache cache) {
+        return cache != null && n.op() instanceof dev.offload.graph.Attention a && a.causal();
+    }
+
+    /** A run on the recording: inputs written, segments enqueued, plain nodes run with their recorded buffers, outputs read. */
+    private Result replay(Recording r, Map<String, HostTensor> inputs, KvCache cache) {
+        long runStart = System.nanoTime();
+        boolean finished = false;
+        RunContext ctx = new RunContext(allocations);
+        RunSamples samples = new RunSamples(graph, ctx, runStart);
+        try {
+            ctx.kvCache(cache);
+            Residency res = new Residency(0, cache);
+            inputs.forEach((name, t) -> res.of(name).put(JavaDevice.INSTANCE, t));
+            r.tensors.forEach((name, t) -> res.of(name).put(r.device, t));
+            for (Recording.Step step : r.steps) {
+                switch (step) {
+                    case Recording.Write w -> {
+                        MemorySegment seg = inputs.get(w.tensor()).toSegment(ctx.arena());
+                        ctx.attribute("transfer:" + w.tensor(), true);
+                        RunSamples.Mark mark = samples.begin();
+                        ctx.enqueue(r.device, () -> r.device.queue().write(w.target().buffer(), 0, seg));
+                        samples.transfer(mark, w.tensor(), w.layer(), r.device, w.target().type().bytes(), 0);
+                    }
+                    case Recording.Segment g -> {
+                        ctx.attribute(g.label(), false);
+                        RunSamples.Mark mark = samples.begin();
+                        ctx.enqueue(r.device, g.commands()::enqueue);
+                        samples.segment(mark, g, r.device, cache);
+                    }
+                    case Recording.Reissue x -> {
+                        ctx.attribute(x.node(), false);
+                        ctx.enqueue(r.device, x.command());
+                    }
+                    case Recording.PlainNode p -> {
+                        Node n = p.node();
+                        OpImplementation.Prepared prep = prepared.get(n.name() + "@" + r.device.spec());
+                        List<DeviceTensor> ins = new ArrayList<>();
+                        for (String t : n.inputs()) ins.add(toDevice(t, r.device, n.layer(), ctx, res, samples));
+                        ctx.attribute(n.name(), false);
+                        RunSamples.Mark mark = samples.begin();
+                        List<DeviceTensor> outs = prep.run(ins, ctx);
+                        for (int j = 0; j < outs.size(); j++) {
+                            ClTensor got = (ClTensor) outs.get(j), recorded = r.tensors.get(n.outputs().get(j));
+                            if (got.buffer() != recorded.buffer()) {
+                                long bytes = recorded.type().bytes();
+                                ctx.enqueue(r.device, () -> r.device.queue().copy(got.buffer(), 0, recorded.buffer(), 0, bytes));
+                                ctx.release(got);
+                            }
+                        }
+                        samples.node(mark, n, r.device, null, cache, 0);
+                    }
+                }
+            }
+            Map<String, HostTensor> outputs = new LinkedHashMap<>();
+            for (TensorDef o : graph.outputs()) outputs.put(o.name(), (HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, samples));
+            List<OpSample> profile = samples.assemble();
+            finished = true;
+            return new Result(outputs, profile, runStart, System.nanoTime() - runStart);
+        } finally {
+            if (!finished) {
+                try { r.device.queue().finish(); } catch (ClException e) { log.debug("finish on {} after a failure: {}", r.device.spec(), e.getMessage()); }
+            }
+            ctx.close();
+        }
     }
 
     /** Releases this runtime's hold on its weights (freeing those no other runtime holds). Runs must have ended. */
@@ -299,6 +469,7 @@ public final class GraphRuntime implements AutoCloseable {
             try { p.close(); } catch (Exception e) { log.warn("closing prepared node: {}", e.toString()); }
         }
         prepared.clear();
+        dropRecording();
         allocations.close();
         if (ownsWeights) weights.close();
     }

@@ -29,8 +29,23 @@ public final class RunContext implements AutoCloseable {
     private boolean currentIsTransfer;
 
     private KvCache kvCache;
+    /** Non-null while this run is being recorded. */
+    private Recorder recorder;
 
     RunContext(DeviceAllocations allocations) { this.allocations = allocations; }
+
+    /** Records this run (see {@link Recorder}). */
+    void record(Recorder recorder) { this.recorder = recorder; }
+
+    Recorder recorder() { return recorder; }
+
+    /** The recorder stops; the buffers it held are the run's again (freed after their last use, or with the run). */
+    void giveUpRecording(String reason) {
+        if (recorder == null || !recorder.recording()) return;
+        recorder.giveUp(reason, this);
+        live.addAll(recorder.handBackBuffers());
+    }
+
 
     /** Sets the cache of the request (micro-batch) whose nodes are enqueued next. */
     void kvCache(KvCache cache) { this.kvCache = cache; }
@@ -46,17 +61,33 @@ public final class RunContext implements AutoCloseable {
     /** A new device buffer for an output; the run closes it after the tensor's last use. */
     public ClTensor allocate(OpenClDevice device, TensorType type) {
         ClTensor t = new ClTensor(type, allocations.activation(device, type.bytes()), device);
-        live.add(t);
+        if (recorder != null && recorder.recording()) recorder.own(t);
+        else live.add(t);
         return t;
     }
 
-    /** Enqueues a kernel on the device's queue without waiting; its event is timed for the profile. */
+    /** Enqueues a kernel on the device's queue without waiting (or records it); its event is timed for the profile. */
     public void launch(OpenClDevice device, Kernel kernel, long[] global, long[] local) {
+        if (recorder != null && recorder.recordsLaunches()) {
+            if (device != recorder.device()) throw new IllegalStateException("a launch on " + device.spec() + " while recording " + recorder.device().spec());
+            recorder.kernel(kernel, global, local);
+            return;
+        }
         enqueue(device, () -> device.launch(kernel, global, local));
     }
 
-    /** Enqueues any command returning an event (copy, fill, write) and keeps its event for the profile. */
+    /**
+     * Enqueues any command returning an event (copy, fill, write) and keeps its event for the profile. While a
+     * recorded node runs, the command is enqueued after what was recorded before it, and again at every replay: it
+     * must enqueue the same command each time (a fill of a buffer the node allocated, not a copy at a moving offset).
+     */
     public Event enqueue(OpenClDevice device, Supplier<Event> command) {
+        if (recorder != null && recorder.recordsLaunches()) return recorder.outOfBand(command, this);
+        return enqueuePlain(device, command);
+    }
+
+    /** Enqueues on the queue (never recorded). */
+    Event enqueuePlain(OpenClDevice device, Supplier<Event> command) {
         long before = System.nanoTime();
         Event e = command.get();
         allocations.eventOpened();
@@ -72,13 +103,18 @@ public final class RunContext implements AutoCloseable {
      * that use it have finished, so this does not wait.
      */
     public void release(ClTensor t) {
-        if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());
+        if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());   // a recording's buffers are not in live
     }
 
     List<Command> commands() { return commands; }
 
     @Override
     public void close() {
+        if (recorder != null) {
+            // A recorder still here made no recording (it gave up, or the run failed): its buffers are the run's.
+            live.addAll(recorder.handBackBuffers());
+            recorder.discard();
+        }
         for (ClTensor t : live) allocations.activationClosed(t.device(), t.buffer());
         live.clear();
         for (Command c : commands) {

@@ -52,6 +52,15 @@ final class RunSamples {
                 ctx.commands().size(), cost(n, cache), microBatch));
     }
 
+    /** A replayed segment of recorded nodes ran as one command since {@code m}; its cost is its nodes'. */
+    void segment(Mark m, Recording.Segment segment, ComputeDevice device, KvCache cache) {
+        long after = System.nanoTime();
+        Cost cost = Cost.NONE;
+        for (Node n : segment.nodes()) cost = cost.plus(cost(n, cache));
+        execs.add(new Exec(segment.label(), segment.nodes().getFirst().layer(), "replay", device, null, m.hostBefore(), after,
+                m.firstCommand(), ctx.commands().size(), cost, 0));
+    }
+
     /** Tensor {@code tensor} ({@code bytes}) crossed between the host and {@code device} since {@code m}. */
     void transfer(Mark m, String tensor, String layer, ComputeDevice device, long bytes, int microBatch) {
         long after = System.nanoTime();

@@ -13,6 +13,10 @@ import java.util.function.Function;
  * per shape, built on first use and kept while recently used. All of them share one device copy of the weights
  * ({@link ResidentWeights}). Keys listed as pinned are never evicted (a decoder's step graph).
  *
+ * <p>With {@link #replayPinned}, the pinned shapes' runtimes record their launches once and replay them
+ * ({@link GraphRuntime#replayLaunches}): those run again and again (a decode step per token), where the per-command
+ * host cost is most of the time; {@value #REPLAY_ENV}{@code =0} turns it off (to compare).
+ *
  * <p>Thread-safe. A runtime evicted while another thread runs on it closes when that run ends
  * ({@link GraphRuntime#close} needs its runs to have ended).
  *
@@ -30,6 +34,16 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
     private final ResidentWeights weights = new ResidentWeights();
     private final LinkedHashMap<K, Shape> runtimes = new LinkedHashMap<>(8, 0.75f, true);
     private ExecutionPlan lastPlan;
+    private boolean replayPinned;
+
+    /** {@code OFFLOAD_REPLAY=0} (or {@code off}, {@code false}) keeps every run plain. */
+    public static final String REPLAY_ENV = "OFFLOAD_REPLAY";
+
+    /** Whether the environment allows record-and-replay (it does unless {@value #REPLAY_ENV} says 0, off or false). */
+    public static boolean replayAllowed() {
+        String v = System.getenv(REPLAY_ENV);
+        return v == null || !(v.equals("0") || v.equalsIgnoreCase("off") || v.equalsIgnoreCase("false"));
+    }
 
     /**
      * @param graphs builds the graph of a shape
@@ -58,6 +72,15 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
         Shape(GraphRuntime runtime) { this.runtime = runtime; }
     }
 
+    /** Pinned shapes built from now on record and replay their launches (when the environment allows it). */
+    public synchronized ShapeRuntimes<K> replayPinned(boolean on) {
+        this.replayPinned = on && replayAllowed();
+        return this;
+    }
+
+    /** What replay does for a shape's runtime ({@link GraphRuntime#replayStatus}). */
+    public String replayStatus(K key) { return shape(key).runtime.replayStatus(); }
+
     /** The plan of a shape (building its runtime if needed). */
     public ExecutionPlan plan(K key) { return shape(key).runtime.plan(); }
 
@@ -72,7 +95,7 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
         if (shape != null) return shape;
         Graph g = graphs.apply(key);
         ExecutionPlan plan = placement.plan(g, pool, implementations, log);
-        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights));
+        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights).replayLaunches(replayPinned && pinned.test(key)));
         runtimes.put(key, shape);
         lastPlan = plan;
         long unpinned = runtimes.keySet().stream().filter(k -> !pinned.test(k)).count();

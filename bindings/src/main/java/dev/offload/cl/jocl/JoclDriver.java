@@ -346,7 +346,42 @@ public final class JoclDriver implements ClDriver {
             case KERNEL -> CL.clReleaseKernel((cl_kernel) h.object());
             case EVENT -> CL.clReleaseEvent((cl_event) h.object());
             case PLATFORM, DEVICE -> CL.CL_SUCCESS; // root devices and platforms are not reference counted
+            case COMMAND_BUFFER -> throw new IllegalStateException("unreachable: JOCL makes no command buffers");
         };
         check("clRelease" + h.kind(), rc);
+    }
+
+    // cl_khr_command_buffer: JOCL 2.0.5 binds no extension entry points for it (and cannot call a function pointer
+    // looked up at run time), so this binding reports it unsupported and the runtime enqueues every command itself.
+    private static final String NO_COMMAND_BUFFERS = "JOCL 2.0.5 has no cl_khr_command_buffer entry points";
+
+    @Override
+    public String commandBuffersUnsupported(NativeHandle platform) { return NO_COMMAND_BUFFERS; }
+
+    @Override
+    public NativeHandle createCommandBuffer(NativeHandle platform, NativeHandle queue) {
+        throw new UnsupportedOperationException(NO_COMMAND_BUFFERS);
+    }
+
+    @Override
+    public NativeHandle cloneKernel(NativeHandle kernel) { throw new UnsupportedOperationException(NO_COMMAND_BUFFERS); }
+
+    @Override
+    public int commandNDRangeKernel(NativeHandle commandBuffer, NativeHandle kernel, long[] global, long[] local, int[] waitFor) {
+        throw new UnsupportedOperationException(NO_COMMAND_BUFFERS);
+    }
+
+    @Override
+    public int commandCopyBuffer(NativeHandle commandBuffer, NativeHandle source, NativeHandle target, long sourceOffset,
+                                 long targetOffset, long size, int[] waitFor) {
+        throw new UnsupportedOperationException(NO_COMMAND_BUFFERS);
+    }
+
+    @Override
+    public void finalizeCommandBuffer(NativeHandle commandBuffer) { throw new UnsupportedOperationException(NO_COMMAND_BUFFERS); }
+
+    @Override
+    public NativeHandle enqueueCommandBuffer(NativeHandle queue, NativeHandle commandBuffer, List<NativeHandle> waitFor) {
+        throw new UnsupportedOperationException(NO_COMMAND_BUFFERS);
     }
 }

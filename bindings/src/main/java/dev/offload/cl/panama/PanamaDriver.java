@@ -30,6 +30,8 @@ public final class PanamaDriver implements ClDriver {
     /** An OpenCL object's address tagged with what it is. */
     record PanamaHandle(Kind kind, MemorySegment address) implements NativeHandle {}
 
+    private final PanamaCommandBuffers commandBuffers = new PanamaCommandBuffers();
+
     private PanamaDriver() {}
 
     /** Checks that the library loads before the generated class's static initializer would fail on it. */
@@ -365,7 +367,42 @@ public final class PanamaDriver implements ClDriver {
     }
 
     @Override
+    public String commandBuffersUnsupported(NativeHandle platform) { return commandBuffers.unsupported(addr(platform)); }
+
+    @Override
+    public NativeHandle createCommandBuffer(NativeHandle platform, NativeHandle queue) {
+        return commandBuffers.create(addr(platform), addr(queue));
+    }
+
+    @Override
+    public NativeHandle cloneKernel(NativeHandle kernel) { return handle(Kind.KERNEL, commandBuffers.cloneKernel(addr(kernel))); }
+
+    @Override
+    public int commandNDRangeKernel(NativeHandle commandBuffer, NativeHandle kernel, long[] global, long[] local, int[] waitFor) {
+        return commandBuffers.ndRange(commandBuffer, addr(kernel), global, local, waitFor);
+    }
+
+    @Override
+    public int commandCopyBuffer(NativeHandle commandBuffer, NativeHandle source, NativeHandle target, long sourceOffset,
+                                 long targetOffset, long size, int[] waitFor) {
+        return commandBuffers.copy(commandBuffer, addr(source), addr(target), sourceOffset, targetOffset, size, waitFor);
+    }
+
+    @Override
+    public void finalizeCommandBuffer(NativeHandle commandBuffer) { commandBuffers.finalizeBuffer(commandBuffer); }
+
+    @Override
+    public NativeHandle enqueueCommandBuffer(NativeHandle queue, NativeHandle commandBuffer, List<NativeHandle> waitFor) {
+        return enqueue("clEnqueueCommandBufferKHR",
+                (arena, event) -> commandBuffers.enqueue(commandBuffer, count(waitFor), handleArray(arena, waitFor), event));
+    }
+
+    @Override
     public void release(NativeHandle handle) {
+        if (handle.kind() == Kind.COMMAND_BUFFER) {
+            check("clReleaseCommandBufferKHR", commandBuffers.release(handle));
+            return;
+        }
         MemorySegment a = addr(handle);
         int rc = switch (handle.kind()) {
             case CONTEXT -> CL.clReleaseContext(a);
@@ -375,6 +412,7 @@ public final class PanamaDriver implements ClDriver {
             case KERNEL -> CL.clReleaseKernel(a);
             case EVENT -> CL.clReleaseEvent(a);
             case PLATFORM, DEVICE -> CL.CL_SUCCESS(); // root devices and platforms are not reference counted
+            case COMMAND_BUFFER -> throw new IllegalStateException("unreachable: released above");
         };
         check("clRelease" + handle.kind(), rc);
     }

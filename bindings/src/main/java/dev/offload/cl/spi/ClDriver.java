@@ -100,6 +100,42 @@ public interface ClDriver {
     /** A CL_PROFILING_COMMAND_* time in nanoseconds. */
     long eventProfilingInfo(NativeHandle event, int param);
 
+    // cl_khr_command_buffer (0.9.0): commands recorded once and enqueued as one. Extension entry points, looked up per
+    // platform (clGetExtensionFunctionAddressForPlatform); a binding that cannot reach them says so here.
+
+    /**
+     * Why this binding cannot record command buffers on the platform (its extension entry points do not resolve, or
+     * the binding has no way to call them), or null when it can. The device must also report the extension.
+     */
+    String commandBuffersUnsupported(NativeHandle platform);
+
+    /** A command buffer recording for one in-order queue. */
+    NativeHandle createCommandBuffer(NativeHandle platform, NativeHandle queue);
+
+    /**
+     * A copy of the kernel with its arguments as set now (clCloneKernel). Recording needs one per command: PoCL 3.1
+     * reads a recorded kernel's arguments when the command buffer runs, not when it was recorded.
+     */
+    NativeHandle cloneKernel(NativeHandle kernel);
+
+    /**
+     * Records a kernel (give it a {@link #cloneKernel} nobody changes: drivers differ on when they read its arguments);
+     * waits for the listed sync points and returns the command's own.
+     *
+     * @param local null lets the implementation choose the work-group size
+     */
+    int commandNDRangeKernel(NativeHandle commandBuffer, NativeHandle kernel, long[] global, long[] local, int[] waitFor);
+
+    /** Records a buffer-to-buffer copy; waits for the listed sync points and returns the command's own. */
+    int commandCopyBuffer(NativeHandle commandBuffer, NativeHandle source, NativeHandle target, long sourceOffset,
+                          long targetOffset, long size, int[] waitFor);
+
+    /** Ends recording: the command buffer can be enqueued from now on, and recorded into no more. */
+    void finalizeCommandBuffer(NativeHandle commandBuffer);
+
+    /** Enqueues a finalized command buffer on the queue it was recorded for. */
+    NativeHandle enqueueCommandBuffer(NativeHandle queue, NativeHandle commandBuffer, List<NativeHandle> waitFor);
+
     /** Releases the OpenCL object (clRelease* by kind). Devices and platforms are not released. */
     void release(NativeHandle handle);
 }

@@ -8,5 +8,5 @@ public interface NativeHandle {
     /** What kind of OpenCL object this is, so that {@link ClDriver#release} knows which release call to make. */
     Kind kind();
 
-    enum Kind { PLATFORM, DEVICE, CONTEXT, QUEUE, BUFFER, PROGRAM, KERNEL, EVENT }
+    enum Kind { PLATFORM, DEVICE, CONTEXT, QUEUE, BUFFER, PROGRAM, KERNEL, EVENT, COMMAND_BUFFER }
 }
