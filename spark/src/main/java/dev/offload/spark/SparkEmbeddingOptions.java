@@ -58,8 +58,8 @@ public record SparkEmbeddingOptions(String model, String resourceName, int batch
         return new SparkEmbeddingOptions(model, resourceName, batchSize, maxLength, outputColumn, c);
     }
 
-    /** The session these options open on one device (on the executor, never on the driver's behalf). */
-    EmbeddingOptions sessionOptions(String deviceSpec) {
+    /** The session options these name on one device (what {@link ExecutorRuntime} opens on an executor). */
+    public EmbeddingOptions sessionOptions(String deviceSpec) {
         return EmbeddingOptions.defaults().withModel(model).withBatchSize(batchSize).withMaxLength(maxLength)
                 .withPlacement(deviceSpec);
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +15,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import dev.offload.spark.bench.LocalClusterSession;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF0;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
@@ -38,31 +38,11 @@ class LocalClusterTest {
     @BeforeAll
     static void start() throws Exception {
         Path target = Path.of("target").toAbsolutePath();
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        String javaHome = System.getProperty("java.home");
-        // The worker reads SPARK_HOME/jars for the executor's class path: empty here, the test class path comes in
-        // through spark.executor.extraClassPath (pom.xml points SPARK_HOME here).
-        Files.createDirectories(target.resolve("spark-home/jars"));
-        // What bin/offload-discover.sh calls as its launcher (OFFLOAD_LAUNCHER, pom.xml): the CLI on the test class path.
-        Path launcher = target.resolve("offload-test-launcher");
-        Files.writeString(launcher, "#!/usr/bin/env bash\nexec env LD_PRELOAD=" + javaHome + "/lib/libjsig.so " + javaHome
-                + "/bin/java --enable-native-access=ALL-UNNAMED -cp '" + classPath + "' dev.offload.cli.Main \"$@\"\n");
-        launcher.toFile().setExecutable(true);
-        String discover = Path.of("bin/offload-discover.sh").toAbsolutePath().toString();
-        spark = SparkSession.builder().master("local-cluster[1,2,1024]").appName("offload-local-cluster")
-                .config("spark.ui.enabled", "false")
-                .config("spark.worker.resource." + RESOURCE + ".amount", "2")
-                .config("spark.worker.resource." + RESOURCE + ".discoveryScript", discover)
-                .config("spark.executor.resource." + RESOURCE + ".amount", "2")
-                .config("spark.task.resource." + RESOURCE + ".amount", "1")
-                .config("spark.executor.extraClassPath", classPath)
-                // The executor is a JVM of its own: native access for the Panama binding, and the JVM's signal
-                // chaining under PoCL (README: PoCL signal handling) come from here, not from this JVM's flags.
-                .config("spark.executor.extraJavaOptions", "--enable-native-access=ALL-UNNAMED -Xss4m")
-                .config("spark.executorEnv.LD_PRELOAD", javaHome + "/lib/libjsig.so")
-                .config("spark.executorEnv.POCL_DEVICES", "pthread pthread")
-                .config("spark.executorEnv.OFFLOAD_CACHE_DIR", target.resolve("offload-cache").toString())
-                .getOrCreate();
+        String classPath = TestLauncher.classPath();
+        TestLauncher.write();
+        // POCL_DEVICES="pthread pthread" (pom.xml) reaches the executor through the worker's environment.
+        spark = LocalClusterSession.start("offload-local-cluster", 2, classPath, Path.of("bin/offload-discover.sh"),
+                target.resolve("offload-cache"));
     }
 
     @AfterAll
@@ -92,10 +72,13 @@ class LocalClusterTest {
         UserDefinedFunction assigned = functions.udf(new AssignedAddresses(), DataTypes.StringType).asNondeterministic();
         UserDefinedFunction jvm = functions.udf(new ExecutorJvm(), DataTypes.StringType).asNondeterministic();
         // The UDFs run after the embedding in the same stage, so in the same task: they see what that task was given.
-        Dataset<Row> embedded = OffloadEmbeddings.embed(DirectEmbeddings.corpusFrame(spark, 6), "text", DirectEmbeddings.options())
+        // The first 1000 sentences of the corpus (LocalModeTest embeds all 2000): the test's time goes into embedding.
+        int n = 1000;
+        Dataset<Row> embedded = OffloadEmbeddings.embed(DirectEmbeddings.corpusFrame(spark, 6).filter(functions.col("id").lt(n)),
+                        "text", DirectEmbeddings.options())
                 .withColumn("assigned", assigned.apply()).withColumn("jvm", jvm.apply());
         List<Row> rows = embedded.collectAsList();
-        DirectEmbeddings.assertMatchesCorpus(rows, 2);
+        DirectEmbeddings.assertMatchesCorpus(rows, 2, n);
 
         for (Row r : rows) assertEquals(r.getString(4), r.getString(3), "row " + r.getLong(0) + ": the device used is the one assigned");
         Set<String> used = rows.stream().map(r -> r.getString(3)).collect(Collectors.toCollection(TreeSet::new));
