@@ -7,6 +7,8 @@
 #   spark.executor.resource.offload.discoveryScript=...                                     (YARN, Kubernetes)
 # Environment: OFFLOAD_SPARK_RESOURCE (the resource name, default offload), OFFLOAD_LAUNCHER (the offload launcher,
 # default the one of this checkout); the launcher's own (OFFLOAD_BINDING, JAVA_HOME, ...). Only the JSON goes to stdout.
+# It never builds (OFFLOAD_NO_BUILD=1): Spark waits for the script, and a build inside it would stall the worker.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export OFFLOAD_NO_BUILD=1
 exec "${OFFLOAD_LAUNCHER:-$here/../../offload}" devices --spark-resources "${OFFLOAD_SPARK_RESOURCE:-offload}"

@@ -130,4 +130,31 @@ class LocalModeTest {
             DirectEmbeddings.assertBitIdentical(ref.vector(i), Arrays.copyOfRange(written, i * h, (i + 1) * h), "text " + i);
         }
     }
+
+    /** README's "Inside Apache Spark" example, as printed there, on a small text file: the vectors are the session's. */
+    @Test
+    void theReadmeExampleRunsAsShown(@TempDir Path dir) throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        for (String line : List.of("Dataset<Row> sentences = spark.read().text(\"corpus.txt\").withColumnRenamed(\"value\", \"text\");",
+                "Dataset<Row> embedded = OffloadEmbeddings.embed(sentences, \"text\",",
+                "SparkEmbeddingOptions.defaults().withModel(\"all-minilm-l6-v2-q\").withBatchSize(32));",
+                "embedded.write().parquet(\"embeddings.parquet\");")) {
+            assertTrue(readme.contains(line), "README shows: " + line);
+        }
+        List<String> texts = DirectEmbeddings.CORPUS.subList(0, 20);
+        String corpus = Files.write(dir.resolve("corpus.txt"), texts).toString(), parquet = dir.resolve("embeddings.parquet").toString();
+
+        Dataset<Row> sentences = spark.read().text(corpus).withColumnRenamed("value", "text");
+        Dataset<Row> embedded = OffloadEmbeddings.embed(sentences, "text",
+                SparkEmbeddingOptions.defaults().withModel("all-minilm-l6-v2-q").withBatchSize(32));
+        embedded.write().parquet(parquet);
+
+        List<Row> back = spark.read().parquet(parquet).collectAsList();
+        assertEquals(texts.size(), back.size());
+        SentenceEmbeddings ref = DirectEmbeddings.reference();
+        for (Row r : back) {
+            String text = r.getString(0);
+            DirectEmbeddings.assertBitIdentical(ref.vector(texts.indexOf(text)), r.getList(1), text);
+        }
+    }
 }

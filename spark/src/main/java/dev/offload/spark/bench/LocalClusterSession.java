@@ -1,9 +1,12 @@
 package dev.offload.spark.bench;
 
 import dev.offload.spark.SparkEmbeddingOptions;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -41,12 +44,18 @@ public final class LocalClusterSession {
                 .config("spark.worker.resource." + resource + ".discoveryScript", discoveryScript.toAbsolutePath().toString())
                 .config("spark.executor.resource." + resource + ".amount", Integer.toString(devices))
                 .config("spark.task.resource." + resource + ".amount", "1")
-                .config("spark.executor.extraClassPath", classPath)
+                .config("spark.executor.extraClassPath", absolute(classPath))
                 // The executor is a JVM of its own: native access for the Panama binding, and the JVM's signal
                 // chaining under PoCL (README: PoCL signal handling), come from here, not from this JVM's flags.
                 .config("spark.executor.extraJavaOptions", "--enable-native-access=ALL-UNNAMED -Xss4m")
                 .config("spark.executorEnv.LD_PRELOAD", javaHome + "/lib/libjsig.so")
                 .config("spark.executorEnv.OFFLOAD_CACHE_DIR", cacheDir.toAbsolutePath().toString())
                 .getOrCreate();
+    }
+
+    /** The executor starts in a work folder of its own: a relative class path entry would name nothing there. */
+    private static String absolute(String classPath) {
+        return Arrays.stream(classPath.split(File.pathSeparator)).filter(e -> !e.isEmpty())
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
     }
 }
