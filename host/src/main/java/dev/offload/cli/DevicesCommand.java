@@ -30,13 +30,19 @@ public final class DevicesCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--spark-resources", paramLabel = "NAME",
+            description = "Print the OpenCL devices as an Apache Spark resource-discovery line: {\"name\":\"NAME\",\"addresses\":[\"cl:0:0\",...]} (the addresses are device specs).")
+    String sparkResource;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         DeviceRegistry registry = common.registry();
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (sparkResource != null) {
+            out.println(new ObjectMapper().writeValueAsString(sparkResources(registry, sparkResource)));
+        } else if (json) {
             ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             out.println(m.writeValueAsString(toJson(registry)));
         } else {
@@ -44,6 +50,18 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Spark's resource-discovery format (a discovery script prints it, one line): each address is the device's spec,
+     * so that a task's assigned address goes to {@code --device} / {@code withPlacement} as it is. The java reference
+     * device is no resource: it needs no assignment, every executor has it.
+     */
+    static Map<String, Object> sparkResources(DeviceRegistry registry, String name) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("name", name);
+        root.put("addresses", registry.openClDevices().stream().map(Device::spec).toList());
+        return root;
     }
 
     static Map<String, Object> toJson(DeviceRegistry registry) {
