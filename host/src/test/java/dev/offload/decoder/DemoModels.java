@@ -41,13 +41,18 @@ final class DemoModels {
         }
     }
 
-    /** A demo file's description and its float reference. */
-    record Loaded(GgufDecoder model, DecoderReference reference) {}
+    /**
+     * A demo file's description and its java references over the same decoded weights: float activations
+     * ({@code reference}) and the device's int8-block activations ({@code int8Reference}).
+     */
+    record Loaded(GgufDecoder model, DecoderReference reference, DecoderReference int8Reference) {}
 
     static Loaded load(Path file) {
         try (GgufFile f = GgufFile.open(file)) {
             GgufDecoder d = GgufDecoder.read(f);
-            return new Loaded(d, new DecoderReference(d.config(), d.floatWeights(f)));
+            DecoderWeights w = d.floatWeights(f);
+            return new Loaded(d, new DecoderReference(d.config(), w),
+                    new DecoderReference(d.config(), w, DecoderReference.Activations.INT8_BLOCKS));
         }
     }
 
@@ -73,6 +78,24 @@ final class DemoModels {
             }
         }
         return out;
+    }
+
+    /** A greedy continuation and the logits each of its tokens was chosen from, [step][vocab]. */
+    record Continuation(int[] tokens, float[][] logits) {}
+
+    /** As {@link #greedy}, keeping every step's logits. */
+    static Continuation continuation(DecoderBackend b, int[] prompt, int n) {
+        int[] out = new int[n];
+        float[][] steps = new float[n][];
+        try (DecoderBackend.Cache c = b.newCache(prompt.length + n)) {
+            float[] logits = b.forward(prompt, c);
+            for (int i = 0; i < n; i++) {
+                steps[i] = logits;
+                out[i] = Sampler.argmax(logits);
+                if (i + 1 < n) logits = b.forward(new int[] {out[i]}, c);
+            }
+        }
+        return new Continuation(out, steps);
     }
 
     /** llama.cpp's perplexity of {@code b} on {@code tokens} at the model's context, every chunk from an empty cache. */
