@@ -9,6 +9,7 @@ import dev.offload.device.JavaDevice;
 import dev.offload.device.OpenClDevice;
 import dev.offload.runtime.DevicePool;
 import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.validate.CheckResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,36 +52,19 @@ class DemoModelGreedyTest {
     @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
     @TempDir Path cache;
 
-    static final int TOKENS = DemoModels.GREEDY_TOKENS;
-    static final List<String> PROMPTS = List.of("Husbands, love your wives,", "My son, hear the instruction of thy father",
-            "And when this epistle is read among");
-    /** The largest |device - reference| of any logit at any step (the class comment says why). */
-    static final double LOGIT_BOUND = 0.125;
-    /** The smallest top-2 margin of the reference the prompts must keep for 64 tokens: above the 0.060 measured between the paths. */
-    static final double MIN_MARGIN = 0.075;
+    static final int TOKENS = DemoModelGreedyCheck.TOKENS;
+    /** The prompts, the bound and the margin they keep are validate's too: DemoModelGreedyCheck holds them. */
+    static final List<String> PROMPTS = DemoModelGreedyCheck.PROMPTS;
+    static final double LOGIT_BOUND = DemoModelGreedyCheck.LOGIT_BOUND, MIN_MARGIN = DemoModelGreedyCheck.MIN_MARGIN;
 
-    private static List<DemoModels.Continuation> continuations(DecoderBackend b, List<int[]> prompts) {
-        List<DemoModels.Continuation> out = new ArrayList<>();
-        for (int[] p : prompts) out.add(DemoModels.continuation(b, p, TOKENS));
+    private static List<GreedyContinuation> continuations(DecoderBackend b, List<int[]> prompts) {
+        List<GreedyContinuation> out = new ArrayList<>();
+        for (int[] p : prompts) out.add(GreedyContinuation.of(b, p, TOKENS));
         return out;
     }
 
     private static List<int[]> prompts(DemoModels.Loaded m) {
         return PROMPTS.stream().map(p -> m.model().tokenizer().encode(p, true)).toList();
-    }
-
-    /** The best logit minus the second best. */
-    private static double topTwoMargin(float[] l) {
-        int best = Sampler.argmax(l);
-        float second = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < l.length; i++) if (i != best) second = Math.max(second, l[i]);
-        return l[best] - second;
-    }
-
-    private static double maxDifference(float[] a, float[] b) {
-        double d = 0;
-        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs((double) a[i] - b[i]));
-        return d;
     }
 
     @ParameterizedTest
@@ -89,8 +73,8 @@ class DemoModelGreedyTest {
         Path file = DemoModel.resolve(new CacheDirs(cache), v);
         DemoModels.Loaded m = DemoModels.load(file);
         List<int[]> prompts = prompts(m);
-        List<DemoModels.Continuation> reference = continuations(m.int8Reference(), prompts);
-        Map<String, List<DemoModels.Continuation>> devices = new LinkedHashMap<>();
+        List<GreedyContinuation> reference = continuations(m.int8Reference(), prompts);
+        Map<String, List<GreedyContinuation>> devices = new LinkedHashMap<>();
         devices.put("java graph", DemoModels.onDevice(file, DevicePool.of(JavaDevice.INSTANCE), "java", d -> continuations(d, prompts)));
         devices.put("OpenCL (panama)", DemoModels.onDevice(file, CL.pool(), "cl:cpu", d -> continuations(d, prompts)));
         try (OpenClDevice jocl = new OpenClDevice(DeviceRegistry.discover(Binding.JOCL).resolve("cl:cpu").orElseThrow())) {
@@ -98,24 +82,18 @@ class DemoModelGreedyTest {
         }
         List<String> failures = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
-            DemoModels.Continuation want = reference.get(p);
-            double margin = Double.MAX_VALUE;
-            for (float[] l : want.logits()) margin = Math.min(margin, topTwoMargin(l));
+            GreedyContinuation want = reference.get(p);
+            double margin = want.smallestMargin();
             System.out.printf("demo model %s, '%s' + %d greedy tokens (int8-block reference, smallest top-2 margin %.4f): %s%n", v, PROMPTS.get(p),
                     TOKENS, margin, m.model().tokenizer().decode(want.tokens()).replace("\n", "\\n"));
             if (margin < MIN_MARGIN) failures.add(v + " '" + PROMPTS.get(p) + "': the reference meets a near tie (top-2 margin " + margin
                     + " < " + MIN_MARGIN + "): not a prompt to test identity on");
             for (var e : devices.entrySet()) {
-                DemoModels.Continuation got = e.getValue().get(p);
-                int same = DemoModels.sharedPrefix(want.tokens(), got.tokens());
-                double worst = 0;   // over the steps that saw the same history
-                for (int s = 0; s < Math.min(same + 1, TOKENS); s++) worst = Math.max(worst, maxDifference(want.logits()[s], got.logits()[s]));
-                String parted = same == TOKENS ? "" : String.format(" PARTED at step %d: reference top-2 margin there %.4f, the device's %.4f",
-                        same, topTwoMargin(want.logits()[same]), topTwoMargin(got.logits()[same]));
-                System.out.printf("  %-16s same tokens: %d of %d, largest logit difference %.3g (bound %.3f)%s%n", e.getKey(), same, TOKENS, worst,
-                        LOGIT_BOUND, parted);
-                if (same < TOKENS) failures.add(v + " '" + PROMPTS.get(p) + "': " + e.getKey() + parted);
-                if (worst > LOGIT_BOUND) failures.add(v + " '" + PROMPTS.get(p) + "': " + e.getKey() + " moved a logit by " + worst);
+                for (CheckResult r : DemoModelGreedyCheck.compare("demo", v + " '" + PROMPTS.get(p) + "'", e.getKey(), want, e.getValue().get(p))) {
+                    System.out.printf("  %-16s %-60s %s %.3g (bound %.3f) %s%n", e.getKey(), r.shape(), r.passed() ? "PASS" : "FAIL", r.maxError(),
+                            r.bound(), r.detail());
+                    if (!r.passed()) failures.add(e.getKey() + " " + r.shape() + ": " + r.detail());
+                }
             }
         }
         assertTrue(failures.isEmpty(), String.join("\n", failures));
@@ -137,11 +115,10 @@ class DemoModelGreedyTest {
         texts.addAll(PROMPTS);
         List<int[]> prompts = texts.stream().map(p -> m.model().tokenizer().encode(p, true)).toList();
         for (int p = 0; p < prompts.size(); p++) {
-            DemoModels.Continuation f = DemoModels.continuation(m.reference(), prompts.get(p), TOKENS);
-            DemoModels.Continuation q = DemoModels.continuation(m.int8Reference(), prompts.get(p), TOKENS);
-            int at = DemoModels.sharedPrefix(f.tokens(), q.tokens());
-            double moved = 0;
-            for (int s = 0; s < Math.min(at + 1, TOKENS); s++) moved = Math.max(moved, maxDifference(f.logits()[s], q.logits()[s]));
+            GreedyContinuation f = GreedyContinuation.of(m.reference(), prompts.get(p), TOKENS);
+            GreedyContinuation q = GreedyContinuation.of(m.int8Reference(), prompts.get(p), TOKENS);
+            int at = f.sharedPrefix(q);
+            double moved = f.largestLogitDifference(q, Math.min(at + 1, TOKENS));
             assertTrue(moved <= DemoModelDeviceTest.LOGIT_BOUND, v + " '" + texts.get(p) + "': int8 activations moved a logit by " + moved);
             if (at == TOKENS) {
                 System.out.printf("demo model %s, '%s': float and int8-block activations give the same %d tokens; logits moved up to %.3f%n",
@@ -150,7 +127,7 @@ class DemoModelGreedyTest {
             }
             float[] l = f.logits()[at];
             int a = f.tokens()[at], b = q.tokens()[at];
-            double margin = l[a] - l[b], top2 = topTwoMargin(l);
+            double margin = l[a] - l[b], top2 = f.topTwoMargin(at);
             System.out.printf("demo model %s, '%s': float activations part at step %d ('%s' vs '%s'): their float logits %.4f apart (top-2 margin %.4f);"
                     + " logits moved up to %.3f%n", v, texts.get(p), at, m.model().tokenizer().decode(new int[] {a}),
                     m.model().tokenizer().decode(new int[] {b}), margin, top2, moved);

@@ -80,24 +80,6 @@ final class DemoModels {
         return out;
     }
 
-    /** A greedy continuation and the logits each of its tokens was chosen from, [step][vocab]. */
-    record Continuation(int[] tokens, float[][] logits) {}
-
-    /** As {@link #greedy}, keeping every step's logits. */
-    static Continuation continuation(DecoderBackend b, int[] prompt, int n) {
-        int[] out = new int[n];
-        float[][] steps = new float[n][];
-        try (DecoderBackend.Cache c = b.newCache(prompt.length + n)) {
-            float[] logits = b.forward(prompt, c);
-            for (int i = 0; i < n; i++) {
-                steps[i] = logits;
-                out[i] = Sampler.argmax(logits);
-                if (i + 1 < n) logits = b.forward(new int[] {out[i]}, c);
-            }
-        }
-        return new Continuation(out, steps);
-    }
-
     /** llama.cpp's perplexity of {@code b} on {@code tokens} at the model's context, every chunk from an empty cache. */
     static Perplexity.Result perplexity(DecoderBackend b, int[] tokens, int bos) {
         int ctx = b.config().contextLength();
