@@ -32,6 +32,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--sections", split = ",", description = "Sections to run (default: all): ${COMPLETION-CANDIDATES}")
     List<Section> sections = new ArrayList<>();
 
+    @Option(names = "--decode-models", description = "The decode section's models: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE};"
+            + " demo: offload's demo model only, its speed and perplexity rows, a minute).", defaultValue = "all")
+    DecodeBench.Models decodeModels;
+
     @Option(names = "--json", description = "Write the rows as JSON (schema offload.bench/1).")
     Path json;
 
@@ -127,7 +131,7 @@ public final class BenchMain implements Callable<Integer> {
             case sgemm -> sgemm();
             case sparse -> withDevice(d -> SparseBench.run(report, d, quick));
             case e2e -> EndToEndBench.run(report, deviceSpec(), quick, threads);
-            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), quick, threads);
+            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache(), quick, threads, decodeModels);
             case startup -> StartupBench.run(report, deviceSpec(), quick);
             case overhead -> withDevice(d -> OverheadBench.run(report, d, quick));
             case launch -> LaunchOverhead.run(report, quick);

@@ -17,7 +17,7 @@ import java.util.function.Function;
  */
 final class DemoModels {
     static final int GREEDY_TOKENS = 64;
-    static final String EXCERPT = "held-out-colossians.txt";
+    static final String EXCERPT = DemoModel.HELD_OUT_EXCERPT;
 
     private DemoModels() {}
 
