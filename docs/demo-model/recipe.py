@@ -99,9 +99,9 @@ def main():
                 with open(path, "rb") as f:
                     sums.write(f"{hashlib.sha256(f.read()).hexdigest()}  {os.path.basename(path)}\n")
         os.makedirs(TEST_RESOURCES, exist_ok=True)
-        shutil.copy(os.path.join(args.out, EXCERPT), TEST_RESOURCES)
+        shutil.copy(os.path.join(args.out, EXCERPT), RESOURCES)   # shipped: bench's perplexity row scores it
         shutil.copy(os.path.join(args.out, "summary.json"), TEST_RESOURCES)
-        log(f"installed into {RESOURCES} (with SHA256SUMS, which offload checks when it extracts a file); {EXCERPT} and"
+        log(f"installed into {RESOURCES} (with SHA256SUMS, which offload checks when it extracts a file, and {EXCERPT});"
             f" summary.json (the figures offload's tests compare with) into {TEST_RESOURCES}")
 
 

@@ -32,8 +32,9 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--sections", split = ",", description = "Sections to run (default: all): ${COMPLETION-CANDIDATES}")
     List<Section> sections = new ArrayList<>();
 
-    @Option(names = "--decode-models", split = ",", description = "The decode section's seeded models, e.g. small-q4_k_m,1b-q4_k_m"
-            + " (shapes tiny, small, 1b; types q8_0, q4_0, q4_k_m; default: small and 1b in every type, --quick: tiny).")
+    @Option(names = "--decode-models", split = ",", description = "The decode section's models: demo (offload's demo model, its speed and"
+            + " perplexity rows, a minute), seeded (small and 1b in q8_0, q4_0, q4_k_m; --quick: tiny), seeded ones by name"
+            + " (small-q4_k_m, 1b-q8_0, ...), or all (the default).")
     List<String> decodeModels = new ArrayList<>();
 
     @Option(names = "--json", description = "Write the rows as JSON (schema offload.bench/1).")
@@ -132,7 +133,7 @@ public final class BenchMain implements Callable<Integer> {
             case sparse -> withDevice(d -> SparseBench.run(report, d, quick));
             case compress -> CompressBench.run(report, deviceSpec(), quick);
             case e2e -> EndToEndBench.run(report, deviceSpec(), quick, threads);
-            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache().models(), DecodeBench.specs(quick, decodeModels), quick, threads);
+            case decode -> DecodeBench.run(report, deviceSpec(), settings.cache(), quick, threads, decodeModels);
             case startup -> StartupBench.run(report, deviceSpec(), quick);
             case overhead -> withDevice(d -> OverheadBench.run(report, d, quick));
             case launch -> LaunchOverhead.run(report, quick);

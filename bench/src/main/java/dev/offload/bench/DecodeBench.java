@@ -1,5 +1,7 @@
 package dev.offload.bench;
 
+import dev.offload.config.CacheDirs;
+import dev.offload.decoder.DemoModel;
 import dev.offload.decoder.SamplingParams;
 import dev.offload.decoder.SeededLlamaModel;
 import dev.offload.decoder.SeededVocabulary;
@@ -22,8 +24,9 @@ import java.util.Optional;
 
 /**
  * Decoder LLMs: prompt tok/s and generation tok/s of offload's {@link GenerationSession} against llama.cpp (see
- * {@link LlamaCppDecode}) on the same seeded GGUF files ({@link SeededLlamaModel}: small and Llama-3.2-1B shapes in
- * Q8_0, Q4_0 and Q4_K_M; --quick: tiny; {@code --decode-models} picks some), the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
+ * {@link LlamaCppDecode}) on the same GGUF files — first offload's demo model (Q8_0 and Q4_0; --quick: Q8_0; trained on the King
+ * James Bible; with its perplexity row, {@link DemoPerplexityBench}), then seeded ones ({@link SeededLlamaModel}: small
+ * and Llama-3.2-1B shapes in Q8_0, Q4_0 and Q4_K_M; --quick: tiny; {@code --decode-models} picks which, see {@link #run}) — the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
  * and {@value #GENERATE} tokens generated greedily after them, each run from an empty KV cache; medians over the runs
  * after a warm-up. Generation tok/s counts decode steps: the tokens after the first over the time from the first to
  * the last (the first comes with the prompt). GB/s = the file's tensor bytes x generation tok/s: what a decode step
@@ -72,31 +75,47 @@ final class DecodeBench {
 
     /**
      * @param deviceSpec  where offload's decoder runs
-     * @param modelCache  where the seeded model files are kept (made on first use)
+     * @param cache       where the demo model is extracted and the seeded model files are kept (made on first use)
      */
-    static void run(Report report, String deviceSpec, Path modelCache, List<SeededLlamaModel.Spec> specs, boolean quick, int threads) throws IOException {
-        SeededVocabulary vocabulary = SeededVocabulary.llama3OrSynthetic();
-        if (!vocabulary.name().equals("llama-bpe")) {
-            Peer.note("decode: llama.cpp's ggml-vocab-llama-bpe.gguf not found (" + NodeLlamaCpp.HOW_TO_GET + "): the models get a synthetic vocabulary of the same size");
-        }
+    static void run(Report report, String deviceSpec, CacheDirs cache, boolean quick, int threads, List<String> names) throws IOException {
+        // names: empty or "all" = the demo model and the default seeded models; "demo"; "seeded"; or seeded
+        // models by shape-type name (small-q4_k_m), which may follow "demo".
+        List<String> seededNames = names.stream().filter(n -> !List.of("all", "demo", "seeded").contains(n)).toList();
+        boolean all = names.isEmpty() || names.contains("all");
+        boolean withDemo = all || names.contains("demo");
+        boolean withSeeded = all || names.contains("seeded") || !seededNames.isEmpty();
+        List<SeededLlamaModel.Spec> specs = specs(quick, seededNames);
         int runs = quick ? 2 : 4;   // the first is the warm-up
-        Map<Path, SeededLlamaModel.Spec> models = new LinkedHashMap<>();
+        Map<Path, String> models = new LinkedHashMap<>();
+        if (withDemo) {
+            // --quick: the Q8_0 file only (the default of generate); a full run adds Q4_0.
+            for (DemoModel.Variant v : quick ? List.of(DemoModel.Variant.Q8_0) : List.of(DemoModel.Variant.Q8_0, DemoModel.Variant.Q4_0)) {
+                models.put(DemoModel.resolve(cache, v), "demo kjv " + v.name().toLowerCase(Locale.ROOT));
+            }
+        }
+        if (withSeeded) {
+            SeededVocabulary vocabulary = SeededVocabulary.llama3OrSynthetic();
+            if (!vocabulary.name().equals("llama-bpe")) {
+                Peer.note("decode: llama.cpp's ggml-vocab-llama-bpe.gguf not found (" + NodeLlamaCpp.HOW_TO_GET + "): the models get a synthetic vocabulary of the same size");
+            }
+            for (SeededLlamaModel.Spec spec : specs) {
+                long t0 = System.nanoTime();
+                Path file = SeededLlamaModel.cached(cache.models(), spec, vocabulary);
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (s > 1) System.err.printf(Locale.ROOT, "bench: decode: %s ready in %.1f s (%s)%n", spec.label(), s, file);
+                models.put(file, spec.label());
+            }
+        }
         Map<Path, String> prompts = new LinkedHashMap<>();
         Map<Path, int[]> promptIds = new LinkedHashMap<>();
-        for (SeededLlamaModel.Spec spec : specs) {
-            long t0 = System.nanoTime();
-            Path file = SeededLlamaModel.cached(modelCache, spec, vocabulary);
-            double s = (System.nanoTime() - t0) / 1e9;
-            if (s > 1) System.err.printf(Locale.ROOT, "bench: decode: %s ready in %.1f s (%s)%n", spec.label(), s, file);
+        for (Path file : models.keySet()) {
             TextTokenizer tok = tokenizer(file);
             String text = prompt(tok);
-            models.put(file, spec);
             prompts.put(file, text);
             promptIds.put(file, tok.encode(text, tok.addsBos()));
         }
         Map<Path, LlamaCppDecode.Model> llama = LlamaCppDecode.run(promptIds, threads, runs, GENERATE, quick ? 300 : 3600).orElse(Map.of());
         for (Path file : models.keySet()) {
-            SeededLlamaModel.Spec spec = models.get(file);
             long bytes;
             try (GgufFile g = GgufFile.open(file)) {
                 bytes = g.tensorBytes();
@@ -104,7 +123,11 @@ final class DecodeBench {
             int promptTokens = promptIds.get(file).length;
             Optional<Figures> ours = offload(file, deviceSpec, prompts.get(file), promptTokens, runs, quick ? 30 : 300);
             Optional<Figures> theirs = Optional.ofNullable(llama.get(file)).map(m -> figures(m, promptTokens));
-            rows(report, spec, bytes, promptTokens, ours, theirs, threads);
+            rows(report, models.get(file), bytes, promptTokens, ours, theirs, threads);
+        }
+        if (withDemo) {
+            List<Path> demo = models.keySet().stream().filter(f -> f.getFileName().toString().startsWith("offload-demo-")).toList();
+            DemoPerplexityBench.run(report, deviceSpec, demo, quick);
         }
     }
 
@@ -199,9 +222,9 @@ final class DecodeBench {
         return new Figures("cpu", Timing.median(prompts), promptTokens, Timing.median(steps), tokens.length, tokens);
     }
 
-    private static void rows(Report report, SeededLlamaModel.Spec spec, long bytes, int promptTokens, Optional<Figures> ours,
+    private static void rows(Report report, String label, long bytes, int promptTokens, Optional<Figures> ours,
                              Optional<Figures> peer, int threads) {
-        String prompt = spec.label() + " prompt p" + promptTokens, generate = spec.label() + " generate g" + GENERATE;
+        String prompt = label + " prompt p" + promptTokens, generate = label + " generate g" + GENERATE;
         String same = ours.isPresent() && peer.isPresent() ? "; greedy tokens identical to llama.cpp's: first " + samePrefix(ours.get().tokens(), peer.get().tokens())
                 + " of " + Math.min(ours.get().tokens().length, peer.get().tokens().length) : "";
         double gb = bytes / 1e9;

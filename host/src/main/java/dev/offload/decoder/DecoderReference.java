@@ -7,24 +7,51 @@ import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.ops.layers.LayersReference;
 
 /**
- * The decoder computed the plain way, from the op references the graph's java device uses (RMSNorm, float linear,
+ * The decoder computed the plain way, from the op references the graph's java device uses (RMSNorm, linear,
  * causal grouped-query attention, SiLU gate, add, RoPE): the judge of every device's decoder logits.
  * Tokens run in order over a {@link State} that holds each layer's keys and values (the KV cache), so a prompt can go
  * in at once (prefill) and the answer one token at a time (decode); both give the same logits.
+ *
+ * <p>Two arithmetics ({@link Activations}): the model's own, float activations into every linear (what the recipe's
+ * PyTorch computes), or the device's, each linear's input quantized per block of 32 to int8 first, as the device
+ * graph and llama.cpp do. The weights are the same floats either way (a quantized file's blocks decoded exactly).
  */
 public final class DecoderReference implements DecoderBackend {
+    /** What every linear layer (Q, K, V, output projection, gate, up, down, logits) is fed. */
+    public enum Activations {
+        /** Float activations: the model's arithmetic, the one the recipe and the float GGUF define. */
+        FLOAT,
+        /**
+         * Activations quantized per block of 32 values to int8 (ggml's Q8_0 rule, {@link BlockInt8Linear}) before
+         * every linear: the device graph's arithmetic, so greedy continuations can be compared token for token.
+         */
+        INT8_BLOCKS
+    }
+
     private final DecoderConfig config;
     private final DecoderWeights weights;
+    private final Activations activations;
 
-    public DecoderReference(DecoderConfig config, DecoderWeights weights) {
+    /** The float-activation reference. */
+    public DecoderReference(DecoderConfig config, DecoderWeights weights) { this(config, weights, Activations.FLOAT); }
+
+    public DecoderReference(DecoderConfig config, DecoderWeights weights, Activations activations) {
         weights.check(config);
+        if (activations == Activations.INT8_BLOCKS && (config.hidden() % BlockInt8Linear.BLOCK != 0 || config.ffn() % BlockInt8Linear.BLOCK != 0
+                || config.queryDim() % BlockInt8Linear.BLOCK != 0)) {
+            throw new IllegalArgumentException("int8-block activations need every linear's input a multiple of " + BlockInt8Linear.BLOCK
+                    + " values: hidden " + config.hidden() + ", ffn " + config.ffn() + ", query " + config.queryDim());
+        }
         this.config = config;
         this.weights = weights;
+        this.activations = activations;
     }
+
+    public Activations activations() { return activations; }
 
     @Override public DecoderConfig config() { return config; }
 
-    @Override public String device() { return "java reference"; }
+    @Override public String device() { return activations == Activations.FLOAT ? "java reference" : "java reference (int8-block activations)"; }
 
     @Override public Cache newCache(int capacity) { return newState(capacity); }
 
@@ -122,7 +149,10 @@ public final class DecoderReference implements DecoderBackend {
         return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.ropeBase(), positions);
     }
 
-    private static float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {
-        return Int8GemmReference.fp32Linear(x, w, bias, Activation.NONE, rows, in, out);
+    private float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {
+        return switch (activations) {
+            case FLOAT -> Int8GemmReference.fp32Linear(x, w, bias, Activation.NONE, rows, in, out);
+            case INT8_BLOCKS -> BlockInt8Linear.linear(x, w, bias, rows, in, out);
+        };
     }
 }

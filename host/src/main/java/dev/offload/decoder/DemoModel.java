@@ -25,6 +25,8 @@ public final class DemoModel {
     /** What {@code generate} says on stderr when it runs the demo model. */
     public static final String NOTICE = "offload's demo model, trained on the King James Bible; bring a GGUF for real work";
     static final String RESOURCES = "/dev/offload/demo/";
+    /** The held-out book the recipe wrote beside the files (Colossians, never trained on; 3000 tokens): what perplexity comparisons score. */
+    public static final String HELD_OUT_EXCERPT = "held-out-colossians.txt";
 
     /** The three encodings the recipe writes. */
     public enum Variant {
@@ -64,6 +66,15 @@ public final class DemoModel {
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot put the demo model into " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The text of {@link #HELD_OUT_EXCERPT}. */
+    public static String heldOutExcerpt() {
+        try (InputStream in = resource(HELD_OUT_EXCERPT)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -56,6 +56,31 @@ class DecoderReferenceTest {
         assertTrue(maxDiff(a, b) > 1e-3, "swapping earlier tokens changed nothing");
     }
 
+    /**
+     * The int8-block mode quantizes each token's row alone, so the cache contract holds there bit for bit; it is a
+     * different arithmetic from the float mode (logits move, by about what int8 rounding of every activation gives),
+     * and it needs whole blocks of 32 (the random test config's hidden size, 48, is refused).
+     */
+    @Test
+    void int8BlockActivationsKeepTheCacheContractAndNeedWholeBlocks() {
+        DecoderConfig c = new DecoderConfig(DecoderConfig.Architecture.LLAMA, 2, 64, 4, 2, 16, 96, 97, 32, 10000f,
+                RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false);
+        DecoderWeights w = RandomDecoders.weights(c, 21);
+        DecoderReference int8 = new DecoderReference(c, w, DecoderReference.Activations.INT8_BLOCKS), fp = new DecoderReference(c, w);
+        int[] prompt = RandomDecoders.tokens(new Random(4), 9, c.vocab());
+        float[] atOnce = int8.forward(prompt, int8.newState(16)), stepwise = null;
+        DecoderReference.State s = int8.newState(16);
+        for (int t : prompt) stepwise = int8.forward(new int[] {t}, s);
+        assertArrayEquals(atOnce, stepwise, "int8 blocks: prompt at once vs token by token");
+        double moved = maxDiff(atOnce, fp.forward(prompt, fp.newState(16))), max = 0;
+        for (float v : atOnce) max = Math.max(max, Math.abs(v));
+        assertTrue(moved > BOUND * max && moved < 0.05 * max, "int8 activations moved the logits by " + moved + " of " + max);
+
+        DecoderConfig odd = RandomDecoders.config(RotaryEmbedding.Style.ADJACENT_PAIRS, false);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new DecoderReference(odd, RandomDecoders.weights(odd, 1),
+                DecoderReference.Activations.INT8_BLOCKS)).getMessage().contains("multiple of 32"));
+    }
+
     @Test
     void aFullContextAndTokensOutsideTheVocabularyAreRefused() {
         DecoderConfig c = RandomDecoders.config(RotaryEmbedding.Style.ADJACENT_PAIRS, false);

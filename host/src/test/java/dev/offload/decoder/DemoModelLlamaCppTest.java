@@ -101,7 +101,7 @@ class DemoModelLlamaCppTest {
         int ctx = 256;   // the model's context, which the reference's chunks use
         List<String> args = new ArrayList<>(List.of(pkg.toString(), Integer.toString(ctx), text.toString()));
         for (Path p : files.values()) args.add(p.toString());
-        JsonNode llama = NodeScript.run(NodeScript.copy(getClass(), "llama-cpp-perplexity.mjs", dir), args, 300);
+        JsonNode llama = NodeScript.run(NodeScript.copy(NodeLlamaCpp.class, "llama-cpp-perplexity.mjs", dir), args, 300);
         for (var e : files.entrySet()) {
             DemoModels.Loaded m = DemoModels.load(e.getValue());
             int[] tokens = m.model().tokenizer().encode(Files.readString(text), true, false);

@@ -17,7 +17,7 @@ import java.util.function.Function;
  */
 final class DemoModels {
     static final int GREEDY_TOKENS = 64;
-    static final String EXCERPT = "held-out-colossians.txt";
+    static final String EXCERPT = DemoModel.HELD_OUT_EXCERPT;
 
     private DemoModels() {}
 
@@ -41,13 +41,18 @@ final class DemoModels {
         }
     }
 
-    /** A demo file's description and its float reference. */
-    record Loaded(GgufDecoder model, DecoderReference reference) {}
+    /**
+     * A demo file's description and its java references over the same decoded weights: float activations
+     * ({@code reference}) and the device's int8-block activations ({@code int8Reference}).
+     */
+    record Loaded(GgufDecoder model, DecoderReference reference, DecoderReference int8Reference) {}
 
     static Loaded load(Path file) {
         try (GgufFile f = GgufFile.open(file)) {
             GgufDecoder d = GgufDecoder.read(f);
-            return new Loaded(d, new DecoderReference(d.config(), d.floatWeights(f)));
+            DecoderWeights w = d.floatWeights(f);
+            return new Loaded(d, new DecoderReference(d.config(), w),
+                    new DecoderReference(d.config(), w, DecoderReference.Activations.INT8_BLOCKS));
         }
     }
 

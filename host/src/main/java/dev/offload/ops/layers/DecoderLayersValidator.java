@@ -3,6 +3,9 @@ package dev.offload.ops.layers;
 import dev.offload.cl.Buffer;
 import dev.offload.cl.Event;
 import dev.offload.cl.Program;
+import dev.offload.config.OffloadSettings;
+import dev.offload.decoder.DemoModel;
+import dev.offload.decoder.DemoModelGreedyCheck;
 import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.RotaryEmbedding;
@@ -30,6 +33,10 @@ import java.util.SplittableRandom;
  * is what the fusion promises, and against LayersReference's float result, dequantized (q * scale), within half a
  * quantization step plus the fp16 rounding of the scale (127 steps of 2^-11 of it): 0.56 / 127 of the largest value,
  * normwise {@value #BLOCK_Q_BOUND}. A NaN row gives NaN scales and zero data on both sides (against QuantizeReference).
+ *
+ * <p>Last, the layers at work in a real model: the demo model (Q8_0) run greedy for 64 tokens on the device against
+ * the java reference in the device's arithmetic, identical tokens and every step's logits within a bound
+ * ({@link DemoModelGreedyCheck}; one prompt with --quick, three without).
  */
 public final class DecoderLayersValidator implements OpValidator {
     private static final double NORM_BOUND = 2e-5, SILU_BOUND = 1e-5, BLOCK_Q_BOUND = 4.5e-3;
@@ -64,6 +71,8 @@ public final class DecoderLayersValidator implements OpValidator {
         for (int[] s : options.quick() ? new int[][] {{2, 5, 33}} : new int[][] {{1, 1, 1}, {2, 5, 33}, {1, 129, 2048}}) {
             out.add(lastToken(device, p, rnd, s[0], s[1], s[2]));
         }
+        out.addAll(DemoModelGreedyCheck.run(op(), device, DemoModel.resolve(OffloadSettings.current().cache(), DemoModel.Variant.Q8_0),
+                options.quick()));
         return out;
     }
 

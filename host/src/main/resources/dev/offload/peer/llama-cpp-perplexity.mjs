@@ -1,5 +1,5 @@
 // Perplexity by llama.cpp itself (node-llama-cpp's prebuilt CPU backend), by llama-perplexity's method, so offload's
-// perplexity can be compared with llama.cpp's on the same GGUF file and text. Test input, not part of offload.
+// perplexity can be compared with llama.cpp's on the same GGUF file and text (DemoModelLlamaCppTest, bench's decode section).
 //   node llama-cpp-perplexity.mjs NODE_LLAMA_CPP_PACKAGE_DIR CTX TEXT_FILE MODEL.gguf [MODEL.gguf]...
 // Prints one JSON object: { "<model path>": { "tokens": [first 64 ids], "count": n, "chunks": c, "ppl": p, "error": e,
 //   "top": [llama.cpp's most likely next token at every scored position, chunk after chunk] } }
