@@ -14,7 +14,6 @@ import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.EmbeddingOptions;
 import dev.offload.session.EncoderSource;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +99,9 @@ public final class CompressCommand implements Callable<Integer> {
             specs.add(new CompressionSpec(m, t, rc[0], rc[1]));
             files.add(targets.size() == 1 ? out : withTarget(out, t));
         }
+        if (sentences != null && report == null && chart == null) {
+            throw new UserError("--sentences " + sentences + ": used only by --report or --chart; give one of them or leave it out");
+        }
         OutputCheck check = new OutputCheck().input("--model", modelFile).input("--sentences", sentences)
                 .output("--report", report).output("--chart", chart);
         for (Path f : files) check.output("--out", f).output("--out (its tokenizer.json)", f.toAbsolutePath().resolveSibling("tokenizer.json"));
@@ -175,7 +177,7 @@ public final class CompressCommand implements Callable<Integer> {
 
     private static String readText(Path file) {
         try {
-            return new String(InputFile.readBytes("--sentences", file), StandardCharsets.UTF_8);
+            return InputFile.readUtf8("--sentences " + file, file);   // strict UTF-8, the file named in the error
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

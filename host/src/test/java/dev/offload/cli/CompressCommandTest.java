@@ -40,6 +40,19 @@ class CompressCommandTest {
         // One bad target in a sweep: nothing of the sweep is written.
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "0.5,1", "--out", out());
         refused("int4: not offered", "compress", "--method", "int4", "--out", out());
+
+    }
+
+    @Test
+    void badSentenceFilesAreOneLineNamingTheFileExitTwoAndNothingWritten() throws Exception {
+        String report = dir.resolve("r.md").toString();
+        refused("used only by --report or --chart", "compress", "--method", "magnitude", "--target", "0.5", "--out", out(),
+                "--sentences", "/dev/zero");
+        refused("--sentences /dev/zero: is not a regular file", "compress", "--method", "magnitude", "--target", "0.5",
+                "--out", out(), "--sentences", "/dev/zero", "--report", report);
+        Path folder = Files.createTempDirectory("offload-sentences");   // outside dir, which must stay empty
+        refused("--sentences " + folder + ": is a directory", "compress", "--method", "magnitude", "--target", "0.5",
+                "--out", out(), "--sentences", folder.toString(), "--report", report);
     }
 
     @Test
