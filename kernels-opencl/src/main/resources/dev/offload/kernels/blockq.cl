@@ -59,6 +59,17 @@
 #endif
 #define NT 4
 
+// The MR activation rows from m0 and their per-block scales; rows past M repeat the last real row (not stored).
+static inline void activation_rows(__global const char* x, __global const float* dx, const int m0, const int M, const int K,
+                                   __global const char** xrow, __global const float** dxrow) {
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        const int m = min(m0 + i, M - 1);
+        xrow[i] = x + (size_t) m * K;
+        dxrow[i] = dx + (size_t) m * (K / 32);
+    }
+}
+
 #if defined(BLOCK_Q4_K) || defined(BLOCK_Q6_K)
 // ---- K-quants: ggml's 256-value super-blocks, on the device as stored -----------------------------------
 // The weight buffer is the file's bytes unchanged (no relayout): row n's K/256 super-blocks at n * row_bytes.
@@ -204,12 +215,7 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
     const size_t row_bytes = (size_t) nsb * SB_BYTES;
     __global const char* xrow[MR];
     __global const float* dxrow[MR];
-#pragma unroll
-    for (int i = 0; i < MR; i++) {
-        const int m = min(m0 + i, M - 1);
-        xrow[i] = x + (size_t) m * K;
-        dxrow[i] = dx + (size_t) m * nb;
-    }
+    activation_rows(x, dx, m0, M, K, xrow, dxrow);
     __global const uchar* wrow[NR];
 #pragma unroll
     for (int j = 0; j < NR; j++) wrow[j] = w + (size_t) min(n0 + j, N - 1) * row_bytes;
@@ -520,12 +526,7 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
     const size_t row_bytes = (size_t) nb * (2 + QB);
     __global const char* xrow[MR];
     __global const float* dxrow[MR];
-#pragma unroll
-    for (int i = 0; i < MR; i++) {
-        const int m = min(m0 + i, M - 1);
-        xrow[i] = x + (size_t) m * K;
-        dxrow[i] = dx + (size_t) m * nb;
-    }
+    activation_rows(x, dx, m0, M, K, xrow, dxrow);
     int first = 0;   // the first block the portable loop sums (the VNNI paths do the ones before it)
     if (tile < panel_tiles) {
         const int p0 = tile * NP, row_end = min(N, 16 * panels);
