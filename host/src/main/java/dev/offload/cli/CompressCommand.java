@@ -4,6 +4,7 @@ import dev.offload.compress.CompressedModelFile;
 import dev.offload.compress.CompressionReport;
 import dev.offload.compress.CompressionRun;
 import dev.offload.compress.CompressionSpec;
+import dev.offload.compress.HeadImportance;
 import dev.offload.compress.Method;
 import dev.offload.compress.SentenceSet;
 import dev.offload.io.InputFile;
@@ -40,12 +41,18 @@ public final class CompressCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--method", required = true, paramLabel = "METHOD",
-            description = "magnitude (per-row sparsity), 2:4, block (BSR blocks), ffn-neurons (structured), heads, low-rank, int4.")
+            description = "magnitude (per-row sparsity), 2:4, block (BSR blocks), ffn-neurons, heads (structured), low-rank, int4.")
     String method;
 
     @Option(names = "--target", paramLabel = "T[,T...]", defaultValue = "0.5",
             description = "magnitude/block: sparsity; ffn-neurons/heads: fraction removed; a comma list sweeps (one file each). Default: ${DEFAULT-VALUE}.")
     String target;
+
+    @Option(names = "--importance", paramLabel = "activation|magnitude",
+            description = "heads: how heads are ranked (the weakest go). activation (default): mean L2 norm of each head's"
+                    + " contribution to the attention output (its context times its output-projection rows) over the built-in"
+                    + " set's last 64 sentences, which the built-in report then leaves out; magnitude: |Q,K,V columns| x |output rows|.")
+    String importance;
 
     @Option(names = "--block", paramLabel = "RxC", defaultValue = "16x4",
             description = "block: R output channels x C inputs per block. Default: ${DEFAULT-VALUE}.")
@@ -61,7 +68,7 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "FILE.svg", description = "Write the accuracy-against-speed chart (SVG).")
     Path chart;
 
-    @Option(names = "--sentences", paramLabel = "FILE", description = "Sentences for the report, one a line (default: the 600 built in; see docs/compress).")
+    @Option(names = "--sentences", paramLabel = "FILE", description = "Sentences for the report, one a line (default: the 600 built in, 536 for heads by activation; see docs/compress).")
     Path sentences;
 
     @Option(names = "--device", paramLabel = "SPEC", description = "Where the report's runs go: java, cl:cpu, cl:0:0, ... Default: $OFFLOAD_DEVICE, else the first GPU/accelerator, else CPU.")
@@ -84,10 +91,13 @@ public final class CompressCommand implements Callable<Integer> {
         Method m;
         List<Double> targets;
         int[] rc;
+        HeadImportance ranking;
         try {
             m = Method.parse(method);
             targets = targets(target);
             rc = block(block);
+            if (importance != null && m != Method.HEADS) throw new IllegalArgumentException("--importance " + importance + ": used only by --method heads");
+            ranking = importance == null ? HeadImportance.ACTIVATION : HeadImportance.parse(importance);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -96,7 +106,7 @@ public final class CompressCommand implements Callable<Integer> {
         List<CompressionSpec> specs = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         for (double t : targets) {
-            specs.add(new CompressionSpec(m, t, rc[0], rc[1]));
+            specs.add(new CompressionSpec(m, t, rc[0], rc[1], ranking));
             files.add(targets.size() == 1 ? out : withTarget(out, t));
         }
         if (sentences != null && report == null && chart == null) {
@@ -106,10 +116,13 @@ public final class CompressCommand implements Callable<Integer> {
                 .output("--report", report).output("--chart", chart);
         for (Path f : files) check.output("--out", f).output("--out (its tokenizer.json)", f.toAbsolutePath().resolveSibling("tokenizer.json"));
         List<String> texts = null;
+        // Calibration uses the built-in set's last sentences: the built-in report is then over the others only.
+        boolean calibrated = specs.getFirst().needsCalibration();
         CompressedModelFile.Source source;
         try {
             check.check();
-            if (report != null || chart != null) texts = sentences == null ? SentenceSet.builtIn() : SentenceSet.lines(readText(sentences));
+            if (report != null || chart != null) texts = sentences != null ? SentenceSet.lines(readText(sentences))
+                    : calibrated ? SentenceSet.evaluation() : SentenceSet.builtIn();
             if (texts != null && texts.size() < 2) throw new UserError("--sentences " + sentences + ": needs at least 2 sentences, has " + texts.size());
             source = CompressedModelFile.Source.read(src);
             for (CompressionSpec s : specs) s.check(source.model().config());
@@ -124,7 +137,8 @@ public final class CompressCommand implements Callable<Integer> {
             throw new UserError(e.getMessage());
         }
         CompressionRun run = new CompressionRun(source, specs, files, options, texts,
-                sentences == null ? "built in: KJV verses (public domain) and offload's own sentences" : sentences.toString(), repeats);
+                sentences != null ? sentences.toString() : "built in: KJV verses (public domain) and offload's own sentences"
+                        + (calibrated ? ", without the last " + SentenceSet.CALIBRATION_SENTENCES + " (the calibration sentences)" : ""), repeats);
         try {
             run.compressAndWrite(stdout);
             if (texts != null) {
@@ -141,7 +155,7 @@ public final class CompressCommand implements Callable<Integer> {
 
     private String commandLine() {
         return "offload compress --model " + model + " --method " + method + " --target " + target
-                + (m() == Method.BLOCK ? " --block " + block : "") + " --out " + out + (sentences != null ? " --sentences " + sentences : "");
+                + (m() == Method.BLOCK ? " --block " + block : "") + (importance != null ? " --importance " + importance : "") + " --out " + out + (sentences != null ? " --sentences " + sentences : "");
     }
 
     private Method m() { return Method.parse(method); }

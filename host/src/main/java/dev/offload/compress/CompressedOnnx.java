@@ -10,6 +10,7 @@ import dev.offload.model.onnx.OnnxNode;
 import dev.offload.model.onnx.OnnxTensor;
 import dev.offload.model.onnx.proto.OnnxProtos.GraphProto;
 import dev.offload.model.onnx.proto.OnnxProtos.ModelProto;
+import dev.offload.model.onnx.proto.OnnxProtos.NodeProto;
 import dev.offload.model.onnx.proto.OnnxProtos.StringStringEntryProto;
 import dev.offload.model.onnx.proto.OnnxProtos.TensorProto;
 import java.io.IOException;
@@ -23,8 +24,9 @@ import java.util.Map;
 
 /**
  * Writes a compressed encoder as an ONNX file: the original model's graph, node for node, with the changed linears'
- * initializers replaced (pruned weights as int8 with zeros, removed neurons as genuinely smaller weight, scale and
- * bias tensors) and {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
+ * initializers replaced (pruned weights as int8 with zeros, removed neurons and heads as genuinely smaller weight,
+ * scale and bias tensors; for removed heads also the Reshape constants that hold the head count, see
+ * {@link AttentionReshapes}) and {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
  * reads it as it reads the original, so both can judge each other on the compressed model too.
  *
  * <p>Which initializer holds which weight is found by identity: the importer decodes each initializer into one array
@@ -72,6 +74,9 @@ public final class CompressedOnnx {
                 replace.put(b, floats(b, now.bias()));
             }
         }
+        if (c.spec().method() == Method.HEADS) {
+            replace.putAll(AttentionReshapes.rewritten(parsed, c.model().config().heads(), c.model().config().headSize(), source));
+        }
         ModelProto model = parse(original, source);
         GraphProto.Builder g = model.getGraph().toBuilder();
         int done = 0;
@@ -79,7 +84,21 @@ public final class CompressedOnnx {
             TensorProto t = replace.get(g.getInitializer(i).getName());
             if (t != null) { g.setInitializer(i, t); done++; }
         }
-        if (done != replace.size()) throw new IllegalArgumentException(source + ": " + (replace.size() - done) + " changed weight(s) are not graph initializers");
+        // A shape constant may be a Constant node's value rather than an initializer (the importer reads both alike).
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            NodeProto n = g.getNode(i);
+            TensorProto t = n.getOpType().equals("Constant") && n.getOutputCount() == 1 ? replace.get(n.getOutput(0)) : null;
+            if (t == null) continue;
+            NodeProto.Builder b = n.toBuilder();
+            for (int a = 0; a < b.getAttributeCount(); a++) {
+                if (b.getAttribute(a).getName().equals("value")) {
+                    b.setAttribute(a, b.getAttribute(a).toBuilder().setT(t.toBuilder().setName(b.getAttribute(a).getT().getName())));
+                    done++;
+                }
+            }
+            g.setNode(i, b);
+        }
+        if (done != replace.size()) throw new IllegalArgumentException(source + ": " + (replace.size() - done) + " changed tensor(s) are neither graph initializers nor Constant nodes");
         ModelProto.Builder m = model.toBuilder().setGraph(g);
         metadata(m, OnnxMetadata.METHOD, c.spec().method().id);
         metadata(m, OnnxMetadata.TARGET, CompressionSpec.fmt(c.spec().target()));

@@ -1,6 +1,8 @@
 package dev.offload.compress;
 
 import dev.offload.io.AtomicFile;
+import dev.offload.model.TokenBatch;
+import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.session.EmbeddingOptions;
 import dev.offload.session.EncoderSource;
 import java.io.PrintWriter;
@@ -10,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@code offload compress} does once its options are checked: compress the model once per target, each checked
+ * What {@code offload compress} does once its options are checked: compress the model once per target (calibrating on
+ * {@link SentenceSet#calibration} first when a method ranks by activations), each checked
  * by a re-import, all in memory before the first file is written (a target that fails leaves nothing behind); write
  * the files; then, when a report or chart is asked for, measure the original and every written file in one run on the
  * same device and sentences ({@link TimedRun}, {@link Agreement}).
@@ -24,8 +27,14 @@ public record CompressionRun(CompressedModelFile.Source source, List<Compression
     /** Compresses and writes every file; returns the report's rows' inputs (spec, file). */
     public List<Path> compressAndWrite(PrintWriter out) {
         List<byte[]> files = new ArrayList<>();
+        Calibration calibration = null;
+        if (specs.stream().anyMatch(CompressionSpec::needsCalibration)) {
+            calibration = Calibration.builtIn(WordPieceTokenizer.fromJson(source.tokenizer(), source.source() + " tokenizer"));
+            out.printf("calibrating on the built-in set's last %d sentences (%d tokens)%n", calibration.sentences(),
+                    calibration.batches().stream().mapToInt(TokenBatch::realTokens).sum());
+        }
         for (CompressionSpec spec : specs) {
-            Compressor.Compressed c = Compressor.compress(source.model(), spec);
+            Compressor.Compressed c = Compressor.compress(source.model(), spec, calibration);
             files.add(CompressedModelFile.bytes(source, c));
         }
         for (int i = 0; i < specs.size(); i++) {

@@ -5,11 +5,21 @@ import dev.offload.model.EncoderConfig;
 import java.util.Locale;
 
 /**
- * One compression as asked for: the method, its target (see {@link Method#target}) and, for {@link Method#BLOCK},
- * the block shape (R output channels x C inputs). {@link #check} refuses a target the method cannot meet with one
- * line that names the problem, before anything is computed or written.
+ * One compression as asked for: the method, its target (see {@link Method#target}), for {@link Method#BLOCK} the
+ * block shape (R output channels x C inputs) and for {@link Method#HEADS} how heads are ranked. {@link #check}
+ * refuses a target the method cannot meet with one line that names the problem, before anything is computed or
+ * written.
  */
-public record CompressionSpec(Method method, double target, int blockRows, int blockCols) {
+public record CompressionSpec(Method method, double target, int blockRows, int blockCols, HeadImportance importance) {
+    public CompressionSpec {
+        java.util.Objects.requireNonNull(importance, "importance");
+    }
+
+    /** A spec with the default head importance ({@link HeadImportance#ACTIVATION}; only {@link Method#HEADS} reads it). */
+    public CompressionSpec(Method method, double target, int blockRows, int blockCols) {
+        this(method, target, blockRows, blockCols, HeadImportance.ACTIVATION);
+    }
+
     /**
      * The default block: 16 output channels x 4 inputs, the block the BSR linear kernel (ops/sparse BsrLinear) runs:
      * one vpdpbusd operand, so the kernel stores no zeros beyond what was pruned.
@@ -63,6 +73,9 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
         }
     }
 
+    /** True when compressing needs calibration sentences (a {@link Calibration}). */
+    public boolean needsCalibration() { return method == Method.HEADS && importance == HeadImportance.ACTIVATION; }
+
     /** Heads removed from each layer ({@link Method#HEADS}). */
     public int headsRemoved(EncoderConfig c) { return (int) Math.rint(target * c.heads()); }
 
@@ -76,6 +89,7 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
         return switch (method) {
             case TWO_FOUR, INT4 -> method.id;
             case BLOCK -> method.id + " " + blockRows + "x" + blockCols + " " + fmt(target);
+            case HEADS -> method.id + " " + fmt(target) + " (" + importance + ")";
             default -> method.id + " " + fmt(target);
         };
     }

@@ -20,10 +20,23 @@ public final class Compressor {
     /** The compressed model and which linears changed (original -> new, by identity). */
     public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, QuantizedLinear> replaced) {}
 
-    /** Compresses {@code model}; a spec the model cannot take is an {@link IllegalArgumentException} of one line. */
-    public static Compressed compress(EncoderModel model, CompressionSpec spec) {
+    /** Compresses {@code model} with a spec that needs no calibration sentences. */
+    public static Compressed compress(EncoderModel model, CompressionSpec spec) { return compress(model, spec, null); }
+
+    /**
+     * Compresses {@code model}; a spec the model cannot take is an {@link IllegalArgumentException} of one line.
+     * {@code calibration} is read when the spec {@linkplain CompressionSpec#needsCalibration needs it}, else may be null.
+     */
+    public static Compressed compress(EncoderModel model, CompressionSpec spec, Calibration calibration) {
         if (!model.quantized()) throw new IllegalArgumentException(model.name() + " is a float model; compress takes the int8 (ONNX dynamic-quantized) encoders");
         spec.check(model.config());
+        if (spec.needsCalibration() && calibration == null) throw new IllegalArgumentException(spec + ": needs calibration sentences");
+        EncoderConfig k = model.config();
+        // Heads are ranked on the unpruned model, all layers at once (activation importance runs it once).
+        double[][] headScores = spec.method() != Method.HEADS ? null : switch (spec.importance()) {
+            case ACTIVATION -> HeadActivations.of(model, calibration.batches());
+            case MAGNITUDE -> model.layers().stream().map(l -> HeadPruning.magnitude(l, k.heads(), k.headSize())).toArray(double[][]::new);
+        };
         Map<QuantizedLinear, QuantizedLinear> replaced = new IdentityHashMap<>();
         List<EncoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < model.layers().size(); i++) {
@@ -42,12 +55,21 @@ public final class Compressor {
                     replaced.put((QuantizedLinear) l.output(), (QuantizedLinear) f.output());
                     yield f;
                 }
-                case HEADS, LOW_RANK, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
+                case HEADS -> {
+                    int[] kept = LinearSlices.kept(headScores[i], k.heads() - spec.headsRemoved(k));
+                    EncoderLayer p = HeadPruning.prune(l, k.headSize(), kept);
+                    replaced.put((QuantizedLinear) l.query(), (QuantizedLinear) p.query());
+                    replaced.put((QuantizedLinear) l.key(), (QuantizedLinear) p.key());
+                    replaced.put((QuantizedLinear) l.value(), (QuantizedLinear) p.value());
+                    replaced.put((QuantizedLinear) l.attentionOutput(), (QuantizedLinear) p.attentionOutput());
+                    yield p;
+                }
+                case LOW_RANK, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
             };
             layers.add(c);
         }
-        EncoderConfig k = model.config();
-        EncoderConfig config = new EncoderConfig(k.hidden(), k.heads(), k.layers(), layers.getFirst().intermediate().outputs(),
+        int heads = spec.method() == Method.HEADS ? k.heads() - spec.headsRemoved(k) : k.heads();
+        EncoderConfig config = new EncoderConfig(k.hidden(), heads, k.headSize(), k.layers(), layers.getFirst().intermediate().outputs(),
                 k.vocabSize(), k.maxPositions(), k.typeVocabSize(), k.scoreDivisor());
         return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced);
     }
@@ -55,7 +77,6 @@ public final class Compressor {
     /** Why a method of the issue is not offered (yet), in one line. */
     static String notOffered(Method m) {
         return switch (m) {
-            case HEADS -> "heads: not implemented yet (the encoder derives the head size from hidden / heads; removing heads needs a per-model head size and rewritten reshape constants)";
             case LOW_RANK -> "low-rank: not implemented yet (a factorized linear needs a two-MatMulInteger node pattern in the importer and a graph op for it)";
             case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
             default -> m + " is offered";

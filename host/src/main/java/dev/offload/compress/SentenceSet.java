@@ -15,6 +15,25 @@ public final class SentenceSet {
 
     private SentenceSet() {}
 
+    /** How many sentences {@link #calibration} holds. */
+    public static final int CALIBRATION_SENTENCES = 64;
+
+    /**
+     * The sentences activation-based importance is measured on ({@link HeadImportance#ACTIVATION}): the built-in
+     * set's last {@value #CALIBRATION_SENTENCES} (offload's own modern sentences). A report that uses the built-in set
+     * after calibrating on it is measured over {@link #evaluation}, so no sentence both chooses and judges.
+     */
+    public static List<String> calibration() {
+        List<String> all = builtIn();
+        return all.subList(all.size() - CALIBRATION_SENTENCES, all.size());
+    }
+
+    /** The built-in set without the {@link #calibration} sentences. */
+    public static List<String> evaluation() {
+        List<String> all = builtIn();
+        return all.subList(0, all.size() - CALIBRATION_SENTENCES);
+    }
+
     public static List<String> builtIn() {
         try (InputStream in = SentenceSet.class.getResourceAsStream(RESOURCE)) {
             if (in == null) throw new IllegalStateException(RESOURCE + " is missing from the class path");

@@ -20,8 +20,20 @@ import dev.offload.ops.quant.QuantizeReference;
 public final class EncoderReference {
     private EncoderReference() {}
 
+    /** Sees what a forward pass computes inside a layer (calibration: dev.offload.compress's head importance). */
+    @FunctionalInterface
+    public interface LayerTap {
+        /** Layer {@code layer}'s attention context, the output projection's input: [batch][length][attention width]. */
+        void context(int layer, float[] context);
+    }
+
     /** last_hidden_state [batch][length][hidden], row-major. Padded rows are computed too (they attend to real tokens). */
     public static float[] forward(EncoderModel model, TokenBatch in, ActivationQuantization quantization) {
+        return forward(model, in, quantization, null);
+    }
+
+    /** {@link #forward(EncoderModel, TokenBatch, ActivationQuantization)}, showing {@code tap} (if not null) each layer's insides. */
+    public static float[] forward(EncoderModel model, TokenBatch in, ActivationQuantization quantization, LayerTap tap) {
         EncoderConfig c = model.config();
         int rows = in.batch() * in.length(), h = c.hidden();
 
@@ -40,14 +52,16 @@ public final class EncoderReference {
         }
         x = layerNorm(x, e.norm(), h);
 
-        for (EncoderLayer layer : model.layers()) {
+        for (int li = 0; li < model.layers().size(); li++) {
+            EncoderLayer layer = model.layers().get(li);
             // Self-attention. Q, K and V read the same quantized input, as in the ONNX graph.
             QuantizedInput xq = QuantizedInput.of(x, h, in, quantization);
             float[] q = linear(x, xq, layer.query(), rows);
             float[] k = linear(x, xq, layer.key(), rows);
             float[] v = linear(x, xq, layer.value(), rows);
             float[] context = attention(q, k, v, in, c);
-            float[] attn = linear(context, QuantizedInput.of(context, h, in, quantization), layer.attentionOutput(), rows);
+            if (tap != null) tap.context(li, context);
+            float[] attn = linear(context, QuantizedInput.of(context, c.attentionWidth(), in, quantization), layer.attentionOutput(), rows);
             for (int i = 0; i < attn.length; i++) attn[i] += x[i];
             x = layerNorm(attn, layer.attentionNorm(), h);
 

@@ -117,7 +117,7 @@ class PruningPatternTest {
             assertEquals(768, down2.inputs());
             assertEquals(down.outputs(), down2.outputs());
             double[] score = FfnNeuronPruning.importance(up, down);
-            int[] kept = FfnNeuronPruning.kept(score, 768);
+            int[] kept = LinearSlices.kept(score, 768);
             double minKept = Double.MAX_VALUE, maxDropped = 0;
             boolean[] isKept = new boolean[up.outputs()];
             for (int j : kept) { isKept[j] = true; minKept = Math.min(minKept, score[j]); }

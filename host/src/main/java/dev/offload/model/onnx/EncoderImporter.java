@@ -103,7 +103,7 @@ public final class EncoderImporter {
         if (model.outputs().isEmpty()) throw new UnsupportedModelException(model.source() + ": the graph has no output");
         String out = model.outputs().getFirst().name();
         List<EncoderLayer> layers = new ArrayList<>();
-        int[] heads = {0};
+        int[] heads = {0, 0};   // count, size
         float[] divisor = {0};
         String h = out;
         while (true) {
@@ -120,7 +120,7 @@ public final class EncoderImporter {
                 // No FFN above: this LayerNorm is the embeddings' one.
                 Embeddings emb = patterns.embeddings(ln2);
                 Collections.reverse(layers);
-                return finish(emb, layers, heads[0], divisor[0]);
+                return finish(emb, layers, heads[0], heads[1], divisor[0]);
             }
             patterns.markUsed(residualAdd);
             String geluIn = patterns.gelu(ffnOut.input());
@@ -139,15 +139,18 @@ public final class EncoderImporter {
             }
             if (attnOut == null) throw patterns.mismatch(attnAdd, "expected attention output projection + residual");
             LayerPatterns.Attention att = patterns.attention(attnOut.input(), layerIn);
-            if (heads[0] != 0 && (heads[0] != att.heads() || divisor[0] != att.divisor())) throw patterns.mismatch(attnAdd, "layers differ in head count or score scale");
+            if (heads[0] != 0 && (heads[0] != att.heads() || heads[1] != att.headSize() || divisor[0] != att.divisor())) {
+                throw patterns.mismatch(attnAdd, "layers differ in head count, head size or score scale");
+            }
             heads[0] = att.heads();
+            heads[1] = att.headSize();
             divisor[0] = att.divisor();
             layers.add(new EncoderLayer(att.q(), att.k(), att.v(), attnOut.linear(), ln1.weights(), ffnIn.linear(), ffnOut.linear(), ln2.weights()));
             h = layerIn;
         }
     }
 
-    private EncoderModel finish(Embeddings emb, List<EncoderLayer> layers, int heads, float divisor) {
+    private EncoderModel finish(Embeddings emb, List<EncoderLayer> layers, int heads, int headSize, float divisor) {
         List<String> leftover = patterns.leftovers();
         if (!leftover.isEmpty()) {
             throw new UnsupportedModelException(model.source() + ": " + leftover.size() + " node(s) are not part of the"
@@ -156,7 +159,7 @@ public final class EncoderImporter {
         }
         if (layers.isEmpty()) throw new UnsupportedModelException(model.source() + ": no encoder layers found");
         int hidden = emb.norm().gamma().length;
-        EncoderConfig config = new EncoderConfig(hidden, heads, layers.size(), layers.getFirst().intermediate().outputs(),
+        EncoderConfig config = new EncoderConfig(hidden, heads, headSize, layers.size(), layers.getFirst().intermediate().outputs(),
                 emb.word().length / hidden, emb.position().length / hidden,
                 emb.tokenType() == null ? 0 : emb.tokenType().length / hidden, divisor);
         return new EncoderModel(model.source(), config, emb, List.copyOf(layers));

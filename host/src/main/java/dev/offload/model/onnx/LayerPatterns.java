@@ -176,7 +176,7 @@ final class LayerPatterns extends GraphMatcher {
         return x;
     }
 
-    record Attention(Linear q, Linear k, Linear v, int heads, float divisor) {}
+    record Attention(Linear q, Linear k, Linear v, int heads, int headSize, float divisor) {}
 
     /**
      * context = Reshape(Transpose(MatMul(Softmax(Add(Div(MatMul(Qh, Kh), d), mask)), Vh), [0,2,1,3]), [B,S,H]) with
@@ -211,7 +211,7 @@ final class LayerPatterns extends GraphMatcher {
         expectPerm(tq, 0, 2, 1, 3);
         expectPerm(tk, 0, 2, 3, 1);
         expectPerm(tv, 0, 2, 1, 3);
-        int heads = -1;
+        int heads = -1, headSize = -1;
         Linear[] qkv = new Linear[3];
         OnnxNode[] ts = {tq, tk, tv};
         for (int i = 0; i < 3; i++) {
@@ -220,8 +220,9 @@ final class LayerPatterns extends GraphMatcher {
             if (in.length != 3 || out.length != 4 || out[0] != in[0] || out[1] != in[1] || out[2] * out[3] != in[2]) {
                 throw mismatch(split, "expected a split of [B,S,H] into [B,S,heads,head_size], got " + Arrays.toString(in) + " -> " + Arrays.toString(out));
             }
-            if (heads >= 0 && heads != out[2]) throw mismatch(split, "Q, K, V have different head counts");
+            if (heads >= 0 && (heads != out[2] || headSize != out[3])) throw mismatch(split, "Q, K, V have different head counts or sizes");
             heads = (int) out[2];
+            headSize = (int) out[3];
             MatchedLinear l = linear(split.input(0));
             if (!l.input.equals(layerIn)) throw mismatch(split, "Q/K/V do not read the layer input");
             qkv[i] = l.linear;
@@ -231,7 +232,7 @@ final class LayerPatterns extends GraphMatcher {
             throw mismatch(merge, "expected heads merged back to [B,S,H], got " + Arrays.toString(bsh));
         }
         markUsed(merge, tOut, pv, softmax, maskAdd, scale, qk, tq, tk, tv);
-        return new Attention(qkv[0], qkv[1], qkv[2], heads, divisor);
+        return new Attention(qkv[0], qkv[1], qkv[2], heads, headSize, divisor);
     }
 
     private static int axisOf(long a, int rank) { return (int) (a < 0 ? a + rank : a); }
