@@ -40,6 +40,9 @@ class CompressCommandTest {
         // One bad target in a sweep: nothing of the sweep is written.
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "0.5,1", "--out", out());
         refused("int4: not offered", "compress", "--method", "int4", "--out", out());
+        refused("must be between 0 and 1", "compress", "--method", "heads", "--target", "1", "--out", out());
+        refused("--importance magnitude: used only by --method heads", "compress", "--method", "ffn-neurons", "--importance", "magnitude", "--out", out());
+        refused("--importance loud: use one of activation, magnitude", "compress", "--method", "heads", "--target", "0.25", "--importance", "loud", "--out", out());
 
     }
 
@@ -53,6 +56,16 @@ class CompressCommandTest {
         Path folder = Files.createTempDirectory("offload-sentences");   // outside dir, which must stay empty
         refused("--sentences " + folder + ": is a directory", "compress", "--method", "magnitude", "--target", "0.5",
                 "--out", out(), "--sentences", folder.toString(), "--report", report);
+    }
+
+    @Test
+    void headsWriteAFileThatRunLoads() throws Exception {
+        CliRun r = CliRun.of("compress", "--method", "heads", "--target", "0.5", "--importance", "magnitude", "--out", out());
+        assertEquals(0, r.exit(), r.err() + r.out());
+        assertTrue(r.out().contains("heads 0.5 (magnitude): wrote"), r.out());
+        CliRun run = CliRun.of("run", "--model", out(), "--device", "java", "--no-profile");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("6 heads"), run.out());
     }
 
     @Test
