@@ -103,6 +103,7 @@ public final class CompressedOnnx {
         metadata(m, OnnxMetadata.METHOD, c.spec().method().id);
         metadata(m, OnnxMetadata.TARGET, CompressionSpec.fmt(c.spec().target()));
         metadata(m, OnnxMetadata.SOURCE, source);
+        if (c.spec().method() == Method.HEADS) metadata(m, OnnxMetadata.IMPORTANCE, c.spec().importance().id);
         metadata(m, OnnxMetadata.POOLING, pooling.name().toLowerCase(Locale.ROOT));
         if (c.spec().format() != null) metadata(m, OnnxMetadata.SPARSE_FORMAT, c.spec().format().toString());
         return m.build().toByteArray();

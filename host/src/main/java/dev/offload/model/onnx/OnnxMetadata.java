@@ -22,7 +22,8 @@ import java.util.Optional;
  */
 public record OnnxMetadata(Map<String, String> entries) {
     public static final String METHOD = "offload.compress.method", TARGET = "offload.compress.target",
-            SOURCE = "offload.compress.source", POOLING = "offload.pooling", SPARSE_FORMAT = "offload.sparse.format";
+            SOURCE = "offload.compress.source", POOLING = "offload.pooling", SPARSE_FORMAT = "offload.sparse.format",
+            IMPORTANCE = "offload.compress.importance";
 
     /** The pooling the file asks for (mean or cls), if it says. */
     public Optional<Pooling> pooling() {
