@@ -17,15 +17,25 @@ import java.util.Map;
 public final class Compressor {
     private Compressor() {}
 
-    /** The compressed model and which linears changed (original -> new, by identity). */
-    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, QuantizedLinear> replaced) {}
+    /**
+     * The compressed model and which linears changed (original -> new, by identity: a pruned or narrowed
+     * QuantizedLinear, or a FactorizedLinear); {@code notes} are markdown lines on what was done where (the ranks of
+     * a low-rank compression), empty when the spec says it all.
+     */
+    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, Linear> replaced, List<String> notes) {}
 
     /** Compresses {@code model}; a spec the model cannot take is an {@link IllegalArgumentException} of one line. */
     public static Compressed compress(EncoderModel model, CompressionSpec spec) {
         if (!model.quantized()) throw new IllegalArgumentException(model.name() + " is a float model; compress takes the int8 (ONNX dynamic-quantized) encoders");
+        for (EncoderLayer l : model.layers()) {
+            if (CompressedModelFile.linears(l).stream().anyMatch(x -> !(x instanceof QuantizedLinear))) {
+                throw new IllegalArgumentException(model.name() + " has factorized (low-rank) linears; compress takes an encoder whose linears are plain int8");
+            }
+        }
         spec.check(model.config());
-        Map<QuantizedLinear, QuantizedLinear> replaced = new IdentityHashMap<>();
+        Map<QuantizedLinear, Linear> replaced = new IdentityHashMap<>();
         List<EncoderLayer> layers = new ArrayList<>();
+        LowRankTable ranks = new LowRankTable();
         for (int i = 0; i < model.layers().size(); i++) {
             EncoderLayer l = model.layers().get(i);
             EncoderLayer c = switch (spec.method()) {
@@ -42,27 +52,39 @@ public final class Compressor {
                     replaced.put((QuantizedLinear) l.output(), (QuantizedLinear) f.output());
                     yield f;
                 }
-                case HEADS, LOW_RANK, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
+                case LOW_RANK -> {
+                    Linear[] f = new Linear[6];
+                    List<Linear> was = CompressedModelFile.linears(l);
+                    for (int j = 0; j < 6; j++) {
+                        QuantizedLinear q = (QuantizedLinear) was.get(j);
+                        LowRankFactorization.Choice choice = LowRankFactorization.choose(q, spec.target());
+                        ranks.add(i, choice);
+                        f[j] = choice.factorized() == null ? q : choice.factorized();
+                        if (choice.factorized() != null) replaced.put(q, choice.factorized());
+                    }
+                    yield new EncoderLayer(f[0], f[1], f[2], f[3], l.attentionNorm(), f[4], f[5], l.outputNorm());
+                }
+                case HEADS, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
             };
             layers.add(c);
         }
         EncoderConfig k = model.config();
         EncoderConfig config = new EncoderConfig(k.hidden(), k.heads(), k.layers(), layers.getFirst().intermediate().outputs(),
                 k.vocabSize(), k.maxPositions(), k.typeVocabSize(), k.scoreDivisor());
-        return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced);
+        return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced,
+                spec.method() == Method.LOW_RANK ? ranks.markdown() : List.of());
     }
 
     /** Why a method of the issue is not offered (yet), in one line. */
     static String notOffered(Method m) {
         return switch (m) {
             case HEADS -> "heads: not implemented yet (the encoder derives the head size from hidden / heads; removing heads needs a per-model head size and rewritten reshape constants)";
-            case LOW_RANK -> "low-rank: not implemented yet (a factorized linear needs a two-MatMulInteger node pattern in the importer and a graph op for it)";
             case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
             default -> m + " is offered";
         };
     }
 
-    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, QuantizedLinear> replaced) {
+    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, Linear> replaced) {
         QuantizedLinear q = (QuantizedLinear) l;
         QuantizedLinear p = UnstructuredPruning.prune(q, spec, name);
         replaced.put(q, p);
