@@ -3,6 +3,8 @@ package dev.offload.compress;
 import dev.offload.model.FactorizedLinear;
 import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.QuantizedLinear;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
@@ -31,8 +33,14 @@ final class LowRankFactorization {
     /** What the target made of one linear: its energy rank, and the factorized layer (null: it stays dense). */
     record Choice(int rank, int fullRank, FactorizedLinear factorized) {}
 
+    /**
+     * Decompositions made, by the linear they decompose (a record of arrays: equal means the same weight, scale and
+     * zero-point arrays; dropped with the model), so a sweep of targets over one model decomposes each weight once.
+     */
+    private static final Map<QuantizedLinear, Svd> made = new WeakHashMap<>();
+
     static Choice choose(QuantizedLinear q, double target) {
-        Svd svd = svd(dequantized(q), q.inputs(), q.outputs());
+        Svd svd = svdOf(q);
         int r = rank(svd.s(), target);
         return new Choice(r, svd.fullRank(), pays(q.inputs(), q.outputs(), r) ? factorize(svd, r, q.bias()) : null);
     }
@@ -50,6 +58,16 @@ final class LowRankFactorization {
             if (kept >= target * total) return r + 1;
         }
         return s.length;   // rounding: the running sum ends at the total
+    }
+
+    static Svd svdOf(QuantizedLinear q) {
+        synchronized (made) {
+            Svd s = made.get(q);
+            if (s != null) return s;
+        }
+        Svd s = svd(dequantized(q), q.inputs(), q.outputs());
+        synchronized (made) { made.put(q, s); }
+        return s;
     }
 
     /** (w - zeroPoint) * scale per column, [K, N] row-major. */

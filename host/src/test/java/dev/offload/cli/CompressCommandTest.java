@@ -32,6 +32,8 @@ class CompressCommandTest {
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "-0.1", "--out", out());
         refused("must be between 0 and 1", "compress", "--method", "block", "--target", "1.5", "--out", out());
         refused("rank 0", "compress", "--method", "low-rank", "--target", "0", "--out", out());
+        refused("more than all of the energy", "compress", "--method", "low-rank", "--target", "1.5", "--out", out());
+        refused("rank 0", "compress", "--method", "low-rank", "--target", "0.9,0", "--out", out());
         refused("not a whole number of heads", "compress", "--method", "heads", "--target", "0.3", "--out", out());
         refused("unknown method 'svd'", "compress", "--method", "svd", "--out", out());
         refused("does not divide", "compress", "--method", "block", "--block", "5x16", "--out", out());
