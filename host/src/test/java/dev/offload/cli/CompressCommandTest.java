@@ -75,4 +75,19 @@ class CompressCommandTest {
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("1.000"), run.out());
     }
+
+    @Test
+    void lowRankWritesAFileThatRunsAndReportsTheRanksPerLayer() throws Exception {
+        Path sentences = dir.resolve("s.txt");
+        Files.writeString(sentences, "A man is playing a guitar.\nSomeone plays the guitar.\nThe stock market fell.\n");
+        Path report = dir.resolve("r.md");
+        CliRun r = CliRun.of("compress", "--method", "low-rank", "--target", "0.9", "--out", out(), "--device", "java",
+                "--sentences", sentences.toString(), "--report", report.toString(), "--repeats", "1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        String md = Files.readString(report);
+        assertTrue(md.contains("| low-rank 0.9 |") && md.contains("## low-rank 0.9") && md.contains("35 of 36 linears factorized"), md);
+        assertTrue(md.contains("dense, 205 / 384"), "layer 5's attention output (rank 205 of 384) stays dense: " + md);
+        CliRun run = CliRun.of("run", "--model", out(), "--device", "java", "--no-profile");
+        assertEquals(0, run.exit(), run.err());
+    }
 }
