@@ -10,6 +10,7 @@ import dev.offload.model.EncoderReference;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.OrtEncoder;
 import dev.offload.model.TokenBatch;
+import dev.offload.model.onnx.OnnxModel;
 import dev.offload.runtime.PlacementSpec;
 import dev.offload.session.EncoderSource;
 import dev.offload.session.GraphEncoder;
@@ -65,7 +66,8 @@ class CompressedModelFileTest {
         return new long[] {same, all};
     }
 
-    static void check(CompressionSpec spec) throws Exception {
+    /** Runs every check on {@code spec}'s file; returns its bytes. */
+    static byte[] check(CompressionSpec spec) throws Exception {
         Compressor.Compressed c = Compressor.compress(source.model(), spec);
         byte[] bytes = CompressedModelFile.bytes(source, c);
         Path file = dir.resolve(spec.method().name().toLowerCase() + ".onnx");
@@ -115,7 +117,10 @@ class CompressedModelFileTest {
             // The two-product pattern is new to both: ONNX Runtime must compute what offload's reference computes, bit for bit.
             if (spec.method() == Method.LOW_RANK) assertEquals(all, same, spec + ": ONNX Runtime and offload's reference differ on the factorized file");
         }
+        return bytes;
     }
+
+    static long count(OnnxModel m, String op) { return m.nodes().stream().filter(n -> n.opType().equals(op)).count(); }
 
     @Test void magnitude() throws Exception { check(CompressionSpec.of(Method.MAGNITUDE, 0.5)); }
 
@@ -125,6 +130,22 @@ class CompressedModelFileTest {
 
     @Test void ffnNeurons() throws Exception { check(CompressionSpec.of(Method.FFN_NEURONS, 0.5)); }
 
-    /** 0.9 of the energy: 35 of MiniLM's 36 linears become two int8 linears, one stays dense. */
-    @Test void lowRank() throws Exception { check(CompressionSpec.of(Method.LOW_RANK, 0.9)); }
+    /**
+     * 0.9 of the energy: 35 of MiniLM's 36 linears become two int8 linears, one stays dense. The file has one more
+     * DynamicQuantizeLinear and MatMulInteger per factorized linear, and no initializer that no node reads (the
+     * replaced weights, scales and zero points are gone).
+     */
+    @Test void lowRank() throws Exception {
+        byte[] bytes = check(CompressionSpec.of(Method.LOW_RANK, 0.9));
+        int factorized = Compressor.compress(source.model(), CompressionSpec.of(Method.LOW_RANK, 0.9)).replaced().size();
+        assertEquals(35, factorized);
+        OnnxModel was = source.parsed(), now = OnnxModel.parse(bytes, "the low-rank file");
+        assertEquals(count(was, "MatMulInteger") + factorized, count(now, "MatMulInteger"));
+        assertEquals(count(was, "DynamicQuantizeLinear") + factorized, count(now, "DynamicQuantizeLinear"));
+        assertEquals(count(was, "Cast") + factorized, count(now, "Cast"));
+        java.util.Set<String> read = new java.util.HashSet<>();
+        for (var n : now.nodes()) read.addAll(n.inputs());
+        dev.offload.model.onnx.proto.OnnxProtos.ModelProto proto = dev.offload.model.onnx.proto.OnnxProtos.ModelProto.parseFrom(bytes);
+        for (var t : proto.getGraph().getInitializerList()) assertTrue(read.contains(t.getName()), "initializer " + t.getName() + " is read by no node");
+    }
 }
