@@ -52,18 +52,7 @@ public final class Compressor {
                     replaced.put((QuantizedLinear) l.output(), (QuantizedLinear) f.output());
                     yield f;
                 }
-                case LOW_RANK -> {
-                    Linear[] f = new Linear[6];
-                    List<Linear> was = CompressedModelFile.linears(l);
-                    for (int j = 0; j < 6; j++) {
-                        QuantizedLinear q = (QuantizedLinear) was.get(j);
-                        LowRankFactorization.Choice choice = LowRankFactorization.choose(q, spec.target());
-                        ranks.add(i, choice);
-                        f[j] = choice.factorized() == null ? q : choice.factorized();
-                        if (choice.factorized() != null) replaced.put(q, choice.factorized());
-                    }
-                    yield new EncoderLayer(f[0], f[1], f[2], f[3], l.attentionNorm(), f[4], f[5], l.outputNorm());
-                }
+                case LOW_RANK -> factorized(l, i, spec.target(), ranks, replaced);
                 case HEADS, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
             };
             layers.add(c);
@@ -82,6 +71,20 @@ public final class Compressor {
             case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
             default -> m + " is offered";
         };
+    }
+
+    /** The layer with each linear that pays factorized at its energy rank ({@link LowRankFactorization}), the rest as they were. */
+    private static EncoderLayer factorized(EncoderLayer l, int index, double target, LowRankTable ranks, Map<QuantizedLinear, Linear> replaced) {
+        List<Linear> was = CompressedModelFile.linears(l);
+        Linear[] now = new Linear[was.size()];
+        for (int j = 0; j < now.length; j++) {
+            QuantizedLinear q = (QuantizedLinear) was.get(j);
+            LowRankFactorization.Choice choice = LowRankFactorization.choose(q, target);
+            ranks.add(index, choice);
+            now[j] = choice.factorized() == null ? q : choice.factorized();
+            if (choice.factorized() != null) replaced.put(q, choice.factorized());
+        }
+        return new EncoderLayer(now[0], now[1], now[2], now[3], l.attentionNorm(), now[4], now[5], l.outputNorm());
     }
 
     private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, Linear> replaced) {
