@@ -27,12 +27,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code offload compress}: prune an int8 encoder and write it as an ONNX file that {@code run} loads, optionally with
+ * {@code offload compress}: prune or factorize an int8 encoder and write it as an ONNX file that {@code run} loads, optionally with
  * a report of what it cost in accuracy and bought in speed. The work is dev.offload.compress's; this class reads and
  * checks the options (every problem is one line and exit 2, before anything is written).
  */
 @Command(name = "compress", mixinStandardHelpOptions = true,
-        description = "Compress an int8 encoder (pruning) into an ONNX file that run loads; --report/--chart measure accuracy and speed against the original.")
+        description = "Compress an int8 encoder (pruning, low-rank factorization) into an ONNX file that run loads; --report/--chart measure accuracy and speed against the original.")
 public final class CompressCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 
@@ -45,7 +45,7 @@ public final class CompressCommand implements Callable<Integer> {
     String method;
 
     @Option(names = "--target", paramLabel = "T[,T...]", defaultValue = "0.5",
-            description = "magnitude/block: sparsity; ffn-neurons/heads: fraction removed; a comma list sweeps (one file each). Default: ${DEFAULT-VALUE}.")
+            description = "magnitude/block: sparsity; ffn-neurons/heads: fraction removed; low-rank: energy kept in (0, 1]; a comma list sweeps (one file each). Default: ${DEFAULT-VALUE}.")
     String target;
 
     @Option(names = "--importance", paramLabel = "activation|magnitude",
@@ -140,9 +140,9 @@ public final class CompressCommand implements Callable<Integer> {
                 sentences != null ? sentences.toString() : "built in: KJV verses (public domain) and offload's own sentences"
                         + (calibrated ? ", without the last " + SentenceSet.CALIBRATION_SENTENCES + " (the calibration sentences)" : ""), repeats);
         try {
-            run.compressAndWrite(stdout);
+            List<CompressionRun.Written> written = run.compressAndWrite(stdout);
             if (texts != null) {
-                CompressionReport r = run.measure(commandLine(), stdout);
+                CompressionReport r = run.measure(written, commandLine(), stdout);
                 CompressionRun.writeReport(r, report, chart);
                 stdout.print(r.markdown());
             }

@@ -2,6 +2,8 @@ package dev.offload.compress;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import dev.offload.model.FactorizedLinear;
+import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.Pooling;
 import dev.offload.model.QuantizedLinear;
 import dev.offload.model.onnx.OnnxMetadata;
@@ -15,10 +17,9 @@ import dev.offload.model.onnx.proto.OnnxProtos.StringStringEntryProto;
 import dev.offload.model.onnx.proto.OnnxProtos.TensorProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -26,7 +27,8 @@ import java.util.Map;
  * Writes a compressed encoder as an ONNX file: the original model's graph, node for node, with the changed linears'
  * initializers replaced (pruned weights as int8 with zeros, removed neurons and heads as genuinely smaller weight,
  * scale and bias tensors; for removed heads also the Reshape constants that hold the head count, see
- * {@link AttentionReshapes}) and {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
+ * {@link AttentionReshapes}), factorized linears as two int8 products in a row ({@link FactorizedOnnx}) and
+ * {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
  * reads it as it reads the original, so both can judge each other on the compressed model too.
  *
  * <p>Which initializer holds which weight is found by identity: the importer decodes each initializer into one array
@@ -53,25 +55,15 @@ public final class CompressedOnnx {
             if (n.opType().equals("MatMulInteger") && n.inputs().size() > 3 && !n.input(3).isEmpty()) zeroPointOf.put(n.input(1), n.input(3));
         }
         Map<String, TensorProto> replace = new HashMap<>();
+        Map<String, FactorizedLinear> factorized = new LinkedHashMap<>();
         for (var e : c.replaced().entrySet()) {
-            QuantizedLinear was = e.getKey(), now = e.getValue();
+            QuantizedLinear was = e.getKey();
             String w = names.get(was.weight());
             if (w == null) throw new IllegalArgumentException(source + ": a linear's weight is not an int8 initializer as stored (uint8 weights are not supported by compress)");
-            replace.put(w, TensorProto.newBuilder().setName(w).setDataType(TensorProto.DataType.INT8_VALUE)
-                    .addDims(now.inputs()).addDims(now.outputs()).setRawData(ByteString.copyFrom(now.weight())).build());
-            if (now.outputs() != was.outputs()) {
-                if (was.zeroPoint() != null) throw new IllegalArgumentException(source + ": non-zero weight zero points; compress cannot narrow this layer");
-                String z = zeroPointOf.get(w);
-                OnnxTensor zt = z == null ? null : parsed.constants().get(z);
-                // All zero (else refused above): a per-column one becomes as many zeros as the layer has columns now.
-                if (zt != null && zt.size() != 1) replace.put(z, TensorProto.newBuilder().setName(z).setDataType(zt.type().code)
-                        .addDims(now.outputs()).setRawData(ByteString.copyFrom(new byte[now.outputs()])).build());
-                String s = names.get(was.scale());
-                // A scale not found is a per-tensor one the importer repeated per column: it stays as it is.
-                if (s != null) replace.put(s, floats(s, now.scale()));
-                String b = names.get(was.bias());
-                if (b == null) throw new IllegalArgumentException(source + ": a narrowed linear's bias is not an initializer");
-                replace.put(b, floats(b, now.bias()));
+            switch (e.getValue()) {
+                case QuantizedLinear now -> replaceInitializers(parsed, names, zeroPointOf, replace, was, now, w, source);
+                case FactorizedLinear f -> factorized.put(w, f);
+                case FloatLinearWeights f -> throw new IllegalArgumentException(source + ": compress does not turn int8 linears into float ones");
             }
         }
         if (c.spec().method() == Method.HEADS) {
@@ -99,6 +91,7 @@ public final class CompressedOnnx {
             g.setNode(i, b);
         }
         if (done != replace.size()) throw new IllegalArgumentException(source + ": " + (replace.size() - done) + " changed tensor(s) are neither graph initializers nor Constant nodes");
+        FactorizedOnnx.rewrite(g, factorized, source);
         ModelProto.Builder m = model.toBuilder().setGraph(g);
         metadata(m, OnnxMetadata.METHOD, c.spec().method().id);
         metadata(m, OnnxMetadata.TARGET, CompressionSpec.fmt(c.spec().target()));
@@ -109,18 +102,31 @@ public final class CompressedOnnx {
         return m.build().toByteArray();
     }
 
+    /** A pruned or narrowed linear: its weight initializer, and where its width changed its scale, zero point and bias. */
+    private static void replaceInitializers(OnnxModel parsed, Map<Object, String> names, Map<String, String> zeroPointOf,
+                                            Map<String, TensorProto> replace, QuantizedLinear was, QuantizedLinear now, String w, String source) {
+        replace.put(w, TensorProto.newBuilder().setName(w).setDataType(TensorProto.DataType.INT8_VALUE)
+                .addDims(now.inputs()).addDims(now.outputs()).setRawData(ByteString.copyFrom(now.weight())).build());
+        if (now.outputs() == was.outputs()) return;
+        if (was.zeroPoint() != null) throw new IllegalArgumentException(source + ": non-zero weight zero points; compress cannot narrow this layer");
+        String z = zeroPointOf.get(w);
+        OnnxTensor zt = z == null ? null : parsed.constants().get(z);
+        // All zero (else refused above): a per-column one becomes as many zeros as the layer has columns now.
+        if (zt != null && zt.size() != 1) replace.put(z, TensorProto.newBuilder().setName(z).setDataType(zt.type().code)
+                .addDims(now.outputs()).setRawData(ByteString.copyFrom(new byte[now.outputs()])).build());
+        String s = names.get(was.scale());
+        // A scale not found is a per-tensor one the importer repeated per column: it stays as it is.
+        if (s != null) replace.put(s, FactorizedOnnx.floats(s, now.scale()));
+        String b = names.get(was.bias());
+        if (b == null) throw new IllegalArgumentException(source + ": a narrowed linear's bias is not an initializer");
+        replace.put(b, FactorizedOnnx.floats(b, now.bias()));
+    }
+
     private static void metadata(ModelProto.Builder m, String key, String value) {
         for (int i = 0; i < m.getMetadataPropsCount(); i++) {
             if (m.getMetadataProps(i).getKey().equals(key)) { m.removeMetadataProps(i); break; }
         }
         m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(value));
-    }
-
-    private static TensorProto floats(String name, float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        return TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(v.length)
-                .setRawData(ByteString.copyFrom(b.array())).build();
     }
 
     private static ModelProto parse(byte[] bytes, String source) {

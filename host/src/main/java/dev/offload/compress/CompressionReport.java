@@ -29,6 +29,11 @@ public record CompressionReport(String model, String device, int sentences, Stri
         }
         s.append("\nsize and speed are relative to the original; cosine is each sentence's embedding against the original's;"
                 + " same nearest neighbour is the share of sentences whose most similar other sentence is unchanged.\n");
+        for (ReportRow r : rows) {
+            if (r.notes().isEmpty()) continue;
+            s.append("\n## ").append(r.compression()).append("\n\n");
+            for (String line : r.notes()) s.append(line).append('\n');
+        }
         return s.toString();
     }
 

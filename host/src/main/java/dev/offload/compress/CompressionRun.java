@@ -24,8 +24,12 @@ import java.util.List;
 public record CompressionRun(CompressedModelFile.Source source, List<CompressionSpec> specs, List<Path> outputs,
                              EmbeddingOptions options, List<String> sentences, String sentenceSource, int repeats) {
 
-    /** Compresses and writes every file; returns the report's rows' inputs (spec, file). */
-    public List<Path> compressAndWrite(PrintWriter out) {
+    /** One written file: its spec, path and the compression's notes (the ranks of a low-rank one). */
+    public record Written(CompressionSpec spec, Path file, List<String> notes) {}
+
+    /** Compresses and writes every file (the notes printed after each); returns what was written, in order. */
+    public List<Written> compressAndWrite(PrintWriter out) {
+        List<Compressor.Compressed> compressed = new ArrayList<>();
         List<byte[]> files = new ArrayList<>();
         Calibration calibration = null;
         if (specs.stream().anyMatch(CompressionSpec::needsCalibration)) {
@@ -35,26 +39,30 @@ public record CompressionRun(CompressedModelFile.Source source, List<Compression
         }
         for (CompressionSpec spec : specs) {
             Compressor.Compressed c = Compressor.compress(source.model(), spec, calibration);
+            compressed.add(c);
             files.add(CompressedModelFile.bytes(source, c));
         }
+        List<Written> written = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
             Path tok = CompressedModelFile.write(source, files.get(i), outputs.get(i));
             out.printf("%s: wrote %s (%,d bytes) and %s%n", specs.get(i), outputs.get(i), files.get(i).length, tok.getFileName());
+            for (String line : compressed.get(i).notes()) out.println(line);
+            written.add(new Written(specs.get(i), outputs.get(i), compressed.get(i).notes()));
         }
-        return outputs;
+        return written;
     }
 
     /** Measures the original and each written file (same device, sentences and batch). */
-    public CompressionReport measure(String command, PrintWriter out) {
+    public CompressionReport measure(List<Written> written, String command, PrintWriter out) {
         TimedRun original = TimedRun.of(options.withModel(source.source()), sentences, repeats);
         out.printf("original: %.1f sentences/s on %s%n", original.sentencesPerSecond(), original.device());
         List<ReportRow> rows = new ArrayList<>();
-        for (int i = 0; i < specs.size(); i++) {
-            EncoderSource file = new EncoderSource.OnnxFile(outputs.get(i), null, source.pooling());
+        for (Written w : written) {
+            EncoderSource file = new EncoderSource.OnnxFile(w.file(), null, source.pooling());
             TimedRun r = TimedRun.of(options.withModel(file), sentences, repeats);
             Agreement a = Agreement.of(original.embeddings(), r.embeddings());
-            rows.add(new ReportRow(specs.get(i).toString(), outputs.get(i).toString(), r.weightBytes(), r.sentencesPerSecond(), a));
-            out.printf("%s: %.1f sentences/s, cosine mean %.5f min %.5f, same nearest neighbour %.1f%%%n", specs.get(i),
+            rows.add(new ReportRow(w.spec().toString(), w.file().toString(), r.weightBytes(), r.sentencesPerSecond(), a, w.notes()));
+            out.printf("%s: %.1f sentences/s, cosine mean %.5f min %.5f, same nearest neighbour %.1f%%%n", w.spec(),
                     r.sentencesPerSecond(), a.meanCosine(), a.minCosine(), 100 * a.retrieval());
         }
         return new CompressionReport(source.source().toString(), original.device(), sentences.size(), sentenceSource,

@@ -46,7 +46,8 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
                 if (!(target > 0 && target < 1)) throw new IllegalArgumentException(method + " " + t + ": must be between 0 and 1 (exclusive); " + method.target);
             }
             case LOW_RANK -> {
-                if (!(target > 0 && target <= 1)) throw new IllegalArgumentException(method + " " + t + ": rank 0; the kept energy fraction must be in (0, 1]");
+                if (!(target > 0)) throw new IllegalArgumentException(method + " " + t + ": keeps no energy (rank 0); the kept energy fraction must be in (0, 1]");
+                if (!(target <= 1)) throw new IllegalArgumentException(method + " " + t + ": more than all of the energy; the kept energy fraction must be in (0, 1]");
             }
             case TWO_FOUR, INT4 -> { }
         }

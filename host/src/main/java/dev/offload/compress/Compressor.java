@@ -17,8 +17,12 @@ import java.util.Map;
 public final class Compressor {
     private Compressor() {}
 
-    /** The compressed model and which linears changed (original -> new, by identity). */
-    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, QuantizedLinear> replaced) {}
+    /**
+     * The compressed model and which linears changed (original -> new, by identity: a pruned or narrowed
+     * QuantizedLinear, or a FactorizedLinear); {@code notes} are markdown lines on what was done where (the ranks of
+     * a low-rank compression), empty when the spec says it all.
+     */
+    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, Linear> replaced, List<String> notes) {}
 
     /** Compresses {@code model} with a spec that needs no calibration sentences. */
     public static Compressed compress(EncoderModel model, CompressionSpec spec) { return compress(model, spec, null); }
@@ -29,6 +33,11 @@ public final class Compressor {
      */
     public static Compressed compress(EncoderModel model, CompressionSpec spec, Calibration calibration) {
         if (!model.quantized()) throw new IllegalArgumentException(model.name() + " is a float model; compress takes the int8 (ONNX dynamic-quantized) encoders");
+        for (EncoderLayer l : model.layers()) {
+            if (CompressedModelFile.linears(l).stream().anyMatch(x -> !(x instanceof QuantizedLinear))) {
+                throw new IllegalArgumentException(model.name() + " has factorized (low-rank) linears; compress takes an encoder whose linears are plain int8");
+            }
+        }
         spec.check(model.config());
         if (spec.needsCalibration() && calibration == null) throw new IllegalArgumentException(spec + ": needs calibration sentences");
         EncoderConfig k = model.config();
@@ -37,8 +46,9 @@ public final class Compressor {
             case ACTIVATION -> HeadActivations.of(model, calibration.batches());
             case MAGNITUDE -> model.layers().stream().map(l -> HeadPruning.magnitude(l, k.heads(), k.headSize())).toArray(double[][]::new);
         };
-        Map<QuantizedLinear, QuantizedLinear> replaced = new IdentityHashMap<>();
+        Map<QuantizedLinear, Linear> replaced = new IdentityHashMap<>();
         List<EncoderLayer> layers = new ArrayList<>();
+        LowRankTable ranks = new LowRankTable();
         for (int i = 0; i < model.layers().size(); i++) {
             EncoderLayer l = model.layers().get(i);
             EncoderLayer c = switch (spec.method()) {
@@ -64,26 +74,41 @@ public final class Compressor {
                     replaced.put((QuantizedLinear) l.attentionOutput(), (QuantizedLinear) p.attentionOutput());
                     yield p;
                 }
-                case LOW_RANK, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
+                case LOW_RANK -> factorized(l, i, spec.target(), ranks, replaced);
+                case INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
             };
             layers.add(c);
         }
         int heads = spec.method() == Method.HEADS ? k.heads() - spec.headsRemoved(k) : k.heads();
         EncoderConfig config = new EncoderConfig(k.hidden(), heads, k.headSize(), k.layers(), layers.getFirst().intermediate().outputs(),
                 k.vocabSize(), k.maxPositions(), k.typeVocabSize(), k.scoreDivisor());
-        return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced);
+        return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced,
+                spec.method() == Method.LOW_RANK ? ranks.markdown() : List.of());
     }
 
     /** Why a method of the issue is not offered (yet), in one line. */
     static String notOffered(Method m) {
         return switch (m) {
-            case LOW_RANK -> "low-rank: not implemented yet (a factorized linear needs a two-MatMulInteger node pattern in the importer and a graph op for it)";
             case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
             default -> m + " is offered";
         };
     }
 
-    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, QuantizedLinear> replaced) {
+    /** The layer with each linear that pays factorized at its energy rank ({@link LowRankFactorization}), the rest as they were. */
+    private static EncoderLayer factorized(EncoderLayer l, int index, double target, LowRankTable ranks, Map<QuantizedLinear, Linear> replaced) {
+        List<Linear> was = CompressedModelFile.linears(l);
+        Linear[] now = new Linear[was.size()];
+        for (int j = 0; j < now.length; j++) {
+            QuantizedLinear q = (QuantizedLinear) was.get(j);
+            LowRankFactorization.Choice choice = LowRankFactorization.choose(q, target);
+            ranks.add(index, choice);
+            now[j] = choice.factorized() == null ? q : choice.factorized();
+            if (choice.factorized() != null) replaced.put(q, choice.factorized());
+        }
+        return new EncoderLayer(now[0], now[1], now[2], now[3], l.attentionNorm(), now[4], now[5], l.outputNorm());
+    }
+
+    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, Linear> replaced) {
         QuantizedLinear q = (QuantizedLinear) l;
         QuantizedLinear p = UnstructuredPruning.prune(q, spec, name);
         replaced.put(q, p);

@@ -3,14 +3,17 @@ package dev.offload.compress;
 import dev.offload.graph.SparseFormat;
 import dev.offload.model.EncoderLayer;
 import dev.offload.model.EncoderModel;
+import dev.offload.model.FactorizedLinear;
+import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.Linear;
+import dev.offload.model.QuantizedLinear;
 import java.util.List;
 
 /**
  * The bytes a model's linear weights take as offload runs them: int8 dense K x N; CSR one int8 value and one int32
  * column per non-zero plus N + 1 int32 row pointers; 2:4 the kept half of the values plus a 2-bit index each; BSR
- * R x C int8 values and one int32 column per non-zero block plus the block-row pointers. Scales and biases (4 bytes
- * per output each) are counted for every format.
+ * R x C int8 values and one int32 column per non-zero block plus the block-row pointers; a factorized (low-rank)
+ * linear both its dense factors. Scales and biases (4 bytes per output each) are counted for every format.
  */
 public final class WeightBytes {
     private WeightBytes() {}
@@ -19,13 +22,18 @@ public final class WeightBytes {
         long b = 0;
         for (EncoderLayer l : model.layers()) {
             for (Linear x : List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output())) {
-                b += of((dev.offload.model.QuantizedLinear) x, format);
+                b += switch (x) {
+                    case QuantizedLinear q -> of(q, format);
+                    // Factorized layers are dense (low-rank writes no sparse format): both factors' bytes.
+                    case FactorizedLinear f -> of(f.first(), null) + of(f.second(), null);
+                    case FloatLinearWeights f -> 4L * f.inputs() * f.outputs() + 4L * f.outputs();
+                };
             }
         }
         return b;
     }
 
-    static long of(dev.offload.model.QuantizedLinear q, SparseFormat format) {
+    static long of(QuantizedLinear q, SparseFormat format) {
         int k = q.inputs(), n = q.outputs();
         long perOutput = 8L * n;
         if (format == null) return (long) k * n + perOutput;

@@ -26,6 +26,7 @@ import java.util.Locale;
  *          -> + x -> LayerNorm -> quantize -> FFN up linear with erf-GELU in its epilogue -> quantize
  *          -> FFN down linear -> + x -> LayerNorm
  * </pre>
+ * A factorized linear ({@link FactorizedLinear}) is two int8 linears with a quantize between them.
  * The float ops round as ONNX Runtime's CPU provider rounds the exported graph (LayerNorm, attention and GELU in
  * their ONNX Runtime forms, see dev.offload.math.OnnxRuntimeCpu), so that the int8 activations match ONNX Runtime's
  * bit for bit (unless the weights are pruned).
@@ -101,17 +102,17 @@ public final class EncoderGraph {
             String p = "layer." + i;
             g.layer(p);
             String[] xq = quantize(g, p + ".attn.quantize", x, lengths);
-            String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x);
-            String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x);
-            String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x);
+            String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x, lengths);
+            String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x, lengths);
+            String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x, lengths);
             String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), q, k, v, lengths);
-            String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune, quantize(g, p + ".attn.out.quantize", a, lengths), a);
+            String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune, quantize(g, p + ".attn.out.quantize", a, lengths), a, lengths);
             String r1 = g.add1(p + ".attn.residual", new Add(), o, x);
             String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), r1);
             // Pruned weights are not the model ONNX Runtime runs, and spmm.cl has the plain GELU only.
             Activation gelu = prune == null ? Activation.GELU_ERF_ONNX : Activation.GELU_ERF;
-            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1);
-            String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths), f1);
+            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1, lengths);
+            String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths), f1, lengths);
             String r2 = g.add1(p + ".ffn.residual", new Add(), f2, x1);
             x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
         }
@@ -128,11 +129,20 @@ public final class EncoderGraph {
         return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
     }
 
-    /** An int8 linear reads the quantized triple; a float one (a float model) reads x itself. */
-    private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x) {
+    /**
+     * An int8 linear reads the quantized triple; a float one (a float model) reads x itself. A factorized one is its
+     * two int8 linears with a quantize of the first's float output between them (per sentence, like every other);
+     * the activation goes to the second.
+     */
+    private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x,
+                                 String lengths) {
         return switch (layer) {
             case FloatLinearWeights f -> g.add1(name, new dev.offload.graph.Fp32Linear(f.inputs(), f.outputs(), f.weight(), f.bias(), act), x);
             case QuantizedLinear q -> g.add1(name, int8(q, act, prune, name), quantized);
+            case FactorizedLinear f -> {
+                String inner = g.add1(name + ".a", int8(f.first(), Activation.NONE, prune, name + ".a"), quantized);
+                yield g.add1(name, int8(f.second(), act, prune, name + ".b"), quantize(g, name + ".b.quantize", inner, lengths));
+            }
         };
     }
 

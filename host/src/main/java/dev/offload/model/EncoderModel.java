@@ -5,8 +5,8 @@ import java.util.List;
 /** A BERT-style encoder imported from a file: the input is token ids and an attention mask, the output last_hidden_state. */
 public record EncoderModel(String name, EncoderConfig config, Embeddings embeddings, List<EncoderLayer> layers) {
 
-    /** True when the linear layers are int8 (quantized in the file, or with {@link #quantizeInt8()}). */
-    public boolean quantized() { return layers.getFirst().query() instanceof QuantizedLinear; }
+    /** True when the linear layers are int8 (quantized in the file, or with {@link #quantizeInt8()}; plain or factorized). */
+    public boolean quantized() { return !(layers.getFirst().query() instanceof FloatLinearWeights); }
 
     /** The same model with every float linear layer quantized per output channel to int8. */
     public EncoderModel quantizeInt8() {
@@ -22,7 +22,11 @@ public record EncoderModel(String name, EncoderConfig config, Embeddings embeddi
         long b = 0;
         for (EncoderLayer l : layers) {
             for (Linear x : List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output())) {
-                b += x instanceof QuantizedLinear ? (long) x.inputs() * x.outputs() : 4L * x.inputs() * x.outputs();
+                b += switch (x) {
+                    case QuantizedLinear q -> (long) q.inputs() * q.outputs();
+                    case FactorizedLinear f -> (long) f.inputs() * f.rank() + (long) f.rank() * f.outputs();
+                    case FloatLinearWeights f -> 4L * f.inputs() * f.outputs();
+                };
             }
         }
         return b;

@@ -56,19 +56,19 @@ public final class EncoderReference {
             EncoderLayer layer = model.layers().get(li);
             // Self-attention. Q, K and V read the same quantized input, as in the ONNX graph.
             QuantizedInput xq = QuantizedInput.of(x, h, in, quantization);
-            float[] q = linear(x, xq, layer.query(), rows);
-            float[] k = linear(x, xq, layer.key(), rows);
-            float[] v = linear(x, xq, layer.value(), rows);
+            float[] q = linear(x, xq, layer.query(), in, quantization);
+            float[] k = linear(x, xq, layer.key(), in, quantization);
+            float[] v = linear(x, xq, layer.value(), in, quantization);
             float[] context = attention(q, k, v, in, c);
             if (tap != null) tap.context(li, context);
-            float[] attn = linear(context, QuantizedInput.of(context, c.attentionWidth(), in, quantization), layer.attentionOutput(), rows);
+            float[] attn = linear(context, QuantizedInput.of(context, c.attentionWidth(), in, quantization), layer.attentionOutput(), in, quantization);
             for (int i = 0; i < attn.length; i++) attn[i] += x[i];
             x = layerNorm(attn, layer.attentionNorm(), h);
 
             // Feed-forward: linear, erf-GELU, linear; residual; LayerNorm.
-            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization), layer.intermediate(), rows);
+            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization), layer.intermediate(), in, quantization);
             for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
-            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization), layer.output(), rows);
+            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization), layer.output(), in, quantization);
             for (int i = 0; i < o.length; i++) o[i] += x[i];
             x = layerNorm(o, layer.outputNorm(), h);
         }
@@ -108,11 +108,16 @@ public final class EncoderReference {
 
     /**
      * y = x·W + b ({@link Int8GemmReference}). Float layers multiply in float; int8 layers use the uint8 input
-     * {@code xq}: MatMulInteger, then x_scale * w_scale and the bias in float, as the graph does.
+     * {@code xq}: MatMulInteger, then x_scale * w_scale and the bias in float, as the graph does. A factorized layer
+     * is its first factor on {@code xq}, that result quantized as any activation is, then its second factor.
      */
-    static float[] linear(float[] x, QuantizedInput xq, Linear layer, int rows) {
-        int k = layer.inputs(), n = layer.outputs();
+    static float[] linear(float[] x, QuantizedInput xq, Linear layer, TokenBatch in, ActivationQuantization quantization) {
+        int k = layer.inputs(), n = layer.outputs(), rows = in.batch() * in.length();
         return switch (layer) {
+            case FactorizedLinear f -> {
+                float[] inner = linear(x, xq, f.first(), in, quantization);
+                yield linear(inner, QuantizedInput.of(inner, f.rank(), in, quantization), f.second(), in, quantization);
+            }
             case FloatLinearWeights f -> Int8GemmReference.fp32Linear(x, f.weight(), f.bias(), Activation.NONE, rows, k, n);
             case QuantizedLinear ql -> {
                 int[] acc = Int8GemmReference.accumulate(xq.values(), true, xq.zeroPoint(),

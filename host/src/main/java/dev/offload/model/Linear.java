@@ -1,7 +1,7 @@
 package dev.offload.model;
 
-/** A dense layer y = x·W + b with W of shape [inputs][outputs]: float weights, or int8 weights with scales. */
-public sealed interface Linear permits FloatLinearWeights, QuantizedLinear {
+/** A layer y = x·W + b with W of shape [inputs][outputs]: float weights, int8 weights with scales, or W as two int8 factors. */
+public sealed interface Linear permits FloatLinearWeights, QuantizedLinear, FactorizedLinear {
     int inputs();
 
     int outputs();

@@ -32,6 +32,8 @@ class CompressCommandTest {
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "-0.1", "--out", out());
         refused("must be between 0 and 1", "compress", "--method", "block", "--target", "1.5", "--out", out());
         refused("rank 0", "compress", "--method", "low-rank", "--target", "0", "--out", out());
+        refused("more than all of the energy", "compress", "--method", "low-rank", "--target", "1.5", "--out", out());
+        refused("rank 0", "compress", "--method", "low-rank", "--target", "0.9,0", "--out", out());
         refused("not a whole number of heads", "compress", "--method", "heads", "--target", "0.3", "--out", out());
         refused("unknown method 'svd'", "compress", "--method", "svd", "--out", out());
         refused("does not divide", "compress", "--method", "block", "--block", "5x16", "--out", out());
@@ -85,5 +87,20 @@ class CompressCommandTest {
         CliRun run = CliRun.of("run", "--model", dir.resolve("m-0.5.onnx").toString(), "--device", "java", "--no-profile");
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("1.000"), run.out());
+    }
+
+    @Test
+    void lowRankWritesAFileThatRunsAndReportsTheRanksPerLayer() throws Exception {
+        Path sentences = dir.resolve("s.txt");
+        Files.writeString(sentences, "A man is playing a guitar.\nSomeone plays the guitar.\nThe stock market fell.\n");
+        Path report = dir.resolve("r.md");
+        CliRun r = CliRun.of("compress", "--method", "low-rank", "--target", "0.9", "--out", out(), "--device", "java",
+                "--sentences", sentences.toString(), "--report", report.toString(), "--repeats", "1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        String md = Files.readString(report);
+        assertTrue(md.contains("| low-rank 0.9 |") && md.contains("## low-rank 0.9") && md.contains("35 of 36 linears factorized"), md);
+        assertTrue(md.contains("dense, 205 / 384"), "layer 5's attention output (rank 205 of 384) stays dense: " + md);
+        CliRun run = CliRun.of("run", "--model", out(), "--device", "java", "--no-profile");
+        assertEquals(0, run.exit(), run.err());
     }
 }

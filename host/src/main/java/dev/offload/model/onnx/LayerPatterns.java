@@ -1,9 +1,11 @@
 package dev.offload.model.onnx;
 
 import dev.offload.model.Embeddings;
+import dev.offload.model.FactorizedLinear;
 import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.LayerNormWeights;
 import dev.offload.model.Linear;
+import dev.offload.model.QuantizedLinear;
 import dev.offload.model.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,8 +15,8 @@ import java.util.Set;
 
 /**
  * The structures a BERT-style encoder is built from, recognized node by node: LayerNorm (fused or decomposed),
- * linear layers (float, or ONNX Runtime's dynamic int8 form), erf-GELU, multi-head attention with its padding
- * mask, and the embedding sum. Each matcher takes the value a structure produces and returns what feeds it,
+ * linear layers (float, ONNX Runtime's dynamic int8 form, or two such int8 products in a row: a factorized one),
+ * erf-GELU, multi-head attention with its padding mask, and the embedding sum. Each matcher takes the value a structure produces and returns what feeds it,
  * marking its nodes used; the weights it finds become model weights through {@link ImportedWeights}.
  */
 final class LayerPatterns extends GraphMatcher {
@@ -83,7 +85,9 @@ final class LayerPatterns extends GraphMatcher {
     /**
      * Float: Add(bias, MatMul(x, W)). Dynamic int8 (ONNX Runtime's quantizer):
      * Add(bias, Mul(Cast(MatMulInteger(xq, Wq, x_zero, w_zero)), Mul(x_scale, w_scale))) with
-     * (xq, x_scale, x_zero) = DynamicQuantizeLinear(x). Returns null when {@code value} is not such a structure.
+     * (xq, x_scale, x_zero) = DynamicQuantizeLinear(x). Factorized int8 ({@code offload compress --method low-rank}):
+     * the same with x itself the bias-free int8 product of the layer input and a first factor A, i.e. two int8
+     * products in a row, the second with the bias. Returns null when {@code value} is not such a structure.
      */
     MatchedLinear linearOrNull(String value) {
         OnnxNode add = nodeOrNull(value, "Add");
@@ -105,6 +109,23 @@ final class LayerPatterns extends GraphMatcher {
             markUsed(add, matmul);
             return new MatchedLinear(matmul.input(0), new FloatLinearWeights(k, n, w.floats(), bias)); // the tensor's array: no copy
         }
+        Int8Product second = int8ProductOrNull(product, bias);
+        if (second == null) return null;
+        markUsed(add);
+        // The second factor of a factorized layer reads the first's float output, an int8 product with no bias.
+        Int8Product first = nodeOrNull(second.input(), "Mul") != null ? int8ProductOrNull(second.input(), null) : null;
+        if (first != null) return new MatchedLinear(first.input(), new FactorizedLinear(first.linear(), second.linear()));
+        return new MatchedLinear(second.input(), second.linear());
+    }
+
+    private record Int8Product(String input, QuantizedLinear linear) {}
+
+    /**
+     * Mul(Cast(MatMulInteger(xq, Wq, x_zero, w_zero)), Mul(x_scale, w_scale)) with (xq, x_scale, x_zero) =
+     * DynamicQuantizeLinear(x), marked used; {@code bias} null is a product with no Add after it (zeros). Returns null
+     * when {@code product} is not such a structure or the bias does not fit it.
+     */
+    private Int8Product int8ProductOrNull(String product, float[] bias) {
         OnnxNode scaleMul = nodeOrNull(product, "Mul");
         if (scaleMul == null) return null;
         for (int side = 0; side < 2; side++) {
@@ -129,10 +150,10 @@ final class LayerPatterns extends GraphMatcher {
             }
             long[] wZero = mmi.inputs().size() > 3 && !mmi.input(3).isEmpty() ? constant(mmi, 3).toLongs() : new long[] {0};
             if (wZero.length != 1 && wZero.length != n) throw mismatch(mmi, "B's zero point must be per tensor or per column");
-            if (bias == null) bias = new float[n];
-            if (bias.length != n) return null;
-            markUsed(add, scaleMul, cast, scales, mmi, dql);
-            return new MatchedLinear(dql.input(0), ImportedWeights.quantizedLinear(w, wScale, wZero, bias));
+            float[] b = bias == null ? new float[n] : bias;
+            if (b.length != n) return null;
+            markUsed(scaleMul, cast, scales, mmi, dql);
+            return new Int8Product(dql.input(0), ImportedWeights.quantizedLinear(w, wScale, wZero, b));
         }
         return null;
     }
