@@ -47,7 +47,7 @@ public final class CompressCommand implements Callable<Integer> {
             description = "magnitude/block: sparsity; ffn-neurons/heads: fraction removed; a comma list sweeps (one file each). Default: ${DEFAULT-VALUE}.")
     String target;
 
-    @Option(names = "--block", paramLabel = "RxC", defaultValue = "16x4",
+    @Option(names = "--block", paramLabel = "RxC", defaultValue = CompressionSpec.BLOCK_ROWS + "x" + CompressionSpec.BLOCK_COLS,
             description = "block: R output channels x C inputs per block. Default: ${DEFAULT-VALUE}.")
     String block;
 
