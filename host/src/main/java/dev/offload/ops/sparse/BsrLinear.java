@@ -32,9 +32,9 @@ public final class BsrLinear {
     /**
      * The block shape pruning defaults to ({@code compress --method block}, {@code run --prune bsr:S}): 32 channels x 4
      * k, two vpdpbusd operands per block, so each broadcast activation word feeds two of them. Measured against 16 x 4
-     * at 90% on the MiniLM shapes (4096 tokens, PoCL 3.1 with VNNI, 2 cores of an AMD EPYC Zen 5): kernel time 0.48 vs
-     * 0.52 ms (384 -> 384) and 1.32 vs 1.83 ms (384 -> 1536), about equal at 1536 -> 384; 16 x 4 stays available
-     * ({@code bsr:16x4}) and costs less accuracy at the same sparsity.
+     * at 90% on the MiniLM shapes (4096 tokens, PoCL 3.1 with VNNI, 2 cores of an AMD EPYC Zen 5 under load, fastest of
+     * 40 alternating rounds): kernel 0.54 vs 0.64 ms (384 -> 384), 1.12 vs 1.38 ms (384 -> 1536), 1.21 vs 1.54 ms
+     * (1536 -> 384). 16 x 4 stays available ({@code bsr:16x4}) and costs less accuracy at the same sparsity.
      */
     public static final SparseFormat DEFAULT_BLOCK = new SparseFormat(SparseFormat.Kind.BSR, DEFAULT_BLOCK_ROWS, BLOCK_K);
     /**
