@@ -54,7 +54,7 @@ public final class CompressCommand implements Callable<Integer> {
                     + " set's last 64 sentences, which the built-in report then leaves out; magnitude: |Q,K,V columns| x |output rows|.")
     String importance;
 
-    @Option(names = "--block", paramLabel = "RxC", defaultValue = "16x4",
+    @Option(names = "--block", paramLabel = "RxC", defaultValue = CompressionSpec.BLOCK_ROWS + "x" + CompressionSpec.BLOCK_COLS,
             description = "block: R output channels x C inputs per block. Default: ${DEFAULT-VALUE}.")
     String block;
 

@@ -78,7 +78,7 @@ public final class RunCommand implements Callable<Integer> {
 
 
 
-    @Option(names = "--prune", paramLabel = "2:4|SPARSITY", description = "Magnitude-prune the int8 weights at load (2:4, or e.g. 0.5 per output channel as CSR) and run the sparse kernels; the dense model runs too, for the accuracy and speed comparison.")
+    @Option(names = "--prune", paramLabel = "2:4|SPARSITY|bsr:[RxC:]SPARSITY", description = "Magnitude-prune the int8 weights at load and run the sparse kernels: 2:4; a sparsity such as 0.5 per output channel as CSR; or bsr:0.9 / bsr:16x4:0.9, whole blocks of R output channels x C inputs per block row, on the block-sparse kernel (default block 32x4, the fastest with VNNI). The dense model runs too, for the accuracy and speed comparison.")
     String prune;
 
 

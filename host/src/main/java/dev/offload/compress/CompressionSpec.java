@@ -2,6 +2,7 @@ package dev.offload.compress;
 
 import dev.offload.graph.SparseFormat;
 import dev.offload.model.EncoderConfig;
+import dev.offload.ops.sparse.BsrLinear;
 import java.util.Locale;
 
 /**
@@ -21,10 +22,11 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
     }
 
     /**
-     * The default block: 16 output channels x 4 inputs, the block the BSR linear kernel (ops/sparse BsrLinear) runs:
-     * one vpdpbusd operand, so the kernel stores no zeros beyond what was pruned.
+     * The default block: 32 output channels x 4 inputs, a block the BSR linear kernel (ops/sparse BsrLinear) runs as
+     * two vpdpbusd operands, so it stores no zeros beyond what was pruned; the fastest of its shapes
+     * ({@link BsrLinear#DEFAULT_BLOCK} says what was measured).
      */
-    public static final int BLOCK_ROWS = 16, BLOCK_COLS = 4;
+    public static final int BLOCK_ROWS = BsrLinear.DEFAULT_BLOCK_ROWS, BLOCK_COLS = BsrLinear.BLOCK_K;
 
     public static CompressionSpec of(Method method, double target) { return new CompressionSpec(method, target, BLOCK_ROWS, BLOCK_COLS); }
 

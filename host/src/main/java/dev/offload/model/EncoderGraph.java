@@ -13,6 +13,7 @@ import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
+import dev.offload.ops.sparse.BsrLinear;
 import dev.offload.tensor.DType;
 import java.util.Locale;
 
@@ -47,19 +48,36 @@ public final class EncoderGraph {
     /**
      * Magnitude pruning applied to every int8 linear weight when the graph is built: the layers become sparse_linear
      * nodes. Pruning is per output channel (dev.offload.ops.sparse.Pruning): 2:4 keeps the 2 largest |w| of every 4
-     * along K; a sparsity s keeps the largest (1 - s) of each channel's K weights, stored as CSR.
+     * along K; a sparsity s keeps the largest (1 - s) of each channel's K weights, stored as CSR; {@code bsr:s} or
+     * {@code bsr:RxC:s} zeroes the fraction s of each block row's R x C blocks (R output channels x C inputs, by L2
+     * norm) and runs the block-sparse kernel; the default block is {@link BsrLinear#DEFAULT_BLOCK}.
      */
     public record Prune(SparseFormat format, double sparsity) {
+        private static final String USAGE = "use 2:4, a sparsity between 0 and 1 (e.g. 0.5, per channel as CSR), or bsr:SPARSITY"
+                + " / bsr:RxC:SPARSITY (blocks, e.g. bsr:0.9 or bsr:16x4:0.9)";
+
         public static Prune parse(String text) {
             String t = text.strip().toLowerCase(Locale.ROOT);
             if (t.equals("2:4")) return new Prune(SparseFormat.TWO_FOUR, 0.5);
+            SparseFormat format = SparseFormat.CSR;
+            String sparsity = t;
+            if (t.startsWith("bsr:")) {
+                int last = t.lastIndexOf(':');
+                String block = t.substring(4, Math.max(4, last));
+                sparsity = t.substring(last + 1);
+                try {
+                    format = block.isEmpty() ? BsrLinear.DEFAULT_BLOCK : SparseFormat.parse("bsr:" + block);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--prune " + text + ": block '" + block + "' is not RxC; " + USAGE);
+                }
+            }
             try {
-                double s = Double.parseDouble(t);
-                if (s > 0 && s < 1) return new Prune(SparseFormat.CSR, s);
+                double s = Double.parseDouble(sparsity);
+                if (s > 0 && s < 1) return new Prune(format, s);
             } catch (NumberFormatException ignored) {
                 // fall through to the error
             }
-            throw new IllegalArgumentException("--prune " + text + ": use 2:4 or a sparsity between 0 and 1 (e.g. 0.5)");
+            throw new IllegalArgumentException("--prune " + text + ": " + USAGE);
         }
 
         /**

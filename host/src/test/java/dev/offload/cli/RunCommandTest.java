@@ -69,7 +69,10 @@ class RunCommandTest {
         for (String[] args : List.of(new String[] {"run", "--batch", "0"},
                 new String[] {"run", "--device", "java", "--max-length", "9999"},
                 new String[] {"run", "--model", "/nonexistent.onnx"},
-                new String[] {"run", "--device", "java", "--placement", "auto"})) {
+                new String[] {"run", "--device", "java", "--placement", "auto"},
+                new String[] {"run", "--device", "java", "--prune", "bsr:1.5"},
+                new String[] {"run", "--device", "java", "--prune", "bsr:16:0.9"},
+                new String[] {"run", "--device", "java", "--prune", "bsr:16x4:"})) {
             var r = CliRun.of(args);
             assertEquals(2, r.exit(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ":\n" + r.err());

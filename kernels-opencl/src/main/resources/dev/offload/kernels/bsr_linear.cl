@@ -133,7 +133,12 @@ static void bsr_sums(__global const uchar* const* arow, const uint mask, __globa
     // uint8 a (the usual case) needs no mask, and a loop of its own lets LLVM broadcast straight from memory (as in
     // int8_gemm.cl).
     int j = begin;
-    if (mask == 0u) {
+    // A whole tile (every row inside T, so row i is row 0 + i K): rows addressed from one pointer keep all MR row
+    // addresses in registers, where the array of row pointers is reloaded for every block (measured 5-8% faster).
+    __global const uchar* const a0 = arow[0];
+    if (mask == 0u && arow[MR - 1] == a0 + (size_t) (MR - 1) * K) {
+        for (; j < end && block_col[j] < whole; j++) BSR_BLOCK(as_int(vload4(0, a0 + (size_t) i * K + 4 * q)))
+    } else if (mask == 0u) {
         for (; j < end && block_col[j] < whole; j++) BSR_BLOCK(as_int(vload4(0, arow[i] + 4 * q)))
     } else {
         for (; j < end && block_col[j] < whole; j++) BSR_BLOCK(as_int(as_uint(vload4(0, arow[i] + 4 * q)) ^ mask))

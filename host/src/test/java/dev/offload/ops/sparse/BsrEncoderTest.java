@@ -48,8 +48,11 @@ class BsrEncoderTest {
     void miniLmPrunedInWholeBlocksKeepsThePatternAndMatchesJava() {
         ModelCatalog m = ModelCatalog.ALL_MINILM_L6_V2_Q;
         EncoderModel model = EncoderImporter.importBytes(m.onnxBytes(), m.onnxEntry);
+        // run --prune bsr:0.8: the default block, 32 x 4.
+        EncoderGraph.Prune prune = EncoderGraph.Prune.parse("bsr:0.8");
         SparseFormat format = SparseFormat.parse("bsr:32x4");
-        Graph g = EncoderGraph.build(model, 2, 16, new EncoderGraph.Prune(format, 0.8));
+        assertEquals(new EncoderGraph.Prune(format, 0.8), prune);
+        Graph g = EncoderGraph.build(model, 2, 16, prune);
         int linears = 0;
         for (Node n : g.nodes()) {
             if (!(n.op() instanceof SparseLinear l)) continue;

@@ -51,6 +51,8 @@ class BsrLinearTest {
             "13, 130, 47, 16, 0.9, GELU_ERF, true, true, portable",
             "17, 61, 95, 32, 0.7, GELU_TANH, false, true, portable",
             "8, 384, 64, 16, 0.8, SILU, true, false, portable",
+            "37, 384, 96, 32, 0.9, NONE, true, true, portable",
+            "29, 130, 40, 32, 0.5, RELU, true, false, portable",
             "5, 203, 31, 32, 0.0, NONE, false, false, portable",
             "13, 130, 47, 16, 0.9, GELU_ERF, true, true, fpga",
             "17, 61, 95, 32, 0.7, RELU, false, true, fpga",
