@@ -1,8 +1,11 @@
 package dev.offload.compress;
 
 import dev.offload.io.AtomicFile;
+import dev.offload.model.BlockQuantizedLinear;
 import dev.offload.model.EncoderLayer;
 import dev.offload.model.EncoderModel;
+import dev.offload.model.FloatLinearWeights;
+import dev.offload.model.Linear;
 import dev.offload.model.Pooling;
 import dev.offload.model.QuantizedLinear;
 import dev.offload.model.onnx.EncoderImporter;
@@ -62,24 +65,28 @@ public final class CompressedModelFile {
         }
     }
 
-    /** Every linear of {@code back} equal to {@code want}'s, value for value; an IllegalStateException names the first that is not. */
+    /** Every linear of {@code back} equal to {@code want}'s, value for value (4-bit: block for block); an IllegalStateException names the first that is not. */
     static void requireSame(EncoderModel want, EncoderModel back) {
         if (!want.config().equals(back.config())) throw new IllegalStateException("the written file reads back as " + back.config() + ", not " + want.config());
         for (int i = 0; i < want.layers().size(); i++) {
-            EncoderLayer a = want.layers().get(i), b = back.layers().get(i);
-            List<QuantizedLinear> la = linears(a), lb = linears(b);
+            List<Linear> la = linears(want.layers().get(i)), lb = linears(back.layers().get(i));
             for (int j = 0; j < la.size(); j++) {
-                QuantizedLinear x = la.get(j), y = lb.get(j);
-                if (x.inputs() != y.inputs() || x.outputs() != y.outputs() || !Arrays.equals(x.weight(), y.weight())
-                        || !Arrays.equals(x.scale(), y.scale()) || !Arrays.equals(x.bias(), y.bias())) {
-                    throw new IllegalStateException("the written file does not reproduce layer " + i + " linear " + j);
-                }
+                if (!same(la.get(j), lb.get(j))) throw new IllegalStateException("the written file does not reproduce layer " + i + " linear " + j);
             }
         }
     }
 
-    static List<QuantizedLinear> linears(EncoderLayer l) {
-        return List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output()).stream()
-                .map(QuantizedLinear.class::cast).toList();
+    private static boolean same(Linear a, Linear b) {
+        return switch (a) {
+            case QuantizedLinear x -> b instanceof QuantizedLinear y && x.inputs() == y.inputs() && x.outputs() == y.outputs()
+                    && Arrays.equals(x.weight(), y.weight()) && Arrays.equals(x.scale(), y.scale()) && Arrays.equals(x.bias(), y.bias());
+            case BlockQuantizedLinear x -> b instanceof BlockQuantizedLinear y && x.inputs() == y.inputs() && x.outputs() == y.outputs()
+                    && Arrays.equals(x.blockBytes(), y.blockBytes()) && Arrays.equals(x.bias(), y.bias());
+            case FloatLinearWeights x -> false;   // compress writes no float linears
+        };
+    }
+
+    static List<Linear> linears(EncoderLayer l) {
+        return List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output());
     }
 }

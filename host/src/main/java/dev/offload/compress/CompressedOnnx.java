@@ -2,6 +2,7 @@ package dev.offload.compress;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import dev.offload.model.BlockQuantizedLinear;
 import dev.offload.model.Pooling;
 import dev.offload.model.QuantizedLinear;
 import dev.offload.model.onnx.OnnxMetadata;
@@ -24,7 +25,8 @@ import java.util.Map;
 /**
  * Writes a compressed encoder as an ONNX file: the original model's graph, node for node, with the changed linears'
  * initializers replaced (pruned weights as int8 with zeros, removed neurons as genuinely smaller weight, scale and
- * bias tensors) and {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
+ * bias tensors; a 4-bit linear's node chain as one MatMulNBits node, {@link MatMulNBitsRewrite}) and {@link OnnxMetadata}
+ * entries added. ONNX Runtime runs the file as it is, and offload's importer
  * reads it as it reads the original, so both can judge each other on the compressed model too.
  *
  * <p>Which initializer holds which weight is found by identity: the importer decodes each initializer into one array
@@ -51,10 +53,16 @@ public final class CompressedOnnx {
             if (n.opType().equals("MatMulInteger") && n.inputs().size() > 3 && !n.input(3).isEmpty()) zeroPointOf.put(n.input(1), n.input(3));
         }
         Map<String, TensorProto> replace = new HashMap<>();
+        Map<String, BlockQuantizedLinear> fourBit = new HashMap<>();
         for (var e : c.replaced().entrySet()) {
-            QuantizedLinear was = e.getKey(), now = e.getValue();
+            QuantizedLinear was = e.getKey();
             String w = names.get(was.weight());
             if (w == null) throw new IllegalArgumentException(source + ": a linear's weight is not an int8 initializer as stored (uint8 weights are not supported by compress)");
+            if (e.getValue() instanceof BlockQuantizedLinear b) {
+                fourBit.put(w, b);
+                continue;
+            }
+            QuantizedLinear now = (QuantizedLinear) e.getValue();
             replace.put(w, TensorProto.newBuilder().setName(w).setDataType(TensorProto.DataType.INT8_VALUE)
                     .addDims(now.inputs()).addDims(now.outputs()).setRawData(ByteString.copyFrom(now.weight())).build());
             if (now.outputs() != was.outputs()) {
@@ -80,7 +88,9 @@ public final class CompressedOnnx {
             if (t != null) { g.setInitializer(i, t); done++; }
         }
         if (done != replace.size()) throw new IllegalArgumentException(source + ": " + (replace.size() - done) + " changed weight(s) are not graph initializers");
-        ModelProto.Builder m = model.toBuilder().setGraph(g);
+        ModelProto.Builder m = model.toBuilder();
+        if (!fourBit.isEmpty()) MatMulNBitsRewrite.apply(m, g, fourBit, source);
+        m.setGraph(g);
         metadata(m, OnnxMetadata.METHOD, c.spec().method().id);
         metadata(m, OnnxMetadata.TARGET, CompressionSpec.fmt(c.spec().target()));
         metadata(m, OnnxMetadata.SOURCE, source);

@@ -18,13 +18,13 @@ public final class Compressor {
     private Compressor() {}
 
     /** The compressed model and which linears changed (original -> new, by identity). */
-    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, QuantizedLinear> replaced) {}
+    public record Compressed(EncoderModel model, CompressionSpec spec, Map<QuantizedLinear, Linear> replaced) {}
 
     /** Compresses {@code model}; a spec the model cannot take is an {@link IllegalArgumentException} of one line. */
     public static Compressed compress(EncoderModel model, CompressionSpec spec) {
         if (!model.quantized()) throw new IllegalArgumentException(model.name() + " is a float model; compress takes the int8 (ONNX dynamic-quantized) encoders");
         spec.check(model.config());
-        Map<QuantizedLinear, QuantizedLinear> replaced = new IdentityHashMap<>();
+        Map<QuantizedLinear, Linear> replaced = new IdentityHashMap<>();
         List<EncoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < model.layers().size(); i++) {
             EncoderLayer l = model.layers().get(i);
@@ -42,7 +42,10 @@ public final class Compressor {
                     replaced.put((QuantizedLinear) l.output(), (QuantizedLinear) f.output());
                     yield f;
                 }
-                case HEADS, LOW_RANK, INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
+                case INT4 -> new EncoderLayer(int4(l.query(), replaced), int4(l.key(), replaced), int4(l.value(), replaced),
+                        int4(l.attentionOutput(), replaced), l.attentionNorm(), int4(l.intermediate(), replaced),
+                        int4(l.output(), replaced), l.outputNorm());
+                case HEADS, LOW_RANK -> throw new IllegalArgumentException(notOffered(spec.method()));
             };
             layers.add(c);
         }
@@ -57,12 +60,18 @@ public final class Compressor {
         return switch (m) {
             case HEADS -> "heads: not implemented yet (the encoder derives the head size from hidden / heads; removing heads needs a per-model head size and rewritten reshape constants)";
             case LOW_RANK -> "low-rank: not implemented yet (a factorized linear needs a two-MatMulInteger node pattern in the importer and a graph op for it)";
-            case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
             default -> m + " is offered";
         };
     }
 
-    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, QuantizedLinear> replaced) {
+    private static Linear int4(Linear l, Map<QuantizedLinear, Linear> replaced) {
+        QuantizedLinear q = (QuantizedLinear) l;
+        Linear b = Int4Quantization.quantize(q);
+        replaced.put(q, b);
+        return b;
+    }
+
+    private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, Linear> replaced) {
         QuantizedLinear q = (QuantizedLinear) l;
         QuantizedLinear p = UnstructuredPruning.prune(q, spec, name);
         replaced.put(q, p);

@@ -10,7 +10,8 @@ import java.util.List;
  * The bytes a model's linear weights take as offload runs them: int8 dense K x N; CSR one int8 value and one int32
  * column per non-zero plus N + 1 int32 row pointers; 2:4 the kept half of the values plus a 2-bit index each; BSR
  * R x C int8 values and one int32 column per non-zero block plus the block-row pointers. Scales and biases (4 bytes
- * per output each) are counted for every format.
+ * per output each) are counted for every format. A 4-bit (Q4_0) linear takes its blocks, 18 bytes per 32 weights (an
+ * fp16 scale and 16 bytes of nibbles), and 4 bytes of bias per output.
  */
 public final class WeightBytes {
     private WeightBytes() {}
@@ -19,7 +20,11 @@ public final class WeightBytes {
         long b = 0;
         for (EncoderLayer l : model.layers()) {
             for (Linear x : List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.intermediate(), l.output())) {
-                b += of((dev.offload.model.QuantizedLinear) x, format);
+                b += switch (x) {
+                    case dev.offload.model.QuantizedLinear q -> of(q, format);
+                    case dev.offload.model.BlockQuantizedLinear q -> q.weight().byteSize() + 4L * q.outputs();
+                    case dev.offload.model.FloatLinearWeights f -> throw new IllegalArgumentException("a float model has no compressed weight bytes");
+                };
             }
         }
         return b;

@@ -2,6 +2,7 @@ package dev.offload.model;
 
 import dev.offload.math.OnnxRuntimeCpu;
 import dev.offload.ops.attention.AttentionReference;
+import dev.offload.ops.blockq.BlockLinearReference;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.ops.layers.LayersReference;
@@ -53,7 +54,9 @@ public final class EncoderReference {
 
             // Feed-forward: linear, erf-GELU, linear; residual; LayerNorm.
             float[] f = linear(x, QuantizedInput.of(x, h, in, quantization), layer.intermediate(), rows);
-            for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
+            // A 4-bit layer's GELU is a node of its own in the graph (graph.Gelu, erf), not the int8 epilogue's ONNX form.
+            if (layer.intermediate() instanceof BlockQuantizedLinear) f = LayersReference.gelu(f, false);
+            else for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
             float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization), layer.output(), rows);
             for (int i = 0; i < o.length; i++) o[i] += x[i];
             x = layerNorm(o, layer.outputNorm(), h);
@@ -94,7 +97,9 @@ public final class EncoderReference {
 
     /**
      * y = x·W + b ({@link Int8GemmReference}). Float layers multiply in float; int8 layers use the uint8 input
-     * {@code xq}: MatMulInteger, then x_scale * w_scale and the bias in float, as the graph does.
+     * {@code xq}: MatMulInteger, then x_scale * w_scale and the bias in float, as the graph does. 4-bit layers
+     * quantize x per block of 32 to int8 themselves (ggml's block_q8_0 rule, {@link QuantizeReference#perBlockInt8};
+     * {@code xq} is not used) and are {@link BlockLinearReference}: W4A8, as the graph's BlockLinear computes it.
      */
     static float[] linear(float[] x, QuantizedInput xq, Linear layer, int rows) {
         int k = layer.inputs(), n = layer.outputs();
@@ -104,6 +109,10 @@ public final class EncoderReference {
                 int[] acc = Int8GemmReference.accumulate(xq.values(), true, xq.zeroPoint(),
                         Int8GemmReference.widen(ql.weight(), ql.zeroPoint(), n), rows, k, n);
                 yield Int8GemmReference.int8Linear(acc, rows, n, xq.scale(), ql.scale(), ql.bias(), Activation.NONE);
+            }
+            case BlockQuantizedLinear b -> {
+                QuantizeReference.Quantized xb = QuantizeReference.perBlockInt8(x, rows, k);
+                yield BlockLinearReference.linear(xb.data(), xb.scales(), rows, b.weight(), b.bias());
             }
         };
     }

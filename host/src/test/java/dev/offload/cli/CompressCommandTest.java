@@ -39,7 +39,7 @@ class CompressCommandTest {
         refused("keep at least one", "compress", "--method", "ffn-neurons", "--target", "0.9999", "--out", out());
         // One bad target in a sweep: nothing of the sweep is written.
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "0.5,1", "--out", out());
-        refused("int4: not offered", "compress", "--method", "int4", "--out", out());
+        refused("low-rank: not implemented yet", "compress", "--method", "low-rank", "--target", "0.5", "--out", out());
 
     }
 

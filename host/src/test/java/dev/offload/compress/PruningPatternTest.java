@@ -27,8 +27,9 @@ class PruningPatternTest {
     static List<QuantizedLinear[]> pairs(Compressor.Compressed c) {
         List<QuantizedLinear[]> p = new java.util.ArrayList<>();
         for (int i = 0; i < model.layers().size(); i++) {
-            List<QuantizedLinear> a = CompressedModelFile.linears(model.layers().get(i)), b = CompressedModelFile.linears(c.model().layers().get(i));
-            for (int j = 0; j < a.size(); j++) p.add(new QuantizedLinear[] {a.get(j), b.get(j)});
+            var a = CompressedModelFile.linears(model.layers().get(i));
+            var b = CompressedModelFile.linears(c.model().layers().get(i));
+            for (int j = 0; j < a.size(); j++) p.add(new QuantizedLinear[] {(QuantizedLinear) a.get(j), (QuantizedLinear) b.get(j)});
         }
         return p;
     }
