@@ -34,6 +34,8 @@ import java.util.Locale;
  * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
  * padding). Output: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state); the
  * sentence embedding is pooled from it on the host ({@link Pooling#embed}), once. A float model's linears become float_linear nodes.
+ * A 4-bit model's ({@link BlockQuantizedLinear}, {@code compress --method int4}) become block linears (blockq, W4A8)
+ * fed by a per-block int8 quantize instead of the per-sentence one, the FFN's GELU a node after the up projection.
  *
  * <p>The ops reference the model's arrays (weights, scales, biases, norm gains, embedding tables), not copies, so
  * the graphs built for different shapes share one device copy of each (runtime.ResidentWeights keys them by

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The 4-bit encoder's first layer, linear by linear, on the activations it really gets (16 sentences of the built-in
  * set, 48 tokens, padded): blockq.cl on OpenCL against {@link BlockLinearReference} within {@link BlockLinearBound},
  * each linear fed the reference's own input. This is where the OpenCL graph's end-to-end difference from the java
- * one starts (dev.offload.compress.Int4CompressionTest): float sums in another order, nothing else.
+ * one starts (dev.offload.compress.Int4CompressionTest): with VNNI the kernel adds each block's term with a fused
+ * multiply-add (one rounding, the reference two), nothing else.
  */
 class Int4LinearsOnOpenClTest {
     @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();

@@ -62,8 +62,11 @@ public final class MatMulNBitsWeights {
             blocks[at + 1] = (byte) (d >> 8);
             for (int i = 0; i < 16; i++) blocks[at + 2 + i] = (byte) (v[i] | v[i + 16] << 4);
         }
-        // A heap segment: readable from every thread, as the parallel references need.
-        return new BlockMatrix(BlockFormat.Q4_0, p.n(), p.k(), MemorySegment.ofArray(blocks));
+        // Native memory (the OpenCL upload reads native segments only), shared (the parallel references read it from
+        // any thread), freed with the model.
+        MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(blocks.length, 64);
+        MemorySegment.copy(MemorySegment.ofArray(blocks), 0, seg, 0, blocks.length);
+        return new BlockMatrix(BlockFormat.Q4_0, p.n(), p.k(), seg);
     }
 
     /**
