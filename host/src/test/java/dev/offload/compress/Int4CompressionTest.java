@@ -166,7 +166,7 @@ class Int4CompressionTest {
      * over the 6 layers. Measured on these 16 sentences (OpenCL vs java): 3,795 of 158,976 values identical, max
      * |diff| 0.043, per-token cosine min 0.99960, sentence-embedding cosine min 0.99983 (the same order as ONNX
      * Runtime against offload, whose activation quantization and sums differ altogether). Asserted, with margin:
-     * per-token cosine >= 0.999 and sentence cosine >= 0.9995 (a 40 times smaller distance than 4-bit weights
+     * per-token cosine >= 0.999 and sentence cosine >= 0.9995 (a distance 80 times smaller than what 4-bit weights
      * themselves cost: the int4 model's sentence cosine to the int8 one is 0.93-0.98, README).
      */
     @Test
