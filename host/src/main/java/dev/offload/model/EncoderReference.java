@@ -43,21 +43,21 @@ public final class EncoderReference {
 
         for (EncoderLayer layer : model.layers()) {
             // Self-attention. Q, K and V read the same quantized input, as in the ONNX graph.
-            QuantizedInput xq = QuantizedInput.of(x, h, in, quantization);
+            QuantizedInput xq = QuantizedInput.of(x, h, in, quantization, layer.query());
             float[] q = linear(x, xq, layer.query(), rows);
             float[] k = linear(x, xq, layer.key(), rows);
             float[] v = linear(x, xq, layer.value(), rows);
             float[] context = attention(q, k, v, in, c);
-            float[] attn = linear(context, QuantizedInput.of(context, h, in, quantization), layer.attentionOutput(), rows);
+            float[] attn = linear(context, QuantizedInput.of(context, h, in, quantization, layer.attentionOutput()), layer.attentionOutput(), rows);
             for (int i = 0; i < attn.length; i++) attn[i] += x[i];
             x = layerNorm(attn, layer.attentionNorm(), h);
 
             // Feed-forward: linear, erf-GELU, linear; residual; LayerNorm.
-            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization), layer.intermediate(), rows);
+            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization, layer.intermediate()), layer.intermediate(), rows);
             // A 4-bit layer's GELU is a node of its own in the graph (graph.Gelu, erf), not the int8 epilogue's ONNX form.
             if (layer.intermediate() instanceof BlockQuantizedLinear) f = LayersReference.gelu(f, false);
             else for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
-            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization), layer.output(), rows);
+            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization, layer.output()), layer.output(), rows);
             for (int i = 0; i < o.length; i++) o[i] += x[i];
             x = layerNorm(o, layer.outputNorm(), h);
         }
@@ -119,6 +119,11 @@ public final class EncoderReference {
 
     /** An activation quantized to uint8 with ONNX DynamicQuantizeLinear's rules ({@link QuantizeReference}), one (scale, zero point) per row. */
     record QuantizedInput(byte[] values, float[] scale, int[] zeroPoint) {
+        /** The input of {@code reader} quantized, or null when it does not read a uint8 input (a float or 4-bit linear). */
+        static QuantizedInput of(float[] x, int width, TokenBatch in, ActivationQuantization mode, Linear reader) {
+            return reader instanceof QuantizedLinear ? of(x, width, in, mode) : null;
+        }
+
         static QuantizedInput of(float[] x, int width, TokenBatch in, ActivationQuantization mode) {
             int rows = x.length / width;
             QuantizeReference.Quantized q = switch (mode) {
