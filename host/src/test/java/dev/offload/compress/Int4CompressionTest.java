@@ -267,4 +267,20 @@ class Int4CompressionTest {
         }
         refused("is not an fp16 value", m.toBuilder().setGraph(g).build().toByteArray());
     }
+
+    @Test
+    void aBiasAddAfterMatMulNBitsReadsAsItsBiasInputDoes() throws Exception {
+        // Every MatMulNBits's bias moved from its input 5 into an Add after it (the form other exporters write).
+        ModelProto m = ModelProto.parseFrom(file);
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        java.util.List<NodeProto> nodes = new ArrayList<>();
+        for (NodeProto n : g.getNodeList()) {
+            if (!n.getOpType().equals("MatMulNBits")) { nodes.add(n); continue; }
+            String out = n.getOutput(0), product = out + "_no_bias";
+            nodes.add(n.toBuilder().clearInput().addAllInput(n.getInputList().subList(0, 3)).setOutput(0, product).build());
+            nodes.add(NodeProto.newBuilder().setName(n.getName() + "_bias").setOpType("Add").addInput(product).addInput(n.getInput(5)).addOutput(out).build());
+        }
+        byte[] moved = m.toBuilder().setGraph(g.clearNode().addAllNode(nodes)).build().toByteArray();
+        CompressedModelFile.requireSame(compressed.model(), dev.offload.model.onnx.EncoderImporter.importBytes(moved, "bias-add.onnx"));
+    }
 }
