@@ -154,7 +154,9 @@ public final class CompressCommand implements Callable<Integer> {
     }
 
     private String commandLine() {
-        return "offload compress --model " + model + " --method " + method + " --target " + target
+        // 2:4 and int4 ignore --target: the report's command leaves it out rather than show a value that did nothing.
+        boolean targeted = m() != Method.TWO_FOUR && m() != Method.INT4;
+        return "offload compress --model " + model + " --method " + method + (targeted ? " --target " + target : "")
                 + (m() == Method.BLOCK ? " --block " + block : "") + (importance != null ? " --importance " + importance : "") + " --out " + out + (sentences != null ? " --sentences " + sentences : "");
     }
 

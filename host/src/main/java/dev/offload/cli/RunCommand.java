@@ -150,9 +150,9 @@ public final class RunCommand implements Callable<Integer> {
 
     private int embed(PrintWriter out, EmbeddingSession session, List<String> texts, EmbeddingOptions options) throws IOException {
         var c = session.model().config();
-        if (options.quantizeInt8() && !session.quantizedAtLoad()) out.println("note: the model is already int8; --quantize int8 changes nothing");
+        if (options.quantizeInt8() && !session.quantizedAtLoad()) out.println("note: the model is already " + session.model().weightKind() + "; --quantize int8 changes nothing");
         out.printf("model:  %s (%d layers, hidden %d, %d heads, %s, %.1f MB linear weights), loaded in %.0f ms%n",
-                session.model().name(), c.layers(), c.hidden(), c.heads(), session.model().quantized() ? "int8" : "float32",
+                session.model().name(), c.layers(), c.hidden(), c.heads(), session.model().weightKind(),
                 session.model().linearWeightBytes() / 1e6, session.loadMs());
         out.printf("device: %s%n", session.device());
         EmbeddingSession.Tokenized tokenized = session.tokenize(texts);

@@ -1,6 +1,7 @@
 package dev.offload.compress;
 
 import dev.offload.io.AtomicFile;
+import dev.offload.model.BlockQuantizedLinear;
 import dev.offload.model.EncoderLayer;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.FactorizedLinear;
@@ -65,7 +66,7 @@ public final class CompressedModelFile {
         }
     }
 
-    /** Every linear of {@code back} equal to {@code want}'s, value for value; an IllegalStateException names the first that is not. */
+    /** Every linear of {@code back} equal to {@code want}'s, value for value (4-bit: block for block); an IllegalStateException names the first that is not. */
     static void requireSame(EncoderModel want, EncoderModel back) {
         if (!want.config().equals(back.config())) throw new IllegalStateException("the written file reads back as " + back.config() + ", not " + want.config());
         for (int i = 0; i < want.layers().size(); i++) {
@@ -76,12 +77,14 @@ public final class CompressedModelFile {
         }
     }
 
-    /** Same kind, shapes, weights, scales and biases (a factorized linear: both factors). */
+    /** Same kind, shapes, weights, scales and biases (a factorized linear: both factors; 4-bit: the same blocks). */
     static boolean same(Linear a, Linear b) {
         return switch (a) {
             case QuantizedLinear x -> b instanceof QuantizedLinear y && x.inputs() == y.inputs() && x.outputs() == y.outputs()
                     && Arrays.equals(x.weight(), y.weight()) && Arrays.equals(x.scale(), y.scale()) && Arrays.equals(x.bias(), y.bias());
             case FactorizedLinear x -> b instanceof FactorizedLinear y && same(x.first(), y.first()) && same(x.second(), y.second());
+            case BlockQuantizedLinear x -> b instanceof BlockQuantizedLinear y && x.inputs() == y.inputs() && x.outputs() == y.outputs()
+                    && Arrays.equals(x.blockBytes(), y.blockBytes()) && Arrays.equals(x.bias(), y.bias());
             case FloatLinearWeights x -> b instanceof FloatLinearWeights y && Arrays.equals(x.weight(), y.weight()) && Arrays.equals(x.bias(), y.bias());
         };
     }

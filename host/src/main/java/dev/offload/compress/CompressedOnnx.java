@@ -2,6 +2,7 @@ package dev.offload.compress;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import dev.offload.model.BlockQuantizedLinear;
 import dev.offload.model.FactorizedLinear;
 import dev.offload.model.FloatLinearWeights;
 import dev.offload.model.Pooling;
@@ -27,8 +28,9 @@ import java.util.Map;
  * Writes a compressed encoder as an ONNX file: the original model's graph, node for node, with the changed linears'
  * initializers replaced (pruned weights as int8 with zeros, removed neurons and heads as genuinely smaller weight,
  * scale and bias tensors; for removed heads also the Reshape constants that hold the head count, see
- * {@link AttentionReshapes}), factorized linears as two int8 products in a row ({@link FactorizedOnnx}) and
- * {@link OnnxMetadata} entries added. ONNX Runtime runs the file as it is, and offload's importer
+ * {@link AttentionReshapes}), factorized linears as two int8 products in a row ({@link FactorizedOnnx}), a 4-bit
+ * linear's node chain as one MatMulNBits node ({@link MatMulNBitsRewrite}) and {@link OnnxMetadata} entries added.
+ * ONNX Runtime runs the file as it is, and offload's importer
  * reads it as it reads the original, so both can judge each other on the compressed model too.
  *
  * <p>Which initializer holds which weight is found by identity: the importer decodes each initializer into one array
@@ -56,6 +58,7 @@ public final class CompressedOnnx {
         }
         Map<String, TensorProto> replace = new HashMap<>();
         Map<String, FactorizedLinear> factorized = new LinkedHashMap<>();
+        Map<String, BlockQuantizedLinear> fourBit = new HashMap<>();
         for (var e : c.replaced().entrySet()) {
             QuantizedLinear was = e.getKey();
             String w = names.get(was.weight());
@@ -63,6 +66,7 @@ public final class CompressedOnnx {
             switch (e.getValue()) {
                 case QuantizedLinear now -> replaceInitializers(parsed, names, zeroPointOf, replace, was, now, w, source);
                 case FactorizedLinear f -> factorized.put(w, f);
+                case BlockQuantizedLinear b -> fourBit.put(w, b);
                 case FloatLinearWeights f -> throw new IllegalArgumentException(source + ": compress does not turn int8 linears into float ones");
             }
         }
@@ -92,7 +96,9 @@ public final class CompressedOnnx {
         }
         if (done != replace.size()) throw new IllegalArgumentException(source + ": " + (replace.size() - done) + " changed tensor(s) are neither graph initializers nor Constant nodes");
         FactorizedOnnx.rewrite(g, factorized, source);
-        ModelProto.Builder m = model.toBuilder().setGraph(g);
+        ModelProto.Builder m = model.toBuilder();
+        if (!fourBit.isEmpty()) MatMulNBitsRewrite.apply(m, g, fourBit, source);
+        m.setGraph(g);
         metadata(m, OnnxMetadata.METHOD, c.spec().method().id);
         metadata(m, OnnxMetadata.TARGET, CompressionSpec.fmt(c.spec().target()));
         metadata(m, OnnxMetadata.SOURCE, source);

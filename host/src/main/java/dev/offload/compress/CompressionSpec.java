@@ -60,6 +60,10 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
                         + c.hidden() + " and " + c.intermediate() + ")");
             }
         }
+        if (method == Method.INT4 && (c.hidden() % 32 != 0 || c.intermediate() % 32 != 0)) {
+            throw new IllegalArgumentException("int4: Q4_0 blocks are 32 inputs; the model's linears have " + c.hidden() + " and "
+                    + c.intermediate() + " inputs, not both multiples of 32");
+        }
         if (method == Method.FFN_NEURONS) {
             int removed = (int) Math.round(target * c.intermediate());
             if (removed < 1 || removed >= c.intermediate()) {

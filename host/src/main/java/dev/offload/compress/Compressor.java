@@ -75,7 +75,9 @@ public final class Compressor {
                     yield p;
                 }
                 case LOW_RANK -> factorized(l, i, spec.target(), ranks, replaced);
-                case INT4 -> throw new IllegalArgumentException(notOffered(spec.method()));
+                case INT4 -> new EncoderLayer(int4(l.query(), replaced), int4(l.key(), replaced), int4(l.value(), replaced),
+                        int4(l.attentionOutput(), replaced), l.attentionNorm(), int4(l.intermediate(), replaced),
+                        int4(l.output(), replaced), l.outputNorm());
             };
             layers.add(c);
         }
@@ -84,14 +86,6 @@ public final class Compressor {
                 k.vocabSize(), k.maxPositions(), k.typeVocabSize(), k.scoreDivisor());
         return new Compressed(new EncoderModel(model.name() + " (" + spec + ")", config, model.embeddings(), List.copyOf(layers)), spec, replaced,
                 spec.method() == Method.LOW_RANK ? ranks.markdown() : List.of());
-    }
-
-    /** Why a method of the issue is not offered (yet), in one line. */
-    static String notOffered(Method m) {
-        return switch (m) {
-            case INT4 -> "int4: not offered: the only 4-bit kernel (ops/blockq, Q4_0 x per-block int8) runs the decoder; the encoder graph quantizes activations per sentence to uint8 and has no 4-bit linear";
-            default -> m + " is offered";
-        };
     }
 
     /** The layer with each linear that pays factorized at its energy rank ({@link LowRankFactorization}), the rest as they were. */
@@ -106,6 +100,14 @@ public final class Compressor {
             if (choice.factorized() != null) replaced.put(q, choice.factorized());
         }
         return new EncoderLayer(now[0], now[1], now[2], now[3], l.attentionNorm(), now[4], now[5], l.outputNorm());
+    }
+
+    /** The linear re-quantized to Q4_0 blocks ({@link Int4Quantization}). */
+    private static Linear int4(Linear l, Map<QuantizedLinear, Linear> replaced) {
+        QuantizedLinear q = (QuantizedLinear) l;
+        Linear b = Int4Quantization.quantize(q);
+        replaced.put(q, b);
+        return b;
     }
 
     private static Linear pruned(Linear l, CompressionSpec spec, String name, Map<QuantizedLinear, Linear> replaced) {

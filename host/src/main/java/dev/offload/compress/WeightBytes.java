@@ -13,7 +13,9 @@ import java.util.List;
  * The bytes a model's linear weights take as offload runs them: int8 dense K x N; CSR one int8 value and one int32
  * column per non-zero plus N + 1 int32 row pointers; 2:4 the kept half of the values plus a 2-bit index each; BSR
  * R x C int8 values and one int32 column per non-zero block plus the block-row pointers; a factorized (low-rank)
- * linear both its dense factors. Scales and biases (4 bytes per output each) are counted for every format.
+ * linear both its dense factors. Scales and biases (4 bytes per output each) are counted for every format. A 4-bit
+ * (Q4_0) linear takes its blocks, 18 bytes per 32 weights (an fp16 scale and 16 bytes of nibbles), and 4 bytes of
+ * bias per output.
  */
 public final class WeightBytes {
     private WeightBytes() {}
@@ -26,6 +28,7 @@ public final class WeightBytes {
                     case QuantizedLinear q -> of(q, format);
                     // Factorized layers are dense (low-rank writes no sparse format): both factors' bytes.
                     case FactorizedLinear f -> of(f.first(), null) + of(f.second(), null);
+                    case dev.offload.model.BlockQuantizedLinear q -> q.weight().byteSize() + 4L * q.outputs();
                     case FloatLinearWeights f -> 4L * f.inputs() * f.outputs() + 4L * f.outputs();
                 };
             }

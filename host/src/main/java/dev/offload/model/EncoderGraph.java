@@ -3,6 +3,8 @@ package dev.offload.model;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.graph.Add;
 import dev.offload.graph.Attention;
+import dev.offload.graph.BlockLinear;
+import dev.offload.graph.Gelu;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
@@ -34,6 +36,8 @@ import java.util.Locale;
  * Inputs: {@code input_ids} and {@code token_type_ids} int32 [B, S], {@code lengths} int32 [B] (real tokens, right
  * padding). Output: the last LayerNorm ({@link #hiddenName}) [B, S, H] (last_hidden_state); the
  * sentence embedding is pooled from it on the host ({@link Pooling#embed}), once. A float model's linears become float_linear nodes.
+ * A 4-bit model's ({@link BlockQuantizedLinear}, {@code compress --method int4}) become block linears (blockq, W4A8)
+ * fed by a per-block int8 quantize instead of the per-sentence one, the FFN's GELU a node after the up projection.
  *
  * <p>The ops reference the model's arrays (weights, scales, biases, norm gains, embedding tables), not copies, so
  * the graphs built for different shapes share one device copy of each (runtime.ResidentWeights keys them by
@@ -119,18 +123,19 @@ public final class EncoderGraph {
             EncoderLayer l = model.layers().get(i);
             String p = "layer." + i;
             g.layer(p);
-            String[] xq = quantize(g, p + ".attn.quantize", x, lengths);
+            String[] xq = quantize(g, p + ".attn.quantize", x, lengths, l.query());
             String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x, lengths);
             String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x, lengths);
             String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x, lengths);
             String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), q, k, v, lengths);
-            String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune, quantize(g, p + ".attn.out.quantize", a, lengths), a, lengths);
+            String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune,
+                    quantize(g, p + ".attn.out.quantize", a, lengths, l.attentionOutput()), a, lengths);
             String r1 = g.add1(p + ".attn.residual", new Add(), o, x);
             String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), r1);
             // Pruned weights are not the model ONNX Runtime runs, and spmm.cl has the plain GELU only.
             Activation gelu = prune == null ? Activation.GELU_ERF_ONNX : Activation.GELU_ERF;
-            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths), x1, lengths);
-            String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths), f1, lengths);
+            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths, l.intermediate()), x1, lengths);
+            String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths, l.output()), f1, lengths);
             String r2 = g.add1(p + ".ffn.residual", new Add(), f2, x1);
             x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
         }
@@ -143,14 +148,23 @@ public final class EncoderGraph {
 
     private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon(), true); }
 
-    private static String[] quantize(GraphBuilder g, String name, String x, String lengths) {
+    /**
+     * The quantize node an activation gets for the linears that read it: per sentence to uint8 for int8 linears, per
+     * block of 32 to int8 for 4-bit ones (what BlockLinear reads; each row alone, so padding changes nothing either).
+     * A float model's graph keeps its per-sentence node, as it always had, though its linears read x itself.
+     */
+    private static String[] quantize(GraphBuilder g, String name, String x, String lengths, Linear reader) {
+        if (reader instanceof BlockQuantizedLinear) {
+            return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), x).toArray(String[]::new);
+        }
         return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
     }
 
     /**
-     * An int8 linear reads the quantized triple; a float one (a float model) reads x itself. A factorized one is its
-     * two int8 linears with a quantize of the first's float output between them (per sentence, like every other);
-     * the activation goes to the second.
+     * An int8 or 4-bit linear reads the quantized triple; a float one (a float model) reads x itself. A factorized one
+     * is its two int8 linears with a quantize of the first's float output between them (per sentence, like every
+     * other); the activation goes to the second. BlockLinear has no epilogue: the FFN's GELU follows it as a node of
+     * its own (erf, {@link Gelu}; dev.offload.model.EncoderReference applies the same).
      */
     private static String linear(GraphBuilder g, String name, Linear layer, Activation act, Prune prune, String[] quantized, String x,
                                  String lengths) {
@@ -159,7 +173,12 @@ public final class EncoderGraph {
             case QuantizedLinear q -> g.add1(name, int8(q, act, prune, name), quantized);
             case FactorizedLinear f -> {
                 String inner = g.add1(name + ".a", int8(f.first(), Activation.NONE, prune, name + ".a"), quantized);
-                yield g.add1(name, int8(f.second(), act, prune, name + ".b"), quantize(g, name + ".b.quantize", inner, lengths));
+                yield g.add1(name, int8(f.second(), act, prune, name + ".b"), quantize(g, name + ".b.quantize", inner, lengths, f.second()));
+            }
+            case BlockQuantizedLinear b -> {
+                if (prune != null) throw new UnsupportedModelException(name + " has 4-bit weights; --prune needs int8 weights");
+                String y = g.add1(name, new BlockLinear(b.inputs(), b.outputs(), b.weight(), b.bias()), quantized);
+                yield act == Activation.NONE ? y : g.add1(name + ".gelu", new Gelu(false), y);
             }
         };
     }

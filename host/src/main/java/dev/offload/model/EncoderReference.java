@@ -2,6 +2,7 @@ package dev.offload.model;
 
 import dev.offload.math.OnnxRuntimeCpu;
 import dev.offload.ops.attention.AttentionReference;
+import dev.offload.ops.blockq.BlockLinearReference;
 import dev.offload.ops.gemm.Activation;
 import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.ops.layers.LayersReference;
@@ -55,20 +56,23 @@ public final class EncoderReference {
         for (int li = 0; li < model.layers().size(); li++) {
             EncoderLayer layer = model.layers().get(li);
             // Self-attention. Q, K and V read the same quantized input, as in the ONNX graph.
-            QuantizedInput xq = QuantizedInput.of(x, h, in, quantization);
+            QuantizedInput xq = QuantizedInput.of(x, h, in, quantization, layer.query());
             float[] q = linear(x, xq, layer.query(), in, quantization);
             float[] k = linear(x, xq, layer.key(), in, quantization);
             float[] v = linear(x, xq, layer.value(), in, quantization);
             float[] context = attention(q, k, v, in, c);
             if (tap != null) tap.context(li, context);
-            float[] attn = linear(context, QuantizedInput.of(context, c.attentionWidth(), in, quantization), layer.attentionOutput(), in, quantization);
+            float[] attn = linear(context, QuantizedInput.of(context, c.attentionWidth(), in, quantization, layer.attentionOutput()),
+                    layer.attentionOutput(), in, quantization);
             for (int i = 0; i < attn.length; i++) attn[i] += x[i];
             x = layerNorm(attn, layer.attentionNorm(), h);
 
             // Feed-forward: linear, erf-GELU, linear; residual; LayerNorm.
-            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization), layer.intermediate(), in, quantization);
-            for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
-            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization), layer.output(), in, quantization);
+            float[] f = linear(x, QuantizedInput.of(x, h, in, quantization, layer.intermediate()), layer.intermediate(), in, quantization);
+            // A 4-bit layer's GELU is a node of its own in the graph (graph.Gelu, erf), not the int8 epilogue's ONNX form.
+            if (layer.intermediate() instanceof BlockQuantizedLinear) f = LayersReference.gelu(f, false);
+            else for (int i = 0; i < f.length; i++) f[i] = gelu(f[i]);
+            float[] o = linear(f, QuantizedInput.of(f, c.intermediate(), in, quantization, layer.output()), layer.output(), in, quantization);
             for (int i = 0; i < o.length; i++) o[i] += x[i];
             x = layerNorm(o, layer.outputNorm(), h);
         }
@@ -109,7 +113,9 @@ public final class EncoderReference {
     /**
      * y = x·W + b ({@link Int8GemmReference}). Float layers multiply in float; int8 layers use the uint8 input
      * {@code xq}: MatMulInteger, then x_scale * w_scale and the bias in float, as the graph does. A factorized layer
-     * is its first factor on {@code xq}, that result quantized as any activation is, then its second factor.
+     * is its first factor on {@code xq}, that result quantized as any activation is, then its second factor. 4-bit
+     * layers quantize x per block of 32 to int8 themselves (ggml's block_q8_0 rule, {@link QuantizeReference#perBlockInt8};
+     * {@code xq} is not used) and are {@link BlockLinearReference}: W4A8, as the graph's BlockLinear computes it.
      */
     static float[] linear(float[] x, QuantizedInput xq, Linear layer, TokenBatch in, ActivationQuantization quantization) {
         int k = layer.inputs(), n = layer.outputs(), rows = in.batch() * in.length();
@@ -124,11 +130,20 @@ public final class EncoderReference {
                         Int8GemmReference.widen(ql.weight(), ql.zeroPoint(), n), rows, k, n);
                 yield Int8GemmReference.int8Linear(acc, rows, n, xq.scale(), ql.scale(), ql.bias(), Activation.NONE);
             }
+            case BlockQuantizedLinear b -> {
+                QuantizeReference.Quantized xb = QuantizeReference.perBlockInt8(x, rows, k);
+                yield BlockLinearReference.linear(xb.data(), xb.scales(), rows, b.weight(), b.bias());
+            }
         };
     }
 
     /** An activation quantized to uint8 with ONNX DynamicQuantizeLinear's rules ({@link QuantizeReference}), one (scale, zero point) per row. */
     record QuantizedInput(byte[] values, float[] scale, int[] zeroPoint) {
+        /** The input of {@code reader} quantized, or null when it does not read a uint8 input (a float or 4-bit linear). */
+        static QuantizedInput of(float[] x, int width, TokenBatch in, ActivationQuantization mode, Linear reader) {
+            return reader instanceof QuantizedLinear || reader instanceof FactorizedLinear ? of(x, width, in, mode) : null;
+        }
+
         static QuantizedInput of(float[] x, int width, TokenBatch in, ActivationQuantization mode) {
             int rows = x.length / width;
             QuantizeReference.Quantized q = switch (mode) {

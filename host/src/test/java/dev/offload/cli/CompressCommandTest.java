@@ -41,7 +41,6 @@ class CompressCommandTest {
         refused("keep at least one", "compress", "--method", "ffn-neurons", "--target", "0.9999", "--out", out());
         // One bad target in a sweep: nothing of the sweep is written.
         refused("must be between 0 and 1", "compress", "--method", "magnitude", "--target", "0.5,1", "--out", out());
-        refused("int4: not offered", "compress", "--method", "int4", "--out", out());
         refused("must be between 0 and 1", "compress", "--method", "heads", "--target", "1", "--out", out());
         refused("--importance magnitude: used only by --method heads", "compress", "--method", "ffn-neurons", "--importance", "magnitude", "--out", out());
         refused("--importance loud: use one of activation, magnitude", "compress", "--method", "heads", "--target", "0.25", "--importance", "loud", "--out", out());
@@ -102,5 +101,32 @@ class CompressCommandTest {
         assertTrue(md.contains("dense, 205 / 384"), "layer 5's attention output (rank 205 of 384) stays dense: " + md);
         CliRun run = CliRun.of("run", "--model", out(), "--device", "java", "--no-profile");
         assertEquals(0, run.exit(), run.err());
+    }
+
+    @Test
+    void int4WritesAFileThatRunsAndAMatMulNBitsOffloadCannotComputeIsOneLineExitTwo() throws Exception {
+        CliRun r = CliRun.of("compress", "--method", "int4", "--out", out(), "--device", "java");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        CliRun run = CliRun.of("run", "--model", out(), "--device", "java", "--no-profile");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("int4 (Q4_0)"), run.out());
+
+        // The same file with its first MatMulNBits at 8 bits.
+        var m = dev.offload.model.onnx.proto.OnnxProtos.ModelProto.parseFrom(Files.readAllBytes(Path.of(out())));
+        var g = m.getGraph().toBuilder();
+        int at = 0;
+        while (!g.getNode(at).getOpType().equals("MatMulNBits")) at++;
+        var node = g.getNode(at).toBuilder();
+        for (int i = 0; i < node.getAttributeCount(); i++) {
+            if (node.getAttribute(i).getName().equals("bits")) node.setAttribute(i, node.getAttribute(i).toBuilder().setI(8));
+        }
+        g.setNode(at, node);
+        Path bad = Files.createDirectories(dir.resolve("bad")).resolve("bad.onnx");
+        Files.write(bad, m.toBuilder().setGraph(g).build().toByteArray());
+        Files.copy(dir.resolve("tokenizer.json"), bad.resolveSibling("tokenizer.json"));
+        CliRun refused = CliRun.of("run", "--model", bad.toString(), "--device", "java", "--no-profile");
+        assertEquals(2, refused.exit(), refused.err());
+        assertEquals(1, refused.err().strip().lines().count(), "one line: " + refused.err());
+        assertTrue(refused.err().contains(bad.toString()) && refused.err().contains("MatMulNBits node '") && refused.err().contains("bits 8"), refused.err());
     }
 }

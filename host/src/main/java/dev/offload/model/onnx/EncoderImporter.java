@@ -81,6 +81,8 @@ public final class EncoderImporter {
     private static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "ReduceMean",
             "Softmax", "MatMul", "MatMulInteger", "DynamicQuantizeLinear", "DequantizeLinear", "Cast", "Shape", "Gather",
             "Unsqueeze", "Concat", "Slice", "Reshape", "Transpose", "LayerNormalization", "Identity");
+    /** Operators of the com.microsoft domain offload reads: 4-bit linears (what {@code offload compress --method int4} writes). */
+    private static final Set<String> MICROSOFT_OPS = Set.of("MatMulNBits");
 
     private void checkOperators() {
         for (var e : model.opsets().entrySet()) {
@@ -89,11 +91,12 @@ public final class EncoderImporter {
             }
         }
         for (OnnxNode n : model.nodes()) {
-            if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx") || !OPS.contains(n.opType())) {
+            boolean standard = n.domain().isEmpty() || n.domain().equals("ai.onnx");
+            if (standard ? !OPS.contains(n.opType()) : !n.domain().equals("com.microsoft") || !MICROSOFT_OPS.contains(n.opType())) {
                 throw new UnsupportedModelException(model.source() + ": operator " + n.opType()
                         + (n.domain().isEmpty() ? "" : " (domain " + n.domain() + ")") + " in node '" + n.name()
                         + "' (opset " + model.opset() + ") is not supported; offload imports BERT-style encoders built from "
-                        + new java.util.TreeSet<>(OPS) + " (export without graph optimizations/fusions)");
+                        + new java.util.TreeSet<>(OPS) + " and com.microsoft " + MICROSOFT_OPS + " (export without graph optimizations/fusions)");
             }
         }
     }

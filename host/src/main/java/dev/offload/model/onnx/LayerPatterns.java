@@ -87,7 +87,8 @@ final class LayerPatterns extends GraphMatcher {
      * Add(bias, Mul(Cast(MatMulInteger(xq, Wq, x_zero, w_zero)), Mul(x_scale, w_scale))) with
      * (xq, x_scale, x_zero) = DynamicQuantizeLinear(x). Factorized int8 ({@code offload compress --method low-rank}):
      * the same with x itself the bias-free int8 product of the layer input and a first factor A, i.e. two int8
-     * products in a row, the second with the bias. Returns null when {@code value} is not such a structure.
+     * products in a row, the second with the bias. 4-bit: com.microsoft MatMulNBits(x, B, scales) with its bias input
+     * or an Add ({@link MatMulNBitsWeights}). Returns null when {@code value} is not such a structure.
      */
     MatchedLinear linearOrNull(String value) {
         OnnxNode add = nodeOrNull(value, "Add");
@@ -98,6 +99,14 @@ final class LayerPatterns extends GraphMatcher {
             if (b < 0 || folder.value(add.input(b)).rank() != 1) return null;
             bias = folder.value(add.input(b)).toFloats();
             product = add.input(1 - b);
+        }
+        OnnxNode nbits = nodeOrNull(product, "MatMulNBits");
+        if (nbits != null) {
+            float[] own = nbits.inputs().size() > 5 && !nbits.input(5).isEmpty() ? constant(nbits, 5).toFloats() : null;
+            if (own != null && bias != null) throw mismatch(add, "a MatMulNBits with a bias input, then a second bias");
+            var w = MatMulNBitsWeights.read(nbits, constant(nbits, 1), constant(nbits, 2), own != null ? own : bias, this);
+            markUsed(add, nbits);
+            return new MatchedLinear(nbits.input(0), w);
         }
         OnnxNode matmul = nodeOrNull(product, "MatMul");
         if (matmul != null) {

@@ -65,6 +65,12 @@ public final class ShapeFolder {
                 yield in(n, 0);
             }
             case "MatMul", "MatMulInteger" -> matmul(n, in(n, 0), in(n, 1));
+            case "MatMulNBits" -> {
+                // A [..., K] times the N x K weight the attributes describe: [..., N].
+                long[] a = in(n, 0).clone();
+                a[a.length - 1] = n.attrInt("N", -1);
+                yield a;
+            }
             case "Gemm" -> throw unsupported(n, "Gemm is not supported (export with MatMul + Add)");
             case "Shape" -> new long[] {in(n, 0).length};
             case "Transpose" -> {
