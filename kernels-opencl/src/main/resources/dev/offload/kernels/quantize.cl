@@ -66,11 +66,15 @@ __kernel KERNEL_SHAPE void dql_apply(__global const float* x, const int n, __glo
 // ---- Symmetric int8 per row ----------------------------------------------------------------------------
 // scale[r] = max|x[r,:]| / 127;  q = clamp(round_half_even(x / scale), -127, 127); a zero row: scale 0, q 0;
 // a row with a NaN or an infinity: scale NaN, q 0.
-// One work-item per row: it needs the row's maximum before it can quantize any element.
+// One work-item per row: it needs the row's maximum before it can quantize any element. With write_zero_points,
+// it also writes the row's zero point (always 0) into zero_points, which the graph's quantize node outputs: a
+// kernel, not a buffer fill, so that a recorded run keeps the node inside its command buffer.
 __kernel KERNEL_SHAPE void symmetric_rows(__global const float* x, const int rows, const int cols,
-                             __global char* q, __global float* scales) {
+                             __global char* q, __global float* scales, __global int* zero_points,
+                             const int write_zero_points) {
     const int r = get_global_id(0);
     if (r >= rows) return;
+    if (write_zero_points) zero_points[r] = 0;
     __global const float* row = x + (size_t) r * cols;
     float m = 0.0f;
     int bad = 0;

@@ -149,12 +149,22 @@ public final class Quantize {
 
     /** {@link #symmetricPerRow(Buffer, int, int, Buffer, Buffer)} enqueued through {@code launcher}, without waiting. */
     public void enqueueSymmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales, KernelLauncher launcher) {
+        enqueueSymmetricPerRow(x, rows, cols, q, scales, null, launcher);
+    }
+
+    /**
+     * The same, also writing each row's zero point (0, as int32) into {@code zeroPoints} (rows ints) in the same
+     * launch; null writes none. One kernel rather than a buffer fill: a recorded graph run keeps it in its segment.
+     */
+    public void enqueueSymmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales, Buffer zeroPoints, KernelLauncher launcher) {
         QuantizeReference.checkShape(rows * cols, rows, cols);
         requireBytes("x", x, 4L * rows * cols);
         requireBytes("q", q, (long) rows * cols);
         requireBytes("scales", scales, 4L * rows);
+        if (zeroPoints != null) requireBytes("zero points", zeroPoints, 4L * rows);
         try (Kernel k = program().kernel("symmetric_rows")) {
-            k.setArgs(x, rows, cols, q, scales);
+            // Without zero points the kernel never touches the argument; scales stands in for it.
+            k.setArgs(x, rows, cols, q, scales, zeroPoints != null ? zeroPoints : scales, zeroPoints != null ? 1 : 0);
             launcher.launch(k, new long[] {rows}, null);
         }
     }
