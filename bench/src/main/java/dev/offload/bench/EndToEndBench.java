@@ -75,13 +75,14 @@ final class EndToEndBench {
                 String name = known.id + " b" + batch + " s" + LENGTH;
                 double offloadNs = Double.NaN, ortNs = Double.NaN;
                 float[] ours = null, theirs = null;
-                String device = "-";
+                String device = "-", replay = "";
                 if (runner.isPresent()) {
                     EmbeddingSession r = runner.get();
                     device = r.device();
                     float[][] last = new float[1][];
                     offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
                     ours = last[0];
+                    replay = r.replayStatus(tb).map(status -> "; " + status).orElse("");
                 }
                 if (ort.isPresent()) {
                     OrtEncoder o = ort.get();
@@ -96,7 +97,7 @@ final class EndToEndBench {
                     if (theirs != null) agreement += String.format(Locale.ROOT, "; sentence cosine vs the timed ONNX Runtime min %.5f",
                             minCosine(known.pooling.embed(ours, tb, h), known.pooling.embed(theirs, tb, h), h));
                     report.add(new BenchRow("e2e", name, "offload", shortDevice(device), offloadNs / 1e6, batch / (offloadNs / 1e9),
-                            "sentences/s", ortNs / offloadNs, "ratio = ONNX Runtime time / offload time" + note + agreement));
+                            "sentences/s", ortNs / offloadNs, "ratio = ONNX Runtime time / offload time" + note + agreement + replay));
                 }
                 if (!Double.isNaN(ortNs)) {
                     report.add(new BenchRow("e2e", name, "onnxruntime", "cpu", ortNs / 1e6, batch / (ortNs / 1e9), "sentences/s",
