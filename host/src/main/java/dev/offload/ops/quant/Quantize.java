@@ -102,14 +102,14 @@ public final class Quantize {
         if (g.lengths() != null) requireBytes("lengths", g.lengths(), 4L * g.groups());
         int items = itemsPerGroup(g);
         Program p = program();
-        try (Kernel minMax = p.kernel("dqg_min_max"); Kernel params = p.kernel("dqg_params"); Kernel apply = p.kernel("dqg_apply")) {
+        try (Kernel minMax = p.kernel("dqg_min_max"); Kernel apply = p.kernel("dqg_apply")) {
             minMax.setArgs(x, g.cols(), g.rowsPerGroup(), g.lengths() != null ? g.lengths() : groupZeroPoints, g.lengths() != null ? 1 : 0, partial);
             // One item per work-group: PoCL runs a work-group on one thread, so the items spread over all cores.
             launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {1, 1});
-            params.setArgs(partial, items, groupScales, groupZeroPoints);
-            launcher.launch(params, new long[] {g.groups()}, null);
+            // Each row's work-item reduces its group's partials to the parameters itself (no launch between the two).
             int rows = g.groups() * g.rowsPerGroup();
-            apply.setArgs(x, g.cols(), g.rowsPerGroup(), rows, groupScales, groupZeroPoints, y, perRow ? 1 : 0, perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
+            apply.setArgs(x, g.cols(), g.rowsPerGroup(), rows, partial, items, groupScales, groupZeroPoints, y, perRow ? 1 : 0,
+                    perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
             launcher.launch(apply, new long[] {rows}, device.rowsLocalSize(rows));
         }
     }
