@@ -5,7 +5,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.offload.model.ModelCatalog;
-import dev.offload.model.Pooling;
 import dev.offload.model.TokenBatch;
 import dev.offload.model.tokenizer.WordPieceTokenizer;
 import dev.offload.session.EmbeddingOptions;
@@ -21,14 +20,21 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * all-MiniLM-L6-v2-q end to end: sentences/s at a fixed batch and sequence length (every sentence exactly
- * {@link #LENGTH} tokens, mask all ones), offload through the {@link EmbeddingSession} {@code offload run --device SPEC} opens,
- * against ONNX Runtime (all graph optimizations, the same threads) on the same .onnx file and the same ids.
+ * The quantized encoders end to end: sentences/s at a fixed sequence length (every sentence exactly {@link #LENGTH}
+ * tokens, mask all ones) and batches of {@link #BATCHES} sentences, offload through the {@link EmbeddingSession}
+ * {@code offload run --device SPEC} opens, against ONNX Runtime (all graph optimizations, the same threads) on the
+ * same .onnx file and the same ids, timed in the same run, batch by batch.
+ *
+ * <p>Every offload row also says whether its output is still bit-identical to ONNX Runtime's: the judge is ONNX
+ * Runtime without graph optimizations, each sentence alone (the judge of the encoder accuracy tests; the timed ONNX
+ * Runtime quantizes a batch's activations as one tensor and fuses its float ops, so it is not the same computation).
  */
 final class EndToEndBench {
     private EndToEndBench() {}
 
     static final int LENGTH = 128, BATCH = 32, JAVA_BATCH = 4, QUICK_BATCH = 2;
+    static final List<ModelCatalog> MODELS = List.of(ModelCatalog.ALL_MINILM_L6_V2_Q, ModelCatalog.BGE_SMALL_EN_V15_Q);
+    static final List<Integer> BATCHES = List.of(1, 8, BATCH);
 
     static final List<String> TEXTS = List.of(
             "A man is playing a guitar on stage.",
@@ -38,8 +44,12 @@ final class EndToEndBench {
             "Heavy rain flooded the streets of the old town overnight.",
             "She finished the marathon in under four hours despite the heat.");
 
+    /** {@code --quick}: the first model at one small batch; otherwise every model at every batch. */
     static void run(Report report, String deviceSpec, boolean quick, int threads) {
-        ModelCatalog known = ModelCatalog.ALL_MINILM_L6_V2_Q;
+        for (ModelCatalog model : quick ? MODELS.subList(0, 1) : MODELS) run(report, model, deviceSpec, quick, threads);
+    }
+
+    private static void run(Report report, ModelCatalog known, String deviceSpec, boolean quick, int threads) {
         byte[] onnx = known.onnxBytes();
         Optional<EmbeddingSession> runner = open(deviceSpec, known);
         String note = "";
@@ -50,52 +60,78 @@ final class EndToEndBench {
         boolean onJava = runner.isPresent() && runner.get().device().startsWith("java");
         WordPieceTokenizer tok = runner.isPresent() ? runner.get().tokenizer()
                 : WordPieceTokenizer.fromJson(known.tokenizerBytes(), known.tokenizerEntry);
-        int batch = quick ? QUICK_BATCH : onJava ? JAVA_BATCH : BATCH;
-        if (onJava && !quick) note += ", batch " + JAVA_BATCH + " (the java reference is slow)";
-        if (!note.isEmpty()) Peer.note("e2e" + note);
+        List<Integer> batches = quick ? List.of(QUICK_BATCH) : onJava ? List.of(JAVA_BATCH) : BATCHES;
+        if (onJava && !quick) note += ", batch " + JAVA_BATCH + " only (the java reference is slow)";
+        if (!note.isEmpty()) Peer.note("e2e " + known.id + note);
 
-        TokenBatch tb = batch(tok, batch);
-        String name = known.id + " b" + batch + " s" + LENGTH;
+        Optional<OrtEncoder> ort = Peer.open("ONNX Runtime (" + known.id + " session)", () -> new OrtEncoder(onnx, threads));
+        Optional<OrtEncoder> judge = runner.isEmpty() ? Optional.empty()
+                : Peer.open("ONNX Runtime without optimizations (" + known.id + " judge)", () -> OrtEncoder.unoptimized(onnx, threads));
         // Seven repetitions each: single runs on this shared 2-core machine vary by up to 1.5x.
         int warmup = 1, reps = quick ? 1 : 7;
-        double offloadNs = Double.NaN;
-        float[] ours = null;
-        String device = "-";
-        if (runner.isPresent()) {
-            try (EmbeddingSession r = runner.get()) {
-                device = r.device();
-                float[][] last = new float[1][];
-                offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
-                ours = last[0];
-            }
-        }
-        int h = ours != null ? ours.length / (batch * LENGTH) : 0;
-
-        Optional<OrtEncoder> ort = Peer.open("ONNX Runtime (MiniLM session)", () -> new OrtEncoder(onnx, threads));
-        double ortNs = Double.NaN;
-        String agreement = "";
-        if (ort.isPresent()) {
-            try (OrtEncoder o = ort.get()) {
-                float[][] last = new float[1][];
-                ortNs = Timing.medianNanos(warmup, quick ? 2 : reps, quick ? 5 : 30, Timing.wall(() -> last[0] = o.lastHiddenState(tb)));
-                if (ours != null) agreement = String.format(Locale.ROOT, "; sentence-embedding cosine vs ONNX Runtime min %.5f",
-                        minCosine(Pooling.MEAN.embed(ours, tb, h), Pooling.MEAN.embed(last[0], tb, h), h));
-                if (!quick && batch != BATCH) {
-                    String big = known.id + " b" + BATCH + " s" + LENGTH;
-                    TokenBatch full = batch(tok, BATCH);
-                    double ns = Timing.medianNanos(warmup, 5, 30, Timing.wall(() -> o.lastHiddenState(full)));
-                    report.add(new BenchRow("e2e", big, "onnxruntime", "cpu", ns / 1e6, BATCH / (ns / 1e9), "sentences/s",
-                            Double.NaN, "ONNX Runtime alone at the full batch, " + threads + " intra-op threads"));
+        try {
+            for (int batch : batches) {
+                TokenBatch tb = batch(tok, batch);
+                String name = known.id + " b" + batch + " s" + LENGTH;
+                double offloadNs = Double.NaN, ortNs = Double.NaN;
+                float[] ours = null, theirs = null;
+                String device = "-", replay = "";
+                if (runner.isPresent()) {
+                    EmbeddingSession r = runner.get();
+                    device = r.device();
+                    float[][] last = new float[1][];
+                    offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
+                    ours = last[0];
+                    replay = r.replayStatus(tb).map(status -> "; " + status).orElse("");
+                }
+                if (ort.isPresent()) {
+                    OrtEncoder o = ort.get();
+                    float[][] last = new float[1][];
+                    ortNs = Timing.medianNanos(warmup, quick ? 2 : reps, quick ? 5 : 30, Timing.wall(() -> last[0] = o.lastHiddenState(tb)));
+                    theirs = last[0];
+                }
+                if (ours != null) {
+                    float[] got = ours;
+                    int h = got.length / (batch * LENGTH);
+                    String agreement = judge.map(j -> "; " + Agreement.of(got, tb, h, j)).orElse("");
+                    if (theirs != null) agreement += String.format(Locale.ROOT, "; sentence cosine vs the timed ONNX Runtime min %.5f",
+                            minCosine(known.pooling.embed(ours, tb, h), known.pooling.embed(theirs, tb, h), h));
+                    report.add(new BenchRow("e2e", name, "offload", shortDevice(device), offloadNs / 1e6, batch / (offloadNs / 1e9),
+                            "sentences/s", ortNs / offloadNs, "ratio = ONNX Runtime time / offload time" + note + agreement + replay));
+                }
+                if (!Double.isNaN(ortNs)) {
+                    report.add(new BenchRow("e2e", name, "onnxruntime", "cpu", ortNs / 1e6, batch / (ortNs / 1e9), "sentences/s",
+                            Double.NaN, "all optimizations, " + threads + " intra-op threads, same ids"));
                 }
             }
+        } finally {
+            runner.ifPresent(EmbeddingSession::close);
+            ort.ifPresent(OrtEncoder::close);
+            judge.ifPresent(OrtEncoder::close);
         }
-        if (!Double.isNaN(offloadNs)) {
-            report.add(new BenchRow("e2e", name, "offload", shortDevice(device), offloadNs / 1e6, batch / (offloadNs / 1e9),
-                    "sentences/s", ortNs / offloadNs, "ratio = ONNX Runtime time / offload time" + note + agreement));
+    }
+
+    /**
+     * offload's last_hidden_state against the judge's (ONNX Runtime without graph optimizations, each sentence run
+     * alone): how many values of real tokens have the same bits.
+     */
+    record Agreement(long identical, long values) {
+        static Agreement of(float[] ours, TokenBatch batch, int h, OrtEncoder judge) {
+            long identical = 0, values = 0;
+            for (int b = 0; b < batch.batch(); b++) {
+                TokenBatch one = batch.row(b);
+                float[] want = judge.lastHiddenState(one);
+                for (int i = 0; i < one.realTokens() * h; i++) {
+                    if (Float.floatToIntBits(want[i]) == Float.floatToIntBits(ours[b * batch.length() * h + i])) identical++;
+                    values++;
+                }
+            }
+            return new Agreement(identical, values);
         }
-        if (!Double.isNaN(ortNs)) {
-            report.add(new BenchRow("e2e", name, "onnxruntime", "cpu", ortNs / 1e6, batch / (ortNs / 1e9), "sentences/s",
-                    Double.NaN, "all optimizations, " + threads + " intra-op threads, same ids"));
+
+        @Override public String toString() {
+            return (identical == values ? "bit-identical to" : "NOT bit-identical to") + " ONNX Runtime (no graph optimizations, each sentence alone): "
+                    + identical + " of " + values + " values";
         }
     }
 
@@ -142,12 +178,20 @@ final class EndToEndBench {
         private final OrtEnvironment env = OrtEnvironment.getEnvironment();
         private final OrtSession session;
 
-        OrtEncoder(byte[] onnx, int threads) throws OrtException {
+        /** ONNX Runtime at its best settings: all graph optimizations. */
+        OrtEncoder(byte[] onnx, int threads) throws OrtException { this(onnx, threads, OrtSession.SessionOptions.OptLevel.ALL_OPT); }
+
+        /** ONNX Runtime running the graph as exported (no fusions): the judge offload's float rounding follows. */
+        static OrtEncoder unoptimized(byte[] onnx, int threads) throws OrtException {
+            return new OrtEncoder(onnx, threads, OrtSession.SessionOptions.OptLevel.NO_OPT);
+        }
+
+        private OrtEncoder(byte[] onnx, int threads, OrtSession.SessionOptions.OptLevel level) throws OrtException {
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
                 options.setIntraOpNumThreads(threads);
                 options.setInterOpNumThreads(1);
                 options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                options.setOptimizationLevel(level);
                 session = env.createSession(onnx, options);
             }
         }

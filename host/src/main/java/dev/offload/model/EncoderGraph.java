@@ -30,6 +30,8 @@ import java.util.Locale;
  *          -> FFN down linear -> + x -> LayerNorm
  * </pre>
  * A factorized linear ({@link FactorizedLinear}) is two int8 linears with a quantize between them.
+ * Each residual "+ x -> LayerNorm" (and the embeddings' last sum with their LayerNorm) is one layer_norm node with
+ * a residual input: one launch and no sum tensor, the bits of the Add and LayerNorm pair (LayerNorm's javadoc).
  * The float ops round as ONNX Runtime's CPU provider rounds the exported graph (LayerNorm, attention and GELU in
  * their ONNX Runtime forms, see dev.offload.math.OnnxRuntimeCpu), so that the int8 activations match ONNX Runtime's
  * bit for bit (unless the weights are pruned).
@@ -116,8 +118,8 @@ public final class EncoderGraph {
             sum = g.add1("embed.add_token_type", new Add(), sum, type);
         }
         String pos = g.add1("embed.position", Embedding.ofFloat(e.position(), e.position().length / h, h, Embedding.Index.POSITION), ids);
-        sum = g.add1("embed.add_position", new Add(), sum, pos);
-        String x = g.add1("embed.norm", norm(e.norm()), sum);
+        // The last sum is the norm's residual input: one launch for Add + LayerNorm, the same bits (see LayerNorm).
+        String x = g.add1("embed.norm", norm(e.norm()), sum, pos);
 
         for (int i = 0; i < model.layers().size(); i++) {
             EncoderLayer l = model.layers().get(i);
@@ -130,14 +132,12 @@ public final class EncoderGraph {
             String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), q, k, v, lengths);
             String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune,
                     quantize(g, p + ".attn.out.quantize", a, lengths, l.attentionOutput()), a, lengths);
-            String r1 = g.add1(p + ".attn.residual", new Add(), o, x);
-            String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), r1);
+            String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), o, x);   // LayerNorm(o + x): the residual add fused
             // Pruned weights are not the model ONNX Runtime runs, and spmm.cl has the plain GELU only.
             Activation gelu = prune == null ? Activation.GELU_ERF_ONNX : Activation.GELU_ERF;
             String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths, l.intermediate()), x1, lengths);
             String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths, l.output()), f1, lengths);
-            String r2 = g.add1(p + ".ffn.residual", new Add(), f2, x1);
-            x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), r2);
+            x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), f2, x1);
         }
         g.output(x);
         return g.build();

@@ -380,7 +380,7 @@ public final class GraphRuntime implements AutoCloseable {
         }
         OpenClDevice cl = (OpenClDevice) target;
         HostTensor h = (HostTensor) toDevice(name, JavaDevice.INSTANCE, layer, ctx, res, samples);
-        ClTensor t = ctx.allocate(cl, type);
+        ClTensor t = ctx.allocateForWrite(cl, type);
         MemorySegment seg = h.toSegment(ctx.arena());
         ctx.attribute("transfer:" + name, true);
         RunSamples.Mark mark = samples.begin();

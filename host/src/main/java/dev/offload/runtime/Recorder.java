@@ -1,12 +1,16 @@
 package dev.offload.runtime;
 
+import dev.offload.cl.Buffer;
 import dev.offload.cl.CommandBuffer;
 import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.Node;
+import dev.offload.graph.TensorType;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,8 +24,13 @@ import java.util.function.Supplier;
  * something must run outside it: a plain node, an out-of-band command, the end of the run, so the recorded run
  * computes its own result in the right order on the one in-order queue.
  *
- * <p>Every buffer allocated while recording belongs to the recording (a released one is not reused within the run),
- * so the recorded commands' buffers hold the same tensors on every replay. When the run does something a replay could
+ * <p>Every buffer allocated while recording belongs to the recording, so the recorded commands' buffers hold the same
+ * tensors on every replay. A tensor released during the recorded run gives its buffer back to the recording, and a
+ * later tensor of the same byte size reuses it, as a plain run reuses released buffers: the recording holds one
+ * run's working set, not every activation of the run (a 32 x 128-token encoder's would be hundreds of MiB). That is
+ * safe for the same reason as in a plain run: one in-order queue runs the segments, and a replay enqueues the same
+ * commands in the same order, so the next writer of a reused buffer always follows the last reader of its previous
+ * tensor. When the run does something a replay could
  * not repeat (a transfer other than an input write or an output read, a node off the device) the recorder gives up:
  * it enqueues what it has, and the run goes on plainly; its buffers are freed with the run.
  */
@@ -31,6 +40,8 @@ final class Recorder {
     private final Map<String, ClTensor> tensors = new LinkedHashMap<>();
     private final List<ClTensor> owned = new ArrayList<>();
     private final Set<ClTensor> ownedSet = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Buffers of the recording whose tensors were released, by size in bytes: later tensors of that size reuse them. */
+    private final Map<Long, ArrayDeque<Buffer>> released = new HashMap<>();
     private CommandBuffer open;
     private List<Node> openNodes = new ArrayList<>();
     private Node node;
@@ -70,6 +81,26 @@ final class Recorder {
     }
 
     boolean owns(ClTensor t) { return ownedSet.contains(t); }
+
+    /**
+     * A tensor of {@code type} in a buffer of the recording that an earlier, released tensor of the same byte size
+     * used, or null when there is none (the run then allocates a new buffer and {@link #own}s it).
+     */
+    ClTensor reuse(OpenClDevice on, TensorType type) {
+        if (gaveUp != null || on != device) return null;
+        ArrayDeque<Buffer> free = released.get(Math.max(type.bytes(), 1));
+        Buffer b = free == null ? null : free.pollFirst();
+        if (b == null) return null;
+        ClTensor t = new ClTensor(type, b, device);
+        ownedSet.add(t);   // not in owned: the buffer is there once, under the tensor that first had it
+        return t;
+    }
+
+    /** The run released a tensor of the recording after its last reader: its buffer may hold a later tensor. */
+    void released(ClTensor t) {
+        if (gaveUp != null) return;
+        released.computeIfAbsent(t.buffer().size(), size -> new ArrayDeque<>()).addFirst(t.buffer());
+    }
 
     /** Tensor {@code name} lives in {@code t} on the device. */
     void tensor(String name, ClTensor t) { if (gaveUp == null) tensors.put(name, t); }
@@ -120,6 +151,7 @@ final class Recorder {
         Recording r = new Recording(device, steps, tensors, owned, allocations);
         owned.clear();
         ownedSet.clear();
+        released.clear();
         steps.clear();
         return r;
     }
@@ -129,6 +161,7 @@ final class Recorder {
         List<ClTensor> left = List.copyOf(owned);
         owned.clear();
         ownedSet.clear();
+        released.clear();
         return left;
     }
 

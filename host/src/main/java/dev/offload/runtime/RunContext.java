@@ -59,9 +59,23 @@ public final class RunContext implements AutoCloseable {
     }
 
     /** A new device buffer for an output; the run closes it after the tensor's last use. */
-    public ClTensor allocate(OpenClDevice device, TensorType type) {
+    public ClTensor allocate(OpenClDevice device, TensorType type) { return allocate(device, type, true); }
+
+    /**
+     * A new buffer for a graph input the host writes. While recording, never a reused one: the write goes to the queue
+     * at once, ahead of the open segment's commands, which may still read what the buffer held before.
+     */
+    ClTensor allocateForWrite(OpenClDevice device, TensorType type) { return allocate(device, type, false); }
+
+    private ClTensor allocate(OpenClDevice device, TensorType type, boolean mayReuse) {
+        boolean recording = recorder != null && recorder.recording();
+        if (recording && mayReuse) {
+            // Not poisoned: a fill now would run before the recorded commands still pending that read the buffer.
+            ClTensor reused = recorder.reuse(device, type);
+            if (reused != null) return reused;
+        }
         ClTensor t = new ClTensor(type, allocations.activation(device, type.bytes()), device);
-        if (recorder != null && recorder.recording()) recorder.own(t);
+        if (recording) recorder.own(t);
         else live.add(t);
         return t;
     }
@@ -103,7 +117,8 @@ public final class RunContext implements AutoCloseable {
      * that use it have finished, so this does not wait.
      */
     public void release(ClTensor t) {
-        if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());   // a recording's buffers are not in live
+        if (live.remove(t)) allocations.activationClosed(t.device(), t.buffer());
+        else if (recorder != null && recorder.recording() && recorder.owns(t)) recorder.released(t);   // a recording's buffers are not in live
     }
 
     List<Command> commands() { return commands; }

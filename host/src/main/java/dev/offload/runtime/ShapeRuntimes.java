@@ -15,7 +15,8 @@ import java.util.function.Function;
  *
  * <p>With {@link #replayPinned}, the pinned shapes' runtimes record their launches once and replay them
  * ({@link GraphRuntime#replayLaunches}): those run again and again (a decode step per token), where the per-command
- * host cost is most of the time; {@value #REPLAY_ENV}{@code =0} turns it off (to compare).
+ * host cost is most of the time; with {@link #replayEvery}, every shape's runtime does (an encoder's batch shapes, each
+ * run many times). {@value #REPLAY_ENV}{@code =0} turns both off (to compare).
  *
  * <p>Thread-safe. A runtime evicted while another thread runs on it closes when that run ends
  * ({@link GraphRuntime#close} needs its runs to have ended).
@@ -35,6 +36,7 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
     private final LinkedHashMap<K, Shape> runtimes = new LinkedHashMap<>(8, 0.75f, true);
     private ExecutionPlan lastPlan;
     private boolean replayPinned;
+    private boolean replayEvery;
 
     /** {@code OFFLOAD_REPLAY=0} (or {@code off}, {@code false}) keeps every run plain. */
     public static final String REPLAY_ENV = "OFFLOAD_REPLAY";
@@ -78,6 +80,12 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
         return this;
     }
 
+    /** Every shape built from now on records and replays its launches (when the environment allows it). */
+    public synchronized ShapeRuntimes<K> replayEvery(boolean on) {
+        this.replayEvery = on && replayAllowed();
+        return this;
+    }
+
     /** What replay does for a shape's runtime ({@link GraphRuntime#replayStatus}). */
     public String replayStatus(K key) { return shape(key).runtime.replayStatus(); }
 
@@ -95,7 +103,7 @@ public final class ShapeRuntimes<K> implements AutoCloseable {
         if (shape != null) return shape;
         Graph g = graphs.apply(key);
         ExecutionPlan plan = placement.plan(g, pool, implementations, log);
-        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights).replayLaunches(replayPinned && pinned.test(key)));
+        shape = new Shape(new GraphRuntime(plan, implementations, strict, weights).replayLaunches(replayEvery || replayPinned && pinned.test(key)));
         runtimes.put(key, shape);
         lastPlan = plan;
         long unpinned = runtimes.keySet().stream().filter(k -> !pinned.test(k)).count();

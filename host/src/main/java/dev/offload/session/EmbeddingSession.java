@@ -174,6 +174,14 @@ public final class EmbeddingSession implements AutoCloseable {
         return backend instanceof GraphEncoder g ? Optional.of(g.plan(batch.batch(), batch.length())) : Optional.empty();
     }
 
+    /**
+     * What command-buffer replay does for batches shaped like {@code batch} (graph runtime only): the recording's
+     * launches and segments, or why runs are plain (profiling on, a device without cl_khr_command_buffer, ...).
+     */
+    public Optional<String> replayStatus(TokenBatch batch) {
+        return backend instanceof GraphEncoder g ? Optional.of(g.replayStatus(batch.batch(), batch.length())) : Optional.empty();
+    }
+
     /** The profile of the runs since the last warm-up (profiling on, graph runtime only). */
     public Optional<ProfileReport> profile(int batch, int length) {
         return backend instanceof GraphEncoder g ? Optional.ofNullable(g.profile(batch, length)) : Optional.empty();

@@ -22,7 +22,9 @@ import java.util.Map;
 /**
  * The encoder as an {@link EncoderGraph} run by {@link GraphRuntime} on a placement of devices: one graph and runtime
  * per (batch, length) the caller runs, the {@value #KEPT_SHAPES} most recently used kept ({@link ShapeRuntimes}), all
- * sharing one device copy of the weights. Thread-safe.
+ * sharing one device copy of the weights. Without profiling, each shape's first run on one OpenCL device is recorded
+ * into command buffers and later runs of that shape replay it (GraphRuntime#replayLaunches: the same bits, far
+ * fewer host calls per run). Thread-safe.
  *
  * <p>Profiling is opt-in: with it every run is folded into {@link ProfileTotals} (flat memory, the last runs kept
  * whole for traces) for {@link #profile}; without it nothing is recorded.
@@ -54,8 +56,9 @@ public final class GraphEncoder implements EncoderBackend {
         this.pool = pool;
         this.placement = placement;
         this.profiling = profiling;
-        this.runtimes = new ShapeRuntimes<>(shape -> EncoderGraph.build(model, shape.batch(), shape.length(), prune), pool, placement,
-                OpImplementations.defaults(), strict, KEPT_SHAPES, shape -> false, log);
+        this.runtimes = new ShapeRuntimes<BatchShape>(shape -> EncoderGraph.build(model, shape.batch(), shape.length(), prune), pool, placement,
+                OpImplementations.defaults(), strict, KEPT_SHAPES, shape -> false, log)
+                .replayEvery(!profiling);   // a replayed run's profile has a row per recorded segment, not per node
     }
 
     @Override
@@ -71,6 +74,9 @@ public final class GraphEncoder implements EncoderBackend {
 
     @Override
     public EncoderModel model() { return model; }
+
+    /** What replay does for batches of this shape: the recording's size, or why runs are plain (GraphRuntime#replayStatus). */
+    public String replayStatus(int batch, int length) { return runtimes.replayStatus(new BatchShape(batch, length)); }
 
     /** The plan for batches of this shape (building its runtime if needed). */
     public ExecutionPlan plan(int batch, int length) { return runtimes.plan(new BatchShape(batch, length)); }

@@ -57,6 +57,23 @@ class GraphReplayTest {
     }
 
     @Test
+    void aRecordingReusesTheBuffersOfReleasedTensors() {
+        assumeTrue(CL.device().device().commandBuffersUnsupported() == null, "the device cannot record command buffers");
+        Graph g = SyntheticModel.build(ENCODER);
+        long every = 0;
+        for (var n : g.nodes()) for (String out : n.outputs()) every += g.tensor(out).type().bytes();
+        GraphRuntime rt = runtime(CL.pool(), g, true);
+        try {
+            rt.run(SyntheticModel.inputs(ENCODER, 11));
+            assertTrue(rt.replays(), rt.replayStatus());
+            long held = rt.allocations().recordedBytes();
+            assertTrue(held > 0 && held < every / 2, "the recording holds " + held + " bytes; the run's tensors take " + every);
+        } finally {
+            rt.close();
+        }
+    }
+
+    @Test
     void aRecordedEncoderReplaysTheSameBitsAsPlainRuns() {
         assumeTrue(CL.device().device().commandBuffersUnsupported() == null, "the device cannot record command buffers");
         List<String> status = new ArrayList<>();

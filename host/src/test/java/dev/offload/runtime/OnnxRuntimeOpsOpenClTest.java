@@ -65,6 +65,43 @@ class OnnxRuntimeOpsOpenClTest {
         }
     }
 
+    /**
+     * A LayerNorm with a residual input is the residual Add followed by the LayerNorm, bit for bit, on each device
+     * (the encoder graph fuses them); in the ONNX Runtime form OpenCL and java agree bit for bit as well. (The plain
+     * form's java reference sums in double, its kernel in float lanes: they differ by rounding, LayersOpenClTest.)
+     */
+    @Test
+    void layerNormOfXPlusResidualIsTheAddThenTheNormBitForBit() {
+        for (int cols : new int[] {1, 5, 15, 16, 17, 61, 384}) {
+            for (boolean onnxRuntime : new boolean[] {true, false}) {
+                TensorType t = TensorType.of(DType.FLOAT32, 2, 7, cols);
+                LayerNorm norm = new LayerNorm(floats(cols, 2), floats(cols, 1), 1e-12f, onnxRuntime);
+                GraphBuilder f = new GraphBuilder("fused");
+                f.input("x", t);
+                f.input("r", t);
+                Graph fused = f.output(f.add1("ln", norm, "x", "r")).build();
+                GraphBuilder u = new GraphBuilder("unfused");
+                u.input("x", t);
+                u.input("r", t);
+                Graph unfused = u.output(u.add1("ln", norm, u.add1("sum", new dev.offload.graph.Add(), "x", "r"))).build();
+                Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, floats(14 * cols, 3)), "r", HostTensor.of(t, floats(14 * cols, 3)));
+                String what = (onnxRuntime ? "layer_norm_onnx" : "layer_norm") + " of x + residual, cols " + cols;
+                for (String device : new String[] {"java", "cl:cpu"}) {
+                    assertSameBits(GraphFixtures.run(unfused, CL.pool(), device, in).output("ln").floats(),
+                            GraphFixtures.run(fused, CL.pool(), device, in).output("ln").floats(), what + " on " + device + ", unfused vs fused");
+                }
+                if (onnxRuntime) assertIdentical(fused, in, what);
+            }
+        }
+    }
+
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i])) throw new AssertionError(what + ": element " + i + " is " + got[i] + ", not " + want[i]);
+        }
+    }
+
     @Test
     void attentionInOnnxRuntimeFormIsBitIdenticalWithGqaKeyLengthsAndOddHeadSizes() {
         int batch = 3, heads = 4, kvHeads = 2;

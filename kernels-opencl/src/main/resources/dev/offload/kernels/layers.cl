@@ -29,13 +29,28 @@ inline float row_sum(const __global float* x, const int cols) {
     return s;
 }
 
-// y = (x - mean) / sqrt(var + eps) * gamma + beta; one work-item per row; two passes for a stable variance.
-__kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const float* gamma, __global const float* beta,
+// The row a layer norm normalizes: x's row, or (has_residual) x + residual, written into the output row first (one
+// float addition per element, as the add kernel rounds it), which the norm then reads back and overwrites element
+// by element. The row is the work-item's alone, so reading and writing it in place is safe.
+inline const __global float* norm_input_row(const __global float* x, const __global float* residual, const int has_residual,
+                                            __global float* yr, const int r, const int cols) {
+    const __global float* xr = x + (size_t)r * cols;
+    if (!has_residual) return xr;
+    const __global float* rr = residual + (size_t)r * cols;
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) vstore16(vload16(0, xr + c) + vload16(0, rr + c), 0, yr + c);
+    for (; c < cols; c++) yr[c] = xr[c] + rr[c];
+    return yr;
+}
+
+// y = (x [+ residual] - mean) / sqrt(var + eps) * gamma + beta; one work-item per row; two passes for a stable variance.
+__kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const float* residual, const int has_residual,
+                         __global const float* gamma, __global const float* beta,
                          __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
     const int r = get_global_id(0);
     if (r >= rows) return;
-    const __global float* xr = x + (size_t)r * cols;
     __global float* yr = y + (size_t)r * cols;
+    const __global float* xr = norm_input_row(x, residual, has_residual, yr, r, cols);
     const float mean = row_sum(xr, cols) / cols;
     float16 acc = (float16)(0.0f);
     int c = 0;
@@ -224,13 +239,15 @@ inline float onnx_sum(const __global float* x, const int n, const float mean, co
 }
 
 // The decomposed LayerNorm node by node: mean = ReduceMean(x); var = ReduceMean((x - mean)^2);
-// y = (x - mean) / Sqrt(var + eps) * gamma + beta. One work-item per row.
-__kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global const float* gamma, __global const float* beta,
+// y = (x - mean) / Sqrt(var + eps) * gamma + beta, of x + residual with has_residual (the residual Add before it).
+// One work-item per row.
+__kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global const float* residual, const int has_residual,
+                                           __global const float* gamma, __global const float* beta,
                                            __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
     const int r = get_global_id(0);
     if (r >= rows) return;
-    const __global float* xr = x + (size_t) r * cols;
     __global float* yr = y + (size_t) r * cols;
+    const __global float* xr = norm_input_row(x, residual, has_residual, yr, r, cols);
     const float mean = onnx_sum(xr, cols, 0.0f, 0) / (float) cols;
     const float var = onnx_sum(xr, cols, mean, 1) / (float) cols;
     const float std = sqrt(var + eps);

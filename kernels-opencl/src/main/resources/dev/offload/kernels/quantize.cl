@@ -66,11 +66,15 @@ __kernel KERNEL_SHAPE void dql_apply(__global const float* x, const int n, __glo
 // ---- Symmetric int8 per row ----------------------------------------------------------------------------
 // scale[r] = max|x[r,:]| / 127;  q = clamp(round_half_even(x / scale), -127, 127); a zero row: scale 0, q 0;
 // a row with a NaN or an infinity: scale NaN, q 0.
-// One work-item per row: it needs the row's maximum before it can quantize any element.
+// One work-item per row: it needs the row's maximum before it can quantize any element. With write_zero_points,
+// it also writes the row's zero point (always 0) into zero_points, which the graph's quantize node outputs: a
+// kernel, not a buffer fill, so that a recorded run keeps the node inside its command buffer.
 __kernel KERNEL_SHAPE void symmetric_rows(__global const float* x, const int rows, const int cols,
-                             __global char* q, __global float* scales) {
+                             __global char* q, __global float* scales, __global int* zero_points,
+                             const int write_zero_points) {
     const int r = get_global_id(0);
     if (r >= rows) return;
+    if (write_zero_points) zero_points[r] = 0;
     __global const float* row = x + (size_t) r * cols;
     float m = 0.0f;
     int bad = 0;
@@ -140,10 +144,11 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
     partial[2 * (g * items + i) + 1] = hi;
 }
 
-// Stage 2, one work-item per group: scale = dql_scale(min(0, min), max(0, max)),
-// zero point = saturate(round_half_even(0 - min / scale)).
-__kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int items, __global float* scales, __global int* zero_points) {
-    const int g = get_global_id(0);
+// Stage 2, in every row's work-item of stage 3 (one launch less per quantize node than a work-item per group: the
+// group's partials are a few hundred bytes, read from cache): scale = dql_scale(min(0, min), max(0, max)),
+// zero point = saturate(round_half_even(0 - min / scale)). Every row of a group computes the same, bit for bit
+// (the same partials in the same order).
+static inline void dqg_group_params(__global const float* partial, const int items, const int g, float* scale_out, int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
     int bad = 0;
     for (int i = 0; i < items; i++) {
@@ -153,23 +158,29 @@ __kernel KERNEL_SHAPE void dqg_params(__global const float* partial, const int i
         bad |= dq_not_finite(plo, phi);
     }
     const float scale = bad ? NAN : dql_scale(lo, hi);
-    scales[g] = scale;
-    zero_points[g] = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+    *scale_out = scale;
+    *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
 // Stage 3, one work-item per row: y = saturate(round_half_even(x / scale) + zero_point), 16 lanes at a time (the
 // division stays correctly rounded: the program is built with -cl-fp32-correctly-rounded-divide-sqrt, and
 // convert_int16_rte rounds half to even like rint). A work-item per element cost ~0.5 ms per MiniLM activation
-// on PoCL; a row each is ~20x less. With per_row_out, the group's parameters are also written once per row
-// (row_scales, row_zero_points: [groups * rows_per_group]).
+// on PoCL; a row each is ~20x less. The first row of each group writes the group's parameters (scales,
+// zero_points: [groups]); with per_row_out, every row also writes them for itself (row_scales, row_zero_points:
+// [groups * rows_per_group]).
 __kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, const int rows_per_group, const int rows,
-                        __global const float* scales, __global const int* zero_points, __global uchar* y,
-                        const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
+                        __global const float* partial, const int items, __global float* scales, __global int* zero_points,
+                        __global uchar* y, const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
     const int r = get_global_id(0);
     if (r >= rows) return;
     const int g = r / rows_per_group;
-    const float scale = scales[g];
-    const int zp = zero_points[g];
+    float scale;
+    int zp;
+    dqg_group_params(partial, items, g, &scale, &zp);
+    if (r % rows_per_group == 0) {
+        scales[g] = scale;
+        zero_points[g] = zp;
+    }
     __global const float* xr = x + (size_t) r * cols;
     __global uchar* yr = y + (size_t) r * cols;
     int c = 0;

@@ -48,9 +48,13 @@ public final class LayersJava implements OpImplementation {
         List<TensorType> outs = graph.outputTypes(node);
         TensorType out = outs.getFirst();
         return switch (node.op()) {
-            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, n.onnxRuntime()
-                    ? LayersReference.layerNormOnnx(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())
-                    : LayersReference.layerNorm(host(in, 0).floats(), out.last(), n.gamma(), n.beta(), n.epsilon())));
+            case LayerNorm n -> (in, ctx) -> {
+                // With a residual: the Add node's sum, then the norm, so the fused node gives the unfused pair's bits.
+                float[] x = in.size() == 1 ? host(in, 0).floats() : LayersReference.add(host(in, 0).floats(), host(in, 1).floats());
+                return List.of(HostTensor.of(out, n.onnxRuntime()
+                        ? LayersReference.layerNormOnnx(x, out.last(), n.gamma(), n.beta(), n.epsilon())
+                        : LayersReference.layerNorm(x, out.last(), n.gamma(), n.beta(), n.epsilon())));
+            };
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
             case RmsNormBlockQuantize n -> (in, ctx) -> blockQuantized(outs,

@@ -33,7 +33,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm, rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm (of x, or of x + residual in the same launch), rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
  * and rms_norm and silu_gate fused with per-block int8 quantization
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
@@ -93,8 +93,10 @@ public final class LayersOpenCl implements OpImplementation {
                     Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
+                        boolean residual = in.size() == 2;   // the kernel never reads the residual argument without one: x stands in
                         try (Kernel k = p.kernel(n.onnxRuntime() ? "layer_norm_onnx" : "layer_norm")) {
-                            k.setArgs(buf(in, 0), w.get(0), w.get(1), y.buffer(), out.rows(), out.last(), n.epsilon(), n.beta() != null ? 1 : 0);
+                            k.setArgs(buf(in, 0), buf(in, residual ? 1 : 0), residual ? 1 : 0, w.get(0), w.get(1), y.buffer(),
+                                    out.rows(), out.last(), n.epsilon(), n.beta() != null ? 1 : 0);
                             ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
                         }
                         return List.of(y);

@@ -102,14 +102,14 @@ public final class Quantize {
         if (g.lengths() != null) requireBytes("lengths", g.lengths(), 4L * g.groups());
         int items = itemsPerGroup(g);
         Program p = program();
-        try (Kernel minMax = p.kernel("dqg_min_max"); Kernel params = p.kernel("dqg_params"); Kernel apply = p.kernel("dqg_apply")) {
+        try (Kernel minMax = p.kernel("dqg_min_max"); Kernel apply = p.kernel("dqg_apply")) {
             minMax.setArgs(x, g.cols(), g.rowsPerGroup(), g.lengths() != null ? g.lengths() : groupZeroPoints, g.lengths() != null ? 1 : 0, partial);
             // One item per work-group: PoCL runs a work-group on one thread, so the items spread over all cores.
             launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {1, 1});
-            params.setArgs(partial, items, groupScales, groupZeroPoints);
-            launcher.launch(params, new long[] {g.groups()}, null);
+            // Each row's work-item reduces its group's partials to the parameters itself (no launch between the two).
             int rows = g.groups() * g.rowsPerGroup();
-            apply.setArgs(x, g.cols(), g.rowsPerGroup(), rows, groupScales, groupZeroPoints, y, perRow ? 1 : 0, perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
+            apply.setArgs(x, g.cols(), g.rowsPerGroup(), rows, partial, items, groupScales, groupZeroPoints, y, perRow ? 1 : 0,
+                    perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
             launcher.launch(apply, new long[] {rows}, device.rowsLocalSize(rows));
         }
     }
@@ -149,12 +149,22 @@ public final class Quantize {
 
     /** {@link #symmetricPerRow(Buffer, int, int, Buffer, Buffer)} enqueued through {@code launcher}, without waiting. */
     public void enqueueSymmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales, KernelLauncher launcher) {
+        enqueueSymmetricPerRow(x, rows, cols, q, scales, null, launcher);
+    }
+
+    /**
+     * The same, also writing each row's zero point (0, as int32) into {@code zeroPoints} (rows ints) in the same
+     * launch; null writes none. One kernel rather than a buffer fill: a recorded graph run keeps it in its segment.
+     */
+    public void enqueueSymmetricPerRow(Buffer x, int rows, int cols, Buffer q, Buffer scales, Buffer zeroPoints, KernelLauncher launcher) {
         QuantizeReference.checkShape(rows * cols, rows, cols);
         requireBytes("x", x, 4L * rows * cols);
         requireBytes("q", q, (long) rows * cols);
         requireBytes("scales", scales, 4L * rows);
+        if (zeroPoints != null) requireBytes("zero points", zeroPoints, 4L * rows);
         try (Kernel k = program().kernel("symmetric_rows")) {
-            k.setArgs(x, rows, cols, q, scales);
+            // Without zero points the kernel never touches the argument; scales stands in for it.
+            k.setArgs(x, rows, cols, q, scales, zeroPoints != null ? zeroPoints : scales, zeroPoints != null ? 1 : 0);
             launcher.launch(k, new long[] {rows}, null);
         }
     }

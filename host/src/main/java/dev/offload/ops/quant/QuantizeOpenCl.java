@@ -21,7 +21,7 @@ import java.util.Set;
  * The graph's {@link DynamicQuantize} and {@link Dequantize} on OpenCL through {@link Quantize}, bit-exact with
  * {@link QuantizeReference}: the range, the parameters and the quantized values are all computed on the device
  * and stay there for the linear layers that read them. Per tensor and per sentence are DynamicQuantizeLinear over
- * groups of rows ({@code dqg_*} kernels); per row int8 is {@code symmetric_rows} with zero points filled with 0, per
+ * groups of rows ({@code dqg_*} kernels); per row int8 is {@code symmetric_rows}, which also writes the zero points (0) in its launch, per
  * block int8 is {@code block_int8}, which writes its one zero point (0) itself.
  */
 public final class QuantizeOpenCl implements OpImplementation {
@@ -52,10 +52,7 @@ public final class QuantizeOpenCl implements OpImplementation {
             ClTensor q = ctx.allocate(cl, outTypes.get(0)), s = ctx.allocate(cl, outTypes.get(1)), z = ctx.allocate(cl, outTypes.get(2));
             KernelLauncher launcher = (k, global, local) -> ctx.launch(cl, k, global, local);
             switch (mode) {
-                case PER_ROW_INT8 -> {
-                    op.enqueueSymmetricPerRow(x.buffer(), xt.rows(), xt.last(), q.buffer(), s.buffer(), launcher);
-                    ctx.enqueue(cl, () -> cl.queue().fill(z.buffer(), new byte[] {0, 0, 0, 0}, 0, 4L * xt.rows()));
-                }
+                case PER_ROW_INT8 -> op.enqueueSymmetricPerRow(x.buffer(), xt.rows(), xt.last(), q.buffer(), s.buffer(), z.buffer(), launcher);
                 case PER_BLOCK_INT8 -> op.enqueuePerBlockInt8(x.buffer(), xt.rows(), xt.last(), q.buffer(), s.buffer(), z.buffer(), launcher);
                 case PER_TENSOR_UINT8 -> {
                     Quantize.Groups g = new Quantize.Groups(1, xt.rows(), xt.last(), null);

@@ -92,6 +92,15 @@ class LayersOpenClTest {
     }
 
     @Test
+    void layerNormOfXPlusResidualMatchesReference() {
+        for (int cols : new int[] {1, 17, 384}) {
+            TensorType t = TensorType.of(DType.FLOAT32, 3, 5, cols);
+            double e = compare(new LayerNorm(floats(cols, 2), floats(cols, 1), 1e-5f), t, t);
+            assertTrue(e <= 2e-5, "layer_norm of x + residual cols=" + cols + " error " + e);
+        }
+    }
+
+    @Test
     void rmsNormMatchesReference() {
         for (int cols : new int[] {1, 17, 64, 1001}) {
             double e = compare(new RmsNorm(floats(cols, 2), 1e-5f), TensorType.of(DType.FLOAT32, 13, cols));
