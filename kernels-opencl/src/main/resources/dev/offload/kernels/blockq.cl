@@ -37,8 +37,9 @@
 //   OFFLOAD_FPGA                FPGA style (offload.clh): single work-item work-groups, no x86 built-ins
 // Without X86_VNNI every block is summed exactly in int and accumulated in the reference's own order, so the
 // portable kernel (and the FPGA style) gives the reference's floats bit for bit. With it, a panel accumulates
-// one float lane per weight row (in block order), and a tail row one lane per 4-value slice of a block (in group
-// order, the lanes added at the end); the bound in BlockLinearBound covers both.
+// one float lane per weight row in block order, acc + (float) s * (dx * d) with no fused multiply-add: the
+// reference's own steps, so panel rows are bit-exact too. A tail row accumulates one lane per 4-value slice of a
+// block (in group order, the lanes added at the end), which BlockLinearBound covers.
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
@@ -425,7 +426,7 @@ static void vnni_panels(__global const char* const* xrow, __global const float* 
         for (int p = 0; p < NP; p++) {
             const float16 dw = vload_half16(0, (__global const half*) (panel[p] + scales + (size_t) b * 32));
 #pragma unroll
-            for (int i = 0; i < MR; i++) acc[i][p] = fma(convert_float16(s[i][p]), dw * dxrow[i][b], acc[i][p]);
+            for (int i = 0; i < MR; i++) acc[i][p] = acc[i][p] + convert_float16(s[i][p]) * (dw * dxrow[i][b]);   // the reference's t = (float) s * (dx * d), acc + t: no fma
         }
     }
 #pragma unroll
