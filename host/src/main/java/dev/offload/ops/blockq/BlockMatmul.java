@@ -133,6 +133,12 @@ public final class BlockMatmul {
         }
     }
 
+    /** One weight of a launch: y = x W^T (+ bias); bias null or N floats, y m * N floats (written). */
+    public record Product(DeviceWeight weight, Buffer bias, Buffer y) {}
+
+    /** The most weights {@link #enqueue(Buffer, Buffer, int, List, Buffer, KernelLauncher)} takes in one launch (blockq_linear_group's). */
+    public static final int MAX_GROUP = 3;
+
     /**
      * Enqueues y = x W^T (+ bias) without waiting.
      *
@@ -143,30 +149,66 @@ public final class BlockMatmul {
      * @param y       m * N floats (written)
      */
     public void enqueue(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer scratch, Buffer y, KernelLauncher launcher) {
+        enqueue(x, dx, m, List.of(new Product(w, bias, y)), scratch, launcher);
+    }
+
+    /**
+     * Enqueues the products of one x with 1 to {@value #MAX_GROUP} weights of one format and K, all with a bias or
+     * all without, in one launch (two or more: blockq_linear_group, whose every result is what blockq_linear gives
+     * for that weight alone, bit for bit); the x-sums pre-pass, where the tile has one, runs once for all.
+     *
+     * @param scratch {@link #scratchBytes} bytes for the first weight (the same for all; null when that is 0)
+     */
+    public void enqueue(Buffer x, Buffer dx, int m, List<Product> products, Buffer scratch, KernelLauncher launcher) {
         if (m < 1) throw new IllegalArgumentException("x must have at least one row, got " + m);
-        int k = w.cols(), n = w.rows();
+        if (products.isEmpty() || products.size() > MAX_GROUP) {
+            throw new IllegalArgumentException("one launch takes 1.." + MAX_GROUP + " weights, got " + products.size());
+        }
+        DeviceWeight first = products.getFirst().weight();
+        int k = first.cols();
+        boolean bias = products.getFirst().bias() != null;
         requireBytes("x", x, (long) m * k);
-        requireBytes("x scales", dx, 4L * m * w.blocksPerRow());
-        requireBytes("y", y, 4L * m * n);
-        if (bias != null) requireBytes("bias", bias, 4L * n);
-        long scratchBytes = scratchBytes(m, w);
+        requireBytes("x scales", dx, 4L * m * first.blocksPerRow());
+        long nTiles = 0;
+        for (Product p : products) {
+            DeviceWeight w = p.weight();
+            if (w.format() != first.format() || w.cols() != k || (p.bias() != null) != bias) {
+                throw new IllegalArgumentException("one launch needs weights of one format and K, all with a bias or none: " + w.format() + " "
+                        + w.rows() + "x" + w.cols() + (p.bias() != null ? " with" : " without") + " a bias after " + first.format() + " " + first.rows()
+                        + "x" + k + (bias ? " with" : " without"));
+            }
+            requireBytes("y", p.y(), 4L * m * w.rows());
+            if (p.bias() != null) requireBytes("bias", p.bias(), 4L * w.rows());
+            nTiles += tiles(w, Tile.forRows(m));
+        }
+        long scratchBytes = scratchBytes(m, first);
         if (scratchBytes > 0 && (scratch == null || scratch.size() < scratchBytes)) {
             throw new IllegalArgumentException("this product needs a scratch buffer of " + scratchBytes + " bytes");
         }
         Tile tile = Tile.forRows(m);
-        Program program = program(w.format(), tile, bias != null);
+        Program program = program(first.format(), tile, bias);
         if (scratchBytes > 0) {
             try (Kernel sums = program.kernel("blockq_x_sums")) {
-                sums.setArgs(x, w.blocksPerRow(), m, scratch);
-                launcher.launch(sums, new long[] {w.blocksPerRow(), m}, null);
+                sums.setArgs(x, first.blocksPerRow(), m, scratch);
+                launcher.launch(sums, new long[] {first.blocksPerRow(), m}, null);
             }
         }
-        try (Kernel kernel = program.kernel("blockq_linear")) {
-            kernel.setArgs(x, dx, m, k, w.buffer(), n, bias != null ? bias : dx, scratchBytes > 0 ? scratch : dx, y);
+        Buffer sums = scratchBytes > 0 ? scratch : dx;   // kernel arguments cannot be null: dx stands in for unused ones
+        try (Kernel kernel = program.kernel(products.size() == 1 ? "blockq_linear" : "blockq_linear_group")) {
+            if (products.size() == 1) {
+                Product p = products.getFirst();
+                kernel.setArgs(x, dx, m, k, p.weight().buffer(), p.weight().rows(), bias ? p.bias() : dx, sums, p.y());
+            } else {
+                List<Object> args = new ArrayList<>(List.of(x, dx, m, k, sums));
+                for (int i = 0; i < MAX_GROUP; i++) {
+                    // A third weight absent: N = 0 (no tiles), its buffers stood in for by the first weight's.
+                    Product p = products.get(Math.min(i, products.size() - 1));
+                    boolean present = i < products.size();
+                    args.addAll(List.of(p.weight().buffer(), present ? p.weight().rows() : 0, bias ? p.bias() : dx, p.y()));
+                }
+                kernel.setArgs(args.toArray());
+            }
             long mTiles = (m + tile.mr() - 1) / tile.mr();
-            int panels = n / 16;
-            long nTiles = w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
-                    : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
             // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
             long localM = Math.min(mTiles, 16);
             long localN = 1;
@@ -174,6 +216,13 @@ public final class BlockMatmul {
             long globalM = (mTiles + localM - 1) / localM * localM, globalN = (nTiles + localN - 1) / localN * localN;
             launcher.launch(kernel, new long[] {globalM, globalN}, new long[] {localM, localN});
         }
+    }
+
+    /** Work-items along N for one weight (blockq.cl's weight_tiles). */
+    private static long tiles(DeviceWeight w, Tile tile) {
+        int n = w.rows(), panels = n / 16;
+        return w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
+                : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
     }
 
     /** Array convenience: uploads x, its scales and the bias, runs, reads y back (the weight is already resident). */
@@ -187,10 +236,15 @@ public final class BlockMatmul {
 
     /** Runs and blocks (scratch made here); returns the device time of its kernels in nanoseconds (benchmarks, validation). */
     public long run(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer y) {
-        long scratchBytes = scratchBytes(m, w);
+        return run(x, dx, m, List.of(new Product(w, bias, y)));
+    }
+
+    /** {@link #enqueue(Buffer, Buffer, int, List, Buffer, KernelLauncher)}, run and blocked on; returns its kernels' device nanoseconds. */
+    public long run(Buffer x, Buffer dx, int m, List<Product> products) {
+        long scratchBytes = scratchBytes(m, products.getFirst().weight());
         long[] ns = {0};
         try (Buffer scratch = scratchBytes > 0 ? device.context().createBuffer(scratchBytes) : null) {
-            enqueue(x, dx, m, w, bias, scratch, y, (kernel, global, local) -> {
+            enqueue(x, dx, m, products, scratch, (kernel, global, local) -> {
                 try (Event e = device.launch(kernel, global, local)) {
                     ns[0] += e.times().deviceNanos();
                 }
