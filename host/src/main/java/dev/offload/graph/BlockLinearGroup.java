@@ -12,7 +12,7 @@ import java.util.List;
  * own {@link dev.offload.ops.blockq.BlockMatrix}es (held once on a device, never concatenated or copied).
  *
  * <p>One launch runs one program, so the parts share the weight format and K and all have a bias or none
- * ({@link #fits} says whether a list can be grouped). Inputs: as {@link BlockLinear}'s (a per-block int8 quantize's
+ * and none has a residual input ({@link #fits} says whether a list can be grouped). Inputs: as {@link BlockLinear}'s (a per-block int8 quantize's
  * three outputs). Kind {@link OpKind#LINEAR}, so {@code linear=...} placement rules apply to it.
  */
 public record BlockLinearGroup(List<BlockLinear> parts) implements Op {
@@ -22,16 +22,17 @@ public record BlockLinearGroup(List<BlockLinear> parts) implements Op {
     public BlockLinearGroup {
         parts = List.copyOf(parts);
         Op.require(fits(parts), "a block linear group needs 2.." + MAX_PARTS + " parts of one weight format and input size, all with a"
-                + " bias or none, got " + parts.stream().map(BlockLinear::describe).toList());
+                + " bias or none and no residual, got " + parts.stream().map(BlockLinear::describe).toList());
     }
 
-    /** Whether these linears can be one node: 2..{@value #MAX_PARTS} of them, one format and K, bias on all or none. */
+    /** Whether these linears can be one node: 2..{@value #MAX_PARTS} of them, one format and K, bias on all or none, no residual. */
     public static boolean fits(List<BlockLinear> parts) {
         if (parts.size() < 2 || parts.size() > MAX_PARTS) return false;
         BlockLinear first = parts.getFirst();
         BlockFormat format = first.weight().format();
         for (BlockLinear p : parts) {
-            if (p.weight().format() != format || p.inFeatures() != first.inFeatures() || (p.bias() == null) != (first.bias() == null)) return false;
+            if (p.weight().format() != format || p.inFeatures() != first.inFeatures() || (p.bias() == null) != (first.bias() == null)
+                    || p.residual()) return false;
         }
         return true;
     }

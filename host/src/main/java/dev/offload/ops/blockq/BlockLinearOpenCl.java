@@ -24,7 +24,8 @@ import java.util.Set;
  * device and shared by every node that holds the same {@link BlockMatrix} ({@link ResidentWeights}, keyed by its
  * identity): rearranged on the device into the kernel's layout, they take exactly the blocks' bytes. At run time the
  * per-block int8 x and its scales, which a quantize node left on this device, go to the kernel as they are. A
- * {@link BlockLinearGroup} is one launch over its parts' weights (each resident as its own node's would be).
+ * {@link BlockLinearGroup} is one launch over its parts' weights (each resident as its own node's would be); a
+ * residual input is added in the product's launch.
  * Judge: {@link BlockLinearJava}.
  */
 public final class BlockLinearOpenCl implements OpImplementation {
@@ -69,7 +70,8 @@ public final class BlockLinearOpenCl implements OpImplementation {
             for (int i = 0; i < parts.size(); i++) {
                 ClTensor y = ctx.allocate(cl, outTypes.get(i));
                 ys.add(y);
-                products.add(new BlockMatmul.Product(parts.get(i).weight(), parts.get(i).bias(), y.buffer()));
+                Buffer residual = i == 0 && in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;   // only a single linear has one
+                products.add(new BlockMatmul.Product(parts.get(i).weight(), parts.get(i).bias(), residual, y.buffer()));
             }
             long scratchBytes = matmul.scratchBytes(rows, parts.getFirst().weight());
             ClTensor scratch = scratchBytes > 0 ? ctx.allocate(cl, TensorType.of(DType.INT32, (int) (scratchBytes / 4))) : null;

@@ -68,9 +68,9 @@ public final class BlockMatmul {
      * The build options of blockq.cl for one format, tile and bias choice on this device (before the device's style
      * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
      */
-    public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean vnni) {
+    public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean residual, boolean vnni) {
         return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NP=" + tile.panels() + (bias ? " -D HAS_BIAS" : "")
-                + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "");
+                + (residual ? " -D HAS_RESIDUAL" : "") + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "");
     }
 
     /** Every option string this device's calls can ask for: what {@code bitstreams build} prebuilds. */
@@ -79,7 +79,9 @@ public final class BlockMatmul {
         List<String> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
             for (int m = 1; m <= 5; m++) {
-                for (boolean bias : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, vnni));
+                for (boolean bias : new boolean[] {false, true}) {
+                    for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, residual, vnni));
+                }
             }
         }
         return out;
@@ -92,8 +94,8 @@ public final class BlockMatmul {
 
     private boolean vnni() { return usesVnni(device.info(), device.kernelStyle()); }
 
-    private Program program(BlockFormat format, Tile tile, boolean bias) {
-        return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, vnni()));
+    private Program program(BlockFormat format, Tile tile, boolean bias, boolean residual) {
+        return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, residual, vnni()));
     }
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
@@ -119,7 +121,7 @@ public final class BlockMatmul {
             }
             return ggml;
         }
-        try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false).kernel("blockq_relayout")) {
+        try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false, false).kernel("blockq_relayout")) {
             if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
             Buffer result = device.context().createBuffer(w.byteSize());
             try {
@@ -133,8 +135,13 @@ public final class BlockMatmul {
         }
     }
 
-    /** One weight of a launch: y = x W^T (+ bias); bias null or N floats, y m * N floats (written). */
-    public record Product(DeviceWeight weight, Buffer bias, Buffer y) {}
+    /**
+     * One weight of a launch: y = residual + (x W^T + bias), the float sums an add node after the product makes;
+     * bias null or N floats, residual null or m * N floats, y m * N floats (written; not the residual's buffer).
+     */
+    public record Product(DeviceWeight weight, Buffer bias, Buffer residual, Buffer y) {
+        public Product(DeviceWeight weight, Buffer bias, Buffer y) { this(weight, bias, null, y); }
+    }
 
     /** The most weights {@link #enqueue(Buffer, Buffer, int, List, Buffer, KernelLauncher)} takes in one launch (blockq_linear_group's). */
     public static final int MAX_GROUP = 3;
@@ -149,13 +156,14 @@ public final class BlockMatmul {
      * @param y       m * N floats (written)
      */
     public void enqueue(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer scratch, Buffer y, KernelLauncher launcher) {
-        enqueue(x, dx, m, List.of(new Product(w, bias, y)), scratch, launcher);
+        enqueue(x, dx, m, List.of(new Product(w, bias, null, y)), scratch, launcher);
     }
 
     /**
      * Enqueues the products of one x with 1 to {@value #MAX_GROUP} weights of one format and K, all with a bias or
      * all without, in one launch (two or more: blockq_linear_group, whose every result is what blockq_linear gives
-     * for that weight alone, bit for bit); the x-sums pre-pass, where the tile has one, runs once for all.
+     * for that weight alone, bit for bit); the x-sums pre-pass, where the tile has one, runs once for all. A residual
+     * is taken by a launch of one weight only.
      *
      * @param scratch {@link #scratchBytes} bytes for the first weight (the same for all; null when that is 0)
      */
@@ -166,7 +174,8 @@ public final class BlockMatmul {
         }
         DeviceWeight first = products.getFirst().weight();
         int k = first.cols();
-        boolean bias = products.getFirst().bias() != null;
+        boolean bias = products.getFirst().bias() != null, residual = products.getFirst().residual() != null;
+        if (residual && products.size() > 1) throw new IllegalArgumentException("a residual is added in a launch of one weight, got " + products.size());
         requireBytes("x", x, (long) m * k);
         requireBytes("x scales", dx, 4L * m * first.blocksPerRow());
         long nTiles = 0;
@@ -179,6 +188,7 @@ public final class BlockMatmul {
             }
             requireBytes("y", p.y(), 4L * m * w.rows());
             if (p.bias() != null) requireBytes("bias", p.bias(), 4L * w.rows());
+            if (p.residual() != null) requireBytes("residual", p.residual(), 4L * m * w.rows());
             nTiles += tiles(w, Tile.forRows(m));
         }
         long scratchBytes = scratchBytes(m, first);
@@ -186,7 +196,7 @@ public final class BlockMatmul {
             throw new IllegalArgumentException("this product needs a scratch buffer of " + scratchBytes + " bytes");
         }
         Tile tile = Tile.forRows(m);
-        Program program = program(first.format(), tile, bias);
+        Program program = program(first.format(), tile, bias, residual);
         if (scratchBytes > 0) {
             try (Kernel sums = program.kernel("blockq_x_sums")) {
                 sums.setArgs(x, first.blocksPerRow(), m, scratch);
@@ -197,7 +207,7 @@ public final class BlockMatmul {
         try (Kernel kernel = program.kernel(products.size() == 1 ? "blockq_linear" : "blockq_linear_group")) {
             if (products.size() == 1) {
                 Product p = products.getFirst();
-                kernel.setArgs(x, dx, m, k, p.weight().buffer(), p.weight().rows(), bias ? p.bias() : dx, sums, p.y());
+                kernel.setArgs(x, dx, m, k, p.weight().buffer(), p.weight().rows(), bias ? p.bias() : dx, sums, residual ? p.residual() : dx, p.y());
             } else {
                 List<Object> args = new ArrayList<>(List.of(x, dx, m, k, sums));
                 for (int i = 0; i < MAX_GROUP; i++) {

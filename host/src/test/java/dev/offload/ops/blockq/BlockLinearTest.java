@@ -297,6 +297,37 @@ class BlockLinearTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} {1}x{2}x{3}")
+    @CsvSource({"Q8_0, 1, 256, 40", "Q4_0, 1, 512, 64", "Q8_0, 9, 160, 33", "Q4_K, 1, 512, 9", "Q6_K, 6, 256, 20"})
+    void aResidualInputGivesWhatAnAddAfterTheProductGivesOnEveryBackend(BlockFormat f, int rows, int k, int n) {
+        TensorType xt = TensorType.of(DType.FLOAT32, 1, rows, k), rt = TensorType.of(DType.FLOAT32, 1, rows, n);
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(rows * 7L + n);
+            float[] bias = new float[n];
+            for (int i = 0; i < n; i++) bias[i] = (float) rnd.nextDouble(-1, 1);
+            BlockLinear l = new BlockLinear(k, n, RandomBlocks.weight(f, n, k, rnd, arena), bias);
+            GraphBuilder b = new GraphBuilder("blockq-residual");
+            String r = b.input("r", rt);
+            List<String> q = new java.util.ArrayList<>(b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), b.input("x", xt)));
+            String product = b.add1("product", l, q.toArray(String[]::new));
+            String added = b.add1("added", new dev.offload.graph.Add(), r, product);
+            q.add(r);
+            String fused = b.add1("fused", l.withResidual(), q.toArray(String[]::new));
+            Graph g = b.output(added).output(fused).build();
+            float[] x = new float[rows * k], res = new float[rows * n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 2);
+            for (int i = 0; i < res.length; i++) res[i] = (float) (rnd.nextGaussian() * 10);
+            Map<String, HostTensor> in = Map.of("x", HostTensor.of(xt, x), "r", HostTensor.of(rt, res));
+            for (String placement : List.of("java", "cl:cpu")) {
+                GraphRuntime.Result out = run(g, placement, in);
+                assertArrayEquals(out.output(added).floats(), out.output(fused).floats(), placement + ": the add's floats");
+            }
+            assertThrows(IllegalArgumentException.class, () -> l.withResidual().outputTypes(List.of(TensorType.of(DType.INT8, rows, k),
+                    TensorType.of(DType.FLOAT32, rows, k / 32), TensorType.of(DType.INT32, 1), TensorType.of(DType.FLOAT32, rows, n + 1))));
+            assertFalse(BlockLinearGroup.fits(List.of(l, l.withResidual())), "a group has no residual");
+        }
+    }
+
     @Test
     void aGroupTakesTwoOrThreeLinearsOfOneFormatInputAndBiasChoice() {
         try (Arena arena = Arena.ofConfined()) {
