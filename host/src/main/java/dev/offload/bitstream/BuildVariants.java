@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *       ({@link Int8Gemm#allBuildOptions}).</li>
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
  *       and token-major (the graph runtime), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
- *   <li>blockq: both formats times the decode and prefill tiles, with and without bias ({@link BlockMatmul#allBuildOptions}).</li>
+ *   <li>blockq: every format times the decode and prefill tiles, with and without bias and residual ({@link BlockMatmul#allBuildOptions}).</li>
  *   <li>bsr_linear: row blocks 1..MR times both block shapes ({@link BsrLinear#allBuildOptions}).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
  * </ul>

@@ -1,8 +1,8 @@
 package dev.offload.decoder;
 
-import dev.offload.graph.Add;
 import dev.offload.graph.Attention;
 import dev.offload.graph.BlockLinear;
+import dev.offload.graph.BlockLinearGroup;
 import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
@@ -25,8 +25,9 @@ import java.util.List;
  * {@link QuantizedWeights#embed}), and {@value #POSITIONS}, int32 [1, tokens]. Output {@value #LOGITS} float
  * [1, 1, vocab], the last token's — or [1, tokens, vocab], every token's, when built {@code allLogits} (perplexity). Per layer ({@code layer.i}, what placement rules split): RMSNorm fused with its per-block int8
  * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases), RoPE on Q and K (one node), causal
- * grouped-query attention, quantization, output projection, residual; RMSNorm with quantization, gate and up, SiLU
- * gate with quantization, down, residual. Then the last token's row, the final RMSNorm with quantization and the
+ * grouped-query attention, quantization, output projection with the residual added; RMSNorm with quantization, gate
+ * and up, SiLU gate with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
+ * gate and up one, where their formats agree). Then the last token's row, the final RMSNorm with quantization and the
  * output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
  * on a CPU runtime each command costs tens of microseconds of scheduling, which at decode is most of the step.
  */
@@ -47,21 +48,20 @@ public final class DecoderGraph {
             String p = "layer." + i;
             g.layer(p);
             String[] nq = normQuantize(g, p + ".attn.norm", l.attentionNorm(), c, x);
-            String q = g.add1(p + ".attn.q", linear(l.wq(), l.bq()), nq);
-            String k = g.add1(p + ".attn.k", linear(l.wk(), l.bk()), nq);
-            String v = g.add1(p + ".attn.v", linear(l.wv(), l.bv()), nq);
+            List<String> qkv = linears(g, p + ".attn", List.of("q", "k", "v"), List.of(linear(l.wq(), l.bq()), linear(l.wk(), l.bk()),
+                    linear(l.wv(), l.bv())), nq);
+            String q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
             List<String> qk = g.add(p + ".attn.rope", rope, q, k, positions);
             q = qk.get(0);
             k = qk.get(1);
             String a = g.add1(p + ".attn", Attention.of(c.heads(), c.kvHeads(), c.headDim(), true), q, k, v);
-            String o = g.add1(p + ".attn.out", linear(l.wo(), null), quantize(g, p + ".attn.out.quantize", a));
-            String h1 = g.add1(p + ".attn.residual", new Add(), x, o);
+            // The residual connections are added in the output projections' launches (BlockLinear's residual input).
+            String h1 = g.add1(p + ".attn.out", linear(l.wo(), null).withResidual(), withInput(quantize(g, p + ".attn.out.quantize", a), x));
             String[] n2q = normQuantize(g, p + ".mlp.norm", l.ffnNorm(), c, h1);
-            String gate = g.add1(p + ".mlp.gate", linear(l.gate(), null), n2q);
-            String up = g.add1(p + ".mlp.up", linear(l.up(), null), n2q);
+            List<String> gateUp = linears(g, p + ".mlp", List.of("gate", "up"), List.of(linear(l.gate(), null), linear(l.up(), null)), n2q);
+            String gate = gateUp.get(0), up = gateUp.get(1);
             String[] act = g.add(p + ".mlp.silu_gate", new SiluGateBlockQuantize(), gate, up).toArray(String[]::new);
-            String down = g.add1(p + ".mlp.down", linear(l.down(), null), act);
-            x = g.add1(p + ".mlp.residual", new Add(), h1, down);
+            x = g.add1(p + ".mlp.down", linear(l.down(), null).withResidual(), withInput(act, h1));
         }
         g.layer("head");
         String last = tokens == 1 || allLogits ? x : g.add1("last_token", new LastToken(), x);
@@ -76,6 +76,23 @@ public final class DecoderGraph {
 
     private static String[] quantize(GraphBuilder g, String name, String x) {
         return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), x).toArray(String[]::new);
+    }
+
+    /**
+     * Linears of one input: one {@link BlockLinearGroup} node {@code prefix.a_b_c} (one launch) when they fit one
+     * (a Q4_K_M file may mix Q4_K and Q6_K among them), else a node {@code prefix.a} each. Their outputs, in order.
+     */
+    private static List<String> linears(GraphBuilder g, String prefix, List<String> names, List<BlockLinear> parts, String[] x) {
+        if (BlockLinearGroup.fits(parts)) return g.add(prefix + "." + String.join("_", names), new BlockLinearGroup(parts), x);
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) out.add(g.add1(prefix + "." + names.get(i), parts.get(i), x));
+        return out;
+    }
+
+    private static String[] withInput(String[] inputs, String more) {
+        String[] out = java.util.Arrays.copyOf(inputs, inputs.length + 1);
+        out[inputs.length] = more;
+        return out;
     }
 
     private static BlockLinear linear(BlockMatrix m, float[] bias) { return new BlockLinear(m.cols(), m.rows(), m, bias); }

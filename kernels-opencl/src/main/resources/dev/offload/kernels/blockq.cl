@@ -31,6 +31,8 @@
 //   MR                          rows of x per work-item
 //   NP                          panels (16 weight rows each) per work-item; tail work-items take NT = 4 tail rows
 //   HAS_BIAS                    add bias[n]
+//   HAS_RESIDUAL                add residual[m, n] to the result (a residual connection: residual + (x W^T + bias),
+//                               the float sum an add after the product would make, in one launch)
 //   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
 //                               of computing it in every work-item (the prefill form: many work-items share a row)
 //   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
@@ -59,6 +61,13 @@
 #define NP 1
 #endif
 #define NT 4
+
+// What is stored at y[at] for a result v: with HAS_RESIDUAL residual[at] + v, as an Add node after the product does.
+#ifdef HAS_RESIDUAL
+#define WITH_RESIDUAL(at, v) (residual[at] + (v))
+#else
+#define WITH_RESIDUAL(at, v) (v)
+#endif
 
 // The MR activation rows from m0 and their per-block scales; rows past M repeat the last real row (not stored).
 static inline void activation_rows(__global const char* x, __global const float* dx, const int m0, const int M, const int K,
@@ -206,12 +215,16 @@ KTARGET static void kquant_tile(__global const char* const* xrow, __global const
     }
 }
 
-// Rows past M and past N are computed from the last real one and not stored; the host may round the global size up.
-__kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
-                                         __global const uchar* w, const int N, __global const float* bias,
-                                         __global const int* x_sums, __global float* y) {
-    const int m0 = get_global_id(0) * MR, n0 = get_global_id(1) * NR;
-    if (m0 >= M || n0 >= N) return;
+// The tiles of one weight of N rows: NR rows each.
+static inline int weight_tiles(const int N) { return (N + NR - 1) / NR; }
+
+// Tile `tile` (weight rows NR tile ..) of MR rows of x from m0 (< M). Rows past M and past N are computed from the
+// last real one and not stored; a tile past the weight's stores nothing (the host may round the global size up).
+static void linear_tile(__global const char* x, __global const float* dx, const int M, const int K,
+                        __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
+                        __global const float* residual, __global float* y, const int m0, const int tile) {
+    const int n0 = tile * NR;
+    if (n0 >= N) return;
     const int nb = K / 32, nsb = K / 256;
     const size_t row_bytes = (size_t) nsb * SB_BYTES;
     __global const char* xrow[MR];
@@ -224,10 +237,11 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
     kquant_tile(xrow, dxrow, wrow, nsb, acc);
     for (int i = 0; i < MR && m0 + i < M; i++) {
         for (int j = 0; j < NR && n0 + j < N; j++) {
+            const size_t at = (size_t) (m0 + i) * N + n0 + j;
 #ifdef HAS_BIAS
-            y[(size_t) (m0 + i) * N + n0 + j] = acc[i * NR + j] + bias[n0 + j];
+            y[at] = WITH_RESIDUAL(at, acc[i * NR + j] + bias[n0 + j]);
 #else
-            y[(size_t) (m0 + i) * N + n0 + j] = acc[i * NR + j];
+            y[at] = WITH_RESIDUAL(at, acc[i * NR + j]);
 #endif
         }
     }
@@ -503,7 +517,8 @@ static inline float hsum16(const float16 v) {
         for (int j = 0; j < (COUNT); j++) {                                                                      \
             const int n = (ROW_OF(j));                                                                           \
             if (n >= row_end) break;                                                                             \
-            y[(size_t) (m0 + i) * N + n] = ACC[i][j] + BIAS(n);                                                  \
+            const size_t at = (size_t) (m0 + i) * N + n;                                                         \
+            y[at] = WITH_RESIDUAL(at, ACC[i][j] + BIAS(n));                                                      \
         }                                                                                                        \
     }
 #ifdef HAS_BIAS
@@ -512,18 +527,21 @@ static inline float hsum16(const float16 v) {
 #define BIAS(n) 0.0f
 #endif
 
-// Global size (ceil(M / MR), panel tiles + tail tiles): panel tile t takes panels NP t .. NP t + NP - 1 (rows
-// 16 NP t ..), tail tile u takes tail rows 16 P + NT u ... Work-items next to each other along dimension 0 read the
-// same weights for different rows of x, so a work-group's weights are read from memory once and reused from the
-// cache. Rows past M, panels past P and rows past N are computed from the last real one and not stored.
-__kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
-                                         __global const uchar* w, const int N, __global const float* bias,
-                                         __global const int* x_sums, __global float* y) {
-    const int m0 = get_global_id(0) * MR, tile = get_global_id(1);
+// The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
+static inline int weight_tiles(const int N) {
+    const int panels = N / 16;
+    return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
+}
+
+// Tile `tile` of MR rows of x from m0 (< M): panel tile t takes panels NP t .. NP t + NP - 1 (rows 16 NP t ..),
+// tail tile u takes tail rows 16 P + NT u ... Rows past M, panels past P and rows past N are computed from the last
+// real one and not stored; a tile past the weight's stores nothing (the host may round the global size up).
+static void linear_tile(__global const char* x, __global const float* dx, const int M, const int K,
+                        __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
+                        __global const float* residual, __global float* y, const int m0, const int tile) {
     const int nb = K / 32, panels = N / 16;
     const int panel_tiles = (panels + NP - 1) / NP;
-    const int tail_tiles = (N - 16 * panels + NT - 1) / NT;
-    if (m0 >= M || tile >= panel_tiles + tail_tiles) return;   // the host may round the global size up
+    if (tile >= weight_tiles(N)) return;
     const size_t row_bytes = (size_t) nb * (2 + QB);
     __global const char* xrow[MR];
     __global const float* dxrow[MR];
@@ -586,3 +604,37 @@ __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const 
     STORE_TILE(NT, TAIL_STORE_ROW, acc)
 }
 #endif   // Q8_0, Q4_0
+
+// ---- The kernels (every format) ----------------------------------------------------------------------------
+// blockq_linear: one weight (HAS_RESIDUAL: plus residual, [M][N]). Global size (ceil(M / MR), the weight's tiles,
+// rounded up to the local size). Work-items next to each other along dimension 0 read the same weights for different rows of x, so a
+// work-group's weights are read from memory once and reused from the cache.
+__kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
+                                         __global const uchar* w, const int N, __global const float* bias,
+                                         __global const int* x_sums, __global const float* residual, __global float* y) {
+    const int m0 = get_global_id(0) * MR;
+    if (m0 >= M) return;
+    linear_tile(x, dx, M, K, w, N, bias, x_sums, residual, y, m0, get_global_id(1));
+}
+
+// blockq_linear_group: two or three weights of one x (Q, K and V; gate and up) in one launch, each into its own y
+// (N2 = 0: two). Dimension 1 runs over weight 0's tiles, then weight 1's, then weight 2's; a work-item computes
+// exactly what blockq_linear's would for the same tile of its weight, so the results are blockq_linear's bit for
+// bit, with one launch (and one x_sums pre-pass) instead of three.
+__kernel KERNEL_SHAPE void blockq_linear_group(__global const char* x, __global const float* dx, const int M, const int K,
+                                               __global const int* x_sums,
+                                               __global const uchar* w0, const int N0, __global const float* bias0, __global float* y0,
+                                               __global const uchar* w1, const int N1, __global const float* bias1, __global float* y1,
+                                               __global const uchar* w2, const int N2, __global const float* bias2, __global float* y2) {
+    const int m0 = get_global_id(0) * MR;
+    if (m0 >= M) return;
+    const int tile = get_global_id(1), t0 = weight_tiles(N0), t01 = t0 + weight_tiles(N1);
+    // One call on the chosen weight's pointers (not one inlined copy of the tile per weight).
+    const int part = tile < t0 ? 0 : tile < t01 ? 1 : 2;
+    __global const uchar* w = part == 0 ? w0 : part == 1 ? w1 : w2;
+    __global const float* bias = part == 0 ? bias0 : part == 1 ? bias1 : bias2;
+    __global float* y = part == 0 ? y0 : part == 1 ? y1 : y2;
+    const int N = part == 0 ? N0 : part == 1 ? N1 : N2;
+    // No residual here (the host builds groups without HAS_RESIDUAL): the argument is never read.
+    linear_tile(x, dx, M, K, w, N, bias, x_sums, 0, y, m0, tile - (part == 0 ? 0 : part == 1 ? t0 : t01));
+}

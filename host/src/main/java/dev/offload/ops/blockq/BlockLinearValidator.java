@@ -5,6 +5,7 @@ import dev.offload.device.OpenClDevice;
 import dev.offload.ops.quant.Quantize;
 import dev.offload.ops.quant.QuantizeReference;
 import dev.offload.validate.CheckResult;
+import dev.offload.validate.Compare;
 import dev.offload.validate.GuardedOutput;
 import dev.offload.validate.OpValidator;
 import dev.offload.validate.ValidationOptions;
@@ -21,7 +22,9 @@ import java.util.SplittableRandom;
  * partial prefill tile, whole ones), K in {256, 768, 2304} (one super-block, an odd number, nine), the same N (odd,
  * partial tiles of 4 rows). Two more cases per format run float x through the device's per-block quantize first,
  * with NaN and infinities in it: the outputs they touch must be NaN as in the reference, the others within the
- * bound.
+ * bound. And per format the fused launches, bit for bit against the plain one: three weights of one x in one launch
+ * (blockq_linear_group: N = 97, 31, 31, the decode form; full runs add the prefill form, M = 17), and a residual
+ * added in the product's launch (each output the plain launch's plus the residual, in float).
  */
 public final class BlockLinearValidator implements OpValidator {
     @Override public String op() { return "blockq"; }
@@ -60,8 +63,82 @@ public final class BlockLinearValidator implements OpValidator {
             boolean sb = f.superBlocks();
             out.add(nonFinite(matmul, new Case(f, 3, sb ? 256 : 96, 31, true), rnd.split()));
             if (!options.quick()) out.add(nonFinite(matmul, new Case(f, sb ? 7 : 17, sb ? 2304 : 2080, 97, false), rnd.split()));
+            out.add(group(matmul, new Case(f, 1, sb ? 768 : 2080, 97, true), rnd.split()));
+            if (!options.quick()) out.add(group(matmul, new Case(f, 17, sb ? 256 : 96, 97, false), rnd.split()));
+            out.add(residual(matmul, new Case(f, 3, sb ? 512 : 160, 97, true), rnd.split()));
         }
         return out;
+    }
+
+    /** Three weights (N = c.n, 31, 31) of one x in one launch: each into a guarded output, the plain launch's bits. */
+    private CheckResult group(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+        OpenClDevice device = matmul.device();
+        byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
+        float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
+        int[] ns = {c.n(), 31, 31};
+        List<AutoCloseable> open = new ArrayList<>();
+        try (Arena arena = Arena.ofShared(); Buffer xb = device.upload(x); Buffer db = device.upload(dx)) {
+            List<BlockMatmul.Product> products = new ArrayList<>();
+            List<GuardedOutput> ys = new ArrayList<>();
+            for (int n : ns) {
+                BlockMatmul.DeviceWeight w = matmul.upload(RandomBlocks.weight(c.format(), n, c.k(), rnd, arena));
+                open.add(w);
+                Buffer bias = c.bias() ? device.upload(bias(n, rnd)) : null;
+                if (bias != null) open.add(bias);
+                GuardedOutput y = GuardedOutput.floats(device, c.m() * n);
+                open.add(y);
+                ys.add(y);
+                products.add(new BlockMatmul.Product(w, bias, y.buffer()));
+            }
+            matmul.run(xb, db, c.m(), products);
+            List<Integer> want = new ArrayList<>(), got = new ArrayList<>();
+            boolean guards = true;
+            for (int i = 0; i < ns.length; i++) {
+                BlockMatmul.Product p = products.get(i);
+                try (Buffer alone = device.context().createBuffer(4L * c.m() * ns[i])) {
+                    matmul.run(xb, db, c.m(), p.weight(), p.bias(), alone);
+                    for (float v : device.readFloats(alone, c.m() * ns[i])) want.add(Float.floatToRawIntBits(v));
+                }
+                for (float v : ys.get(i).readFloats()) got.add(Float.floatToRawIntBits(v));
+                guards &= ys.get(i).guardsIntact();
+            }
+            return Compare.exact(op(), c.label().replace("x" + c.n() + " ", "x(" + c.n() + "+31+31) ") + " one launch = each weight's own [bits]",
+                    device.spec(), want.stream().mapToInt(Integer::intValue).toArray(), got.stream().mapToInt(Integer::intValue).toArray(), guards);
+        } finally {
+            closeAll(open);
+        }
+    }
+
+    /** y = residual + (x W^T + bias) in one launch, into a guarded output: the plain launch's floats plus the residual. */
+    private CheckResult residual(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+        OpenClDevice device = matmul.device();
+        byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
+        float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd), r = new float[c.m() * c.n()];
+        for (int i = 0; i < r.length; i++) r[i] = (float) (rnd.nextGaussian() * 8);
+        try (Arena arena = Arena.ofShared(); Buffer xb = device.upload(x); Buffer db = device.upload(dx); Buffer rb = device.upload(r);
+             BlockMatmul.DeviceWeight w = matmul.upload(RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena));
+             Buffer bias = c.bias() ? device.upload(bias(c.n(), rnd)) : null;
+             Buffer alone = device.context().createBuffer(4L * r.length); GuardedOutput y = GuardedOutput.floats(device, r.length)) {
+            matmul.run(xb, db, c.m(), w, bias, alone);
+            matmul.run(xb, db, c.m(), List.of(new BlockMatmul.Product(w, bias, rb, y.buffer())));
+            float[] plain = device.readFloats(alone, r.length), fused = y.readFloats();
+            int[] want = new int[r.length], got = new int[r.length];
+            for (int i = 0; i < r.length; i++) {
+                want[i] = Float.floatToRawIntBits(r[i] + plain[i]);
+                got[i] = Float.floatToRawIntBits(fused[i]);
+            }
+            return Compare.exact(op(), c.label() + " + residual = product, then add [bits]", device.spec(), want, got, y.guardsIntact());
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> open) {
+        for (AutoCloseable c : open) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd) {

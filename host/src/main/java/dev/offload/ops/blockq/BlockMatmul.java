@@ -68,9 +68,9 @@ public final class BlockMatmul {
      * The build options of blockq.cl for one format, tile and bias choice on this device (before the device's style
      * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
      */
-    public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean vnni) {
+    public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean residual, boolean vnni) {
         return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NP=" + tile.panels() + (bias ? " -D HAS_BIAS" : "")
-                + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "");
+                + (residual ? " -D HAS_RESIDUAL" : "") + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "");
     }
 
     /** Every option string this device's calls can ask for: what {@code bitstreams build} prebuilds. */
@@ -79,7 +79,9 @@ public final class BlockMatmul {
         List<String> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
             for (int m = 1; m <= 5; m++) {
-                for (boolean bias : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, vnni));
+                for (boolean bias : new boolean[] {false, true}) {
+                    for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, residual, vnni));
+                }
             }
         }
         return out;
@@ -92,8 +94,8 @@ public final class BlockMatmul {
 
     private boolean vnni() { return usesVnni(device.info(), device.kernelStyle()); }
 
-    private Program program(BlockFormat format, Tile tile, boolean bias) {
-        return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, vnni()));
+    private Program program(BlockFormat format, Tile tile, boolean bias, boolean residual) {
+        return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, residual, vnni()));
     }
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
@@ -119,7 +121,7 @@ public final class BlockMatmul {
             }
             return ggml;
         }
-        try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false).kernel("blockq_relayout")) {
+        try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false, false).kernel("blockq_relayout")) {
             if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
             Buffer result = device.context().createBuffer(w.byteSize());
             try {
@@ -134,6 +136,17 @@ public final class BlockMatmul {
     }
 
     /**
+     * One weight of a launch: y = residual + (x W^T + bias), the float sums an add node after the product makes;
+     * bias null or N floats, residual null or m * N floats, y m * N floats (written; not the residual's buffer).
+     */
+    public record Product(DeviceWeight weight, Buffer bias, Buffer residual, Buffer y) {
+        public Product(DeviceWeight weight, Buffer bias, Buffer y) { this(weight, bias, null, y); }
+    }
+
+    /** The most weights {@link #enqueue(Buffer, Buffer, int, List, Buffer, KernelLauncher)} takes in one launch (blockq_linear_group's). */
+    public static final int MAX_GROUP = 3;
+
+    /**
      * Enqueues y = x W^T (+ bias) without waiting.
      *
      * @param x       m * K int8 values
@@ -143,30 +156,69 @@ public final class BlockMatmul {
      * @param y       m * N floats (written)
      */
     public void enqueue(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer scratch, Buffer y, KernelLauncher launcher) {
+        enqueue(x, dx, m, List.of(new Product(w, bias, null, y)), scratch, launcher);
+    }
+
+    /**
+     * Enqueues the products of one x with 1 to {@value #MAX_GROUP} weights of one format and K, all with a bias or
+     * all without, in one launch (two or more: blockq_linear_group, whose every result is what blockq_linear gives
+     * for that weight alone, bit for bit); the x-sums pre-pass, where the tile has one, runs once for all. A residual
+     * is taken by a launch of one weight only.
+     *
+     * @param scratch {@link #scratchBytes} bytes for the first weight (the same for all; null when that is 0)
+     */
+    public void enqueue(Buffer x, Buffer dx, int m, List<Product> products, Buffer scratch, KernelLauncher launcher) {
         if (m < 1) throw new IllegalArgumentException("x must have at least one row, got " + m);
-        int k = w.cols(), n = w.rows();
+        if (products.isEmpty() || products.size() > MAX_GROUP) {
+            throw new IllegalArgumentException("one launch takes 1.." + MAX_GROUP + " weights, got " + products.size());
+        }
+        DeviceWeight first = products.getFirst().weight();
+        int k = first.cols();
+        boolean bias = products.getFirst().bias() != null, residual = products.getFirst().residual() != null;
+        if (residual && products.size() > 1) throw new IllegalArgumentException("a residual is added in a launch of one weight, got " + products.size());
         requireBytes("x", x, (long) m * k);
-        requireBytes("x scales", dx, 4L * m * w.blocksPerRow());
-        requireBytes("y", y, 4L * m * n);
-        if (bias != null) requireBytes("bias", bias, 4L * n);
-        long scratchBytes = scratchBytes(m, w);
+        requireBytes("x scales", dx, 4L * m * first.blocksPerRow());
+        long nTiles = 0;
+        for (Product p : products) {
+            DeviceWeight w = p.weight();
+            if (w.format() != first.format() || w.cols() != k || (p.bias() != null) != bias) {
+                throw new IllegalArgumentException("one launch needs weights of one format and K, all with a bias or none: " + w.format() + " "
+                        + w.rows() + "x" + w.cols() + (p.bias() != null ? " with" : " without") + " a bias after " + first.format() + " " + first.rows()
+                        + "x" + k + (bias ? " with" : " without"));
+            }
+            requireBytes("y", p.y(), 4L * m * w.rows());
+            if (p.bias() != null) requireBytes("bias", p.bias(), 4L * w.rows());
+            if (p.residual() != null) requireBytes("residual", p.residual(), 4L * m * w.rows());
+            nTiles += tiles(w, Tile.forRows(m));
+        }
+        long scratchBytes = scratchBytes(m, first);
         if (scratchBytes > 0 && (scratch == null || scratch.size() < scratchBytes)) {
             throw new IllegalArgumentException("this product needs a scratch buffer of " + scratchBytes + " bytes");
         }
         Tile tile = Tile.forRows(m);
-        Program program = program(w.format(), tile, bias != null);
+        Program program = program(first.format(), tile, bias, residual);
         if (scratchBytes > 0) {
             try (Kernel sums = program.kernel("blockq_x_sums")) {
-                sums.setArgs(x, w.blocksPerRow(), m, scratch);
-                launcher.launch(sums, new long[] {w.blocksPerRow(), m}, null);
+                sums.setArgs(x, first.blocksPerRow(), m, scratch);
+                launcher.launch(sums, new long[] {first.blocksPerRow(), m}, null);
             }
         }
-        try (Kernel kernel = program.kernel("blockq_linear")) {
-            kernel.setArgs(x, dx, m, k, w.buffer(), n, bias != null ? bias : dx, scratchBytes > 0 ? scratch : dx, y);
+        Buffer sums = scratchBytes > 0 ? scratch : dx;   // kernel arguments cannot be null: dx stands in for unused ones
+        try (Kernel kernel = program.kernel(products.size() == 1 ? "blockq_linear" : "blockq_linear_group")) {
+            if (products.size() == 1) {
+                Product p = products.getFirst();
+                kernel.setArgs(x, dx, m, k, p.weight().buffer(), p.weight().rows(), bias ? p.bias() : dx, sums, residual ? p.residual() : dx, p.y());
+            } else {
+                List<Object> args = new ArrayList<>(List.of(x, dx, m, k, sums));
+                for (int i = 0; i < MAX_GROUP; i++) {
+                    // A third weight absent: N = 0 (no tiles), its buffers stood in for by the first weight's.
+                    Product p = products.get(Math.min(i, products.size() - 1));
+                    boolean present = i < products.size();
+                    args.addAll(List.of(p.weight().buffer(), present ? p.weight().rows() : 0, bias ? p.bias() : dx, p.y()));
+                }
+                kernel.setArgs(args.toArray());
+            }
             long mTiles = (m + tile.mr() - 1) / tile.mr();
-            int panels = n / 16;
-            long nTiles = w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
-                    : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
             // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
             long localM = Math.min(mTiles, 16);
             long localN = 1;
@@ -174,6 +226,13 @@ public final class BlockMatmul {
             long globalM = (mTiles + localM - 1) / localM * localM, globalN = (nTiles + localN - 1) / localN * localN;
             launcher.launch(kernel, new long[] {globalM, globalN}, new long[] {localM, localN});
         }
+    }
+
+    /** Work-items along N for one weight (blockq.cl's weight_tiles). */
+    private static long tiles(DeviceWeight w, Tile tile) {
+        int n = w.rows(), panels = n / 16;
+        return w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
+                : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
     }
 
     /** Array convenience: uploads x, its scales and the bias, runs, reads y back (the weight is already resident). */
@@ -187,10 +246,15 @@ public final class BlockMatmul {
 
     /** Runs and blocks (scratch made here); returns the device time of its kernels in nanoseconds (benchmarks, validation). */
     public long run(Buffer x, Buffer dx, int m, DeviceWeight w, Buffer bias, Buffer y) {
-        long scratchBytes = scratchBytes(m, w);
+        return run(x, dx, m, List.of(new Product(w, bias, y)));
+    }
+
+    /** {@link #enqueue(Buffer, Buffer, int, List, Buffer, KernelLauncher)}, run and blocked on; returns its kernels' device nanoseconds. */
+    public long run(Buffer x, Buffer dx, int m, List<Product> products) {
+        long scratchBytes = scratchBytes(m, products.getFirst().weight());
         long[] ns = {0};
         try (Buffer scratch = scratchBytes > 0 ? device.context().createBuffer(scratchBytes) : null) {
-            enqueue(x, dx, m, w, bias, scratch, y, (kernel, global, local) -> {
+            enqueue(x, dx, m, products, scratch, (kernel, global, local) -> {
                 try (Event e = device.launch(kernel, global, local)) {
                     ns[0] += e.times().deviceNanos();
                 }

@@ -2,14 +2,17 @@ package dev.offload.ops.blockq;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.cl.Binding;
+import dev.offload.cl.Buffer;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
 import dev.offload.graph.BlockLinear;
+import dev.offload.graph.BlockLinearGroup;
 import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
@@ -195,6 +198,156 @@ class BlockLinearTest {
                         "the linear nodes run their OpenCL kernel");
                 assertEquals(w.byteSize() + 4L * n, rt.weights().totalBytes(), "the blocks and the bias, once");
             }
+        }
+    }
+
+    /** The parts' products through one launch (blockq_linear_group), read back. */
+    private static List<float[]> group(OpenClDevice device, byte[] x, float[] dx, int m, List<BlockMatrix> ws, List<float[]> biases) {
+        BlockMatmul mm = new BlockMatmul(device);
+        List<AutoCloseable> open = new java.util.ArrayList<>();
+        try (Buffer xb = device.upload(x); Buffer db = device.upload(dx)) {
+            List<BlockMatmul.Product> products = new java.util.ArrayList<>();
+            for (int i = 0; i < ws.size(); i++) {
+                BlockMatmul.DeviceWeight w = mm.upload(ws.get(i));
+                Buffer bias = biases.get(i) == null ? null : device.upload(biases.get(i));
+                Buffer y = device.context().createBuffer(4L * m * w.rows());
+                open.addAll(java.util.Arrays.asList(w, y));
+                if (bias != null) open.add(bias);
+                products.add(new BlockMatmul.Product(w, bias, y));
+            }
+            mm.run(xb, db, m, products);
+            List<float[]> out = new java.util.ArrayList<>();
+            for (BlockMatmul.Product p : products) out.add(device.readFloats(p.y(), m * p.weight().rows()));
+            return out;
+        } finally {
+            for (AutoCloseable c : open) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2} into {3} bias={4}")
+    @CsvSource({"Q8_0, 1, 2080, 64 17 40, false", "Q4_0, 1, 2048, 2048 512 512, true", "Q8_0, 5, 160, 33 16, true",
+            "Q4_0, 64, 512, 96 70 9, false", "Q4_K, 1, 512, 33 64 5, true", "Q6_K, 7, 256, 1 20, false"})
+    void oneLaunchOfSeveralWeightsIsEachWeightsOwnLaunchBitForBit(BlockFormat f, int m, int k, String ns, boolean bias) {
+        try (Arena arena = Arena.ofConfined();
+             OpenClDevice fpga = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow())) {
+            fpga.kernelStyle(KernelStyle.FPGA);
+            SplittableRandom rnd = new SplittableRandom(41L * m + k);
+            byte[] x = RandomBlocks.activations(m, k, rnd);
+            float[] dx = RandomBlocks.scales(m * k / 32, rnd);
+            List<Problem> parts = new java.util.ArrayList<>();
+            for (String n : ns.split(" ")) {
+                Problem p = Problem.random(f, m, k, Integer.parseInt(n), bias, rnd.nextLong(), arena);
+                parts.add(new Problem(x, dx, m, p.w(), p.bias()));
+            }
+            List<BlockMatrix> ws = parts.stream().map(Problem::w).toList();
+            List<float[]> biases = parts.stream().map(Problem::bias).toList();
+            List<float[]> fused = group(CL.device(), x, dx, m, ws, biases), fusedFpga = group(fpga, x, dx, m, ws, biases);
+            for (int i = 0; i < parts.size(); i++) {
+                Problem p = parts.get(i);
+                assertArrayEquals(p.on(CL.device()), fused.get(i), "weight " + i + ": its own launch's floats");
+                assertTrue(p.check(fused.get(i)).passed(), p.check(fused.get(i)).toString());
+                assertArrayEquals(p.reference(), fusedFpga.get(i), "weight " + i + ", FPGA style: the reference bit for bit");
+            }
+        }
+    }
+
+    @Test
+    void groupNodeGivesItsPartsOutputsWithEachWeightResidentOnce() {
+        int k = 512;
+        TensorType xt = TensorType.of(DType.FLOAT32, 1, 3, k);
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(12);
+            List<BlockLinear> parts = new java.util.ArrayList<>();
+            for (int n : new int[] {48, 20, 20}) {
+                float[] bias = new float[n];
+                for (int i = 0; i < n; i++) bias[i] = (float) rnd.nextDouble(-1, 1);
+                parts.add(new BlockLinear(k, n, RandomBlocks.weight(BlockFormat.Q8_0, n, k, rnd, arena), bias));
+            }
+            GraphBuilder b = new GraphBuilder("blockq-group");
+            String[] q = b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), b.input("x", xt)).toArray(String[]::new);
+            List<String> fused = b.add("qkv", new BlockLinearGroup(parts), q);
+            List<String> alone = new java.util.ArrayList<>();
+            for (int i = 0; i < parts.size(); i++) alone.add(b.add1("alone" + i, parts.get(i), q));
+            fused.forEach(b::output);
+            alone.forEach(b::output);
+            Graph g = b.build();
+            float[] x = new float[3 * k];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 2);
+            Map<String, HostTensor> in = Map.of("x", HostTensor.of(xt, x));
+            GraphRuntime.Result java = run(g, "java", in);
+            QuantizeReference.Quantized qr = QuantizeReference.perBlockInt8(x, 3, k);
+            try (GraphRuntime rt = new GraphRuntime(ExecutionPlan.of(g, Placement.parse("cl:cpu"), CL.pool()), OpImplementations.defaults(), true)) {
+                rt.allocations().poisonNewBuffers(true);
+                GraphRuntime.Result cl = rt.run(in);
+                for (int i = 0; i < parts.size(); i++) {
+                    BlockLinear l = parts.get(i);
+                    assertArrayEquals(BlockLinearReference.linear(qr.data(), qr.scales(), 3, l.weight(), l.bias()), java.output(fused.get(i)).floats(),
+                            "java: part " + i + " is the reference");
+                    assertArrayEquals(cl.output(alone.get(i)).floats(), cl.output(fused.get(i)).floats(), "cl: part " + i + " is its own node's floats");
+                }
+                assertEquals(parts.stream().mapToLong(BlockLinear::weightBytes).sum(), rt.weights().totalBytes(),
+                        "each part's blocks and bias once, shared by the group and the single nodes");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}x{3}")
+    @CsvSource({"Q8_0, 1, 256, 40", "Q4_0, 1, 512, 64", "Q8_0, 9, 160, 33", "Q4_K, 1, 512, 9", "Q6_K, 6, 256, 20"})
+    void aResidualInputGivesWhatAnAddAfterTheProductGivesOnEveryBackend(BlockFormat f, int rows, int k, int n) {
+        TensorType xt = TensorType.of(DType.FLOAT32, 1, rows, k), rt = TensorType.of(DType.FLOAT32, 1, rows, n);
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(rows * 7L + n);
+            float[] bias = new float[n];
+            for (int i = 0; i < n; i++) bias[i] = (float) rnd.nextDouble(-1, 1);
+            BlockLinear l = new BlockLinear(k, n, RandomBlocks.weight(f, n, k, rnd, arena), bias);
+            GraphBuilder b = new GraphBuilder("blockq-residual");
+            String r = b.input("r", rt);
+            List<String> q = new java.util.ArrayList<>(b.add("q", new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), b.input("x", xt)));
+            String product = b.add1("product", l, q.toArray(String[]::new));
+            String added = b.add1("added", new dev.offload.graph.Add(), r, product);
+            q.add(r);
+            String fused = b.add1("fused", l.withResidual(), q.toArray(String[]::new));
+            Graph g = b.output(added).output(fused).build();
+            float[] x = new float[rows * k], res = new float[rows * n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 2);
+            for (int i = 0; i < res.length; i++) res[i] = (float) (rnd.nextGaussian() * 10);
+            Map<String, HostTensor> in = Map.of("x", HostTensor.of(xt, x), "r", HostTensor.of(rt, res));
+            for (String placement : List.of("java", "cl:cpu")) {
+                GraphRuntime.Result out = run(g, placement, in);
+                assertArrayEquals(out.output(added).floats(), out.output(fused).floats(), placement + ": the add's floats");
+            }
+            assertThrows(IllegalArgumentException.class, () -> l.withResidual().outputTypes(List.of(TensorType.of(DType.INT8, rows, k),
+                    TensorType.of(DType.FLOAT32, rows, k / 32), TensorType.of(DType.INT32, 1), TensorType.of(DType.FLOAT32, rows, n + 1))));
+            assertFalse(BlockLinearGroup.fits(List.of(l, l.withResidual())), "a group has no residual");
+        }
+    }
+
+    @Test
+    void aGroupTakesTwoOrThreeLinearsOfOneFormatInputAndBiasChoice() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom rnd = new SplittableRandom(3);
+            BlockLinear q8 = new BlockLinear(256, 8, RandomBlocks.weight(BlockFormat.Q8_0, 8, 256, rnd, arena), null);
+            BlockLinear q4 = new BlockLinear(256, 8, RandomBlocks.weight(BlockFormat.Q4_0, 8, 256, rnd, arena), null);
+            BlockLinear biased = new BlockLinear(256, 8, q8.weight(), new float[8]);
+            BlockLinear wider = new BlockLinear(512, 8, RandomBlocks.weight(BlockFormat.Q8_0, 8, 512, rnd, arena), null);
+            assertTrue(BlockLinearGroup.fits(List.of(q8, q8, q8)));
+            for (List<BlockLinear> no : List.of(List.of(q8), List.of(q8, q8, q8, q8), List.of(q8, q4), List.of(q8, biased), List.of(q8, wider))) {
+                assertFalse(BlockLinearGroup.fits(no), no.toString());
+                assertThrows(IllegalArgumentException.class, () -> new BlockLinearGroup(no));
+            }
+            BlockLinear biased2 = new BlockLinear(256, 8, q4.weight(), new float[8]);
+            assertFalse(BlockLinearGroup.fits(List.of(biased, biased2)), "Q8_0 and Q4_0");
+            BlockLinearGroup g = new BlockLinearGroup(List.of(biased, biased));
+            TensorType qt = TensorType.of(DType.INT8, 2, 256);
+            assertEquals(List.of(TensorType.of(DType.FLOAT32, 2, 8), TensorType.of(DType.FLOAT32, 2, 8)),
+                    g.outputTypes(List.of(qt, TensorType.of(DType.FLOAT32, 2, 8), TensorType.of(DType.INT32, 1))));
+            assertEquals(2 * biased.weightBytes(), g.weightBytes());
         }
     }
 
