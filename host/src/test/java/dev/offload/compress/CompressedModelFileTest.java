@@ -63,19 +63,7 @@ class CompressedModelFileTest {
     }
 
     /** Values of real tokens that are bit-identical, of all. */
-    static long[] identical(float[] a, float[] b, int h) {
-        long same = 0, all = 0;
-        for (int s = 0; s < batch.batch(); s++) {
-            for (int t = 0; t < batch.realTokens(s); t++) {
-                for (int i = 0; i < h; i++) {
-                    int at = (s * batch.length() + t) * h + i;
-                    all++;
-                    if (Float.floatToIntBits(a[at]) == Float.floatToIntBits(b[at])) same++;
-                }
-            }
-        }
-        return new long[] {same, all};
-    }
+    static long[] identical(float[] a, float[] b, int h) { return RealTokens.identical(batch, a, b, h); }
 
     /** Runs every check on {@code spec}'s file; returns its bytes. */
     static byte[] check(CompressionSpec spec) throws Exception {
