@@ -24,13 +24,17 @@ class RunCommandTest {
         Path texts = dir.resolve("texts.txt");
         List<String> lines = List.of("A man is playing a guitar on stage.", "Rain.", "The stock market fell sharply this morning.");
         Files.write(texts, lines);
-        Path out = dir.resolve("e.npy"), hidden = dir.resolve("h.npy"), ids = dir.resolve("ids.npy");
+        Path out = dir.resolve("e.npy"), hidden = dir.resolve("h.npy"), ids = dir.resolve("ids.npy"), json = dir.resolve("p.json");
         var r = CliRun.of("run", "--device", "cl:cpu", "--input", texts.toString(), "--batch", "2",
-                "--output", out.toString(), "--hidden-states", hidden.toString(), "--token-ids", ids.toString());
+                "--output", out.toString(), "--hidden-states", hidden.toString(), "--token-ids", ids.toString(), "--json", json.toString());
         assertEquals(0, r.exit(), r.err());
         assertEquals(1, r.out().lines().filter(l -> l.contains("sentences/s")).count(), "one throughput figure:\n" + r.out());
         assertTrue(r.out().contains("the embedding loop after warm-up"), r.out());
         assertFalse(r.out().contains(" INFO "), "log lines on stdout:\n" + r.out());
+        // The timed loop replays; the profile comes from its own profiled pass, per node, in the table and the JSON.
+        assertTrue(r.out().contains("per op kind") && r.out().contains("latency"), r.out());
+        String profile = Files.readString(json);
+        assertTrue(profile.contains("\"linear\"") && profile.contains("layer.5"), profile.substring(0, Math.min(400, profile.length())));
 
         NpyArray e = Npy.read(out);
         assertEquals("(3, 384)", e.shapeString());
