@@ -6,7 +6,10 @@ import dev.offload.model.EncoderModel;
 import dev.offload.model.EncoderReference;
 import dev.offload.model.QuantizedLinear;
 import dev.offload.model.TokenBatch;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.stream.IntStream;
 
 /**
@@ -20,8 +23,20 @@ import java.util.stream.IntStream;
 final class HeadActivations {
     private HeadActivations() {}
 
-    /** scores[layer][head], averaged over every real token of {@code batches}. */
+    /**
+     * Scores made, by model and calibration batches (records of arrays: equal means the same arrays; dropped with the
+     * model), so a sweep of head targets over one model runs the reference on the calibration sentences once.
+     */
+    private static final Map<EncoderModel, Map<List<TokenBatch>, double[][]>> made = new WeakHashMap<>();
+
+    /** scores[layer][head], averaged over every real token of {@code batches} (shared between calls: read only). */
     static double[][] of(EncoderModel model, List<TokenBatch> batches) {
+        synchronized (made) {
+            return made.computeIfAbsent(model, m -> new HashMap<>()).computeIfAbsent(batches, b -> measure(model, b));
+        }
+    }
+
+    private static double[][] measure(EncoderModel model, List<TokenBatch> batches) {
         EncoderConfig c = model.config();
         int heads = c.heads(), d = c.headSize(), width = c.attentionWidth();
         double[][] sum = new double[model.layers().size()][heads];

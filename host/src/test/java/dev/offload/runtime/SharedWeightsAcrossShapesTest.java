@@ -14,7 +14,6 @@ import dev.offload.graph.Int8Linear;
 import dev.offload.graph.LayerNorm;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Node;
-import dev.offload.graph.TensorType;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.ModelCatalog;
@@ -25,13 +24,12 @@ import dev.offload.ops.gemm.Int8Matrix;
 import dev.offload.ops.gemm.PackedWeights;
 import dev.offload.ops.gemm.ZeroPoint;
 import dev.offload.ops.quant.QuantType;
-import dev.offload.tensor.DType;
+import dev.offload.testing.GraphFixtures;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,19 +61,6 @@ class SharedWeightsAcrossShapesTest {
 
     private static ExecutionPlan plan(Graph g) { return ExecutionPlan.of(g, Placement.parse(device.spec()), pool); }
 
-    /** Seeded token ids and ragged lengths (some sentences padded) for a [batch, seq] graph. */
-    private static Map<String, HostTensor> inputs(int batch, int seq, long seed) {
-        Random r = new Random(seed);
-        int[] ids = new int[batch * seq], types = new int[batch * seq], lengths = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            lengths[b] = Math.max(2, seq - r.nextInt(seq / 2));
-            for (int t = 0; t < seq; t++) ids[b * seq + t] = t < lengths[b] ? 1000 + r.nextInt(20000) : 0;
-            ids[b * seq] = 101;
-        }
-        return Map.of(EncoderGraph.IDS, HostTensor.of(TensorType.of(DType.INT32, batch, seq), ids),
-                EncoderGraph.TYPES, HostTensor.of(TensorType.of(DType.INT32, batch, seq), types),
-                EncoderGraph.LENGTHS, HostTensor.of(TensorType.of(DType.INT32, batch), lengths));
-    }
 
     /**
      * The bytes the graph's weights take on the device, counted from the graph itself: each distinct host array once,
@@ -137,7 +122,7 @@ class SharedWeightsAcrossShapesTest {
                 for (int i = 0; i < SHAPES.length; i++) {
                     GraphRuntime rt = new GraphRuntime(plan(graphs.get(i)), OpImplementations.defaults(), true, store);
                     shared.add(rt);
-                    Map<String, HostTensor> in = inputs(SHAPES[i][0], SHAPES[i][1], 40 + i);
+                    Map<String, HostTensor> in = GraphFixtures.encoderInputs(SHAPES[i][0], SHAPES[i][1], 40 + i);
                     GraphRuntime.Result got = rt.run(in);
                     assertEquals(want, store.usage(device), "after shape " + SHAPES[i][0] + "x" + SHAPES[i][1]
                             + ": the device holds the model's weights once");
@@ -156,7 +141,7 @@ class SharedWeightsAcrossShapesTest {
                 long pooledAfterFirstRound = -1;
                 for (int r = 0; r < 200; r++) {
                     int i = r % SHAPES.length;
-                    shared.get(i).run(inputs(SHAPES[i][0], SHAPES[i][1], r));
+                    shared.get(i).run(GraphFixtures.encoderInputs(SHAPES[i][0], SHAPES[i][1], r));
                     assertEquals(want, store.usage(device), "run " + r);
                     for (GraphRuntime rt : shared) {
                         assertEquals(0, rt.allocations().liveActivationBytes(), "run " + r + ": live activations");

@@ -7,19 +7,14 @@ import dev.offload.graph.Graph;
 import dev.offload.graph.Node;
 import dev.offload.graph.SparseFormat;
 import dev.offload.graph.SparseLinear;
-import dev.offload.graph.TensorType;
 import dev.offload.model.EncoderGraph;
 import dev.offload.model.EncoderModel;
 import dev.offload.model.ModelCatalog;
 import dev.offload.model.onnx.EncoderImporter;
-import dev.offload.runtime.HostTensor;
 import dev.offload.synthetic.SyntheticModel;
 import dev.offload.synthetic.SyntheticSpec;
-import dev.offload.tensor.DType;
 import dev.offload.testing.CpuDeviceFixture;
 import dev.offload.testing.GraphFixtures;
-import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -66,20 +61,7 @@ class BsrEncoderTest {
             }
         }
         assertEquals(36, linears, "MiniLM's six layers of six linears");
-        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", inputs(2, 16)), GraphFixtures.run(g, CL.pool(), "cl:cpu", inputs(2, 16)));
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", GraphFixtures.encoderInputs(2, 16, 3)), GraphFixtures.run(g, CL.pool(), "cl:cpu", GraphFixtures.encoderInputs(2, 16, 3)));
         assertTrue(e <= GRAPH_TOLERANCE, "pruned MiniLM on OpenCL vs java: error " + e);
-    }
-
-    private static Map<String, HostTensor> inputs(int batch, int seq) {
-        Random r = new Random(3);
-        int[] ids = new int[batch * seq], types = new int[batch * seq], lengths = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            lengths[b] = Math.max(2, seq - r.nextInt(seq / 2));
-            for (int t = 0; t < seq; t++) ids[b * seq + t] = t < lengths[b] ? 1000 + r.nextInt(20000) : 0;
-            ids[b * seq] = 101;
-        }
-        return Map.of(EncoderGraph.IDS, HostTensor.of(TensorType.of(DType.INT32, batch, seq), ids),
-                EncoderGraph.TYPES, HostTensor.of(TensorType.of(DType.INT32, batch, seq), types),
-                EncoderGraph.LENGTHS, HostTensor.of(TensorType.of(DType.INT32, batch), lengths));
     }
 }
