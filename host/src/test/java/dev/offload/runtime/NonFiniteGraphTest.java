@@ -110,6 +110,10 @@ class NonFiniteGraphTest {
                     graph(b -> b.output(b.add1("ln", new LayerNorm(gamma, beta, 1e-5f, onnx), "x"))), in);
             float[] y = ref.outputs().values().iterator().next().floats();
             assertEquals(2 * COLS, NonFinite.count(y, "NaN"), "a row holding NaN or an infinity normalizes to NaN, the others stay finite");
+            // The fused residual form normalizes x + y: a special in x reaches its rows the same way.
+            GraphRuntime.Result fused = assertAgree(special + " layer_norm(x + y) onnx=" + onnx,
+                    graph(b -> b.output(b.add1("ln", new LayerNorm(gamma, beta, 1e-5f, onnx), "x", "y"))), in);
+            assertEquals(2 * COLS, NonFinite.count(fused.outputs().values().iterator().next().floats(), "NaN"));
         }
         float[] gamma = normal(r, COLS);
         assertAgree(special + " rms_norm", graph(b -> b.output(b.add1("rms", new RmsNorm(gamma, 1e-5f), "x"))), in);
