@@ -65,9 +65,10 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
                     + c.intermediate() + " inputs, not both multiples of 32");
         }
         if (method == Method.FFN_NEURONS) {
-            int removed = (int) Math.round(target * c.intermediate());
+            int removed = neuronsRemoved(c);
             if (removed < 1 || removed >= c.intermediate()) {
-                throw new IllegalArgumentException(method + " " + t + ": removes " + removed + " of " + c.intermediate() + " neurons; remove at least one and keep at least one");
+                throw new IllegalArgumentException(method + " " + t + ": removes " + removed + " of " + c.intermediate()
+                        + " neurons (the kept ones a multiple of " + WIDTH_MULTIPLE + "); remove at least one and keep at least one");
             }
         }
         if (method == Method.HEADS) {
@@ -86,8 +87,25 @@ public record CompressionSpec(Method method, double target, int blockRows, int b
     /** Heads removed from each layer ({@link Method#HEADS}). */
     public int headsRemoved(EncoderConfig c) { return (int) Math.rint(target * c.heads()); }
 
-    /** FFN neurons removed from each layer ({@link Method#FFN_NEURONS}). */
-    public int neuronsRemoved(EncoderConfig c) { return (int) Math.round(target * c.intermediate()); }
+    /**
+     * The widths that structured compression leaves (FFN neurons kept, low-rank ranks) are multiples of this. ONNX
+     * Runtime 1.23's MatMulInteger on CPUs with AMX computes wrong values when N is not a multiple of 16 and M is
+     * above 32 (measured on the Intel Xeon with AMX, 2026-12-02: e.g. M = 33, N = 17, 60 or 130, any K; known as
+     * microsoft/onnxruntime#26324), so a file with such widths would give wrong answers there; offload's own kernels
+     * also compute whole 16-column panels fastest.
+     */
+    public static final int WIDTH_MULTIPLE = 16;
+
+    /**
+     * FFN neurons removed from each layer ({@link Method#FFN_NEURONS}): about {@code target} of them, so that the
+     * neurons kept are a multiple of {@link #WIDTH_MULTIPLE} (where the model's FFN width is one itself).
+     */
+    public int neuronsRemoved(EncoderConfig c) {
+        int width = c.intermediate();
+        if (width % WIDTH_MULTIPLE != 0) return (int) Math.round(target * width);
+        long kept = Math.round((1 - target) * width / WIDTH_MULTIPLE) * WIDTH_MULTIPLE;
+        return (int) (width - kept);
+    }
 
     static String fmt(double v) { return String.format(Locale.ROOT, "%.4g", v).replaceAll("\\.?0+$", ""); }
 

@@ -14,8 +14,8 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * Low-rank factorization of one int8 linear: its weight W [K, N], dequantized with its per-column scales (and zero
  * points), is decomposed by SVD (EJML, in double), W = U S V^T, and replaced by W ~ A·B with A = U_r sqrt(S_r) [K, r]
  * and B = sqrt(S_r) V_r^T [r, N], r the smallest rank that keeps {@code target} of the squared singular values (the
- * energy; by Eckart-Young, ||W - A·B||_F^2 is exactly the discarded sum s_r^2 + ... before quantization). Splitting
- * sqrt(S) over both sides gives the factors the same scale, so neither is much harder to quantize than the other.
+ * energy) rounded up to a multiple of 16 ({@link #width}). By Eckart-Young, ||W - A·B||_F^2 is exactly the discarded
+ * sum s_r^2 + ... before quantization. Splitting sqrt(S) over both sides gives the factors the same scale, so neither is much harder to quantize than the other.
  * A and B are then quantized as ONNX Runtime's dynamic quantizer quantizes a float weight, symmetric int8 per output
  * column ({@link FloatLinearWeights#quantizeInt8}); the bias stays on B.
  *
@@ -41,8 +41,19 @@ final class LowRankFactorization {
 
     static Choice choose(QuantizedLinear q, double target) {
         Svd svd = svdOf(q);
-        int r = rank(svd.s(), target);
+        int r = width(rank(svd.s(), target), svd.fullRank());
         return new Choice(r, svd.fullRank(), pays(q.inputs(), q.outputs(), r) ? factorize(svd, r, q.bias()) : null);
+    }
+
+    /**
+     * The rank a factorization is made at: the energy rank rounded up to a multiple of
+     * {@link CompressionSpec#WIDTH_MULTIPLE} (at most the full rank), so the first factor's output width, the N of its
+     * MatMulInteger, is one ONNX Runtime computes correctly everywhere (see WIDTH_MULTIPLE); it keeps at least the
+     * target energy.
+     */
+    static int width(int energyRank, int fullRank) {
+        int m = CompressionSpec.WIDTH_MULTIPLE;
+        return Math.min(fullRank, (energyRank + m - 1) / m * m);
     }
 
     /** True when two factors of rank r take fewer multiply-adds than the dense K x N weight. */

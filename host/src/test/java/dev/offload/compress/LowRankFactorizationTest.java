@@ -157,6 +157,21 @@ class LowRankFactorizationTest {
     }
 
     @Test
+    void theRankIsTheEnergyRankRoundedUpToSixteenAndNeverPastTheFullRank() {
+        assertEquals(16, LowRankFactorization.width(1, 384));
+        assertEquals(16, LowRankFactorization.width(16, 384));
+        assertEquals(32, LowRankFactorization.width(17, 384));
+        assertEquals(40, LowRankFactorization.width(37, 40), "a full rank below the next multiple is the limit");
+        QuantizedLinear q = random(11, 64, 48);
+        double[] s = LowRankFactorization.svdOf(q).s();
+        for (double target : new double[] {0.3, 0.6, 0.9}) {
+            LowRankFactorization.Choice c = LowRankFactorization.choose(q, target);
+            assertEquals(LowRankFactorization.width(LowRankFactorization.rank(s, target), s.length), c.rank(), "target " + target);
+            assertTrue(c.rank() >= LowRankFactorization.rank(s, target), "the rounded rank keeps at least the target energy");
+        }
+    }
+
+    @Test
     void aLayerIsFactorizedOnlyWhereTwoFactorsTakeLessWork() {
         assertTrue(LowRankFactorization.pays(384, 384, 191));
         assertFalse(LowRankFactorization.pays(384, 384, 192), "192 (384 + 384) = 384 * 384: no saving");
@@ -170,7 +185,10 @@ class LowRankFactorizationTest {
         assertTrue(low.rank() < 20 && low.factorized() != null && low.factorized().rank() == low.rank());
     }
 
-    /** On all-MiniLM-L6-v2-q at 0.9: every linear that pays is factorized at its energy rank; the others are the originals. */
+    /**
+     * On all-MiniLM-L6-v2-q at 0.9: every linear that pays is factorized at its energy rank rounded up to a multiple of
+     * 16 (ONNX Runtime's AMX MatMulInteger needs such widths: CompressionSpec.WIDTH_MULTIPLE); the others are the originals.
+     */
     @Test
     void onMiniLmEachLinearHasItsEnergyRankOrStaysDense() {
         Compressor.Compressed c = Compressor.compress(model, CompressionSpec.of(Method.LOW_RANK, 0.9));
@@ -179,7 +197,9 @@ class LowRankFactorizationTest {
             List<Linear> was = CompressedModelFile.linears(model.layers().get(i)), now = CompressedModelFile.linears(c.model().layers().get(i));
             for (int j = 0; j < was.size(); j++) {
                 QuantizedLinear q = (QuantizedLinear) was.get(j);
-                int r = LowRankFactorization.rank(LowRankFactorization.svdOf(q).s(), 0.9);
+                double[] sv = LowRankFactorization.svdOf(q).s();
+                int r = LowRankFactorization.width(LowRankFactorization.rank(sv, 0.9), sv.length);
+                assertTrue(r % CompressionSpec.WIDTH_MULTIPLE == 0 || r == sv.length, "rank " + r + " is a multiple of 16");
                 if (LowRankFactorization.pays(q.inputs(), q.outputs(), r)) {
                     FactorizedLinear f = assertInstanceOf(FactorizedLinear.class, now.get(j), "layer " + i + " linear " + j);
                     assertEquals(r, f.rank(), "layer " + i + " linear " + j);

@@ -105,6 +105,23 @@ class PruningPatternTest {
         }
     }
 
+    /** The kept width is the nearest multiple of 16 to (1 - target) x 1536 (CompressionSpec.WIDTH_MULTIPLE says why). */
+    @Test
+    void ffnNeuronsKeepAMultipleOfSixteenNeurons() {
+        var config = model.config();
+        assertEquals(768, CompressionSpec.of(Method.FFN_NEURONS, 0.5).neuronsRemoved(config));
+        assertEquals(1536 - 1072, CompressionSpec.of(Method.FFN_NEURONS, 0.3).neuronsRemoved(config), "0.7 x 1536 = 1075.2 -> 1072 kept");
+        assertEquals(1536 - 16, CompressionSpec.of(Method.FFN_NEURONS, 0.99).neuronsRemoved(config), "15.36 -> 16 kept");
+        Compressor.Compressed c = Compressor.compress(model, CompressionSpec.of(Method.FFN_NEURONS, 0.3));
+        assertEquals(1072, c.model().config().intermediate());
+        for (EncoderLayer l : c.model().layers()) assertEquals(1072, ((QuantizedLinear) l.intermediate()).outputs());
+        for (double tooLittle : new double[] {0.004, 0.9999}) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> CompressionSpec.of(Method.FFN_NEURONS, tooLittle).check(config));
+            assertTrue(e.getMessage().contains("keep at least one"), e.getMessage());
+        }
+    }
+
     @Test
     void ffnNeuronsRemovesWholeNeuronsTheLeastImportantFirst() {
         Compressor.Compressed c = Compressor.compress(model, CompressionSpec.of(Method.FFN_NEURONS, 0.5));
