@@ -17,6 +17,11 @@ import org.slf4j.LoggerFactory;
  * the keys, so the Sq x Skv scores never reach global memory. When there are too few query rows to
  * occupy the device (decode, Sq = 1), the keys are split across work-items and a small second kernel
  * ({@code attention_merge}) combines the per-split (max, sum, accumulator) partials: flash-decoding.
+ *
+ * <p>With {@link AttentionConfig#tiled()} (GPUs by default; forceable anywhere, e.g. on PoCL in the tests) every shape
+ * whose head dimension the tile takes runs {@code attention_tiled} instead: one work-group per tile of query rows,
+ * key and value tiles in local memory, the row's max and sum reduced across work-items. The FPGA style keeps the
+ * kernels above (attention_tiled's barriers do not fit its single-work-item work-groups).
  */
 public final class FusedAttention implements AttentionOp {
     private static final Logger log = LoggerFactory.getLogger(FusedAttention.class);
@@ -47,6 +52,18 @@ public final class FusedAttention implements AttentionOp {
 
     /** The build options for a problem: its head dimension and storage. */
     static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage(), p.layout()); }
+
+    /** The build options of attention_tiled for a problem and tile: one more cached program per tile. */
+    static String buildOptions(AttentionProblem p, AttentionConfig.Tiled tile) { return buildOptions(p) + " " + tile.defines(); }
+
+    /**
+     * The tile attention_tiled runs a problem with on this device, or null when the CPU-shaped kernels do: no tile
+     * configured, the FPGA style, or a head dimension the tile does not take (see {@link AttentionConfig.Tiled#fitted}).
+     */
+    public AttentionConfig.Tiled tileFor(AttentionShape s) {
+        if (config.tiled() == null || device.kernelStyle() == dev.offload.device.KernelStyle.FPGA) return null;
+        return config.tiled().fitted(s.headDim(), device.info().localMemBytes());
+    }
 
     /** The build options for a head dimension and storage, head-major. */
     public static String buildOptions(int headDim, Storage storage) {
@@ -128,7 +145,9 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
+        AttentionConfig.Tiled tile = tileFor(p.shape());
+        if (tile != null) enqueueTiled(p, tile, q, k, v, out, deviceKvLengths, launcher);
+        else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
         else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }
 
@@ -153,6 +172,21 @@ public final class FusedAttention implements AttentionOp {
             kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
             launcher.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize());
+        }
+    }
+
+    /** attention_tiled: work-groups of (items per row x rows), one per tile of query rows of one (b, h). */
+    private void enqueueTiled(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths,
+                              KernelLauncher launcher) {
+        AttentionShape s = p.shape();
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p, tile));
+        log.debug("attention_tiled {} tile {}", p, tile);
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
+             Kernel kernel = program.kernel("attention_tiled")) {
+            kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
+            long rows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
+            launcher.launch(kernel, new long[] {tile.itemsPerRow(), rows, (long) s.batch() * s.heads()},
+                    new long[] {tile.itemsPerRow(), tile.rows(), 1});
         }
     }
 
