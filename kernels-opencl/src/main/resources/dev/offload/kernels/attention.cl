@@ -452,6 +452,12 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
 #ifndef TILED_SUBGROUPS
 #define TILED_SUBGROUPS 0
 #endif
+// A compiler without sub-groups (PoCL 3.1's CPU device declares none of their functions) builds the local-memory
+// reductions whatever was asked: the extension macros are defined exactly where the functions exist.
+#if TILED_SUBGROUPS && !defined(cl_khr_subgroups) && !defined(cl_intel_subgroups)
+#undef TILED_SUBGROUPS
+#define TILED_SUBGROUPS 0
+#endif
 #if HEAD_DIM % TTR != 0 || TBC % TTR != 0 || (TTR & (TTR - 1)) != 0
 #error "TILED_TR must be a power of two dividing HEAD_DIM and TILED_BC"
 #endif

@@ -143,6 +143,18 @@ class TiledAttentionTest {
         }
     }
 
+    /**
+     * Sub-group reductions asked of a device without sub-groups (PoCL's CPU device): the kernel builds its
+     * local-memory trees instead and gives the same results within the bound.
+     */
+    @Test
+    void subGroupsAskedWhereThereAreNoneFallBackToLocalMemoryTrees() {
+        FusedAttention sg = new FusedAttention(device, standard.config().withTiled(new AttentionConfig.Tiled(16, 32, 16, true)));
+        AttentionProblem p = AttentionProblem.of(new AttentionShape(1, 8, 2, 33, 70, 64)).withMask(Mask.CAUSAL);
+        Inputs in = Inputs.random(p.shape(), 214, 2f);
+        assertTrue(relativeError(AttentionReference.compute(p, in.q(), in.k(), in.v()), runPoisoned(sg, p, in)) <= AttentionReference.FLOAT32_BOUND);
+    }
+
     @Test
     void cpusKeepTheirKernelsAndTheTileAdaptsToTheHeadDimension() {
         assertNull(AttentionConfig.forDevice(device.info()).tiled(), "PoCL's CPU device keeps attention_fused(_rows) by default");
