@@ -79,7 +79,9 @@ public final class BlockLinearValidator implements OpValidator {
     private void gpuMatvec(OpenClDevice device, boolean quick, SplittableRandom rnd, List<CheckResult> out) {
         BlockMatmul lanes16 = new BlockMatmul(device, new BlockMatmul.GpuMatvec(16, 4));
         BlockMatmul lanes1 = new BlockMatmul(device, new BlockMatmul.GpuMatvec(1, 4));
-        String tag16 = "gpu matvec 16 lanes ", tag1 = "gpu matvec 1 lane ";
+        // Under the FPGA style the kernel does not apply (blockq_linear runs): the labels say so.
+        boolean applies = lanes16.usesGpuMatvec(1, BlockFormat.Q8_0);
+        String tag16 = applies ? "gpu matvec 16 lanes " : "(no gpu matvec in this style) ", tag1 = applies ? "gpu matvec 1 lane " : tag16;
         for (BlockFormat f : new BlockFormat[] {BlockFormat.Q8_0, BlockFormat.Q4_0}) {
             List<Case> cases = new ArrayList<>();
             if (quick) {
