@@ -124,9 +124,9 @@ public final class AttentionValidator implements OpValidator {
             AttentionOp op = c.unfused() ? new UnfusedAttention(device)
                     : c.tile() != null ? new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(c.tile()))
                     : new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(null));
-            // Under the FPGA style attention_tiled does not apply (FusedAttention takes attention_fused): the label says so.
-            boolean tiled = op instanceof FusedAttention f && f.tileFor(s) != null;
-            String label = (c.unfused() ? "unfused " : tiled ? "tiled " + f(op, s) + " " : c.tile() != null ? "fused (no tile in this style) " : "fused ") + p;
+            // Under the FPGA style, or where the keys are split, attention_tiled does not run (attention_fused does): the label says so.
+            boolean tiled = op instanceof FusedAttention f && f.usesTiled(s);
+            String label = (c.unfused() ? "unfused " : tiled ? "tiled " + f(op, s) + " " : c.tile() != null ? "fused (not tiled here) " : "fused ") + p;
             try (Arena arena = Arena.ofConfined();
                  GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
                  Buffer qb = device.upload(p.storage().encode(arena, q));

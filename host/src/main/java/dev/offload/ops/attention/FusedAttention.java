@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * ({@code attention_merge}) combines the per-split (max, sum, accumulator) partials: flash-decoding.
  *
  * <p>With {@link AttentionConfig#tiled()} (GPUs by default; forceable anywhere, e.g. on PoCL in the tests) every shape
- * whose head dimension the tile takes runs {@code attention_tiled} instead: one work-group per tile of query rows,
+ * whose head dimension the tile takes and whose keys would not be split ({@link #usesTiled}) runs
+ * {@code attention_tiled} instead: one work-group per tile of query rows,
  * key and value tiles in local memory, the row's max and sum reduced across work-items. The FPGA style keeps the
  * kernels above (attention_tiled's barriers do not fit its single-work-item work-groups).
  */
@@ -64,6 +65,13 @@ public final class FusedAttention implements AttentionOp {
         if (config.tiled() == null || device.kernelStyle() == dev.offload.device.KernelStyle.FPGA) return null;
         return config.tiled().fitted(s.headDim(), device.info().localMemBytes());
     }
+
+    /**
+     * Whether a problem of this shape runs attention_tiled: a tile applies ({@link #tileFor}) and the keys would not
+     * be split. attention_tiled has no key split, so where there are too few query rows to fill the device and the
+     * keys are long (decode over a long cache), the split kernel's flash-decoding keeps them.
+     */
+    public boolean usesTiled(AttentionShape s) { return tileFor(s) != null && splitSize(s) >= s.kvLength(); }
 
     /** The build options for a head dimension and storage, head-major. */
     public static String buildOptions(int headDim, Storage storage) {
@@ -145,8 +153,7 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        AttentionConfig.Tiled tile = tileFor(p.shape());
-        if (tile != null) enqueueTiled(p, tile, q, k, v, out, deviceKvLengths, launcher);
+        if (usesTiled(p.shape())) enqueueTiled(p, tileFor(p.shape()), q, k, v, out, deviceKvLengths, launcher);
         else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
         else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }

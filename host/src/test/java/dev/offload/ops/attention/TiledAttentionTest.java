@@ -3,6 +3,7 @@ package dev.offload.ops.attention;
 import static dev.offload.ops.attention.AttentionTesting.relativeError;
 import static dev.offload.ops.attention.AttentionTesting.runPoisoned;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +46,7 @@ class TiledAttentionTest {
         Inputs in = Inputs.random(p.shape(), seed, 2f);
         float[] want = AttentionReference.compute(p, in.q(), in.k(), in.v());
         for (FusedAttention op : new FusedAttention[] {standard, odd}) {
-            assertNotNull(op.tileFor(p.shape()), "the tiled kernel takes " + p.shape());
+            assertTrue(op.usesTiled(p.shape()), "the tiled kernel takes " + p.shape());
             double err = relativeError(want, runPoisoned(op, p, in));
             assertTrue(err <= AttentionReference.FLOAT32_BOUND, p + " tile " + op.config().tiled() + ": relative error " + err
                     + " exceeds " + AttentionReference.FLOAT32_BOUND);
@@ -153,6 +154,14 @@ class TiledAttentionTest {
         AttentionProblem p = AttentionProblem.of(new AttentionShape(1, 8, 2, 33, 70, 64)).withMask(Mask.CAUSAL);
         Inputs in = Inputs.random(p.shape(), 214, 2f);
         assertTrue(relativeError(AttentionReference.compute(p, in.q(), in.k(), in.v()), runPoisoned(sg, p, in)) <= AttentionReference.FLOAT32_BOUND);
+    }
+
+    @Test
+    void decodeOverALongCacheKeepsTheKeySplits() {
+        AttentionShape s = new AttentionShape(1, 4, 2, 1, 8192, 128);
+        assertNotNull(standard.tileFor(s), "the tile takes D = 128");
+        assertTrue(standard.splitSize(s) < s.kvLength());
+        assertFalse(standard.usesTiled(s), "flash-decoding splits 8192 keys; attention_tiled has no key split");
     }
 
     @Test
