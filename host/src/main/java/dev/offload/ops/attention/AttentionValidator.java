@@ -91,7 +91,7 @@ public final class AttentionValidator implements OpValidator {
         return cases;
     }
 
-    private static String f(AttentionOp op, AttentionShape s) { return ((FusedAttention) op).tileFor(s).brief(); }
+    private static String tileBrief(AttentionOp op, AttentionShape s) { return ((FusedAttention) op).tileFor(s).brief(); }
 
     /** Bias uniform in [-3, 3] with every 7th entry -infinity (masked). */
     private static Mask.Additive additive(AttentionShape s, Mask.Layout layout, SplittableRandom rnd) {
@@ -126,7 +126,7 @@ public final class AttentionValidator implements OpValidator {
                     : new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(null));
             // Under the FPGA style, or where the keys are split, attention_tiled does not run (attention_fused does): the label says so.
             boolean tiled = op instanceof FusedAttention f && f.usesTiled(s);
-            String label = (c.unfused() ? "unfused " : tiled ? "tiled " + f(op, s) + " " : c.tile() != null ? "fused (not tiled here) " : "fused ") + p;
+            String label = (c.unfused() ? "unfused " : tiled ? "tiled " + tileBrief(op, s) + " " : c.tile() != null ? "fused (not tiled here) " : "fused ") + p;
             try (Arena arena = Arena.ofConfined();
                  GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
                  Buffer qb = device.upload(p.storage().encode(arena, q));
