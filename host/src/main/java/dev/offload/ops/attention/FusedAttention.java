@@ -58,6 +58,23 @@ public final class FusedAttention implements AttentionOp {
     static String buildOptions(AttentionProblem p, AttentionConfig.Tiled tile) { return buildOptions(p) + " " + tile.defines(); }
 
     /**
+     * The attention_tiled builds a device asks for with its configuration ({@link AttentionConfig#resolve}): float32,
+     * both layouts, every {@link #COMMON_HEAD_DIMS} entry the tile takes; none in the FPGA style or without a tile.
+     * What {@code bitstreams build} prebuilds next to the CPU-shaped kernels.
+     */
+    public static List<String> tiledBuildOptions(dev.offload.cl.DeviceInfo info, dev.offload.device.KernelStyle style) {
+        AttentionConfig.Tiled tile = AttentionConfig.resolve(info).config().tiled();
+        if (tile == null || style == dev.offload.device.KernelStyle.FPGA) return List.of();
+        List<String> out = new java.util.ArrayList<>();
+        for (int d : COMMON_HEAD_DIMS) {
+            AttentionConfig.Tiled t = tile.fitted(d, info.localMemBytes());
+            if (t == null) continue;
+            for (AttentionProblem.Layout l : AttentionProblem.Layout.values()) out.add(buildOptions(d, Storage.FLOAT32, l) + " " + t.defines());
+        }
+        return out;
+    }
+
+    /**
      * The tile attention_tiled runs a problem with on this device, or null when the CPU-shaped kernels do: no tile
      * configured, the FPGA style, or a head dimension the tile does not take (see {@link AttentionConfig.Tiled#fitted}).
      */

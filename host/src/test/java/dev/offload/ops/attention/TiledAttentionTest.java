@@ -176,6 +176,20 @@ class TiledAttentionTest {
     }
 
     @Test
+    void gpusDefaultToTheTiledKernelWithSubGroupsWhereTheyHaveThemAndPrebuildIt() {
+        dev.offload.cl.DeviceInfo plain = dev.offload.testing.AsGpu.of(device.info(), java.util.Set.of());
+        dev.offload.cl.DeviceInfo intel = dev.offload.testing.AsGpu.of(device.info(), java.util.Set.of("cl_intel_subgroups"));
+        assertEquals(new AttentionConfig.Tiled(16, 32, 16, false), AttentionConfig.forDevice(plain).tiled());
+        assertEquals(new AttentionConfig.Tiled(16, 32, 16, true), AttentionConfig.forDevice(intel).tiled());
+        java.util.List<String> builds = FusedAttention.tiledBuildOptions(plain, dev.offload.device.KernelStyle.PORTABLE);
+        // Every common head dimension (32 .. 256) in both layouts; D = 256 with the key tile halved to fit 48 KiB.
+        assertEquals(2 * FusedAttention.COMMON_HEAD_DIMS.size(), builds.size(), builds.toString());
+        assertTrue(builds.contains("-DHEAD_DIM=256 -DHALF_STORAGE=0 -DTILED_BR=16 -DTILED_BC=16 -DTILED_TR=16 -DTILED_SUBGROUPS=0"), builds.toString());
+        assertTrue(FusedAttention.tiledBuildOptions(plain, dev.offload.device.KernelStyle.FPGA).isEmpty());
+        assertTrue(FusedAttention.tiledBuildOptions(device.info(), dev.offload.device.KernelStyle.PORTABLE).isEmpty(), "CPUs: none");
+    }
+
+    @Test
     void theFpgaStyleKeepsTheSingleWorkItemKernels() {
         try (OpenClDevice fpga = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow())) {
             fpga.kernelStyle(dev.offload.device.KernelStyle.FPGA);

@@ -65,6 +65,18 @@ class GpuMatvecTest {
     }
 
     @Test
+    void gpusDefaultToItAndPrebuildItsVariants() {
+        var gpu = dev.offload.testing.AsGpu.of(CL.device().info(), java.util.Set.of());
+        assertEquals(new BlockMatmul.GpuMatvec(16, 4), BlockMatmul.GpuMatvec.forDevice(gpu));
+        var cpuBuilds = BlockMatmul.allBuildOptions(CL.device().info(), KernelStyle.PORTABLE);
+        var gpuBuilds = BlockMatmul.allBuildOptions(gpu, KernelStyle.PORTABLE);
+        assertTrue(cpuBuilds.stream().noneMatch(o -> o.contains("MATVEC_LANES")));
+        // Q8_0 and Q4_0 x rows 1..4 x bias x residual.
+        assertEquals(2 * 4 * 2 * 2, gpuBuilds.stream().filter(o -> o.contains("-D MATVEC_LANES=16")).count());
+        assertTrue(BlockMatmul.allBuildOptions(gpu, KernelStyle.FPGA).stream().noneMatch(o -> o.contains("MATVEC_LANES")));
+    }
+
+    @Test
     void cpusAndKQuantsAndTheFpgaStyleKeepBlockqLinear() {
         assertNull(BlockMatmul.GpuMatvec.forDevice(CL.device().info()), "PoCL's CPU device: no GPU matvec by default");
         assertFalse(new BlockMatmul(CL.device()).usesGpuMatvec(1, BlockFormat.Q8_0));
