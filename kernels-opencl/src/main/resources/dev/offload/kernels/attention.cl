@@ -38,9 +38,11 @@
 //   attention_scores, attention_softmax, attention_weighted_values
 //                     the unfused three-pass path (S = scores in global memory, P = softmax(S) in
 //                     place, O = P V), kept for comparison and as a second independent implementation.
+//   attention_tiled   the GPU shape (with TILED_BR, see its section): a work-group per tile of query rows,
+//                     key/value tiles in local memory, the online softmax's max and sum reduced across work-items.
 //
-// The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
-// a D-wide accumulator in registers and reads K and V rows with wide vector loads.
+// The kernels above attention_tiled are shaped for CPUs (PoCL): no local memory, no barriers, each work-item keeps
+// its query row and a D-wide accumulator in registers and reads K and V rows with wide vector loads.
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
