@@ -435,8 +435,10 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
 //                   run time that the sub-group size is TR (the same answer for every item of a launch, so the
 //                   fallback, local-memory trees with barriers, is taken by the whole work-group or by none).
 //                   0: local-memory trees only.
-// Work-item (t, row i, b*H + h); local size (TR, BR, 1); global (TR, ceil(Sq / BR) * BR, B*H). Rows past Sq compute
-// a copy of the last row (every item must reach every barrier) and store nothing.
+// Work-item (t, row i, split * B*H + b*H + h); local size (TR, BR, 1); global (TR, ceil(Sq / BR) * BR, nsplit * B*H).
+// Rows past Sq compute a copy of the last row (every item must reach every barrier) and store nothing. With nsplit > 1
+// (few query rows, long keys: decode) each split of split_size keys writes attention_fused's partials (m, l, acc) and
+// attention_merge combines them, as flash-decoding does for attention_fused.
 //
 // Arithmetic: the same online softmax as attention_fused, with a tile of BC keys for its block: per tile the row's
 // max m_new = max(m, tile max), weights p = exp(s - m_new), the tile's sum (each item's keys in order, then a tree of
@@ -497,10 +499,13 @@ inline float tiled_row_reduce(float x, const int is_max, __local float* red, con
 }
 
 __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void attention_tiled(
-        __global const store_t* q, __global const store_t* k, __global const store_t* v, __global float* out,
+        __global const store_t* q, __global const store_t* k, __global const store_t* v,
+        __global float* out,        // O when nsplit == 1
+        __global float* partial,    // [nsplit][B*H*Sq][D + 2] = (m, l, acc[D]) when nsplit > 1, as attention_fused's
         const int H, const int Hkv, const int Sq, const int Skv, const float scale,
         const int causal, __global const int* kv_len, const int has_len,
-        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride) {
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride,
+        const int split_size, const int nsplit) {
     __local float qs[TBR * HEAD_DIM];     // the tile's query rows, scaled
     __local float kvs[TBC * HEAD_DIM];    // K of the key tile, then its V
     __local float ps[TBR * TBC];          // scores, then weights (-1: masked)
@@ -508,7 +513,8 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
     const int t = get_local_id(0), r = get_local_id(1);
     const int lid = r * TTR + t;
     const int i0 = get_group_id(1) * TBR;
-    const int bh = get_global_id(2);
+    const int BH = get_global_size(2) / nsplit;
+    const int bh = get_global_id(2) % BH, split = get_global_id(2) / BH;
     const int b = bh / H, h = bh % H;
     const int hk = h / (H / Hkv);
     const int i = min(i0 + r, Sq - 1);
@@ -523,8 +529,10 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
         qs[e] = LOAD_S(q + Q_OFFSET(b, h, min(i0 + row, Sq - 1)) + c) * scale;
     }
     // Keys past the work-group's last row's end are masked for every row (with causal, the end grows with the row).
-    const int walk_end = key_end(min(i0 + TBR, Sq) - 1, b, Sq, Skv, causal, kv_len, has_len);
-    const int my_end = key_end(i, b, Sq, Skv, causal, kv_len, has_len);
+    // This split's keys: [split * split_size, its end), further cut to what the rows see.
+    const int j_first = split * split_size;
+    const int walk_end = min(key_end(min(i0 + TBR, Sq) - 1, b, Sq, Skv, causal, kv_len, has_len), j_first + split_size);
+    const int my_end = min(key_end(i, b, Sq, Skv, causal, kv_len, has_len), walk_end);
     __global const store_t* kp = k + KV_OFFSET(b, hk, 0);
     __global const store_t* vp = v + KV_OFFSET(b, hk, 0);
     __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
@@ -536,7 +544,7 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
     float acc[TDPI];
     for (int u = 0; u < TDPI; u++) acc[u] = 0.0f;
 
-    for (int j0 = 0; j0 < walk_end; j0 += TBC) {
+    for (int j0 = j_first; j0 < walk_end; j0 += TBC) {
         const int nk = min(TBC, walk_end - j0);
         barrier(CLK_LOCAL_MEM_FENCE);     // the previous tile's V (and, first time, qs) done with / written
         for (int e = lid; e < TBC * HEAD_DIM; e += TBR * TTR) {
@@ -592,10 +600,20 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
 
     const int row_bad = tiled_row_reduce(bad ? 1.0f : 0.0f, 1, red, r, t, use_sg) > 0.0f;
     if (i0 + r >= Sq) return;
-    // l == 0 only when every key was masked: the row is defined as zeros.
-    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    __global float* o = out + Q_OFFSET(b, h, i);
-    for (int u = 0; u < TDPI; u++) o[t + u * TTR] = row_bad ? NAN : acc[u] * inv;
+    if (nsplit == 1) {
+        // l == 0 only when every key was masked: the row is defined as zeros.
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        __global float* o = out + Q_OFFSET(b, h, i);
+        for (int u = 0; u < TDPI; u++) o[t + u * TTR] = row_bad ? NAN : acc[u] * inv;
+    } else {
+        // A bad row's partial has a NaN sum: attention_merge makes the row NaN.
+        __global float* pp = partial + ((size_t) split * BH * Sq + (size_t) bh * Sq + i) * (HEAD_DIM + 2);
+        if (t == 0) {
+            pp[0] = m;
+            pp[1] = row_bad ? NAN : l;
+        }
+        for (int u = 0; u < TDPI; u++) pp[2 + t + u * TTR] = row_bad ? NAN : acc[u];
+    }
 }
 #endif // TILED_BR
 

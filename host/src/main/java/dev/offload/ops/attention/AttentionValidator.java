@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * causal with fewer queries than keys, additive masks, fp16 storage. Outputs are guarded and poisoned. The GPU-shaped
  * attention_tiled runs forced on every device (on CPUs it is not the default, but must be correct): with the GPU
  * default tile and an odd one (5 rows, 12 keys, 4 items a row), at Sq = 1, 5, 33, 100, keys that fill no tile, head
- * dimensions 64 and 128 (quick) and 32, grouped-query heads 32/8 and 4/1, causal, padded and additive masks.
+ * dimensions 64 and 128 (quick) and 32, grouped-query heads 32/8 and 4/1, causal, padded and additive masks, and
+ * decode over 4096 keys split across work-groups and merged.
  */
 public final class AttentionValidator implements OpValidator {
 
@@ -39,6 +40,9 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(prefill).withMask(new Mask(true, new int[] {50, 9},
                 additive(prefill, Mask.Layout.BATCH_QUERY_KEY, rnd))), false, GPU_TILE));
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 5, 70, 64)).withMask(Mask.CAUSAL), false, ODD_TILE));
+        // Decode over a long cache: the keys split across work-groups (4 splits with a CPU's split parameters), merged.
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.NONE.withKvLengths(new int[] {4001})),
+                false, GPU_TILE));
         if (quick) return;
         for (AttentionConfig.Tiled t : new AttentionConfig.Tiled[] {GPU_TILE, ODD_TILE}) {
             for (int sq : new int[] {1, 5, 33, 100}) {

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * ({@code attention_merge}) combines the per-split (max, sum, accumulator) partials: flash-decoding.
  *
  * <p>With {@link AttentionConfig#tiled()} (GPUs by default; forceable anywhere, e.g. on PoCL in the tests) every shape
- * whose head dimension the tile takes and whose keys would not be split ({@link #usesTiled}) runs
- * {@code attention_tiled} instead: one work-group per tile of query rows,
+ * whose head dimension the tile takes ({@link #usesTiled}) runs {@code attention_tiled} instead, with the same key
+ * splits and merge: one work-group per tile of query rows,
  * key and value tiles in local memory, the row's max and sum reduced across work-items. The FPGA style keeps the
  * kernels above (attention_tiled's barriers do not fit its single-work-item work-groups).
  */
@@ -83,12 +83,8 @@ public final class FusedAttention implements AttentionOp {
         return config.tiled().fitted(s.headDim(), device.info().localMemBytes());
     }
 
-    /**
-     * Whether a problem of this shape runs attention_tiled: a tile applies ({@link #tileFor}) and the keys would not
-     * be split. attention_tiled has no key split, so where there are too few query rows to fill the device and the
-     * keys are long (decode over a long cache), the split kernel's flash-decoding keeps them.
-     */
-    public boolean usesTiled(AttentionShape s) { return tileFor(s) != null && splitSize(s) >= s.kvLength(); }
+    /** Whether a problem of this shape runs attention_tiled (with the same key splits as attention_fused's). */
+    public boolean usesTiled(AttentionShape s) { return tileFor(s) != null; }
 
     /** The build options for a head dimension and storage, head-major. */
     public static String buildOptions(int headDim, Storage storage) {
@@ -129,10 +125,17 @@ public final class FusedAttention implements AttentionOp {
         return timed(launcher -> enqueue(p, q, k, v, out, launcher));
     }
 
-    /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
+    /**
+     * As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning):
+     * attention_tiled where it applies, else attention_fused.
+     */
     long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
         AttentionOp.checkBuffers(p, q, k, v, out);
-        return timed(launcher -> enqueueSplit(p, q, k, v, out, splitSize, null, launcher));
+        AttentionConfig.Tiled tile = tileFor(p.shape());
+        return timed(launcher -> {
+            if (tile != null) enqueueTiled(p, tile, q, k, v, out, splitSize, null, launcher);
+            else enqueueSplit(p, q, k, v, out, splitSize, null, launcher);
+        });
     }
 
     /** Launches through a launcher that keeps the events, waits for them, and returns their summed device time. */
@@ -170,7 +173,7 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesTiled(p.shape())) enqueueTiled(p, tileFor(p.shape()), q, k, v, out, deviceKvLengths, launcher);
+        if (usesTiled(p.shape())) enqueueTiled(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
         else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
         else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }
@@ -199,18 +202,33 @@ public final class FusedAttention implements AttentionOp {
         }
     }
 
-    /** attention_tiled: work-groups of (items per row x rows), one per tile of query rows of one (b, h). */
-    private void enqueueTiled(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths,
-                              KernelLauncher launcher) {
+    /**
+     * attention_tiled: work-groups of (items per row x rows), one per tile of query rows of one (b, h) and split of
+     * {@code splitSize} keys; with more than one split, attention_merge (of the same program) combines the partials.
+     */
+    private void enqueueTiled(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize,
+                              Buffer deviceKvLengths, KernelLauncher launcher) {
         AttentionShape s = p.shape();
+        int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
+        int bh = s.batch() * s.heads();
+        int rows = Math.toIntExact(s.queryRows());
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p, tile));
-        log.debug("attention_tiled {} tile {}", p, tile);
+        log.debug("attention_tiled {} tile {} with {} split(s) of {} keys", p, tile, nsplit, splitSize);
+        Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
         try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
              Kernel kernel = program.kernel("attention_tiled")) {
-            kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
-            long rows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
-            launcher.launch(kernel, new long[] {tile.itemsPerRow(), rows, (long) s.batch() * s.heads()},
+            kernel.setArgs(q, k, v, out, partial != null ? partial : out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(),
+                    masks.args(), splitSize, nsplit);
+            long tiledRows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
+            launcher.launch(kernel, new long[] {tile.itemsPerRow(), tiledRows, (long) bh * nsplit},
                     new long[] {tile.itemsPerRow(), tile.rows(), 1});
+            if (partial == null) return;
+            try (Kernel merge = program.kernel("attention_merge")) {
+                merge.setArgs(partial, out, rows, nsplit, s.heads(), s.queryLength());
+                launcher.launch(merge, new long[] {rows}, null);
+            }
+        } finally {
+            if (partial != null) partial.close();
         }
     }
 

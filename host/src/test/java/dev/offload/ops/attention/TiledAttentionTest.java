@@ -3,8 +3,6 @@ package dev.offload.ops.attention;
 import static dev.offload.ops.attention.AttentionTesting.relativeError;
 import static dev.offload.ops.attention.AttentionTesting.runPoisoned;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,9 +45,12 @@ class TiledAttentionTest {
         float[] want = AttentionReference.compute(p, in.q(), in.k(), in.v());
         for (FusedAttention op : new FusedAttention[] {standard, odd}) {
             assertTrue(op.usesTiled(p.shape()), "the tiled kernel takes " + p.shape());
-            double err = relativeError(want, runPoisoned(op, p, in));
-            assertTrue(err <= AttentionReference.FLOAT32_BOUND, p + " tile " + op.config().tiled() + ": relative error " + err
-                    + " exceeds " + AttentionReference.FLOAT32_BOUND);
+            // As chosen, and with the keys split in 40s (a multiple of neither key tile) and merged.
+            for (int split : new int[] {-1, 40}) {
+                double err = relativeError(want, runPoisoned(op, p, in, split));
+                assertTrue(err <= AttentionReference.FLOAT32_BOUND, p + " tile " + op.config().tiled() + " split " + split
+                        + ": relative error " + err + " exceeds " + AttentionReference.FLOAT32_BOUND);
+            }
         }
     }
 
@@ -126,12 +127,12 @@ class TiledAttentionTest {
             }
             AttentionProblem p = AttentionProblem.of(s).withMask(Mask.CAUSAL);
             float[] want = AttentionReference.compute(p, in.q(), in.k(), in.v());
-            for (FusedAttention op : new FusedAttention[] {standard, odd}) {
-                float[] got = runPoisoned(op, p, in);
+            for (int split : new int[] {-1, 16}) for (FusedAttention op : new FusedAttention[] {standard, odd}) {
+                float[] got = runPoisoned(op, p, in, split);   // 16: three splits of the 40 keys, merged
                 double maxRef = 0, maxDiff = 0;
                 for (float w : want) if (Float.isFinite(w)) maxRef = Math.max(maxRef, Math.abs(w));
                 for (int e = 0; e < want.length; e++) {
-                    String what = special + " in " + where + ", tile " + op.config().tiled() + ", element " + e;
+                    String what = special + " in " + where + ", tile " + op.config().tiled() + ", split " + split + ", element " + e;
                     if (Float.isNaN(want[e])) assertTrue(Float.isNaN(got[e]), what + ": want NaN, got " + got[e]);
                     else if (Float.isInfinite(want[e])) assertEquals(want[e], got[e], what);
                     else {
@@ -156,12 +157,13 @@ class TiledAttentionTest {
         assertTrue(relativeError(AttentionReference.compute(p, in.q(), in.k(), in.v()), runPoisoned(sg, p, in)) <= AttentionReference.FLOAT32_BOUND);
     }
 
+    /** Decode over a long cache: the keys are split across work-groups (flash-decoding) and attention_merge combines them. */
     @Test
-    void decodeOverALongCacheKeepsTheKeySplits() {
+    void decodeOverALongCacheSplitsTheKeysAndMerges() {
         AttentionShape s = new AttentionShape(1, 4, 2, 1, 8192, 128);
-        assertNotNull(standard.tileFor(s), "the tile takes D = 128");
-        assertTrue(standard.splitSize(s) < s.kvLength());
-        assertFalse(standard.usesTiled(s), "flash-decoding splits 8192 keys; attention_tiled has no key split");
+        assertTrue(standard.usesTiled(s));
+        assertTrue(standard.splitSize(s) < s.kvLength(), "8192 keys of one query are split");
+        check(AttentionProblem.of(s).withMask(Mask.CAUSAL.withKvLengths(new int[] {5001})), 215);
     }
 
     @Test
