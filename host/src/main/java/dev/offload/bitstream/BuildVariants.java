@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  *   <li>int8_gemm: the device's {@link GemmConfig}, row blocks 1..mr times every epilogue
  *       ({@link Int8Gemm#allBuildOptions}).</li>
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
- *       and token-major (the graph runtime), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
+ *       and token-major (the graph runtime), attention_tiled where the device's configuration has a tile
+ *       ({@link FusedAttention#tiledBuildOptions}), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
  *   <li>blockq: every format times the decode and prefill tiles, with and without bias and residual ({@link BlockMatmul#allBuildOptions}).</li>
  *   <li>bsr_linear: row blocks 1..MR times both block shapes ({@link BsrLinear#allBuildOptions}).</li>
  *   <li>spmm, quantize, layers, smoke: their single option string.</li>
@@ -48,7 +49,7 @@ public final class BuildVariants implements KernelVariants {
                     ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config());
             case ATTENTION -> Stream.concat(FusedAttention.COMMON_HEAD_DIMS.stream()
                     .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l))),
-                    Stream.of(OnnxAttention.buildOptions())).toList();
+                    Stream.concat(FusedAttention.tiledBuildOptions(device, style).stream(), Stream.of(OnnxAttention.buildOptions()))).toList();
             case SPMM -> List.of(Spmm.buildOptions());
             case BSR_LINEAR -> BsrLinear.allBuildOptions(device, style);
             case QUANTIZE -> List.of(Quantize.buildOptions());

@@ -38,9 +38,11 @@
 //   attention_scores, attention_softmax, attention_weighted_values
 //                     the unfused three-pass path (S = scores in global memory, P = softmax(S) in
 //                     place, O = P V), kept for comparison and as a second independent implementation.
+//   attention_tiled   the GPU shape (with TILED_BR, see its section): a work-group per tile of query rows,
+//                     key/value tiles in local memory, the online softmax's max and sum reduced across work-items.
 //
-// The shape is for CPUs (PoCL): no local memory, no barriers, each work-item keeps its query row and
-// a D-wide accumulator in registers and reads K and V rows with wide vector loads.
+// The kernels above attention_tiled are shaped for CPUs (PoCL): no local memory, no barriers, each work-item keeps
+// its query row and a D-wide accumulator in registers and reads K and V rows with wide vector loads.
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
@@ -415,6 +417,206 @@ __kernel KERNEL_SHAPE void attention_weighted_values(
     }
     for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c], c, out + row * HEAD_DIM);
 }
+
+// ---- GPU shape: attention_tiled (one work-group per tile of query rows, key/value tiles in local memory) ----------
+// Built only with TILED_BR (never with OFFLOAD_FPGA: its work-groups of many items meet at barriers, which the FPGA
+// single-work-item style does not have; FPGA keeps attention_fused). Host side: FusedAttention with
+// AttentionConfig.Tiled; CPUs keep attention_fused / attention_fused_rows (PoCL runs local memory as ordinary memory
+// and barriers as work-item loop splits, both slower there: docs/MEASURED.md), a test or a user may force it.
+//
+//   TILED_BR        query rows of one (b, h) per work-group
+//   TILED_BC        keys per tile: K, then V, of the tile staged in local memory ([BC][D] floats, reused)
+//   TILED_TR        work-items per query row (a power of two, dividing D and BC): item t of a row scores keys
+//                   t, t + TR, ... of a tile (each a whole D-long dot product against the row's Q in local memory)
+//                   and owns output elements t, t + TR, ... (interleaved: a row's items read consecutive words)
+//   TILED_SUBGROUPS 1: the row's max and sum are reduced with sub_group_reduce_max/add (cl_khr_subgroups or
+//                   cl_intel_subgroups; with Intel's extension the sub-group size is pinned to TR), when a row's TR
+//                   items are one sub-group: local size (TR, BR) is linear along dimension 0, and the kernel checks at
+//                   run time that the sub-group size is TR (the same answer for every item of a launch, so the
+//                   fallback, local-memory trees with barriers, is taken by the whole work-group or by none).
+//                   0: local-memory trees only.
+// Work-item (t, row i, split * B*H + b*H + h); local size (TR, BR, 1); global (TR, ceil(Sq / BR) * BR, nsplit * B*H).
+// Rows past Sq compute a copy of the last row (every item must reach every barrier) and store nothing. With nsplit > 1
+// (few query rows, long keys: decode) each split of split_size keys writes attention_fused's partials (m, l, acc) and
+// attention_merge combines them, as flash-decoding does for attention_fused.
+//
+// Arithmetic: the same online softmax as attention_fused, with a tile of BC keys for its block: per tile the row's
+// max m_new = max(m, tile max), weights p = exp(s - m_new), the tile's sum (each item's keys in order, then a tree of
+// log2 TR levels) and the tile's weighted values (an fma chain over the tile's keys per element) on their own, then
+// l = l * exp(m - m_new) + tile sum, acc = acc * exp(m - m_new) + tile values. Only the summation grouping differs
+// from attention_fused: AttentionReference.FLOAT32_BOUND's argument (two-level sums, blocks of at most 64 keys here)
+// covers it. Masks as everywhere in this file; a masked key (causal, past kv_len, an additive -inf) is marked with
+// the weight -1 and skipped, so a NaN or infinite value at a masked key is never read into the sums (the reference
+// never reads it). A NaN or +inf score at a visible key makes the row NaN, as in the reference (each item keeps a
+// sticky flag, reduced once at the end).
+#if defined(TILED_BR) && !defined(OFFLOAD_FPGA)
+#define TBR TILED_BR
+#define TBC TILED_BC
+#define TTR TILED_TR
+#ifndef TILED_SUBGROUPS
+#define TILED_SUBGROUPS 0
+#endif
+// A compiler without sub-groups (PoCL 3.1's CPU device declares none of their functions) builds the local-memory
+// reductions whatever was asked: the extension macros are defined exactly where the functions exist.
+#if TILED_SUBGROUPS && !defined(cl_khr_subgroups) && !defined(cl_intel_subgroups)
+#undef TILED_SUBGROUPS
+#define TILED_SUBGROUPS 0
+#endif
+#if HEAD_DIM % TTR != 0 || TBC % TTR != 0 || (TTR & (TTR - 1)) != 0
+#error "TILED_TR must be a power of two dividing HEAD_DIM and TILED_BC"
+#endif
+#define TDPI (HEAD_DIM / TTR)   // output elements per work-item
+#define TKPI (TBC / TTR)        // keys per work-item per tile
+
+#if TILED_SUBGROUPS
+#if defined(cl_intel_subgroups)
+#pragma OPENCL EXTENSION cl_intel_subgroups : enable
+#define TILED_SG_SIZE __attribute__((intel_reqd_sub_group_size(TTR)))
+#else
+#pragma OPENCL EXTENSION cl_khr_subgroups : enable
+#define TILED_SG_SIZE
+#endif
+#else
+#define TILED_SG_SIZE
+#endif
+
+// The max (or sum) of x over the TR items of row r, returned to all of them. Every item of the work-group calls it
+// (it has barriers): the trees read red[r][0 .. TR) pairwise, halving, a fixed order.
+inline float tiled_row_reduce(float x, const int is_max, __local float* red, const int r, const int t, const int use_sg) {
+#if TILED_SUBGROUPS
+    if (use_sg) return is_max ? sub_group_reduce_max(x) : sub_group_reduce_add(x);
+#endif
+    __local float* row = red + r * TTR;
+    row[t] = x;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = TTR / 2; span > 0; span >>= 1) {
+        if (t < span) row[t] = is_max ? fmax(row[t], row[t + span]) : row[t] + row[t + span];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float result = row[0];
+    barrier(CLK_LOCAL_MEM_FENCE);   // row[] is written again by the next reduction
+    return result;
+}
+
+__kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void attention_tiled(
+        __global const store_t* q, __global const store_t* k, __global const store_t* v,
+        __global float* out,        // O when nsplit == 1
+        __global float* partial,    // [nsplit][B*H*Sq][D + 2] = (m, l, acc[D]) when nsplit > 1, as attention_fused's
+        const int H, const int Hkv, const int Sq, const int Skv, const float scale,
+        const int causal, __global const int* kv_len, const int has_len,
+        __global const float* add_mask, const int has_mask, const int mask_bstride, const int mask_hstride,
+        const int split_size, const int nsplit) {
+    __local float qs[TBR * HEAD_DIM];     // the tile's query rows, scaled
+    __local float kvs[TBC * HEAD_DIM];    // K of the key tile, then its V
+    __local float ps[TBR * TBC];          // scores, then weights (-1: masked)
+    __local float red[TBR * TTR];         // the local-memory reductions
+    const int t = get_local_id(0), r = get_local_id(1);
+    const int lid = r * TTR + t;
+    const int i0 = get_group_id(1) * TBR;
+    const int BH = get_global_size(2) / nsplit;
+    const int bh = get_global_id(2) % BH, split = get_global_id(2) / BH;
+    const int b = bh / H, h = bh % H;
+    const int hk = h / (H / Hkv);
+    const int i = min(i0 + r, Sq - 1);
+#if TILED_SUBGROUPS
+    const int use_sg = get_max_sub_group_size() == TTR;
+#else
+    const int use_sg = 0;
+#endif
+
+    for (int e = lid; e < TBR * HEAD_DIM; e += TBR * TTR) {
+        const int row = e / HEAD_DIM, c = e % HEAD_DIM;
+        qs[e] = LOAD_S(q + Q_OFFSET(b, h, min(i0 + row, Sq - 1)) + c) * scale;
+    }
+    // Keys past the work-group's last row's end are masked for every row (with causal, the end grows with the row).
+    // This split's keys: [split * split_size, its end), further cut to what the rows see.
+    const int j_first = split * split_size;
+    const int walk_end = min(key_end(min(i0 + TBR, Sq) - 1, b, Sq, Skv, causal, kv_len, has_len), j_first + split_size);
+    const int my_end = min(key_end(i, b, Sq, Skv, causal, kv_len, has_len), walk_end);
+    __global const store_t* kp = k + KV_OFFSET(b, hk, 0);
+    __global const store_t* vp = v + KV_OFFSET(b, hk, 0);
+    __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
+    __local const float* qrow = qs + r * HEAD_DIM;
+    __local float* prow = ps + r * TBC;
+
+    float m = -INFINITY, l = 0.0f;
+    int bad = 0;                          // a NaN or +inf score met by this item: the row is NaN
+    float acc[TDPI];
+    for (int u = 0; u < TDPI; u++) acc[u] = 0.0f;
+
+    for (int j0 = j_first; j0 < walk_end; j0 += TBC) {
+        const int nk = min(TBC, walk_end - j0);
+        barrier(CLK_LOCAL_MEM_FENCE);     // the previous tile's V (and, first time, qs) done with / written
+        for (int e = lid; e < TBC * HEAD_DIM; e += TBR * TTR) {
+            const int jj = e / HEAD_DIM, c = e % HEAD_DIM;
+            kvs[e] = jj < nk ? LOAD_S(kp + (size_t) (j0 + jj) * KV_STEP + c) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        float tile_max = -INFINITY;
+        for (int u = 0; u < TKPI; u++) {
+            const int jj = t + u * TTR, j = j0 + jj;
+            float s = -INFINITY;
+            if (jj < nk && j < my_end) {
+                __local const float* kr = kvs + jj * HEAD_DIM;
+                float d = 0.0f;
+                for (int c = 0; c < HEAD_DIM; c++) d = fma(qrow[c], kr[c], d);
+                s = has_mask ? d + mrow[j] : d;
+                bad |= isnan(s) || s == INFINITY;
+            }
+            prow[jj] = s;
+            tile_max = fmax(tile_max, s);
+        }
+        tile_max = tiled_row_reduce(tile_max, 1, red, r, t, use_sg);
+        const float m_new = fmax(m, tile_max);
+        // No visible key so far (m_new = -inf): weights and sums stay 0; the factor must not be exp(-inf + inf).
+        const float correction = m_new == -INFINITY ? 1.0f : exp(m - m_new);
+        float part = 0.0f;
+        for (int u = 0; u < TKPI; u++) {
+            const int jj = t + u * TTR;
+            const float s = prow[jj];
+            const float p = s == -INFINITY ? -1.0f : exp(s - m_new);
+            prow[jj] = p;
+            if (p >= 0.0f) part += p;
+        }
+        const float tile_sum = tiled_row_reduce(part, 0, red, r, t, use_sg);
+        barrier(CLK_LOCAL_MEM_FENCE);     // K scored, the row's weights in ps
+        for (int e = lid; e < TBC * HEAD_DIM; e += TBR * TTR) {
+            const int jj = e / HEAD_DIM, c = e % HEAD_DIM;
+            kvs[e] = jj < nk ? LOAD_S(vp + (size_t) (j0 + jj) * KV_STEP + c) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int u = 0; u < TDPI; u++) {
+            const int c = t + u * TTR;
+            float x = 0.0f;
+            for (int jj = 0; jj < nk; jj++) {
+                const float p = prow[jj];
+                if (p >= 0.0f) x = fma(p, kvs[jj * HEAD_DIM + c], x);
+            }
+            acc[u] = fma(acc[u], correction, x);
+        }
+        l = fma(l, correction, tile_sum);
+        m = m_new;
+    }
+
+    const int row_bad = tiled_row_reduce(bad ? 1.0f : 0.0f, 1, red, r, t, use_sg) > 0.0f;
+    if (i0 + r >= Sq) return;
+    if (nsplit == 1) {
+        // l == 0 only when every key was masked: the row is defined as zeros.
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        __global float* o = out + Q_OFFSET(b, h, i);
+        for (int u = 0; u < TDPI; u++) o[t + u * TTR] = row_bad ? NAN : acc[u] * inv;
+    } else {
+        // A bad row's partial has a NaN sum: attention_merge makes the row NaN.
+        __global float* pp = partial + ((size_t) split * BH * Sq + (size_t) bh * Sq + i) * (HEAD_DIM + 2);
+        if (t == 0) {
+            pp[0] = m;
+            pp[1] = row_bad ? NAN : l;
+        }
+        for (int u = 0; u < TDPI; u++) pp[2 + t + u * TTR] = row_bad ? NAN : acc[u];
+    }
+}
+#endif // TILED_BR
+
 #endif // HEAD_DIM
 
 // ---- ONNX Runtime's form (imported models) ------------------------------------------------------------------

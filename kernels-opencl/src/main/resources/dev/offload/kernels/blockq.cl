@@ -638,3 +638,60 @@ __kernel KERNEL_SHAPE void blockq_linear_group(__global const char* x, __global 
     // No residual here (the host builds groups without HAS_RESIDUAL): the argument is never read.
     linear_tile(x, dx, M, K, w, N, bias, x_sums, 0, y, m0, tile - (part == 0 ? 0 : part == 1 ? t0 : t01));
 }
+
+// ==== GPU decode matvec (helper section; host: BlockMatmul.GpuMatvec) =========================================
+// blockq_matvec_gpu: the decode form (M <= 4 rows of x, MR = M) shaped for GPUs, Q8_0 and Q4_0, built with
+// MATVEC_LANES. It reads the device layout above (the weight stays one resident buffer for decode and prefill, no
+// second copy): a panel's layout is already coalesced for a GPU, since 16 consecutive work-items (the panel's 16
+// rows) reading block b's vector q read 64 consecutive bytes, and a tail row's blocks are contiguous.
+//
+// Local size (16, MATVEC_LANES); global (16 * ceil(N / 16), MATVEC_LANES): work-group g owns weight rows
+// 16 g .. 16 g + 15 (panel g, or the tail rows), item (r, lane) row 16 g + r and blocks lane, lane + LANES, ...: an
+// exact integer sum per block, then acc + (float) s * (dx * d) block after block (no contraction: FP_CONTRACT is off
+// in this file), one chain per lane; the lanes then meet in a local-memory tree, pairwise halving (log2 LANES <= 4
+// levels), and the bias (and residual) join last. That is the summation BlockLinearBound allows (a chain per lane
+// over the blocks, a tree of at most 4 levels over at most 16 lanes), so it is checked within that bound; with
+// MATVEC_LANES = 1 it is the reference's own order, bit for bit. Sub-group reductions are not used: their order is
+// unspecified (it could be a chain of 16, past the bound's 4 levels), and a row's lanes are 16 items apart here.
+// Rows past N compute a copy of the last row (every item reaches the barriers) and store nothing.
+// Not for the FPGA style (barriers between work-items of a group; FPGA keeps blockq_linear).
+#if !defined(BLOCK_Q4_K) && !defined(BLOCK_Q6_K) && defined(MATVEC_LANES) && !defined(OFFLOAD_FPGA)
+#if MATVEC_LANES < 1 || MATVEC_LANES > 16 || (MATVEC_LANES & (MATVEC_LANES - 1)) != 0
+#error "MATVEC_LANES must be 1, 2, 4, 8 or 16"
+#endif
+__kernel __attribute__((reqd_work_group_size(16, MATVEC_LANES, 1))) void blockq_matvec_gpu(
+        __global const char* x, __global const float* dx, const int M, const int K,
+        __global const uchar* w, const int N, __global const float* bias, __global const float* residual, __global float* y) {
+    __local float red[MR][MATVEC_LANES][16];
+    const int r = get_local_id(0), lane = get_local_id(1);
+    const int nb = K / 32, panels = N / 16;
+    const int n_real = get_group_id(0) * 16 + r;
+    const int n = min(n_real, N - 1);
+    __global const char* xrow[MR];
+    __global const float* dxrow[MR];
+    activation_rows(x, dx, 0, M, K, xrow, dxrow);
+    float acc[MR];
+    for (int i = 0; i < MR; i++) acc[i] = 0.0f;
+    for (int b = lane; b < nb; b += MATVEC_LANES) {
+        char16 wlo, whi;
+        const float d = weight_block(w, nb, panels, n, b, &wlo, &whi);
+        for (int i = 0; i < MR; i++) {
+            const int s = dot16(vload16(0, xrow[i] + 32 * b), wlo) + dot16(vload16(0, xrow[i] + 32 * b + 16), whi);
+            acc[i] = acc[i] + (float) s * (dxrow[i][b] * d);
+        }
+    }
+    for (int i = 0; i < MR; i++) red[i][lane][r] = acc[i];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = MATVEC_LANES / 2; span > 0; span >>= 1) {
+        if (lane < span) {
+            for (int i = 0; i < MR; i++) red[i][lane][r] = red[i][lane][r] + red[i][lane + span][r];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lane != 0 || n_real >= N) return;
+    for (int i = 0; i < MR && i < M; i++) {
+        const size_t at = (size_t) i * N + n;
+        y[at] = WITH_RESIDUAL(at, red[i][0][r] + BIAS(n));
+    }
+}
+#endif   // GPU decode matvec

@@ -56,15 +56,27 @@ public final class AttentionTuner {
         this.options = options;
     }
 
-    /** The default first, then work-items per compute unit x shortest split x longest decode walk. */
+    /**
+     * The default first, then work-items per compute unit x shortest split x longest decode walk (with the device's
+     * default tile, if any); on a device whose default has the tiled kernel also other tiles and none.
+     */
     static List<AttentionConfig> candidates(DeviceInfo info, boolean quick) {
         List<AttentionConfig> out = new ArrayList<>();
-        out.add(AttentionConfig.forDevice(info));
+        AttentionConfig standard = AttentionConfig.forDevice(info);
+        out.add(standard);
+        if (standard.tiled() != null) {
+            boolean sg = standard.tiled().subGroups();
+            out.add(standard.withTiled(null));
+            for (int[] t : new int[][] {{32, 32, 16}, {16, 64, 16}, {8, 32, 32}, {16, 32, 32}, {32, 16, 16}}) {
+                AttentionConfig c = standard.withTiled(new AttentionConfig.Tiled(t[0], t[1], t[2], sg));
+                if (!out.contains(c)) out.add(c);
+            }
+        }
         int[] items = info.type() == DeviceType.CPU ? new int[] {2, 4, 8, 16, 32} : new int[] {64, 128, 256, 512};
         int[] minSplit = quick ? new int[] {64, 256} : new int[] {64, 128, 256, 512};
         int[] maxDecode = quick ? new int[] {1024} : new int[] {256, 1024, 4096};
         for (int i : items) for (int m : minSplit) for (int d : maxDecode) {
-            AttentionConfig c = new AttentionConfig(i, m, d);
+            AttentionConfig c = new AttentionConfig(i, m, d, standard.tiled());
             if (!out.contains(c)) out.add(c);
         }
         return out;

@@ -15,14 +15,47 @@ import java.util.SplittableRandom;
 /**
  * Fused (and, on a few shapes, unfused) attention against {@link AttentionReference}: every supported
  * head dimension, decode up to 8192 keys, prime lengths, grouped-query heads, per-sequence lengths,
- * causal with fewer queries than keys, additive masks, fp16 storage. Outputs are guarded and poisoned.
+ * causal with fewer queries than keys, additive masks, fp16 storage. Outputs are guarded and poisoned. The GPU-shaped
+ * attention_tiled runs forced on every device (on CPUs it is not the default, but must be correct): with the GPU
+ * default tile and an odd one (5 rows, 12 keys, 4 items a row), at Sq = 1, 5, 33, 100, keys that fill no tile, head
+ * dimensions 64 and 128 (quick) and 32, grouped-query heads 32/8 and 4/1, causal, padded and additive masks, and
+ * decode over 4096 keys split across work-groups and merged.
  */
 public final class AttentionValidator implements OpValidator {
 
     @Override public String op() { return "attention"; }
 
-    /** One check: a problem and which implementation runs it. */
-    private record Case(AttentionProblem problem, boolean unfused) {}
+    /** One check: a problem and which implementation runs it (tile non-null: attention_tiled with it, forced). */
+    private record Case(AttentionProblem problem, boolean unfused, AttentionConfig.Tiled tile) {
+        Case(AttentionProblem problem, boolean unfused) { this(problem, unfused, null); }
+    }
+
+    /** The GPU default tile without sub-groups (PoCL has none), and an odd one that divides no shape below. */
+    private static final AttentionConfig.Tiled GPU_TILE = new AttentionConfig.Tiled(16, 32, 16, false);
+    private static final AttentionConfig.Tiled ODD_TILE = new AttentionConfig.Tiled(5, 12, 4, false);
+
+    private static void tiledCases(List<Case> cases, boolean quick, SplittableRandom rnd) {
+        AttentionShape prefill = new AttentionShape(2, 4, 1, 33, 50, 128);
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 1, 301, 128)).withMask(Mask.CAUSAL), false, GPU_TILE));
+        cases.add(new Case(AttentionProblem.of(prefill).withMask(new Mask(true, new int[] {50, 9},
+                additive(prefill, Mask.Layout.BATCH_QUERY_KEY, rnd))), false, GPU_TILE));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 5, 70, 64)).withMask(Mask.CAUSAL), false, ODD_TILE));
+        // Decode over a long cache: the keys split across work-groups (4 splits with a CPU's split parameters), merged.
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.NONE.withKvLengths(new int[] {4001})),
+                false, GPU_TILE));
+        if (quick) return;
+        for (AttentionConfig.Tiled t : new AttentionConfig.Tiled[] {GPU_TILE, ODD_TILE}) {
+            for (int sq : new int[] {1, 5, 33, 100}) {
+                for (int d : new int[] {32, 64, 128}) {
+                    cases.add(new Case(AttentionProblem.of(new AttentionShape(2, 4, 4, sq, 77, d)).withMask(Mask.CAUSAL.withKvLengths(new int[] {77, 40})),
+                            false, t));
+                }
+            }
+            cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 1, 100, 100, 64)).withStorage(Storage.FLOAT16), false, t));
+            cases.add(new Case(AttentionProblem.of(new AttentionShape(2, 4, 2, 33, 61, 64)).withLayout(AttentionProblem.Layout.TOKEN_MAJOR)
+                    .withMask(Mask.CAUSAL), false, t));
+        }
+    }
 
     private static List<Case> cases(boolean quick, SplittableRandom rnd) {
         List<Case> cases = new ArrayList<>();
@@ -35,6 +68,7 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 19, 40, 80)).withStorage(Storage.FLOAT16)
                 .withMask(Mask.CAUSAL), false));
         cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.CAUSAL), true));
+        tiledCases(cases, quick, rnd);
         if (quick) return cases;
         for (int d : new int[] {32, 64, 80, 96, 128, 256}) {
             AttentionShape s = new AttentionShape(1, 2, 2, 37, 37, d);
@@ -61,6 +95,8 @@ public final class AttentionValidator implements OpValidator {
         return cases;
     }
 
+    private static String tileBrief(AttentionOp op, AttentionShape s) { return ((FusedAttention) op).tileFor(s).brief(); }
+
     /** Bias uniform in [-3, 3] with every 7th entry -infinity (masked). */
     private static Mask.Additive additive(AttentionShape s, Mask.Layout layout, SplittableRandom rnd) {
         float[] values = uniform(rnd, layout.elements(s), 3);
@@ -78,13 +114,23 @@ public final class AttentionValidator implements OpValidator {
     public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
         SplittableRandom rnd = new SplittableRandom(options.seed());
         List<CheckResult> results = new ArrayList<>();
-        for (Case c : cases(options.quick(), rnd)) {
+        List<Case> cases = cases(options.quick(), rnd);
+        // Where the device's own configuration has a tile (GPUs: with sub-groups where it has them), that tile too.
+        AttentionConfig.Tiled own = AttentionConfig.resolve(device.info()).config().tiled();
+        if (own != null && !own.equals(GPU_TILE)) {
+            for (Case c : List.copyOf(cases)) if (GPU_TILE.equals(c.tile())) cases.add(new Case(c.problem(), false, own));
+        }
+        for (Case c : cases) {
             AttentionProblem p = c.problem();
             AttentionShape s = p.shape();
             float[] q = uniform(rnd, s.queryElements(), 2), k = uniform(rnd, s.kvElements(), 2), v = uniform(rnd, s.kvElements(), 1);
             float[] want = AttentionReference.compute(p, q, k, v);
-            AttentionOp op = c.unfused() ? new UnfusedAttention(device) : new FusedAttention(device);
-            String label = (c.unfused() ? "unfused " : "fused ") + p;
+            AttentionOp op = c.unfused() ? new UnfusedAttention(device)
+                    : c.tile() != null ? new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(c.tile()))
+                    : new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(null));
+            // Under the FPGA style, or where the keys are split, attention_tiled does not run (attention_fused does): the label says so.
+            boolean tiled = op instanceof FusedAttention f && f.usesTiled(s);
+            String label = (c.unfused() ? "unfused " : tiled ? "tiled " + tileBrief(op, s) + " " : c.tile() != null ? "fused (not tiled here) " : "fused ") + p;
             try (Arena arena = Arena.ofConfined();
                  GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
                  Buffer qb = device.upload(p.storage().encode(arena, q));

@@ -17,6 +17,12 @@ import org.slf4j.LoggerFactory;
  * the keys, so the Sq x Skv scores never reach global memory. When there are too few query rows to
  * occupy the device (decode, Sq = 1), the keys are split across work-items and a small second kernel
  * ({@code attention_merge}) combines the per-split (max, sum, accumulator) partials: flash-decoding.
+ *
+ * <p>With {@link AttentionConfig#tiled()} (GPUs by default; forceable anywhere, e.g. on PoCL in the tests) every shape
+ * whose head dimension the tile takes ({@link #usesTiled}) runs {@code attention_tiled} instead, with the same key
+ * splits and merge: one work-group per tile of query rows,
+ * key and value tiles in local memory, the row's max and sum reduced across work-items. The FPGA style keeps the
+ * kernels above (attention_tiled's barriers do not fit its single-work-item work-groups).
  */
 public final class FusedAttention implements AttentionOp {
     private static final Logger log = LoggerFactory.getLogger(FusedAttention.class);
@@ -47,6 +53,38 @@ public final class FusedAttention implements AttentionOp {
 
     /** The build options for a problem: its head dimension and storage. */
     static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage(), p.layout()); }
+
+    /** The build options of attention_tiled for a problem and tile: one more cached program per tile. */
+    static String buildOptions(AttentionProblem p, AttentionConfig.Tiled tile) { return buildOptions(p) + " " + tile.defines(); }
+
+    /**
+     * The attention_tiled builds a device asks for with its configuration ({@link AttentionConfig#resolve}): float32,
+     * both layouts, every {@link #COMMON_HEAD_DIMS} entry the tile takes; none in the FPGA style or without a tile.
+     * What {@code bitstreams build} prebuilds next to the CPU-shaped kernels.
+     */
+    public static List<String> tiledBuildOptions(dev.offload.cl.DeviceInfo info, dev.offload.device.KernelStyle style) {
+        AttentionConfig.Tiled tile = AttentionConfig.resolve(info).config().tiled();
+        if (tile == null || style == dev.offload.device.KernelStyle.FPGA) return List.of();
+        List<String> out = new java.util.ArrayList<>();
+        for (int d : COMMON_HEAD_DIMS) {
+            AttentionConfig.Tiled t = tile.fitted(d, info.localMemBytes());
+            if (t == null) continue;
+            for (AttentionProblem.Layout l : AttentionProblem.Layout.values()) out.add(buildOptions(d, Storage.FLOAT32, l) + " " + t.defines());
+        }
+        return out;
+    }
+
+    /**
+     * The tile attention_tiled runs a problem with on this device, or null when the CPU-shaped kernels do: no tile
+     * configured, the FPGA style, or a head dimension the tile does not take (see {@link AttentionConfig.Tiled#fitted}).
+     */
+    public AttentionConfig.Tiled tileFor(AttentionShape s) {
+        if (config.tiled() == null || device.kernelStyle() == dev.offload.device.KernelStyle.FPGA) return null;
+        return config.tiled().fitted(s.headDim(), device.info().localMemBytes());
+    }
+
+    /** Whether a problem of this shape runs attention_tiled (with the same key splits as attention_fused's). */
+    public boolean usesTiled(AttentionShape s) { return tileFor(s) != null; }
 
     /** The build options for a head dimension and storage, head-major. */
     public static String buildOptions(int headDim, Storage storage) {
@@ -87,10 +125,17 @@ public final class FusedAttention implements AttentionOp {
         return timed(launcher -> enqueue(p, q, k, v, out, launcher));
     }
 
-    /** As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning). */
+    /**
+     * As {@link #run(AttentionProblem, Buffer, Buffer, Buffer, Buffer)} with an explicit split size (tests, tuning):
+     * attention_tiled where it applies, else attention_fused.
+     */
     long run(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize) {
         AttentionOp.checkBuffers(p, q, k, v, out);
-        return timed(launcher -> enqueueSplit(p, q, k, v, out, splitSize, null, launcher));
+        AttentionConfig.Tiled tile = tileFor(p.shape());
+        return timed(launcher -> {
+            if (tile != null) enqueueTiled(p, tile, q, k, v, out, splitSize, null, launcher);
+            else enqueueSplit(p, q, k, v, out, splitSize, null, launcher);
+        });
     }
 
     /** Launches through a launcher that keeps the events, waits for them, and returns their summed device time. */
@@ -128,7 +173,8 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
+        if (usesTiled(p.shape())) enqueueTiled(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
+        else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
         else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }
 
@@ -153,6 +199,36 @@ public final class FusedAttention implements AttentionOp {
             kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
             launcher.launch(kernel, new long[] {blocks, (long) s.batch() * s.heads()}, rowLanesLocalSize());
+        }
+    }
+
+    /**
+     * attention_tiled: work-groups of (items per row x rows), one per tile of query rows of one (b, h) and split of
+     * {@code splitSize} keys; with more than one split, attention_merge (of the same program) combines the partials.
+     */
+    private void enqueueTiled(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize,
+                              Buffer deviceKvLengths, KernelLauncher launcher) {
+        AttentionShape s = p.shape();
+        int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
+        int bh = s.batch() * s.heads();
+        int rows = Math.toIntExact(s.queryRows());
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p, tile));
+        log.debug("attention_tiled {} tile {} with {} split(s) of {} keys", p, tile, nsplit, splitSize);
+        Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
+             Kernel kernel = program.kernel("attention_tiled")) {
+            kernel.setArgs(q, k, v, out, partial != null ? partial : out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(),
+                    masks.args(), splitSize, nsplit);
+            long tiledRows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
+            launcher.launch(kernel, new long[] {tile.itemsPerRow(), tiledRows, (long) bh * nsplit},
+                    new long[] {tile.itemsPerRow(), tile.rows(), 1});
+            if (partial == null) return;
+            try (Kernel merge = program.kernel("attention_merge")) {
+                merge.setArgs(partial, out, rows, nsplit, s.heads(), s.queryLength());
+                launcher.launch(merge, new long[] {rows}, null);
+            }
+        } finally {
+            if (partial != null) partial.close();
         }
     }
 

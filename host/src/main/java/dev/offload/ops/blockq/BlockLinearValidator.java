@@ -25,6 +25,10 @@ import java.util.SplittableRandom;
  * bound. And per format the fused launches, bit for bit against the plain one: three weights of one x in one launch
  * (blockq_linear_group: N = 97, 31, 31, the decode form; full runs add the prefill form, M = 17), and a residual
  * added in the product's launch (each output the plain launch's plus the residual, in float).
+ *
+ * <p>The GPU decode kernel (blockq_matvec_gpu) runs forced on every device, Q8_0 and Q4_0: with 16 lanes a row
+ * (the GPU default) within the bound, M in {1, 3} (quick) and {1, 2, 4} x K in {32, 96, 2080} x N in {1, 31, 97,
+ * 1000} (full); with 1 lane, the reference's order, bit for bit; and its non-finite, group and residual cases.
  */
 public final class BlockLinearValidator implements OpValidator {
     @Override public String op() { return "blockq"; }
@@ -67,11 +71,65 @@ public final class BlockLinearValidator implements OpValidator {
             if (!options.quick()) out.add(group(matmul, new Case(f, 17, sb ? 256 : 96, 97, false), rnd.split()));
             out.add(residual(matmul, new Case(f, 3, sb ? 512 : 160, 97, true), rnd.split()));
         }
+        gpuMatvec(device, options.quick(), rnd, out);
         return out;
     }
 
+    /** blockq_matvec_gpu forced (see the class comment); labels say "gpu matvec" and the lanes. */
+    private void gpuMatvec(OpenClDevice device, boolean quick, SplittableRandom rnd, List<CheckResult> out) {
+        BlockMatmul lanes16 = new BlockMatmul(device, new BlockMatmul.GpuMatvec(16, 4));
+        BlockMatmul lanes1 = new BlockMatmul(device, new BlockMatmul.GpuMatvec(1, 4));
+        // Under the FPGA style the kernel does not apply (blockq_linear runs): the labels say so.
+        boolean applies = lanes16.usesGpuMatvec(1, BlockFormat.Q8_0);
+        String tag16 = applies ? "gpu matvec 16 lanes " : "(no gpu matvec in this style) ", tag1 = applies ? "gpu matvec 1 lane " : tag16;
+        for (BlockFormat f : new BlockFormat[] {BlockFormat.Q8_0, BlockFormat.Q4_0}) {
+            List<Case> cases = new ArrayList<>();
+            if (quick) {
+                cases.add(new Case(f, 1, 96, 31, true));
+                cases.add(new Case(f, 3, 2080, 97, false));
+            } else {
+                int i = 0;
+                for (int m : new int[] {1, 2, 4}) {
+                    for (int k : new int[] {32, 96, 2080}) {
+                        for (int n : new int[] {1, 31, 97, 1000}) cases.add(new Case(f, m, k, n, i++ % 2 == 0));
+                    }
+                }
+            }
+            for (Case c : cases) out.add(check(lanes16, c, rnd.split(), tag16));
+            out.add(exact(lanes1, new Case(f, 1, 2080, 97, true), rnd.split(), tag1));
+            out.add(nonFinite(lanes16, new Case(f, 3, 96, 31, true), rnd.split(), tag16));
+            out.add(group(lanes16, new Case(f, 1, 2080, 97, true), rnd.split(), tag16));
+            out.add(residual(lanes16, new Case(f, 3, 160, 97, true), rnd.split(), tag16));
+        }
+    }
+
+    /** The reference's floats bit for bit, into a guarded output (the single-lane GPU kernel sums in its order). */
+    private CheckResult exact(BlockMatmul matmul, Case c, SplittableRandom rnd, String tag) {
+        OpenClDevice device = matmul.device();
+        byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
+        float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
+        try (Arena arena = Arena.ofShared()) {
+            BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
+            float[] bias = c.bias() ? bias(c.n(), rnd) : null;
+            float[] want = BlockLinearReference.linear(x, dx, c.m(), w, bias);
+            try (BlockMatmul.DeviceWeight dw = matmul.upload(w); Buffer xb = device.upload(x); Buffer db = device.upload(dx);
+                 Buffer bb = bias == null ? null : device.upload(bias); GuardedOutput y = GuardedOutput.floats(device, c.m() * c.n())) {
+                matmul.run(xb, db, c.m(), dw, bb, y.buffer());
+                float[] got = y.readFloats();
+                int[] wb = new int[want.length], gb = new int[want.length];
+                for (int i = 0; i < want.length; i++) {
+                    wb[i] = Float.floatToRawIntBits(want[i]);
+                    gb[i] = Float.floatToRawIntBits(got[i]);
+                }
+                return Compare.exact(op(), tag + c.label() + " = reference [bits]", device.spec(), wb, gb, y.guardsIntact());
+            }
+        }
+    }
+
     /** Three weights (N = c.n, 31, 31) of one x in one launch: each into a guarded output, the plain launch's bits. */
-    private CheckResult group(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+    private CheckResult group(BlockMatmul matmul, Case c, SplittableRandom rnd) { return group(matmul, c, rnd, ""); }
+
+    private CheckResult group(BlockMatmul matmul, Case c, SplittableRandom rnd, String tag) {
         OpenClDevice device = matmul.device();
         byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
         float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
@@ -102,7 +160,7 @@ public final class BlockLinearValidator implements OpValidator {
                 for (float v : ys.get(i).readFloats()) got.add(Float.floatToRawIntBits(v));
                 guards &= ys.get(i).guardsIntact();
             }
-            return Compare.exact(op(), c.label().replace("x" + c.n() + " ", "x(" + c.n() + "+31+31) ") + " one launch = each weight's own [bits]",
+            return Compare.exact(op(), tag + c.label().replace("x" + c.n() + " ", "x(" + c.n() + "+31+31) ") + " one launch = each weight's own [bits]",
                     device.spec(), want.stream().mapToInt(Integer::intValue).toArray(), got.stream().mapToInt(Integer::intValue).toArray(), guards);
         } finally {
             closeAll(open);
@@ -110,7 +168,9 @@ public final class BlockLinearValidator implements OpValidator {
     }
 
     /** y = residual + (x W^T + bias) in one launch, into a guarded output: the plain launch's floats plus the residual. */
-    private CheckResult residual(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+    private CheckResult residual(BlockMatmul matmul, Case c, SplittableRandom rnd) { return residual(matmul, c, rnd, ""); }
+
+    private CheckResult residual(BlockMatmul matmul, Case c, SplittableRandom rnd, String tag) {
         OpenClDevice device = matmul.device();
         byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
         float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd), r = new float[c.m() * c.n()];
@@ -127,7 +187,7 @@ public final class BlockLinearValidator implements OpValidator {
                 want[i] = Float.floatToRawIntBits(r[i] + plain[i]);
                 got[i] = Float.floatToRawIntBits(fused[i]);
             }
-            return Compare.exact(op(), c.label() + " + residual = product, then add [bits]", device.spec(), want, got, y.guardsIntact());
+            return Compare.exact(op(), tag + c.label() + " + residual = product, then add [bits]", device.spec(), want, got, y.guardsIntact());
         }
     }
 
@@ -141,18 +201,22 @@ public final class BlockLinearValidator implements OpValidator {
         }
     }
 
-    private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+    private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd) { return check(matmul, c, rnd, ""); }
+
+    private CheckResult check(BlockMatmul matmul, Case c, SplittableRandom rnd, String tag) {
         byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
         float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
         try (Arena arena = Arena.ofShared()) {   // shared: the reference runs its rows in parallel
             BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
             float[] bias = c.bias() ? bias(c.n(), rnd) : null;
-            return run(matmul, c.label(), x, dx, c.m(), w, bias, null);
+            return run(matmul, tag + c.label(), x, dx, c.m(), w, bias, null);
         }
     }
 
     /** Float x with a NaN, +inf and -inf in three blocks, quantized on the device, then the linear. */
-    private CheckResult nonFinite(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+    private CheckResult nonFinite(BlockMatmul matmul, Case c, SplittableRandom rnd) { return nonFinite(matmul, c, rnd, ""); }
+
+    private CheckResult nonFinite(BlockMatmul matmul, Case c, SplittableRandom rnd, String tag) {
         float[] xf = new float[c.m() * c.k()];
         for (int i = 0; i < xf.length; i++) xf[i] = (float) rnd.nextGaussian();
         xf[5] = Float.NaN;
@@ -162,7 +226,7 @@ public final class BlockLinearValidator implements OpValidator {
         try (Arena arena = Arena.ofShared()) {   // shared: the reference runs its rows in parallel
             BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
             float[] bias = c.bias() ? bias(c.n(), rnd) : null;
-            return run(matmul, c.label() + " x with NaN, +inf, -inf (quantized on the device)", q.data(), q.scales(), c.m(), w, bias, xf);
+            return run(matmul, tag + c.label() + " x with NaN, +inf, -inf (quantized on the device)", q.data(), q.scales(), c.m(), w, bias, xf);
         }
     }
 

@@ -35,10 +35,53 @@ public final class BlockMatmul {
     private static final int K_ROWS = 4;
 
     private final OpenClDevice device;
+    private final GpuMatvec gpuMatvec;
 
-    public BlockMatmul(OpenClDevice device) { this.device = device; }
+    /** With the device type's decode kernel ({@link GpuMatvec#forDevice}: the GPU-shaped one on GPUs). */
+    public BlockMatmul(OpenClDevice device) { this(device, GpuMatvec.forDevice(device.info())); }
+
+    /** With an explicit choice of the GPU decode kernel (null: blockq_linear for every M), e.g. forced on PoCL in tests. */
+    public BlockMatmul(OpenClDevice device, GpuMatvec gpuMatvec) {
+        this.device = device;
+        this.gpuMatvec = gpuMatvec;
+    }
 
     public OpenClDevice device() { return device; }
+
+    public GpuMatvec gpuMatvec() { return gpuMatvec; }
+
+    /**
+     * The GPU-shaped decode kernel (blockq_matvec_gpu in blockq.cl) for Q8_0 and Q4_0 weights and at most
+     * {@code maxRows} rows of x: one work-group per 16 weight rows, {@code lanes} work-items per row striding over its
+     * blocks, the lanes' partial sums added in a local-memory tree. K-quants, more rows, and the FPGA style keep
+     * blockq_linear.
+     *
+     * @param lanes   work-items per weight row (MATVEC_LANES): 1, 2, 4, 8 or 16 (BlockLinearBound allows a tree of at
+     *                most 4 levels over the lanes; 1 is the reference's order, bit for bit)
+     * @param maxRows rows of x up to which it is taken, 1 to 4 (the decode tile's rows of x, {@link Tile#forRows})
+     */
+    public record GpuMatvec(int lanes, int maxRows) {
+        public GpuMatvec {
+            if (lanes < 1 || lanes > 16 || Integer.bitCount(lanes) != 1 || maxRows < 1 || maxRows > 4) {
+                throw new IllegalArgumentException("GPU matvec: lanes " + lanes + " (1, 2, 4, 8 or 16), max rows " + maxRows + " (1 to 4)");
+            }
+        }
+
+        /**
+         * GPUs: 16 lanes (work-groups of 256 items) up to 4 rows of x, a starting point not yet measured on a GPU; other
+         * devices: null (blockq_linear, which the CPU measurements chose).
+         */
+        public static GpuMatvec forDevice(dev.offload.cl.DeviceInfo info) {
+            return info.type() == dev.offload.cl.DeviceType.GPU ? new GpuMatvec(16, 4) : null;
+        }
+
+        String define() { return " -D MATVEC_LANES=" + lanes; }
+    }
+
+    /** Whether m rows of x times a weight of this format take blockq_matvec_gpu on this device. */
+    public boolean usesGpuMatvec(int m, BlockFormat format) {
+        return gpuMatvec != null && m <= gpuMatvec.maxRows() && !format.superBlocks() && device.kernelStyle() != KernelStyle.FPGA;
+    }
 
     /** A weight on the device, in blockq.cl's layout; the buffer holds exactly the blocks' bytes. */
     public record DeviceWeight(BlockFormat format, int rows, int cols, Buffer buffer) implements AutoCloseable {
@@ -84,6 +127,17 @@ public final class BlockMatmul {
                 }
             }
         }
+        GpuMatvec gpu = GpuMatvec.forDevice(info);
+        if (gpu != null && style != KernelStyle.FPGA) {
+            for (BlockFormat f : BlockFormat.values()) {
+                if (f.superBlocks()) continue;
+                for (int m = 1; m <= gpu.maxRows(); m++) {
+                    for (boolean bias : new boolean[] {false, true}) {
+                        for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, residual, false) + gpu.define());
+                    }
+                }
+            }
+        }
         return out;
     }
 
@@ -100,7 +154,7 @@ public final class BlockMatmul {
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
     public long scratchBytes(int m, DeviceWeight w) {
-        return vnni() && Tile.forRows(m).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
+        return !usesGpuMatvec(m, w.format()) && vnni() && Tile.forRows(m).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
     }
 
     /** Uploads a weight and rearranges it into the kernel's layout ({@link #relayout}); blocks until done. */
@@ -196,6 +250,17 @@ public final class BlockMatmul {
             throw new IllegalArgumentException("this product needs a scratch buffer of " + scratchBytes + " bytes");
         }
         Tile tile = Tile.forRows(m);
+        if (usesGpuMatvec(m, first.format())) {
+            // One launch per weight: each result is what a launch of that weight alone gives, as with blockq_linear_group.
+            Program gpu = device.program(KernelFamily.BLOCKQ, buildOptions(first.format(), tile, bias, residual, false) + gpuMatvec.define());
+            for (Product p : products) {
+                try (Kernel kernel = gpu.kernel("blockq_matvec_gpu")) {
+                    kernel.setArgs(x, dx, m, k, p.weight().buffer(), p.weight().rows(), bias ? p.bias() : dx, residual ? p.residual() : dx, p.y());
+                    launcher.launch(kernel, new long[] {16L * ((p.weight().rows() + 15) / 16), gpuMatvec.lanes()}, new long[] {16, gpuMatvec.lanes()});
+                }
+            }
+            return;
+        }
         Program program = program(first.format(), tile, bias, residual);
         if (scratchBytes > 0) {
             try (Kernel sums = program.kernel("blockq_x_sums")) {

@@ -21,10 +21,11 @@ class BlockLinearValidatorTest {
 
     @Test
     void fullSweepPasses() {
-        // The sweeps (Q8_0/Q4_0, K-quants); per format two non-finite cases, two groups and a residual.
-        assertAllPass(false, 2 * 4 * 3 * 4 + 2 * 3 * 3 * 4 + 4 * 2 + 4 * 3);
+        // The sweeps (Q8_0/Q4_0, K-quants); per format two non-finite cases, two groups and a residual; the GPU matvec
+        // forced, per Q8_0/Q4_0: its sweep, a bit-exact single-lane case, a non-finite case, a group and a residual.
+        assertAllPass(false, 2 * 4 * 3 * 4 + 2 * 3 * 3 * 4 + 4 * 2 + 4 * 3 + 2 * (3 * 3 * 4 + 4));
     }
 
     @Test
-    void quickSubsetPasses() { assertAllPass(true, 4 * 3 + 4 + 4 * 2); }   // per format: 3 shapes, a non-finite case, a group, a residual
+    void quickSubsetPasses() { assertAllPass(true, 4 * 3 + 4 + 4 * 2 + 2 * (2 + 4)); }   // per format: 3 shapes, a non-finite case, a group, a residual; the GPU matvec's 2 shapes and 4 more per Q8_0/Q4_0
 }

@@ -1,0 +1,25 @@
+package dev.offload.ops.attention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.validate.CheckResult;
+import dev.offload.validate.ValidationOptions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class AttentionValidatorTest {
+    @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
+
+    @Test
+    void quickSubsetPassesAndRunsTheTiledKernelForced() {
+        List<CheckResult> results = new AttentionValidator().validate(CL.device(), new ValidationOptions(42, true));
+        // 4 fused, 1 unfused, 4 attention_tiled (the GPU default tile three times, one of them split, the odd tile once).
+        assertEquals(9, results.size(), "cases");
+        for (CheckResult r : results) assertTrue(r.passed(), r.toString());
+        assertEquals(4, results.stream().filter(r -> r.shape().startsWith("tiled 16x32/16 ") || r.shape().startsWith("tiled 5x12/4 ")).count(),
+                results.toString());
+    }
+}
