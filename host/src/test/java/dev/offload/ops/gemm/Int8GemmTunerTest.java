@@ -57,7 +57,7 @@ class Int8GemmTunerTest {
     @Test
     void theSearchSpaceStartsWithTheDefaultAndHoldsOnlyBlocksTheKernelAccepts() {
         DeviceInfo info = cpu.device().info();
-        List<GemmConfig> full = Int8GemmTuner.blocks(info, false);
+        List<DirectGemmConfig> full = Int8GemmTuner.blocks(info, false);
         assertEquals(GemmConfig.forDevice(info), full.getFirst());
         assertEquals(full.size(), full.stream().distinct().count());
         assertTrue(full.stream().allMatch(c -> c.runsOn(info)));
