@@ -14,8 +14,9 @@
 //                work-items' runs, and likewise NWI = NWG / NDIMC columns in runs of VWN
 //   SA, SB       1: stage the A (B) slice in local memory, loaded cooperatively and coalesced; 0: every work-item
 //                reads its own rows (columns) from global memory
-//   USE_INTEGER_DOT_PRODUCT  sum four int8 products with DOT4 (int8_gemm.clh: cl_khr_integer_dot_product's
-//                dot(char4, char4), emulated where the device lacks it), else a portable widening multiply-add
+//   USE_INTEGER_DOT_PRODUCT  sum four int8 products with cl_khr_integer_dot_product: dot_4x8packed_ss_int where the
+//                device has the packed form, else dot(char4, char4) (DOT4, int8_gemm.clh, emulated where the device
+//                lacks the extension); without it a portable widening multiply-add
 // Constraints (checked by TiledGemmConfig): MWG % (MDIMC * VWM) == 0, NWG % (NDIMC * VWN) == 0, KWG % 4 == 0.
 //
 // Data in K-groups: four consecutive K values of a row of A or a column of B travel as one uint (4 int8 values).
@@ -55,7 +56,12 @@
 #define KG (KWG / 4)        // K-groups per pass
 
 // The sum of the four products of two K-groups (4 int8 values each), exact in int (at most 4 * 128 * 128).
-#ifdef USE_INTEGER_DOT_PRODUCT
+// With USE_INTEGER_DOT_PRODUCT: the packed 4x8-bit form where the device has it (the K-groups are packed already),
+// else dot(char4, char4) or its emulation (DOT4, int8_gemm.clh). PoCL has neither: only the emulation ran here.
+#if defined(USE_INTEGER_DOT_PRODUCT) && defined(cl_khr_integer_dot_product) \
+        && defined(__opencl_c_integer_dot_product_input_4x8bit_packed)
+#define DOT_GROUP(x, y) dot_4x8packed_ss_int((x), (y))
+#elif defined(USE_INTEGER_DOT_PRODUCT)
 #define DOT_GROUP(x, y) DOT4(as_char4(x), as_char4(y))
 #else
 static inline int DOT_GROUP(const uint x, const uint y) {

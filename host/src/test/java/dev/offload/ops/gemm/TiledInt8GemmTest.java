@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.cl.Binding;
 import dev.offload.cl.Buffer;
+import dev.offload.cl.ClException;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.DeviceType;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
+import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.QuantType;
 import dev.offload.tuning.TunedEntry;
 import dev.offload.validate.CheckResult;
@@ -188,6 +190,10 @@ class TiledInt8GemmTest {
         try (OpenClDevice fpga = new OpenClDevice(device.device())) {
             fpga.kernelStyle(KernelStyle.FPGA);
             assertThrows(IllegalArgumentException.class, () -> new Int8Gemm(fpga, TiledGemmConfig.validationSets().getFirst(), false));
+            // And the kernel file itself refuses the FPGA style, with the reason.
+            String options = TiledGemmConfig.validationSets().getFirst().defines() + " " + Epilogue.INT32.defines();
+            ClException e = assertThrows(ClException.class, () -> fpga.program(KernelFamily.INT8_GEMM_TILED, options));
+            assertTrue(e.getMessage().contains("not built in FPGA style"), e.getMessage());
         }
     }
 }
