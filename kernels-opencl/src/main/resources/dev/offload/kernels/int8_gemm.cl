@@ -71,17 +71,7 @@ static inline uint hsum16(uint16 v) {
 }
 
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
-__kernel KERNEL_SHAPE void int8_gemm(__global const char* a, const int lda, const int a_flip,
-                        __global const int* za,            // A zero point of row m: za[m * za_stride] - za_shift
-                        const int za_stride,               // 1: one per row; 0: one for the tensor
-                        const int za_shift,                // 128 for uint8 A given its own zero points, else 0
-                        __global const char* bt, const int ldb,
-                        __global const int* zb,            // [n_padded] effective B zero points
-                        __global const int* colsum,        // [n_padded] sum_k B (signed domain)
-                        __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
-                        const int use_rowsum,
-                        const int M, const int N, const int K,
-                        EPILOGUE_PARAMS                        ) {
+__kernel KERNEL_SHAPE void int8_gemm(INT8_GEMM_PARAMS) {
     const int n0 = get_global_id(0) * NR;
     const int m0 = get_global_id(1) * MR;
     if (m0 >= M || n0 >= N) return; // the host may round the global size up to the work-group size
@@ -268,12 +258,8 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
         for (int v = 0; v < NV; v++) result[i * NV + v] = acc[i][v];
 }
 
-// Same arguments as int8_gemm; global size (n_padded / NR, ceil(M / MR)).
-__kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
-                               const int za_stride, const int za_shift,
-                               __global const char* bp, const int ldb, __global const int* zb,
-                               __global const int* colsum, __global const int* rowsum, const int use_rowsum,
-                               const int M, const int N, const int K, EPILOGUE_PARAMS) {
+// The arguments: int8_gemm.clh (bt in panels, ldb the panel stride); global size (n_padded / NR, ceil(M / MR)).
+__kernel KERNEL_SHAPE void int8_gemm_panels(INT8_GEMM_PARAMS) {
     const int n0 = get_global_id(0) * NR;
     const int m0 = get_global_id(1) * MR;
     if (m0 >= M || n0 >= N) return;
@@ -281,7 +267,7 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int ld
 #pragma unroll
     for (int i = 0; i < MR; i++) arow[i] = a + (size_t) min(m0 + i, M - 1) * lda;
     int16 acc[MR][NV];
-    vnni_panels(arow, bp + (size_t) (n0 / 16) * ldb, ldb, K, a_flip ^ 0x80, &acc[0][0]);
+    vnni_panels(arow, bt + (size_t) (n0 / 16) * ldb, ldb, K, a_flip ^ 0x80, &acc[0][0]);
 
     const uint16 kk = (uint16) ((uint) K);
 #pragma unroll

@@ -94,19 +94,9 @@ static inline uint load_a_group(__global const char* a, const int lda, const uin
 #define LOAD_RUN_8(regs, src) vstore8(vload8(0, (src)), 0, (regs))
 #define LOAD_RUN_16(regs, src) vstore16(vload16(0, (src)), 0, (regs))
 
-// Global size: (ceil(N / NWG) * NDIMC, ceil(M / MWG) * MDIMC); local size (NDIMC, MDIMC). Same arguments as int8_gemm.
+// Global size: (ceil(N / NWG) * NDIMC, ceil(M / MWG) * MDIMC); local size (NDIMC, MDIMC). The arguments: int8_gemm.clh.
 __kernel __attribute__((reqd_work_group_size(NDIMC, MDIMC, 1)))
-void int8_gemm_tiled(__global const char* a, const int lda, const int a_flip,
-                     __global const int* za,            // A zero point of row m: za[m * za_stride] - za_shift
-                     const int za_stride,               // 1: one per row; 0: one for the tensor
-                     const int za_shift,                // 128 for uint8 A given its own zero points, else 0
-                     __global const char* bt, const int ldb,
-                     __global const int* zb,            // [n_padded] effective B zero points
-                     __global const int* colsum,        // [n_padded] sum_k B (signed domain)
-                     __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
-                     const int use_rowsum,
-                     const int M, const int N, const int K,
-                     EPILOGUE_PARAMS) {
+void int8_gemm_tiled(INT8_GEMM_PARAMS) {
     const int tn = get_local_id(0), tm = get_local_id(1);
     const int n0 = get_group_id(0) * NWG, m0 = get_group_id(1) * MWG;
     const uint flip4 = (uint) (a_flip & 0xFF) * 0x01010101u;
@@ -120,8 +110,11 @@ void int8_gemm_tiled(__global const char* a, const int lda, const int a_flip,
     __local uint b_tile[KG * NWG];   // [k4][column]
 #endif
 
+    // Fully unrolled loops over acc keep it in registers (a dynamic index would put it in memory on GPUs).
     uint acc[MWI][NWI];
+#pragma unroll
     for (int i = 0; i < MWI; i++)
+#pragma unroll
         for (int j = 0; j < NWI; j++) acc[i][j] = 0u;
 
     for (int kk = 0; kk < K; kk += KWG) {
@@ -169,11 +162,13 @@ void int8_gemm_tiled(__global const char* a, const int lda, const int a_flip,
     }
 
     // Epilogue: zero-point correction, then the selected output conversion; rows past M and columns past N are not stored.
+#pragma unroll
     for (int i = 0; i < MWI; i++) {
         const int m = m0 + TILE_ROW(i, tm);
         if (m >= M) continue;
         const uint zam = (uint) (za[m * za_stride] - za_shift);
         const uint rs = use_rowsum ? (uint) rowsum[m] : 0u;
+#pragma unroll
         for (int j = 0; j < NWI; j++) {
             const int n = n0 + TILE_COL(j, tn);
             if (n >= N) continue;

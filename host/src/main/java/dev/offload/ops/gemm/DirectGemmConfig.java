@@ -95,13 +95,7 @@ public record DirectGemmConfig(int mr, int nr, InnerLoop innerLoop, int localCol
 
     /** The configuration a tuning entry holds; an entry with unknown or out-of-range values is refused. */
     public static DirectGemmConfig fromParams(TunedEntry e) {
-        String loop = e.stringParam("innerLoop");
-        InnerLoop innerLoop;
-        try {
-            innerLoop = InnerLoop.valueOf(loop);
-        } catch (IllegalArgumentException x) {
-            throw new IllegalArgumentException("innerLoop " + loop + " is not one of " + java.util.Arrays.toString(InnerLoop.values()));
-        }
+        InnerLoop innerLoop = InnerLoop.fromParams(e);
         return new DirectGemmConfig(e.intParam("mr"), e.intParam("nr"), innerLoop, e.intParam("localColumns"));
     }
 

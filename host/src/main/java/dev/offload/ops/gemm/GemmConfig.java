@@ -62,6 +62,16 @@ public sealed interface GemmConfig permits DirectGemmConfig, TiledGemmConfig {
         public String define() { return define; }
 
         public String description() { return description; }
+
+        /** The {@code innerLoop} parameter of a tuning entry; an unknown name is refused. */
+        static InnerLoop fromParams(TunedEntry e) {
+            String loop = e.stringParam("innerLoop");
+            try {
+                return valueOf(loop);
+            } catch (IllegalArgumentException x) {
+                throw new IllegalArgumentException("innerLoop " + loop + " is not one of " + java.util.Arrays.toString(values()));
+            }
+        }
     }
 
     /** How the inner loop multiplies and adds. */

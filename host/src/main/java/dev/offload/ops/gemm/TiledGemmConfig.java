@@ -199,13 +199,7 @@ public record TiledGemmConfig(int mwg, int nwg, int kwg, int mdimc, int ndimc, i
 
     /** The configuration a tuning entry of the tiled family holds; unknown or out-of-range values are refused. */
     public static TiledGemmConfig fromParams(TunedEntry e) {
-        String loop = e.stringParam("innerLoop");
-        InnerLoop innerLoop;
-        try {
-            innerLoop = InnerLoop.valueOf(loop);
-        } catch (IllegalArgumentException x) {
-            throw new IllegalArgumentException("innerLoop " + loop + " is not DOT_PRODUCT or PORTABLE");
-        }
+        InnerLoop innerLoop = InnerLoop.fromParams(e);
         return new TiledGemmConfig(e.intParam("MWG"), e.intParam("NWG"), e.intParam("KWG"), e.intParam("MDIMC"),
                 e.intParam("NDIMC"), e.intParam("VWM"), e.intParam("VWN"), flag(e, "SA"), flag(e, "SB"), innerLoop);
     }
