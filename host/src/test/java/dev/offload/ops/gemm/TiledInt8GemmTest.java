@@ -154,6 +154,22 @@ class TiledInt8GemmTest {
     }
 
     @Test
+    void theKernelRequiresTheWorkGroupTheHostLaunches() {
+        for (TiledGemmConfig c : List.of(TiledGemmConfig.validationSets().get(0), TiledGemmConfig.validationSets().get(4))) {
+            String options = c.defines() + " " + Epilogue.INT32.defines();
+            try (dev.offload.cl.Kernel k = device.program(KernelFamily.INT8_GEMM_TILED, options).kernel(c.kernelName())) {
+                assertArrayEquals(new long[] {c.ndimc(), c.mdimc(), 1}, k.requiredWorkGroupSize(), c.brief());
+            }
+            assertArrayEquals(new long[] {c.ndimc(), c.mdimc()}, c.localSize());
+            long[] global = c.globalSize(33, 80);
+            assertEquals(0, global[0] % c.ndimc());
+            assertEquals(0, global[1] % c.mdimc());
+            assertEquals((80 / c.nwg()) * c.ndimc(), global[0], "one work-group per NWG columns of padded B");
+            assertEquals((33 + c.mwg() - 1) / c.mwg() * c.mdimc(), global[1], "one work-group per MWG rows of A, the last partial");
+        }
+    }
+
+    @Test
     void configurationRefusesParametersThatBreakTheTileRelations() {
         GemmConfig.InnerLoop dot = GemmConfig.InnerLoop.DOT_PRODUCT;
         assertThrows(IllegalArgumentException.class, () -> new TiledGemmConfig(64, 64, 32, 16, 16, 8, 4, true, true, dot)); // MWG % (MDIMC*VWM)
