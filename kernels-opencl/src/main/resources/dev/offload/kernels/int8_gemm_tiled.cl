@@ -76,9 +76,10 @@ static inline uint load_a_group(__global const char* a, const int lda, const uin
     if (m >= M || k >= K) return 0u;
     __global const char* p = a + (size_t) m * lda + k;
     if (k + 4 <= K) return as_uint(vload4(0, p)) ^ flip4;
-    uint g = 0u;
-    for (int t = 0; t < K - k; t++) g |= (uint) ((uchar) p[t]) << (8 * t);
-    return g ^ (flip4 >> (8 * (4 - (K - k)))); // flip only the bytes inside K: the rest stay 0
+    // The last, partial group: the bytes inside K (flipped), zeros after them, in memory order like the vload4 above.
+    uchar g[4] = {0, 0, 0, 0};
+    for (int t = 0; t < K - k; t++) g[t] = (uchar) p[t] ^ (uchar) flip4;
+    return as_uint(vload4(0, g));
 }
 
 // Row i (0..MWI-1) of this work-item within the tile: runs of VWM rows, the work-items' runs interleaved.
