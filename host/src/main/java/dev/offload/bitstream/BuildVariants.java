@@ -26,8 +26,8 @@ import java.util.stream.Stream;
  * -cl-kernel-arg-info} is not listed: every kept build gets it ({@link ProgramBinaries#ARG_INFO}).
  *
  * <ul>
- *   <li>int8_gemm: the device's {@link GemmConfig}, row blocks 1..mr times every epilogue
- *       ({@link Int8Gemm#allBuildOptions}).</li>
+ *   <li>int8_gemm, int8_gemm_tiled: the device's {@link GemmConfig} (of one of the two families; the other gets
+ *       none), its defines (direct: row blocks 1..mr) times every epilogue ({@link Int8Gemm#allBuildOptions}).</li>
  *   <li>attention: {@link FusedAttention#COMMON_HEAD_DIMS} with float32 storage, head-major (the attention command)
  *       and token-major (the graph runtime), attention_tiled where the device's configuration has a tile
  *       ({@link FusedAttention#tiledBuildOptions}), and the ONNX Runtime form ({@link OnnxAttention}, imported models).</li>
@@ -45,8 +45,11 @@ public final class BuildVariants implements KernelVariants {
         List<String> options = switch (family) {
             case SMOKE -> List.of("");
             // The same configuration Int8Gemm.on picks: tuned or default for the portable style, FPGA defaults otherwise.
-            case INT8_GEMM -> Int8Gemm.allBuildOptions(style == KernelStyle.FPGA
-                    ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config());
+            // The family it picks is built; the other has no options for this device.
+            case INT8_GEMM, INT8_GEMM_TILED -> {
+                GemmConfig gemm = style == KernelStyle.FPGA ? GemmConfig.forDevice(device, style) : GemmConfig.resolve(device).config();
+                yield gemm.family() == family ? Int8Gemm.allBuildOptions(gemm) : List.of();
+            }
             case ATTENTION -> Stream.concat(FusedAttention.COMMON_HEAD_DIMS.stream()
                     .flatMap(d -> Stream.of(AttentionProblem.Layout.values()).map(l -> FusedAttention.buildOptions(d, Storage.FLOAT32, l))),
                     Stream.concat(FusedAttention.tiledBuildOptions(device, style).stream(), Stream.of(OnnxAttention.buildOptions()))).toList();

@@ -8,6 +8,9 @@ import dev.offload.device.DeviceRegistry;
 import dev.offload.device.Emulation;
 import dev.offload.config.OffloadSettings;
 import dev.offload.device.KernelStyle;
+import dev.offload.ops.gemm.GemmConfig;
+import dev.offload.ops.gemm.TiledGemmConfig;
+import dev.offload.tuning.TuningStore;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -122,6 +125,9 @@ public final class DevicesCommand implements Callable<Integer> {
         m.put("subGroups", i.maxSubGroups() > 0 || i.hasExtension("cl_khr_subgroups") || i.hasExtension("cl_intel_subgroups"));
         m.put("emulation", Emulation.describe(d, settings.xclEmulationMode()));
         m.put("kernelStyle", settings.kernelStyleFor(i).id());
+        GemmConfig.Choice gemm = gemmChoice(i, settings);
+        m.put("int8Gemm", Map.of("family", gemm.config().family().id(), "config", gemm.config().brief(),
+                "params", gemm.config().toParams(), "source", gemm.source().label(), "origin", gemm.origin()));
         m.put("extensions", List.copyOf(i.extensions()));
         return m;
     }
@@ -153,6 +159,10 @@ public final class DevicesCommand implements Callable<Integer> {
                     + yes(i.dotProduct().input4x8BitPacked()) + ", accelerated "
                     + yes(i.dotProduct().eightBit() != null && i.dotProduct().eightBit().any()) + ")";
             out.printf("          int8 dot    %s%s%n", dot, i.armDotProductInt8() ? ", cl_arm_integer_dot_product_int8" : "");
+            GemmConfig.Choice gemm = gemmChoice(i, registry.settings());
+            boolean tiledOnRequest = !(gemm.config() instanceof TiledGemmConfig) && registry.settings().kernelStyleFor(i) != KernelStyle.FPGA
+                    && TiledGemmConfig.forDevice(i).runsOn(i);
+            out.printf("          int8 gemm   %s%s%n", gemmLine(gemm), tiledOnRequest ? "; tiled family on request (tune --family tiled)" : "");
             String emu = Emulation.describe(d, registry.settings().xclEmulationMode());
             if (emu != null) out.printf("          emulation   %s%n", emu);
             out.printf("          kernels     %s%n", styleLine(i, registry.settings()));
@@ -160,6 +170,25 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         out.println();
         out.println("default device: " + registry.defaultSpec());
+    }
+
+    /**
+     * The int8 GEMM configuration the device gets, as Int8Gemm.on picks it: tuned or default in the portable style,
+     * the direct family's FPGA defaults in FPGA style (tuned entries are for the portable style).
+     */
+    static GemmConfig.Choice gemmChoice(DeviceInfo i, OffloadSettings settings) {
+        KernelStyle style = settings.kernelStyleFor(i);
+        if (style == KernelStyle.FPGA) {
+            return new GemmConfig.Choice(GemmConfig.forDevice(i, style), TuningStore.Source.DEFAULT, "GemmConfig.forDevice (FPGA style)");
+        }
+        return GemmConfig.resolve(i);
+    }
+
+    /** The GEMM family (which .cl file) and configuration, with where it came from. */
+    static String gemmLine(GemmConfig.Choice c) {
+        String family = c.config() instanceof TiledGemmConfig ? "tiled (local memory)" : "direct";
+        return family + " family, " + c.config().family().id() + ".cl: " + c.config().brief()
+                + " [" + c.source().label() + ": " + c.origin() + "]";
     }
 
     /** The kernel style the device gets, and why. */

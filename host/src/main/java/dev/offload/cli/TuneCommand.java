@@ -67,6 +67,12 @@ public final class TuneCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed for the inputs (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--family", paramLabel = "FAMILY", defaultValue = "default",
+            description = "int8_gemm kernel families to search: default (GPUs and other non-CPU devices: tiled, then direct; "
+                    + "CPUs: direct), direct (int8_gemm.cl), tiled (int8_gemm_tiled.cl, local-memory tiles; on a CPU a handful "
+                    + "of parameter sets, slow there by design), all.")
+    String family;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -78,6 +84,7 @@ public final class TuneCommand implements Callable<Integer> {
         }
         if (!(budget > 0)) throw new UserError("--budget must be a positive number of seconds, got " + budget);
         if (reps < 1) throw new UserError("--reps must be at least 1, got " + reps);
+        search(); // a wrong --family fails before any device opens
         DeviceRegistry registry = common.registry();
         Path file = db != null ? db : registry.settings().cache().tuningFile();
         new OutputCheck().output(db != null ? "--db" : "the tuning database", file).check();
@@ -121,19 +128,28 @@ public final class TuneCommand implements Callable<Integer> {
         return d.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : d;
     }
 
+    /** --family as the tuner's search. */
+    private Int8GemmTuner.Search search() {
+        try {
+            return Int8GemmTuner.Search.valueOf(family.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--family " + family + " is not one of default, direct, tiled, all");
+        }
+    }
+
     private boolean tuneGemm(OpenClDevice d, Path file, PrintWriter out, Instant deadline) {
         TuningStore store = new TuningStore(file, TuningStore.standard().repository());
         out.println("int8_gemm: now " + GemmConfig.resolve(d.info(), store).describe());
         List<Int8GemmTuner.Shape> shapes = quick ? Int8GemmTuner.QUICK_SHAPES : Int8GemmTuner.SHAPES;
         out.println("shapes (MxKxN): " + String.join(", ", shapes.stream().map(Int8GemmTuner.Shape::label).toList())
                 + "; GOPS = median of " + reps + " after a checked run");
-        String head = String.format(Locale.ROOT, "  %-26s %-8s", "candidate", "status");
+        String head = String.format(Locale.ROOT, "  %-44s %-8s", "candidate", "status");
         for (Int8GemmTuner.Shape s : shapes) head += String.format(Locale.ROOT, " %15s", s.label());
         out.println(head + String.format(Locale.ROOT, " %9s", "geomean"));
         out.flush();
-        Int8GemmTuner tuner = new Int8GemmTuner(d, new Int8GemmTuner.Options(quick, left(deadline), reps, seed));
+        Int8GemmTuner tuner = new Int8GemmTuner(d, new Int8GemmTuner.Options(quick, left(deadline), reps, seed, search()));
         Int8GemmTuner.Result result = tuner.tune(o -> {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-44s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
             if (o.status() == Int8GemmTuner.Status.PASSED || o.status() == Int8GemmTuner.Status.FINALIST) {
                 for (Int8GemmTuner.Shape s : shapes) line.append(String.format(Locale.ROOT, " %15.1f", o.gops().get(s.label())));
                 line.append(String.format(Locale.ROOT, " %9.1f", o.score()));
@@ -170,7 +186,7 @@ public final class TuneCommand implements Callable<Integer> {
         out.println(head + String.format(Locale.ROOT, " %9s", "geomean"));
         out.flush();
         AttentionTuner.Result result = new AttentionTuner(d, new AttentionTuner.Options(quick, left(deadline), reps, seed)).tune(o -> {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-26s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-44s %-8s", o.config().brief(), o.status().name().toLowerCase(Locale.ROOT)));
             if (o.status() == AttentionTuner.Status.PASSED || o.status() == AttentionTuner.Status.FINALIST) {
                 for (AttentionShape s : shapes) line.append(String.format(Locale.ROOT, " %22.2f", o.gflops().get(AttentionTuner.label(s))));
                 line.append(String.format(Locale.ROOT, " %9.2f", o.score()));

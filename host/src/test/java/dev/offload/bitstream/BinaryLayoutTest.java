@@ -44,7 +44,9 @@ class BinaryLayoutTest {
             programs.install(d);
             DeviceTarget target = DeviceTarget.of(device);
             for (KernelFamily f : KernelFamily.values()) {
-                String options = BuildVariants.DEFAULT.optionsFor(f, device.info()).getFirst();
+                List<String> variants = BuildVariants.DEFAULT.optionsFor(f, device.info());
+                if (variants.isEmpty()) continue; // a family the runtime does not use on this device (int8_gemm_tiled on a CPU)
+                String options = variants.getFirst();
                 d.program(f, options);
                 KernelSource source = KernelSource.load(f);
                 Path bin = programs.cacheDir().resolve(ProgramCache.stem(f.id(), target, source.sha256(), options) + ".bin");

@@ -32,6 +32,8 @@ class DevicesCommandTest {
         assertTrue(r.out().contains("cl:0:0"), r.out());
         assertTrue(r.out().contains("[CPU]"), r.out());
         assertTrue(r.out().contains("int8 dot"), r.out());
+        // Which GEMM family the device gets: a CPU keeps the direct kernels, the tiled ones are there to ask for.
+        assertTrue(r.out().contains("int8 gemm   direct family, int8_gemm.cl: ") && r.out().contains("tiled family on request"), r.out());
     }
 
     @Test

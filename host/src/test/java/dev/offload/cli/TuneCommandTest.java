@@ -14,6 +14,7 @@ import dev.offload.ops.gemm.Int8Gemm;
 import dev.offload.ops.gemm.Int8GemmReference;
 import dev.offload.ops.gemm.Int8Matrix;
 import dev.offload.ops.gemm.PackedWeights;
+import dev.offload.ops.gemm.TiledGemmConfig;
 import dev.offload.ops.gemm.ZeroPoint;
 import dev.offload.ops.quant.QuantType;
 import dev.offload.tuning.TunedEntry;
@@ -60,6 +61,29 @@ class TuneCommandTest {
                         gemm.matmulInteger(a, ZeroPoint.scalar(120), w));
             }
         }
+    }
+
+    @Test
+    void familyTiledSearchesTheLocalMemoryKernelsOnACpuAndStoresATiledEntry() {
+        Path db = dir.resolve("tuning.json");
+        CliRun r = CliRun.of("tune", "--device", "cl:cpu", "--quick", "--ops", "int8_gemm", "--family", "tiled",
+                "--budget", "30", "--reps", "1", "--db", db.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("tiled 64x64x32 wi16x16 vw4/4 sAB"), r.out());
+        assertFalse(r.out().contains("X86_") || r.out().contains(" AUTO "), "direct candidates were searched: " + r.out());
+        try (OpenClDevice device = new OpenClDevice(DeviceRegistry.discover(Binding.PANAMA).resolve("cl:cpu").orElseThrow())) {
+            GemmConfig.Choice choice = GemmConfig.resolve(device.info(), TuningStore.of(db));
+            assertEquals(TuningStore.Source.TUNED, choice.source());
+            assertTrue(choice.config() instanceof TiledGemmConfig, choice.describe());
+        }
+    }
+
+    @Test
+    void anUnknownFamilyIsOneLineAndExitCode2() {
+        CliRun r = CliRun.of("tune", "--family", "systolic", "--db", dir.resolve("t.json").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--family systolic") && r.err().contains("tiled"), r.err());
+        assertFalse(Files.exists(dir.resolve("t.json")));
     }
 
     @Test

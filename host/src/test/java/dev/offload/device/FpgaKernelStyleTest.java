@@ -3,6 +3,7 @@ package dev.offload.device;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import dev.offload.cl.Binding;
 import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.Kernel;
 import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.gemm.DirectGemmConfig;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.Validation;
@@ -59,7 +61,8 @@ class FpgaKernelStyleTest {
 
     @Test
     void fpgaStyleGemmUsesNoX86PathAndNoWorkGroupSize() {
-        GemmConfig c = GemmConfig.forDevice(device.info(), KernelStyle.FPGA);
+        // The direct family whatever the device type: the tiled one needs work-groups that share local memory.
+        DirectGemmConfig c = assertInstanceOf(DirectGemmConfig.class, GemmConfig.forDevice(device.info(), KernelStyle.FPGA));
         assertFalse(c.panels(), c.describe());
         assertEquals(GemmConfig.InnerLoop.AUTO, c.innerLoop()); // the kernel turns vpmaddwd off under OFFLOAD_FPGA
         assertEquals(0, c.localColumns());

@@ -8,6 +8,8 @@ public enum KernelFamily {
     /** A saxpy smoke test: proves a device can build and run anything at all. */
     SMOKE("smoke", 1),
     INT8_GEMM("int8_gemm", 2),
+    /** INT8 GEMM shaped for GPUs: work-group tiles of A and B staged in local memory (dev.offload.ops.gemm.TiledGemmConfig). */
+    INT8_GEMM_TILED("int8_gemm_tiled", 1),
     SPMM("spmm", 2),
     /** Block-sparse INT8 linear: BSR weights in VNNI-shaped blocks times quantized activations, token-major. */
     BSR_LINEAR("bsr_linear", 1),

@@ -17,16 +17,23 @@ public record KernelSource(KernelFamily family, String text, String sha256) {
     /**
      * Reads {@code dev/offload/kernels/<family>.cl} from the class path, with its {@code #include "x.clh"} lines
      * replaced by those files (a program is built from one string, so the compiler has no folder to look in).
-     * The hash covers the text as built.
+     * A piece may include others; each is spliced in at its first include only (the later lines are dropped), so a
+     * family and a shared piece can both name offload.clh. The hash covers the text as built.
      */
     public static KernelSource load(KernelFamily family) {
-        String text = read(family.id() + ".cl");
+        String built = splice(read(family.id() + ".cl"), new java.util.HashSet<>());
+        return new KernelSource(family, built, sha256(built));
+    }
+
+    private static String splice(String text, java.util.Set<String> included) {
         Matcher m = INCLUDE.matcher(text);
         StringBuilder out = new StringBuilder();
-        while (m.find()) m.appendReplacement(out, Matcher.quoteReplacement(read(m.group(1))));
+        while (m.find()) {
+            String piece = included.add(m.group(1)) ? splice(read(m.group(1)), included) : "";
+            m.appendReplacement(out, Matcher.quoteReplacement(piece));
+        }
         m.appendTail(out);
-        String built = out.toString();
-        return new KernelSource(family, built, sha256(built));
+        return out.toString();
     }
 
     private static String read(String name) {

@@ -38,8 +38,8 @@
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
 
-// The dequantize epilogue rounds like the Java reference (Int8GemmReference.int8Linear): no contraction of c * s + bias into fma.
-#pragma OPENCL FP_CONTRACT OFF
+// The epilogues, the row-sum kernel and DOT4, shared with int8_gemm_tiled.cl.
+#include "int8_gemm.clh"
 
 #ifndef MR
 #define MR 4
@@ -70,188 +70,8 @@ static inline uint hsum16(uint16 v) {
     return h2.x + h2.y;
 }
 
-// Row sums of A in the signed domain, for the zb[n] * rowsum[m] correction. One work-item per row.
-__kernel KERNEL_SHAPE void int8_gemm_row_sums(__global const char* a, const int lda, const int a_flip,
-                                 const int M, const int K, __global int* rowsum) {
-    const int m = get_global_id(0);
-    if (m >= M) return;
-    __global const char* row = a + (size_t) m * lda;
-    const char16 flip = (char16) ((char) a_flip);
-    int16 acc = (int16) (0);
-    int k = 0;
-    for (; k + 16 <= K; k += 16) acc += convert_int16(vload16(0, row + k) ^ flip);
-    int s = 0;
-    for (; k < K; k++) s += (char) (row[k] ^ a_flip);
-    int8 h8 = acc.lo + acc.hi;
-    int4 h4 = h8.lo + h8.hi;
-    int2 h2 = h4.lo + h4.hi;
-    rowsum[m] = s + h2.x + h2.y;
-}
-
-#ifdef USE_INTEGER_DOT_PRODUCT
-#ifdef cl_khr_integer_dot_product
-#define DOT4(x, y) dot((x), (y))
-#else
-// The device lacks the extension: a plain definition keeps this path buildable and testable everywhere.
-static inline int DOT4(char4 x, char4 y) {
-    int4 p = convert_int4(x) * convert_int4(y);
-    return p.x + p.y + p.z + p.w;
-}
-#endif
-#endif
-
-// ---- Epilogues: the output conversion, for one value (store1) or 16 consecutive columns (store16) ----------
-#if defined(EPILOGUE_DEQUANTIZE)
-#define EPILOGUE_PARAMS __global const float* sa,     /* activation scale of row m: sa[m * sa_stride] */ \
-                        const int sa_stride,          /* 1: one per row; 0: one for the tensor */ \
-                        __global const float* sb,     /* [N] weight scale per column */ \
-                        __global const float* bias,   /* [N] (read with HAS_BIAS) */ \
-                        __global float* out
-#define EPILOGUE_ARGS sa, sa_stride, sb, bias, out
-#elif defined(EPILOGUE_REQUANTIZE)
-#define EPILOGUE_PARAMS __global const float* scale,  /* [N] a_scale * b_scale / y_scale per column */ \
-                        const int out_zero_point, const int out_min, const int out_max, __global char* out
-#define EPILOGUE_ARGS scale, out_zero_point, out_min, out_max, out
-#else
-#define EPILOGUE_PARAMS __global int* out
-#define EPILOGUE_ARGS out
-#endif
-
-#include "erf.clh"
-#include "activation.clh"
-
-// ACTIVATE works on float and float16 alike (the built-ins are overloaded); ACTIVATE16 is the float16 form where they
-// differ. GELU_ERF is Activation.geluErf on the Java side, bit for bit (offload's erf, erf.clh, with an IEEE
-// division: the host adds -cl-fp32-correctly-rounded-divide-sqrt); GELU_ERF_ONNX is ONNX Runtime's rounding.
-#if defined(ACTIVATION_RELU)
-#define ACTIVATE(x) OFFLOAD_RELU(x)
-#elif defined(ACTIVATION_GELU_ERF)
-#define ACTIVATE(x) ((x) * (offload_erf((x) / 1.4142135f) + 1.0f) * 0.5f)
-#define ACTIVATE16(x) ((x) * (offload_erf16((x) / 1.4142135f) + 1.0f) * 0.5f)
-#elif defined(ACTIVATION_GELU_TANH)
-#define ACTIVATE(x) OFFLOAD_GELU_TANH(x)
-#elif defined(ACTIVATION_SILU)
-#define ACTIVATE(x) ((x) / (1.0f + exp(-(x))))
-#elif defined(ACTIVATION_GELU_ERF_ONNX)
-// GELU as an exported ONNX graph writes it, rounded as ONNX Runtime's CPU provider rounds it: Div(x, sqrt 2) (a
-// correctly rounded division: the program is built with -cl-fp32-correctly-rounded-divide-sqrt), Erf as MLAS's
-// FMA3 kernel computes it, + 1, * x, * 0.5, each step one float rounding (FP_CONTRACT is off above). Judge:
-// dev.offload.math.OnnxRuntimeCpu.gelu, which this must match bit for bit.
-static inline float onnx_erf(const float x) {
-    const float a = fmin(fabs(x), 3.925f);
-    float r;
-    if (a >= 0.921875f) {
-        float q = 1.72948930e-5f;
-        q = fma(q, a, -3.83208680e-4f);
-        q = fma(q, a, 3.88393435e-3f);
-        q = fma(q, a, -2.42545605e-2f);
-        q = fma(q, a, 1.06777847e-1f);
-        q = fma(q, a, 6.34846687e-1f);
-        q = fma(q, a, 1.28717512e-1f);
-        q = fma(q, a, a);
-        q = fmax(-q, -88.3762626647949f);
-        const float m = fma(1.44269504088896341f, q, 1.25829120e+7f) - 1.25829120e+7f;
-        float f = fma(-6.93145752e-1f, m, q);
-        f = fma(m, -1.42860677e-6f, f);
-        float y = 1.38319808e-3f;
-        y = fma(y, f, 8.37550033e-3f);
-        y = fma(y, f, 4.16689515e-2f);
-        y = fma(y, f, 1.66664466e-1f);
-        y = fma(y, f, 4.99999851e-1f);
-        y = fma(y, f, 1.0f);
-        y = fma(y, f, 1.0f);
-        const float scaled = y * as_float(((int) m + 127) << 23);
-        r = 1.0f - scaled;
-    } else {
-        const float s = a * a;
-        float p = -5.99104969e-4f;
-        p = fma(p, s, 4.99339588e-3f);
-        p = fma(p, s, -2.67667342e-2f);
-        p = fma(p, s, 1.12818025e-1f);
-        p = fma(p, s, -3.76124859e-1f);
-        p = fma(p, s, 1.28379151e-1f);
-        r = fma(p, a, a);
-    }
-    return copysign(r, x);
-}
-
-static inline float onnx_gelu(const float x) {
-    const float e = onnx_erf(x / 1.4142135f);
-    const float u = e + 1.0f;
-    const float w = x * u;
-    return w * 0.5f;
-}
-
-// Lane by lane: the erf has two branches, and the epilogue's cost is small next to the GEMM.
-static inline float16 onnx_gelu16(const float16 y) {
-    float v[16];
-    vstore16(y, 0, v);
-    for (int t = 0; t < 16; t++) v[t] = onnx_gelu(v[t]);
-    return vload16(0, v);
-}
-#define ACTIVATE(x) onnx_gelu(x)
-#define ACTIVATE16(x) onnx_gelu16(x)
-#else
-#define ACTIVATE(x) (x)
-#endif
-#ifndef ACTIVATE16
-#define ACTIVATE16(x) ACTIVATE(x)
-#endif
-
-// C[m,n] = c, converted as the epilogue says. Float operations in the same order as the Java reference.
-static inline void store1(const int c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
-    const size_t at = (size_t) m * N + n;
-#if defined(EPILOGUE_DEQUANTIZE)
-    // c * (sa * sb): the graph's reference (Int8GemmReference.int8Linear) multiplies the two scales first.
-    float y = (float) c * (sa[m * sa_stride] * sb[n]);
-#ifdef HAS_BIAS
-    y += bias[n];
-#endif
-    out[at] = ACTIVATE(y);
-#elif defined(EPILOGUE_REQUANTIZE)
-    // (float) c * scale, round half to even, add the zero point, saturate: bit-exact with the reference.
-    const int r = clamp(convert_int_sat_rte((float) c * scale[n]), -65536, 65536);
-    out[at] = as_char((uchar) (clamp(r + out_zero_point, out_min, out_max) & 0xFF));
-#else
-    out[at] = c;
-#endif
-}
-
-// C[m, n..n+15] = c; columns past N are not stored.
-static inline void store16(const int16 c, const int m, const int n, const int N, EPILOGUE_PARAMS) {
-    if (n + 16 > N) {
-        int v[16];
-        vstore16(c, 0, v);
-        for (int t = 0; t < N - n; t++) store1(v[t], m, n + t, N, EPILOGUE_ARGS);
-        return;
-    }
-    const size_t at = (size_t) m * N + n;
-#if defined(EPILOGUE_DEQUANTIZE)
-    float16 y = convert_float16(c) * (sa[m * sa_stride] * vload16(0, sb + n));
-#ifdef HAS_BIAS
-    y += vload16(0, bias + n);
-#endif
-    vstore16(ACTIVATE16(y), 0, out + at);
-#elif defined(EPILOGUE_REQUANTIZE)
-    const int16 r = clamp(convert_int16_sat_rte(convert_float16(c) * vload16(0, scale + n)), -65536, 65536);
-    vstore16(as_char16(convert_uchar16(clamp(r + out_zero_point, out_min, out_max) & 0xFF)), 0, out + at);
-#else
-    vstore16(c, 0, out + at);
-#endif
-}
-
 // Global size: (n_padded / NR, ceil(M / MR)). Work-items along dimension 0 share the same A rows.
-__kernel KERNEL_SHAPE void int8_gemm(__global const char* a, const int lda, const int a_flip,
-                        __global const int* za,            // A zero point of row m: za[m * za_stride] - za_shift
-                        const int za_stride,               // 1: one per row; 0: one for the tensor
-                        const int za_shift,                // 128 for uint8 A given its own zero points, else 0
-                        __global const char* bt, const int ldb,
-                        __global const int* zb,            // [n_padded] effective B zero points
-                        __global const int* colsum,        // [n_padded] sum_k B (signed domain)
-                        __global const int* rowsum,        // [M] sum_k A (signed domain), read when use_rowsum
-                        const int use_rowsum,
-                        const int M, const int N, const int K,
-                        EPILOGUE_PARAMS                        ) {
+__kernel KERNEL_SHAPE void int8_gemm(INT8_GEMM_PARAMS) {
     const int n0 = get_global_id(0) * NR;
     const int m0 = get_global_id(1) * MR;
     if (m0 >= M || n0 >= N) return; // the host may round the global size up to the work-group size
@@ -438,12 +258,8 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
         for (int v = 0; v < NV; v++) result[i * NV + v] = acc[i][v];
 }
 
-// Same arguments as int8_gemm; global size (n_padded / NR, ceil(M / MR)).
-__kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int lda, const int a_flip, __global const int* za,
-                               const int za_stride, const int za_shift,
-                               __global const char* bp, const int ldb, __global const int* zb,
-                               __global const int* colsum, __global const int* rowsum, const int use_rowsum,
-                               const int M, const int N, const int K, EPILOGUE_PARAMS) {
+// The arguments: int8_gemm.clh (bt in panels, ldb the panel stride); global size (n_padded / NR, ceil(M / MR)).
+__kernel KERNEL_SHAPE void int8_gemm_panels(INT8_GEMM_PARAMS) {
     const int n0 = get_global_id(0) * NR;
     const int m0 = get_global_id(1) * MR;
     if (m0 >= M || n0 >= N) return;
@@ -451,7 +267,7 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(__global const char* a, const int ld
 #pragma unroll
     for (int i = 0; i < MR; i++) arow[i] = a + (size_t) min(m0 + i, M - 1) * lda;
     int16 acc[MR][NV];
-    vnni_panels(arow, bp + (size_t) (n0 / 16) * ldb, ldb, K, a_flip ^ 0x80, &acc[0][0]);
+    vnni_panels(arow, bt + (size_t) (n0 / 16) * ldb, ldb, K, a_flip ^ 0x80, &acc[0][0]);
 
     const uint16 kk = (uint16) ((uint) K);
 #pragma unroll

@@ -7,7 +7,6 @@ import dev.offload.cl.Program;
 import dev.offload.device.KernelStyle;
 import dev.offload.device.KernelLauncher;
 import dev.offload.device.OpenClDevice;
-import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.QuantType;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * INT8 GEMM on an OpenCL device (kernel {@code int8_gemm.cl}, judged by {@link Int8GemmReference}).
+ * INT8 GEMM on an OpenCL device, judged by {@link Int8GemmReference}: the direct kernels of {@code int8_gemm.cl}
+ * ({@link DirectGemmConfig}) or the local-memory tiled kernel of {@code int8_gemm_tiled.cl} ({@link TiledGemmConfig}).
  *
  * <pre>{@code
  * Int8Gemm gemm = Int8Gemm.on(device);
@@ -42,6 +42,11 @@ public final class Int8Gemm {
     Int8Gemm(OpenClDevice device, GemmConfig config, boolean announce) {
         this.device = device;
         this.config = config;
+        if (config instanceof TiledGemmConfig && device.kernelStyle() == KernelStyle.FPGA) {
+            throw new IllegalArgumentException("the tiled GEMM (" + config.describe() + ") stages tiles in local memory across a"
+                    + " work-group, which " + device.spec() + "'s FPGA kernel style (single work-item kernels) has not got;"
+                    + " use GemmConfig.forDevice(info, KernelStyle.FPGA)");
+        }
         if (config.panels() && device.kernelStyle() == KernelStyle.FPGA) {
             throw new IllegalArgumentException("the VNNI/AMX panel GEMM (" + config.describe() + ") uses x86 built-ins, which "
                     + device.spec() + "'s FPGA kernel style turns off; use GemmConfig.forDevice(info, KernelStyle.FPGA)");
@@ -67,21 +72,22 @@ public final class Int8Gemm {
     public static Int8Gemm on(OpenClDevice device, DeviceGemmConfigs configs) {
         if (device.kernelStyle() == KernelStyle.FPGA) {
             // Tuned entries are for the portable style (they may use x86 built-ins): FPGA style has its own defaults.
-            return new Int8Gemm(device, GemmConfig.forDevice(device.info(), KernelStyle.FPGA));
+            return new Int8Gemm(device, DirectGemmConfig.forDevice(device.info(), KernelStyle.FPGA));
         }
         return new Int8Gemm(device, configs.choice(device).config());
     }
 
     /**
      * The build options of the program a product with {@code rows} rows of A and this epilogue uses (before the
-     * device's style define): the register block, shrunk to {@code rows} when A has fewer rows, and the epilogue.
+     * device's style define): the configuration's defines (the direct family shrinks its row block to {@code rows}
+     * when A has fewer rows) and the epilogue.
      */
     public static String buildOptions(GemmConfig config, int rows, Epilogue epilogue) {
-        return config.defines(config.rowBlock(rows)) + " " + epilogue.defines();
+        return config.defines(rows) + " " + epilogue.defines();
     }
 
     /**
-     * Every option string {@link #run} can ask for with this configuration: row blocks 1..mr times each epilogue
+     * Every option string {@link #run} can ask for with this configuration: its defines (direct: row blocks 1..mr) times each epilogue
      * kind (int32; requantize; dequantize with and without bias, times every {@link Activation}). This is what
      * {@code bitstreams build} prebuilds.
      */
@@ -94,9 +100,9 @@ public final class Int8Gemm {
             }
         }
         epilogues.add(Epilogue.Requantize.of(1, 0, QuantType.INT8));
-        Set<String> out = new java.util.LinkedHashSet<>(); // AMX has two row blocks for rows 1..mr
-        for (int rows = 1; rows <= config.mr(); rows++) {
-            for (Epilogue e : epilogues) out.add(buildOptions(config, rows, e));
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (String defines : config.allDefines()) {
+            for (Epilogue e : epilogues) out.add(defines + " " + e.defines());
         }
         return List.copyOf(out);
     }
@@ -105,11 +111,14 @@ public final class Int8Gemm {
 
     public OpenClDevice device() { return device; }
 
-    /** Packs B (shape [K][N]) with its zero point (scalar or per column) into device memory, once. */
+    /**
+     * Packs B (shape [K][N]) with its zero point (scalar or per column) into device memory, once: transposed
+     * ([nPadded][stride], the direct family's default and the tiled family) or in VNNI/AMX panels.
+     */
     public PackedWeights pack(Int8Matrix b, ZeroPoint zb) {
         zb.checkForB(b.cols());
         int k = b.rows(), n = b.cols();
-        int nPadded = (n + config.nr() - 1) / config.nr() * config.nr();
+        int nPadded = (n + config.columnMultiple() - 1) / config.columnMultiple() * config.columnMultiple();
         int stride = config.packedStride(k);
         long bytes = config.panels() ? (long) (nPadded / 16) * stride : (long) nPadded * stride;
         if (bytes > Integer.MAX_VALUE - 8) {
@@ -234,7 +243,7 @@ public final class Int8Gemm {
 
     /** Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies. */
     private Program program(int m, Epilogue epilogue) {
-        return device.program(KernelFamily.INT8_GEMM, buildOptions(config, m, epilogue));
+        return device.program(config.family(), buildOptions(config, m, epilogue));
     }
 
     /** The row-sum kernel (when B has zero points) and the GEMM, through {@code launcher}. */
@@ -242,7 +251,6 @@ public final class Int8Gemm {
                         Buffer rowSums, Buffer out, KernelLauncher launcher, List<Object> epilogueArgs) {
         int k = w.k(), n = w.n();
         int flip = aType == QuantType.UINT8 ? 0x80 : 0;
-        int mr = config.rowBlock(m);
         if (w.needsRowSums()) {
             try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
                 sums.setArgs(a, k, flip, m, k, rowSums);
@@ -252,23 +260,33 @@ public final class Int8Gemm {
         try (Kernel gemm = program.kernel(config.kernelName())) {
             gemm.setArgs(a, k, flip, za, zaStride, zaShift, w.packed(), w.stride(), w.zeroPoints(), w.columnSums(),
                     w.needsRowSums() ? rowSums : za, w.needsRowSums() ? 1 : 0, m, n, k, epilogueArgs, out);
-            long columnsOfBlocks = w.nPadded() / config.nr();
-            long rowsOfBlocks = (m + mr - 1) / mr;
-            long[] local = null;
-            if (config.localColumns() > 0) {
-                long lc = config.localColumns();
-                // Few rows of blocks: smaller work-groups, so there are enough of them to share among the cores.
-                while (lc > 8 && (columnsOfBlocks + lc - 1) / lc * rowsOfBlocks < MIN_WORK_GROUPS) lc /= 2;
-                while (lc > 1 && lc >= 2 * columnsOfBlocks) lc /= 2; // narrow B: no idle padding work-items
-                columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
-                local = new long[] {lc, 1};
+            switch (config) {
+                case TiledGemmConfig t -> launcher.launch(gemm, t.globalSize(m, w.nPadded()), t.localSize());
+                case DirectGemmConfig d -> launchDirect(gemm, d, m, w, launcher);
             }
-            launcher.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local);
         }
     }
 
+    /** One work-item per register block; work-groups along N of the configured size, shrunk where the shape is small. */
+    private static void launchDirect(Kernel gemm, DirectGemmConfig config, int m, PackedWeights w, KernelLauncher launcher) {
+        int mr = config.rowBlock(m);
+        long columnsOfBlocks = w.nPadded() / config.nr();
+        long rowsOfBlocks = (m + mr - 1) / mr;
+        long[] local = null;
+        if (config.localColumns() > 0) {
+            long lc = config.localColumns();
+            // Few rows of blocks: smaller work-groups, so there are enough of them to share among the cores.
+            while (lc > 8 && (columnsOfBlocks + lc - 1) / lc * rowsOfBlocks < MIN_WORK_GROUPS) lc /= 2;
+            while (lc > 1 && lc >= 2 * columnsOfBlocks) lc /= 2; // narrow B: no idle padding work-items
+            columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
+            local = new long[] {lc, 1};
+        }
+        launcher.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local);
+    }
+
     private void checkWeights(PackedWeights w) {
-        if (w.config().nr() != config.nr() || w.config().panels() != config.panels() || w.stride() != config.packedStride(w.k())) {
+        if (w.config().columnMultiple() != config.columnMultiple() || w.config().panels() != config.panels()
+                || w.stride() != config.packedStride(w.k())) {
             throw new IllegalArgumentException("weights were packed for " + w.config().describe() + ", this GEMM uses " + config.describe());
         }
     }

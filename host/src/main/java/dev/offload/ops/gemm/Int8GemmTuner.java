@@ -55,13 +55,54 @@ public final class Int8GemmTuner {
      * @param quick  smaller shapes and a smaller search space
      * @param budget wall-clock time after which no further candidate starts
      * @param reps   timed repetitions per shape (after one checked warm-up run)
-     * @param seed   for the random matrices
+     * @param seed   for the random matrices (and the tiled family's sample of its parameter grid)
+     * @param search which kernel families to search
      */
-    public record Options(boolean quick, Duration budget, int reps, long seed) {
+    public record Options(boolean quick, Duration budget, int reps, long seed, Search search) {
         public Options {
             if (reps < 1) throw new IllegalArgumentException("repetitions must be at least 1, got " + reps);
             if (budget.isNegative() || budget.isZero()) throw new IllegalArgumentException("the budget must be positive, got " + budget);
+            if (search == null) throw new IllegalArgumentException("search is required");
         }
+
+        /** The device's usual families ({@link Search#DEFAULT}). */
+        public Options(boolean quick, Duration budget, int reps, long seed) { this(quick, budget, reps, seed, Search.DEFAULT); }
+    }
+
+    /** The kernel families a search covers ({@code tune --family}). */
+    public enum Search {
+        /** GPUs and other non-CPU devices: both families, the tiled one first; CPUs: the direct family only. */
+        DEFAULT,
+        /** int8_gemm.cl's register blocks and inner loops only. */
+        DIRECT,
+        /** int8_gemm_tiled.cl only (on a CPU a handful of parameter sets: local-memory tiles are slow there by design). */
+        TILED,
+        /** Both, on any device. */
+        ALL;
+
+        boolean direct(DeviceInfo info) { return this != TILED; }
+
+        boolean tiled(DeviceInfo info) { return this == TILED || this == ALL || (this == DEFAULT && info.type() != DeviceType.CPU); }
+    }
+
+    /** Tiled candidates per search: a sample of the grid on a GPU, fewer with --quick. */
+    static final int TILED_CANDIDATES = 40, TILED_CANDIDATES_QUICK = 8;
+
+    /**
+     * Stage one's candidates: the device's default first when its family is searched, then the tiled family's
+     * ({@link TiledGemmConfig#candidates}), then the direct family's {@link #blocks}.
+     */
+    static List<GemmConfig> candidates(DeviceInfo info, Options options) {
+        LinkedHashSet<GemmConfig> out = new LinkedHashSet<>();
+        GemmConfig standard = GemmConfig.forDevice(info);
+        boolean tiled = options.search().tiled(info), direct = options.search().direct(info);
+        if (standard instanceof TiledGemmConfig ? tiled : direct) out.add(standard);
+        if (tiled) {
+            boolean cpu = info.type() == DeviceType.CPU;
+            out.addAll(TiledGemmConfig.candidates(info, cpu, options.quick() ? TILED_CANDIDATES_QUICK : TILED_CANDIDATES, options.seed()));
+        }
+        if (direct) out.addAll(blocks(info, options.quick()));
+        return List.copyOf(out);
     }
 
     public enum Status {
@@ -113,8 +154,8 @@ public final class Int8GemmTuner {
     /** The inner loops worth trying on a device. */
     static List<GemmConfig.InnerLoop> innerLoops(DeviceInfo info) {
         List<GemmConfig.InnerLoop> loops = new ArrayList<>();
-        if (new GemmConfig(32, 64, GemmConfig.InnerLoop.X86_AMX, 1).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_AMX);
-        if (new GemmConfig(4, 32, GemmConfig.InnerLoop.X86_VNNI, 16).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_VNNI);
+        if (new DirectGemmConfig(32, 64, GemmConfig.InnerLoop.X86_AMX, 1).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_AMX);
+        if (new DirectGemmConfig(4, 32, GemmConfig.InnerLoop.X86_VNNI, 16).runsOn(info)) loops.add(GemmConfig.InnerLoop.X86_VNNI);
         if (info.dotProduct() != null && info.dotProduct().input4x8Bit()) loops.add(GemmConfig.InnerLoop.DOT_PRODUCT);
         loops.add(GemmConfig.InnerLoop.AUTO);
         // AUTO differs from PORTABLE only where the compiler targets AVX512BW, i.e. on CPUs.
@@ -128,15 +169,15 @@ public final class Int8GemmTuner {
      * are 1..8 rows x 16..64 columns (int32 vectors of 16 lanes); the other loops keep MR x NR int16 accumulators,
      * so blocks beyond 32 of them spill and are left out.
      */
-    static List<GemmConfig> blocks(DeviceInfo info, boolean quick) {
-        GemmConfig first = GemmConfig.forDevice(info);
-        LinkedHashSet<GemmConfig> out = new LinkedHashSet<>();
+    static List<DirectGemmConfig> blocks(DeviceInfo info, boolean quick) {
+        DirectGemmConfig first = DirectGemmConfig.forDevice(info);
+        LinkedHashSet<DirectGemmConfig> out = new LinkedHashSet<>();
         out.add(first);
         int[] rows = quick ? new int[] {1, 4} : new int[] {1, 2, 4, 8};
         for (GemmConfig.InnerLoop loop : innerLoops(info)) {
             if (loop == GemmConfig.InnerLoop.X86_AMX) {
                 for (int mr : new int[] {16, 32}) {
-                    for (int nr : quick ? new int[] {32, 64} : new int[] {32, 64, 128}) out.add(new GemmConfig(mr, nr, loop, 1));
+                    for (int nr : quick ? new int[] {32, 64} : new int[] {32, 64, 128}) out.add(new DirectGemmConfig(mr, nr, loop, 1));
                 }
                 continue;
             }
@@ -146,7 +187,7 @@ public final class Int8GemmTuner {
             for (int mr : rows) {
                 for (int nr : cols) {
                     if (!vnni && mr * nr > 32) continue;
-                    out.add(new GemmConfig(mr, nr, loop, wg));
+                    out.add(new DirectGemmConfig(mr, nr, loop, wg));
                 }
             }
         }
@@ -164,15 +205,16 @@ public final class Int8GemmTuner {
         List<Shape> shapes = options.quick() ? QUICK_SHAPES : SHAPES;
         List<Outcome> outcomes = new ArrayList<>();
         try (Problems problems = new Problems(device, shapes, options.seed())) {
-            for (GemmConfig c : blocks(device.info(), options.quick())) {
+            for (GemmConfig c : candidates(device.info(), options)) {
                 outcomes.add(report(progress, tryCandidate(c, problems, deadline)));
             }
             List<Outcome> best = outcomes.stream().filter(o -> o.status() == Status.PASSED)
                     .sorted(Comparator.comparingDouble(Outcome::score).reversed()).limit(3).toList();
             LinkedHashSet<GemmConfig> tried = new LinkedHashSet<>(outcomes.stream().map(Outcome::config).toList());
             for (Outcome o : best) {
+                if (!(o.config() instanceof DirectGemmConfig d)) continue; // the tiled family's work-group is part of its sample
                 for (int wg : workGroups(options.quick())) {
-                    GemmConfig c = new GemmConfig(o.config().mr(), o.config().nr(), o.config().innerLoop(), wg);
+                    GemmConfig c = new DirectGemmConfig(d.mr(), d.nr(), d.innerLoop(), wg);
                     if (tried.add(c)) outcomes.add(report(progress, tryCandidate(c, problems, deadline)));
                 }
             }

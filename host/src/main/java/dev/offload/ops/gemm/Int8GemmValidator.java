@@ -1,6 +1,7 @@
 package dev.offload.ops.gemm;
 
 import dev.offload.cl.Buffer;
+import dev.offload.device.KernelStyle;
 import dev.offload.device.OpenClDevice;
 import dev.offload.ops.quant.QuantType;
 import dev.offload.validate.CheckResult;
@@ -17,6 +18,11 @@ import java.util.SplittableRandom;
  * Validates the INT8 GEMM against {@link Int8GemmReference}: every int8/uint8 combination, scalar and
  * per-row/per-column zero points, all epilogues and activations, and awkward shapes (1x1x1, primes,
  * decode-like 1x4096x4096, N=1, K=20000). Outputs are guarded and poisoned.
+ *
+ * <p>First the device's own configuration ({@link Int8Gemm#on}), then the tiled family's
+ * {@link TiledGemmConfig#validationSets} on every device that takes them (not FPGA style): M in {1, 7, 33} x N in {5, 67}
+ * x K in {1, 31, 100, 384} in int32 per set, one dequantize and one requantize case per set, and every activation
+ * with the first set (quick: three sets, two int32 shapes and one dequantize or requantize case each).
  */
 public final class Int8GemmValidator implements OpValidator {
     @Override public String op() { return "int8_gemm"; }
@@ -67,23 +73,57 @@ public final class Int8GemmValidator implements OpValidator {
         return cases;
     }
 
+    /** The tiled family's cases for its {@code index}-th validation set: shapes that are not multiples of any tile. */
+    private static List<Case> tiledCases(int index, boolean quick) {
+        QuantType s8 = QuantType.INT8, u8 = QuantType.UINT8;
+        QuantType[][] combos = {{s8, s8}, {u8, s8}, {s8, u8}, {u8, u8}};
+        Activation[] activations = Activation.values();
+        List<Case> cases = new ArrayList<>();
+        int[][] shapes = quick ? new int[][] {{7, 100, 67}, {1, 31, 5}} : null;
+        if (shapes == null) {
+            List<int[]> grid = new ArrayList<>();
+            for (int m : new int[] {1, 7, 33}) for (int n : new int[] {5, 67}) for (int k : new int[] {1, 31, 100, 384}) grid.add(new int[] {m, k, n});
+            shapes = grid.toArray(int[][]::new);
+        }
+        for (int i = 0; i < shapes.length; i++) {
+            QuantType[] t = combos[(i + index) % combos.length];
+            cases.add(Case.int32(shapes[i][0], shapes[i][1], shapes[i][2], t[0], t[1], (i + index) % 2 == 0));
+        }
+        // Quick: one epilogue per set, dequantize and requantize in turn (each epilogue is a build of its own).
+        if (!quick || index % 2 == 0) cases.add(new Case(33, 100, 67, u8, s8, true, "dequantize", activations[index % activations.length], null));
+        if (!quick || index % 2 == 1) cases.add(new Case(7, 384, 67, s8, u8, index % 2 == 0, "requantize", null, index % 2 == 0 ? s8 : u8));
+        if (index == 0 && !quick) {
+            for (Activation a : activations) cases.add(new Case(33, 31, 5, s8, s8, false, "dequantize", a, null));
+        }
+        return cases;
+    }
+
     @Override
     public List<CheckResult> validate(OpenClDevice device, ValidationOptions options) {
         Int8Gemm gemm = Int8Gemm.on(device);
         SplittableRandom rnd = new SplittableRandom(options.seed());
         List<CheckResult> out = new ArrayList<>();
-        for (Case c : cases(options.quick())) out.add(check(gemm, c, rnd.split()));
+        for (Case c : cases(options.quick())) out.add(check(gemm, c, rnd.split(), ""));
+        if (device.kernelStyle() == KernelStyle.FPGA) return out; // the tiled family does not apply (int8_gemm_tiled.cl's header)
+        List<TiledGemmConfig> sets = TiledGemmConfig.validationSets();
+        if (options.quick()) sets = List.of(sets.get(0), sets.get(6), sets.get(7)); // default (dot), SA=SB=0 and VW 4/8 (portable)
+        for (int i = 0; i < sets.size(); i++) {
+            TiledGemmConfig t = sets.get(i);
+            if (!t.runsOn(device.info())) continue;
+            Int8Gemm tiled = new Int8Gemm(device, t, false);
+            for (Case c : tiledCases(i, options.quick())) out.add(check(tiled, c, rnd.split(), t.brief() + ": "));
+        }
         return out;
     }
 
-    private CheckResult check(Int8Gemm gemm, Case c, SplittableRandom rnd) {
+    private CheckResult check(Int8Gemm gemm, Case c, SplittableRandom rnd, String prefix) {
         OpenClDevice device = gemm.device();
         Int8Matrix a = matrix(rnd, c.aType(), c.m(), c.k()), b = matrix(rnd, c.bType(), c.k(), c.n());
         ZeroPoint za = c.perChannel() ? ZeroPoint.perRow(values(rnd, c.m(), c.aType())) : ZeroPoint.scalar(values(rnd, 1, c.aType())[0]);
         ZeroPoint zb = c.perChannel() ? ZeroPoint.perColumn(values(rnd, c.n(), c.bType())) : ZeroPoint.scalar(values(rnd, 1, c.bType())[0]);
         int[] exact = Int8GemmReference.matmulInteger(a, za, b, zb);
         int count = c.m() * c.n();
-        String shape = c.label();
+        String shape = prefix + c.label();
         try (PackedWeights w = gemm.pack(b, zb); Buffer ab = device.upload(a.data())) {
             switch (c.epilogue()) {
                 case "dequantize" -> {

@@ -4,7 +4,8 @@ import dev.offload.cl.Buffer;
 import dev.offload.ops.quant.QuantType;
 
 /**
- * A B matrix packed once for the INT8 GEMM and kept on the device: B transposed to [nPadded][stride]
+ * A B matrix packed once for the INT8 GEMM and kept on the device: B transposed to [nPadded][stride] (both families;
+ * the tiled one pads nPadded to its NWG and the stride to its KWG)
  * in the signed domain (uint8 values flipped by 0x80), zero-padded along K and N, with its column sums
  * and effective per-column zero points. With {@link GemmConfig#panels()} the layout is 16-column panels
  * [nPadded/16][ceil(K/4)][16][4] instead (for vpdpbusd). Made by {@link Int8Gemm#pack}; close it to free device memory.

@@ -49,7 +49,7 @@ class GemmConfigResolveTest {
     @Test
     void anEntryForThisDeviceAndDriverIsUsedAndTheGemmItConfiguresIsExact() {
         DeviceInfo info = device.info();
-        GemmConfig tuned = new GemmConfig(2, 8, GemmConfig.InnerLoop.PORTABLE, 32);
+        GemmConfig tuned = new DirectGemmConfig(2, 8, GemmConfig.InnerLoop.PORTABLE, 32);
         Path cache = dir.resolve("tuning.json");
         TuningDb.empty().with(entry(info, info.driverVersion(), tuned)).write(cache);
 
@@ -69,7 +69,7 @@ class GemmConfigResolveTest {
     @Test
     void theRepositoryEntryIsUsedWhenTheUserCacheHasNone() {
         DeviceInfo info = device.info();
-        GemmConfig db = new GemmConfig(8, 2, GemmConfig.InnerLoop.AUTO, 8);
+        GemmConfig db = new DirectGemmConfig(8, 2, GemmConfig.InnerLoop.AUTO, 8);
         TuningStore store = new TuningStore(dir.resolve("absent.json"), TuningDb.empty().with(entry(info, info.driverVersion(), db)));
         GemmConfig.Choice choice = GemmConfig.resolve(info, store);
         assertEquals(db, choice.config());
@@ -80,7 +80,7 @@ class GemmConfigResolveTest {
     void entriesForOtherDriverVersionsAreIgnored() {
         DeviceInfo info = device.info();
         Path cache = dir.resolve("tuning.json");
-        TuningDb.empty().with(entry(info, info.driverVersion() + "-older", new GemmConfig(1, 2, GemmConfig.InnerLoop.PORTABLE, 8))).write(cache);
+        TuningDb.empty().with(entry(info, info.driverVersion() + "-older", new DirectGemmConfig(1, 2, GemmConfig.InnerLoop.PORTABLE, 8))).write(cache);
         GemmConfig.Choice choice = GemmConfig.resolve(info, new TuningStore(cache, TuningDb.empty()));
         assertEquals(TuningStore.Source.DEFAULT, choice.source());
         assertEquals(GemmConfig.forDevice(info), choice.config());
@@ -94,7 +94,7 @@ class GemmConfigResolveTest {
         DeviceInfo info = device.info();
         DeviceInfo gpu = copy(info, DeviceType.GPU, info.driverVersion());
         TuningStore vnni = new TuningStore(null, TuningDb.empty().with(entry(gpu, gpu.driverVersion(),
-                new GemmConfig(4, 32, GemmConfig.InnerLoop.X86_VNNI, 16))));
+                new DirectGemmConfig(4, 32, GemmConfig.InnerLoop.X86_VNNI, 16))));
         GemmConfig.Choice choice = GemmConfig.resolve(gpu, vnni);
         assertEquals(TuningStore.Source.DEFAULT, choice.source());
         assertEquals(GemmConfig.forDevice(gpu), choice.config());

@@ -167,9 +167,9 @@ class Int8GemmTest {
         assumeTrue(loop != GemmConfig.InnerLoop.X86_VNNI || HostCpu.hasAvx512Vnni(), "this CPU has no AVX512-VNNI");
         assumeTrue(loop != GemmConfig.InnerLoop.X86_AMX || HostCpu.hasAmxInt8(), "this CPU (or process) has no AMX int8 tiles");
         GemmConfig dot = switch (loop) {
-            case X86_VNNI -> new GemmConfig(3, 48, loop, 0);
-            case X86_AMX -> new GemmConfig(32, 64, loop, 0);
-            default -> new GemmConfig(3, 5, loop, 0);
+            case X86_VNNI -> new DirectGemmConfig(3, 48, loop, 0);
+            case X86_AMX -> new DirectGemmConfig(32, 64, loop, 0);
+            default -> new DirectGemmConfig(3, 5, loop, 0);
         };
         Random rnd = new Random(23);
         Int8Matrix a = random(rnd, QuantType.UINT8, 11, 211), b = random(rnd, QuantType.INT8, 211, 53); // 211 = 3*64+16+3
@@ -195,7 +195,7 @@ class Int8GemmTest {
         Int8Matrix a = random(rnd, at, m, k), b = random(rnd, QuantType.INT8, k, n);
         ZeroPoint za = m % 2 == 0 ? ZeroPoint.scalar(randomInts(rnd, 1, at)[0]) : ZeroPoint.perRow(randomInts(rnd, m, at));
         ZeroPoint zb = n % 2 == 0 ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(randomInts(rnd, n, QuantType.INT8));
-        Int8Gemm g = new Int8Gemm(device, new GemmConfig(mr, nr, GemmConfig.InnerLoop.X86_AMX, 0));
+        Int8Gemm g = new Int8Gemm(device, new DirectGemmConfig(mr, nr, GemmConfig.InnerLoop.X86_AMX, 0));
         try (PackedWeights w = g.pack(b, zb); Buffer ab = device.upload(a.data());
              Buffer out = device.context().createBuffer(4L * m * n)) {
             device.queue().fill(out, new byte[] {0x7B, 0x7F, 0x7F, 0x7F}, 0, out.size()).await().close();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.cl.DeviceInfo;
+import dev.offload.cl.DeviceType;
 import dev.offload.device.PoclCpuDevice;
 import dev.offload.tuning.TunedEntry;
 import java.time.Duration;
@@ -59,7 +60,7 @@ class Int8GemmTunerTest {
     @Test
     void theSearchSpaceStartsWithTheDefaultAndHoldsOnlyBlocksTheKernelAccepts() {
         DeviceInfo info = cpu.device().info();
-        List<GemmConfig> full = Int8GemmTuner.blocks(info, false);
+        List<DirectGemmConfig> full = Int8GemmTuner.blocks(info, false);
         assertEquals(GemmConfig.forDevice(info), full.getFirst());
         assertEquals(full.size(), full.stream().distinct().count());
         assertTrue(full.stream().allMatch(c -> c.runsOn(info)));
@@ -69,5 +70,29 @@ class Int8GemmTunerTest {
         assertTrue(full.stream().anyMatch(c -> c.mr() == 1) && full.stream().anyMatch(c -> c.mr() == 8));
         assertTrue(Int8GemmTuner.blocks(info, true).size() < full.size());
         assertFalse(Int8GemmTuner.innerLoops(info).isEmpty());
+    }
+
+    @Test
+    void gpusSearchTheTiledFamilyFirstAndCpusOnlyWhenAsked() {
+        DeviceInfo info = cpu.device().info();
+        Int8GemmTuner.Options plain = new Int8GemmTuner.Options(false, Duration.ofSeconds(1), 1, 7);
+        assertTrue(Int8GemmTuner.candidates(info, plain).stream().allMatch(c -> c instanceof DirectGemmConfig), "a CPU searches the direct family");
+
+        List<GemmConfig> tiledOnCpu = Int8GemmTuner.candidates(info, new Int8GemmTuner.Options(false, Duration.ofSeconds(1), 1, 7, Int8GemmTuner.Search.TILED));
+        assertTrue(tiledOnCpu.stream().allMatch(c -> c instanceof TiledGemmConfig), tiledOnCpu.toString());
+        assertEquals(TiledGemmConfig.forDevice(info), tiledOnCpu.getFirst());
+        assertTrue(tiledOnCpu.size() <= 5, "local-memory tiles are slow on a CPU: a handful, got " + tiledOnCpu.size());
+
+        DeviceInfo gpu = GemmConfigResolveTest.copy(info, DeviceType.GPU, info.driverVersion());
+        List<GemmConfig> onGpu = Int8GemmTuner.candidates(gpu, plain);
+        assertEquals(GemmConfig.forDevice(gpu), onGpu.getFirst());
+        assertTrue(onGpu.getFirst() instanceof TiledGemmConfig, "the GPU default is tiled");
+        long tiled = onGpu.stream().filter(c -> c instanceof TiledGemmConfig).count();
+        assertEquals(Int8GemmTuner.TILED_CANDIDATES, tiled, "a sample of the tiled grid");
+        assertTrue(onGpu.stream().anyMatch(c -> c instanceof DirectGemmConfig), "the direct family is searched too");
+        assertTrue(onGpu.stream().allMatch(c -> c.runsOn(gpu)));
+        assertEquals(onGpu.size(), onGpu.stream().distinct().count());
+        assertTrue(onGpu.stream().anyMatch(c -> c instanceof TiledGemmConfig t && !t.sa() && !t.sb()), "SA = SB = 0 is in the sample");
+        assertEquals(onGpu, Int8GemmTuner.candidates(gpu, plain), "the sample is seeded");
     }
 }
