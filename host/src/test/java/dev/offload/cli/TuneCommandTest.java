@@ -34,7 +34,7 @@ class TuneCommandTest {
     void quickTuneWritesAnEntryForThisDeviceThatTheRuntimeThenUses() {
         Path db = dir.resolve("tuning.json");
         CliRun r = CliRun.of("tune", "--binding", "jocl", "--device", "cl:cpu", "--quick",
-                "--ops", "int8_gemm,attention", "--budget", "20", "--reps", "1", "--db", db.toString());
+                "--ops", "int8_gemm,attention", "--budget", "40", "--reps", "1", "--db", db.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("passed") && r.out().contains("stored in " + db), r.out());
         assertTrue(Files.exists(db));
