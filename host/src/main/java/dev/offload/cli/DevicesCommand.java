@@ -8,6 +8,8 @@ import dev.offload.device.DeviceRegistry;
 import dev.offload.device.Emulation;
 import dev.offload.config.OffloadSettings;
 import dev.offload.device.KernelStyle;
+import dev.offload.ops.attention.AttentionConfig;
+import dev.offload.ops.blockq.BlockMatmul;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.TiledGemmConfig;
 import dev.offload.tuning.TuningStore;
@@ -128,6 +130,8 @@ public final class DevicesCommand implements Callable<Integer> {
         GemmConfig.Choice gemm = gemmChoice(i, settings);
         m.put("int8Gemm", Map.of("family", gemm.config().family().id(), "config", gemm.config().brief(),
                 "params", gemm.config().toParams(), "source", gemm.source().label(), "origin", gemm.origin()));
+        m.put("attention", attentionLine(i, settings));
+        m.put("decodeMatvec", matvecLine(i, settings));
         m.put("extensions", List.copyOf(i.extensions()));
         return m;
     }
@@ -163,6 +167,8 @@ public final class DevicesCommand implements Callable<Integer> {
             boolean tiledOnRequest = !(gemm.config() instanceof TiledGemmConfig) && registry.settings().kernelStyleFor(i) != KernelStyle.FPGA
                     && TiledGemmConfig.forDevice(i).runsOn(i);
             out.printf("          int8 gemm   %s%s%n", gemmLine(gemm), tiledOnRequest ? "; tiled family on request (tune --family tiled)" : "");
+            out.printf("          attention   %s%n", attentionLine(i, registry.settings()));
+            out.printf("          decode mv   %s%n", matvecLine(i, registry.settings()));
             String emu = Emulation.describe(d, registry.settings().xclEmulationMode());
             if (emu != null) out.printf("          emulation   %s%n", emu);
             out.printf("          kernels     %s%n", styleLine(i, registry.settings()));
@@ -183,6 +189,25 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         return GemmConfig.resolve(i);
     }
+
+    /**
+     * Which attention kernel the device's problems get: the GPU-shaped attention_tiled (local-memory tiles, online
+     * softmax) or the CPU-shaped attention_fused, from the tuned or default configuration; the FPGA style keeps the
+     * CPU-shaped kernels (FusedAttention#tileFor).
+     */
+    static String attentionLine(DeviceInfo i, OffloadSettings settings) {
+        AttentionConfig.Choice c = AttentionConfig.resolve(i);
+        AttentionConfig.Tiled t = c.config().tiled();
+        if (t == null || settings.kernelStyleFor(i) == KernelStyle.FPGA) {
+            return "attention_fused (CPU-shaped: a work-item per query row, keys split for decode)"
+                    + (t != null ? "; the FPGA style keeps it" : "") + " [" + c.source().label() + "]";
+        }
+        return "attention_tiled " + t.rows() + " query rows x " + t.keys() + " keys a tile, " + t.itemsPerRow() + " work-items a row, "
+                + (t.subGroups() ? "sub-group reductions" : "local-memory reductions") + " [" + c.source().label() + "]";
+    }
+
+    /** Which kernel a decode step's block-quantized matvec (Q8_0/Q4_0, up to 4 rows of x) runs on the device. */
+    static String matvecLine(DeviceInfo i, OffloadSettings settings) { return BlockMatmul.decodeKernel(i, settings.kernelStyleFor(i)); }
 
     /** The GEMM family (which .cl file) and configuration, with where it came from. */
     static String gemmLine(GemmConfig.Choice c) {

@@ -34,6 +34,25 @@ class DevicesCommandTest {
         assertTrue(r.out().contains("int8 dot"), r.out());
         // Which GEMM family the device gets: a CPU keeps the direct kernels, the tiled ones are there to ask for.
         assertTrue(r.out().contains("int8 gemm   direct family, int8_gemm.cl: ") && r.out().contains("tiled family on request"), r.out());
+        // And which attention and decode-matvec kernels: the CPU-shaped ones.
+        assertTrue(r.out().contains("attention   attention_fused (CPU-shaped"), r.out());
+        assertTrue(r.out().contains("decode mv   blockq_linear ("), r.out());
+    }
+
+    /** A GPU's report (the same device, typed GPU) gets the GPU-shaped attention and decode matvec; the FPGA style never. */
+    @Test
+    void aGpuIsShownTheGpuShapedKernelsAndTheFpgaStyleTheCpuShapedOnes() {
+        var settings = dev.offload.config.OffloadSettings.fromEnvironment();
+        var registry = dev.offload.device.DeviceRegistry.discover(settings);
+        var info = registry.openClDevices().getFirst().info();
+        var gpu = dev.offload.testing.AsGpu.of(info, java.util.Set.of("cl_khr_subgroups"));
+        String attention = DevicesCommand.attentionLine(gpu, settings);
+        assertTrue(attention.startsWith("attention_tiled 16 query rows x 32 keys a tile, 16 work-items a row, sub-group reductions"), attention);
+        assertTrue(DevicesCommand.attentionLine(dev.offload.testing.AsGpu.of(info, java.util.Set.of()), settings).contains("local-memory reductions"));
+        String mv = DevicesCommand.matvecLine(gpu, settings);
+        assertTrue(mv.startsWith("blockq_matvec_gpu (a work-group per 16 weight rows, 16 lanes a row, up to 4 rows of x)"), mv);
+        assertTrue(dev.offload.ops.blockq.BlockMatmul.decodeKernel(gpu, dev.offload.device.KernelStyle.FPGA).startsWith("blockq_linear ("));
+        assertTrue(DevicesCommand.attentionLine(info, settings).startsWith("attention_fused"));
     }
 
     @Test
@@ -51,6 +70,8 @@ class DevicesCommandTest {
         assertTrue(cpu.get("computeUnits").asInt() > 0);
         assertTrue(cpu.get("maxWorkItemSizes").isArray());
         assertTrue(cpu.get("integerDotProduct").has("khr"));
+        assertTrue(cpu.get("attention").asText().startsWith("attention_fused"), cpu.toString());
+        assertTrue(cpu.get("decodeMatvec").asText().startsWith("blockq_linear"), cpu.toString());
     }
 
     @Test

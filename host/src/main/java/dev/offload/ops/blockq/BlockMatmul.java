@@ -141,6 +141,16 @@ public final class BlockMatmul {
         return out;
     }
 
+    /** For {@code devices}: the kernel a decode step's Q8_0/Q4_0 product (1 to 4 rows of x) runs on a device in this style. */
+    public static String decodeKernel(dev.offload.cl.DeviceInfo info, KernelStyle style) {
+        GpuMatvec g = style == KernelStyle.FPGA ? null : GpuMatvec.forDevice(info);
+        if (g != null) {
+            return "blockq_matvec_gpu (a work-group per 16 weight rows, " + g.lanes() + " lanes a row, up to " + g.maxRows() + " rows of x)";
+        }
+        return "blockq_linear (" + (usesVnni(info, style) ? "AVX512-VNNI panels, a work-item streams 64 weight rows"
+                : "portable, a work-item per 64 weight rows") + (style == KernelStyle.FPGA ? ", FPGA style" : "") + ")";
+    }
+
     private static boolean usesVnni(dev.offload.cl.DeviceInfo info, KernelStyle style) {
         GemmConfig.InnerLoop loop = GemmConfig.forDevice(info, style).innerLoop(); // AMX CPUs all have AVX512-VNNI
         return loop == GemmConfig.InnerLoop.X86_VNNI || loop == GemmConfig.InnerLoop.X86_AMX;
