@@ -84,7 +84,9 @@ public final class BlockMatmul {
          * {@link #forRows}, or with {@code amx} (the device runs AMX tiles, the format is Q8_0 or Q4_0) and m >=
          * {@value #AMX_MIN_ROWS} the AMX prefill: 32 rows of x times 2 panels a work-item (4 C tiles).
          */
-        public static Tile forRows(int m, boolean amx) { return amx && m >= AMX_MIN_ROWS ? new Tile(8, 2, true, 32) : forRows(m); }
+        public static Tile forRows(int m, BlockFormat format, boolean amx) {
+            return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 32) : forRows(m);
+        }
 
         /** Rows of x one work-item takes. */
         public int itemRows() { return amxRows > 0 ? amxRows : mr; }
@@ -95,8 +97,8 @@ public final class BlockMatmul {
      * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
      */
     public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean residual, boolean vnni) {
-        if (tile.amxRows() > 0 && (!vnni || !tile.sharedSums() || tile.panels() != 2 || format.superBlocks())) {
-            throw new IllegalArgumentException("the AMX tile needs VNNI, shared x sums, 2 panels and Q8_0 or Q4_0: " + format + " " + tile);
+        if (tile.amxRows() > 0 && (!vnni || tile.sharedSums() != (format == BlockFormat.Q8_0) || tile.panels() != 2 || format.superBlocks())) {
+            throw new IllegalArgumentException("the AMX tile needs VNNI, 2 panels, x sums for Q8_0 only, and Q8_0 or Q4_0: " + format + " " + tile);
         }
         return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NP=" + tile.panels() + (bias ? " -D HAS_BIAS" : "")
                 + (residual ? " -D HAS_RESIDUAL" : "") + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "")
@@ -109,7 +111,7 @@ public final class BlockMatmul {
         List<String> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
             for (int m : new int[] {1, 2, 3, 4, 5, Tile.AMX_MIN_ROWS}) {
-                Tile tile = Tile.forRows(m, amx && !f.superBlocks());
+                Tile tile = Tile.forRows(m, f, amx);
                 if (m == Tile.AMX_MIN_ROWS && tile.amxRows() == 0) continue;   // no AMX: m = 5's prefill tile again
                 for (boolean bias : new boolean[] {false, true}) {
                     for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, tile, bias, residual, vnni));
@@ -135,7 +137,7 @@ public final class BlockMatmul {
     public boolean amx() { return allowAmx && usesAmx(device.info(), device.kernelStyle()); }
 
     /** The work-item tile for m rows of x times a weight of this format on this device. */
-    public Tile tile(int m, BlockFormat format) { return Tile.forRows(m, !format.superBlocks() && amx()); }
+    public Tile tile(int m, BlockFormat format) { return Tile.forRows(m, format, amx()); }
 
     private Program program(BlockFormat format, Tile tile, boolean bias, boolean residual) {
         return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, residual, vnni()));
