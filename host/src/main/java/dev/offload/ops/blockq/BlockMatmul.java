@@ -85,7 +85,7 @@ public final class BlockMatmul {
          * {@value #AMX_MIN_ROWS} the AMX prefill: 32 rows of x times 2 panels a work-item (4 C tiles).
          */
         public static Tile forRows(int m, BlockFormat format, boolean amx) {
-            return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 32) : forRows(m);
+            return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
         }
 
         /** Rows of x one work-item takes. */

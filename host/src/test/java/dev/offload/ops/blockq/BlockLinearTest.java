@@ -154,7 +154,7 @@ class BlockLinearTest {
     void amxPrefillIsTheReferenceOnPanelRowsAndTheVnniKernelEverywhere(BlockFormat f, int m, int k, int n, boolean bias) {
         BlockMatmul amx = new BlockMatmul(CL.device()), vnni = new BlockMatmul(CL.device(), false);
         Assumptions.assumeTrue(amx.amx(), "the device runs no AMX tiles");
-        assertEquals(32, amx.tile(m, f).amxRows(), "M >= 16 takes the AMX tile");
+        assertTrue(amx.tile(m, f).amxRows() > 0, "M >= 16 takes the AMX tile");
         assertEquals(0, vnni.tile(m, f).amxRows());
         try (Arena arena = Arena.ofShared()) {
             Problem p = Problem.random(f, m, k, n, bias, 53L * m + k + n, arena);
