@@ -21,10 +21,11 @@ class BlockLinearValidatorTest {
 
     @Test
     void fullSweepPasses() {
-        // The sweeps (Q8_0/Q4_0, K-quants); per format two non-finite cases, two groups and a residual.
-        assertAllPass(false, 2 * 4 * 3 * 4 + 2 * 3 * 3 * 4 + 4 * 2 + 4 * 3);
+        // The sweeps (Q8_0/Q4_0, K-quants); per format two non-finite cases, two groups and a residual; Q8_0 and Q4_0
+        // also 4 prefill shapes (bound, panel bits), a prefill group and a prefill residual.
+        assertAllPass(false, 2 * 4 * 3 * 4 + 2 * 3 * 3 * 4 + 4 * 2 + 4 * 3 + 2 * (4 * 2 + 2));
     }
 
     @Test
-    void quickSubsetPasses() { assertAllPass(true, 4 * 3 + 4 + 4 * 2); }   // per format: 3 shapes, a non-finite case, a group, a residual
+    void quickSubsetPasses() { assertAllPass(true, 4 * 3 + 4 + 4 * 2 + 2 * (2 + 2)); }   // per format: 3 shapes, a non-finite case, a group, a residual; Q8_0/Q4_0 a prefill shape (bound, panel bits), group, residual
 }
