@@ -36,9 +36,9 @@
 //   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
 //                               of computing it in every work-item (the prefill form: many work-items share a row)
 //   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
-//   X86_AMX, AMX_MR             (with X86_VNNI, X_SUMS, NP = 2; Q8_0 and Q4_0) panel tiles of AMX_MR rows of x on
-//                               Intel AMX tiles (amx_blockq.clh); a work-item then takes AMX_MR rows of x, its tail
-//                               tiles MR rows at a time
+//   X86_AMX, AMX_MR             (with X86_VNNI, NP = 2, Q8_0 with X_SUMS or Q4_0 without) panel tiles of AMX_MR =
+//                               16 rows of x on Intel AMX tiles (amx_blockq.clh); a work-item then takes AMX_MR rows
+//                               of x, its tail tiles MR rows at a time
 //   OFFLOAD_FPGA                FPGA style (offload.clh): single work-item work-groups, no x86 built-ins
 // Without X86_VNNI every block is summed exactly in int and accumulated in the reference's own order, so the
 // portable kernel (and the FPGA style) gives the reference's floats bit for bit. With it, a panel accumulates

@@ -21,7 +21,9 @@ import java.util.List;
  * <p>Two forms from one kernel, chosen by the number of rows of x ({@link Tile#forRows}): decode (1..4 rows:
  * memory-bound, one work-item streams 64 weight rows once for all rows of x) and prefill (more rows: 8 rows of x
  * times 32 weight rows a work-item, work-groups along the rows of x so that a weight tile is read from memory once
- * per work-group).
+ * per work-group). On PoCL with Intel AMX (where the dense int8 GEMM uses it), a Q8_0 / Q4_0 prefill of 16 rows or
+ * more runs the panels on AMX tiles instead ({@link Tile#forRows(int, BlockFormat, boolean)}, amx_blockq.clh), with
+ * the same floats as the VNNI kernel.
  * Q4_K and Q6_K weights stay in ggml's layout (their blocks are uploaded as they are, no relayout), and one
  * work-item computes the tile's rows of x times {@value #K_ROWS} weight rows (NR in blockq.cl).
  * Thread-safe: kernels are created per call from the device's cached programs.
@@ -81,8 +83,11 @@ public final class BlockMatmul {
         public static Tile forRows(int m) { return m <= 4 ? new Tile(m, 4, false) : new Tile(8, 2, true); }
 
         /**
-         * {@link #forRows}, or with {@code amx} (the device runs AMX tiles, the format is Q8_0 or Q4_0) and m >=
-         * {@value #AMX_MIN_ROWS} the AMX prefill: 32 rows of x times 2 panels a work-item (4 C tiles).
+         * {@link #forRows}, or with {@code amx} (the device runs AMX tiles), Q8_0 or Q4_0 and m >= {@value #AMX_MIN_ROWS}
+         * the AMX prefill: 16 rows of x times 2 panels a work-item (two sets of 2 C tiles taking the blocks in turn),
+         * tail rows 8 rows of x at a time on VNNI; Q8_0 with the x-sums pre-pass (its B tiles are q + 128), Q4_0
+         * without (its staged B tiles are signed). (Measured under load, kernel GOPS: 32 rows x 2 panels on 4 C tiles
+         * per block was 1.0-1.1x VNNI; two alternating sets of 16 rows 1.15-1.2x; docs/amx.md.)
          */
         public static Tile forRows(int m, BlockFormat format, boolean amx) {
             return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
