@@ -21,7 +21,9 @@ import java.util.SplittableRandom;
  * one scale per column) at the same shapes in the same run. Decode (M = 1, Llama-3.2-1B's projections and its
  * 128256-token output layer) is a race to stream the weights: rate = GB/s of weight bytes per kernel second
  * (llama.cpp streams ~30 GB/s on 2 cores of this kind, DRAM gives 31-39). Prefill (M = 64): GOPS = 2 M N K per
- * kernel second. Times are kernel times from the profiling events, medians; x is on the device already.
+ * kernel second. Times are kernel times from the profiling events, medians; x is on the device already. Where
+ * the prefill runs on AMX tiles (Q8_0 and Q4_0, M >= 16, docs/amx.md), it is also timed on VNNI in the same run
+ * (rows offload-q8_0-vnni, offload-q4_0-vnni; ratio = VNNI time / AMX time).
  */
 final class BlockqBench {
     private BlockqBench() {}
@@ -37,13 +39,14 @@ final class BlockqBench {
     static List<Shape> shapes(boolean quick) {
         if (quick) return List.of(new Shape("decode", 1, 2048, 2048), new Shape("prefill", 64, 512, 512));
         return List.of(new Shape("decode ffn-up", 1, 2048, 8192), new Shape("decode ffn-down", 1, 8192, 2048),
-                new Shape("decode output", 1, 2048, 128256), new Shape("prefill", 64, 2048, 2048));
+                new Shape("decode output", 1, 2048, 128256), new Shape("prefill", 64, 2048, 2048),
+                new Shape("prefill ffn-up", 128, 2048, 8192), new Shape("prefill ffn-down", 128, 8192, 2048));
     }
 
     static void run(Report report, OpenClDevice device, boolean quick) {
         int warmup = quick ? 1 : 3, reps = quick ? 5 : 21;
         double cap = quick ? 1 : 4;
-        BlockMatmul matmul = new BlockMatmul(device);
+        BlockMatmul matmul = new BlockMatmul(device), vnni = new BlockMatmul(device, false);
         Int8Gemm gemm = Int8Gemm.on(device);
         for (Shape s : shapes(quick)) {
             SplittableRandom rnd = new SplittableRandom(17 + s.k() + s.n());
@@ -55,13 +58,20 @@ final class BlockqBench {
             for (BlockFormat f : BlockFormat.values()) {
                 try (Arena arena = Arena.ofShared()) {
                     BlockMatrix w = RandomBlocks.weight(f, s.n(), s.k(), rnd, arena);
-                    double ns;
+                    boolean amx = matmul.tile(s.m(), f).amxRows() > 0;
+                    double ns, vnniNs = Double.NaN;
                     try (BlockMatmul.DeviceWeight dw = matmul.upload(w); Buffer xb = device.upload(x); Buffer db = device.upload(dx);
                          Buffer y = device.context().createBuffer(4L * s.m() * s.n())) {
                         ns = Timing.medianNanos(warmup, reps, cap, () -> matmul.run(xb, db, s.m(), dw, null, y));
+                        if (amx) vnniNs = Timing.medianNanos(warmup, reps, cap, () -> vnni.run(xb, db, s.m(), dw, null, y));
                     }
-                    report.add(row(s, "offload-" + f.name().toLowerCase(java.util.Locale.ROOT), device, ns, w.byteSize(), int8Ns / ns,
-                            "blockq " + BlockMatmul.Tile.forRows(s.m()) + ", " + w.byteSize() / 1e6 + " MB of blocks; ratio = int8 GEMM time / this"));
+                    String name = "offload-" + f.name().toLowerCase(java.util.Locale.ROOT);
+                    report.add(row(s, name, device, ns, w.byteSize(), int8Ns / ns,
+                            "blockq " + matmul.tile(s.m(), f) + ", " + w.byteSize() / 1e6 + " MB of blocks; ratio = int8 GEMM time / this"));
+                    if (amx) {
+                        report.add(row(s, name + "-vnni", device, vnniNs, w.byteSize(), vnniNs / ns,
+                                "blockq on VNNI " + vnni.tile(s.m(), f) + "; ratio = this time / the AMX prefill's"));
+                    }
                 }
             }
         }

@@ -110,6 +110,27 @@ class DeviceDecoderTest {
     }
 
     @Test
+    void aLongPromptAtOnceOrTokenByTokenGivesTheSameNextToken() throws Exception {
+        // 40 tokens: the prefill's linears take M = 40 rows (the AMX tiles where the device has them: 2 whole row
+        // tiles and one of 8 rows), the steps M = 1.
+        int[] prompt = new int[40];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = PROMPT[(3 * i + i / 8) % PROMPT.length];
+        for (int type : new int[] {TinyGgufModels.Q8_0, TinyGgufModels.Q4_0}) {
+            Path m = model(DecoderConfig.Architecture.LLAMA, type, 11);
+            withDecoder(m, "cl:cpu", d -> {
+                float[] atOnce, stepwise = null;
+                try (DecoderBackend.Cache c = d.newCache(48)) { atOnce = d.forward(prompt, c); }
+                try (DecoderBackend.Cache c = d.newCache(48)) {
+                    for (int t : prompt) stepwise = d.forward(new int[] {t}, c);
+                }
+                assertEquals(Sampler.argmax(atOnce), Sampler.argmax(stepwise), type);
+                assertTrue(normwise(atOnce, stepwise) <= 2e-2, type + " prefill vs steps " + normwise(atOnce, stepwise));
+                return null;
+            });
+        }
+    }
+
+    @Test
     void aPromptAtOnceOrTokenByTokenGivesTheSameNextToken() throws Exception {
         Path m = model(DecoderConfig.Architecture.QWEN2, TinyGgufModels.Q8_0, 8);
         withDecoder(m, "cl:cpu", d -> {

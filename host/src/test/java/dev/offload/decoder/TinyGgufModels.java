@@ -16,7 +16,7 @@ import java.util.List;
 public final class TinyGgufModels {
     private TinyGgufModels() {}
 
-    public static final int F32 = 0, Q8_0 = 8;
+    public static final int F32 = 0, Q4_0 = 2, Q8_0 = 8;
 
     /** <unk> <s> </s>, 256 byte tokens, then pieces. */
     static List<String> vocabulary() {
@@ -32,7 +32,7 @@ public final class TinyGgufModels {
                 qwen ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, qwen);
     }
 
-    /** Writes {@code w} (for {@code c}) as a GGUF file with matrices in {@code matrixType} (F32 or Q8_0). */
+    /** Writes {@code w} (for {@code c}) as a GGUF file with matrices in {@code matrixType} (F32, Q8_0 or Q4_0). */
     public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied) throws IOException {
         return write(file, c, w, matrixType, tied, 2);
     }
@@ -94,12 +94,13 @@ public final class TinyGgufModels {
         g.tensor(name, type, new long[] {in, out}, encode(GgufDecoder.transpose(m, in, out), type));
     }
 
-    /** F32 as is, Q8_0 as ggml's reference quantizer makes it. */
+    /** F32 as is, Q8_0 and Q4_0 as ggml's reference quantizer makes them. */
     static byte[] encode(float[] v, int type) {
         GgmlType t = switch (type) {
             case F32 -> GgmlType.F32;
             case Q8_0 -> GgmlType.Q8_0;
-            default -> throw new IllegalArgumentException("tiny models are F32 or Q8_0, not ggml type " + type);
+            case Q4_0 -> GgmlType.Q4_0;
+            default -> throw new IllegalArgumentException("tiny models are F32, Q8_0 or Q4_0, not ggml type " + type);
         };
         return GgmlQuantizer.encode(t, v);
     }

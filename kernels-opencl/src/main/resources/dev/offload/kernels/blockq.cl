@@ -36,6 +36,9 @@
 //   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
 //                               of computing it in every work-item (the prefill form: many work-items share a row)
 //   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
+//   X86_AMX, AMX_MR             (with X86_VNNI, NP = 2, Q8_0 with X_SUMS or Q4_0 without) panel tiles of AMX_MR =
+//                               16 rows of x on Intel AMX tiles (amx_blockq.clh); a work-item then takes AMX_MR rows
+//                               of x, its tail tiles MR rows at a time
 //   OFFLOAD_FPGA                FPGA style (offload.clh): single work-item work-groups, no x86 built-ins
 // Without X86_VNNI every block is summed exactly in int and accumulated in the reference's own order, so the
 // portable kernel (and the FPGA style) gives the reference's floats bit for bit. With it, a panel accumulates
@@ -217,6 +220,7 @@ KTARGET static void kquant_tile(__global const char* const* xrow, __global const
 
 // The tiles of one weight of N rows: NR rows each.
 static inline int weight_tiles(const int N) { return (N + NR - 1) / NR; }
+#define ITEM_ROWS MR
 
 // Tile `tile` (weight rows NR tile ..) of MR rows of x from m0 (< M). Rows past M and past N are computed from the
 // last real one and not stored; a tile past the weight's stores nothing (the host may round the global size up).
@@ -510,6 +514,9 @@ static inline float hsum16(const float16 v) {
 }
 #endif
 
+// The AMX panel tiles (X86_AMX): defines USE_AMX and amx_linear_tile.
+#include "amx_blockq.clh"
+
 // Stores acc[i][j] (+ bias) for the tile's real rows: m0 + i < M, n_of(j) < N.
 #define STORE_TILE(COUNT, ROW_OF, ACC)                                                                            \
     _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                             \
@@ -533,12 +540,12 @@ static inline int weight_tiles(const int N) {
     return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
 }
 
-// Tile `tile` of MR rows of x from m0 (< M): panel tile t takes panels NP t .. NP t + NP - 1 (rows 16 NP t ..),
+// Tile `tile` of MR rows of x from m0 (< M) (the VNNI and portable paths): panel tile t takes panels NP t .. NP t + NP - 1 (rows 16 NP t ..),
 // tail tile u takes tail rows 16 P + NT u ... Rows past M, panels past P and rows past N are computed from the last
 // real one and not stored; a tile past the weight's stores nothing (the host may round the global size up).
-static void linear_tile(__global const char* x, __global const float* dx, const int M, const int K,
-                        __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
-                        __global const float* residual, __global float* y, const int m0, const int tile) {
+static void linear_tile_rows(__global const char* x, __global const float* dx, const int M, const int K,
+                             __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
+                             __global const float* residual, __global float* y, const int m0, const int tile) {
     const int nb = K / 32, panels = N / 16;
     const int panel_tiles = (panels + NP - 1) / NP;
     if (tile >= weight_tiles(N)) return;
@@ -603,16 +610,37 @@ static void linear_tile(__global const char* x, __global const float* dx, const 
 #define TAIL_STORE_ROW(j) (t0 + (j))
     STORE_TILE(NT, TAIL_STORE_ROW, acc)
 }
+
+// A work-item's rows of x (ITEM_ROWS from m0) times tile `tile`: with AMX a panel tile on the tiles, a tail tile MR
+// rows at a time; else linear_tile_rows.
+#ifdef USE_AMX
+#define ITEM_ROWS AMX_MR
+#else
+#define ITEM_ROWS MR
+#endif
+static void linear_tile(__global const char* x, __global const float* dx, const int M, const int K,
+                        __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
+                        __global const float* residual, __global float* y, const int m0, const int tile) {
+#ifdef USE_AMX
+    if (tile < (N / 16 + NP - 1) / NP) {
+        amx_linear_tile(x, dx, M, K, w, N, bias, x_sums, residual, y, m0, tile);
+        return;
+    }
+    for (int m = m0; m < min(m0 + ITEM_ROWS, M); m += MR) linear_tile_rows(x, dx, M, K, w, N, bias, x_sums, residual, y, m, tile);
+#else
+    linear_tile_rows(x, dx, M, K, w, N, bias, x_sums, residual, y, m0, tile);
+#endif
+}
 #endif   // Q8_0, Q4_0
 
 // ---- The kernels (every format) ----------------------------------------------------------------------------
-// blockq_linear: one weight (HAS_RESIDUAL: plus residual, [M][N]). Global size (ceil(M / MR), the weight's tiles,
+// blockq_linear: one weight (HAS_RESIDUAL: plus residual, [M][N]). Global size (ceil(M / ITEM_ROWS), the weight's tiles,
 // rounded up to the local size). Work-items next to each other along dimension 0 read the same weights for different rows of x, so a
 // work-group's weights are read from memory once and reused from the cache.
 __kernel KERNEL_SHAPE void blockq_linear(__global const char* x, __global const float* dx, const int M, const int K,
                                          __global const uchar* w, const int N, __global const float* bias,
                                          __global const int* x_sums, __global const float* residual, __global float* y) {
-    const int m0 = get_global_id(0) * MR;
+    const int m0 = get_global_id(0) * ITEM_ROWS;
     if (m0 >= M) return;
     linear_tile(x, dx, M, K, w, N, bias, x_sums, residual, y, m0, get_global_id(1));
 }
@@ -626,7 +654,7 @@ __kernel KERNEL_SHAPE void blockq_linear_group(__global const char* x, __global 
                                                __global const uchar* w0, const int N0, __global const float* bias0, __global float* y0,
                                                __global const uchar* w1, const int N1, __global const float* bias1, __global float* y1,
                                                __global const uchar* w2, const int N2, __global const float* bias2, __global float* y2) {
-    const int m0 = get_global_id(0) * MR;
+    const int m0 = get_global_id(0) * ITEM_ROWS;
     if (m0 >= M) return;
     const int tile = get_global_id(1), t0 = weight_tiles(N0), t01 = t0 + weight_tiles(N1);
     // One call on the chosen weight's pointers (not one inlined copy of the tile per weight).

@@ -29,6 +29,10 @@ import java.util.SplittableRandom;
  * <p>The GPU decode kernel (blockq_matvec_gpu) runs forced on every device, Q8_0 and Q4_0: with 16 lanes a row
  * (the GPU default) within the bound, M in {1, 3} (quick) and {1, 2, 4} x K in {32, 96, 2080} x N in {1, 31, 97,
  * 1000} (full); with 1 lane, the reference's order, bit for bit; and its non-finite, group and residual cases.
+ * <p>Q8_0 and Q4_0 also run the prefill at M >= 16 (the AMX tiles where the device has them, amx_blockq.clh; VNNI
+ * or portable elsewhere) at M = 16, 17, 33, 100 with N a whole panel, a few panels, and 2048 plus 5 tail rows:
+ * within the bound everywhere and the reference's bits on the panel rows (what the VNNI and AMX panel paths
+ * promise); quick runs take M = 33 x 2048 x 2053. A group and a residual case at M = 33 go with them.
  */
 public final class BlockLinearValidator implements OpValidator {
     @Override public String op() { return "blockq"; }
@@ -70,6 +74,13 @@ public final class BlockLinearValidator implements OpValidator {
             out.add(group(matmul, new Case(f, 1, sb ? 768 : 2080, 97, true), rnd.split()));
             if (!options.quick()) out.add(group(matmul, new Case(f, 17, sb ? 256 : 96, 97, false), rnd.split()));
             out.add(residual(matmul, new Case(f, 3, sb ? 512 : 160, 97, true), rnd.split()));
+            if (sb) continue;
+            List<Case> prefill = options.quick() ? List.of(new Case(f, 33, 2048, 2053, true))
+                    : List.of(new Case(f, 16, 32, 16, true), new Case(f, 17, 64, 48, false), new Case(f, 33, 2048, 2053, true),
+                            new Case(f, 100, 96, 2053, false));
+            for (Case c : prefill) out.addAll(prefill(matmul, c, rnd.split()));
+            out.add(group(matmul, new Case(f, 33, 96, 97, true), rnd.split()));
+            out.add(residual(matmul, new Case(f, 33, 160, 97, false), rnd.split()));
         }
         gpuMatvec(device, options.quick(), rnd, out);
         return out;
@@ -100,6 +111,39 @@ public final class BlockLinearValidator implements OpValidator {
             out.add(nonFinite(lanes16, new Case(f, 3, 96, 31, true), rnd.split(), tag16));
             out.add(group(lanes16, new Case(f, 1, 2080, 97, true), rnd.split(), tag16));
             out.add(residual(lanes16, new Case(f, 3, 160, 97, true), rnd.split(), tag16));
+        }
+    }
+
+    /**
+     * The prefill form into a guarded output: within the bound, and the reference's bits on the panel rows (the first
+     * N / 16 * 16 weight rows).
+     */
+    private List<CheckResult> prefill(BlockMatmul matmul, Case c, SplittableRandom rnd) {
+        OpenClDevice device = matmul.device();
+        byte[] x = RandomBlocks.activations(c.m(), c.k(), rnd);
+        float[] dx = RandomBlocks.scales(c.m() * c.k() / BlockFormat.BLOCK, rnd);
+        String path = matmul.tile(c.m(), c.format()).amxRows() > 0 ? "AMX prefill" : "prefill";
+        try (Arena arena = Arena.ofShared()) {
+            BlockMatrix w = RandomBlocks.weight(c.format(), c.n(), c.k(), rnd, arena);
+            float[] bias = c.bias() ? bias(c.n(), rnd) : null;
+            float[] want = BlockLinearReference.linear(x, dx, c.m(), w, bias);
+            double[] bound = BlockLinearBound.bounds(x, dx, c.m(), w, bias);
+            try (BlockMatmul.DeviceWeight dw = matmul.upload(w); Buffer xb = device.upload(x); Buffer db = device.upload(dx);
+                 Buffer bb = bias == null ? null : device.upload(bias); GuardedOutput y = GuardedOutput.floats(device, c.m() * c.n())) {
+                matmul.run(xb, db, c.m(), dw, bb, y.buffer());
+                float[] got = y.readFloats();
+                int panelRows = c.n() / 16 * 16;
+                int[] wantBits = new int[c.m() * panelRows], gotBits = new int[wantBits.length];
+                for (int r = 0; r < c.m(); r++) {
+                    for (int j = 0; j < panelRows; j++) {
+                        wantBits[r * panelRows + j] = Float.floatToRawIntBits(want[r * c.n() + j]);
+                        gotBits[r * panelRows + j] = Float.floatToRawIntBits(got[r * c.n() + j]);
+                    }
+                }
+                boolean guards = y.guardsIntact();
+                return List.of(BlockLinearBound.compare(op(), c.label() + " " + path, device.spec(), want, got, bound, guards),
+                        Compare.exact(op(), c.label() + " " + path + ", panel rows = the reference [bits]", device.spec(), wantBits, gotBits, guards));
+            }
         }
     }
 

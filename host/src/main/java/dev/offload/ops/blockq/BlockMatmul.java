@@ -21,7 +21,9 @@ import java.util.List;
  * <p>Two forms from one kernel, chosen by the number of rows of x ({@link Tile#forRows}): decode (1..4 rows:
  * memory-bound, one work-item streams 64 weight rows once for all rows of x) and prefill (more rows: 8 rows of x
  * times 32 weight rows a work-item, work-groups along the rows of x so that a weight tile is read from memory once
- * per work-group).
+ * per work-group). On PoCL with Intel AMX (where the dense int8 GEMM uses it), a Q8_0 / Q4_0 prefill of 16 rows or
+ * more runs the panels on AMX tiles instead ({@link Tile#forRows(int, BlockFormat, boolean)}, amx_blockq.clh), with
+ * the same floats as the VNNI kernel.
  * Q4_K and Q6_K weights stay in ggml's layout (their blocks are uploaded as they are, no relayout), and one
  * work-item computes the tile's rows of x times {@value #K_ROWS} weight rows (NR in blockq.cl).
  * Thread-safe: kernels are created per call from the device's cached programs.
@@ -36,14 +38,24 @@ public final class BlockMatmul {
 
     private final OpenClDevice device;
     private final GpuMatvec gpuMatvec;
+    private final boolean allowAmx;
 
-    /** With the device type's decode kernel ({@link GpuMatvec#forDevice}: the GPU-shaped one on GPUs). */
-    public BlockMatmul(OpenClDevice device) { this(device, GpuMatvec.forDevice(device.info())); }
+    /** With the device type's decode kernel ({@link GpuMatvec#forDevice}: the GPU-shaped one on GPUs) and AMX prefill where it runs. */
+    public BlockMatmul(OpenClDevice device) { this(device, GpuMatvec.forDevice(device.info()), true); }
 
     /** With an explicit choice of the GPU decode kernel (null: blockq_linear for every M), e.g. forced on PoCL in tests. */
-    public BlockMatmul(OpenClDevice device, GpuMatvec gpuMatvec) {
+    public BlockMatmul(OpenClDevice device, GpuMatvec gpuMatvec) { this(device, gpuMatvec, true); }
+
+    /**
+     * @param allowAmx false: the prefill stays on VNNI even where the device runs AMX tiles (for the tests and
+     *                 benches that set one path against the other)
+     */
+    public BlockMatmul(OpenClDevice device, boolean allowAmx) { this(device, GpuMatvec.forDevice(device.info()), allowAmx); }
+
+    private BlockMatmul(OpenClDevice device, GpuMatvec gpuMatvec, boolean allowAmx) {
         this.device = device;
         this.gpuMatvec = gpuMatvec;
+        this.allowAmx = allowAmx;
     }
 
     public OpenClDevice device() { return device; }
@@ -94,9 +106,16 @@ public final class BlockMatmul {
      * The register block: each work-item computes {@code mr} rows of x times {@code panels} panels of 16 weight rows
      * (work-items on the last N % 16 rows take 4 of them; blockq.cl has the layout). With {@code sharedSums} (the
      * prefill form, on VNNI), a pre-pass computes each x block's correction once for all work-items, which would
-     * otherwise each recompute it for their rows.
+     * otherwise each recompute it for their rows. With {@code amxRows} > 0 (Q8_0 and Q4_0 prefill on Intel AMX,
+     * amx_blockq.clh) a work-item takes that many rows of x: its panel tile on the AMX tiles, a tail tile {@code mr}
+     * rows at a time on VNNI.
      */
-    public record Tile(int mr, int panels, boolean sharedSums) {
+    public record Tile(int mr, int panels, boolean sharedSums, int amxRows) {
+        /** Rows of x from which the AMX panel tiles run (one whole A tile). */
+        public static final int AMX_MIN_ROWS = 16;
+
+        public Tile(int mr, int panels, boolean sharedSums) { this(mr, panels, sharedSums, 0); }
+
         /**
          * Decode (m <= 4): every row of x in one work-item, 4 panels (64 weight rows) each, so that what a work-item
          * does per block of x (its correction, the broadcasts) is shared by 64 rows. Prefill: 8 rows of x times 2
@@ -105,6 +124,20 @@ public final class BlockMatmul {
          * GOPS, 6x2 446, 4x2 374, 8x1 377, and the shared corrections 10% faster than each work-item's own.)
          */
         public static Tile forRows(int m) { return m <= 4 ? new Tile(m, 4, false) : new Tile(8, 2, true); }
+
+        /**
+         * {@link #forRows}, or with {@code amx} (the device runs AMX tiles), Q8_0 or Q4_0 and m >= {@value #AMX_MIN_ROWS}
+         * the AMX prefill: 16 rows of x times 2 panels a work-item (two sets of 2 C tiles taking the blocks in turn),
+         * tail rows 8 rows of x at a time on VNNI; Q8_0 with the x-sums pre-pass (its B tiles are q + 128), Q4_0
+         * without (its staged B tiles are signed). (Measured under load, kernel GOPS: 32 rows x 2 panels on 4 C tiles
+         * per block was 1.0-1.1x VNNI; two alternating sets of 16 rows 1.15-1.2x; docs/amx.md.)
+         */
+        public static Tile forRows(int m, BlockFormat format, boolean amx) {
+            return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
+        }
+
+        /** Rows of x one work-item takes. */
+        public int itemRows() { return amxRows > 0 ? amxRows : mr; }
     }
 
     /**
@@ -112,18 +145,24 @@ public final class BlockMatmul {
      * define): VNNI where {@link GemmConfig#forDevice} finds it (PoCL on a CPU with AVX512-VNNI, portable style).
      */
     public static String buildOptions(BlockFormat format, Tile tile, boolean bias, boolean residual, boolean vnni) {
+        if (tile.amxRows() > 0 && (!vnni || tile.sharedSums() != (format == BlockFormat.Q8_0) || tile.panels() != 2 || format.superBlocks())) {
+            throw new IllegalArgumentException("the AMX tile needs VNNI, 2 panels, x sums for Q8_0 only, and Q8_0 or Q4_0: " + format + " " + tile);
+        }
         return "-D BLOCK_" + format.name() + " -D MR=" + tile.mr() + " -D NP=" + tile.panels() + (bias ? " -D HAS_BIAS" : "")
-                + (residual ? " -D HAS_RESIDUAL" : "") + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "");
+                + (residual ? " -D HAS_RESIDUAL" : "") + (vnni ? " -D X86_VNNI" + (tile.sharedSums() ? " -D X_SUMS" : "") : "")
+                + (tile.amxRows() > 0 ? " -D X86_AMX -D AMX_MR=" + tile.amxRows() : "");
     }
 
     /** Every option string this device's calls can ask for: what {@code bitstreams build} prebuilds. */
     public static List<String> allBuildOptions(dev.offload.cl.DeviceInfo info, KernelStyle style) {
-        boolean vnni = usesVnni(info, style);
+        boolean vnni = usesVnni(info, style), amx = usesAmx(info, style);
         List<String> out = new ArrayList<>();
         for (BlockFormat f : BlockFormat.values()) {
-            for (int m = 1; m <= 5; m++) {
+            for (int m : new int[] {1, 2, 3, 4, 5, Tile.AMX_MIN_ROWS}) {
+                Tile tile = Tile.forRows(m, f, amx);
+                if (m == Tile.AMX_MIN_ROWS && tile.amxRows() == 0) continue;   // no AMX: m = 5's prefill tile again
                 for (boolean bias : new boolean[] {false, true}) {
-                    for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, Tile.forRows(m), bias, residual, vnni));
+                    for (boolean residual : new boolean[] {false, true}) out.add(buildOptions(f, tile, bias, residual, vnni));
                 }
             }
         }
@@ -156,7 +195,18 @@ public final class BlockMatmul {
         return loop == GemmConfig.InnerLoop.X86_VNNI || loop == GemmConfig.InnerLoop.X86_AMX;
     }
 
+    /** The dense int8 GEMM's gating: PoCL on a CPU with amx_tile and amx_int8, the tile state granted, portable style. */
+    private static boolean usesAmx(dev.offload.cl.DeviceInfo info, KernelStyle style) {
+        return GemmConfig.forDevice(info, style).innerLoop() == GemmConfig.InnerLoop.X86_AMX;
+    }
+
     private boolean vnni() { return usesVnni(device.info(), device.kernelStyle()); }
+
+    /** Whether this device's Q8_0 / Q4_0 prefill runs on AMX tiles (never when this BlockMatmul was made without AMX). */
+    public boolean amx() { return allowAmx && usesAmx(device.info(), device.kernelStyle()); }
+
+    /** The work-item tile for m rows of x times a weight of this format on this device. */
+    public Tile tile(int m, BlockFormat format) { return Tile.forRows(m, format, amx()); }
 
     private Program program(BlockFormat format, Tile tile, boolean bias, boolean residual) {
         return device.program(KernelFamily.BLOCKQ, buildOptions(format, tile, bias, residual, vnni()));
@@ -164,7 +214,7 @@ public final class BlockMatmul {
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
     public long scratchBytes(int m, DeviceWeight w) {
-        return !usesGpuMatvec(m, w.format()) && vnni() && Tile.forRows(m).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
+        return !usesGpuMatvec(m, w.format()) && vnni() && tile(m, w.format()).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
     }
 
     /** Uploads a weight and rearranges it into the kernel's layout ({@link #relayout}); blocks until done. */
@@ -253,13 +303,13 @@ public final class BlockMatmul {
             requireBytes("y", p.y(), 4L * m * w.rows());
             if (p.bias() != null) requireBytes("bias", p.bias(), 4L * w.rows());
             if (p.residual() != null) requireBytes("residual", p.residual(), 4L * m * w.rows());
-            nTiles += tiles(w, Tile.forRows(m));
+            nTiles += tiles(w, tile(m, first.format()));
         }
         long scratchBytes = scratchBytes(m, first);
         if (scratchBytes > 0 && (scratch == null || scratch.size() < scratchBytes)) {
             throw new IllegalArgumentException("this product needs a scratch buffer of " + scratchBytes + " bytes");
         }
-        Tile tile = Tile.forRows(m);
+        Tile tile = tile(m, first.format());
         if (usesGpuMatvec(m, first.format())) {
             // One launch per weight: each result is what a launch of that weight alone gives, as with blockq_linear_group.
             Program gpu = device.program(KernelFamily.BLOCKQ, buildOptions(first.format(), tile, bias, residual, false) + gpuMatvec.define());
@@ -293,7 +343,7 @@ public final class BlockMatmul {
                 }
                 kernel.setArgs(args.toArray());
             }
-            long mTiles = (m + tile.mr() - 1) / tile.mr();
+            long mTiles = (m + tile.itemRows() - 1) / tile.itemRows();
             // All row tiles of x in one work-group (they share its weight tile); enough work-groups along N.
             long localM = Math.min(mTiles, 16);
             long localN = 1;

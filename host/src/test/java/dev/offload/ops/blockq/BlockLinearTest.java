@@ -26,11 +26,13 @@ import dev.offload.runtime.Placement;
 import dev.offload.tensor.DType;
 import dev.offload.testing.CpuDeviceFixture;
 import dev.offload.validate.CheckResult;
+import dev.offload.validate.GuardedOutput;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -130,6 +132,70 @@ class BlockLinearTest {
             assertTrue(r.passed(), r.toString());
             // The K-quant kernel keeps the reference's float steps and order on every path (VNNI sums are exact).
             if (f.superBlocks()) assertArrayEquals(p.reference(), got, "K-quants: the reference bit for bit");
+        }
+    }
+
+    /** y into a poisoned, guarded output through {@code mm} (AMX or not); asserts the guards held. */
+    private static float[] guarded(BlockMatmul mm, Problem p, float[] residual) {
+        OpenClDevice device = mm.device();
+        try (BlockMatmul.DeviceWeight dw = mm.upload(p.w()); Buffer xb = device.upload(p.x()); Buffer db = device.upload(p.dx());
+             Buffer bb = p.bias() == null ? null : device.upload(p.bias()); Buffer rb = residual == null ? null : device.upload(residual);
+             GuardedOutput y = GuardedOutput.floats(device, p.m() * p.w().rows())) {
+            mm.run(xb, db, p.m(), List.of(new BlockMatmul.Product(dw, bb, rb, y.buffer())));
+            assertTrue(y.guardsIntact(), "nothing written outside y");
+            return y.readFloats();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}x{3} bias={4}")
+    @CsvSource({"Q8_0, 16, 32, 16, true", "Q4_0, 16, 32, 16, false", "Q8_0, 17, 64, 48, false", "Q4_0, 17, 96, 48, true",
+            "Q8_0, 33, 96, 2053, true", "Q4_0, 33, 64, 2053, false", "Q8_0, 100, 2048, 48, false", "Q4_0, 100, 2048, 16, true",
+            "Q8_0, 31, 2048, 2050, false", "Q4_0, 64, 2048, 2064, true", "Q8_0, 16, 2048, 37, true", "Q4_0, 47, 32, 2047, false"})
+    void amxPrefillIsTheReferenceOnPanelRowsAndTheVnniKernelEverywhere(BlockFormat f, int m, int k, int n, boolean bias) {
+        BlockMatmul amx = new BlockMatmul(CL.device()), vnni = new BlockMatmul(CL.device(), false);
+        Assumptions.assumeTrue(amx.amx(), "the device runs no AMX tiles");
+        assertTrue(amx.tile(m, f).amxRows() > 0, "M >= 16 takes the AMX tile");
+        assertEquals(0, vnni.tile(m, f).amxRows());
+        try (Arena arena = Arena.ofShared()) {
+            Problem p = Problem.random(f, m, k, n, bias, 53L * m + k + n, arena);
+            float[] want = p.reference(), got = guarded(amx, p, null);
+            int panelRows = n / 16 * 16;
+            for (int r = 0; r < m; r++) {
+                for (int j = 0; j < panelRows; j++) {
+                    assertEquals(Float.floatToRawIntBits(want[r * n + j]), Float.floatToRawIntBits(got[r * n + j]),
+                            "panel row " + j + ", x row " + r + ": the reference's bits (" + want[r * n + j] + " vs " + got[r * n + j] + ")");
+                }
+            }
+            CheckResult c = p.check(got);
+            assertTrue(c.passed(), c.toString());
+            assertArrayEquals(guarded(vnni, p, null), got, "the VNNI kernel's floats (its tail rows are the same code)");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}")
+    @CsvSource({"Q8_0, 17, 96", "Q4_0, 40, 2048"})
+    void amxPrefillAddsTheResidualAndGroupsWeightsAsThePlainLaunch(BlockFormat f, int m, int k) {
+        BlockMatmul amx = new BlockMatmul(CL.device());
+        Assumptions.assumeTrue(amx.amx(), "the device runs no AMX tiles");
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(7L * m + k);
+            Problem p = Problem.random(f, m, k, 70, true, rnd.nextLong(), arena);
+            float[] residual = new float[m * 70];
+            for (int i = 0; i < residual.length; i++) residual[i] = (float) (rnd.nextGaussian() * 8);
+            float[] plain = guarded(amx, p, null), fused = guarded(amx, p, residual);
+            for (int i = 0; i < plain.length; i++) {
+                assertEquals(Float.floatToRawIntBits(residual[i] + plain[i]), Float.floatToRawIntBits(fused[i]), "residual + product at " + i);
+            }
+            List<Problem> parts = new java.util.ArrayList<>();
+            for (int n : new int[] {96, 33, 48}) {
+                Problem q = Problem.random(f, m, k, n, true, rnd.nextLong(), arena);
+                parts.add(new Problem(p.x(), p.dx(), m, q.w(), q.bias()));
+            }
+            List<float[]> group = group(CL.device(), p.x(), p.dx(), m, parts.stream().map(Problem::w).toList(), parts.stream().map(Problem::bias).toList());
+            for (int i = 0; i < parts.size(); i++) {
+                assertArrayEquals(guarded(amx, parts.get(i), null), group.get(i), "weight " + i + " in one launch: its own launch's floats");
+                assertTrue(parts.get(i).check(group.get(i)).passed(), parts.get(i).check(group.get(i)).toString());
+            }
         }
     }
 
