@@ -133,8 +133,7 @@ public final class FusedAttention implements AttentionOp {
         AttentionOp.checkBuffers(p, q, k, v, out);
         AttentionConfig.Tiled tile = tileFor(p.shape());
         return timed(launcher -> {
-            if (tile != null) enqueueTiled(p, tile, q, k, v, out, splitSize, null, launcher);
-            else enqueueSplit(p, q, k, v, out, splitSize, null, launcher);
+            enqueueSplit(p, tile, q, k, v, out, splitSize, null, launcher);
         });
     }
 
@@ -173,9 +172,9 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesTiled(p.shape())) enqueueTiled(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
+        if (usesTiled(p.shape())) enqueueSplit(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
         else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
-        else enqueueSplit(p, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
+        else enqueueSplit(p, null, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
     }
 
     /**
@@ -203,50 +202,32 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /**
-     * attention_tiled: work-groups of (items per row x rows), one per tile of query rows of one (b, h) and split of
-     * {@code splitSize} keys; with more than one split, attention_merge (of the same program) combines the partials.
+     * One flash-attention launch over key splits of {@code splitSize}, then attention_merge (of the same program) when
+     * there is more than one split. With a {@code tile}, attention_tiled: work-groups of (items per row x rows), one
+     * per tile of query rows of one (b, h) and split; without one (null), attention_fused: a work-item per query row,
+     * (b, h) and split. Both take the same arguments and write the same partials.
      */
-    private void enqueueTiled(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize,
+    private void enqueueSplit(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize,
                               Buffer deviceKvLengths, KernelLauncher launcher) {
         AttentionShape s = p.shape();
         int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
         int bh = s.batch() * s.heads();
         int rows = Math.toIntExact(s.queryRows());
-        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p, tile));
-        log.debug("attention_tiled {} tile {} with {} split(s) of {} keys", p, tile, nsplit, splitSize);
+        String name = tile != null ? "attention_tiled" : "attention_fused";
+        Program program = device.program(KernelFamily.ATTENTION, tile != null ? buildOptions(p, tile) : buildOptions(p));
+        log.debug("{} {}{} with {} split(s) of {} keys", name, p, tile != null ? " tile " + tile : "", nsplit, splitSize);
         Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
         try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
-             Kernel kernel = program.kernel("attention_tiled")) {
+             Kernel kernel = program.kernel(name)) {
             kernel.setArgs(q, k, v, out, partial != null ? partial : out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(),
                     masks.args(), splitSize, nsplit);
-            long tiledRows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
-            launcher.launch(kernel, new long[] {tile.itemsPerRow(), tiledRows, (long) bh * nsplit},
-                    new long[] {tile.itemsPerRow(), tile.rows(), 1});
-            if (partial == null) return;
-            try (Kernel merge = program.kernel("attention_merge")) {
-                merge.setArgs(partial, out, rows, nsplit, s.heads(), s.queryLength());
-                launcher.launch(merge, new long[] {rows}, null);
+            if (tile != null) {
+                long tiledRows = ceilDiv(s.queryLength(), tile.rows()) * tile.rows();
+                launcher.launch(kernel, new long[] {tile.itemsPerRow(), tiledRows, (long) bh * nsplit},
+                        new long[] {tile.itemsPerRow(), tile.rows(), 1});
+            } else {
+                launcher.launch(kernel, new long[] {s.queryLength(), bh, nsplit}, null);
             }
-        } finally {
-            if (partial != null) partial.close();
-        }
-    }
-
-    /** attention_fused over key splits of {@code splitSize}, then attention_merge when there is more than one. */
-    private void enqueueSplit(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize, Buffer deviceKvLengths,
-                              KernelLauncher launcher) {
-        AttentionShape s = p.shape();
-        int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
-        int bh = s.batch() * s.heads();
-        int rows = Math.toIntExact(s.queryRows());
-        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
-        log.debug("attention_fused {} with {} split(s) of {} keys", p, nsplit, splitSize);
-        Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
-        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
-             Kernel fused = program.kernel("attention_fused")) {
-            fused.setArgs(q, k, v, out, partial != null ? partial : out,
-                    s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args(), splitSize, nsplit);
-            launcher.launch(fused, new long[] {s.queryLength(), bh, nsplit}, null);
             if (partial == null) return;
             try (Kernel merge = program.kernel("attention_merge")) {
                 merge.setArgs(partial, out, rows, nsplit, s.heads(), s.queryLength());
