@@ -22,7 +22,9 @@ public final class TwoDevicePipelineCheck {
             System.out.println("expected two OpenCL devices, found " + registry.openClDevices());
             System.exit(2);
         }
-        SyntheticSpec spec = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=256,heads=4,kv-heads=2,ffn=1024,seq=128,batch=4");
+        // Ops long enough to overlap: with the AMX prefill, hidden 256 x seq 128 ops took so little time that one
+        // run in four showed no overlap in eight attempts (2026-12-02, Intel Xeon with AMX).
+        SyntheticSpec spec = SyntheticSpec.parse("synthetic:arch=decoder,layers=2,hidden=512,heads=8,kv-heads=2,ffn=2048,seq=256,batch=4");
         var in = SyntheticModel.inputs(spec, 12);
         String placement = "layer.1=cl:0:1,head=cl:0:1,*=cl:0:0";
         try (DevicePool pool = DevicePool.open(registry)) {
