@@ -749,8 +749,31 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
         for (int r = 0; r < 16; r++) qt[d * 16 + r] = q[((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D + d];
     }
 
+    // Scores 8 keys at a time: 8 independent fma chains (one chain alone waits on the fma latency at every step),
+    // each over d in order, as the single-key loop after them computes a key's.
     float16 max = (float16) -INFINITY;
-    for (int j = 0; j < n; j++) {
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __global float* kr = kb + j * kv_stride;
+        float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+        for (int d = 0; d < D; d++) {
+            const float16 qd = vload16(d, qt);
+            a0 = fma(qd, (float16) kr[d], a0);
+            a1 = fma(qd, (float16) kr[kv_stride + d], a1);
+            a2 = fma(qd, (float16) kr[2 * kv_stride + d], a2);
+            a3 = fma(qd, (float16) kr[3 * kv_stride + d], a3);
+            a4 = fma(qd, (float16) kr[4 * kv_stride + d], a4);
+            a5 = fma(qd, (float16) kr[5 * kv_stride + d], a5);
+            a6 = fma(qd, (float16) kr[6 * kv_stride + d], a6);
+            a7 = fma(qd, (float16) kr[7 * kv_stride + d], a7);
+        }
+        const float16 s0 = a0 / divisor, s1 = a1 / divisor, s2 = a2 / divisor, s3 = a3 / divisor;
+        const float16 s4 = a4 / divisor, s5 = a5 / divisor, s6 = a6 / divisor, s7 = a7 / divisor;
+        vstore16(s0, j, p); vstore16(s1, j + 1, p); vstore16(s2, j + 2, p); vstore16(s3, j + 3, p);
+        vstore16(s4, j + 4, p); vstore16(s5, j + 5, p); vstore16(s6, j + 6, p); vstore16(s7, j + 7, p);
+        max = fmax(fmax(fmax(fmax(fmax(fmax(fmax(fmax(max, s0), s1), s2), s3), s4), s5), s6), s7);   // in key order
+    }
+    for (; j < n; j++) {
         const __global float* kr = kb + j * kv_stride;
         float16 acc = (float16) 0.0f;
         for (int d = 0; d < D; d++) acc = fma(vload16(d, qt), (float16) kr[d], acc);
@@ -771,10 +794,34 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
     const float16 inv = 1.0f / sum;
     for (int j = 0; j < n; j++) vstore16(vload16(j, p) * inv, j, p);
 
-    for (int d = 0; d < D; d++) {
+    // Outputs 8 elements at a time, 8 independent fma chains over the keys in order (as the single-element loop).
+    __global float* o = out + ((size_t) b * Sq + i0) * H * D + (size_t) h * D;
+    int d = 0;
+    for (; d + 8 <= D; d += 8) {
+        float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float16 pj = vload16(j, p);
+            const float8 w = vload8(0, vb + j * kv_stride + d);
+            c0 = fma(pj, (float16) w.s0, c0);
+            c1 = fma(pj, (float16) w.s1, c1);
+            c2 = fma(pj, (float16) w.s2, c2);
+            c3 = fma(pj, (float16) w.s3, c3);
+            c4 = fma(pj, (float16) w.s4, c4);
+            c5 = fma(pj, (float16) w.s5, c5);
+            c6 = fma(pj, (float16) w.s6, c6);
+            c7 = fma(pj, (float16) w.s7, c7);
+        }
+        for (int r = 0; r < rows; r++) {
+            const float8 row = (float8) (((const float*) &c0)[r], ((const float*) &c1)[r], ((const float*) &c2)[r],
+                                         ((const float*) &c3)[r], ((const float*) &c4)[r], ((const float*) &c5)[r],
+                                         ((const float*) &c6)[r], ((const float*) &c7)[r]);
+            vstore8(row, 0, o + (size_t) r * H * D + d);
+        }
+    }
+    for (; d < D; d++) {
         float16 acc = (float16) 0.0f;
         for (int j = 0; j < n; j++) acc = fma(vload16(j, p), (float16) vb[j * kv_stride + d], acc);
-        for (int r = 0; r < rows; r++) out[((size_t) b * Sq + i0 + r) * H * D + (size_t) h * D + d] = ((const float*) &acc)[r];
+        for (int r = 0; r < rows; r++) o[(size_t) r * H * D + d] = ((const float*) &acc)[r];
     }
 }
 #endif // ONNX_ATTENTION
