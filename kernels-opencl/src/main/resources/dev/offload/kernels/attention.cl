@@ -745,8 +745,9 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
     // private arrays on its worker threads' stacks, and a 16 KiB one crashed a worker (SIGSEGV).
     __global float* p = scratch + ((size_t) bh * ((Sq + 15) / 16) + blk) * (size_t) (Skv + D) * 16;
     __global float* qt = p + (size_t) Skv * 16;
-    for (int d = 0; d < D; d++) {
-        for (int r = 0; r < 16; r++) qt[d * 16 + r] = q[((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D + d];
+    for (int r = 0; r < 16; r++) {
+        const __global float* qr = q + ((size_t) b * Sq + i0 + min(r, rows - 1)) * H * D + (size_t) h * D;
+        for (int d = 0; d < D; d++) qt[d * 16 + r] = qr[d];
     }
 
     // Scores 8 keys at a time: 8 independent fma chains (one chain alone waits on the fma latency at every step),
@@ -801,15 +802,15 @@ __kernel KERNEL_SHAPE void attention_onnx_rows(__global const float* q, __global
         float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
         for (int j = 0; j < n; j++) {
             const float16 pj = vload16(j, p);
-            const float8 w = vload8(0, vb + j * kv_stride + d);
-            c0 = fma(pj, (float16) w.s0, c0);
-            c1 = fma(pj, (float16) w.s1, c1);
-            c2 = fma(pj, (float16) w.s2, c2);
-            c3 = fma(pj, (float16) w.s3, c3);
-            c4 = fma(pj, (float16) w.s4, c4);
-            c5 = fma(pj, (float16) w.s5, c5);
-            c6 = fma(pj, (float16) w.s6, c6);
-            c7 = fma(pj, (float16) w.s7, c7);
+            const __global float* w = vb + j * kv_stride + d;
+            c0 = fma(pj, (float16) w[0], c0);
+            c1 = fma(pj, (float16) w[1], c1);
+            c2 = fma(pj, (float16) w[2], c2);
+            c3 = fma(pj, (float16) w[3], c3);
+            c4 = fma(pj, (float16) w[4], c4);
+            c5 = fma(pj, (float16) w[5], c5);
+            c6 = fma(pj, (float16) w[6], c6);
+            c7 = fma(pj, (float16) w[7], c7);
         }
         for (int r = 0; r < rows; r++) {
             const float8 row = (float8) (((const float*) &c0)[r], ((const float*) &c1)[r], ((const float*) &c2)[r],
