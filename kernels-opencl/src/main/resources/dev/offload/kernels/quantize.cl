@@ -113,16 +113,8 @@ static inline int dqg_count(const int g, const int rows_per_group, __global cons
     return len == 0 ? rows_per_group : len;
 }
 
-// Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements, a chunk
-// of whole 16-float vectors (min and max are exact in any order, so the lanes change nothing in the result).
-__kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, const int rows_per_group,
-                          __global const int* lengths, const int has_lengths, __global float* partial) {
-    const int i = get_global_id(0), items = get_global_size(0), g = get_global_id(1);
-    const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
-    const long per = ((n + items - 1) / items + 15) / 16 * 16;
-    __global const float* xg = x + (size_t) g * rows_per_group * cols;
-    const long end = min(n, (i + 1) * per);
-    long k = min(n, i * per);
+// (min, max) of x[k, end) as a partial: (NaN, max) when a NaN is among them, (+inf, -inf) when there are none.
+static inline void dqg_scan(__global const float* xg, long k, const long end, float* lo_out, float* hi_out) {
     float16 lo16 = (float16) INFINITY, hi16 = (float16) -INFINITY;
     int16 nan16 = (int16) 0;
     for (; k + 16 <= end; k += 16) {
@@ -140,7 +132,21 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
         hi = fmax(hi, xg[k]);
         nan |= isnan(xg[k]);
     }
-    partial[2 * (g * items + i)] = nan ? NAN : lo;
+    *lo_out = nan ? NAN : lo;
+    *hi_out = hi;
+}
+
+// Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements, a chunk
+// of whole 16-float vectors (min and max are exact in any order, so the lanes change nothing in the result).
+__kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, const int rows_per_group,
+                          __global const int* lengths, const int has_lengths, __global float* partial) {
+    const int i = get_global_id(0), items = get_global_size(0), g = get_global_id(1);
+    const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
+    const long per = ((n + items - 1) / items + 15) / 16 * 16;
+    __global const float* xg = x + (size_t) g * rows_per_group * cols;
+    float lo, hi;
+    dqg_scan(xg, min(n, i * per), min(n, (i + 1) * per), &lo, &hi);
+    partial[2 * (g * items + i)] = lo;
     partial[2 * (g * items + i) + 1] = hi;
 }
 
@@ -148,6 +154,12 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
 // group's partials are a few hundred bytes, read from cache): scale = dql_scale(min(0, min), max(0, max)),
 // zero point = saturate(round_half_even(0 - min / scale)). Every row of a group computes the same, bit for bit
 // (the same partials in the same order).
+static inline void dqg_params_of(const float lo, const float hi, const int bad, float* scale_out, int* zero_point_out) {
+    const float scale = bad ? NAN : dql_scale(lo, hi);
+    *scale_out = scale;
+    *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+}
+
 static inline void dqg_group_params(__global const float* partial, const int items, const int g, float* scale_out, int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
     int bad = 0;
@@ -157,9 +169,21 @@ static inline void dqg_group_params(__global const float* partial, const int ite
         hi = fmax(hi, phi);
         bad |= dq_not_finite(plo, phi);
     }
-    const float scale = bad ? NAN : dql_scale(lo, hi);
-    *scale_out = scale;
-    *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
+    dqg_params_of(lo, hi, bad, scale_out, zero_point_out);
+}
+
+// y = saturate(round_half_even(x / scale) + zero_point) over one row, 16 lanes at a time.
+static inline void dqg_quantize_row(__global const float* xr, __global uchar* yr, const int cols, const float scale, const int zp) {
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        // dq_round's rounding, zero point and saturation done in float (PoCL's convert_int16_sat_rte and add_sat cost
+        // about a fifth of this kernel): rint(q) + zp is exact below 2^24 and saturates the same way above it; a NaN
+        // quotient counts as 0, as the saturating conversion makes it.
+        const float16 q = vload16(0, xr + c) / scale;
+        const float16 y16 = clamp(select(rint(q), (float16) 0.0f, isnan(q)) + (float) zp, 0.0f, 255.0f);
+        vstore16(convert_uchar16(y16), 0, yr + c);
+    }
+    for (; c < cols; c++) yr[c] = (uchar) clamp(dq_round(xr[c] / scale, zp), 0, 255);
 }
 
 // Stage 3, one work-item per row: y = saturate(round_half_even(x / scale) + zero_point), 16 lanes at a time (the
@@ -181,21 +205,37 @@ __kernel KERNEL_SHAPE void dqg_apply(__global const float* x, const int cols, co
         scales[g] = scale;
         zero_points[g] = zp;
     }
-    __global const float* xr = x + (size_t) r * cols;
-    __global uchar* yr = y + (size_t) r * cols;
-    int c = 0;
-    for (; c + 16 <= cols; c += 16) {
-        // dq_round's rounding, zero point and saturation done in float (PoCL's convert_int16_sat_rte and add_sat cost
-        // about a fifth of this kernel): rint(q) + zp is exact below 2^24 and saturates the same way above it; a NaN
-        // quotient counts as 0, as the saturating conversion makes it.
-        const float16 q = vload16(0, xr + c) / scale;
-        const float16 y16 = clamp(select(rint(q), (float16) 0.0f, isnan(q)) + (float) zp, 0.0f, 255.0f);
-        vstore16(convert_uchar16(y16), 0, yr + c);
-    }
-    for (; c < cols; c++) yr[c] = (uchar) clamp(dq_round(xr[c] / scale, zp), 0, 255);
+    dqg_quantize_row(x + (size_t) r * cols, y + (size_t) r * cols, cols, scale, zp);
     if (per_row_out) {
         row_scales[r] = scale;
         row_zero_points[r] = zp;
+    }
+}
+
+// All three stages in one work-item per group (global size: groups): the scan, the parameters and every row. One
+// launch instead of two where the groups are small or many enough to keep the cores busy on their own (Quantize
+// decides): on PoCL each launch boundary costs tens of microseconds while a worker thread wakes up. The same
+// operations as the staged kernels, so the same bits (min and max are exact in any order; one partial per group).
+__kernel KERNEL_SHAPE void dqg_whole(__global const float* x, const int cols, const int rows_per_group,
+                        __global const int* lengths, const int has_lengths, __global float* scales, __global int* zero_points,
+                        __global uchar* y, const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
+    const int g = get_global_id(0);
+    const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
+    __global const float* xg = x + (size_t) g * rows_per_group * cols;
+    float plo, phi;
+    dqg_scan(xg, 0, n, &plo, &phi);
+    float scale;
+    int zp;
+    dqg_params_of(fmin(0.0f, plo), fmax(0.0f, phi), dq_not_finite(plo, phi), &scale, &zp);
+    scales[g] = scale;
+    zero_points[g] = zp;
+    for (int i = 0; i < rows_per_group; i++) {
+        const int r = g * rows_per_group + i;
+        dqg_quantize_row(xg + (size_t) i * cols, y + (size_t) r * cols, cols, scale, zp);
+        if (per_row_out) {
+            row_scales[r] = scale;
+            row_zero_points[r] = zp;
+        }
     }
 }
 

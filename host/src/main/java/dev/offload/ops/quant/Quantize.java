@@ -88,6 +88,13 @@ public final class Quantize {
      */
     public void enqueueGroups(Buffer x, Groups g, Buffer y, Buffer groupScales, Buffer groupZeroPoints,
                               Buffer rowScales, Buffer rowZeroPoints, Buffer partial, KernelLauncher launcher) {
+        enqueueGroups(x, g, y, groupScales, groupZeroPoints, rowScales, rowZeroPoints, partial, launcher,
+                inOneLaunch(g, device.info().computeUnits()));
+    }
+
+    /** {@link #enqueueGroups}, in one launch or in two as {@code oneLaunch} says (tests run both on the same input). */
+    void enqueueGroups(Buffer x, Groups g, Buffer y, Buffer groupScales, Buffer groupZeroPoints, Buffer rowScales,
+                       Buffer rowZeroPoints, Buffer partial, KernelLauncher launcher, boolean oneLaunch) {
         long n = g.elements();
         requireBytes("x", x, 4 * n);
         requireBytes("y", y, n);
@@ -100,10 +107,19 @@ public final class Quantize {
             requireBytes("row zero points", rowZeroPoints, 4L * g.groups() * g.rowsPerGroup());
         }
         if (g.lengths() != null) requireBytes("lengths", g.lengths(), 4L * g.groups());
-        int items = itemsPerGroup(g);
         Program p = program();
+        Buffer lengthsArg = g.lengths() != null ? g.lengths() : groupZeroPoints;   // a kernel argument cannot be null
+        if (oneLaunch) {
+            try (Kernel whole = p.kernel("dqg_whole")) {
+                whole.setArgs(x, g.cols(), g.rowsPerGroup(), lengthsArg, g.lengths() != null ? 1 : 0, groupScales, groupZeroPoints, y,
+                        perRow ? 1 : 0, perRow ? rowScales : groupScales, perRow ? rowZeroPoints : groupZeroPoints);
+                launcher.launch(whole, new long[] {g.groups()}, new long[] {1});
+            }
+            return;
+        }
+        int items = itemsPerGroup(g);
         try (Kernel minMax = p.kernel("dqg_min_max"); Kernel apply = p.kernel("dqg_apply")) {
-            minMax.setArgs(x, g.cols(), g.rowsPerGroup(), g.lengths() != null ? g.lengths() : groupZeroPoints, g.lengths() != null ? 1 : 0, partial);
+            minMax.setArgs(x, g.cols(), g.rowsPerGroup(), lengthsArg, g.lengths() != null ? 1 : 0, partial);
             // One item per work-group: PoCL runs a work-group on one thread, so the items spread over all cores.
             launcher.launch(minMax, new long[] {items, g.groups()}, new long[] {1, 1});
             // Each row's work-item reduces its group's partials to the parameters itself (no launch between the two).
@@ -113,6 +129,21 @@ public final class Quantize {
             launcher.launch(apply, new long[] {rows}, device.rowsLocalSize(rows));
         }
     }
+
+    /**
+     * Whether {@link #enqueueGroups} runs as one launch, a work-item per group (dqg_whole), instead of a min/max
+     * launch and a work-item per row: where there are at least as many groups as compute units, or a group is small
+     * (at most {@value #ONE_LAUNCH_GROUP_ELEMENTS} values). Each launch boundary costs PoCL's pthread device tens of
+     * microseconds while a worker thread wakes (docs/cpu-speed.md), which is more than the per-row split saves
+     * there. Measured on the 2-core machine, kernel time alone: one group of 128 x 384 values 30 us in one launch
+     * against 35 us in two; 8 groups of 128 x 1536 0.54 ms against 0.64 ms; one group of 128 x 1536 0.12 ms against
+     * 0.07 ms, which keeps two launches.
+     */
+    static boolean inOneLaunch(Groups g, int computeUnits) {
+        return g.groups() >= Math.max(1, computeUnits) || (long) g.rowsPerGroup() * g.cols() <= ONE_LAUNCH_GROUP_ELEMENTS;
+    }
+
+    static final int ONE_LAUNCH_GROUP_ELEMENTS = 65536;
 
     /** Bytes of the min/max scratch {@link #enqueueGroups} needs. */
     public static long groupScratchBytes(Groups g) { return 8L * itemsPerGroup(g) * g.groups(); }

@@ -2,6 +2,7 @@ package dev.offload.ops.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,6 +96,61 @@ class QuantizeTest {
         }
         assertEquals(1f, want.scales()[seq], "the all-zero sentence's scale");
         assertEquals(0, want.zeroPoints()[seq], "the all-zero sentence's zero point");
+    }
+
+    /**
+     * The one-launch form (a work-item per group) and the two-launch form (min/max partials, then a work-item per row)
+     * give the reference's bits on the same input, whichever the device would pick: groups with and without counted
+     * lengths, a group of zeros, a group with a NaN, one with an infinity, and sizes that leave vector tails.
+     */
+    @ParameterizedTest(name = "{0} groups of {1}x{2}")
+    @CsvSource({"1, 128, 384", "1, 128, 1536", "3, 7, 37", "4, 5, 16", "2, 33, 129"})
+    void perGroupQuantizeIsBitExactInOneLaunchAndInTwo(int groups, int rows, int cols) {
+        Random rnd = new Random(groups * 1000 + cols);
+        float[] x = randomFloats(rnd, groups * rows * cols, 0.5f);
+        int[] lengths = new int[groups];
+        for (int g = 0; g < groups; g++) lengths[g] = g % 3 == 0 ? rows : g % 3 == 1 ? 0 : Math.max(1, rows / 2);
+        if (groups > 2) {
+            java.util.Arrays.fill(x, rows * cols, 2 * rows * cols, 0f);   // group 1: zeros (scale 1, zero point 0)
+            x[2 * rows * cols + 3] = Float.NaN;                          // group 2: a NaN among its counted rows
+        }
+        if (groups > 3) x[3 * rows * cols + cols + 1] = Float.NEGATIVE_INFINITY;
+        for (int[] len : new int[][] {lengths, null}) {
+            QuantizeReference.Quantized want = len != null ? QuantizeReference.perSentenceUint8(x, groups, rows, cols, len)
+                    : QuantizeReference.perSentenceUint8(x, groups, rows, cols, fullLengths(groups, rows));
+            for (boolean oneLaunch : new boolean[] {true, false}) {
+                String what = (oneLaunch ? "one launch" : "two launches") + (len != null ? ", lengths" : ", no lengths");
+                try (Buffer xb = device.upload(x); Buffer lb = device.upload(len != null ? len : new int[groups]);
+                     Buffer y = device.context().createBuffer(x.length);
+                     Buffer gs = device.context().createBuffer(4L * groups); Buffer gz = device.context().createBuffer(4L * groups);
+                     Buffer rs = device.context().createBuffer(4L * groups * rows); Buffer rz = device.context().createBuffer(4L * groups * rows);
+                     Buffer partial = device.context().createBuffer(Quantize.groupScratchBytes(new Quantize.Groups(groups, rows, cols, null)))) {
+                    device.queue().fill(y, new byte[] {(byte) 0xA5}, 0, x.length).close();   // poison
+                    Quantize.Groups g = new Quantize.Groups(groups, rows, cols, len != null ? lb : null);
+                    quantize.enqueueGroups(xb, g, y, gs, gz, rs, rz, partial, (k, global, local) -> device.launch(k, global, local).close(), oneLaunch);
+                    device.queue().finish();
+                    assertArrayEquals(want.data(), device.readBytes(y, x.length), what + ": data");
+                    float[] scales = device.readFloats(rs, groups * rows);
+                    for (int i = 0; i < scales.length; i++) {
+                        assertEquals(Float.floatToIntBits(want.scales()[i]), Float.floatToIntBits(scales[i]), what + ": scale of row " + i);
+                    }
+                    assertArrayEquals(want.zeroPoints(), device.readInts(rz, groups * rows), what + ": zero points");
+                }
+            }
+        }
+    }
+
+    private static int[] fullLengths(int groups, int rows) {
+        int[] a = new int[groups];
+        java.util.Arrays.fill(a, rows);
+        return a;
+    }
+
+    @Test
+    void oneLaunchIsChosenForManyGroupsOrSmallOnes() {
+        assertTrue(Quantize.inOneLaunch(new Quantize.Groups(8, 128, 1536, null), 2), "8 sentences on 2 cores");
+        assertTrue(Quantize.inOneLaunch(new Quantize.Groups(1, 128, 384, null), 2), "one sentence of 49152 values");
+        assertFalse(Quantize.inOneLaunch(new Quantize.Groups(1, 128, 1536, null), 2), "one sentence of 196608 values");
     }
 
     @ParameterizedTest(name = "{0}x{1}")
