@@ -45,7 +45,10 @@ final class GemmBench {
     }
 
     static void run(Report report, OpenClDevice device, boolean quick, int threads) {
-        int warmup = quick ? 1 : 2, reps = quick ? 3 : 9;
+        // 40 warm-up calls for both peers: on the 2-core VM the first ~100 calls of a shape ran in a slow phase (one PoCL
+        // worker doing both halves; docs/cpu-speed.md), and 2 warm-ups left 9 medians inside it (1024^3 kernel 1.10 ms,
+        // 0.68 ms after 40).
+        int warmup = quick ? 1 : 40, reps = quick ? 3 : 15;
         double cap = quick ? 1 : 5;
         // The Java reference runs on one thread at 5-9 GOPS: only where one call takes well under a second.
         double referenceOps = quick ? 0.05e9 : 2.2e9;
