@@ -68,7 +68,9 @@ final class EndToEndBench {
         Optional<OrtEncoder> judge = runner.isEmpty() ? Optional.empty()
                 : Peer.open("ONNX Runtime without optimizations (" + known.id + " judge)", () -> OrtEncoder.unoptimized(onnx, threads));
         // Seven repetitions each: single runs on this shared 2-core machine vary by up to 1.5x.
+        // Warm-up: one call, and a second's worth more outside --quick, for both peers (Timing.warmUp says why).
         int warmup = 1, reps = quick ? 1 : 7;
+        double warmSeconds = quick ? 0 : 1;
         try {
             for (int batch : batches) {
                 TokenBatch tb = batch(tok, batch);
@@ -80,6 +82,7 @@ final class EndToEndBench {
                     EmbeddingSession r = runner.get();
                     device = r.device();
                     float[][] last = new float[1][];
+                    Timing.warmUp(warmSeconds, 0, () -> r.lastHiddenState(tb));
                     offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
                     ours = last[0];
                     replay = r.replayStatus(tb).map(status -> "; " + status).orElse("");
@@ -87,6 +90,7 @@ final class EndToEndBench {
                 if (ort.isPresent()) {
                     OrtEncoder o = ort.get();
                     float[][] last = new float[1][];
+                    Timing.warmUp(warmSeconds, 0, () -> o.lastHiddenState(tb));
                     ortNs = Timing.medianNanos(warmup, quick ? 2 : reps, quick ? 5 : 30, Timing.wall(() -> last[0] = o.lastHiddenState(tb)));
                     theirs = last[0];
                 }
