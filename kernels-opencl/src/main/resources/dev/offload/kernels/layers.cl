@@ -133,9 +133,12 @@ __kernel KERNEL_SHAPE void silu_gate_block_int8(__global const float* a, __globa
     if (blk == 0) zero_point[0] = 0;
     if (blk >= blocks) return;
     const size_t o = (size_t)blk * 32;
-    float y[32];
-    for (int i = 0; i < 32; i++) y[i] = silu_times(a[o + i], b[o + i]);
-    q8_block(vload16(0, y), vload16(1, y), q + o, scales + blk);
+    // silu_times on 16 lanes at once (the same operations per lane; PoCL's float16 exp gave its scalar exp's bits on
+    // 2^20 values of [-6, 6]): 1.95 -> 1.16 ms for a 128 x 8192 prefill on the 2-core machine.
+    const float16 a0 = vload16(0, a + o), a1 = vload16(1, a + o);
+    const float16 y0 = a0 / (1.0f + exp(-a0)) * vload16(0, b + o);
+    const float16 y1 = a1 / (1.0f + exp(-a1)) * vload16(1, b + o);
+    q8_block(y0, y1, q + o, scales + blk);
 }
 
 __kernel KERNEL_SHAPE void gelu_erf(__global const float* x, __global float* y, const int n) {
