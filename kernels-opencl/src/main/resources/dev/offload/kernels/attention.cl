@@ -283,7 +283,26 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
         // (the causal diagonal, padding, the clamped keys past walk_end) such values are replaced by 0 for it, as
         // the reference never reads them. Other blocks, nearly all, take the plain loop.
         const int ragged = any((int16) (jb + KEY_BLOCK - 1) >= end);
-        for (int d = 0; d < HEAD_DIM; d++) {
+        int d = 0;
+        if (!ragged) {
+            // Four output elements at a time: four independent fma chains over the block's keys (one chain alone
+            // waits on the fma latency at every key), each the plain loop's operations in its order.
+            for (; d + 4 <= HEAD_DIM; d += 4) {
+                float16 x0 = (float16) 0.0f, x1 = (float16) 0.0f, x2 = (float16) 0.0f, x3 = (float16) 0.0f;
+                for (int t = 0; t < KEY_BLOCK; t++) {
+                    __global const store_t* vr = vp + (size_t) (jb + t) * KV_STEP + d;
+                    x0 = fma(s[t], (float16) LOAD_S(vr), x0);
+                    x1 = fma(s[t], (float16) LOAD_S(vr + 1), x1);
+                    x2 = fma(s[t], (float16) LOAD_S(vr + 2), x2);
+                    x3 = fma(s[t], (float16) LOAD_S(vr + 3), x3);
+                }
+                acc[d] = fma(acc[d], correction, x0);
+                acc[d + 1] = fma(acc[d + 1], correction, x1);
+                acc[d + 2] = fma(acc[d + 2], correction, x2);
+                acc[d + 3] = fma(acc[d + 3], correction, x3);
+            }
+        }
+        for (; d < HEAD_DIM; d++) {
             float16 x = (float16) 0.0f;
             if (!ragged) {
                 for (int t = 0; t < KEY_BLOCK; t++) x = fma(s[t], (float16) LOAD_S(vp + (size_t) (jb + t) * KV_STEP + d), x);
