@@ -82,7 +82,7 @@ final class EndToEndBench {
                     EmbeddingSession r = runner.get();
                     device = r.device();
                     float[][] last = new float[1][];
-                    Timing.warmUp(warmSeconds, 0, () -> r.lastHiddenState(tb));
+                    Timing.warmUp(warmSeconds, () -> r.lastHiddenState(tb));
                     offloadNs = Timing.medianNanos(warmup, reps, quick ? 5 : 30, Timing.wall(() -> last[0] = r.lastHiddenState(tb)));
                     ours = last[0];
                     replay = r.replayStatus(tb).map(status -> "; " + status).orElse("");
@@ -90,7 +90,7 @@ final class EndToEndBench {
                 if (ort.isPresent()) {
                     OrtEncoder o = ort.get();
                     float[][] last = new float[1][];
-                    Timing.warmUp(warmSeconds, 0, () -> o.lastHiddenState(tb));
+                    Timing.warmUp(warmSeconds, () -> o.lastHiddenState(tb));
                     ortNs = Timing.medianNanos(warmup, quick ? 2 : reps, quick ? 5 : 30, Timing.wall(() -> last[0] = o.lastHiddenState(tb)));
                     theirs = last[0];
                 }

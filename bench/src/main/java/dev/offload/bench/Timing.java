@@ -58,13 +58,13 @@ public final class Timing {
     }
 
     /**
-     * Runs {@code run} unmeasured at least {@code atLeast} times and until {@code seconds} have passed: on the 2-core
-     * VM the first ~100 ms of a new kernel sequence ran in a slow phase (docs/cpu-speed.md), which a fixed count of
-     * one or two warm-up calls left inside the measurement.
+     * Runs {@code run} unmeasured until {@code seconds} have passed (not at all for 0): on the 2-core VM the first
+     * ~100 ms of a new kernel sequence ran in a slow phase (docs/cpu-speed.md), which a fixed count of one or two
+     * warm-up calls left inside the measurement.
      */
-    public static void warmUp(double seconds, int atLeast, Runnable run) {
+    public static void warmUp(double seconds, Runnable run) {
         long start = System.nanoTime();
-        for (int i = 0; i < atLeast || (System.nanoTime() - start) / 1e9 < seconds; i++) run.run();
+        while ((System.nanoTime() - start) / 1e9 < seconds) run.run();
     }
 
     /** Wall-clock nanoseconds of one call. */

@@ -150,25 +150,27 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
     partial[2 * (g * items + i) + 1] = hi;
 }
 
-// Stage 2, in every row's work-item of stage 3 (one launch less per quantize node than a work-item per group: the
-// group's partials are a few hundred bytes, read from cache): scale = dql_scale(min(0, min), max(0, max)),
-// zero point = saturate(round_half_even(0 - min / scale)). Every row of a group computes the same, bit for bit
-// (the same partials in the same order).
+// A group's parameters from its partials, folded in order from (lo, hi, bad) = (0, 0, 0):
+// scale = dql_scale(min(0, min), max(0, max)), zero point = saturate(round_half_even(0 - min / scale)).
+static inline void dqg_fold(const float plo, const float phi, float* lo, float* hi, int* bad) {
+    *lo = fmin(*lo, plo);
+    *hi = fmax(*hi, phi);
+    *bad |= dq_not_finite(plo, phi);
+}
+
 static inline void dqg_params_of(const float lo, const float hi, const int bad, float* scale_out, int* zero_point_out) {
     const float scale = bad ? NAN : dql_scale(lo, hi);
     *scale_out = scale;
     *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
 }
 
+// Stage 2, in every row's work-item of stage 3 (one launch less per quantize node than a work-item per group: the
+// group's partials are a few hundred bytes, read from cache). Every row of a group computes the same, bit for bit
+// (the same partials in the same order).
 static inline void dqg_group_params(__global const float* partial, const int items, const int g, float* scale_out, int* zero_point_out) {
     float lo = 0.0f, hi = 0.0f;
     int bad = 0;
-    for (int i = 0; i < items; i++) {
-        const float plo = partial[2 * (g * items + i)], phi = partial[2 * (g * items + i) + 1];
-        lo = fmin(lo, plo);
-        hi = fmax(hi, phi);
-        bad |= dq_not_finite(plo, phi);
-    }
+    for (int i = 0; i < items; i++) dqg_fold(partial[2 * (g * items + i)], partial[2 * (g * items + i) + 1], &lo, &hi, &bad);
     dqg_params_of(lo, hi, bad, scale_out, zero_point_out);
 }
 
@@ -222,11 +224,11 @@ __kernel KERNEL_SHAPE void dqg_whole(__global const float* x, const int cols, co
     const int g = get_global_id(0);
     const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
     __global const float* xg = x + (size_t) g * rows_per_group * cols;
-    float plo, phi;
+    float plo, phi, lo = 0.0f, hi = 0.0f, scale;
+    int bad = 0, zp;
     dqg_scan(xg, 0, n, &plo, &phi);
-    float scale;
-    int zp;
-    dqg_params_of(fmin(0.0f, plo), fmax(0.0f, phi), dq_not_finite(plo, phi), &scale, &zp);
+    dqg_fold(plo, phi, &lo, &hi, &bad);
+    dqg_params_of(lo, hi, bad, &scale, &zp);
     scales[g] = scale;
     zero_points[g] = zp;
     for (int i = 0; i < rows_per_group; i++) {
