@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
 /**
  * Validates the quantize kernels bit for bit: DynamicQuantizeLinear (including all-zero input),
  * symmetric per-row int8, per-block int8 (ggml's block_q8_0: random rows, and blocks made to hit roundf's halves,
- * fp16 rounding ties, subnormal and overflowing scales, zeros, NaN and infinities), and dequantize per
- * tensor/row/column for int8 and uint8.
+ * fp16 rounding ties, subnormal and overflowing scales, zeros, NaN and infinities), per-sentence uint8 (counted
+ * lengths, a NaN sentence; in one launch and in two), and dequantize per tensor/row/column for int8 and uint8.
  */
 public final class QuantizeValidator implements OpValidator {
     @Override public String op() { return "quantize"; }
@@ -40,6 +40,11 @@ public final class QuantizeValidator implements OpValidator {
         int[][] blockShapes = options.quick() ? new int[][] {{3, 96}} : new int[][] {{1, 32}, {3, 96}, {17, 2080}, {64, 2048}};
         for (int[] s : blockShapes) out.add(perBlock(device, q, floats(rnd, s[0] * s[1], 0), s[0], s[1], "random"));
         out.add(perBlock(device, q, edgeBlocks(), EDGE_BLOCKS, 32, "edge blocks"));
+        // Per sentence (the encoder's quantize node), in one launch and in two, whichever the device would pick.
+        int[][] sentenceShapes = options.quick() ? new int[][] {{3, 7, 37}} : new int[][] {{1, 128, 384}, {1, 128, 1536}, {3, 7, 37}, {8, 16, 48}};
+        for (int[] s : sentenceShapes) {
+            for (boolean oneLaunch : new boolean[] {true, false}) out.add(perSentence(device, q, rnd, s[0], s[1], s[2], oneLaunch));
+        }
         return out;
     }
 
@@ -79,6 +84,44 @@ public final class QuantizeValidator implements OpValidator {
             for (int i = 0; i < x.length; i++) { w[blocks + i] = want.data()[i]; g[blocks + i] = gd[i]; }
             return Compare.exact(op(), "per_block_int8 " + rows + "x" + cols + " " + what + " [scales, q..., zp]", device.spec(), w, g,
                     data.guardsIntact() && scales.guardsIntact() && zero.guardsIntact());
+        }
+    }
+
+    /**
+     * Per-sentence uint8 over [groups][rows][cols]: group g counts lengths[g] rows (0: all of them); with three
+     * groups or more, group 1 holds a NaN among its counted rows (scale NaN, zero point 0, values 0).
+     */
+    private CheckResult perSentence(OpenClDevice device, Quantize q, SplittableRandom rnd, int groups, int rows, int cols, boolean oneLaunch) {
+        float[] x = floats(rnd, groups * rows * cols, rnd.nextDouble(-1, 1));
+        int[] lengths = new int[groups];
+        for (int g = 0; g < groups; g++) lengths[g] = g % 3 == 2 ? 0 : Math.max(1, rows - g);
+        if (groups >= 3) x[rows * cols + 1] = Float.NaN;
+        QuantizeReference.Quantized want = QuantizeReference.perSentenceUint8(x, groups, rows, cols, lengths);
+        int n = groups * rows;
+        Quantize.Groups shape = new Quantize.Groups(groups, rows, cols, null);
+        try (Buffer xb = device.upload(x); Buffer lb = device.upload(lengths);
+             Buffer partial = device.context().createBuffer(Quantize.groupScratchBytes(shape));
+             GuardedOutput y = GuardedOutput.bytes(device, x.length);
+             GuardedOutput gs = GuardedOutput.floats(device, groups); GuardedOutput gz = GuardedOutput.ints(device, groups);
+             GuardedOutput rs = GuardedOutput.floats(device, n); GuardedOutput rz = GuardedOutput.ints(device, n)) {
+            q.enqueueGroups(xb, new Quantize.Groups(groups, rows, cols, lb), y.buffer(), gs.buffer(), gz.buffer(), rs.buffer(), rz.buffer(),
+                    partial, (k, global, local) -> device.launch(k, global, local).close(), oneLaunch);
+            device.queue().finish();
+            // One exact comparison over [row scale bits (NaN as one pattern), row zero points, y...].
+            int[] w = new int[2 * n + x.length], g = new int[2 * n + x.length];
+            float[] gotScales = rs.readFloats();
+            int[] gotZeros = rz.readInts();
+            byte[] got = y.readBytes();
+            for (int i = 0; i < n; i++) {
+                w[i] = Float.floatToIntBits(want.scales()[i]);
+                g[i] = Float.floatToIntBits(gotScales[i]);
+                w[n + i] = want.zeroPoints()[i];
+                g[n + i] = gotZeros[i];
+            }
+            for (int i = 0; i < x.length; i++) { w[2 * n + i] = want.data()[i] & 0xFF; g[2 * n + i] = got[i] & 0xFF; }
+            return Compare.exact(op(), "per_sentence_uint8 " + groups + "x" + rows + "x" + cols + (oneLaunch ? " one launch" : " two launches")
+                    + " [scales, zps, y...]", device.spec(), w, g,
+                    y.guardsIntact() && gs.guardsIntact() && gz.guardsIntact() && rs.guardsIntact() && rz.guardsIntact());
         }
     }
 
