@@ -24,7 +24,7 @@
 //     A 64-byte vector of a group holds 16 values of each of 4 blocks, and x's 128 bytes, permuted alike, meet it
 //     lane for lane (4 lanes per block).
 //
-// (Q4_K and Q6_K keep ggml's layout as it is: see "K-quants" below.)
+// (Q4_K and Q6_K have panels of their own: see "K-quants" below.)
 //
 // Build defines:
 //   BLOCK_Q8_0 | BLOCK_Q4_0 | BLOCK_Q4_K | BLOCK_Q6_K     the weight format
@@ -83,25 +83,58 @@ static inline void activation_rows(__global const char* x, __global const float*
     }
 }
 
+// Stores acc[i][j] (+ bias) for the tile's real rows: m0 + i < M, n_of(j) < row_end (every format).
+#define STORE_TILE(COUNT, ROW_OF, ACC)                                                                            \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                             \
+        if (m0 + i >= M) break;                                                                                  \
+        for (int j = 0; j < (COUNT); j++) {                                                                      \
+            const int n = (ROW_OF(j));                                                                           \
+            if (n >= row_end) break;                                                                             \
+            const size_t at = (size_t) (m0 + i) * N + n;                                                         \
+            y[at] = WITH_RESIDUAL(at, ACC[i][j] + BIAS(n));                                                      \
+        }                                                                                                        \
+    }
+#ifdef HAS_BIAS
+#define BIAS(n) bias[n]
+#else
+#define BIAS(n) 0.0f
+#endif
+
 #if defined(BLOCK_Q4_K) || defined(BLOCK_Q6_K)
-// ---- K-quants: ggml's 256-value super-blocks, on the device as stored -----------------------------------
-// The weight buffer is the file's bytes unchanged (no relayout): row n's K/256 super-blocks at n * row_bytes.
-// blockq_linear's global size is (ceil(M / MR), ceil(N / NR)); a work-item computes MR rows of x times NR
-// consecutive weight rows. Per 32-value block b of a weight row it unpacks the 32 values into two 16-byte halves
-// (Q4_K: the nibbles 0..15; Q6_K: the 6-bit values 0..63, whose -32 is taken out through x's sums) with their
-// integer scales, and meets them with every row of x: two exact integer dot products (vpdpbusd with X86_VNNI),
-// then BlockLinearReference's float steps in its order (no contraction), so the result is the reference's bit for
-// bit on every path.
+// ---- K-quants: ggml's 256-value super-blocks, rearranged into panels of 16 rows ------------------------------
+// The weight is exactly as large as the file's tensor: R = nsb * SB_BYTES bytes a row (nsb = K / 256 super-blocks).
+// As for Q8_0 / Q4_0, the first P = N / 16 groups of 16 rows are panels, the last N % 16 rows tail rows, each at
+// ggml's place; a tail row keeps ggml's bytes as they are, a panel is rearranged inside (made by blockq_relayout):
 //
-//   t   = (float) (sc_lo * lo + sc_hi * hi) * (dx * d)          lo, hi: the halves' integer dots
+//   Q4_K panel (16 R = 2304 nsb bytes):
+//     [0, 2048 nsb)        per 32-value block b, 4 vectors of 64 bytes: byte 4r + u of vector t holds row r's
+//                          value 4t + u in its low nibble and 16 + 4t + u in its high nibble (Q4_0's panel form)
+//     [2048 nsb, +192 nsb) per super-block, ggml's 12 packed scale bytes as 12 planes of 16: plane i holds byte i
+//                          of rows 0..15 (so 16 rows' 6-bit scales and mins unpack as one vector each)
+//     [2240 nsb, +64 nsb)  per super-block, the 16 rows' fp16 d, then their 16 fp16 dmin
+//   Q6_K panel (16 R = 3360 nsb bytes):
+//     [0, 3072 nsb)        per block b, 384 bytes: 4 vectors of the values' low 4 bits laid out as Q4_K's, then 2
+//                          vectors of their high 2 bits: byte 4r + u of the first holds those of row r's values
+//                          4t + u at bits 2t, 2t + 1 (t = 0..3), the second those of 16 + 4t + u
+//     [3072 nsb, +256 nsb) per block b, the 16 rows' int8 scales of values 0..15, then those of 16..31
+//     [3328 nsb, +32 nsb)  per super-block, the 16 rows' fp16 d
+// One vpdpbusd of a value vector with a broadcast 4 bytes of x then sums 4 products for each of 16 rows, as for
+// Q4_0, so a decode work-item streams its panels once, with no per-row unpacking or horizontal sums.
+//
+// Every path computes, per weight row and block b (32 values, one or two integer scales, Q4_K a min), in
+// BlockLinearReference's order with no contraction, so the result is the reference's bit for bit:
+//   t   = (float) (sc_lo * lo + sc_hi * hi) * (dx * d)          lo, hi: the halves' exact integer dots
 //   Q4_K: t = t - (float) (mn * sum x) * (dx * dmin)
 //   acc = acc + t                                               block after block
+// With VNNI a panel's 16 rows are 16 lanes of one vector; the portable path (and the tail rows everywhere) takes a
+// row at a time. Q6_K's stored values are q + 32: the 32 * scale * (sum x) this adds is taken out of the integer dot.
 #if defined(BLOCK_Q4_K)
 #define SB_BYTES 144
+#define VALUE_BYTES 256     // a panel's bytes of values per block
 #else
 #define SB_BYTES 210
+#define VALUE_BYTES 384
 #endif
-#define NR 4
 
 #if defined(X86_VNNI) && defined(__clang__) && defined(__x86_64__) && !defined(OFFLOAD_FPGA)
 #define USE_VNNI
@@ -110,6 +143,11 @@ static inline void activation_rows(__global const char* x, __global const float*
 #define KTARGET
 #endif
 
+// Q4_K's 6-bit scale and min of sub-block t (0..7) from its 12 packed bytes, SC(i) reading byte i (ggml's packing):
+// works on one row's bytes and on 16 rows' planes alike.
+#define Q4K_SCALE(SC, t) ((t) < 4 ? (SC(t) & 63) : ((SC((t) + 4) & 0xF) | ((SC((t) - 4) >> 6) << 4)))
+#define Q4K_MIN(SC, t) ((t) < 4 ? (SC((t) + 4) & 63) : ((SC((t) + 4) >> 4) | ((SC(t) >> 6) << 4)))
+
 // One 32-value block of a weight row: its values (unsigned, < 64) in two halves, integer scales and float scales.
 typedef struct {
     uchar16 lo, hi;
@@ -117,17 +155,19 @@ typedef struct {
     float d, dmin;
 } kblock;
 
-// Block t (0..7) of the super-block at sb. Q4_K: sub-block t's 6-bit scale and min from the 12 packed bytes, its
-// nibbles the low (t even) or high ones of bytes 32 (t / 2) ...; Q6_K: half h = t / 4, run r = t % 4 of it: low or
-// high nibbles of low-bit bytes 32 (r % 2) .., bits 2r, 2r + 1 of the high-bit bytes, scales 2r and 2r + 1.
-KTARGET static inline kblock k_block(__global const uchar* sb, const int t) {
+// Block t (0..7) of a super-block in ggml's layout at sb. Q4_K: sub-block t's nibbles, the low (t even) or high ones
+// of bytes 32 (t / 2) ...; Q6_K: half h = t / 4, run r = t % 4 of it: low or high nibbles of low-bit bytes
+// 32 (r % 2) .., bits 2r, 2r + 1 of the high-bit bytes, scales 2r and 2r + 1.
+static inline kblock k_block(__global const uchar* sb, const int t) {
     kblock k;
 #if defined(BLOCK_Q4_K)
     __global const uchar* sc = sb + 4;
+#define ROW_SC(i) sc[i]
     k.d = vload_half(0, (__global const half*) sb);
     k.dmin = vload_half(1, (__global const half*) sb);
-    k.scale_lo = k.scale_hi = t < 4 ? sc[t] & 63 : (sc[t + 4] & 0xF) | ((sc[t - 4] >> 6) << 4);
-    k.min = t < 4 ? sc[t + 4] & 63 : (sc[t + 4] >> 4) | ((sc[t] >> 6) << 4);
+    k.scale_lo = k.scale_hi = Q4K_SCALE(ROW_SC, t);
+    k.min = Q4K_MIN(ROW_SC, t);
+#undef ROW_SC
     __global const uchar* qs = sb + 16 + 32 * (t >> 1);
     const uchar16 shift = (uchar16) (4 * (t & 1));
     k.lo = (vload16(0, qs) >> shift) & (uchar16) 0x0F;
@@ -147,6 +187,92 @@ KTARGET static inline kblock k_block(__global const uchar* sb, const int t) {
     k.hi = ((vload16(1, ql) >> nibble) & (uchar16) 0x0F) | (((vload16(1, qh) >> high) & (uchar16) 3) << (uchar16) 4);
 #endif
     return k;
+}
+
+// Where a panel's parts start, for nsb super-blocks a row.
+static inline size_t panel_scales(const int nsb) { return (size_t) nsb * 8 * VALUE_BYTES; }
+#if defined(BLOCK_Q4_K)
+static inline size_t panel_d(const int nsb) { return panel_scales(nsb) + (size_t) nsb * 192; }
+#else
+static inline size_t panel_d(const int nsb) { return panel_scales(nsb) + (size_t) nsb * 256; }
+#endif
+
+// Block b of row rr (0..15) of a panel in the layout above: the same kblock k_block gives for ggml's bytes.
+static inline kblock k_block_panel(__global const uchar* panel, const int nsb, const int rr, const int b) {
+    kblock k;
+    const int s = b >> 3, t = b & 7;
+    __global const uchar* v = panel + (size_t) b * VALUE_BYTES + 4 * rr;
+    const uchar16 nib = (uchar16) (vload4(0, v), vload4(0, v + 64), vload4(0, v + 128), vload4(0, v + 192));
+    k.lo = nib & (uchar16) 0x0F;
+    k.hi = nib >> (uchar16) 4;
+#if defined(BLOCK_Q4_K)
+    __global const uchar* planes = panel + panel_scales(nsb) + (size_t) s * 192 + rr;
+#define PLANE(i) planes[16 * (i)]
+    k.scale_lo = k.scale_hi = Q4K_SCALE(PLANE, t);
+    k.min = Q4K_MIN(PLANE, t);
+#undef PLANE
+    __global const half* d = (__global const half*) (panel + panel_d(nsb) + (size_t) s * 64);
+    k.d = vload_half(rr, d);
+    k.dmin = vload_half(16 + rr, d);
+#else
+    const uchar4 h0 = vload4(0, v + 256), h1 = vload4(0, v + 320);
+    k.lo |= ((uchar16) (h0, h0 >> (uchar4) 2, h0 >> (uchar4) 4, h0 >> (uchar4) 6) & (uchar16) 3) << (uchar16) 4;
+    k.hi |= ((uchar16) (h1, h1 >> (uchar4) 2, h1 >> (uchar4) 4, h1 >> (uchar4) 6) & (uchar16) 3) << (uchar16) 4;
+    __global const char* sc = (__global const char*) (panel + panel_scales(nsb) + (size_t) b * 32 + rr);
+    k.scale_lo = sc[0];
+    k.scale_hi = sc[16];
+    k.d = vload_half(rr, (__global const half*) (panel + panel_d(nsb) + (size_t) s * 32));
+    k.dmin = 0.0f;
+    k.min = 0;
+#endif
+    return k;
+}
+
+// ---- Relayout: ggml's super-blocks -> the layout above. Global (nsb, rows); one work-item per super-block. -----
+__kernel KERNEL_SHAPE void blockq_relayout(__global const uchar* src, const int nsb, const int rows, __global uchar* dst) {
+    const int s = get_global_id(0), r = get_global_id(1);
+    if (s >= nsb || r >= rows) return;
+    const size_t row_bytes = (size_t) nsb * SB_BYTES;
+    __global const uchar* sb = src + (size_t) r * row_bytes + (size_t) s * SB_BYTES;
+    if (r >= rows / 16 * 16) {   // a tail row: ggml's bytes where they were
+        for (int i = 0; i < SB_BYTES; i++) dst[(size_t) r * row_bytes + (size_t) s * SB_BYTES + i] = sb[i];
+        return;
+    }
+    const int rr = r % 16;
+    __global uchar* panel = dst + (size_t) (r / 16) * 16 * row_bytes;
+    for (int t = 0; t < 8; t++) {
+        const int b = 8 * s + t;
+        const kblock k = k_block(sb, t);
+        __global uchar* v = panel + (size_t) b * VALUE_BYTES + 4 * rr;
+        const uchar16 nib = (k.lo & (uchar16) 0x0F) | ((k.hi & (uchar16) 0x0F) << (uchar16) 4);
+        for (int u = 0; u < 4; u++) vstore4((uchar4) (nib[4 * u], nib[4 * u + 1], nib[4 * u + 2], nib[4 * u + 3]), 0, v + 64 * u);
+#if defined(BLOCK_Q6_K)
+        const uchar16 lo = k.lo >> (uchar16) 4, hi = k.hi >> (uchar16) 4;   // the high 2 bits
+        uchar4 h0 = (uchar4) (0), h1 = (uchar4) (0);
+        for (int u = 0; u < 4; u++) {
+            h0 |= (uchar4) (lo[4 * u], lo[4 * u + 1], lo[4 * u + 2], lo[4 * u + 3]) << (uchar4) (2 * u);
+            h1 |= (uchar4) (hi[4 * u], hi[4 * u + 1], hi[4 * u + 2], hi[4 * u + 3]) << (uchar4) (2 * u);
+        }
+        vstore4(h0, 0, v + 256);
+        vstore4(h1, 0, v + 320);
+        __global char* sc = (__global char*) (panel + panel_scales(nsb) + (size_t) b * 32 + rr);
+        sc[0] = (char) k.scale_lo;
+        sc[16] = (char) k.scale_hi;
+#endif
+    }
+#if defined(BLOCK_Q4_K)
+    __global uchar* planes = panel + panel_scales(nsb) + (size_t) s * 192 + rr;
+    for (int i = 0; i < 12; i++) planes[16 * i] = sb[4 + i];
+    __global uchar* d = panel + panel_d(nsb) + (size_t) s * 64;
+    d[2 * rr] = sb[0];
+    d[2 * rr + 1] = sb[1];
+    d[32 + 2 * rr] = sb[2];
+    d[32 + 2 * rr + 1] = sb[3];
+#else
+    __global uchar* d = panel + panel_d(nsb) + (size_t) s * 32;
+    d[2 * rr] = sb[208];
+    d[2 * rr + 1] = sb[209];
+#endif
 }
 
 // sum_i x_i over 16 values.
@@ -180,77 +306,197 @@ KTARGET static inline int block_dot(const kblock k, const char16 xlo, const char
     return h2.x + h2.y;
 }
 
-// acc[i * NR + j] for rows xrow[i] of x times weight rows wrow[j], over all nsb super-blocks.
-KTARGET static void kquant_tile(__global const char* const* xrow, __global const float* const* dxrow,
-                                __global const uchar* const* wrow, const int nsb, float* acc) {
-    for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
+// acc[i * count + j] for rows xrow[i] of x times weight rows n[j] (panel rows below 16 * panels, else tail rows),
+// over all nsb super-blocks, one row at a time.
+KTARGET static void kquant_rows(__global const char* const* xrow, __global const float* const* dxrow,
+                                __global const uchar* w, const int nsb, const int panels, const int* n, const int count,
+                                float* acc) {
+    const size_t row_bytes = (size_t) nsb * SB_BYTES;
+    for (int i = 0; i < MR * count; i++) acc[i] = 0.0f;
+    for (int b = 0; b < 8 * nsb; b++) {
+        char16 xlo[MR], xhi[MR];
+        int xs_lo[MR], xs_hi[MR];
+        float xd[MR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            xlo[i] = vload16(0, xrow[i] + 32 * b);
+            xhi[i] = vload16(0, xrow[i] + 32 * b + 16);
+            xs_lo[i] = sum16(xlo[i]);
+            xs_hi[i] = sum16(xhi[i]);
+            xd[i] = dxrow[i][b];
+        }
+        for (int j = 0; j < count; j++) {
+            const kblock k = n[j] < 16 * panels
+                    ? k_block_panel(w + (size_t) (n[j] / 16) * 16 * row_bytes, nsb, n[j] % 16, b)
+                    : k_block(w + (size_t) n[j] * row_bytes + (size_t) (b >> 3) * SB_BYTES, b & 7);
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                int dot = block_dot(k, xlo[i], xhi[i]);
+#if defined(BLOCK_Q6_K)
+                dot -= 32 * (k.scale_lo * xs_lo[i] + k.scale_hi * xs_hi[i]);   // the stored values are q + 32
+#endif
+                float term = (float) dot * (xd[i] * k.d);
+#if defined(BLOCK_Q4_K)
+                term = term - (float) (k.min * (xs_lo[i] + xs_hi[i])) * (xd[i] * k.dmin);
+#endif
+                acc[i * count + j] = acc[i * count + j] + term;
+            }
+        }
+    }
+}
+
+#ifdef USE_VNNI
+// MR rows of x times NP panels: per block, each panel's 16 rows' integer dots build up in one vector (4 value
+// vectors, each met by two broadcast 4 bytes of every x row), are scaled by the rows' integer scales, converted, and
+// take the reference's float steps on 16 lanes at once (each lane one weight row, in block order).
+KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __global const float* const* dxrow,
+                                       __global const uchar* const* panel, const int nsb, float16* result) {
+    float16 acc[MR][NP];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int p = 0; p < NP; p++) acc[i][p] = (float16) (0.0f);
+    const uint16 low4 = (uint16) (0x0F0F0F0Fu), low2 = (uint16) (0x03030303u);
     for (int s = 0; s < nsb; s++) {
         for (int t = 0; t < 8; t++) {
             const int b = 8 * s + t;
-            char16 xlo[MR], xhi[MR];
+            __global const int* xq[MR];
             int xs_lo[MR], xs_hi[MR];
-            float xd[MR];
 #pragma unroll
             for (int i = 0; i < MR; i++) {
-                xlo[i] = vload16(0, xrow[i] + 32 * b);
-                xhi[i] = vload16(0, xrow[i] + 32 * b + 16);
-                xs_lo[i] = sum16(xlo[i]);
-                xs_hi[i] = sum16(xhi[i]);
-                xd[i] = dxrow[i][b];
+                xq[i] = (__global const int*) (xrow[i] + 32 * b);
+                xs_lo[i] = sum16(vload16(0, xrow[i] + 32 * b));
+                xs_hi[i] = sum16(vload16(0, xrow[i] + 32 * b + 16));
             }
+            int16 slo[MR][NP];
+#if defined(BLOCK_Q6_K)
+            int16 shi[MR][NP];
+#endif
 #pragma unroll
-            for (int j = 0; j < NR; j++) {
-                const kblock k = k_block(wrow[j] + (size_t) s * SB_BYTES, t);
+            for (int i = 0; i < MR; i++)
+#pragma unroll
+                for (int p = 0; p < NP; p++) {
+                    slo[i][p] = (int16) (0);
+#if defined(BLOCK_Q6_K)
+                    shi[i][p] = (int16) (0);
+#endif
+                }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                int16 wlo[NP], whi[NP];
+#pragma unroll
+                for (int p = 0; p < NP; p++) {
+                    __global const uchar* v = panel[p] + (size_t) b * VALUE_BYTES;
+                    const uint16 nib = vload16(0, (__global const uint*) (v + 64 * u));
+#if defined(BLOCK_Q6_K)
+                    const uint16 h0 = vload16(0, (__global const uint*) (v + 256)), h1 = vload16(0, (__global const uint*) (v + 320));
+                    wlo[p] = as_int16((nib & low4) | (((h0 >> (uint) (2 * u)) & low2) << 4));
+                    whi[p] = as_int16(((nib >> 4) & low4) | (((h1 >> (uint) (2 * u)) & low2) << 4));
+#else
+                    wlo[p] = as_int16(nib & low4);
+                    whi[p] = as_int16((nib >> 4) & low4);
+#endif
+                }
 #pragma unroll
                 for (int i = 0; i < MR; i++) {
-                    int dot = block_dot(k, xlo[i], xhi[i]);
+                    const int16 xl = (int16) (xq[i][u]), xh = (int16) (xq[i][4 + u]);
+#pragma unroll
+                    for (int p = 0; p < NP; p++) {
+                        slo[i][p] = __builtin_ia32_vpdpbusd512(slo[i][p], wlo[p], xl);
 #if defined(BLOCK_Q6_K)
-                    dot -= 32 * (k.scale_lo * xs_lo[i] + k.scale_hi * xs_hi[i]);   // the stored values are q + 32
+                        shi[i][p] = __builtin_ia32_vpdpbusd512(shi[i][p], whi[p], xh);
+#else
+                        slo[i][p] = __builtin_ia32_vpdpbusd512(slo[i][p], whi[p], xh);   // Q4_K: one scale for all 32
 #endif
-                    float term = (float) dot * (xd[i] * k.d);
-#if defined(BLOCK_Q4_K)
-                    term = term - (float) (k.min * (xs_lo[i] + xs_hi[i])) * (xd[i] * k.dmin);
-#endif
-                    acc[i * NR + j] = acc[i * NR + j] + term;
+                    }
                 }
+            }
+#pragma unroll
+            for (int p = 0; p < NP; p++) {
+#if defined(BLOCK_Q4_K)
+                __global const uchar* planes = panel[p] + panel_scales(nsb) + (size_t) s * 192;
+#define PLANE(i) convert_int16(vload16(i, planes))
+                const int16 sc = Q4K_SCALE(PLANE, t), mn = Q4K_MIN(PLANE, t);
+#undef PLANE
+                __global const half* dp = (__global const half*) (panel[p] + panel_d(nsb) + (size_t) s * 64);
+                const float16 d = vload_half16(0, dp), dmin = vload_half16(1, dp);
+#pragma unroll
+                for (int i = 0; i < MR; i++) {
+                    const float xd = dxrow[i][b];
+                    float16 term = convert_float16(sc * slo[i][p]) * (xd * d);
+                    term = term - convert_float16(mn * (xs_lo[i] + xs_hi[i])) * (xd * dmin);
+                    acc[i][p] = acc[i][p] + term;
+                }
+#else
+                __global const char* scp = (__global const char*) (panel[p] + panel_scales(nsb) + (size_t) b * 32);
+                const int16 sc_lo = convert_int16(vload16(0, scp)), sc_hi = convert_int16(vload16(1, scp));
+                const float16 d = vload_half16(0, (__global const half*) (panel[p] + panel_d(nsb) + (size_t) s * 32));
+#pragma unroll
+                for (int i = 0; i < MR; i++) {
+                    const int16 dot = sc_lo * (slo[i][p] - 32 * xs_lo[i]) + sc_hi * (shi[i][p] - 32 * xs_hi[i]);
+                    acc[i][p] = acc[i][p] + convert_float16(dot) * (dxrow[i][b] * d);
+                }
+#endif
             }
         }
     }
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int p = 0; p < NP; p++) result[i * NP + p] = acc[i][p];
 }
+#endif
 
-// The tiles of one weight of N rows: NR rows each.
-static inline int weight_tiles(const int N) { return (N + NR - 1) / NR; }
+// The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
+static inline int weight_tiles(const int N) {
+    const int panels = N / 16;
+    return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
+}
 #define ITEM_ROWS MR
 
-// Tile `tile` (weight rows NR tile ..) of MR rows of x from m0 (< M). Rows past M and past N are computed from the
-// last real one and not stored; a tile past the weight's stores nothing (the host may round the global size up).
+// Tile `tile` of MR rows of x from m0 (< M): panel tile t takes panels NP t .. NP t + NP - 1, tail tile u tail rows
+// 16 P + NT u ... Rows past M, panels past P and rows past N are computed from the last real one and not stored; a
+// tile past the weight's stores nothing (the host may round the global size up).
 static void linear_tile(__global const char* x, __global const float* dx, const int M, const int K,
                         __global const uchar* w, const int N, __global const float* bias, __global const int* x_sums,
                         __global const float* residual, __global float* y, const int m0, const int tile) {
-    const int n0 = tile * NR;
-    if (n0 >= N) return;
-    const int nb = K / 32, nsb = K / 256;
-    const size_t row_bytes = (size_t) nsb * SB_BYTES;
+    const int nsb = K / 256, panels = N / 16;
+    const int panel_tiles = (panels + NP - 1) / NP;
+    if (tile >= weight_tiles(N)) return;
     __global const char* xrow[MR];
     __global const float* dxrow[MR];
     activation_rows(x, dx, m0, M, K, xrow, dxrow);
-    __global const uchar* wrow[NR];
+    if (tile < panel_tiles) {
+        const int p0 = tile * NP, row_end = min(N, 16 * panels), n_first = 16 * p0;
+        float acc[MR][16 * NP];
+#ifdef USE_VNNI
+        const size_t row_bytes = (size_t) nsb * SB_BYTES;
+        __global const uchar* panel[NP];
 #pragma unroll
-    for (int j = 0; j < NR; j++) wrow[j] = w + (size_t) min(n0 + j, N - 1) * row_bytes;
-    float acc[MR * NR];
-    kquant_tile(xrow, dxrow, wrow, nsb, acc);
-    for (int i = 0; i < MR && m0 + i < M; i++) {
-        for (int j = 0; j < NR && n0 + j < N; j++) {
-            const size_t at = (size_t) (m0 + i) * N + n0 + j;
-#ifdef HAS_BIAS
-            y[at] = WITH_RESIDUAL(at, acc[i * NR + j] + bias[n0 + j]);
+        for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
+        float16 lanes[MR * NP];
+        kquant_vnni_panels(xrow, dxrow, panel, nsb, lanes);
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int p = 0; p < NP; p++) vstore16(lanes[i * NP + p], 0, &acc[i][16 * p]);
 #else
-            y[at] = WITH_RESIDUAL(at, acc[i * NR + j]);
+        int n[16 * NP];
+        for (int j = 0; j < 16 * NP; j++) n[j] = min(p0 + j / 16, panels - 1) * 16 + j % 16;
+        kquant_rows(xrow, dxrow, w, nsb, panels, n, 16 * NP, &acc[0][0]);
 #endif
-        }
+#define PANEL_STORE_ROW(j) (n_first + (j))
+        STORE_TILE(16 * NP, PANEL_STORE_ROW, acc)
+        return;
     }
+    const int t0 = 16 * panels + (tile - panel_tiles) * NT, row_end = N;
+    int n[NT];
+    for (int j = 0; j < NT; j++) n[j] = min(t0 + j, N - 1);
+    float acc[MR][NT];
+    kquant_rows(xrow, dxrow, w, nsb, panels, n, NT, &acc[0][0]);
+#define TAIL_STORE_ROW(j) (t0 + (j))
+    STORE_TILE(NT, TAIL_STORE_ROW, acc)
 }
-
 #else   // Q8_0, Q4_0
 
 // ---- Relayout: ggml's blocks -> the device layout above. Global (nb, rows); one work-item per block. --------
@@ -517,22 +763,6 @@ static inline float hsum16(const float16 v) {
 // The AMX panel tiles (X86_AMX): defines USE_AMX and amx_linear_tile.
 #include "amx_blockq.clh"
 
-// Stores acc[i][j] (+ bias) for the tile's real rows: m0 + i < M, n_of(j) < N.
-#define STORE_TILE(COUNT, ROW_OF, ACC)                                                                            \
-    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                                             \
-        if (m0 + i >= M) break;                                                                                  \
-        for (int j = 0; j < (COUNT); j++) {                                                                      \
-            const int n = (ROW_OF(j));                                                                           \
-            if (n >= row_end) break;                                                                             \
-            const size_t at = (size_t) (m0 + i) * N + n;                                                         \
-            y[at] = WITH_RESIDUAL(at, ACC[i][j] + BIAS(n));                                                      \
-        }                                                                                                        \
-    }
-#ifdef HAS_BIAS
-#define BIAS(n) bias[n]
-#else
-#define BIAS(n) 0.0f
-#endif
 
 // The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
 static inline int weight_tiles(const int N) {

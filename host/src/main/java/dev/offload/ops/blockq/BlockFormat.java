@@ -3,8 +3,9 @@ package dev.offload.ops.blockq;
 import dev.offload.model.gguf.GgmlType;
 
 /**
- * The weight formats a block-quantized linear computes natively, in ggml's own layouts (a GGUF tensor of one of
- * these types is used as stored, never repacked):
+ * The weight formats a block-quantized linear computes natively, from ggml's own layouts (a GGUF tensor of one of
+ * these types keeps its bytes, never converted to another format: on a device they are only rearranged into panels
+ * of 16 rows of the same byte count, blockq.cl):
  * <ul>
  *   <li>Q8_0: 32 values a block, fp16 d + 32 int8 (34 bytes); value q * d.</li>
  *   <li>Q4_0: 32 values a block, fp16 d + 16 bytes of nibbles (18 bytes); value (nibble - 8) * d, the low nibbles

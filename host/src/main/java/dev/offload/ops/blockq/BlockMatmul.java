@@ -24,8 +24,8 @@ import java.util.List;
  * per work-group). On PoCL with Intel AMX (where the dense int8 GEMM uses it), a Q8_0 / Q4_0 prefill of 16 rows or
  * more runs the panels on AMX tiles instead ({@link Tile#forRows(int, BlockFormat, boolean)}, amx_blockq.clh), with
  * the same floats as the VNNI kernel.
- * Q4_K and Q6_K weights stay in ggml's layout (their blocks are uploaded as they are, no relayout), and one
- * work-item computes the tile's rows of x times {@value #K_ROWS} weight rows (NR in blockq.cl).
+ * Q4_K and Q6_K are rearranged into panels of 16 rows too (blockq.cl, "K-quants"; the same byte count), so their
+ * decode streams each panel once with 16 rows to a vector, as Q4_0's does.
  * Thread-safe: kernels are created per call from the device's cached programs.
  */
 public final class BlockMatmul {
@@ -33,8 +33,6 @@ public final class BlockMatmul {
     private static final int MIN_WORK_GROUPS = 32;
     /** Weight rows past the last whole panel that one work-item takes (NT in blockq.cl). */
     private static final int TAIL_ROWS = 4;
-    /** Weight rows of a K-quant weight that one work-item takes (NR in blockq.cl). */
-    private static final int K_ROWS = 4;
 
     private final OpenClDevice device;
     private final GpuMatvec gpuMatvec;
@@ -133,8 +131,16 @@ public final class BlockMatmul {
          * per block was 1.0-1.1x VNNI; two alternating sets of 16 rows 1.15-1.2x; docs/amx.md.)
          */
         public static Tile forRows(int m, BlockFormat format, boolean amx) {
-            return amx && !format.superBlocks() && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
+            if (format.superBlocks()) return m <= 4 ? forRows(m) : new Tile(K_QUANT_PREFILL_ROWS, 2, false);
+            return amx && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
         }
+
+        /**
+         * Rows of x a K-quant prefill work-item takes (times 2 panels, no x-sums pre-pass: the kernel needs each block's
+         * sums of x itself). Q6_K keeps two integer sums per panel and row (its halves have scales of their own), so 8
+         * rows would need 48 vector registers of the 32.
+         */
+        static final int K_QUANT_PREFILL_ROWS = 4;
 
         /** Rows of x one work-item takes. */
         public int itemRows() { return amxRows > 0 ? amxRows : mr; }
@@ -224,23 +230,17 @@ public final class BlockMatmul {
 
     /**
      * ggml's blocks of {@code w}, uploaded as they are ({@code ggml}, closed here), rearranged on the device into
-     * blockq.cl's layout (blockq_relayout); blocks until done. Only the result, of the same byte count, stays. Q4_K
-     * and Q6_K are computed in ggml's layout: {@code ggml} itself is the result.
+     * blockq.cl's layout (blockq_relayout: one work-item per stored block, a 256-value super-block for Q4_K and Q6_K);
+     * blocks until done. Only the result, of the same byte count, stays.
      */
     public Buffer relayout(BlockMatrix w, Buffer ggml) {
-        if (w.format().superBlocks()) {
-            if (ggml.size() != w.byteSize()) {
-                ggml.close();
-                throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
-            }
-            return ggml;
-        }
         try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false, false).kernel("blockq_relayout")) {
             if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
+            int blocks = w.cols() / w.format().valuesPerBlock();
             Buffer result = device.context().createBuffer(w.byteSize());
             try {
-                k.setArgs(ggml, w.blocksPerRow(), w.rows(), result);
-                device.launch(k, new long[] {w.blocksPerRow(), w.rows()}, null).await().close();
+                k.setArgs(ggml, blocks, w.rows(), result);
+                device.launch(k, new long[] {blocks, w.rows()}, null).await().close();
                 return result;
             } catch (RuntimeException e) {
                 result.close();
@@ -353,11 +353,10 @@ public final class BlockMatmul {
         }
     }
 
-    /** Work-items along N for one weight (blockq.cl's weight_tiles). */
+    /** Work-items along N for one weight (blockq.cl's weight_tiles): panel tiles, then tail tiles. */
     private static long tiles(DeviceWeight w, Tile tile) {
         int n = w.rows(), panels = n / 16;
-        return w.format().superBlocks() ? (n + K_ROWS - 1) / K_ROWS
-                : (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
+        return (panels + tile.panels() - 1) / tile.panels() + (n - 16L * panels + TAIL_ROWS - 1) / TAIL_ROWS;
     }
 
     /** Array convenience: uploads x, its scales and the bias, runs, reads y back (the weight is already resident). */
