@@ -34,6 +34,7 @@ public final class OpenCl {
      * @throws OpenClUnavailableException when the OpenCL library cannot be loaded
      */
     public static OpenCl open(Binding binding) {
+        PoclWorkerPinning.applyOnce();   // before the ICD loader starts PoCL's workers
         ClDriver driver;
         try {
             driver = binding.openDriver();
