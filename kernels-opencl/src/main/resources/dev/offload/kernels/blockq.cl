@@ -33,8 +33,9 @@
 //   HAS_BIAS                    add bias[n]
 //   HAS_RESIDUAL                add residual[m, n] to the result (a residual connection: residual + (x W^T + bias),
 //                               the float sum an add after the product would make, in one launch)
-//   X_SUMS                      (with X86_VNNI) read each x block's correction from blockq_x_sums' output instead
-//                               of computing it in every work-item (the prefill form: many work-items share a row)
+//   X_SUMS                      (with X86_VNNI) read each x block's correction (K-quants: its two half sums) from
+//                               blockq_x_sums' output instead of computing it in every work-item (the prefill form:
+//                               many work-items share a row)
 //   X86_VNNI                    sum through vpdpbusd (AVX512-VNNI; PoCL on a host CPU that has it)
 //   X86_AMX, AMX_MR             (with X86_VNNI, NP = 2, Q8_0 with X_SUMS or Q4_0 without) panel tiles of AMX_MR =
 //                               16 rows of x on Intel AMX tiles (amx_blockq.clh); a work-item then takes AMX_MR rows
@@ -345,12 +346,24 @@ KTARGET static void kquant_rows(__global const char* const* xrow, __global const
     }
 }
 
+// The half sums of every block of x ([M][K/32][2] ints: values 0..15, 16..31) for X_SUMS: global (K/32, M).
+__kernel KERNEL_SHAPE void blockq_x_sums(__global const char* x, const int nb, const int M, __global int* sums) {
+    const int b = get_global_id(0), m = get_global_id(1);
+    if (b >= nb || m >= M) return;
+    __global const char* block = x + (size_t) m * nb * 32 + 32 * b;
+    sums[2 * ((size_t) m * nb + b)] = sum16(vload16(0, block));
+    sums[2 * ((size_t) m * nb + b) + 1] = sum16(vload16(1, block));
+}
+
 #ifdef USE_VNNI
 // MR rows of x times NP panels: per block, each panel's 16 rows' integer dots build up in one vector (4 value
 // vectors, each met by two broadcast 4 bytes of every x row), are scaled by the rows' integer scales, converted, and
 // take the reference's float steps on 16 lanes at once (each lane one weight row, in block order).
+// With X_SUMS (the prefill form) each block's two half sums of x come from blockq_x_sums' output, computed once for all
+// work-items instead of by each for its rows (they cost as much as the scaling of a 2-panel tile).
 KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __global const float* const* dxrow,
-                                       __global const uchar* const* panel, const int nsb, float16* result) {
+                                       __global const int* const* xsum, __global const uchar* const* panel,
+                                       const int nsb, float16* result) {
     float16 acc[MR][NP];
 #pragma unroll
     for (int i = 0; i < MR; i++)
@@ -365,8 +378,13 @@ KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __globa
 #pragma unroll
             for (int i = 0; i < MR; i++) {
                 xq[i] = (__global const int*) (xrow[i] + 32 * b);
+#ifdef X_SUMS
+                xs_lo[i] = xsum[i][2 * b];
+                xs_hi[i] = xsum[i][2 * b + 1];
+#else
                 xs_lo[i] = sum16(vload16(0, xrow[i] + 32 * b));
                 xs_hi[i] = sum16(vload16(0, xrow[i] + 32 * b + 16));
+#endif
             }
             int16 slo[MR][NP];
 #if defined(BLOCK_Q6_K)
@@ -474,8 +492,11 @@ static void linear_tile(__global const char* x, __global const float* dx, const 
         __global const uchar* panel[NP];
 #pragma unroll
         for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
+        __global const int* xsum[MR];
+#pragma unroll
+        for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * nsb * 16;
         float16 lanes[MR * NP];
-        kquant_vnni_panels(xrow, dxrow, panel, nsb, lanes);
+        kquant_vnni_panels(xrow, dxrow, xsum, panel, nsb, lanes);
 #pragma unroll
         for (int i = 0; i < MR; i++)
 #pragma unroll

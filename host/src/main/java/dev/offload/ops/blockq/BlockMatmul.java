@@ -131,14 +131,15 @@ public final class BlockMatmul {
          * per block was 1.0-1.1x VNNI; two alternating sets of 16 rows 1.15-1.2x; docs/amx.md.)
          */
         public static Tile forRows(int m, BlockFormat format, boolean amx) {
-            if (format.superBlocks()) return m <= 4 ? forRows(m) : new Tile(K_QUANT_PREFILL_ROWS, 2, false);
+            if (format.superBlocks()) return m <= 4 ? forRows(m) : new Tile(K_QUANT_PREFILL_ROWS, 2, true);
             return amx && m >= AMX_MIN_ROWS ? new Tile(8, 2, format == BlockFormat.Q8_0, 16) : forRows(m);
         }
 
         /**
-         * Rows of x a K-quant prefill work-item takes (times 2 panels, no x-sums pre-pass: the kernel needs each block's
-         * sums of x itself). Q6_K keeps two integer sums per panel and row (its halves have scales of their own), so 8
-         * rows would need 48 vector registers of the 32.
+         * Rows of x a K-quant prefill work-item takes (times 2 panels, with the x-sums pre-pass: each block's two half
+         * sums, which in every work-item cost 15-20% of a 128x2048x8192 product). Q6_K keeps two integer sums per panel
+         * and row (its halves have scales of their own), so 8 rows would need 48 vector registers of the 32; Q4_K
+         * measured the same with 4 and 8.
          */
         static final int K_QUANT_PREFILL_ROWS = 4;
 
@@ -220,7 +221,9 @@ public final class BlockMatmul {
 
     /** Bytes of the scratch {@link #enqueue} needs for m rows of x times this weight (0: none, pass null). */
     public long scratchBytes(int m, DeviceWeight w) {
-        return !usesGpuMatvec(m, w.format()) && vnni() && tile(m, w.format()).sharedSums() && !w.format().superBlocks() ? 4L * m * w.blocksPerRow() : 0;
+        // One int per block of x (its correction), or two for the K-quants (the sums of its halves).
+        return !usesGpuMatvec(m, w.format()) && vnni() && tile(m, w.format()).sharedSums()
+                ? 4L * m * w.blocksPerRow() * (w.format().superBlocks() ? 2 : 1) : 0;
     }
 
     /** Uploads a weight and rearranges it into the kernel's layout ({@link #relayout}); blocks until done. */
