@@ -101,6 +101,25 @@ static inline void activation_rows(__global const char* x, __global const float*
 #define BIAS(n) 0.0f
 #endif
 
+// The NP panels of the panel tile from panel p0 (past the last panel: the last one again, not stored), and the
+// x-sums rows (per_row ints each) of the MR rows of x from m0: the VNNI panel kernels' inputs, every format.
+static inline void panel_tile_inputs(__global const uchar* w, const size_t row_bytes, const int p0, const int panels,
+                                     __global const int* x_sums, const int per_row, const int m0, const int M,
+                                     __global const uchar** panel, __global const int** xsum) {
+#pragma unroll
+    for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
+#pragma unroll
+    for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * per_row;
+}
+
+// lanes[i * NP + p] (16 weight rows of panel p, row i of x) into acc[i][16 * p ..] of a [MR][16 * NP] tile.
+static inline void lanes_to_tile(const float16* lanes, float* acc) {
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int p = 0; p < NP; p++) vstore16(lanes[i * NP + p], 0, acc + (size_t) i * 16 * NP + 16 * p);
+}
+
 #if defined(BLOCK_Q4_K) || defined(BLOCK_Q6_K)
 // ---- K-quants: ggml's 256-value super-blocks, rearranged into panels of 16 rows ------------------------------
 // The weight is exactly as large as the file's tensor: R = nsb * SB_BYTES bytes a row (nsb = K / 256 super-blocks).
@@ -488,19 +507,12 @@ static void linear_tile(__global const char* x, __global const float* dx, const 
         const int p0 = tile * NP, row_end = min(N, 16 * panels), n_first = 16 * p0;
         float acc[MR][16 * NP];
 #ifdef USE_VNNI
-        const size_t row_bytes = (size_t) nsb * SB_BYTES;
         __global const uchar* panel[NP];
-#pragma unroll
-        for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
         __global const int* xsum[MR];
-#pragma unroll
-        for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * nsb * 16;
+        panel_tile_inputs(w, (size_t) nsb * SB_BYTES, p0, panels, x_sums, 16 * nsb, m0, M, panel, xsum);
         float16 lanes[MR * NP];
         kquant_vnni_panels(xrow, dxrow, xsum, panel, nsb, lanes);
-#pragma unroll
-        for (int i = 0; i < MR; i++)
-#pragma unroll
-            for (int p = 0; p < NP; p++) vstore16(lanes[i * NP + p], 0, &acc[i][16 * p]);
+        lanes_to_tile(lanes, &acc[0][0]);
 #else
         int n[16 * NP];
         for (int j = 0; j < 16 * NP; j++) n[j] = min(p0 + j / 16, panels - 1) * 16 + j % 16;
@@ -811,17 +823,11 @@ static void linear_tile_rows(__global const char* x, __global const float* dx, c
         float acc[MR][16 * NP];
 #ifdef USE_VNNI
         __global const uchar* panel[NP];
-#pragma unroll
-        for (int p = 0; p < NP; p++) panel[p] = w + (size_t) min(p0 + p, panels - 1) * 16 * row_bytes;
         __global const int* xsum[MR];
-#pragma unroll
-        for (int i = 0; i < MR; i++) xsum[i] = x_sums + (size_t) min(m0 + i, M - 1) * nb;
+        panel_tile_inputs(w, row_bytes, p0, panels, x_sums, nb, m0, M, panel, xsum);
         float16 lanes[MR * NP];
         vnni_panels(xrow, dxrow, xsum, panel, nb, lanes);
-#pragma unroll
-        for (int i = 0; i < MR; i++)
-#pragma unroll
-            for (int p = 0; p < NP; p++) vstore16(lanes[i * NP + p], 0, &acc[i][16 * p]);
+        lanes_to_tile(lanes, &acc[0][0]);
         first = nb;
 #else
         for (int i = 0; i < MR; i++)
