@@ -79,14 +79,29 @@ public final class DecoderGraph {
     }
 
     /**
-     * Linears of one input: one {@link BlockLinearGroup} node {@code prefix.a_b_c} (one launch) when they fit one
-     * (a Q4_K_M file may mix Q4_K and Q6_K among them), else a node {@code prefix.a} each. Their outputs, in order.
+     * Linears of one input: one {@link BlockLinearGroup} node {@code prefix.a_b_c} (one launch) for the parts that fit
+     * one together (a Q4_K_M file may mix Q4_K and Q6_K among them: then Q and K are {@code prefix.q_k}, V is
+     * {@code prefix.v}), a node {@code prefix.a} for each part that fits with no other. Their outputs, in order.
      */
     private static List<String> linears(GraphBuilder g, String prefix, List<String> names, List<BlockLinear> parts, String[] x) {
-        if (BlockLinearGroup.fits(parts)) return g.add(prefix + "." + String.join("_", names), new BlockLinearGroup(parts), x);
-        List<String> out = new java.util.ArrayList<>();
-        for (int i = 0; i < parts.size(); i++) out.add(g.add1(prefix + "." + names.get(i), parts.get(i), x));
-        return out;
+        String[] out = new String[parts.size()];
+        boolean[] placed = new boolean[parts.size()];
+        for (int i = 0; i < parts.size(); i++) {
+            if (placed[i]) continue;
+            List<Integer> together = new java.util.ArrayList<>(List.of(i));
+            for (int j = i + 1; j < parts.size(); j++) {
+                if (!placed[j] && BlockLinearGroup.fits(List.of(parts.get(i), parts.get(j)))) together.add(j);
+            }
+            for (int j : together) placed[j] = true;
+            if (together.size() == 1) {
+                out[i] = g.add1(prefix + "." + names.get(i), parts.get(i), x);
+                continue;
+            }
+            List<String> outputs = g.add(prefix + "." + String.join("_", together.stream().map(names::get).toList()),
+                    new BlockLinearGroup(together.stream().map(parts::get).toList()), x);
+            for (int k = 0; k < together.size(); k++) out[together.get(k)] = outputs.get(k);
+        }
+        return List.of(out);
     }
 
     private static String[] withInput(String[] inputs, String more) {

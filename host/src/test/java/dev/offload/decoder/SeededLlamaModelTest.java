@@ -109,6 +109,19 @@ class SeededLlamaModelTest {
             long norms = 4L * 512 * (2 * 4 + 1);
             assertEquals(g.tensorBytes(), w.matrixBytes() + g.tensor("token_embd.weight").info().byteSize() + norms,
                     "resident matrices + the embedding (read in place) + norms = the file's tensor bytes (1.00x)");
+            // One launch for the projections of one format: where V is Q6_K, Q and K (Q4_K) still share one.
+            dev.offload.graph.RotaryEmbedding rope = DecoderReference.rope(d.config(), 8);
+            dev.offload.graph.Graph graph = DecoderGraph.build(d.config(), w, rope, rope.withHeads(d.config().kvHeads()), 1, false);
+            boolean mixed = false;
+            for (int i = 0; i < 4; i++) {
+                String p = "layer." + i + ".attn.";
+                boolean v6 = g.tensor("blk." + i + ".attn_v.weight").type() == GgmlType.Q6_K;
+                mixed |= v6;
+                List<String> projections = graph.nodes().stream().map(dev.offload.graph.Node::name)
+                        .filter(n -> n.startsWith(p) && n.substring(p.length()).matches("[qkv_]+")).toList();
+                assertEquals(v6 ? List.of(p + "q_k", p + "v") : List.of(p + "q_k_v"), projections, "layer " + i);
+            }
+            assertTrue(mixed, "some layer has its V in Q6_K");
         }
         // The tiny shape's rows (64, 192) are not whole super-blocks: llama.cpp's fallbacks, Q4_0 and Q8_0.
         SeededLlamaModel.Spec tiny = new SeededLlamaModel.Spec(SeededLlamaModel.Shape.TINY, SeededLlamaModel.FileType.Q4_K_M, 4);
