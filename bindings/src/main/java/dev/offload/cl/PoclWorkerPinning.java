@@ -16,27 +16,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pins PoCL's CPU worker threads, one to a core, by setting {@code POCL_AFFINITY=1} in the process environment
- * before OpenCL is first loaded (PoCL reads it when it starts its workers).
+ * On request ({@code OFFLOAD_POCL_AFFINITY=1}), pins PoCL's CPU worker threads one to a core, by setting
+ * {@code POCL_AFFINITY=1} in the process environment before OpenCL is first loaded (PoCL reads it when it starts its
+ * workers).
  *
- * <p>Why: unpinned, the two workers of a 2-core machine often wake on the same core (the waker's), and a short kernel
- * then runs on one core while the other idles. On PoCL 3.1, 2 cores of an AMD EPYC, a 1x4096x4096 int8 GEMM took
- * 0.12 ms in a quarter of 500 launches and 0.23-0.28 ms in half of them; pinned, 0.12-0.14 ms in 80% of them.
+ * <p>What it does: unpinned, the two workers of a 2-core machine often wake on the same core (the waker's), and a
+ * kernel launched on its own then runs on one core while the other idles. On PoCL 3.1, 2 cores of an AMD EPYC, a
+ * 1x4096x4096 int8 GEMM launched and waited for 500 times took 0.12 ms in a quarter of the launches and 0.23-0.28 ms
+ * in half of them; pinned, 0.12-0.14 ms in 80% of them. Why it is not the default: chains of short kernels lost.
+ * The replayed tiny graphs of {@code bench --sections overhead} went from 9.7-11.2 to 13.1-13.3 µs per op, and
+ * MiniLM at batch 1 from 10.5 to 12.2 ms (medians of three interleaved runs); batch 8 and 32 did not change.
  *
  * <p>It is done only where it is safe: on Linux, when the user has not set {@code POCL_AFFINITY} (their choice,
- * either way, stands), when {@code OFFLOAD_POCL_AFFINITY} is not {@code 0}, and when this process may run on every
- * online CPU, numbered 0..n-1, with at most n workers. PoCL pins worker i to CPU i and aborts the process if that
- * fails, so under a CPU set (taskset, a container's cpuset) that lacks CPU i nothing is set. The variable is set once,
- * from the thread that opens OpenCL first, before any native library reads it.
+ * either way, stands), and when this process may run on every online CPU, numbered 0..n-1, with at most n workers.
+ * PoCL pins worker i to CPU i and aborts the process if that fails, so under a CPU set (taskset, a container's cpuset)
+ * that lacks CPU i nothing is set. The variable is set once, from the thread that opens OpenCL first, before any
+ * native library reads it.
  */
 public final class PoclWorkerPinning {
     private static final Logger log = LoggerFactory.getLogger(PoclWorkerPinning.class);
-    static final String POCL_AFFINITY = "POCL_AFFINITY", OPT_OUT = "OFFLOAD_POCL_AFFINITY", MAX_THREADS = "POCL_MAX_PTHREAD_COUNT";
+    static final String POCL_AFFINITY = "POCL_AFFINITY", REQUEST = "OFFLOAD_POCL_AFFINITY", MAX_THREADS = "POCL_MAX_PTHREAD_COUNT";
     private static boolean applied;
 
     private PoclWorkerPinning() {}
 
-    /** Sets POCL_AFFINITY=1 where {@link #decide} allows it; at most once per process. */
+    /** Sets POCL_AFFINITY=1 where it is asked for and {@link #decide} allows it; at most once per process. */
     static synchronized void applyOnce() {
         if (applied) return;
         applied = true;
@@ -55,7 +59,7 @@ public final class PoclWorkerPinning {
     }
 
     /**
-     * Whether pinning is safe and wanted: empty when it is, else why not.
+     * Whether pinning is asked for and safe: empty when it is, else why not.
      *
      * @param env    the process environment
      * @param status /proc/self/status (its Cpus_allowed_list line), or null when unreadable
@@ -63,7 +67,7 @@ public final class PoclWorkerPinning {
      */
     static Optional<String> decide(Map<String, String> env, String status, String online) {
         if (env.containsKey(POCL_AFFINITY)) return Optional.of(POCL_AFFINITY + " is set by the user");
-        if ("0".equals(env.get(OPT_OUT))) return Optional.of(OPT_OUT + "=0");
+        if (!"1".equals(env.get(REQUEST))) return Optional.of("not asked for (" + REQUEST + "=1 asks)");
         if (status == null || online == null) return Optional.of("the CPU lists cannot be read");
         String allowedList = status.lines().filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst()
                 .map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(null);
