@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.offload.graph.Graph;
+import dev.offload.graph.Node;
+import dev.offload.graph.RotaryEmbedding;
 import dev.offload.model.gguf.GgmlBlocks;
 import dev.offload.model.gguf.GgmlType;
 import dev.offload.model.gguf.GgufFile;
@@ -63,7 +66,7 @@ class SeededLlamaModelTest {
         }
         DecoderConfig c = d.config();
         assertEquals(new DecoderConfig(DecoderConfig.Architecture.LLAMA, 2, 64, 4, 2, 16, 192, SeededVocabulary.LLAMA_3_SIZE, 2048,
-                500000f, dev.offload.graph.RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false), c);
+                500000f, RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, false), c);
         DecoderReference ref = new DecoderReference(c, w);
         DecoderReference.State s = ref.newState(32);
         int[] prompt = d.tokenizer().encode("the a to and of the", true);
@@ -110,14 +113,14 @@ class SeededLlamaModelTest {
             assertEquals(g.tensorBytes(), w.matrixBytes() + g.tensor("token_embd.weight").info().byteSize() + norms,
                     "resident matrices + the embedding (read in place) + norms = the file's tensor bytes (1.00x)");
             // One launch for the projections of one format: where V is Q6_K, Q and K (Q4_K) still share one.
-            dev.offload.graph.RotaryEmbedding rope = DecoderReference.rope(d.config(), 8);
-            dev.offload.graph.Graph graph = DecoderGraph.build(d.config(), w, rope, rope.withHeads(d.config().kvHeads()), 1, false);
+            RotaryEmbedding rope = DecoderReference.rope(d.config(), 8);
+            Graph graph = DecoderGraph.build(d.config(), w, rope, rope.withHeads(d.config().kvHeads()), 1, false);
             boolean mixed = false;
             for (int i = 0; i < 4; i++) {
                 String p = "layer." + i + ".attn.";
                 boolean v6 = g.tensor("blk." + i + ".attn_v.weight").type() == GgmlType.Q6_K;
                 mixed |= v6;
-                List<String> projections = graph.nodes().stream().map(dev.offload.graph.Node::name)
+                List<String> projections = graph.nodes().stream().map(Node::name)
                         .filter(n -> n.startsWith(p) && n.substring(p.length()).matches("[qkv_]+")).toList();
                 assertEquals(v6 ? List.of(p + "q_k", p + "v") : List.of(p + "q_k_v"), projections, "layer " + i);
             }

@@ -101,6 +101,12 @@ static inline void activation_rows(__global const char* x, __global const float*
 #define BIAS(n) 0.0f
 #endif
 
+// The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
+static inline int weight_tiles(const int N) {
+    const int panels = N / 16;
+    return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
+}
+
 // The NP panels of the panel tile from panel p0 (past the last panel: the last one again, not stored), and the
 // x-sums rows (per_row ints each) of the MR rows of x from m0: the VNNI panel kernels' inputs, every format.
 static inline void panel_tile_inputs(__global const uchar* w, const size_t row_bytes, const int p0, const int panels,
@@ -484,11 +490,6 @@ KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __globa
 }
 #endif
 
-// The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
-static inline int weight_tiles(const int N) {
-    const int panels = N / 16;
-    return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
-}
 #define ITEM_ROWS MR
 
 // Tile `tile` of MR rows of x from m0 (< M): panel tile t takes panels NP t .. NP t + NP - 1, tail tile u tail rows
@@ -797,11 +798,6 @@ static inline float hsum16(const float16 v) {
 #include "amx_blockq.clh"
 
 
-// The tiles of one weight of N rows: panel tiles of NP panels, then tail tiles of NT rows.
-static inline int weight_tiles(const int N) {
-    const int panels = N / 16;
-    return (panels + NP - 1) / NP + (N - 16 * panels + NT - 1) / NT;
-}
 
 // Tile `tile` of MR rows of x from m0 (< M) (the VNNI and portable paths): panel tile t takes panels NP t .. NP t + NP - 1 (rows 16 NP t ..),
 // tail tile u takes tail rows 16 P + NT u ... Rows past M, panels past P and rows past N are computed from the last

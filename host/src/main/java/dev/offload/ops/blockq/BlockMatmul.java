@@ -139,7 +139,7 @@ public final class BlockMatmul {
          * Rows of x a K-quant prefill work-item takes (times 2 panels, with the x-sums pre-pass: each block's two half
          * sums, which in every work-item cost 15-20% of a 128x2048x8192 product). Q6_K keeps two integer sums per panel
          * and row (its halves have scales of their own), so 8 rows would need 48 vector registers of the 32; Q4_K
-         * measured the same with 4 and 8.
+         * with 8 rows spilled too (64x2048x2048 on PoCL, AMD EPYC: 319 GOPS against 477 with 4).
          */
         static final int K_QUANT_PREFILL_ROWS = 4;
 
@@ -239,7 +239,7 @@ public final class BlockMatmul {
     public Buffer relayout(BlockMatrix w, Buffer ggml) {
         try (ggml; Kernel k = program(w.format(), Tile.forRows(1), false, false).kernel("blockq_relayout")) {
             if (ggml.size() != w.byteSize()) throw new IllegalArgumentException("the uploaded blocks have " + ggml.size() + " bytes, " + w + " needs " + w.byteSize());
-            int blocks = w.cols() / w.format().valuesPerBlock();
+            int blocks = w.storedBlocksPerRow();
             Buffer result = device.context().createBuffer(w.byteSize());
             try {
                 k.setArgs(ggml, blocks, w.rows(), result);
