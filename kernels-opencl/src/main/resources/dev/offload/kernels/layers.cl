@@ -268,45 +268,78 @@ __kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global con
 // ---- Decoder positions -----------------------------------------------------------------------------------
 // Still under FP_CONTRACT OFF: the rotation's products and sums round one by one, as LayersReference.rope does.
 
-// RoPE: work-item (pair i, head h, token t). The pair is (2i, 2i+1) of the head (llama) or (i, i + d/2) (halves:
-// NeoX, Qwen2); its angle's cosine and sine come from the host-made tables [positions][d/2]. A position outside the
-// tables gives NaN (the reference's rule), never a read out of bounds.
-// Pair i of head h of token t of x [tokens][heads * head_dim] into y: one work-item of rope or rope_query_key.
-inline void rope_pair(__global const float* x, __global const int* positions, __global const float* cos_table,
-                      __global const float* sin_table, __global float* y, const int heads, const int head_dim,
-                      const int halves, const int table_positions, const int i, const int h, const int t) {
+// RoPE: one work-item per head row (head h of token t), rotating its pairs (2i, 2i+1) (llama) or (i, i + d/2)
+// (halves: NeoX, Qwen2) by the angles of the token's position, whose cosines and sines come from the host-made
+// tables [positions][d/2]. Eight pairs at a time on vectors (the same products and sums per lane as one pair
+// alone), the rest one by one. A position outside the tables gives NaN (the reference's rule), never a read out of
+// bounds. A work-item per pair ran a 128-token prefill's 16 layers in 13.6 ms on the 2-core machine, this in 3.
+inline void rope_row(__global const float* x, __global float* y, const size_t o, const int head_dim, const int halves,
+                     __global const float* cos_row, __global const float* sin_row, const int inside) {
     const int pairs = head_dim / 2;   // ("half" is a type in OpenCL C)
-    const int p = positions[t];
-    const int inside = p >= 0 && p < table_positions;
-    const float c = inside ? cos_table[(size_t)p * pairs + i] : NAN;
-    const float s = inside ? sin_table[(size_t)p * pairs + i] : NAN;
-    const size_t o = ((size_t)t * heads + h) * head_dim;
-    const size_t a = halves ? o + i : o + 2 * i;
-    const size_t b = halves ? o + i + pairs : o + 2 * i + 1;
-    const float x0 = x[a], x1 = x[b];
-    const float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
-    y[a] = p00 - p11;
-    y[b] = p01 + p10;
+    int i = 0;
+    for (; i + 8 <= pairs; i += 8) {
+        const float8 c = inside ? vload8(0, cos_row + i) : (float8)(NAN);
+        const float8 s = inside ? vload8(0, sin_row + i) : (float8)(NAN);
+        float8 x0, x1;
+        if (halves) {
+            x0 = vload8(0, x + o + i);
+            x1 = vload8(0, x + o + i + pairs);
+        } else {
+            const float16 v = vload16(0, x + o + 2 * i);
+            x0 = v.even;
+            x1 = v.odd;
+        }
+        const float8 p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
+        const float8 y0 = p00 - p11, y1 = p01 + p10;
+        if (halves) {
+            vstore8(y0, 0, y + o + i);
+            vstore8(y1, 0, y + o + i + pairs);
+        } else {
+            float16 r;
+            r.even = y0;
+            r.odd = y1;
+            vstore16(r, 0, y + o + 2 * i);
+        }
+    }
+    for (; i < pairs; i++) {
+        const float c = inside ? cos_row[i] : NAN, s = inside ? sin_row[i] : NAN;
+        const size_t a = halves ? o + i : o + 2 * i;
+        const size_t b = halves ? o + i + pairs : o + 2 * i + 1;
+        const float x0 = x[a], x1 = x[b];
+        const float p00 = x0 * c, p11 = x1 * s, p01 = x0 * s, p10 = x1 * c;
+        y[a] = p00 - p11;
+        y[b] = p01 + p10;
+    }
 }
 
+// Head h of token t of x [tokens][heads * head_dim] into y at the position positions[t].
+inline void rope_head(__global const float* x, __global const int* positions, __global const float* cos_table,
+                      __global const float* sin_table, __global float* y, const int heads, const int head_dim,
+                      const int halves, const int table_positions, const int h, const int t) {
+    const int p = positions[t];
+    const int inside = p >= 0 && p < table_positions;
+    const size_t row = inside ? (size_t)p * (head_dim / 2) : 0;
+    rope_row(x, y, ((size_t)t * heads + h) * head_dim, head_dim, halves, cos_table + row, sin_table + row, inside);
+}
+
+// Work-item (head h, token t).
 __kernel KERNEL_SHAPE void rope(__global const float* x, __global const int* positions, __global const float* cos_table,
                                 __global const float* sin_table, __global float* y, const int heads, const int head_dim,
                                 const int halves, const int table_positions) {
-    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
-    if (i >= head_dim / 2) return;
-    rope_pair(x, positions, cos_table, sin_table, y, heads, head_dim, halves, table_positions, i, h, t);
+    const int h = get_global_id(0), t = get_global_id(1);
+    if (h >= heads) return;
+    rope_head(x, positions, cos_table, sin_table, y, heads, head_dim, halves, table_positions, h, t);
 }
 
-// RoPE of a layer's queries and keys in one launch (one pair of tables): work-item (pair i, head h, token t), the
-// heads q_heads.. q_heads + k_heads - 1 being the keys'. Each is exactly rope's work-item.
+// RoPE of a layer's queries and keys in one launch (one pair of tables): work-item (head h, token t), the heads
+// q_heads.. q_heads + k_heads - 1 being the keys'. Each is exactly rope's work-item.
 __kernel KERNEL_SHAPE void rope_query_key(__global const float* q, __global const float* k, __global const int* positions,
                                           __global const float* cos_table, __global const float* sin_table,
                                           __global float* yq, __global float* yk, const int q_heads, const int k_heads,
                                           const int head_dim, const int halves, const int table_positions) {
-    const int i = get_global_id(0), h = get_global_id(1), t = get_global_id(2);
-    if (i >= head_dim / 2) return;
-    if (h < q_heads) rope_pair(q, positions, cos_table, sin_table, yq, q_heads, head_dim, halves, table_positions, i, h, t);
-    else rope_pair(k, positions, cos_table, sin_table, yk, k_heads, head_dim, halves, table_positions, i, h - q_heads, t);
+    const int h = get_global_id(0), t = get_global_id(1);
+    if (h < q_heads) rope_head(q, positions, cos_table, sin_table, yq, q_heads, head_dim, halves, table_positions, h, t);
+    else if (h < q_heads + k_heads) rope_head(k, positions, cos_table, sin_table, yk, k_heads, head_dim, halves, table_positions, h - q_heads, t);
 }
 
 // The last token's row of each sequence: x [B, S, C] -> y [B, 1, C]; work-item (c, b).

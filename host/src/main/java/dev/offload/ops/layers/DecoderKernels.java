@@ -58,7 +58,7 @@ public final class DecoderKernels {
         try (Kernel k = p.kernel("rope")) {
             k.setArgs(x, positions, cos, sin, y, rope.heads(), rope.headDim(), rope.style() == RotaryEmbedding.Style.HALVES ? 1 : 0,
                     rope.positions());
-            launch.launch(k, new long[] {rope.headDim() / 2, rope.heads(), tokens}, null);
+            launch.launch(k, new long[] {rope.heads(), tokens}, null);
         }
     }
 
@@ -68,7 +68,7 @@ public final class DecoderKernels {
         try (Kernel kernel = p.kernel("rope_query_key")) {
             kernel.setArgs(q, k, positions, cos, sin, yq, yk, query.heads(), key.heads(), query.headDim(),
                     query.style() == RotaryEmbedding.Style.HALVES ? 1 : 0, query.positions());
-            launch.launch(kernel, new long[] {query.headDim() / 2, query.heads() + key.heads(), tokens}, null);
+            launch.launch(kernel, new long[] {query.heads() + key.heads(), tokens}, null);
         }
     }
 

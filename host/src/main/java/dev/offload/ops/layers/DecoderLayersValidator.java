@@ -48,12 +48,12 @@ public final class DecoderLayersValidator implements OpValidator {
         SplittableRandom rnd = new SplittableRandom(options.seed());
         Program p = device.program(KernelFamily.LAYERS, LayersOpenCl.buildOptions());
         List<CheckResult> out = new ArrayList<>();
-        int[][] ropeShapes = options.quick() ? new int[][] {{5, 3, 64}} : new int[][] {{1, 1, 2}, {5, 3, 64}, {17, 8, 128}, {3, 7, 96}};
+        int[][] ropeShapes = options.quick() ? new int[][] {{5, 3, 64}} : new int[][] {{1, 1, 2}, {5, 3, 64}, {17, 8, 128}, {3, 7, 96}, {4, 3, 20}};
         for (int[] s : ropeShapes) {
             for (RotaryEmbedding.Style style : RotaryEmbedding.Style.values()) out.add(rope(device, p, rnd, s[0], s[1], s[2], style));
         }
         out.add(ropeOutsideTables(device, p, rnd));
-        int[][] qkShapes = options.quick() ? new int[][] {{5, 4, 2, 64}} : new int[][] {{1, 1, 1, 2}, {5, 4, 2, 64}, {17, 8, 2, 128}, {3, 7, 1, 96}};
+        int[][] qkShapes = options.quick() ? new int[][] {{5, 4, 2, 64}} : new int[][] {{1, 1, 1, 2}, {5, 4, 2, 64}, {17, 8, 2, 128}, {3, 7, 1, 96}, {4, 6, 3, 20}};
         for (int[] s : qkShapes) {
             for (RotaryEmbedding.Style style : RotaryEmbedding.Style.values()) out.add(ropeQueryKey(device, p, rnd, s[0], s[1], s[2], s[3], style));
         }
