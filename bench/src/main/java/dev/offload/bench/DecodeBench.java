@@ -28,7 +28,10 @@ import java.util.Optional;
  * James Bible; with its perplexity row, {@link DemoPerplexityBench}), then seeded ones ({@link SeededLlamaModel}: small
  * and Llama-3.2-1B shapes in Q8_0, Q4_0 and Q4_K_M; --quick: tiny; {@code --decode-models} picks which, see {@link #run}) — the same prompt token ids ({@value #PROMPT} tokens, made with the model's tokenizer)
  * and {@value #GENERATE} tokens generated greedily after them, each run from an empty KV cache; medians over the runs
- * after a warm-up. Generation tok/s counts decode steps: the tokens after the first over the time from the first to
+ * after a warm-up. The two sides take turns on each model, in rounds (llama.cpp's runs, then offload's, then
+ * llama.cpp's again...): on this shared machine the speed of both drifts by tens of percent within minutes, and a
+ * ratio of figures taken minutes apart measured the drift as much as the code. The notes give each round's ratio, so
+ * the spread is in the table. Generation tok/s counts decode steps: the tokens after the first over the time from the first to
  * the last (the first comes with the prompt). GB/s = the file's tensor bytes x generation tok/s: what a decode step
  * streams, as llama.cpp's figures are usually given (it counts the embedding table, of which a step reads one row).
  */
@@ -85,7 +88,7 @@ final class DecodeBench {
         boolean withDemo = all || names.contains("demo");
         boolean withSeeded = all || names.contains("seeded") || !seededNames.isEmpty();
         List<SeededLlamaModel.Spec> specs = specs(quick, seededNames);
-        int runs = quick ? 2 : 4;   // the first is the warm-up
+        int rounds = quick ? 1 : 3, runsPerRound = quick ? 1 : 2;
         Map<Path, String> models = new LinkedHashMap<>();
         if (withDemo) {
             // --quick: the Q8_0 file only (the default of generate); a full run adds Q4_0.
@@ -114,16 +117,42 @@ final class DecodeBench {
             prompts.put(file, text);
             promptIds.put(file, tok.encode(text, tok.addsBos()));
         }
-        Map<Path, LlamaCppDecode.Model> llama = LlamaCppDecode.run(promptIds, threads, runs, GENERATE, quick ? 300 : 3600).orElse(Map.of());
+        boolean peer = true;   // false once llama.cpp could not run (said once, in a note)
         for (Path file : models.keySet()) {
             long bytes;
             try (GgufFile g = GgufFile.open(file)) {
                 bytes = g.tensorBytes();
             }
             int promptTokens = promptIds.get(file).length;
-            Optional<Figures> ours = offload(file, deviceSpec, prompts.get(file), promptTokens, runs, quick ? 30 : 300);
-            Optional<Figures> theirs = Optional.ofNullable(llama.get(file)).map(m -> figures(m, promptTokens));
-            rows(report, models.get(file), bytes, promptTokens, ours, theirs, threads);
+            Optional<Offload> offload = open(file, deviceSpec);
+            List<GenerationSession.Result> ours = new ArrayList<>();
+            List<LlamaCppDecode.Run> theirs = new ArrayList<>();
+            List<double[]> roundRatios = new ArrayList<>();   // {prompt, generation} per round with both sides
+            try {
+                for (int round = 0; round < rounds; round++) {
+                    List<LlamaCppDecode.Run> peerRuns = List.of();
+                    if (peer) {
+                        // A fresh process each round: its first run is the warm-up.
+                        Optional<Map<Path, LlamaCppDecode.Model>> llama = LlamaCppDecode.run(Map.of(file, promptIds.get(file)), threads,
+                                1 + runsPerRound, GENERATE, quick ? 300 : 1800);
+                        peer = llama.isPresent();
+                        if (peer) peerRuns = llama.get().get(file).runs().subList(1, 1 + runsPerRound);
+                    }
+                    List<GenerationSession.Result> ourRuns = offload.map(o -> measure(o.session(), prompts.get(file), promptTokens,
+                            runsPerRound, ours.isEmpty())).orElse(List.of());
+                    if (!peerRuns.isEmpty() && !ourRuns.isEmpty()) {
+                        Figures a = figures(ourRuns, promptTokens, offload.get().device()), b = figures(peerRuns, promptTokens);
+                        roundRatios.add(new double[] {a.promptRate() / b.promptRate(), a.stepRate() / b.stepRate()});
+                    }
+                    ours.addAll(ourRuns);
+                    theirs.addAll(peerRuns);
+                }
+            } finally {
+                offload.ifPresent(o -> o.session().close());
+            }
+            Optional<Figures> ourFigures = ours.isEmpty() ? Optional.empty() : Optional.of(figures(ours, promptTokens, offload.get().device()));
+            Optional<Figures> theirFigures = theirs.isEmpty() ? Optional.empty() : Optional.of(figures(theirs, promptTokens));
+            rows(report, models.get(file), bytes, promptTokens, ourFigures, theirFigures, threads, roundRatios);
         }
         if (withDemo) {
             List<Path> demo = models.keySet().stream().filter(f -> f.getFileName().toString().startsWith("offload-demo-")).toList();
@@ -160,32 +189,26 @@ final class DecodeBench {
     }
 
     /**
-     * offload's figures through the same session {@code generate} uses, or empty with the reason as a note.
+     * {@code runs} generations through the same session {@code generate} uses (after one warm-up run when
+     * {@code warmUp}), each from an empty KV cache.
      */
-    private static Optional<Figures> offload(Path file, String deviceSpec, String prompt, int promptTokens, int runs, double capSeconds) {
-        Offload offload;
-        try {
-            offload = open(file, deviceSpec);
-        } catch (RuntimeException e) {
-            Peer.note("decode: offload's rows for " + file.getFileName() + " are left out: " + Peer.rootMessage(e));
-            return Optional.empty();
-        }
-        try (GenerationSession session = offload.session()) {
-            List<GenerationSession.Result> results = new ArrayList<>();
-            long start = System.nanoTime();
-            for (int r = 0; r < runs; r++) {
-                GenerationSession.Result res = session.generate(prompt, true, GENERATE, PROMPT + GENERATE + 16, SamplingParams.greedy(), null);
-                if (res.promptTokens() != promptTokens) {
-                    throw new IllegalStateException("offload fed " + res.promptTokens() + " prompt tokens, llama.cpp gets " + promptTokens);
-                }
-                if (r > 0) results.add(res);
-                if (r > 1 && (System.nanoTime() - start) / 1e9 > capSeconds) break;
+    private static List<GenerationSession.Result> measure(GenerationSession session, String prompt, int promptTokens, int runs, boolean warmUp) {
+        List<GenerationSession.Result> results = new ArrayList<>();
+        for (int r = warmUp ? -1 : 0; r < runs; r++) {
+            GenerationSession.Result res = session.generate(prompt, true, GENERATE, PROMPT + GENERATE + 16, SamplingParams.greedy(), null);
+            if (res.promptTokens() != promptTokens) {
+                throw new IllegalStateException("offload fed " + res.promptTokens() + " prompt tokens, llama.cpp gets " + promptTokens);
             }
-            double[] prompts = results.stream().mapToDouble(GenerationSession.Result::promptMs).toArray();
-            double[] steps = results.stream().mapToDouble(DecodeBench::msPerStep).toArray();
-            GenerationSession.Result last = results.getLast();
-            return Optional.of(new Figures(offload.device(), Timing.median(prompts), promptTokens, Timing.median(steps), last.generatedTokens(), last.tokens()));
+            if (r >= 0) results.add(res);
         }
+        return results;
+    }
+
+    private static Figures figures(List<GenerationSession.Result> results, int promptTokens, String device) {
+        double[] prompts = results.stream().mapToDouble(GenerationSession.Result::promptMs).toArray();
+        double[] steps = results.stream().mapToDouble(DecodeBench::msPerStep).toArray();
+        GenerationSession.Result last = results.getLast();
+        return new Figures(device, Timing.median(prompts), promptTokens, Timing.median(steps), last.generatedTokens(), last.tokens());
     }
 
     /** offload's session and the device it computes on, as the rows name it. */
@@ -195,7 +218,16 @@ final class DecodeBench {
      * The session for {@code deviceSpec}: the one place the device is chosen (an OpenCL device runs the device
      * decoder, {@code java} the float reference). Says how many bytes of weights the device holds against the file's.
      */
-    private static Offload open(Path file, String deviceSpec) {
+    private static Optional<Offload> open(Path file, String deviceSpec) {
+        try {
+            return Optional.of(openSession(file, deviceSpec));
+        } catch (RuntimeException e) {
+            Peer.note("decode: offload's rows for " + file.getFileName() + " are left out: " + Peer.rootMessage(e));
+            return Optional.empty();
+        }
+    }
+
+    private static Offload openSession(Path file, String deviceSpec) {
         GenerationSession session = GenerationSession.open(file, GenerationOptions.defaults().withPlacement(deviceSpec).withContext(PROMPT + GENERATE + 16));
         session.warmUp();
         if (session.backend() instanceof DeviceDecoder d) {
@@ -214,8 +246,7 @@ final class DecodeBench {
         return r.generatedTokens() < 2 ? Double.NaN : r.generationMs() / (r.generatedTokens() - 1);
     }
 
-    private static Figures figures(LlamaCppDecode.Model m, int promptTokens) {
-        List<LlamaCppDecode.Run> measured = m.runs().subList(1, m.runs().size());
+    private static Figures figures(List<LlamaCppDecode.Run> measured, int promptTokens) {
         double[] prompts = measured.stream().mapToDouble(LlamaCppDecode.Run::promptMs).toArray();
         double[] steps = measured.stream().mapToDouble(r -> r.tokens().length < 2 ? Double.NaN : r.decodeMs() / (r.tokens().length - 1)).toArray();
         int[] tokens = measured.getLast().tokens();
@@ -223,7 +254,7 @@ final class DecodeBench {
     }
 
     private static void rows(Report report, String label, long bytes, int promptTokens, Optional<Figures> ours,
-                             Optional<Figures> peer, int threads) {
+                             Optional<Figures> peer, int threads, List<double[]> roundRatios) {
         String prompt = label + " prompt p" + promptTokens, generate = label + " generate g" + GENERATE;
         String same = ours.isPresent() && peer.isPresent() ? "; greedy tokens identical to llama.cpp's: first " + samePrefix(ours.get().tokens(), peer.get().tokens())
                 + " of " + Math.min(ours.get().tokens().length, peer.get().tokens().length) : "";
@@ -232,9 +263,9 @@ final class DecodeBench {
             double promptRatio = peer.map(p -> o.promptRate() / p.promptRate()).orElse(Double.NaN);
             double stepRatio = peer.map(p -> o.stepRate() / p.stepRate()).orElse(Double.NaN);
             report.add(new BenchRow("decode", prompt, "offload", o.device(), o.promptMs(), o.promptRate(), "tok/s", promptRatio,
-                    "GenerationSession; ratio = offload tok/s / llama.cpp tok/s"));
+                    "GenerationSession; ratio = offload tok/s / llama.cpp tok/s" + rounds(roundRatios, 0)));
             report.add(new BenchRow("decode", generate, "offload", o.device(), o.msPerStep(), o.stepRate(), "tok/s", stepRatio,
-                    String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s)%s", gb * o.stepRate(), gb, same)));
+                    String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s)%s%s", gb * o.stepRate(), gb, same, rounds(roundRatios, 1))));
         });
         peer.ifPresent(p -> {
             report.add(new BenchRow("decode", prompt, "llama.cpp", p.device(), p.promptMs(), p.promptRate(), "tok/s", Double.NaN,
@@ -242,6 +273,14 @@ final class DecodeBench {
             report.add(new BenchRow("decode", generate, "llama.cpp", p.device(), p.msPerStep(), p.stepRate(), "tok/s", Double.NaN,
                     String.format(Locale.ROOT, "%.1f GB/s of weights (%.2f GB x tok/s), greedy, %d threads", gb * p.stepRate(), gb, threads)));
         });
+    }
+
+    /** "; rounds 1.02x 0.97x 1.10x": each round's ratio (its medians), when there was more than one round. */
+    private static String rounds(List<double[]> ratios, int which) {
+        if (ratios.size() < 2) return "";
+        StringBuilder s = new StringBuilder("; alternating rounds:");
+        for (double[] r : ratios) s.append(String.format(Locale.ROOT, " %.2fx", r[which]));
+        return s.toString();
     }
 
     private static int samePrefix(int[] a, int[] b) {
