@@ -128,8 +128,10 @@ final class DecodeBench {
             List<GenerationSession.Result> ours = new ArrayList<>();
             List<LlamaCppDecode.Run> theirs = new ArrayList<>();
             List<double[]> roundRatios = new ArrayList<>();   // {prompt, generation} per round with both sides
+            long start = System.nanoTime();
+            double capSeconds = quick ? 30 : 300;   // a slow device (the java reference on a 1B file) takes fewer rounds
             try {
-                for (int round = 0; round < rounds; round++) {
+                for (int round = 0; round < rounds && (round == 0 || (System.nanoTime() - start) / 1e9 < capSeconds); round++) {
                     List<LlamaCppDecode.Run> peerRuns = List.of();
                     if (peer) {
                         // A fresh process each round: its first run is the warm-up.
