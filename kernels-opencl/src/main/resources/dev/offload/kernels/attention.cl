@@ -250,16 +250,15 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
     // Loops run d-outer: each qt[d] / acc[d] is touched once per block, the key blocks' rows are in L1.
     for (int jb = 0; jb < walk_end; jb += KEY_BLOCK) {
         float16 s[KEY_BLOCK];
-        for (int t = 0; t < KEY_BLOCK; t++) s[t] = (float16) 0.0f;
+        _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) s[t] = (float16) 0.0f;
+        __global const store_t* krow[KEY_BLOCK];
+        _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) krow[t] = kp + (size_t) min(jb + t, walk_end - 1) * KV_STEP;
         for (int d = 0; d < HEAD_DIM; d++) {
             const float16 qd = qt[d];
-            for (int t = 0; t < KEY_BLOCK; t++) {
-                const int j = min(jb + t, walk_end - 1);
-                s[t] = fma(qd, (float16) LOAD_S(kp + (size_t) j * KV_STEP + d), s[t]);
-            }
+            _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) s[t] = fma(qd, (float16) LOAD_S(krow[t] + d), s[t]);
         }
         float16 block_max = (float16) (-INFINITY);
-        for (int t = 0; t < KEY_BLOCK; t++) {
+        _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
             const int j = jb + t;
             if (has_mask && j < walk_end) {
                 float16 bias;
@@ -274,7 +273,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
         const float16 m_safe = select(m_new, (float16) 0.0f, isinf(m_new));
         const float16 correction = exp(m - m_safe);
         float16 block_sum = (float16) 0.0f;
-        for (int t = 0; t < KEY_BLOCK; t++) {
+        _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
             s[t] = exp(s[t] - m_safe);            // now the weight p; 0 for masked keys
             block_sum += s[t];
         }
@@ -289,7 +288,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
             // waits on the fma latency at every key), each the plain loop's operations in its order.
             for (; d + 4 <= HEAD_DIM; d += 4) {
                 float16 x0 = (float16) 0.0f, x1 = (float16) 0.0f, x2 = (float16) 0.0f, x3 = (float16) 0.0f;
-                for (int t = 0; t < KEY_BLOCK; t++) {
+                _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
                     __global const store_t* vr = vp + (size_t) (jb + t) * KV_STEP + d;
                     x0 = fma(s[t], (float16) LOAD_S(vr), x0);
                     x1 = fma(s[t], (float16) LOAD_S(vr + 1), x1);
@@ -305,9 +304,9 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
         for (; d < HEAD_DIM; d++) {
             float16 x = (float16) 0.0f;
             if (!ragged) {
-                for (int t = 0; t < KEY_BLOCK; t++) x = fma(s[t], (float16) LOAD_S(vp + (size_t) (jb + t) * KV_STEP + d), x);
+                _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) x = fma(s[t], (float16) LOAD_S(vp + (size_t) (jb + t) * KV_STEP + d), x);
             } else {
-                for (int t = 0; t < KEY_BLOCK; t++) {
+                _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
                     const int j = min(jb + t, walk_end - 1);
                     x = fma(s[t], select((float16) LOAD_S(vp + (size_t) j * KV_STEP + d), (float16) 0.0f, (int16) (jb + t) >= end), x);
                 }
