@@ -183,7 +183,7 @@ static inline void dqg_quantize_row(__global const float* xr, __global uchar* yr
         // quotient counts as 0, as the saturating conversion makes it.
         const float16 q = vload16(0, xr + c) / scale;
         const float16 y16 = clamp(select(rint(q), (float16) 0.0f, isnan(q)) + (float) zp, 0.0f, 255.0f);
-        store_uchar16(convert_uchar16(y16), yr + c);
+        store_char16(as_char16(convert_uchar16(y16)), (__global char*) (yr + c));
     }
     for (; c < cols; c++) yr[c] = (uchar) clamp(dq_round(xr[c] / scale, zp), 0, 255);
 }
