@@ -169,6 +169,19 @@ public final class GraphRuntime implements AutoCloseable {
         return cl;
     }
 
+    /** Drops the recording if it is still {@code r} (its KV cache closed: the recorded launches read freed buffers). */
+    private void dropIfRecording(Recording r) {
+        replaying.lock();
+        try {
+            if (recording == r) {
+                dropRecording();
+                notRecorded = "the KV cache of the recorded decode steps closed; the next step records again";
+            }
+        } finally {
+            replaying.unlock();
+        }
+    }
+
     private void dropRecording() {
         Recording r = recording;
         recording = null;
@@ -204,8 +217,23 @@ public final class GraphRuntime implements AutoCloseable {
                 try {
                     KvCache cache = caches == null ? null : caches.getFirst();
                     Recording r = recording;
-                    if (r != null) return replay(r, microBatches.getFirst(), cache);
-                    return runOnce(microBatches, caches, new Recorder(cl));
+                    if (r != null && r.withCache != (cache != null)) return runOnce(microBatches, caches, null);   // recorded with(out) a cache
+                    if (r != null && r.cache != null && r.cache != cache) {
+                        // The recorded decode steps read another request's KV cache: record anew once it has closed.
+                        if (!r.cache.isClosed()) return runOnce(microBatches, caches, null);
+                        dropRecording();
+                        r = null;
+                    }
+                    if (r != null) {
+                        if (r.cache != null) r.cache.checkDecodeStep(r.cacheNodes, r.device);   // a full cache: refused, replay stays on
+                        return replay(r, microBatches.getFirst(), cache);
+                    }
+                    Result result = runOnce(microBatches, caches, new Recorder(cl, cache != null));
+                    Recording made = recording;
+                    if (made != null && made.cache != null) made.cache.onClose(() -> dropIfRecording(made));
+                    return result;
+                } catch (KvCache.NoRoom e) {
+                    throw e;
                 } catch (RuntimeException e) {
                     dropRecording();
                     notRecorded = "a recorded run failed: " + e;
@@ -391,10 +419,16 @@ public final class GraphRuntime implements AutoCloseable {
         return t;
     }
 
-    /** Nodes a replay runs as a plain run does: causal attention under a KV cache (its arguments follow the cache's length). */
-    private static boolean runsPlain(Node n, KvCache cache) {
-        return cache != null && n.op() instanceof dev.offload.graph.Attention a && a.causal();
+    /**
+     * Nodes a replay runs as a plain run does: causal attention of a prompt chunk under a KV cache (its arguments and
+     * copy offsets follow the cache's length). A decode step's attention is recorded: its kernels read the position
+     * from the device ({@link KvCache#appendInKernel}).
+     */
+    private boolean runsPlain(Node n, KvCache cache) {
+        return cache != null && n.op() instanceof dev.offload.graph.Attention a && a.causal()
+                && !KvCache.isDecodeStep(graph.tensor(n.inputs().getFirst()).type());
     }
+
 
     /** A run on the recording: inputs written, segments enqueued, plain nodes run with their recorded buffers, outputs read. */
     private Result replay(Recording r, Map<String, HostTensor> inputs, KvCache cache) {
@@ -407,8 +441,10 @@ public final class GraphRuntime implements AutoCloseable {
             Residency res = new Residency(0, cache);
             inputs.forEach((name, t) -> res.of(name).put(JavaDevice.INSTANCE, t));
             r.tensors.forEach((name, t) -> res.of(name).put(r.device, t));
+            if (r.cache != null) r.cache.replayDecodeStep(r.cacheNodes, r.device, ctx);
             for (Recording.Step step : r.steps) {
                 switch (step) {
+                    case Recording.StepLengths l -> {}   // written above, before any segment
                     case Recording.Write w -> {
                         MemorySegment seg = inputs.get(w.tensor()).toSegment(ctx.arena());
                         ctx.attribute("transfer:" + w.tensor(), true);
@@ -446,6 +482,7 @@ public final class GraphRuntime implements AutoCloseable {
                     }
                 }
             }
+            if (r.cache != null) r.cache.advance(r.cacheNodes);
             Map<String, HostTensor> outputs = new LinkedHashMap<>();
             for (TensorDef o : graph.outputs()) outputs.put(o.name(), (HostTensor) toDevice(o.name(), JavaDevice.INSTANCE, "output", ctx, res, samples));
             List<OpSample> profile = samples.assemble();

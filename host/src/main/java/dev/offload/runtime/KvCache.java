@@ -26,6 +26,11 @@ import java.util.Map;
 public final class KvCache implements AutoCloseable {
     private final int capacity;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** Per device: the token counts after the current decode step, which the decode-step kernels read. */
+    private final Map<OpenClDevice, StepLengths> stepLengths = new LinkedHashMap<>();
+    /** Told when the cache closes: recordings whose launches read this cache's buffers drop them. */
+    private final List<Runnable> onClose = new java.util.ArrayList<>();
+    private boolean closed;
 
     /** @param capacity tokens per sequence the cache can hold (prefill length + decode steps) */
     public KvCache(int capacity) {
@@ -81,8 +86,21 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /** One device's [batch] int32 token counts after the current decode step, and the value last written there. */
+    private static final class StepLengths {
+        final Buffer buffer;
+        final int batch;
+        int written = -1;
+
+        StepLengths(OpenClDevice device, int batch) {
+            this.buffer = device.context().createBuffer(4L * batch);
+            this.batch = batch;
+        }
+    }
+
     /** The node's slot on {@code device}, created on first use; checks that {@code newTokens} more fit. */
     synchronized Slot slot(String node, ComputeDevice device, int batch, int kvWidth, int newTokens) {
+        if (closed) throw new IllegalStateException("this KV cache is closed");
         Slot s = slots.get(node);
         if (s == null) {
             s = device instanceof OpenClDevice cl ? new ClSlot(cl, batch, kvWidth, capacity) : new HostSlot(batch, kvWidth, capacity);
@@ -138,6 +156,109 @@ public final class KvCache implements AutoCloseable {
         return new Gathered(kAll, vAll, true);
     }
 
+    /** A decode step's view of one node's cache on a device: its whole buffers, and the token counts after the step. */
+    public record DecodeStep(Buffer keys, Buffer values, Buffer lengths, int capacity) {}
+
+    /**
+     * Whether a causal attention node whose queries are {@code query} ([batch, tokens, width]) runs as a decode step
+     * ({@link #appendInKernel}): one new token per sequence. Longer steps (prompt chunks) append with copies
+     * ({@link #appendOnDevice}), whose offsets follow the cache's length.
+     */
+    public static boolean isDecodeStep(TensorType query) { return query.dim(1) == 1; }
+
+    /**
+     * OpenCL decode step (one new token per sequence): makes room for the token in the node's cache buffers on
+     * {@code cl} and returns them whole, with the device's buffer of token counts after the step; the caller's
+     * kernel writes the token at row count - 1 ({@code FusedAttention#enqueueDecodeStep}). The first node of a step
+     * on a device enqueues the counts' write (through {@code ctx}, so that a recorded run writes them again at every
+     * replay); the others find them written. Nothing here depends on the position but that buffer's contents.
+     */
+    public DecodeStep appendInKernel(String node, OpenClDevice cl, RunContext ctx, int batch, int kvWidth) {
+        StepLengths l;
+        synchronized (this) {
+            ClSlot s = (ClSlot) slot(node, cl, batch, kvWidth, 1);
+            l = stepLengths(cl, batch);
+            s.length++;
+            if (l.written != s.length) writeLengths(cl, l, s.length, ctx);
+        }
+        ctx.decodeStepAppended(this, node);
+        return new DecodeStep(((ClSlot) slots.get(node)).k, ((ClSlot) slots.get(node)).v, l.buffer, capacity);
+    }
+
+    private StepLengths stepLengths(OpenClDevice cl, int batch) {
+        StepLengths l = stepLengths.get(cl);
+        if (l == null) {
+            l = new StepLengths(cl, batch);
+            stepLengths.put(cl, l);
+        }
+        if (l.batch != batch) throw new IllegalStateException("a decode step of batch " + batch + " on a KV cache of batch " + l.batch);
+        return l;
+    }
+
+    /** Enqueues the write of {@code count} for every sequence; the host memory lives in the run's arena. */
+    private static void writeLengths(OpenClDevice cl, StepLengths l, int count, RunContext ctx) {
+        int[] counts = new int[l.batch];
+        java.util.Arrays.fill(counts, count);
+        java.lang.foreign.MemorySegment seg = ctx.arena().allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, counts);
+        ctx.writeStepLengths(cl, () -> cl.queue().write(l.buffer, 0, seg));
+        l.written = count;
+    }
+
+    /**
+     * A replay of a recorded decode step ({@link #appendInKernel} ran for {@code nodes} when it was recorded): checks
+     * that every node's slot is on {@code cl} with room for one more token, at one common length, then writes the
+     * counts after the step. Nothing is changed when a check fails. {@link #advance} follows once the step is enqueued.
+     */
+    synchronized void replayDecodeStep(List<String> nodes, OpenClDevice cl, RunContext ctx) {
+        int length = checkDecodeStep(nodes, cl);
+        StepLengths l = stepLengths.get(cl);
+        if (l == null) throw new IllegalStateException("the recorded step's KV cache has no token counts on " + cl.spec());
+        if (l.written != length + 1) writeLengths(cl, l, length + 1, ctx);
+    }
+
+    /** A decode step refused because the cache is full; nothing was enqueued or changed. */
+    public static final class NoRoom extends IllegalStateException {
+        NoRoom(String message) { super(message); }
+    }
+
+    /** The common length of {@code nodes}' slots on {@code cl}, checked to have room for one more token ({@link NoRoom}). */
+    synchronized int checkDecodeStep(List<String> nodes, OpenClDevice cl) {
+        if (closed) throw new IllegalStateException("this KV cache is closed");
+        int length = -1;
+        for (String node : nodes) {
+            Slot s = slots.get(node);
+            if (s == null || s.device != cl) throw new IllegalStateException("the recorded step's node " + node + " has no KV cache on " + cl.spec());
+            if (length >= 0 && s.length != length) {
+                throw new IllegalStateException("the KV cache's nodes hold different lengths (" + length + " and " + s.length + " at " + node + ")");
+            }
+            length = s.length;
+        }
+        if (length + 1 > capacity) {
+            throw new NoRoom("the KV cache holds " + length + " of " + capacity + " tokens and cannot take 1 more; "
+                    + "make the KvCache with a larger capacity");
+        }
+        return length;
+    }
+
+    /** After a replayed decode step: each of {@code nodes} holds one more token. */
+    synchronized void advance(List<String> nodes) {
+        for (String node : nodes) slots.get(node).length++;
+    }
+
+    /** Whether {@link #close} ran. */
+    public synchronized boolean isClosed() { return closed; }
+
+    /** Runs {@code action} when the cache closes (at once if it has). */
+    void onClose(Runnable action) {
+        synchronized (this) {
+            if (!closed) {
+                onClose.add(action);
+                return;
+            }
+        }
+        action.run();
+    }
+
     /** Java path: appends [batch, newTokens, kvWidth] keys and values, returns all cached ones as [batch, length, kvWidth]. */
     public float[][] appendHost(String node, int batch, int kvWidth, float[] k, float[] v, int newTokens) {
         HostSlot s = (HostSlot) slot(node, JavaDevice.INSTANCE, batch, kvWidth, newTokens);
@@ -153,14 +274,27 @@ public final class KvCache implements AutoCloseable {
         return new float[][] {kAll, vAll};
     }
 
+    /** Frees the device buffers; recordings that read them are dropped first. */
     @Override
-    public synchronized void close() {
-        for (Slot s : slots.values()) {
-            if (s instanceof ClSlot c) {
-                c.k.close();
-                c.v.close();
-            }
+    public void close() {
+        List<Runnable> actions;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            actions = List.copyOf(onClose);
+            onClose.clear();
         }
-        slots.clear();
+        for (Runnable a : actions) a.run();   // outside the lock: a recording's runtime takes its own
+        synchronized (this) {
+            for (Slot s : slots.values()) {
+                if (s instanceof ClSlot c) {
+                    c.k.close();
+                    c.v.close();
+                }
+            }
+            slots.clear();
+            for (StepLengths l : stepLengths.values()) l.buffer.close();
+            stepLengths.clear();
+        }
     }
 }

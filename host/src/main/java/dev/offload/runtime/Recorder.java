@@ -48,7 +48,13 @@ final class Recorder {
     private boolean nodeIsPlain;
     private String gaveUp;
 
-    Recorder(OpenClDevice device) { this.device = device; }
+    private final boolean withCache;
+
+    /** @param withCache whether the recorded run has a KV cache (a replay must have one too, or none) */
+    Recorder(OpenClDevice device, boolean withCache) {
+        this.device = device;
+        this.withCache = withCache;
+    }
 
     OpenClDevice device() { return device; }
 
@@ -118,6 +124,27 @@ final class Recorder {
         open.kernel(kernel, global, device.kernelStyle().local(global, local));
     }
 
+    /** The KV cache whose buffers the recorded decode-step launches read (null: none), and the nodes that extend it. */
+    private KvCache cache;
+    private final List<String> cacheNodes = new ArrayList<>();
+
+    /** A decode-step node extends {@code c} in recorded kernels: the recording replays with this cache only; null, or why it cannot. */
+    String decodeStepAppended(KvCache c, String nodeName) {
+        if (gaveUp != null) return null;
+        if (cache != null && cache != c) return "two KV caches in one recorded run";
+        cache = c;
+        cacheNodes.add(nodeName);
+        return null;
+    }
+
+    /** The token counts of a decode step were written on the device (a replay writes its own step's); null, or why it cannot record. */
+    String stepLengthsWritten(OpenClDevice on) {
+        if (gaveUp != null) return null;
+        if (on != device) return "a KV cache's token counts are written on " + on.spec();
+        if (steps.stream().noneMatch(s -> s instanceof Recording.StepLengths)) steps.add(new Recording.StepLengths());
+        return null;
+    }
+
     /** A recordable node enqueues a command itself: it runs now, after what was recorded before it, and again at every replay. */
     Event outOfBand(Supplier<Event> command, RunContext ctx) {
         closeSegment(ctx);
@@ -148,7 +175,9 @@ final class Recorder {
     Recording finish(RunContext ctx, DeviceAllocations allocations) {
         if (gaveUp != null) return null;
         closeSegment(ctx);
-        Recording r = new Recording(device, steps, tensors, owned, allocations);
+        Recording r = new Recording(device, steps, tensors, owned, allocations, withCache, cache, cacheNodes);
+        cache = null;
+        cacheNodes.clear();
         owned.clear();
         ownedSet.clear();
         released.clear();

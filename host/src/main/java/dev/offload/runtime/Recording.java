@@ -16,16 +16,24 @@ import java.util.function.Supplier;
  *
  * <p>A replay writes the request's inputs ({@link Write}), enqueues each {@link Segment} as one command, enqueues the
  * out-of-band commands of recorded nodes again ({@link Reissue}: a fill of a buffer the recording owns) and runs the
- * nodes that cannot be recorded as a plain run does ({@link PlainNode}: causal attention under a KV cache, whose
- * kernel arguments and copy offsets follow the cache's length), their outputs copied where the recording has them.
+ * nodes that cannot be recorded as a plain run does ({@link PlainNode}: causal attention of a prompt chunk under a KV
+ * cache, whose kernel arguments and copy offsets follow the cache's length), their outputs copied where the recording
+ * has them. A decode step (one token per sequence) is recorded whole: its attention reads the cache's length from a
+ * device buffer that the replay writes ({@link StepLengths}).
  * Used by one run at a time.
  */
 final class Recording implements AutoCloseable {
     /** One thing a replay does. */
-    sealed interface Step permits Write, Segment, Reissue, PlainNode {}
+    sealed interface Step permits Write, StepLengths, Segment, Reissue, PlainNode {}
 
     /** Graph input {@code tensor} is written from the request into {@code target} (for the profile: the reader's layer). */
     record Write(String tensor, String layer, ClTensor target) implements Step {}
+
+    /**
+     * The KV cache's token counts after this step are written on the device ({@link KvCache#replayDecodeStep}): what
+     * the recorded decode-step launches read in place of a position argument.
+     */
+    record StepLengths() implements Step {}
 
     /** The recorded launches of consecutive nodes, enqueued as one command. */
     record Segment(CommandBuffer commands, List<Node> nodes) implements Step {
@@ -49,9 +57,22 @@ final class Recording implements AutoCloseable {
     final Map<String, ClTensor> tensors;
     private final List<ClTensor> owned;
     private final DeviceAllocations allocations;
+    /**
+     * The KV cache whose buffers recorded decode-step launches read, or null: such a recording replays only with that
+     * cache (another request's steps run plainly) and is dropped when it closes.
+     */
+    final KvCache cache;
+    /** Whether the recorded run had a KV cache: its causal attention appended to one (a run without one does not). */
+    final boolean withCache;
+    /** The nodes whose recorded launches extend {@link #cache} by one token a step. */
+    final List<String> cacheNodes;
 
-    Recording(OpenClDevice device, List<Step> steps, Map<String, ClTensor> tensors, List<ClTensor> owned, DeviceAllocations allocations) {
+    Recording(OpenClDevice device, List<Step> steps, Map<String, ClTensor> tensors, List<ClTensor> owned, DeviceAllocations allocations,
+              boolean withCache, KvCache cache, List<String> cacheNodes) {
         this.device = device;
+        this.withCache = withCache;
+        this.cache = cache;
+        this.cacheNodes = List.copyOf(cacheNodes);
         this.steps = List.copyOf(steps);
         this.tensors = Map.copyOf(tensors);
         this.owned = List.copyOf(owned);

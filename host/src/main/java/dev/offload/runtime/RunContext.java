@@ -100,6 +100,28 @@ public final class RunContext implements AutoCloseable {
         return enqueuePlain(device, command);
     }
 
+    /**
+     * Enqueues the write of a KV cache's token counts for a decode step ({@link KvCache#appendInKernel}). While
+     * recording, the write goes to the queue at once, ahead of the open segment (whose commands before the first
+     * decode-step node do not read the counts, and the previous run's commands have ended), and a replay writes the
+     * counts of its own step instead of being recorded.
+     */
+    void writeStepLengths(OpenClDevice device, Supplier<Event> write) {
+        if (recorder != null && recorder.recording()) {
+            String why = recorder.stepLengthsWritten(device);
+            if (why != null) giveUpRecording(why);
+        }
+        enqueuePlain(device, write);
+    }
+
+    /** A decode-step node extended {@code cache} in its kernels: a recording of this run replays only with that cache. */
+    void decodeStepAppended(KvCache cache, String node) {
+        if (recorder != null && recorder.recording()) {
+            String why = recorder.decodeStepAppended(cache, node);
+            if (why != null) giveUpRecording(why);
+        }
+    }
+
     /** Enqueues on the queue (never recorded). */
     Event enqueuePlain(OpenClDevice device, Supplier<Event> command) {
         long before = System.nanoTime();

@@ -29,8 +29,8 @@ class DecoderStepReplayTest {
 
     static final int[] PROMPT = {1, 270, 262, 17, 271, 99, 5, 263};
 
-    /** The prompt's logits, then each greedy step's. */
-    private static List<float[]> steps(DeviceDecoder d, int steps) {
+    /** The prompt's logits, then each greedy step's; {@code status} gets the step runtime's replay status before the cache closes. */
+    private static List<float[]> steps(DeviceDecoder d, int steps, List<String> status) {
         List<float[]> out = new ArrayList<>();
         try (DecoderBackend.Cache c = d.newCache(PROMPT.length + steps + 1)) {
             float[] logits = d.forward(PROMPT, c);
@@ -39,6 +39,7 @@ class DecoderStepReplayTest {
                 logits = d.forward(new int[] {Sampler.argmax(logits)}, c);
                 out.add(logits);
             }
+            status.add(d.stepReplayStatus());
         }
         return out;
     }
@@ -54,18 +55,26 @@ class DecoderStepReplayTest {
             GgufDecoder g = GgufDecoder.read(f);
             QuantizedWeights w = QuantizedWeights.load(f, g.config(), arena);
             DevicePool pool = DevicePool.of(CL.device());
-            List<float[]> plain, replayed;
-            String status;
+            List<float[]> plain, replayed, again;
+            List<String> status = new ArrayList<>();
             try (DeviceDecoder d = new DeviceDecoder(g.config(), w, 64, pool, PlacementSpec.parse("cl:cpu"), true, true, null)) {
-                plain = steps(d, 6);
-                assertTrue(d.stepReplayStatus().startsWith("plain: replay is off"), d.stepReplayStatus());
+                plain = steps(d, 6, status);
+                assertTrue(status.getLast().startsWith("plain: replay is off"), status.getLast());
             }
             try (DeviceDecoder d = new DeviceDecoder(g.config(), w, 64, pool, PlacementSpec.parse("cl:cpu"), true, false, null)) {
-                replayed = steps(d, 6);
-                status = d.stepReplayStatus();
+                replayed = steps(d, 6, status);
+                // The recording read the first sequence's cache: it is dropped with it, and the next sequence records anew.
+                assertTrue(d.stepReplayStatus().startsWith("plain: the KV cache of the recorded decode steps closed"), d.stepReplayStatus());
+                again = steps(d, 6, status);
             }
-            assertTrue(status.startsWith("replaying ") && status.contains(c.layers() + " node(s) enqueued plainly"), status);
-            for (int i = 0; i < plain.size(); i++) assertArrayEquals(plain.get(i), replayed.get(i), "run " + i + " (0: the prompt)");
+            // The whole step is one recorded command: no node runs outside it, not even attention over the growing cache.
+            for (String st : status.subList(1, 3)) {
+                assertTrue(st.startsWith("replaying ") && st.contains(" in 1 segment(s), 0 node(s) enqueued plainly"), st);
+            }
+            for (int i = 0; i < plain.size(); i++) {
+                assertArrayEquals(plain.get(i), replayed.get(i), "run " + i + " (0: the prompt)");
+                assertArrayEquals(plain.get(i), again.get(i), "second sequence, run " + i + " (0: the prompt)");
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.offload.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -104,12 +105,48 @@ class GraphReplayTest {
     }
 
     @Test
-    void aDecodeStepReplaysAroundItsCachedAttentionWithTheSameBits() {
+    void aDecodeStepReplaysWholeAttentionOverItsCacheIncludedWithTheSameBits() {
         assumeTrue(CL.device().device().commandBuffersUnsupported() == null, "the device cannot record command buffers");
         List<String> status = new ArrayList<>();
         List<float[]> plain = decode(CL.pool(), false, 5, status), replayed = decode(CL.pool(), true, 5, status);
-        assertTrue(status.get(1).startsWith("replaying ") && status.get(1).contains(DECODER.layers() + " node(s) enqueued plainly"), status.get(1));
+        assertTrue(status.get(1).startsWith("replaying ") && status.get(1).contains(" in 1 segment(s), 0 node(s) enqueued plainly"), status.get(1));
         for (int i = 0; i < plain.size(); i++) assertArrayEquals(plain.get(i), replayed.get(i), "run " + i + " (0: prefill)");
+    }
+
+    /**
+     * A recorded decode step reads its request's cache buffers: a second live request's steps run plainly (with their
+     * own cache, the same bits as alone), a full cache is refused with replay still on, and closing the recorded
+     * request's cache drops the recording, so that the next request records anew.
+     */
+    @Test
+    void aRecordedDecodeStepBelongsToTheCacheItWasRecordedWith() {
+        assumeTrue(CL.device().device().commandBuffersUnsupported() == null, "the device cannot record command buffers");
+        List<float[]> alone = decode(CL.pool(), false, 3, new ArrayList<>());
+        Graph prefill = SyntheticModel.build(DECODER), step = SyntheticModel.build(DECODER.withSeq(1));
+        String out = step.outputs().getFirst().name();
+        List<Map<String, HostTensor>> tokens = SyntheticModel.decodeInputs(DECODER, 3, 22);
+        try (GraphRuntime p = runtime(CL.pool(), prefill, false); GraphRuntime s = runtime(CL.pool(), step, true)) {
+            KvCache first = new KvCache(DECODER.seq() + 2), second = new KvCache(DECODER.seq() + 3);
+            try (second) {
+                p.run(SyntheticModel.inputs(DECODER, 21), first);
+                p.run(SyntheticModel.inputs(DECODER, 21), second);
+                for (int t = 0; t < 2; t++) {
+                    assertArrayEquals(alone.get(t + 1), s.run(tokens.get(t), first).output(out).floats(), "first request, step " + t);
+                    assertTrue(s.replayStatus().startsWith("replaying "), s.replayStatus());
+                    assertArrayEquals(alone.get(t + 1), s.run(tokens.get(t), second).output(out).floats(), "second request, step " + t);
+                }
+                // first is full: refused before anything is enqueued, and the recording stays.
+                KvCache.NoRoom full = assertThrows(KvCache.NoRoom.class, () -> s.run(tokens.get(2), first));
+                assertTrue(full.getMessage().contains("cannot take 1 more"), full.getMessage());
+                assertTrue(s.replayStatus().startsWith("replaying "), s.replayStatus());
+                first.close();
+                assertTrue(s.replayStatus().startsWith("plain: the KV cache of the recorded decode steps closed"), s.replayStatus());
+                assertArrayEquals(alone.get(3), s.run(tokens.get(2), second).output(out).floats(), "second request, step 2 (records)");
+                assertTrue(s.replayStatus().startsWith("replaying "), s.replayStatus());
+            } finally {
+                first.close();
+            }
+        }
     }
 
     @Test

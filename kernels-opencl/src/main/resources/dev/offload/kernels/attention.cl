@@ -35,6 +35,7 @@
 //                     too few query rows to keep the device busy, e.g. Sq = 1) it writes per-split
 //                     partials (m, l, acc[D]) and attention_merge combines them.
 //   attention_merge   combines split partials into O.
+//   kv_cache_append   a decode step's keys and values into the KV cache, at the row a device buffer names.
 //   attention_scores, attention_softmax, attention_weighted_values
 //                     the unfused three-pass path (S = scores in global memory, P = softmax(S) in
 //                     place, O = P V), kept for comparison and as a second independent implementation.
@@ -354,6 +355,27 @@ __kernel KERNEL_SHAPE void attention_merge(__global const float* partial, __glob
     }
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
     for (int c = 0; c < NV; c++) CAT(vstore, VW)(acc[c] * inv, c, out + Q_OFFSET(b, h, i));
+}
+
+// A decode step's KV cache (one new token per sequence): the step's key and value rows k_new, v_new [B, 1, kv_width]
+// go to row kv_len[b] - 1 of sequence b's cache k_cache, v_cache [B, capacity, kv_width] (float32, token-major).
+// kv_len [B] holds each sequence's token count after this step; the host writes it once per step for all layers.
+// Taking the row from a buffer, not from an argument or a copy offset, keeps every launch of the step the same at
+// every position, so the whole step is recorded once and replayed (GraphRuntime); attention_fused then reads the
+// same kv_len as its key-padding lengths with Skv = capacity. A count outside [1, capacity] writes nothing: the host
+// checks the room first, and this keeps a wrong count inside the buffers. kv_width is a multiple of 4 (HEAD_DIM is).
+// Work-item (group of 4 floats of the row, b).
+__kernel KERNEL_SHAPE void kv_cache_append(__global const float* k_new, __global const float* v_new,
+                                           __global float* k_cache, __global float* v_cache,
+                                           __global const int* kv_len, const int kv_width, const int capacity) {
+    const int c = get_global_id(0) * 4, b = get_global_id(1);
+    if (c >= kv_width) return;
+    const int len = kv_len[b];
+    if (len < 1 || len > capacity) return;
+    const size_t src = (size_t) b * kv_width + c;
+    const size_t dst = ((size_t) b * capacity + (len - 1)) * kv_width + c;
+    vstore4(vload4(0, k_new + src), 0, k_cache + dst);
+    vstore4(vload4(0, v_new + src), 0, v_cache + dst);
 }
 
 // ---- Unfused path: three kernels, the Sq x Skv score matrix S [B,H,Sq,Skv] in global memory. ----

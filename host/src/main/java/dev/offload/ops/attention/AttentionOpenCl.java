@@ -54,32 +54,82 @@ public final class AttentionOpenCl implements OpImplementation {
             return onnx(new OnnxAttention.Shape(batch, a.heads(), a.kvHeads(), a.headDim(), sq, k.dim(1), a.onnxDivisor()), cl, weights.holder(cl));
         }
         FusedAttention fused = new FusedAttention(cl);
-        return (in, ctx) -> {
-            DeviceTensor kNew = in.get(1), vNew = in.get(2);
-            int skv = k.dim(1);
-            KvCache cache = a.causal() ? ctx.kvCache() : null;
-            KvCache.Gathered gathered = null;
-            if (cache != null) {
-                gathered = cache.appendOnDevice(node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
-                kNew = gathered.keys();
-                vNew = gathered.values();
-                skv = kNew.type().dim(1);
+        ResidentWeights.Holder held = weights.holder(cl);
+        Buffer placeholder = held.placeholder();     // stands in for absent mask parts in every run, recorded or not
+        boolean decodeStep = a.causal() && KvCache.isDecodeStep(q);
+        return new Prepared() {
+            @Override
+            public List<DeviceTensor> run(List<DeviceTensor> in, RunContext ctx) {
+                KvCache cache = a.causal() ? ctx.kvCache() : null;
+                ClTensor out = ctx.allocate(cl, q);
+                ScratchOfRun scratch = new ScratchOfRun(cl, ctx, placeholder);
+                Buffer qb = ((ClTensor) in.get(0)).buffer();
+                if (cache != null && decodeStep) {
+                    // One token per sequence: the cache buffers whole (Skv = capacity), the position read on the device.
+                    KvCache.DecodeStep step = cache.appendInKernel(node.name(), cl, ctx, batch, kvWidth);
+                    AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), 1, step.capacity(), a.headDim());
+                    fused.enqueueDecodeStep(problem(shape, a), qb, ((ClTensor) in.get(1)).buffer(), ((ClTensor) in.get(2)).buffer(),
+                            step.keys(), step.values(), step.lengths(), out.buffer(), launcher(cl, ctx), scratch);
+                    scratch.release();
+                    return List.of(out);
+                }
+                DeviceTensor kNew = in.get(1), vNew = in.get(2);
+                int skv = k.dim(1);
+                KvCache.Gathered gathered = null;
+                if (cache != null) {
+                    gathered = cache.appendOnDevice(node.name(), cl, ctx, (ClTensor) kNew, (ClTensor) vNew, batch, k.dim(1), kvWidth);
+                    kNew = gathered.keys();
+                    vNew = gathered.values();
+                    skv = kNew.type().dim(1);
+                }
+                AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
+                // Key-padding lengths stay on the device: the kernel reads them (and clamps them to [0, Skv]) itself.
+                Buffer lengths = in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;
+                fused.enqueue(problem(shape, a), qb, ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(), out.buffer(), lengths,
+                        launcher(cl, ctx), scratch);
+                scratch.release();
+                if (gathered != null && gathered.owned()) {
+                    ctx.release(gathered.keys());
+                    ctx.release(gathered.values());
+                }
+                return List.of(out);
             }
-            AttentionShape shape = new AttentionShape(batch, a.heads(), a.kvHeads(), sq, skv, a.headDim());
-            Mask mask = a.causal() ? Mask.CAUSAL : Mask.NONE;
-            // Key-padding lengths stay on the device: the kernel reads them (and clamps them to [0, Skv]) itself.
-            Buffer lengths = in.size() > 3 ? ((ClTensor) in.get(3)).buffer() : null;
-            AttentionProblem problem = AttentionProblem.of(shape).withMask(mask).withScale(a.scale())
-                    .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
-            ClTensor out = ctx.allocate(cl, q);
-            fused.enqueue(problem, ((ClTensor) in.get(0)).buffer(), ((ClTensor) kNew).buffer(), ((ClTensor) vNew).buffer(),
-                    out.buffer(), lengths, launcher(cl, ctx));
-            if (gathered != null && gathered.owned()) {
-                ctx.release(gathered.keys());
-                ctx.release(gathered.values());
-            }
-            return List.of(out);
+
+            @Override public void close() { held.close(); }
         };
+    }
+
+    private static AttentionProblem problem(AttentionShape shape, Attention a) {
+        return AttentionProblem.of(shape).withMask(a.causal() ? Mask.CAUSAL : Mask.NONE).withScale(a.scale())
+                .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+    }
+
+    /** The run's buffers for the kernels' partials (released once the kernels are enqueued) and the mask stand-in. */
+    private static final class ScratchOfRun implements FusedAttention.RunBuffers {
+        private final OpenClDevice cl;
+        private final RunContext ctx;
+        private final Buffer placeholder;
+        private final List<ClTensor> taken = new java.util.ArrayList<>();
+
+        ScratchOfRun(OpenClDevice cl, RunContext ctx, Buffer placeholder) {
+            this.cl = cl;
+            this.ctx = ctx;
+            this.placeholder = placeholder;
+        }
+
+        @Override
+        public Buffer floats(long count) {
+            ClTensor t = AttentionOpenCl.floats(ctx, cl, count);
+            taken.add(t);
+            return t.buffer();
+        }
+
+        @Override public Buffer placeholder() { return placeholder; }
+
+        void release() {
+            taken.forEach(ctx::release);
+            taken.clear();
+        }
     }
 
     private static KernelLauncher launcher(OpenClDevice cl, RunContext ctx) {

@@ -141,6 +141,85 @@ public final class AttentionValidator implements OpValidator {
                         AttentionReference.FLOAT32_BOUND, out.guardsIntact()));
             }
         }
+        decodeSteps(device, options.quick(), rnd, results);
         return results;
+    }
+
+    /**
+     * A decode step over a KV cache on the device ({@link FusedAttention#enqueueDecodeStep}): a batch, capacity and
+     * count after the step. The first count - 1 rows of each sequence's cache hold earlier tokens, the rest poison
+     * (NaN), guarded; the step must append its token at row count - 1, leave every other byte as it was, and attend
+     * over exactly the count's keys (a poisoned key read would make the row NaN).
+     */
+    private record DecodeStepCase(AttentionShape cache, int count) {}
+
+    private static List<DecodeStepCase> decodeStepCases(boolean quick) {
+        List<DecodeStepCase> cases = new ArrayList<>();
+        cases.add(new DecodeStepCase(new AttentionShape(2, 8, 2, 1, 300, 64), 257));          // GQA 4:1, a batch of two
+        cases.add(new DecodeStepCase(new AttentionShape(1, 32, 8, 1, 4096, 128), 4001));      // split keys, merged
+        if (quick) return cases;
+        cases.add(new DecodeStepCase(new AttentionShape(1, 4, 4, 1, 17, 32), 1));             // the first token: one key
+        cases.add(new DecodeStepCase(new AttentionShape(3, 4, 1, 1, 64, 80), 64));            // the last free row
+        cases.add(new DecodeStepCase(new AttentionShape(1, 14, 2, 1, 2500, 64), 1025));       // one key into a second split
+        return cases;
+    }
+
+    private void decodeSteps(OpenClDevice device, boolean quick, SplittableRandom rnd, List<CheckResult> results) {
+        FusedAttention op = new FusedAttention(device, AttentionConfig.resolve(device.info()).config().withTiled(null));
+        for (DecodeStepCase c : decodeStepCases(quick)) {
+            AttentionShape s = c.cache();
+            int b = s.batch(), cap = s.kvLength(), n = c.count(), w = s.kvHeads() * s.headDim();
+            AttentionProblem step = AttentionProblem.of(s).withMask(Mask.CAUSAL).withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+            float[] q = uniform(rnd, s.queryElements(), 2), kNew = uniform(rnd, (long) b * w, 2), vNew = uniform(rnd, (long) b * w, 1);
+            float[] kOld = uniform(rnd, (long) b * (n - 1) * w, 2), vOld = uniform(rnd, (long) b * (n - 1) * w, 1);
+            // What attention sees: the earlier rows, then the new one, per sequence ([b, n, w]).
+            float[] kAll = new float[b * n * w], vAll = new float[b * n * w];
+            // The cache afterwards: earlier rows, the new row, poison after.
+            int poison = java.nio.ByteBuffer.wrap(GuardedOutput.FLOAT_POISON).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+            int[] kWant = new int[b * cap * w], vWant = new int[b * cap * w];
+            java.util.Arrays.fill(kWant, poison);
+            java.util.Arrays.fill(vWant, poison);
+            for (int seq = 0; seq < b; seq++) {
+                System.arraycopy(kOld, seq * (n - 1) * w, kAll, seq * n * w, (n - 1) * w);
+                System.arraycopy(vOld, seq * (n - 1) * w, vAll, seq * n * w, (n - 1) * w);
+                System.arraycopy(kNew, seq * w, kAll, (seq * n + n - 1) * w, w);
+                System.arraycopy(vNew, seq * w, vAll, (seq * n + n - 1) * w, w);
+                for (int i = 0; i < n * w; i++) {
+                    kWant[seq * cap * w + i] = Float.floatToRawIntBits(kAll[seq * n * w + i]);
+                    vWant[seq * cap * w + i] = Float.floatToRawIntBits(vAll[seq * n * w + i]);
+                }
+            }
+            AttentionShape seen = new AttentionShape(b, s.heads(), s.kvHeads(), 1, n, s.headDim());
+            float[] want = AttentionReference.compute(AttentionProblem.of(seen).withMask(Mask.CAUSAL)
+                    .withLayout(AttentionProblem.Layout.TOKEN_MAJOR), q, kAll, vAll);
+            int[] counts = new int[b];
+            java.util.Arrays.fill(counts, n);
+            String label = "decode step over a device KV cache, " + n + " of " + cap + " tokens, " + seen;
+            try (Arena arena = Arena.ofConfined();
+                 GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
+                 GuardedOutput kCache = GuardedOutput.floats(device, b * cap * w);
+                 GuardedOutput vCache = GuardedOutput.floats(device, b * cap * w);
+                 Buffer qb = device.upload(q); Buffer kb = device.upload(kNew); Buffer vb = device.upload(vNew);
+                 Buffer lengths = device.upload(counts)) {
+                for (int seq = 0; seq < b && n > 1; seq++) {
+                    long at = 4L * seq * cap * w;
+                    device.queue().write(kCache.buffer(), at, arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                            java.util.Arrays.copyOfRange(kOld, seq * (n - 1) * w, (seq + 1) * (n - 1) * w))).await().close();
+                    device.queue().write(vCache.buffer(), at, arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                            java.util.Arrays.copyOfRange(vOld, seq * (n - 1) * w, (seq + 1) * (n - 1) * w))).await().close();
+                }
+                List<dev.offload.cl.Event> events = new ArrayList<>();
+                op.enqueueDecodeStep(step, qb, kb, vb, kCache.buffer(), vCache.buffer(), lengths, out.buffer(),
+                        (kernel, global, local) -> events.add(device.launch(kernel, global, local)), null);
+                for (dev.offload.cl.Event e : events) {
+                    e.await();
+                    e.close();
+                }
+                results.add(Compare.relative(op(), label, device.spec(), want, out.readFloats(), AttentionReference.FLOAT32_BOUND,
+                        out.guardsIntact()));
+                results.add(Compare.exact(op(), "the keys it leaves: " + label, device.spec(), kWant, kCache.readInts(), kCache.guardsIntact()));
+                results.add(Compare.exact(op(), "the values it leaves: " + label, device.spec(), vWant, vCache.readInts(), vCache.guardsIntact()));
+            }
+        }
     }
 }

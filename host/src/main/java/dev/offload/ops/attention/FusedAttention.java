@@ -133,7 +133,7 @@ public final class FusedAttention implements AttentionOp {
         AttentionOp.checkBuffers(p, q, k, v, out);
         AttentionConfig.Tiled tile = tileFor(p.shape());
         return timed(launcher -> {
-            enqueueSplit(p, tile, q, k, v, out, splitSize, null, launcher);
+            enqueueSplit(p, tile, q, k, v, out, splitSize, null, launcher, null);
         });
     }
 
@@ -165,6 +165,25 @@ public final class FusedAttention implements AttentionOp {
      * problem's mask: a graph computes them on the device, and reading them back would make the host wait.
      */
     public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher) {
+        enqueue(p, q, k, v, out, deviceKvLengths, launcher, null);
+    }
+
+    /**
+     * Buffers a graph's run lends the kernels: the split partials and the stand-in for an absent mask part. They
+     * stay valid until the run's commands are done and, in a recorded run, at every replay (buffers created and
+     * closed here would not).
+     */
+    public interface RunBuffers {
+        /** A float32 scratch buffer of {@code count} elements, valid until the run ends. */
+        Buffer floats(long count);
+
+        /** A 4-byte buffer that stands in for an absent kernel argument. */
+        Buffer placeholder();
+    }
+
+    /** As above, the partials and mask stand-ins taken from {@code run} (null: created and released here). */
+    public void enqueue(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher,
+                        RunBuffers run) {
         AttentionOp.checkBuffers(p, q, k, v, out);
         if (deviceKvLengths != null && deviceKvLengths.size() < 4L * p.shape().batch()) {
             throw new IllegalArgumentException("kv lengths buffer holds " + deviceKvLengths.size() + " bytes, the batch of "
@@ -172,9 +191,37 @@ public final class FusedAttention implements AttentionOp {
         }
         // The 16-rows-per-item kernel suits CPUs (one vector lane a row); a GPU needs the parallelism of one item
         // per query row (measured on an H100: the row-lane kernel ran at 0.27-0.49x the unfused path there).
-        if (usesTiled(p.shape())) enqueueSplit(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
-        else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher);
-        else enqueueSplit(p, null, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher);
+        if (usesTiled(p.shape())) enqueueSplit(p, tileFor(p.shape()), q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher, run);
+        else if (usesRowLanes(p.shape()) && device.info().type() == DeviceType.CPU) enqueueRowLanes(p, q, k, v, out, deviceKvLengths, launcher, run);
+        else enqueueSplit(p, null, q, k, v, out, splitSize(p.shape()), deviceKvLengths, launcher, run);
+    }
+
+    /**
+     * One decode step of {@code p} (one query per sequence, Skv = the cache's capacity, token-major) over a KV cache
+     * on the device: kv_cache_append writes the step's keys and values ({@code kNew}, {@code vNew}: [B, 1, Hkv*D]) at
+     * row {@code kvLengths[b] - 1} of the caches ([B, capacity, Hkv*D]), then the attention reads keys
+     * {@code 0 .. kvLengths[b] - 1} as its key-padding lengths. {@code kvLengths} ([B] int32, the token counts after the
+     * step) is the only thing that changes from step to step, and it lives on the device: every launch is the same at
+     * every position, so a graph run records the step once and replays it. The key splits follow the capacity.
+     */
+    public void enqueueDecodeStep(AttentionProblem p, Buffer q, Buffer kNew, Buffer vNew, Buffer kCache, Buffer vCache, Buffer kvLengths,
+                                  Buffer out, KernelLauncher launcher, RunBuffers run) {
+        AttentionShape s = p.shape();
+        if (s.queryLength() != 1 || p.layout() != AttentionProblem.Layout.TOKEN_MAJOR || p.storage() != Storage.FLOAT32) {
+            throw new IllegalArgumentException("a decode step over a KV cache takes one float32 token-major query per sequence, not " + p);
+        }
+        long row = 4L * s.kvHeads() * s.headDim();
+        if (kNew.size() < row * s.batch() || vNew.size() < row * s.batch() || kvLengths.size() < 4L * s.batch()) {
+            throw new IllegalArgumentException("decode step buffers too small for " + p + ": new keys " + kNew.size() + ", new values "
+                    + vNew.size() + ", lengths " + kvLengths.size() + " bytes");
+        }
+        Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
+        try (Kernel append = program.kernel("kv_cache_append")) {
+            int kvWidth = s.kvHeads() * s.headDim();
+            append.setArgs(kNew, vNew, kCache, vCache, kvLengths, kvWidth, s.kvLength());
+            launcher.launch(append, new long[] {kvWidth / 4, s.batch()}, null);
+        }
+        enqueue(p, q, kCache, vCache, out, kvLengths, launcher, run);
     }
 
     /**
@@ -189,11 +236,12 @@ public final class FusedAttention implements AttentionOp {
     }
 
     /** attention_fused_rows: 16 query rows per work-item, one per vector lane. */
-    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher) {
+    private void enqueueRowLanes(AttentionProblem p, Buffer q, Buffer k, Buffer v, Buffer out, Buffer deviceKvLengths, KernelLauncher launcher,
+                                 RunBuffers run) {
         AttentionShape s = p.shape();
         Program program = device.program(KernelFamily.ATTENTION, buildOptions(p));
         log.debug("attention_fused_rows {}", p);
-        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths, run == null ? null : run.placeholder());
              Kernel kernel = program.kernel("attention_fused_rows")) {
             kernel.setArgs(q, k, v, out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(), masks.args());
             long blocks = ceilDiv(s.queryLength(), ROW_LANES);
@@ -208,7 +256,7 @@ public final class FusedAttention implements AttentionOp {
      * (b, h) and split. Both take the same arguments and write the same partials.
      */
     private void enqueueSplit(AttentionProblem p, AttentionConfig.Tiled tile, Buffer q, Buffer k, Buffer v, Buffer out, int splitSize,
-                              Buffer deviceKvLengths, KernelLauncher launcher) {
+                              Buffer deviceKvLengths, KernelLauncher launcher, RunBuffers run) {
         AttentionShape s = p.shape();
         int nsplit = (int) ceilDiv(s.kvLength(), splitSize);
         int bh = s.batch() * s.heads();
@@ -216,8 +264,9 @@ public final class FusedAttention implements AttentionOp {
         String name = tile != null ? "attention_tiled" : "attention_fused";
         Program program = device.program(KernelFamily.ATTENTION, tile != null ? buildOptions(p, tile) : buildOptions(p));
         log.debug("{} {}{} with {} split(s) of {} keys", name, p, tile != null ? " tile " + tile : "", nsplit, splitSize);
-        Buffer partial = nsplit > 1 ? device.context().createBuffer(4L * nsplit * rows * (s.headDim() + 2)) : null;
-        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths);
+        long partials = (long) nsplit * rows * (s.headDim() + 2);
+        Buffer partial = nsplit == 1 ? null : run != null ? run.floats(partials) : device.context().createBuffer(4L * partials);
+        try (MaskBuffers masks = new MaskBuffers(device, s, p.mask(), deviceKvLengths, run == null ? null : run.placeholder());
              Kernel kernel = program.kernel(name)) {
             kernel.setArgs(q, k, v, out, partial != null ? partial : out, s.heads(), s.kvHeads(), s.queryLength(), s.kvLength(), p.scale(),
                     masks.args(), splitSize, nsplit);
@@ -234,7 +283,7 @@ public final class FusedAttention implements AttentionOp {
                 launcher.launch(merge, new long[] {rows}, null);
             }
         } finally {
-            if (partial != null) partial.close();
+            if (partial != null && run == null) partial.close();
         }
     }
 

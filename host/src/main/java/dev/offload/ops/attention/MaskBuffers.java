@@ -16,6 +16,7 @@ final class MaskBuffers implements AutoCloseable {
     private final boolean ownsLengths;
     private final boolean hasLengths;
     private final Buffer additive;
+    private final boolean ownsAdditive;
     private final int batchStride;
     private final int headStride;
 
@@ -26,13 +27,23 @@ final class MaskBuffers implements AutoCloseable {
      *                        act as clamped), used instead of the mask's; null: the mask's own (uploaded)
      */
     MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask, Buffer deviceKvLengths) {
+        this(device, shape, mask, deviceKvLengths, null);
+    }
+
+    /**
+     * @param placeholder stands in for each absent part (a buffer that outlives the kernels: a graph run's, so that a
+     *                    recorded launch finds it at every replay); null: a one-element buffer uploaded and closed here
+     */
+    MaskBuffers(OpenClDevice device, AttentionShape shape, Mask mask, Buffer deviceKvLengths, Buffer placeholder) {
         this.mask = mask;
-        this.ownsLengths = deviceKvLengths == null;
         this.hasLengths = deviceKvLengths != null || mask.kvLengths() != null;
-        this.lengths = deviceKvLengths != null ? deviceKvLengths : device.upload(mask.kvLengths() != null ? mask.kvLengths() : new int[1]);
+        this.ownsLengths = deviceKvLengths == null && (mask.kvLengths() != null || placeholder == null);
+        this.lengths = deviceKvLengths != null ? deviceKvLengths
+                : mask.kvLengths() != null ? device.upload(mask.kvLengths()) : placeholder != null ? placeholder : device.upload(new int[1]);
+        this.ownsAdditive = mask.additive() != null || placeholder == null;
         Buffer a = null;
         try {
-            a = device.upload(mask.additive() != null ? mask.additive().values() : new float[1]);
+            a = mask.additive() != null ? device.upload(mask.additive().values()) : placeholder != null ? placeholder : device.upload(new float[1]);
         } finally {
             if (a == null && ownsLengths) lengths.close();
         }
@@ -50,8 +61,10 @@ final class MaskBuffers implements AutoCloseable {
 
     @Override
     public void close() {
-        try (additive) {
+        try {
             if (ownsLengths) lengths.close();
+        } finally {
+            if (ownsAdditive) additive.close();
         }
     }
 }
