@@ -27,8 +27,9 @@ import java.util.List;
  * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases), RoPE on Q and K (one node), causal
  * grouped-query attention, quantization, output projection with the residual added; RMSNorm with quantization, gate
  * and up, SiLU gate with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
- * gate and up one, where their formats agree). Then the last token's row, the final RMSNorm with quantization and the
- * output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
+ * gate and up one, where their formats agree). Without {@code allLogits}, the last layer takes the last token's row
+ * right after its attention (as llama.cpp does), so its output projection and MLP run on one row; then the final
+ * RMSNorm with quantization and the output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
  * on a CPU runtime each command costs tens of microseconds of scheduling, which at decode is most of the step.
  */
 public final class DecoderGraph {
@@ -55,6 +56,13 @@ public final class DecoderGraph {
             q = qk.get(0);
             k = qk.get(1);
             String a = g.add1(p + ".attn", Attention.of(c.heads(), c.kvHeads(), c.headDim(), true), q, k, v);
+            if (i == c.layers() - 1 && tokens > 1 && !allLogits) {
+                // Only the last token's logits are wanted, and from here on every op works row by row: the last
+                // layer's output projection and MLP run on that row alone (its keys and values, above, went into the
+                // KV cache for every row). The row's bits are what the whole-prompt run gives it.
+                a = g.add1(p + ".attn.last_token", new LastToken(), a);
+                x = g.add1(p + ".last_token", new LastToken(), x);
+            }
             // The residual connections are added in the output projections' launches (BlockLinear's residual input).
             String h1 = g.add1(p + ".attn.out", linear(l.wo(), null).withResidual(), withInput(quantize(g, p + ".attn.out.quantize", a), x));
             String[] n2q = normQuantize(g, p + ".mlp.norm", l.ffnNorm(), c, h1);
@@ -64,8 +72,7 @@ public final class DecoderGraph {
             x = g.add1(p + ".mlp.down", linear(l.down(), null).withResidual(), withInput(act, h1));
         }
         g.layer("head");
-        String last = tokens == 1 || allLogits ? x : g.add1("last_token", new LastToken(), x);
-        String logits = g.add1(LOGITS, linear(w.output(), null), normQuantize(g, "final_norm", w.outputNorm(), c, last));
+        String logits = g.add1(LOGITS, linear(w.output(), null), normQuantize(g, "final_norm", w.outputNorm(), c, x));
         return g.output(logits).build();
     }
 

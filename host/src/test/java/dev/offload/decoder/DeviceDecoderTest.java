@@ -109,6 +109,35 @@ class DeviceDecoderTest {
         assertArrayEquals(java, withDecoder(m, "layer.0=java,*=cl:cpu", d -> greedy(d, 32)), "split by layers");
     }
 
+    @ParameterizedTest
+    @CsvSource({"cl:cpu, 8", "cl:cpu, 2", "cl:cpu, 0", "java, 8"})
+    void thePrefillRunsItsLastLayerOnTheLastRowAndGivesThatRowsLogitsBitForBit(String where, int type) throws Exception {
+        Path m = model(DecoderConfig.Architecture.LLAMA, type, 21 + type);
+        int[] prompt = new int[37];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = PROMPT[(5 * i + i / 3) % PROMPT.length];
+        withDecoder(m, where, d -> {
+            int layers = d.config().layers();
+            java.util.Set<String> nodes = new java.util.HashSet<>();
+            d.plan(prompt.length).graph().nodes().forEach(n -> nodes.add(n.name()));
+            assertTrue(nodes.contains("layer." + (layers - 1) + ".last_token"), "the last layer takes the last row: " + nodes);
+            assertTrue(nodes.stream().noneMatch(n -> n.startsWith("layer." + (layers - 2) + ".") && n.endsWith("last_token")),
+                    "the layers before the last run on every row");
+            float[] last, all;
+            try (DecoderBackend.Cache c = d.newCache(48)) { last = d.forward(prompt, c); }
+            try (DecoderBackend.Cache c = d.newCache(48)) { all = d.forwardAll(prompt, c); }
+            int vocab = last.length;
+            assertEquals((long) vocab * prompt.length, all.length);
+            for (int i = 0; i < vocab; i++) {
+                int want = Float.floatToRawIntBits(all[(prompt.length - 1) * vocab + i]), got = Float.floatToRawIntBits(last[i]);
+                if (want != got) {
+                    throw new AssertionError(where + " type " + type + ": logit " + i + " is " + last[i] + ", the all-rows run gives "
+                            + all[(prompt.length - 1) * vocab + i]);
+                }
+            }
+            return null;
+        });
+    }
+
     @Test
     void aLongPromptAtOnceOrTokenByTokenGivesTheSameNextToken() throws Exception {
         // 40 tokens: the prefill's linears take M = 40 rows (the AMX tiles where the device has them: 2 whole row
