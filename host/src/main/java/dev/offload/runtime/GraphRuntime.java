@@ -224,10 +224,7 @@ public final class GraphRuntime implements AutoCloseable {
                         dropRecording();
                         r = null;
                     }
-                    if (r != null) {
-                        if (r.cache != null) r.cache.checkDecodeStep(r.cacheNodes, r.device);   // a full cache: refused, replay stays on
-                        return replay(r, microBatches.getFirst(), cache);
-                    }
+                    if (r != null) return replay(r, microBatches.getFirst(), cache);   // a full cache: NoRoom, replay stays on
                     Result result = runOnce(microBatches, caches, new Recorder(cl, cache != null));
                     Recording made = recording;
                     if (made != null && made.cache != null) made.cache.onClose(() -> dropIfRecording(made));
@@ -429,7 +426,6 @@ public final class GraphRuntime implements AutoCloseable {
                 && !KvCache.isDecodeStep(graph.tensor(n.inputs().getFirst()).type());
     }
 
-
     /** A run on the recording: inputs written, segments enqueued, plain nodes run with their recorded buffers, outputs read. */
     private Result replay(Recording r, Map<String, HostTensor> inputs, KvCache cache) {
         long runStart = System.nanoTime();
@@ -444,7 +440,6 @@ public final class GraphRuntime implements AutoCloseable {
             if (r.cache != null) r.cache.replayDecodeStep(r.cacheNodes, r.device, ctx);
             for (Recording.Step step : r.steps) {
                 switch (step) {
-                    case Recording.StepLengths l -> {}   // written above, before any segment
                     case Recording.Write w -> {
                         MemorySegment seg = inputs.get(w.tensor()).toSegment(ctx.arena());
                         ctx.attribute("transfer:" + w.tensor(), true);

@@ -174,15 +174,16 @@ public final class KvCache implements AutoCloseable {
      * replay); the others find them written. Nothing here depends on the position but that buffer's contents.
      */
     public DecodeStep appendInKernel(String node, OpenClDevice cl, RunContext ctx, int batch, int kvWidth) {
+        ClSlot s;
         StepLengths l;
         synchronized (this) {
-            ClSlot s = (ClSlot) slot(node, cl, batch, kvWidth, 1);
+            s = (ClSlot) slot(node, cl, batch, kvWidth, 1);
             l = stepLengths(cl, batch);
             s.length++;
             if (l.written != s.length) writeLengths(cl, l, s.length, ctx);
         }
         ctx.decodeStepAppended(this, node);
-        return new DecodeStep(((ClSlot) slots.get(node)).k, ((ClSlot) slots.get(node)).v, l.buffer, capacity);
+        return new DecodeStep(s.k, s.v, l.buffer, capacity);
     }
 
     private StepLengths stepLengths(OpenClDevice cl, int batch) {
@@ -222,7 +223,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** The common length of {@code nodes}' slots on {@code cl}, checked to have room for one more token ({@link NoRoom}). */
-    synchronized int checkDecodeStep(List<String> nodes, OpenClDevice cl) {
+    private synchronized int checkDecodeStep(List<String> nodes, OpenClDevice cl) {
         if (closed) throw new IllegalStateException("this KV cache is closed");
         int length = -1;
         for (String node : nodes) {

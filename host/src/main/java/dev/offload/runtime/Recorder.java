@@ -140,9 +140,7 @@ final class Recorder {
     /** The token counts of a decode step were written on the device (a replay writes its own step's); null, or why it cannot record. */
     String stepLengthsWritten(OpenClDevice on) {
         if (gaveUp != null) return null;
-        if (on != device) return "a KV cache's token counts are written on " + on.spec();
-        if (steps.stream().noneMatch(s -> s instanceof Recording.StepLengths)) steps.add(new Recording.StepLengths());
-        return null;
+        return on != device ? "a KV cache's token counts are written on " + on.spec() : null;
     }
 
     /** A recordable node enqueues a command itself: it runs now, after what was recorded before it, and again at every replay. */

@@ -19,21 +19,15 @@ import java.util.function.Supplier;
  * nodes that cannot be recorded as a plain run does ({@link PlainNode}: causal attention of a prompt chunk under a KV
  * cache, whose kernel arguments and copy offsets follow the cache's length), their outputs copied where the recording
  * has them. A decode step (one token per sequence) is recorded whole: its attention reads the cache's length from a
- * device buffer that the replay writes ({@link StepLengths}).
+ * device buffer that the replay writes first ({@link KvCache#replayDecodeStep}).
  * Used by one run at a time.
  */
 final class Recording implements AutoCloseable {
     /** One thing a replay does. */
-    sealed interface Step permits Write, StepLengths, Segment, Reissue, PlainNode {}
+    sealed interface Step permits Write, Segment, Reissue, PlainNode {}
 
     /** Graph input {@code tensor} is written from the request into {@code target} (for the profile: the reader's layer). */
     record Write(String tensor, String layer, ClTensor target) implements Step {}
-
-    /**
-     * The KV cache's token counts after this step are written on the device ({@link KvCache#replayDecodeStep}): what
-     * the recorded decode-step launches read in place of a position argument.
-     */
-    record StepLengths() implements Step {}
 
     /** The recorded launches of consecutive nodes, enqueued as one command. */
     record Segment(CommandBuffer commands, List<Node> nodes) implements Step {

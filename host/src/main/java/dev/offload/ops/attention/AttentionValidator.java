@@ -211,10 +211,8 @@ public final class AttentionValidator implements OpValidator {
                 List<dev.offload.cl.Event> events = new ArrayList<>();
                 op.enqueueDecodeStep(step, qb, kb, vb, kCache.buffer(), vCache.buffer(), lengths, out.buffer(),
                         (kernel, global, local) -> events.add(device.launch(kernel, global, local)), null);
-                for (dev.offload.cl.Event e : events) {
-                    e.await();
-                    e.close();
-                }
+                dev.offload.cl.Event.awaitAll(events);
+                events.forEach(dev.offload.cl.Event::close);
                 results.add(Compare.relative(op(), label, device.spec(), want, out.readFloats(), AttentionReference.FLOAT32_BOUND,
                         out.guardsIntact()));
                 results.add(Compare.exact(op(), "the keys it leaves: " + label, device.spec(), kWant, kCache.readInts(), kCache.guardsIntact()));
