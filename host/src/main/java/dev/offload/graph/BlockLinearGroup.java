@@ -1,7 +1,6 @@
 package dev.offload.graph;
 
 import dev.offload.ops.blockq.BlockFormat;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,26 +39,14 @@ public record BlockLinearGroup(List<BlockLinear> parts) implements Op {
     @Override public OpKind kind() { return OpKind.LINEAR; }
 
     @Override
-    public List<TensorType> outputTypes(List<TensorType> in) {
-        List<TensorType> out = new ArrayList<>();
-        for (BlockLinear p : parts) out.add(p.outputTypes(in).getFirst());
-        return out;
-    }
+    public List<TensorType> outputTypes(List<TensorType> in) { return LinearParts.outputTypes(parts, in); }
 
     /** The parts' costs summed, x and its scales read once. */
     @Override
-    public Cost cost(List<TensorType> in, List<TensorType> out) {
-        long x = in.get(0).bytes() + in.get(1).bytes();
-        Cost sum = new Cost(0, x, 0);
-        for (int i = 0; i < parts.size(); i++) {
-            Cost c = parts.get(i).cost(in, List.of(out.get(i)));
-            sum = sum.plus(new Cost(c.operations(), c.bytesRead() - x, c.bytesWritten()));
-        }
-        return sum;
-    }
+    public Cost cost(List<TensorType> in, List<TensorType> out) { return LinearParts.cost(parts, in, out, in.get(0).bytes() + in.get(1).bytes()); }
 
     @Override
-    public long weightBytes() { return parts.stream().mapToLong(BlockLinear::weightBytes).sum(); }
+    public long weightBytes() { return LinearParts.weightBytes(parts); }
 
     @Override
     public String describe() {

@@ -12,6 +12,7 @@ public enum OpKind {
     FLOAT_LINEAR("float_linear"),
     ATTENTION("attention"),
     LAYER_NORM("layer_norm"),
+    LAYER_NORM_QUANTIZE("layer_norm_quantize"),
     RMS_NORM("rms_norm"),
     GELU("gelu"),
     SILU_GATE("silu_gate"),
@@ -27,6 +28,9 @@ public enum OpKind {
     POOL("pool");
 
     private final String key;
+
+    /** The longest {@link #key()}: the width of a kind column in plans and tables. */
+    public static final int KEY_WIDTH = java.util.Arrays.stream(values()).mapToInt(k -> k.key.length()).max().orElse(0);
 
     OpKind(String key) { this.key = key; }
 

@@ -9,7 +9,9 @@ import dev.offload.graph.Embedding;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.Int8Linear;
+import dev.offload.graph.Int8LinearGroup;
 import dev.offload.graph.LayerNorm;
+import dev.offload.graph.LayerNormQuantize;
 import dev.offload.graph.Op;
 import dev.offload.graph.DynamicQuantize;
 import dev.offload.graph.SparseFormat;
@@ -17,6 +19,7 @@ import dev.offload.graph.SparseLinear;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.sparse.BsrLinear;
 import dev.offload.tensor.DType;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -25,13 +28,15 @@ import java.util.Locale;
  * <pre>
  * embed:   word[ids] + token_type[types] + position -> LayerNorm
  * layer i: quantize (per sentence, one for Q, K and V, as the ONNX graph shares its DynamicQuantizeLinear)
- *          -> Q, K, V int8 linears -> attention (keys past lengths[b] ignored) -> quantize -> output linear
+ *          -> Q, K, V int8 linears (one group node) -> attention (keys past lengths[b] ignored) -> quantize -> output linear
  *          -> + x -> LayerNorm -> quantize -> FFN up linear with erf-GELU in its epilogue -> quantize
  *          -> FFN down linear -> + x -> LayerNorm
  * </pre>
  * A factorized linear ({@link FactorizedLinear}) is two int8 linears with a quantize between them.
  * Each residual "+ x -> LayerNorm" (and the embeddings' last sum with their LayerNorm) is one layer_norm node with
  * a residual input: one launch and no sum tensor, the bits of the Add and LayerNorm pair (LayerNorm's javadoc).
+ * A norm whose output int8 linears read (all but the last) is a layer_norm_quantize node that also quantizes it
+ * per sentence ({@link LayerNormQuantize}): the norm's and the quantize's bits, one launch fewer on a CPU device.
  * The float ops round as ONNX Runtime's CPU provider rounds the exported graph (LayerNorm, attention and GELU in
  * their ONNX Runtime forms, see dev.offload.math.OnnxRuntimeCpu), so that the int8 activations match ONNX Runtime's
  * bit for bit (unless the weights are pruned).
@@ -119,27 +124,31 @@ public final class EncoderGraph {
         }
         String pos = g.add1("embed.position", Embedding.ofFloat(e.position(), e.position().length / h, h, Embedding.Index.POSITION), ids);
         // The last sum is the norm's residual input: one launch for Add + LayerNorm, the same bits (see LayerNorm).
-        String x = g.add1("embed.norm", norm(e.norm()), sum, pos);
+        int layers = model.layers().size();
+        String[] normed = normQuantized(g, "embed.norm", e.norm(), "layer.0.attn.quantize", layers > 0 ? model.layers().getFirst().query() : null,
+                lengths, sum, pos);
 
-        for (int i = 0; i < model.layers().size(); i++) {
+        for (int i = 0; i < layers; i++) {
             EncoderLayer l = model.layers().get(i);
             String p = "layer." + i;
             g.layer(p);
-            String[] xq = quantize(g, p + ".attn.quantize", x, lengths, l.query());
-            String q = linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x, lengths);
-            String k = linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x, lengths);
-            String v = linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x, lengths);
-            String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), q, k, v, lengths);
+            String x = normed[0];
+            String[] xq = quantized(normed);
+            String[] qkv = queryKeyValue(g, p, l, prune, xq, x, lengths);
+            String a = g.add1(p + ".attn", Attention.onnxRuntime(c.heads(), c.headSize(), c.scoreDivisor()), qkv[0], qkv[1], qkv[2], lengths);
             String o = linear(g, p + ".attn.out", l.attentionOutput(), Activation.NONE, prune,
                     quantize(g, p + ".attn.out.quantize", a, lengths, l.attentionOutput()), a, lengths);
-            String x1 = g.add1(p + ".attn.norm", norm(l.attentionNorm()), o, x);   // LayerNorm(o + x): the residual add fused
+            // LayerNorm(o + x): the residual add fused
+            String[] normed1 = normQuantized(g, p + ".attn.norm", l.attentionNorm(), p + ".ffn.quantize", l.intermediate(), lengths, o, x);
+            String x1 = normed1[0];
             // Pruned weights are not the model ONNX Runtime runs, and spmm.cl has the plain GELU only.
             Activation gelu = prune == null ? Activation.GELU_ERF_ONNX : Activation.GELU_ERF;
-            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantize(g, p + ".ffn.quantize", x1, lengths, l.intermediate()), x1, lengths);
+            String f1 = linear(g, p + ".ffn.up", l.intermediate(), gelu, prune, quantized(normed1), x1, lengths);
             String f2 = linear(g, p + ".ffn.down", l.output(), Activation.NONE, prune, quantize(g, p + ".ffn.down.quantize", f1, lengths, l.output()), f1, lengths);
-            x = g.add1(p + ".ffn.norm", norm(l.outputNorm()), f2, x1);
+            normed = normQuantized(g, p + ".ffn.norm", l.outputNorm(), "layer." + (i + 1) + ".attn.quantize",
+                    i + 1 < layers ? model.layers().get(i + 1).query() : null, lengths, f2, x1);
         }
-        g.output(x);
+        g.output(normed[0]);
         return g.build();
     }
 
@@ -147,6 +156,28 @@ public final class EncoderGraph {
     public static String hiddenName(EncoderModel model) { return "layer." + (model.layers().size() - 1) + ".ffn.norm"; }
 
     private static LayerNorm norm(LayerNormWeights w) { return new LayerNorm(w.gamma(), w.beta(), w.epsilon(), true); }
+
+    /**
+     * A LayerNorm of {@code in} (x, or x and its residual) and the quantize that {@code reader} (null: none, the
+     * output's norm) reads: {normed, data, scales, zero points}, or {normed} alone without a reader. For int8 readers
+     * one {@link LayerNormQuantize} node named {@code name} (the norm's bits and the per-sentence quantize's, in one
+     * launch where that pays); for 4-bit ones the norm, then their per-block quantize named {@code quantizeName}.
+     */
+    private static String[] normQuantized(GraphBuilder g, String name, LayerNormWeights w, String quantizeName, Linear reader, String lengths,
+                                          String... in) {
+        if (reader == null || reader instanceof BlockQuantizedLinear) {
+            String y = g.add1(name, norm(w), in);
+            if (reader == null) return new String[] {y};
+            String[] q = quantize(g, quantizeName, y, lengths, reader);
+            return new String[] {y, q[0], q[1], q[2]};
+        }
+        String[] withLengths = java.util.Arrays.copyOf(in, in.length + 1);
+        withLengths[in.length] = lengths;
+        return g.add(name, new LayerNormQuantize(norm(w)), withLengths).toArray(String[]::new);
+    }
+
+    /** The quantized triple of {@link #normQuantized}'s result. */
+    private static String[] quantized(String[] normed) { return java.util.Arrays.copyOfRange(normed, 1, 4); }
 
     /**
      * The quantize node an activation gets for the linears that read it: per sentence to uint8 for int8 linears, per
@@ -158,6 +189,22 @@ public final class EncoderGraph {
             return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_BLOCK_INT8), x).toArray(String[]::new);
         }
         return g.add(name, new DynamicQuantize(DynamicQuantize.Mode.PER_SENTENCE_UINT8), x, lengths).toArray(String[]::new);
+    }
+
+    /**
+     * A layer's Q, K and V projections of one quantized x: {q, k, v}. Dense int8 ones are one {@link Int8LinearGroup} node
+     * ({@code p.attn.qkv}: one launch where the device's GEMM has a group form, each output the bits of its linear
+     * alone); any other kind (pruned, factorized, 4-bit, float) is three nodes.
+     */
+    private static String[] queryKeyValue(GraphBuilder g, String p, EncoderLayer l, Prune prune, String[] xq, String x, String lengths) {
+        if (prune == null && l.query() instanceof QuantizedLinear q && l.key() instanceof QuantizedLinear k && l.value() instanceof QuantizedLinear v) {
+            List<Int8Linear> parts = List.of((Int8Linear) int8(q, Activation.NONE, null, p + ".attn.q"),
+                    (Int8Linear) int8(k, Activation.NONE, null, p + ".attn.k"), (Int8Linear) int8(v, Activation.NONE, null, p + ".attn.v"));
+            if (Int8LinearGroup.fits(parts)) return g.add(p + ".attn.qkv", new Int8LinearGroup(parts), xq).toArray(String[]::new);
+        }
+        return new String[] {linear(g, p + ".attn.q", l.query(), Activation.NONE, prune, xq, x, lengths),
+                linear(g, p + ".attn.k", l.key(), Activation.NONE, prune, xq, x, lengths),
+                linear(g, p + ".attn.v", l.value(), Activation.NONE, prune, xq, x, lengths)};
     }
 
     /**

@@ -45,12 +45,13 @@ public final class ProfileTable {
         }
         out.println();
         out.println("per op kind (mean per run)");
-        out.printf("%-14s %-18s %5s %9s %6s %8s %7s %9s %8s%n", "op kind", "device", "nodes", "time ms", "share", "GOPS",
+        String kindColumn = "%-" + dev.offload.graph.OpKind.KEY_WIDTH + "s";
+        out.printf(kindColumn + " %-18s %5s %9s %6s %8s %7s %9s %8s%n", "op kind", "device", "nodes", "time ms", "share", "GOPS",
                 "GB/s", "q-wait ms", "host ms");
         TreeSet<String> reasons = new TreeSet<>();
         for (ProfileReport.Line l : r.byOpKind()) {
             String devices = String.join(",", l.devices()) + (l.fallback() ? "*" : "");
-            out.printf("%-14s %-18s %5d %9.3f %5.1f%% %8.2f %7.2f %9.3f %8.3f%n", l.name(), abbreviate(devices, 18), l.count(),
+            out.printf(kindColumn + " %-18s %5d %9.3f %5.1f%% %8.2f %7.2f %9.3f %8.3f%n", l.name(), abbreviate(devices, 18), l.count(),
                     l.timeMs(), 100 * l.share(), l.gops(), l.gbps(), l.queueWaitMs(), l.hostMs());
             reasons.addAll(l.fallbacks());
         }

@@ -81,7 +81,7 @@ public final class AutoPlacer {
         for (Node n : graph.nodes()) placement.put(n.name(), devices.get(best[kinds.indexOf(n.kind())]));
         out.println("auto placement (measured per op kind, ms per node; " + (measured == 0 ? "all from cache " : measured + " new measurements, cache ") + cacheFile + "):");
         for (int k = 0; k < kinds.size(); k++) {
-            StringBuilder sb = new StringBuilder(String.format("  %-14s", kinds.get(k)));
+            StringBuilder sb = new StringBuilder(String.format("  %-" + OpKind.KEY_WIDTH + "s", kinds.get(k)));
             for (int d = 0; d < devices.size(); d++) {
                 double ns = kindNs[k][d];
                 sb.append(String.format("  %s %s%s", devices.get(d).spec(), Double.isNaN(ns) ? "n/a" : String.format("%.3f", ns / 1e6),

@@ -67,7 +67,7 @@ public final class ExecutionPlan {
         }
         StringBuilder sb = new StringBuilder("placement:\n");
         byKind.forEach((kind, devs) -> {
-            sb.append(String.format("  %-14s ", kind));
+            sb.append(String.format("  %-" + OpKind.KEY_WIDTH + "s ", kind));
             List<String> parts = new ArrayList<>();
             devs.forEach((d, count) -> parts.add(d + " (" + count + " node" + (count == 1 ? "" : "s") + ")"));
             sb.append(String.join(", ", parts)).append('\n');

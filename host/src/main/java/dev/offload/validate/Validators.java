@@ -14,6 +14,7 @@ public final class Validators {
                 new dev.offload.ops.quant.QuantizeValidator(),
                 new dev.offload.ops.sparse.SpmmValidator(),
                 new dev.offload.ops.attention.AttentionValidator(),
+                new dev.offload.ops.layers.EncoderLayersValidator(),
                 new dev.offload.ops.layers.DecoderLayersValidator());
     }
 }

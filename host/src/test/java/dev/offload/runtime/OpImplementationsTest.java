@@ -23,11 +23,12 @@ class OpImplementationsTest {
     void everyOpClassHasAJavaImplementationAndAKind() {
         OpImplementations defaults = OpImplementations.defaults();
         Set<String> kinds = Arrays.stream(OpKind.values()).map(OpKind::key).collect(Collectors.toSet());
-        // One kind per op class, but the quantized linears (int8 per channel, GGUF blocks, a group of GGUF-block linears
-        // on one input) share "linear", so that a rule for linears places all three.
+        // One kind per op class, but the quantized linears (int8 per channel, a group of them on one input, GGUF blocks, a
+        // group of GGUF-block linears on one input) share "linear", so that a rule for linears places all four.
         long linears = Arrays.stream(Op.class.getPermittedSubclasses()).filter(c -> c == dev.offload.graph.Int8Linear.class
-                || c == dev.offload.graph.BlockLinear.class || c == dev.offload.graph.BlockLinearGroup.class).count();
-        assertEquals(3, linears);
+                || c == dev.offload.graph.Int8LinearGroup.class || c == dev.offload.graph.BlockLinear.class
+                || c == dev.offload.graph.BlockLinearGroup.class).count();
+        assertEquals(4, linears);
         assertEquals(Op.class.getPermittedSubclasses().length, OpKind.values().length + linears - 1, "one kind per op class but the linears");
         for (OpKind k : OpKind.values()) assertEquals(k, OpKind.byKey(k.key()).orElseThrow());
         assertTrue(OpKind.byKey("lineer").isEmpty());

@@ -11,7 +11,9 @@ import dev.offload.graph.Attention;
 import dev.offload.graph.Embedding;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Int8Linear;
+import dev.offload.graph.Int8LinearGroup;
 import dev.offload.graph.LayerNorm;
+import dev.offload.graph.LayerNormQuantize;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.Node;
 import dev.offload.model.EncoderGraph;
@@ -79,18 +81,21 @@ class SharedWeightsAcrossShapesTest {
                 case LayerNorm l -> { arrays.add(l.gamma()); if (l.beta() != null) arrays.add(l.beta()); else placeholder = true; }
                 case Attention a -> placeholder |= a.onnxRuntime();
                 case MeanPool p -> placeholder = true;
+                case LayerNormQuantize q -> {
+                    arrays.add(q.norm().gamma());
+                    if (q.norm().beta() != null) arrays.add(q.norm().beta()); else placeholder = true;
+                }
                 case Int8Linear l -> {
-                    if (seen.add(l.weight())) {
-                        int[] zp = new int[l.outFeatures()];
-                        if (l.weightZeroPoints() != null) for (int j = 0; j < zp.length; j++) zp[j] = l.weightZeroPoints()[j];
-                        try (PackedWeights w = gemm.pack(new Int8Matrix(QuantType.INT8, l.inFeatures(), l.outFeatures(), l.weight()),
-                                l.weightZeroPoints() == null ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(zp))) {
-                            bytes += w.packed().size() + w.zeroPoints().size() + w.columnSums().size();
-                            buffers += 3;
-                        }
+                    ResidentWeights.Usage u = linear(gemm, l, seen, arrays);
+                    bytes += u.bytes();
+                    buffers += u.buffers();
+                }
+                case Int8LinearGroup group -> {
+                    for (Int8Linear l : group.parts()) {
+                        ResidentWeights.Usage u = linear(gemm, l, seen, arrays);
+                        bytes += u.bytes();
+                        buffers += u.buffers();
                     }
-                    arrays.add(l.weightScales());
-                    if (l.bias() != null) arrays.add(l.bias());
                 }
                 default -> { }
             }
@@ -106,6 +111,22 @@ class SharedWeightsAcrossShapesTest {
         }
         if (placeholder) { bytes += 4; buffers++; }
         return new ResidentWeights.Usage(bytes, buffers);
+    }
+
+    /**
+     * An int8 linear's packed weight (packed B, zero points, column sums: 3 buffers) the first time its array is seen;
+     * its scales and bias go to {@code arrays}, counted with the other host arrays.
+     */
+    private static ResidentWeights.Usage linear(Int8Gemm gemm, Int8Linear l, Set<Object> seen, List<Object> arrays) {
+        arrays.add(l.weightScales());
+        if (l.bias() != null) arrays.add(l.bias());
+        if (!seen.add(l.weight())) return new ResidentWeights.Usage(0, 0);
+        int[] zp = new int[l.outFeatures()];
+        if (l.weightZeroPoints() != null) for (int j = 0; j < zp.length; j++) zp[j] = l.weightZeroPoints()[j];
+        try (PackedWeights w = gemm.pack(new Int8Matrix(QuantType.INT8, l.inFeatures(), l.outFeatures(), l.weight()),
+                l.weightZeroPoints() == null ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(zp))) {
+            return new ResidentWeights.Usage(w.packed().size() + w.zeroPoints().size() + w.columnSums().size(), 3);
+        }
     }
 
     @Test
@@ -176,7 +197,16 @@ class SharedWeightsAcrossShapesTest {
                         linears++;
                     }
                     case Embedding e -> assertTrue(e.table() == ((Embedding) y).table());
+                    case Int8LinearGroup g -> {
+                        for (int j = 0; j < g.parts().size(); j++) {
+                            Int8Linear l = g.parts().get(j), m = ((Int8LinearGroup) y).parts().get(j);
+                            assertTrue(l.weight() == m.weight() && l.weightScales() == m.weightScales());
+                            linears++;
+                        }
+                    }
                     case LayerNorm l -> assertTrue(l.gamma() == ((LayerNorm) y).gamma() && l.beta() == ((LayerNorm) y).beta());
+                    case LayerNormQuantize q -> assertTrue(q.norm().gamma() == ((LayerNormQuantize) y).norm().gamma()
+                            && q.norm().beta() == ((LayerNormQuantize) y).norm().beta());
                     default -> { }
                 }
             }

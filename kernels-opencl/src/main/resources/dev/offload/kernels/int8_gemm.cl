@@ -258,10 +258,8 @@ static void vnni_panels(__global const char* const* arow, __global const char* b
         for (int v = 0; v < NV; v++) result[i * NV + v] = acc[i][v];
 }
 
-// The arguments: int8_gemm.clh (bt in panels, ldb the panel stride); global size (n_padded / NR, ceil(M / MR)).
-__kernel KERNEL_SHAPE void int8_gemm_panels(INT8_GEMM_PARAMS) {
-    const int n0 = get_global_id(0) * NR;
-    const int m0 = get_global_id(1) * MR;
+// The MR x NR block of C at (m0, n0): the body of int8_gemm_panels and of int8_gemm_panels_group.
+static inline void panels_block(INT8_GEMM_PARAMS, const int m0, const int n0) {
     if (m0 >= M || n0 >= N) return;
     __global const char* arow[MR];
 #pragma unroll
@@ -287,6 +285,40 @@ __kernel KERNEL_SHAPE void int8_gemm_panels(INT8_GEMM_PARAMS) {
         }
     }
 }
+
+// The arguments: int8_gemm.clh (bt in panels, ldb the panel stride); global size (n_padded / NR, ceil(M / MR)).
+__kernel KERNEL_SHAPE void int8_gemm_panels(INT8_GEMM_PARAMS) {
+    panels_block(a, lda, a_flip, za, za_stride, za_shift, bt, ldb, zb, colsum, rowsum, use_rowsum, M, N, K, EPILOGUE_ARGS,
+                 get_global_id(1) * MR, get_global_id(0) * NR);
+}
+
+#if defined(EPILOGUE_DEQUANTIZE)
+// int8_gemm_panels_group: two or three weights of one A (an encoder layer's Q, K and V), each with its own packed B,
+// zero points, scales, bias and output (N2 = 0: two), in one launch. Dimension 0 runs over weight 0's blocks0
+// column blocks, then weight 1's blocks1, then weight 2's; dimension 1 over A's row blocks. A work-item computes
+// exactly what int8_gemm_panels's would for the same block of its weight, so each output is that kernel's bit for
+// bit, with one launch instead of three (on PoCL each launch boundary costs tens of microseconds while a worker
+// wakes: docs/cpu-speed.md). The weights share K, so their panel stride ldb; rowsum (A's, when any weight has zero
+// points) is shared too. Global size: (blocks0 + blocks1 + blocks2, rounded up to the local size; ceil(M / MR)).
+#define GROUP_PART_PARAMS(i) __global const char* bt##i, __global const int* zb##i, __global const int* colsum##i, \
+                             const int use_rowsum##i, const int N##i, __global const float* sb##i, __global const float* bias##i, \
+                             __global float* out##i
+__kernel KERNEL_SHAPE void int8_gemm_panels_group(__global const char* a, const int lda, const int a_flip, __global const int* za,
+                                                  const int za_stride, const int za_shift, const int ldb, __global const int* rowsum,
+                                                  const int M, const int K, __global const float* sa, const int sa_stride,
+                                                  const int blocks0, const int blocks1,
+                                                  GROUP_PART_PARAMS(0), GROUP_PART_PARAMS(1), GROUP_PART_PARAMS(2)) {
+    const int b = get_global_id(0);
+    const int part = b < blocks0 ? 0 : b < blocks0 + blocks1 ? 1 : 2;
+    // One call on the chosen weight's pointers (not one inlined copy of the block per weight).
+#define GROUP_PICK(name) (part == 0 ? name##0 : part == 1 ? name##1 : name##2)
+    panels_block(a, lda, a_flip, za, za_stride, za_shift, GROUP_PICK(bt), ldb, GROUP_PICK(zb), GROUP_PICK(colsum), rowsum,
+                 GROUP_PICK(use_rowsum), M, GROUP_PICK(N), K, sa, sa_stride, GROUP_PICK(sb), GROUP_PICK(bias), GROUP_PICK(out),
+                 get_global_id(1) * MR, (b - (part == 0 ? 0 : part == 1 ? blocks0 : blocks0 + blocks1)) * NR);
+#undef GROUP_PICK
+}
+#undef GROUP_PART_PARAMS
+#endif   // EPILOGUE_DEQUANTIZE
 #endif
 
 #include "amx_gemm.clh"

@@ -12,6 +12,8 @@
 
 #include "erf.clh"
 #include "activation.clh"
+// DynamicQuantizeLinear per group (layer_norm_dqg), the rules quantize.cl uses.
+#include "dqg.clh"
 
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
@@ -43,12 +45,10 @@ inline const __global float* norm_input_row(const __global float* x, const __glo
     return yr;
 }
 
-// y = (x [+ residual] - mean) / sqrt(var + eps) * gamma + beta; one work-item per row; two passes for a stable variance.
-__kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const float* residual, const int has_residual,
-                         __global const float* gamma, __global const float* beta,
-                         __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
-    const int r = get_global_id(0);
-    if (r >= rows) return;
+// y = (x [+ residual] - mean) / sqrt(var + eps) * gamma + beta of row r; two passes for a stable variance.
+inline void layer_norm_row(__global const float* x, __global const float* residual, const int has_residual,
+                           __global const float* gamma, __global const float* beta,
+                           __global float* y, const int r, const int cols, const float eps, const int has_beta) {
     __global float* yr = y + (size_t)r * cols;
     const __global float* xr = norm_input_row(x, residual, has_residual, yr, r, cols);
     const float mean = row_sum(xr, cols) / cols;
@@ -64,6 +64,15 @@ __kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const fl
         vstore16((vload16(0, xr + c) - mean) * inv * vload16(0, gamma + c) + b, 0, yr + c);
     }
     for (; c < cols; c++) yr[c] = (xr[c] - mean) * inv * gamma[c] + (has_beta ? beta[c] : 0.0f);
+}
+
+// layer_norm_row, one work-item per row.
+__kernel KERNEL_SHAPE void layer_norm(__global const float* x, __global const float* residual, const int has_residual,
+                         __global const float* gamma, __global const float* beta,
+                         __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    layer_norm_row(x, residual, has_residual, gamma, beta, y, r, cols, eps, has_beta);
 }
 
 // 1 / sqrt(mean(x^2) + eps) of one row: rms_norm's factor, shared with its fused form below.
@@ -242,13 +251,11 @@ inline float onnx_sum(const __global float* x, const int n, const float mean, co
 }
 
 // The decomposed LayerNorm node by node: mean = ReduceMean(x); var = ReduceMean((x - mean)^2);
-// y = (x - mean) / Sqrt(var + eps) * gamma + beta, of x + residual with has_residual (the residual Add before it).
-// One work-item per row.
-__kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global const float* residual, const int has_residual,
-                                           __global const float* gamma, __global const float* beta,
-                                           __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
-    const int r = get_global_id(0);
-    if (r >= rows) return;
+// y = (x - mean) / Sqrt(var + eps) * gamma + beta, of x + residual with has_residual (the residual Add before it),
+// of row r.
+inline void layer_norm_onnx_row(__global const float* x, __global const float* residual, const int has_residual,
+                                __global const float* gamma, __global const float* beta,
+                                __global float* y, const int r, const int cols, const float eps, const int has_beta) {
     __global float* yr = y + (size_t) r * cols;
     const __global float* xr = norm_input_row(x, residual, has_residual, yr, r, cols);
     const float mean = onnx_sum(xr, cols, 0.0f, 0) / (float) cols;
@@ -263,6 +270,40 @@ __kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global con
         const float v = (xr[c] - mean) / std * gamma[c];
         yr[c] = has_beta ? v + beta[c] : v;
     }
+}
+
+// layer_norm_onnx_row, one work-item per row.
+__kernel KERNEL_SHAPE void layer_norm_onnx(__global const float* x, __global const float* residual, const int has_residual,
+                                           __global const float* gamma, __global const float* beta,
+                                           __global float* y, const int rows, const int cols, const float eps, const int has_beta) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    layer_norm_onnx_row(x, residual, has_residual, gamma, beta, y, r, cols, eps, has_beta);
+}
+
+// A layer norm that quantizes its own output per group of rows (per sentence), as a layer norm node followed by a
+// per-group DynamicQuantizeLinear (dqg.clh) would: one work-item per group normalizes the group's rows into y
+// (layer_norm_onnx_row with onnx, else layer_norm_row: the same bits as those kernels), then scans them, still in
+// cache, and quantizes them into q. One launch where there were two: on PoCL each boundary costs tens of
+// microseconds while a worker wakes (docs/cpu-speed.md). The host takes this kernel only where the quantize
+// alone would run a work-item per group too (Quantize.inOneLaunch), so no parallelism is given up. Each row gets
+// its group's (scale, zero point) in row_scales, row_zero_points; the group's range counts its first
+// lengths[g] rows (dqg_count).
+__kernel KERNEL_SHAPE void layer_norm_dqg(__global const float* x, __global const float* residual, const int has_residual,
+                                          __global const float* gamma, __global const float* beta, __global float* y,
+                                          const int rows_per_group, const int cols, const float eps, const int has_beta,
+                                          const int onnx, __global const int* lengths, const int has_lengths,
+                                          __global uchar* q, __global float* row_scales, __global int* row_zero_points) {
+    const int g = get_global_id(0);
+    const size_t first = (size_t) g * rows_per_group;
+    for (int i = 0; i < rows_per_group; i++) {
+        if (onnx) layer_norm_onnx_row(x, residual, has_residual, gamma, beta, y, (int) first + i, cols, eps, has_beta);
+        else layer_norm_row(x, residual, has_residual, gamma, beta, y, (int) first + i, cols, eps, has_beta);
+    }
+    // The group's own (scale, zero point) go to its first row's slots, which the row loop then writes again with
+    // the same values: the node outputs per row only.
+    dqg_quantize_group(y + first * cols, q + first * cols, cols, rows_per_group, dqg_count(g, rows_per_group, lengths, has_lengths),
+                       row_scales + first, row_zero_points + first, 1, row_scales + first, row_zero_points + first);
 }
 
 // ---- Decoder positions -----------------------------------------------------------------------------------

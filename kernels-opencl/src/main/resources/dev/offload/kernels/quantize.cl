@@ -10,6 +10,8 @@
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
+// The per-group rules (dq_round, dql_scale, dqg_scan, ...): dqg.clh.
+#include "dqg.clh"
 
 // ---- DynamicQuantizeLinear (ONNX): uint8, per tensor -------------------------------------------------
 // Stage 1: work-item i reduces x[i*per_item, (i+1)*per_item) to (min, max) in partial[2i], partial[2i+1].
@@ -27,17 +29,6 @@ __kernel KERNEL_SHAPE void dql_min_max(__global const float* x, const int n, con
     partial[2 * i] = nan ? NAN : lo;
     partial[2 * i + 1] = hi;
 }
-
-// Whether a partial (lo, hi) saw a value that is not finite. An item with no values reports (+inf, -inf), which is
-// not one: a real -inf shows in lo, a real +inf in hi, a NaN as lo = NaN.
-inline int dq_not_finite(const float lo, const float hi) { return isnan(lo) || lo == -INFINITY || hi == INFINITY; }
-
-// round_half_even(x / scale) + zero_point as an int, saturating (NaN: the zero point; +-inf: the far end).
-inline int dq_round(const float quotient, const int zero_point) { return add_sat(convert_int_sat_rte(quotient), zero_point); }
-
-// ONNX Runtime's scale for the range [lo, hi] (which includes 0): (hi - lo) / 255, and 1 for an empty range (an
-// all-zero input: zero point 0, every y 0). The one rule of every uint8 quantize kernel here and of the reference.
-inline float dql_scale(const float lo, const float hi) { return hi == lo ? 1.0f : (hi - lo) / 255.0f; }
 
 // Stage 2 (one work-item): the scale and zero point, ONNX's formulas in float:
 //   scale = dql_scale(min(0, min x), max(0, max x));  zero_point = saturate(round_half_even(0 - min / scale))
@@ -103,39 +94,7 @@ __kernel KERNEL_SHAPE void dequantize(__global const char* q, const int is_unsig
     y[i] = (float) (v - zero_point[p]) * scale[p];
 }
 
-// ---- DynamicQuantizeLinear per group of rows (the graph runtime's quantize node) ------------------------
-// x is [groups][rows_per_group][cols]. Group g's uint8 range is taken over its first count(g) rows: all of them
-// without lengths, else lengths[g] clamped to [0, rows_per_group], and all rows when that is 0 (a sentence's
-// range over its real tokens, right padding). One group over all rows is ONNX DynamicQuantizeLinear.
-static inline int dqg_count(const int g, const int rows_per_group, __global const int* lengths, const int has_lengths) {
-    if (!has_lengths) return rows_per_group;
-    const int len = clamp(lengths[g], 0, rows_per_group);
-    return len == 0 ? rows_per_group : len;
-}
-
-// (min, max) of x[k, end) as a partial: (NaN, max) when a NaN is among them, (+inf, -inf) when there are none.
-static inline void dqg_scan(__global const float* xg, long k, const long end, float* lo_out, float* hi_out) {
-    float16 lo16 = (float16) INFINITY, hi16 = (float16) -INFINITY;
-    int16 nan16 = (int16) 0;
-    for (; k + 16 <= end; k += 16) {
-        const float16 v = vload16(0, xg + k);
-        lo16 = fmin(lo16, v);
-        hi16 = fmax(hi16, v);
-        nan16 |= isnan(v);
-    }
-    float8 lo8 = fmin(lo16.lo, lo16.hi), hi8 = fmax(hi16.lo, hi16.hi);
-    float4 lo4 = fmin(lo8.lo, lo8.hi), hi4 = fmax(hi8.lo, hi8.hi);
-    float lo = fmin(fmin(lo4.x, lo4.y), fmin(lo4.z, lo4.w)), hi = fmax(fmax(hi4.x, hi4.y), fmax(hi4.z, hi4.w));
-    int nan = any(nan16);
-    for (; k < end; k++) {
-        lo = fmin(lo, xg[k]);
-        hi = fmax(hi, xg[k]);
-        nan |= isnan(xg[k]);
-    }
-    *lo_out = nan ? NAN : lo;
-    *hi_out = hi;
-}
-
+// ---- DynamicQuantizeLinear per group of rows (the graph runtime's quantize node; the rules in dqg.clh) ----------
 // Stage 1, global (items, groups): item i of group g reduces its share of the group's counted elements, a chunk
 // of whole 16-float vectors (min and max are exact in any order, so the lanes change nothing in the result).
 __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, const int rows_per_group,
@@ -150,20 +109,6 @@ __kernel KERNEL_SHAPE void dqg_min_max(__global const float* x, const int cols, 
     partial[2 * (g * items + i) + 1] = hi;
 }
 
-// A group's parameters from its partials, folded in order from (lo, hi, bad) = (0, 0, 0):
-// scale = dql_scale(min(0, min), max(0, max)), zero point = saturate(round_half_even(0 - min / scale)).
-static inline void dqg_fold(const float plo, const float phi, float* lo, float* hi, int* bad) {
-    *lo = fmin(*lo, plo);
-    *hi = fmax(*hi, phi);
-    *bad |= dq_not_finite(plo, phi);
-}
-
-static inline void dqg_params_of(const float lo, const float hi, const int bad, float* scale_out, int* zero_point_out) {
-    const float scale = bad ? NAN : dql_scale(lo, hi);
-    *scale_out = scale;
-    *zero_point_out = bad ? 0 : (int) clamp(rint(0.0f - lo / scale), 0.0f, 255.0f);
-}
-
 // Stage 2, in every row's work-item of stage 3 (one launch less per quantize node than a work-item per group: the
 // group's partials are a few hundred bytes, read from cache). Every row of a group computes the same, bit for bit
 // (the same partials in the same order).
@@ -172,20 +117,6 @@ static inline void dqg_group_params(__global const float* partial, const int ite
     int bad = 0;
     for (int i = 0; i < items; i++) dqg_fold(partial[2 * (g * items + i)], partial[2 * (g * items + i) + 1], &lo, &hi, &bad);
     dqg_params_of(lo, hi, bad, scale_out, zero_point_out);
-}
-
-// y = saturate(round_half_even(x / scale) + zero_point) over one row, 16 lanes at a time.
-static inline void dqg_quantize_row(__global const float* xr, __global uchar* yr, const int cols, const float scale, const int zp) {
-    int c = 0;
-    for (; c + 16 <= cols; c += 16) {
-        // dq_round's rounding, zero point and saturation done in float (PoCL's convert_int16_sat_rte and add_sat cost
-        // about a fifth of this kernel): rint(q) + zp is exact below 2^24 and saturates the same way above it; a NaN
-        // quotient counts as 0, as the saturating conversion makes it.
-        const float16 q = vload16(0, xr + c) / scale;
-        const float16 y16 = clamp(select(rint(q), (float16) 0.0f, isnan(q)) + (float) zp, 0.0f, 255.0f);
-        store_char16(as_char16(convert_uchar16(y16)), (__global char*) (yr + c));
-    }
-    for (; c < cols; c++) yr[c] = (uchar) clamp(dq_round(xr[c] / scale, zp), 0, 255);
 }
 
 // Stage 3, one work-item per row: y = saturate(round_half_even(x / scale) + zero_point), 16 lanes at a time (the
@@ -222,23 +153,10 @@ __kernel KERNEL_SHAPE void dqg_whole(__global const float* x, const int cols, co
                         __global const int* lengths, const int has_lengths, __global float* scales, __global int* zero_points,
                         __global uchar* y, const int per_row_out, __global float* row_scales, __global int* row_zero_points) {
     const int g = get_global_id(0);
-    const long n = (long) dqg_count(g, rows_per_group, lengths, has_lengths) * cols;
-    __global const float* xg = x + (size_t) g * rows_per_group * cols;
-    float plo, phi, lo = 0.0f, hi = 0.0f, scale;
-    int bad = 0, zp;
-    dqg_scan(xg, 0, n, &plo, &phi);
-    dqg_fold(plo, phi, &lo, &hi, &bad);
-    dqg_params_of(lo, hi, bad, &scale, &zp);
-    scales[g] = scale;
-    zero_points[g] = zp;
-    for (int i = 0; i < rows_per_group; i++) {
-        const int r = g * rows_per_group + i;
-        dqg_quantize_row(xg + (size_t) i * cols, y + (size_t) r * cols, cols, scale, zp);
-        if (per_row_out) {
-            row_scales[r] = scale;
-            row_zero_points[r] = zp;
-        }
-    }
+    const size_t first = (size_t) g * rows_per_group;
+    dqg_quantize_group(x + first * cols, y + first * cols, cols, rows_per_group, dqg_count(g, rows_per_group, lengths, has_lengths),
+                       scales + g, zero_points + g, per_row_out, row_scales + (per_row_out ? first : 0),
+                       row_zero_points + (per_row_out ? first : 0));
 }
 
 // ---- Symmetric int8 per block of 32 (ggml's block_q8_0: the block-quantized linear's activations) -------

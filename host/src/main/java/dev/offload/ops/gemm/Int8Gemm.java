@@ -222,6 +222,15 @@ public final class Int8Gemm {
      */
     public void enqueueDequantize(DeviceActivation a, PackedWeights w, Buffer weightScales, Buffer bias, Activation activation,
                                   Buffer out, Buffer rowSums, KernelLauncher launcher) {
+        checkDequantize(a, w, weightScales, bias, out, rowSums);
+        int m = a.rows(), n = w.n();
+        Program program = program(m, dequantizeShape(n, bias, activation));
+        int stride = a.perRow() ? 1 : 0;
+        launch(program, a.data(), a.type(), m, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, w, rowSums, out,
+                launcher, List.of(a.scales(), stride, weightScales, bias != null ? bias : weightScales));
+    }
+
+    private void checkDequantize(DeviceActivation a, PackedWeights w, Buffer weightScales, Buffer bias, Buffer out, Buffer rowSums) {
         checkWeights(w);
         int m = a.rows(), n = w.n();
         if (m < 1) throw new IllegalArgumentException("A must have at least one row, got " + m);
@@ -234,11 +243,70 @@ public final class Int8Gemm {
         if (w.needsRowSums() && (rowSums == null || rowSums.size() < 4L * m)) {
             throw new IllegalArgumentException("these weights have non-zero zero points: pass a row-sum scratch buffer of " + 4L * m + " bytes");
         }
-        Epilogue.Dequantize shape = new Epilogue.Dequantize(new float[1], new float[1], bias == null ? null : new float[n], activation);
-        Program program = program(m, shape);
+    }
+
+    /** The dequantize epilogue's build shape (the values do not matter, only bias or none and the activation). */
+    private static Epilogue.Dequantize dequantizeShape(int n, Buffer bias, Activation activation) {
+        return new Epilogue.Dequantize(new float[1], new float[1], bias == null ? null : new float[n], activation);
+    }
+
+    /** One weight of {@link #enqueueDequantizeGroup}: packed B, its N scales, N biases (or null) and its rows * N output. */
+    public record GroupPart(PackedWeights weights, Buffer weightScales, Buffer bias, Buffer out) {}
+
+    /**
+     * Whether this configuration runs {@link #enqueueDequantizeGroup} in one launch: the VNNI panel kernel has a group
+     * form (int8_gemm_panels_group); the other families launch the parts one after another.
+     */
+    public boolean groupsInOneLaunch() {
+        return config instanceof DirectGemmConfig d && d.innerLoop() == GemmConfig.InnerLoop.X86_VNNI;
+    }
+
+    /**
+     * {@link #enqueueDequantize} of two or three weights that read the same A (an encoder layer's Q, K and V), in one
+     * launch where the configuration allows ({@link #groupsInOneLaunch}), else one after another; either way each
+     * output is the bits {@link #enqueueDequantize} gives it alone. The parts share K, the activation and having a bias
+     * or not. {@code rowSums} is needed when any part's weights have zero points.
+     */
+    public void enqueueDequantizeGroup(DeviceActivation a, List<GroupPart> parts, Activation activation, Buffer rowSums, KernelLauncher launcher) {
+        if (parts.size() < 2 || parts.size() > 3) throw new IllegalArgumentException("a GEMM group has 2 or 3 parts, got " + parts.size());
+        GroupPart first = parts.getFirst();
+        for (GroupPart p : parts) {
+            if (p.weights().k() != first.weights().k() || (p.bias() == null) != (first.bias() == null)) {
+                throw new IllegalArgumentException("a GEMM group's parts share K and all have a bias or none");
+            }
+            checkDequantize(a, p.weights(), p.weightScales(), p.bias(), p.out(), rowSums);
+        }
+        if (!groupsInOneLaunch()) {
+            for (GroupPart p : parts) enqueueDequantize(a, p.weights(), p.weightScales(), p.bias(), activation, p.out(), rowSums, launcher);
+            return;
+        }
+        DirectGemmConfig direct = (DirectGemmConfig) config;
+        int m = a.rows(), k = first.weights().k();
+        Program program = program(m, dequantizeShape(first.weights().n(), first.bias(), activation));
+        int flip = a.type() == QuantType.UINT8 ? 0x80 : 0;
+        boolean anyRowSums = parts.stream().anyMatch(p -> p.weights().needsRowSums());
+        if (anyRowSums) {
+            try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
+                sums.setArgs(a.data(), k, flip, m, k, rowSums);
+                launcher.launch(sums, new long[] {m}, null);
+            }
+        }
         int stride = a.perRow() ? 1 : 0;
-        launch(program, a.data(), a.type(), m, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, w, rowSums, out,
-                launcher, List.of(a.scales(), stride, weightScales, bias != null ? bias : weightScales));
+        long[] blocks = new long[3];
+        List<Object> partArgs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            // A two-part group repeats its first part's buffers as the absent third, with N = 0 (never read).
+            GroupPart p = i < parts.size() ? parts.get(i) : first;
+            PackedWeights w = p.weights();
+            blocks[i] = i < parts.size() ? w.nPadded() / direct.nr() : 0;
+            partArgs.addAll(List.of(w.packed(), w.zeroPoints(), w.columnSums(), w.needsRowSums() ? 1 : 0, i < parts.size() ? w.n() : 0,
+                    p.weightScales(), p.bias() != null ? p.bias() : p.weightScales(), p.out()));
+        }
+        try (Kernel gemm = program.kernel("int8_gemm_panels_group")) {
+            gemm.setArgs(a.data(), k, flip, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, first.weights().stride(),
+                    anyRowSums ? rowSums : a.zeroPoints(), m, k, a.scales(), stride, (int) blocks[0], (int) blocks[1], partArgs);
+            launchDirect(gemm, direct, m, blocks[0] + blocks[1] + blocks[2], launcher);
+        }
     }
 
     /** Fewer rows than the register block (decode, M=1): a smaller block instead of computing clamped copies. */
@@ -262,15 +330,14 @@ public final class Int8Gemm {
                     w.needsRowSums() ? rowSums : za, w.needsRowSums() ? 1 : 0, m, n, k, epilogueArgs, out);
             switch (config) {
                 case TiledGemmConfig t -> launcher.launch(gemm, t.globalSize(m, w.nPadded()), t.localSize());
-                case DirectGemmConfig d -> launchDirect(gemm, d, m, w, launcher);
+                case DirectGemmConfig d -> launchDirect(gemm, d, m, w.nPadded() / d.nr(), launcher);
             }
         }
     }
 
     /** One work-item per register block; work-groups along N of the configured size, shrunk where the shape is small. */
-    private static void launchDirect(Kernel gemm, DirectGemmConfig config, int m, PackedWeights w, KernelLauncher launcher) {
+    private static void launchDirect(Kernel gemm, DirectGemmConfig config, int m, long columnsOfBlocks, KernelLauncher launcher) {
         int mr = config.rowBlock(m);
-        long columnsOfBlocks = w.nPadded() / config.nr();
         long rowsOfBlocks = (m + mr - 1) / mr;
         long[] local = null;
         if (config.localColumns() > 0) {

@@ -22,7 +22,9 @@ import java.util.SplittableRandom;
  * <p>First the device's own configuration ({@link Int8Gemm#on}), then the tiled family's
  * {@link TiledGemmConfig#validationSets} on every device that takes them (not FPGA style): M in {1, 7, 33} x N in {5, 67}
  * x K in {1, 31, 100, 384} in int32 per set, one dequantize and one requantize case per set, and every activation
- * with the first set (quick: three sets, two int32 shapes and one dequantize or requantize case each).
+ * with the first set (quick: three sets, two int32 shapes and one dequantize or requantize case each). The device's
+ * configuration also runs groups of two or three weights of one A ({@link Int8Gemm#enqueueDequantizeGroup}, an encoder's
+ * Q, K and V), each output judged bit for bit against its part run alone.
  */
 public final class Int8GemmValidator implements OpValidator {
     @Override public String op() { return "int8_gemm"; }
@@ -104,6 +106,9 @@ public final class Int8GemmValidator implements OpValidator {
         SplittableRandom rnd = new SplittableRandom(options.seed());
         List<CheckResult> out = new ArrayList<>();
         for (Case c : cases(options.quick())) out.add(check(gemm, c, rnd.split(), ""));
+        int[][] groups = options.quick() ? new int[][] {{13, 37, 40, 24, 56}} : new int[][] {{13, 37, 40, 24, 56}, {128, 384, 384, 384, 384},
+                {1, 64, 32, 48}, {5, 100, 16, 16, 16}, {33, 1000, 96, 8}};
+        for (int[] g : groups) out.add(group(gemm, rnd.split(), g[0], g[1], java.util.Arrays.copyOfRange(g, 2, g.length)));
         if (device.kernelStyle() == KernelStyle.FPGA) return out; // the tiled family does not apply (int8_gemm_tiled.cl's header)
         List<TiledGemmConfig> sets = TiledGemmConfig.validationSets();
         if (options.quick()) sets = List.of(sets.get(0), sets.get(6), sets.get(7)); // default (dot), SA=SB=0 and VW 4/8 (portable)
@@ -150,6 +155,83 @@ public final class Int8GemmValidator implements OpValidator {
                 }
             }
         }
+    }
+
+    /**
+     * {@link Int8Gemm#enqueueDequantizeGroup} of uint8 A (per-row scales and zero points) and 2 or 3 weights of widths
+     * {@code ns} (part 0 without zero points, the others with per-column ones: the row-sum pass), bias and GELU: each
+     * guarded output must be the bits {@link Int8Gemm#enqueueDequantize} gives its part alone (which the cases above
+     * judge against the reference).
+     */
+    private CheckResult group(Int8Gemm gemm, SplittableRandom rnd, int m, int k, int[] ns) {
+        OpenClDevice device = gemm.device();
+        Int8Matrix a = matrix(rnd, QuantType.UINT8, m, k);
+        float[] sa = new float[m];
+        for (int i = 0; i < m; i++) sa[i] = (float) rnd.nextDouble(1e-3, 2e-3);
+        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            Buffer ab = keep(owned, device.upload(a.data())), sab = keep(owned, device.upload(sa)), zab = keep(owned, device.upload(values(rnd, m, QuantType.UINT8)));
+            Buffer rowSums = keep(owned, device.context().createBuffer(4L * m));
+            Int8Gemm.DeviceActivation act = new Int8Gemm.DeviceActivation(ab, QuantType.UINT8, m, sab, zab, true);
+            List<Int8Gemm.GroupPart> parts = new ArrayList<>();
+            List<GuardedOutput> outs = new ArrayList<>();
+            int[] want = new int[0];
+            for (int i = 0; i < ns.length; i++) {
+                int n = ns[i];
+                ZeroPoint zb = i == 0 ? ZeroPoint.scalar(0) : ZeroPoint.perColumn(values(rnd, n, QuantType.INT8));
+                PackedWeights w = keep(owned, gemm.pack(matrix(rnd, QuantType.INT8, k, n), zb));
+                float[] sb = new float[n], bias = new float[n];
+                for (int j = 0; j < n; j++) { sb[j] = (float) rnd.nextDouble(1e-3, 2e-3); bias[j] = (float) rnd.nextDouble(-1, 1); }
+                Buffer sbb = keep(owned, device.upload(sb)), biasb = keep(owned, device.upload(bias));
+                Buffer alone = keep(owned, device.context().createBuffer(4L * m * n));
+                gemm.enqueueDequantize(act, w, sbb, biasb, Activation.GELU_ERF, alone, rowSums, direct(device));
+                device.queue().finish();
+                want = concat(want, bits(device.readFloats(alone, m * n)));
+                GuardedOutput g = keep(owned, GuardedOutput.floats(device, m * n));
+                outs.add(g);
+                parts.add(new Int8Gemm.GroupPart(w, sbb, biasb, g.buffer()));
+            }
+            gemm.enqueueDequantizeGroup(act, parts, Activation.GELU_ERF, rowSums, direct(device));
+            device.queue().finish();
+            int[] got = new int[0];
+            boolean guards = true;
+            for (GuardedOutput g : outs) {
+                got = concat(got, bits(g.readFloats()));
+                guards &= g.guardsIntact();
+            }
+            String widths = String.join("+", java.util.Arrays.stream(ns).mapToObj(Integer::toString).toList());
+            return Compare.exact(op(), "group " + m + "x" + k + "x(" + widths + ") u8*s8 dequantize gelu_erf, "
+                    + (gemm.groupsInOneLaunch() ? "one launch" : "a launch per part") + " [bits = each part alone]", device.spec(), want, got, guards);
+        } finally {
+            for (AutoCloseable c : owned) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    private static dev.offload.device.KernelLauncher direct(OpenClDevice device) {
+        return (k, global, local) -> device.launch(k, global, local).close();
+    }
+
+    private static <T extends AutoCloseable> T keep(List<AutoCloseable> owned, T c) {
+        owned.add(c);
+        return c;
+    }
+
+    private static int[] bits(float[] v) {
+        int[] b = new int[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = Float.floatToIntBits(v[i]);
+        return b;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /** Scales that map the typical |C| to about 3, so the activations' curved parts are exercised. */

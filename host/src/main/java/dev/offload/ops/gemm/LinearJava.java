@@ -4,6 +4,7 @@ import dev.offload.device.ComputeDevice;
 import dev.offload.graph.Fp32Linear;
 import dev.offload.graph.Graph;
 import dev.offload.graph.Int8Linear;
+import dev.offload.graph.Int8LinearGroup;
 import dev.offload.graph.Node;
 import dev.offload.graph.Op;
 import dev.offload.graph.TensorType;
@@ -18,7 +19,7 @@ import java.util.Set;
 /** The graph's dense linear layers on the java device, through {@link Int8GemmReference}: the judge of {@link Int8LinearOpenCl}. */
 public final class LinearJava implements OpImplementation {
     public static final LinearJava INSTANCE = new LinearJava();
-    public static final Set<Class<? extends Op>> OPS = Set.of(Int8Linear.class, Fp32Linear.class);
+    public static final Set<Class<? extends Op>> OPS = Set.of(Int8Linear.class, Int8LinearGroup.class, Fp32Linear.class);
 
     private LinearJava() {}
 
@@ -28,6 +29,20 @@ public final class LinearJava implements OpImplementation {
         return switch (node.op()) {
             case Int8Linear l -> int8(l.weight(), l.weightZeroPoints(), l.weightScales(), l.bias(), l.activation(),
                     l.inFeatures(), l.outFeatures(), out);
+            case Int8LinearGroup g -> {
+                List<TensorType> outs = graph.outputTypes(node);
+                List<Prepared> parts = new java.util.ArrayList<>();
+                for (int i = 0; i < g.parts().size(); i++) {
+                    Int8Linear l = g.parts().get(i);
+                    parts.add(int8(l.weight(), l.weightZeroPoints(), l.weightScales(), l.bias(), l.activation(), l.inFeatures(), l.outFeatures(),
+                            outs.get(i)));
+                }
+                yield (in, ctx) -> {
+                    List<DeviceTensor> y = new java.util.ArrayList<>();
+                    for (Prepared p : parts) y.addAll(p.run(in, ctx));
+                    return y;
+                };
+            }
             case Fp32Linear f -> (in, ctx) -> List.of(HostTensor.of(out, Int8GemmReference.fp32Linear(((HostTensor) in.get(0)).floats(),
                     f.weight(), f.bias(), f.activation(), out.rows(), f.inFeatures(), f.outFeatures())));
             default -> throw new IllegalArgumentException("the linear family does not implement " + node.opKind() + " (node " + node.name() + ")");

@@ -76,7 +76,7 @@ public final class DecoderLayersValidator implements OpValidator {
         return out;
     }
 
-    private static KernelLauncher direct(OpenClDevice device) {
+    static KernelLauncher direct(OpenClDevice device) {
         return (k, global, local) -> { try (Event e = device.launch(k, global, local)) { e.await(); } };
     }
 
@@ -115,7 +115,7 @@ public final class DecoderLayersValidator implements OpValidator {
         }
     }
 
-    private static int[] concat(int[] a, int[] b) {
+    static int[] concat(int[] a, int[] b) {
         int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
@@ -263,20 +263,20 @@ public final class DecoderLayersValidator implements OpValidator {
         }
     }
 
-    private static int[] bits(float[] v) {
+    static int[] bits(float[] v) {
         int[] b = new int[v.length];
         for (int i = 0; i < v.length; i++) b[i] = Float.floatToIntBits(v[i]);   // one NaN pattern: NaN payloads are not compared
         return b;
     }
 
     /** 0 finite, 1 NaN, 2 +inf, 3 -inf: where the specials must agree (finite values are checked elsewhere). */
-    private static int[] nanClass(float[] v) {
+    static int[] nanClass(float[] v) {
         int[] c = new int[v.length];
         for (int i = 0; i < v.length; i++) c[i] = Float.isNaN(v[i]) ? 1 : v[i] == Float.POSITIVE_INFINITY ? 2 : v[i] == Float.NEGATIVE_INFINITY ? 3 : 0;
         return c;
     }
 
-    private static float[] floats(SplittableRandom rnd, int n, double scale) {
+    static float[] floats(SplittableRandom rnd, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble(-1, 1) * scale);
         return a;

@@ -6,6 +6,7 @@ import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
+import dev.offload.graph.LayerNormQuantize;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
@@ -28,7 +29,7 @@ import java.util.Set;
 /** The layers family on the java device, through {@link LayersReference}: the judge of {@link LayersOpenCl}, and its fallback. */
 public final class LayersJava implements OpImplementation {
     public static final LayersJava INSTANCE = new LayersJava();
-    public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, RmsNorm.class, Gelu.class, SiluGate.class,
+    public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, LayerNormQuantize.class, RmsNorm.class, Gelu.class, SiluGate.class,
             Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class,
             RmsNormBlockQuantize.class, SiluGateBlockQuantize.class, QueryKeyRope.class);
 
@@ -43,17 +44,25 @@ public final class LayersJava implements OpImplementation {
         return List.of(HostTensor.of(t, q.data()), HostTensor.of(outs.get(1), q.scales()), HostTensor.of(outs.get(2), q.zeroPoints()));
     }
 
+    /** The norm of x (input 0), or of x + residual (input 1): the Add node's sum, then the norm, so a fused node gives the unfused pair's bits. */
+    private static float[] layerNorm(LayerNorm n, List<DeviceTensor> in, boolean residual) {
+        float[] x = residual ? LayersReference.add(host(in, 0).floats(), host(in, 1).floats()) : host(in, 0).floats();
+        int cols = n.gamma().length;
+        return n.onnxRuntime() ? LayersReference.layerNormOnnx(x, cols, n.gamma(), n.beta(), n.epsilon())
+                : LayersReference.layerNorm(x, cols, n.gamma(), n.beta(), n.epsilon());
+    }
+
     @Override
     public Prepared prepare(Graph graph, Node node, ComputeDevice device, ResidentWeights weights) {
         List<TensorType> outs = graph.outputTypes(node);
         TensorType out = outs.getFirst();
         return switch (node.op()) {
-            case LayerNorm n -> (in, ctx) -> {
-                // With a residual: the Add node's sum, then the norm, so the fused node gives the unfused pair's bits.
-                float[] x = in.size() == 1 ? host(in, 0).floats() : LayersReference.add(host(in, 0).floats(), host(in, 1).floats());
-                return List.of(HostTensor.of(out, n.onnxRuntime()
-                        ? LayersReference.layerNormOnnx(x, out.last(), n.gamma(), n.beta(), n.epsilon())
-                        : LayersReference.layerNorm(x, out.last(), n.gamma(), n.beta(), n.epsilon())));
+            case LayerNorm n -> (in, ctx) -> List.of(HostTensor.of(out, layerNorm(n, in, in.size() == 2)));
+            case LayerNormQuantize n -> (in, ctx) -> {
+                float[] y = layerNorm(n.norm(), in, LayerNormQuantize.hasResidual(in));
+                QuantizeReference.Quantized q = QuantizeReference.perSentenceUint8(y, out.dim(0), out.dim(1), out.last(), host(in, in.size() - 1).ints());
+                return List.of(HostTensor.of(out, y), HostTensor.of(outs.get(1), q.data()), HostTensor.of(outs.get(2), q.scales()),
+                        HostTensor.of(outs.get(3), q.zeroPoints()));
             };
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));

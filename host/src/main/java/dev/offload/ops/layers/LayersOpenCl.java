@@ -11,6 +11,7 @@ import dev.offload.graph.Embedding;
 import dev.offload.graph.Gelu;
 import dev.offload.graph.Graph;
 import dev.offload.graph.LayerNorm;
+import dev.offload.graph.LayerNormQuantize;
 import dev.offload.graph.MeanPool;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.Node;
@@ -23,17 +24,20 @@ import dev.offload.graph.SiluGate;
 import dev.offload.graph.SiluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
+import dev.offload.ops.quant.Quantize;
 import dev.offload.runtime.ClTensor;
 import dev.offload.runtime.DeviceTensor;
 import dev.offload.runtime.OpImplementation;
 import dev.offload.runtime.ResidentWeights;
 import dev.offload.runtime.RunContext;
+import dev.offload.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * The ops of {@code layers.cl} on an OpenCL device: layer_norm (of x, or of x + residual in the same launch), rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
+ * The ops of {@code layers.cl} on an OpenCL device: layer_norm (of x, or of x + residual in the same launch; also
+ * followed by a per-sentence quantize, in one launch where that keeps the cores busy), rms_norm, gelu, silu_gate, add, embedding, pool, rope (alone, or of queries and keys in one launch), last_token,
  * and rms_norm and silu_gate fused with per-block int8 quantization
  * (judge: {@link LayersReference}). Weights (norm gains, embedding tables) are taken from the shared
  * {@link ResidentWeights} in {@link #prepare}; every run makes its own kernel object (kernels are not thread-safe)
@@ -88,18 +92,38 @@ public final class LayersOpenCl implements OpImplementation {
         try {
             return switch (node.op()) {
                 case LayerNorm n -> {
-                    uploaded.add(held.upload(n.gamma()));
-                    uploaded.add(n.beta() != null ? held.upload(n.beta()) : held.placeholder());
-                    Weights w = new Weights(uploaded, held);
+                    Weights w = normWeights(n, uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
-                        boolean residual = in.size() == 2;   // the kernel never reads the residual argument without one: x stands in
-                        try (Kernel k = p.kernel(n.onnxRuntime() ? "layer_norm_onnx" : "layer_norm")) {
-                            k.setArgs(buf(in, 0), buf(in, residual ? 1 : 0), residual ? 1 : 0, w.get(0), w.get(1), y.buffer(),
-                                    out.rows(), out.last(), n.epsilon(), n.beta() != null ? 1 : 0);
-                            ctx.launch(cl, k, size(out.rows()), cl.rowsLocalSize(out.rows()));
-                        }
+                        layerNorm(cl, p, ctx, n, w, in, in.size() == 2, y, out);
                         return List.of(y);
+                    });
+                }
+                case LayerNormQuantize n -> {
+                    Weights w = normWeights(n.norm(), uploaded, held);
+                    Quantize quantize = new Quantize(cl);
+                    yield prepared(program, w, (p, in, ctx) -> {
+                        List<DeviceTensor> y = allocateAll(cl, ctx, outs);
+                        boolean residual = LayerNormQuantize.hasResidual(in);
+                        Buffer lengths = buf(in, in.size() - 1);
+                        Quantize.Groups groups = new Quantize.Groups(out.dim(0), out.dim(1), out.last(), lengths);
+                        if (quantize.inOneLaunch(groups)) {
+                            EncoderKernels.layerNormQuantize(p, launcher(cl, ctx), rounding(n.norm()), buf(in, 0), residual ? buf(in, 1) : null,
+                                    w.get(0), beta(n.norm(), w), buf(y, 0), groups.groups(), groups.rowsPerGroup(), groups.cols(),
+                                    n.norm().epsilon(), lengths, buf(y, 1), buf(y, 2), buf(y, 3));
+                        } else {
+                            // Big sentences: the norm's work-item per row, then the quantize's two stages spread over the cores.
+                            layerNorm(cl, p, ctx, n.norm(), w, in, residual, (ClTensor) y.get(0), out);
+                            ClTensor partial = ctx.allocate(cl, TensorType.of(DType.FLOAT32, (int) (Quantize.groupScratchBytes(groups) / 4)));
+                            ClTensor gs = ctx.allocate(cl, TensorType.of(DType.FLOAT32, groups.groups()));
+                            ClTensor gz = ctx.allocate(cl, TensorType.of(DType.INT32, groups.groups()));
+                            quantize.enqueueGroups(buf(y, 0), groups, buf(y, 1), gs.buffer(), gz.buffer(), buf(y, 2), buf(y, 3),
+                                    partial.buffer(), launcher(cl, ctx));
+                            ctx.release(partial);
+                            ctx.release(gs);
+                            ctx.release(gz);
+                        }
+                        return y;
                     });
                 }
                 case RmsNorm n -> {
@@ -212,6 +236,26 @@ public final class LayersOpenCl implements OpImplementation {
             held.close();
             throw e;
         }
+    }
+
+    /** A layer norm's gamma and beta (or a placeholder for an absent beta) on the device. */
+    private static Weights normWeights(LayerNorm n, List<Buffer> uploaded, ResidentWeights.Holder held) {
+        uploaded.add(held.upload(n.gamma()));
+        uploaded.add(n.beta() != null ? held.upload(n.beta()) : held.placeholder());
+        return new Weights(uploaded, held);
+    }
+
+    private static Buffer beta(LayerNorm n, Weights w) { return n.beta() != null ? w.get(1) : null; }
+
+    private static EncoderKernels.Rounding rounding(LayerNorm n) {
+        return n.onnxRuntime() ? EncoderKernels.Rounding.ONNX_RUNTIME : EncoderKernels.Rounding.OWN;
+    }
+
+    /** Enqueues the norm of input 0 (plus input 1 with a residual) into y, a work-item per row. */
+    private static void layerNorm(OpenClDevice cl, Program p, RunContext ctx, LayerNorm n, Weights w, List<DeviceTensor> in,
+                                  boolean residual, ClTensor y, TensorType out) {
+        EncoderKernels.layerNorm(p, launcher(cl, ctx), cl.rowsLocalSize(out.rows()), rounding(n), buf(in, 0), residual ? buf(in, 1) : null,
+                w.get(0), beta(n, w), y.buffer(), out.rows(), out.last(), n.epsilon());
     }
 
     private static List<DeviceTensor> allocateAll(OpenClDevice cl, RunContext ctx, List<TensorType> types) {

@@ -88,8 +88,7 @@ public final class Quantize {
      */
     public void enqueueGroups(Buffer x, Groups g, Buffer y, Buffer groupScales, Buffer groupZeroPoints,
                               Buffer rowScales, Buffer rowZeroPoints, Buffer partial, KernelLauncher launcher) {
-        enqueueGroups(x, g, y, groupScales, groupZeroPoints, rowScales, rowZeroPoints, partial, launcher,
-                inOneLaunch(g, device.info().computeUnits()));
+        enqueueGroups(x, g, y, groupScales, groupZeroPoints, rowScales, rowZeroPoints, partial, launcher, inOneLaunch(g));
     }
 
     /** {@link #enqueueGroups}, in one launch or in two as {@code oneLaunch} says (tests run both on the same input). */
@@ -139,6 +138,9 @@ public final class Quantize {
      * against 35 us in two; 8 groups of 128 x 1536 0.54 ms against 0.64 ms; one group of 128 x 1536 0.12 ms against
      * 0.07 ms, which keeps two launches.
      */
+    /** Whether {@link #enqueueGroups} runs these groups as one launch on this device ({@link #inOneLaunch(Groups, int)}). */
+    public boolean inOneLaunch(Groups g) { return inOneLaunch(g, device.info().computeUnits()); }
+
     static boolean inOneLaunch(Groups g, int computeUnits) {
         return g.groups() >= Math.max(1, computeUnits) || (long) g.rowsPerGroup() * g.cols() <= ONE_LAUNCH_GROUP_ELEMENTS;
     }
