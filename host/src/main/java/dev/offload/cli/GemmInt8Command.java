@@ -4,6 +4,7 @@ import dev.offload.cl.Buffer;
 import dev.offload.device.DeviceRegistry;
 import dev.offload.io.OutputCheck;
 import dev.offload.limits.Sizes;
+import dev.offload.ops.gemm.BoundGemm;
 import dev.offload.ops.gemm.Epilogue;
 import dev.offload.ops.gemm.GemmConfig;
 import dev.offload.ops.gemm.Int8Gemm;
@@ -85,9 +86,9 @@ public final class GemmInt8Command implements Callable<Integer> {
             Int8Gemm gemm = new Int8Gemm(cl, choice.config());
             w.println("config: " + choice.describe());
             try (PackedWeights pw = gemm.pack(bm, zb); Buffer ab = cl.upload(am.data());
-                 Buffer cb = cl.context().createBuffer(cBytes)) {
+                 Buffer cb = cl.context().createBuffer(cBytes); BoundGemm call = gemm.bind(ab, am.type(), m, za, pw, Epilogue.INT32, cb)) {
                 long best = Long.MAX_VALUE;
-                for (int r = 0; r < repeat; r++) best = Math.min(best, gemm.run(ab, am.type(), m, za, pw, Epilogue.INT32, cb));
+                for (int r = 0; r < repeat; r++) best = Math.min(best, call.run());
                 return new OpOnDevice.Timed<>(cl.readInts(cb, m * n), best);
             }
         }, () -> {

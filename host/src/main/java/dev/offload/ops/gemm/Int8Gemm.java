@@ -1,7 +1,6 @@
 package dev.offload.ops.gemm;
 
 import dev.offload.cl.Buffer;
-import dev.offload.cl.Event;
 import dev.offload.cl.Kernel;
 import dev.offload.cl.Program;
 import dev.offload.device.KernelStyle;
@@ -166,6 +165,17 @@ public final class Int8Gemm {
      * @return device time in nanoseconds (from the profiling events of the launched kernels)
      */
     public long run(Buffer a, QuantType aType, int m, ZeroPoint za, PackedWeights w, Epilogue epilogue, Buffer out) {
+        try (BoundGemm call = bind(a, aType, m, za, w, epilogue, out)) {
+            return call.run();
+        }
+    }
+
+    /**
+     * {@link #run}'s call made once for repeated runs: A's zero points and the epilogue's vectors uploaded, the
+     * row-sum scratch allocated and the kernels' arguments set here, so each {@link BoundGemm#run} only launches and
+     * waits once. The buffers passed in must outlive the returned call.
+     */
+    public BoundGemm bind(Buffer a, QuantType aType, int m, ZeroPoint za, PackedWeights w, Epilogue epilogue, Buffer out) {
         checkWeights(w);
         if (m < 1) throw new IllegalArgumentException("A must have at least one row, got " + m);
         int k = w.k(), n = w.n();
@@ -179,12 +189,7 @@ public final class Int8Gemm {
         for (int i = 0; i < m; i++) zaEffective[i] = za.at(i, 0) - shift;
 
         List<Buffer> temporaries = new ArrayList<>();
-        long[] nanos = {0};
-        KernelLauncher blocking = (kernel, global, local) -> {
-            try (Event e = device.launch(kernel, global, local)) {
-                nanos[0] += e.times().deviceNanos();
-            }
-        };
+        List<BoundGemm.Launch> launches = new ArrayList<>();
         try {
             Buffer zaBuffer = keep(temporaries, device.upload(zaEffective));
             Buffer rowSums = w.needsRowSums() ? keep(temporaries, device.context().createBuffer(4L * m)) : null;
@@ -197,10 +202,13 @@ public final class Int8Gemm {
                 case Epilogue.Requantize r -> List.of(keep(temporaries, device.upload(Epilogue.expand(r.scale(), n))),
                         r.zeroPoint(), r.type().min(), r.type().max());
             };
-            launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, blocking, epilogueArgs);
-            return nanos[0];
-        } finally {
+            launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, (kernel, global, local) -> launches.add(new BoundGemm.Launch(kernel, global, local)),
+                    epilogueArgs);
+            return new BoundGemm(device, launches, temporaries);
+        } catch (RuntimeException e) {
+            launches.forEach(l -> l.kernel().close());
             temporaries.forEach(Buffer::close);
+            throw e;
         }
     }
 
@@ -227,7 +235,7 @@ public final class Int8Gemm {
         Program program = program(m, dequantizeShape(n, bias, activation));
         int stride = a.perRow() ? 1 : 0;
         launch(program, a.data(), a.type(), m, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, w, rowSums, out,
-                launcher, List.of(a.scales(), stride, weightScales, bias != null ? bias : weightScales));
+                launching(launcher), List.of(a.scales(), stride, weightScales, bias != null ? bias : weightScales));
     }
 
     private void checkDequantize(DeviceActivation a, PackedWeights w, Buffer weightScales, Buffer bias, Buffer out, Buffer rowSums) {
@@ -305,7 +313,8 @@ public final class Int8Gemm {
         try (Kernel gemm = program.kernel("int8_gemm_panels_group")) {
             gemm.setArgs(a.data(), k, flip, a.zeroPoints(), stride, a.type() == QuantType.UINT8 ? 128 : 0, first.weights().stride(),
                     anyRowSums ? rowSums : a.zeroPoints(), m, k, a.scales(), stride, (int) blocks[0], (int) blocks[1], partArgs);
-            launchDirect(gemm, direct, m, blocks[0] + blocks[1] + blocks[2], launcher);
+            long[][] sizes = directSizes(direct, m, blocks[0] + blocks[1] + blocks[2]);
+            launcher.launch(gemm, sizes[0], sizes[1]);
         }
     }
 
@@ -314,29 +323,56 @@ public final class Int8Gemm {
         return device.program(config.family(), buildOptions(config, m, epilogue));
     }
 
-    /** The row-sum kernel (when B has zero points) and the GEMM, through {@code launcher}. */
+    /** Takes a kernel whose arguments are set, with the sizes to launch it with, and owns it from then on. */
+    private interface KernelSink {
+        void take(Kernel kernel, long[] global, long[] local);
+    }
+
+    /** A sink that launches each kernel at once through {@code launcher} and closes it (OpenCL keeps it for the launch). */
+    private static KernelSink launching(KernelLauncher launcher) {
+        return (kernel, global, local) -> {
+            try (kernel) {
+                launcher.launch(kernel, global, local);
+            }
+        };
+    }
+
+    /** The row-sum kernel (when B has zero points) and the GEMM, with their arguments set, handed to {@code sink} in order. */
     private void launch(Program program, Buffer a, QuantType aType, int m, Buffer za, int zaStride, int zaShift, PackedWeights w,
-                        Buffer rowSums, Buffer out, KernelLauncher launcher, List<Object> epilogueArgs) {
+                        Buffer rowSums, Buffer out, KernelSink sink, List<Object> epilogueArgs) {
         int k = w.k(), n = w.n();
         int flip = aType == QuantType.UINT8 ? 0x80 : 0;
         if (w.needsRowSums()) {
-            try (Kernel sums = program.kernel("int8_gemm_row_sums")) {
+            Kernel sums = program.kernel("int8_gemm_row_sums");
+            try {
                 sums.setArgs(a, k, flip, m, k, rowSums);
-                launcher.launch(sums, new long[] {m}, null);
+            } catch (RuntimeException e) {
+                sums.close();
+                throw e;
             }
+            sink.take(sums, new long[] {m}, null);
         }
-        try (Kernel gemm = program.kernel(config.kernelName())) {
+        Kernel gemm = program.kernel(config.kernelName());
+        long[][] sizes;
+        try {
             gemm.setArgs(a, k, flip, za, zaStride, zaShift, w.packed(), w.stride(), w.zeroPoints(), w.columnSums(),
                     w.needsRowSums() ? rowSums : za, w.needsRowSums() ? 1 : 0, m, n, k, epilogueArgs, out);
-            switch (config) {
-                case TiledGemmConfig t -> launcher.launch(gemm, t.globalSize(m, w.nPadded()), t.localSize());
-                case DirectGemmConfig d -> launchDirect(gemm, d, m, w.nPadded() / d.nr(), launcher);
-            }
+            sizes = switch (config) {
+                case TiledGemmConfig t -> new long[][] {t.globalSize(m, w.nPadded()), t.localSize()};
+                case DirectGemmConfig d -> directSizes(d, m, w.nPadded() / d.nr());
+            };
+        } catch (RuntimeException e) {
+            gemm.close();
+            throw e;
         }
+        sink.take(gemm, sizes[0], sizes[1]);
     }
 
-    /** One work-item per register block; work-groups along N of the configured size, shrunk where the shape is small. */
-    private static void launchDirect(Kernel gemm, DirectGemmConfig config, int m, long columnsOfBlocks, KernelLauncher launcher) {
+    /**
+     * The global and local sizes of a direct launch (local null: the driver's choice): one work-item per register
+     * block, work-groups along N of the configured size, shrunk where the shape is small.
+     */
+    private static long[][] directSizes(DirectGemmConfig config, int m, long columnsOfBlocks) {
         int mr = config.rowBlock(m);
         long rowsOfBlocks = (m + mr - 1) / mr;
         long[] local = null;
@@ -348,7 +384,7 @@ public final class Int8Gemm {
             columnsOfBlocks = (columnsOfBlocks + lc - 1) / lc * lc;
             local = new long[] {lc, 1};
         }
-        launcher.launch(gemm, new long[] {columnsOfBlocks, rowsOfBlocks}, local);
+        return new long[][] {{columnsOfBlocks, rowsOfBlocks}, local};
     }
 
     private void checkWeights(PackedWeights w) {
