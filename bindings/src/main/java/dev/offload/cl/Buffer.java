@@ -30,6 +30,9 @@ public final class Buffer implements AutoCloseable {
     /** Size in bytes. */
     public long size() { return size; }
 
+    /** Whether {@link #close} released it: a holder of its handle (a kernel argument set earlier) must not use it. */
+    public boolean isClosed() { return closed; }
+
     @Override
     public void close() {
         if (closed) return;

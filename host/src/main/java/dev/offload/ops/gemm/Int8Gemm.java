@@ -204,7 +204,7 @@ public final class Int8Gemm {
             };
             launch(program, a, aType, m, zaBuffer, 1, 0, w, rowSums, out, (kernel, global, local) -> launches.add(new BoundGemm.Launch(kernel, global, local)),
                     epilogueArgs);
-            return new BoundGemm(device, launches, temporaries);
+            return new BoundGemm(device, launches, temporaries, List.of(a, out, w.packed(), w.zeroPoints(), w.columnSums()));
         } catch (RuntimeException e) {
             launches.forEach(l -> l.kernel().close());
             temporaries.forEach(Buffer::close);

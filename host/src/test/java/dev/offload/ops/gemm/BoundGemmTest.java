@@ -85,7 +85,7 @@ class BoundGemmTest {
     }
 
     @Test
-    void aClosedCallRefusesToRunAndBadShapesAreRefusedWhenBinding() {
+    void aClosedCallOrAClosedBufferRefusesToRunAndBadShapesAreRefusedWhenBinding() {
         Random rnd = new Random(5);
         Int8Matrix b = Int8GemmTest.random(rnd, QuantType.INT8, 16, 8);
         try (PackedWeights w = gemm.pack(b, ZeroPoint.scalar(0)); Buffer ab = device.context().createBuffer(16);
@@ -94,6 +94,12 @@ class BoundGemmTest {
             call.close();
             call.close();   // idempotent
             assertThrows(IllegalStateException.class, call::run);
+            try (BoundGemm open = gemm.bind(ab, QuantType.UINT8, 1, ZeroPoint.scalar(0), w, Epilogue.INT32, out)) {
+                open.run();
+                out.close();   // the caller's output released under the call: refused, not launched
+                IllegalStateException e = assertThrows(IllegalStateException.class, open::run);
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            }
             IllegalArgumentException tooFewBytes = assertThrows(IllegalArgumentException.class,
                     () -> gemm.bind(ab, QuantType.UINT8, 2, ZeroPoint.scalar(0), w, Epilogue.INT32, out));
             assertFalse(tooFewBytes.getMessage().isBlank());
