@@ -717,14 +717,15 @@ static void vnni_panels(__global const char* const* xrow, __global const float* 
         __global const int* xq[MR];
 #pragma unroll
         for (int i = 0; i < MR; i++) xq[i] = (__global const int*) (xrow[i] + 32 * b);
-#if defined(BLOCK_Q4_0)
+        // A panel's block is 16 rows of QB bytes (256 Q4_0, 512 Q8_0), its 16 half scales 32 bytes.
         if (PREFETCH_BLOCKS > 0 && b + PREFETCH_BLOCKS < nb) {
 #pragma unroll
             for (int p = 0; p < NP; p++) {
-                PREFETCH_LINES(panel[p] + (size_t) (b + PREFETCH_BLOCKS) * 256, 256);
+                PREFETCH_LINES(panel[p] + (size_t) (b + PREFETCH_BLOCKS) * 16 * QB, 16 * QB);
                 PREFETCH_LINES(panel[p] + scales + (size_t) (b + PREFETCH_BLOCKS) * 32, 32);
             }
         }
+#if defined(BLOCK_Q4_0)
 #pragma unroll
         for (int t = 0; t < 4; t++) {
             uint16 v[NP];
@@ -741,13 +742,6 @@ static void vnni_panels(__global const char* const* xrow, __global const float* 
             }
         }
 #else
-        if (PREFETCH_BLOCKS > 0 && b + PREFETCH_BLOCKS < nb) {
-#pragma unroll
-            for (int p = 0; p < NP; p++) {
-                PREFETCH_LINES(panel[p] + (size_t) (b + PREFETCH_BLOCKS) * 512, 512);
-                PREFETCH_LINES(panel[p] + scales + (size_t) (b + PREFETCH_BLOCKS) * 32, 32);
-            }
-        }
 #pragma unroll
         for (int q = 0; q < 8; q++) {
             int16 v[NP];

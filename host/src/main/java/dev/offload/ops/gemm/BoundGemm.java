@@ -38,8 +38,8 @@ public final class BoundGemm implements AutoCloseable {
         if (closed) throw new IllegalStateException("this GEMM call is closed");
         // A kernel argument does not keep its buffer alive: launching with a released one would hand the driver a
         // dangling handle.
-        if (borrowed.stream().anyMatch(Buffer::isClosed)) {
-            throw new IllegalStateException("a buffer this GEMM call was bound to (A, the packed weights or the output) is closed");
+        for (Buffer b : borrowed) {
+            if (b.isClosed()) throw new IllegalStateException("a buffer this GEMM call was bound to (A, the packed weights or the output) is closed");
         }
         List<Event> events = new ArrayList<>(launches.size());
         try {
