@@ -67,17 +67,14 @@
 #define NT 4
 
 // A decode tile (MR <= 4 rows of x, each work-item its own x corrections: no X_SUMS) reads every weight byte once,
-// from DRAM, in 2 * NP streams per work-item (each panel's values and its scales); the VNNI paths ask for each
-// panel's bytes PREFETCH_BLOCKS blocks ahead, which keeps more misses in flight than the hardware prefetchers do
-// (Intel Xeon, 2026-12-03, weights in 24 copies: Q4_0 1x2048x16384 0.725 -> 0.636 ms, Q8_0 1.206 -> 1.135 ms;
-// docs/cpu-speed.md). Prefill tiles (X_SUMS, or 8 and 16 rows of x) reuse each block for every row of x and are not
-// bound by the stream. -D PREFETCH_BLOCKS=0 turns it off.
+// from DRAM, in 2 * NP streams per work-item (each panel's values and its scales). With -D PREFETCH_BLOCKS=n the
+// VNNI paths ask for each panel's bytes n blocks ahead, which on the Intel Xeon keeps more misses in flight than its
+// hardware prefetchers do (2026-12-03, weights in 24 copies: Q4_0 1x2048x16384 0.725 -> 0.636 ms, Q8_0 1.206 ->
+// 1.135 ms); on the AMD EPYC (Zen 5) the hardware prefetchers alone are faster. The host chooses per device
+// (BlockMatmul.decodePrefetchBlocks; docs/cpu-speed.md) and passes it for decode tiles only: prefill tiles (X_SUMS,
+// or 8 and 16 rows of x) reuse each block for every row of x and are not bound by the stream.
 #ifndef PREFETCH_BLOCKS
-#if MR <= 4 && !defined(X_SUMS)
-#define PREFETCH_BLOCKS 4
-#else
 #define PREFETCH_BLOCKS 0
-#endif
 #endif
 // Prefetch the cache lines of BYTES bytes from global pointer P (a multiple of 64 bytes from a 64-byte boundary,
 // or less than one line).
