@@ -9,11 +9,16 @@ import dev.offload.graph.RotaryEmbedding;
  * @param ropeBase  the rotary frequency base (theta): pair i of a head turns by pos * base^(-2i / rotaryDims)
  * @param ropeStyle which elements of a head form the rotated pairs
  * @param qkvBias   the Q, K and V projections have biases (Qwen2)
+ * @see #qkNorm()
  */
 public record DecoderConfig(Architecture architecture, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn,
                             int vocab, int contextLength, float ropeBase, RotaryEmbedding.Style ropeStyle, float rmsEpsilon, boolean qkvBias) {
-    /** The architectures offload reads from GGUF files ({@code general.architecture}). */
-    public enum Architecture { LLAMA, QWEN2 }
+    /**
+     * The architectures offload reads from GGUF files ({@code general.architecture}): {@code llama} (adjacent rotary
+     * pairs), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, no biases, each head of Q
+     * and K RMS-normed before its rotation, a head dimension of its own).
+     */
+    public enum Architecture { LLAMA, QWEN2, QWEN3 }
 
     public DecoderConfig {
         require(layers > 0 && hidden > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffn > 0 && vocab > 0 && contextLength > 0,
@@ -27,6 +32,12 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
     private static void require(boolean ok, String what) {
         if (!ok) throw new IllegalArgumentException("decoder config: " + what);
     }
+
+    /**
+     * Whether each head of Q and of K is RMS-normed (over its {@code headDim} values, with a gamma of its own shared by
+     * all heads) after the projection and before the rotation: Qwen3's {@code attn_q_norm} / {@code attn_k_norm}.
+     */
+    public boolean qkNorm() { return architecture == Architecture.QWEN3; }
 
     /** Width of the query projection (heads x head dimension). */
     public int queryDim() { return heads * headDim; }

@@ -8,6 +8,7 @@ import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LastToken;
 import dev.offload.graph.QueryKeyRope;
+import dev.offload.graph.RmsNorm;
 import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGateBlockQuantize;
@@ -24,7 +25,8 @@ import java.util.List;
  * <p>Inputs: {@value #X}, the tokens' embedding rows float [1, tokens, hidden] (looked up on the host from the file,
  * {@link QuantizedWeights#embed}), and {@value #POSITIONS}, int32 [1, tokens]. Output {@value #LOGITS} float
  * [1, 1, vocab], the last token's — or [1, tokens, vocab], every token's, when built {@code allLogits} (perplexity). Per layer ({@code layer.i}, what placement rules split): RMSNorm fused with its per-block int8
- * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases), RoPE on Q and K (one node), causal
+ * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases; Qwen3's per-head RMSNorm of Q
+ * and of K after them), RoPE on Q and K (one node), causal
  * grouped-query attention, quantization, output projection with the residual added; RMSNorm with quantization, gate
  * and up, SiLU gate with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
  * gate and up one, where their formats agree). Without {@code allLogits}, the last layer takes the last token's row
@@ -52,6 +54,10 @@ public final class DecoderGraph {
             List<String> qkv = linears(g, p + ".attn", List.of("q", "k", "v"), List.of(linear(l.wq(), l.bq()), linear(l.wk(), l.bk()),
                     linear(l.wv(), l.bv())), nq);
             String q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
+            if (c.qkNorm()) {   // Qwen3: each head of Q and K RMS-normed before its rotation
+                q = g.add1(p + ".attn.q_norm", new RmsNorm(l.qNorm(), c.rmsEpsilon()), q);
+                k = g.add1(p + ".attn.k_norm", new RmsNorm(l.kNorm(), c.rmsEpsilon()), k);
+            }
             List<String> qk = g.add(p + ".attn.rope", rope, q, k, positions);
             q = qk.get(0);
             k = qk.get(1);

@@ -124,6 +124,10 @@ public final class DecoderReference implements DecoderBackend {
             float[] q = linear(a, l.wq(), l.bq(), n, h, qd);
             float[] k = linear(a, l.wk(), l.bk(), n, h, kvd);
             float[] v = linear(a, l.wv(), l.bv(), n, h, kvd);
+            if (config.qkNorm()) {   // Qwen3: every head of Q and K RMS-normed on its own, before the rotation
+                q = LayersReference.rmsNorm(q, config.headDim(), l.qNorm(), config.rmsEpsilon());
+                k = LayersReference.rmsNorm(k, config.headDim(), l.kNorm(), config.rmsEpsilon());
+            }
             q = LayersReference.rope(q, positions, s.queryRope);
             k = LayersReference.rope(k, positions, s.keyRope);
             System.arraycopy(k, 0, s.keys[li], first * kvd, n * kvd);

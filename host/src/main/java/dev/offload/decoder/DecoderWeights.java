@@ -10,9 +10,18 @@ import java.util.List;
  * @param output         [hidden][vocab]; tied models pass the embedding transposed
  */
 public record DecoderWeights(float[] tokenEmbedding, List<Layer> layers, float[] outputNorm, float[] output) {
-    /** One block. Biases are null unless the config says {@code qkvBias}. */
+    /**
+     * One block. Biases are null unless the config says {@code qkvBias}; the per-head norms of Q and K ({@code headDim}
+     * values each) null unless it says {@code qkNorm}.
+     */
     public record Layer(float[] attentionNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo,
-                        float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown) {}
+                        float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown, float[] qNorm, float[] kNorm) {
+        /** A block without per-head Q/K norms (llama, qwen2). */
+        public Layer(float[] attentionNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo,
+                     float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown) {
+            this(attentionNorm, wq, bq, wk, bk, wv, bv, wo, ffnNorm, wGate, wUp, wDown, null, null);
+        }
+    }
 
     /** Checks every array against the config's sizes; a mismatch names the tensor. */
     public void check(DecoderConfig c) {
@@ -32,6 +41,10 @@ public record DecoderWeights(float[] tokenEmbedding, List<Layer> layers, float[]
                 size(p + "bq", l.bq(), c.queryDim());
                 size(p + "bk", l.bk(), c.kvDim());
                 size(p + "bv", l.bv(), c.kvDim());
+            }
+            if (c.qkNorm()) {
+                size(p + "q norm", l.qNorm(), c.headDim());
+                size(p + "k norm", l.kNorm(), c.headDim());
             }
             size(p + "ffn norm", l.ffnNorm(), c.hidden());
             size(p + "w gate", l.wGate(), (long) c.hidden() * c.ffn());

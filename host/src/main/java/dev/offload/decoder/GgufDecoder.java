@@ -18,7 +18,8 @@ import java.util.Optional;
  * template; its weights either decoded to float for the reference ({@link #floatWeights}: {@link GgmlBlocks}, every
  * type it supports, in ggml's arithmetic) or kept in blocks for the devices ({@link QuantizedWeights}).
  * Architectures: {@code llama} (Llama 2/3, TinyLlama, Mistral, SmolLM2: rotary pairs adjacent, as GGUF converters
- * lay out Q and K) and {@code qwen2} (Q/K/V biases, NeoX rotary halves). Anything missing or inconsistent is a
+ * lay out Q and K), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, per-head RMSNorm
+ * of Q and K, a head dimension from {@code attention.key_length} that need not be hidden / heads). Anything missing or inconsistent is a
  * {@link GgufFormatException} naming the file and the key or tensor.
  */
 public record GgufDecoder(String name, DecoderConfig config, TextTokenizer tokenizer, Optional<String> chatTemplate) {
@@ -52,14 +53,26 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         DecoderConfig.Architecture a = switch (arch) {
             case "llama" -> DecoderConfig.Architecture.LLAMA;
             case "qwen2" -> DecoderConfig.Architecture.QWEN2;
-            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2)");
+            case "qwen3" -> DecoderConfig.Architecture.QWEN3;
+            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3)");
         };
         int layers = positive(md, arch + ".block_count"), hidden = positive(md, arch + ".embedding_length");
         int heads = positive(md, arch + ".attention.head_count");
         int kvHeads = md.optInteger(arch + ".attention.head_count_kv").map(v -> checked(md, arch + ".attention.head_count_kv", v)).orElse(heads);
         int ffn = positive(md, arch + ".feed_forward_length"), context = positive(md, arch + ".context_length");
-        if (hidden % heads != 0) throw md.problem(arch + ".embedding_length " + hidden + " is not a multiple of the head count " + heads);
-        int headDim = hidden / heads;
+        // A head's width: attention.key_length where the file gives it (Qwen3 0.6B: 16 heads of 128 on a hidden 1024),
+        // else hidden / heads. Values are as wide as keys here (value_length, where given, must agree).
+        int headDim;
+        if (md.contains(arch + ".attention.key_length")) {
+            headDim = positive(md, arch + ".attention.key_length");
+            if (md.contains(arch + ".attention.value_length") && positive(md, arch + ".attention.value_length") != headDim) {
+                throw md.problem(arch + ".attention.value_length " + md.integer(arch + ".attention.value_length") + " != key_length " + headDim
+                        + " (values as wide as keys only)");
+            }
+        } else {
+            if (hidden % heads != 0) throw md.problem(arch + ".embedding_length " + hidden + " is not a multiple of the head count " + heads);
+            headDim = hidden / heads;
+        }
         int rotary = md.optInteger(arch + ".rope.dimension_count").map(v -> checked(md, arch + ".rope.dimension_count", v)).orElse(headDim);
         if (rotary != headDim) throw md.problem(arch + ".rope.dimension_count " + rotary + " != head dimension " + headDim + " (partial rotary is not supported)");
         if (md.contains(arch + ".rope.scaling.type") && !md.string(arch + ".rope.scaling.type").equals("none")) {
@@ -74,7 +87,7 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         int vocab = Math.toIntExact(embd[1]);
         try {
             return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
-                    a == DecoderConfig.Architecture.QWEN2 ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS,
+                    a == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES,
                     eps, a == DecoderConfig.Architecture.QWEN2);
         } catch (IllegalArgumentException e) {
             throw md.problem(e.getMessage());
@@ -94,7 +107,9 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
                     matrix(f, p + "attn_v.weight", h, c.kvDim(), true), bias ? vector(f, p + "attn_v.bias", c.kvDim()) : null,
                     matrix(f, p + "attn_output.weight", c.queryDim(), h, true), vector(f, p + "ffn_norm.weight", h),
                     matrix(f, p + "ffn_gate.weight", h, c.ffn(), true), matrix(f, p + "ffn_up.weight", h, c.ffn(), true),
-                    matrix(f, p + "ffn_down.weight", c.ffn(), h, true)));
+                    matrix(f, p + "ffn_down.weight", c.ffn(), h, true),
+                    c.qkNorm() ? vector(f, p + "attn_q_norm.weight", c.headDim()) : null,
+                    c.qkNorm() ? vector(f, p + "attn_k_norm.weight", c.headDim()) : null));
         }
         // Tied models have no output.weight: the logits read the token embedding.
         float[] output = f.hasTensor("output.weight") ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);

@@ -20,9 +20,12 @@ import java.util.List;
  * <p>The file must stay open while these weights are used.
  */
 public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, float[] outputNorm, BlockMatrix output) {
-    /** One block's matrices ([out][in] as ggml stores them) and vectors. Biases are null unless the config says qkvBias. */
+    /**
+     * One block's matrices ([out][in] as ggml stores them) and vectors. Biases are null unless the config says qkvBias,
+     * the per-head Q/K norms unless it says qkNorm.
+     */
     public record Layer(float[] attentionNorm, BlockMatrix wq, float[] bq, BlockMatrix wk, float[] bk, BlockMatrix wv, float[] bv,
-                        BlockMatrix wo, float[] ffnNorm, BlockMatrix gate, BlockMatrix up, BlockMatrix down) {}
+                        BlockMatrix wo, float[] ffnNorm, BlockMatrix gate, BlockMatrix up, BlockMatrix down, float[] qNorm, float[] kNorm) {}
 
     /** Reads {@code c}'s weights from {@code f}; repacked matrices live in {@code arena}. */
     public static QuantizedWeights load(GgufFile f, DecoderConfig c, Arena arena) {
@@ -37,7 +40,9 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
                     matrix(f, p + "attn_v.weight", h, c.kvDim(), arena), bias ? GgufDecoder.vector(f, p + "attn_v.bias", c.kvDim()) : null,
                     matrix(f, p + "attn_output.weight", c.queryDim(), h, arena), GgufDecoder.vector(f, p + "ffn_norm.weight", h),
                     matrix(f, p + "ffn_gate.weight", h, c.ffn(), arena), matrix(f, p + "ffn_up.weight", h, c.ffn(), arena),
-                    matrix(f, p + "ffn_down.weight", c.ffn(), h, arena)));
+                    matrix(f, p + "ffn_down.weight", c.ffn(), h, arena),
+                    c.qkNorm() ? GgufDecoder.vector(f, p + "attn_q_norm.weight", c.headDim()) : null,
+                    c.qkNorm() ? GgufDecoder.vector(f, p + "attn_k_norm.weight", c.headDim()) : null));
         }
         GgufTensor embedding = GgufDecoder.tensor(f, "token_embd.weight");
         if (!GgmlBlocks.supported(embedding.type()) || h % embedding.type().blockSize() != 0) {

@@ -85,6 +85,19 @@ class GgufDecoderTest {
     }
 
     @Test
+    void aQwen3FileNeedsItsHeadNormsAndValuesAsWideAsKeys() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN3);
+        assertTrue(c.qkNorm() && c.queryDim() != c.hidden(), "the test model's heads are wider than hidden / heads");
+        byte[] bytes = Files.readAllBytes(TinyGgufModels.write(dir.resolve("q3.gguf"), c, RandomDecoders.weights(c, 2), TinyGgufModels.F32, false));
+        var noNorm = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("nonorm.gguf"), replace(bytes, "blk.0.attn_k_norm", "blk.0.attn_k_XXXX"))));
+        assertTrue(noNorm.getMessage().contains("nonorm.gguf") && noNorm.getMessage().contains("'blk.0.attn_k_norm.weight' is missing"), noNorm.getMessage());
+        // value_length's u32 value 32 (after its key) made 64: values wider than keys.
+        byte[] wide = replace(bytes, "value_length\u0004\0\0\0 \0\0\0", "value_length\u0004\0\0\0@\0\0\0");
+        var e = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("wide.gguf"), wide)));
+        assertTrue(e.getMessage().contains("wide.gguf") && e.getMessage().contains("qwen3.attention.value_length 64 != key_length 32"), e.getMessage());
+    }
+
+    @Test
     void aModelTooBigForTheHeapIsRefusedUpFrontWithWhatItNeeds() {
         // Llama 3.2 1B's shapes: 0.97 G layer values + 2 x 0.26 G for the embedding and the output copy, plus the
         // largest matrix twice in transit: 2.02 G floats, 7.5 GiB.

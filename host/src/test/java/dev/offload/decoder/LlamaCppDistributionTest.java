@@ -21,12 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
  * The peer's verdict on probabilities, not only on the argmax: offload's next-token distribution (the softmax of
  * the reference decoder's logits) against llama.cpp's (node-llama-cpp's CPU backend, its raw logits through
  * {@code controlledEvaluate(..., {generateNext: {logits: true}})}, softmax taken here the same way) at six positions
- * of a seeded {@value #PROMPT}-token prompt, on the tiny test models of both architectures in F32 and Q8_0, with
+ * of a seeded {@value #PROMPT}-token prompt, on the tiny test models of every architecture in F32 and Q8_0, with
  * llama.cpp in two configurations: its default (float16 KV cache, flash attention as it decides) and "f32" (float32
  * KV cache, no flash attention). Measured: KL(llama.cpp || offload) in nats, and max |Δp| over llama.cpp's
  * {@value #TOP} most likely tokens, each the worst of the six positions.
  *
- * <p>Measured 2026-12-01 with node-llama-cpp 3.22.1 on the 2-core Zen 5 machine (llama, qwen2):
+ * <p>Measured 2026-12-01 with node-llama-cpp 3.22.1 on the 2-core Zen 5 machine (llama, qwen2; qwen3, added
+ * 2026-12-04 with heads wider than hidden / heads and per-head Q/K norms: 3.5e-13, 1.2e-6, 3.1e-4 and 2.6e-4 in the
+ * four rows):
  * <pre>
  *   config   type   KL                  max |Δp|
  *   f32      F32    2.9e-13, 4.0e-13    4.8e-8, 3.7e-8    float summation order only

@@ -19,10 +19,15 @@ final class RandomDecoders {
         List<DecoderWeights.Layer> layers = new ArrayList<>();
         int h = c.hidden();
         for (int i = 0; i < c.layers(); i++) {
-            layers.add(new DecoderWeights.Layer(norm(r, h), matrix(r, h, c.queryDim()), c.qkvBias() ? vector(r, c.queryDim()) : null,
+            DecoderWeights.Layer l = new DecoderWeights.Layer(norm(r, h), matrix(r, h, c.queryDim()), c.qkvBias() ? vector(r, c.queryDim()) : null,
                     matrix(r, h, c.kvDim()), c.qkvBias() ? vector(r, c.kvDim()) : null, matrix(r, h, c.kvDim()),
                     c.qkvBias() ? vector(r, c.kvDim()) : null, matrix(r, c.queryDim(), h), norm(r, h),
-                    matrix(r, h, c.ffn()), matrix(r, h, c.ffn()), matrix(r, c.ffn(), h)));
+                    matrix(r, h, c.ffn()), matrix(r, h, c.ffn()), matrix(r, c.ffn(), h));
+            if (c.qkNorm()) {   // drawn last, so the other architectures' seeded weights stay what they were
+                l = new DecoderWeights.Layer(l.attentionNorm(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(), l.wo(), l.ffnNorm(),
+                        l.wGate(), l.wUp(), l.wDown(), norm(r, c.headDim()), norm(r, c.headDim()));
+            }
+            layers.add(l);
         }
         return new DecoderWeights(matrix(r, c.vocab(), h), layers, norm(r, h), matrix(r, h, c.vocab()));
     }

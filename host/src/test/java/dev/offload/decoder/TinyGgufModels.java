@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Tiny llama/qwen2 GGUF files with seeded weights and a small SentencePiece vocabulary (byte tokens and a few
+ * Tiny llama/qwen2/qwen3 GGUF files with seeded weights and a small SentencePiece vocabulary (byte tokens and a few
  * pieces), written the way GGUF converters lay tensors out: matrices [ne0 = in, ne1 = out], i.e. one row per output.
+ * The qwen3 one has heads wider than hidden / heads (4 heads of 32 on a hidden 64, as Qwen3 0.6B has 16 of 128 on
+ * 1024), given by {@code attention.key_length}, and per-head Q/K norms.
  */
 public final class TinyGgufModels {
     private TinyGgufModels() {}
@@ -27,10 +29,13 @@ public final class TinyGgufModels {
     }
 
     public static DecoderConfig config(DecoderConfig.Architecture arch) {
-        boolean qwen = arch == DecoderConfig.Architecture.QWEN2;
-        return new DecoderConfig(arch, 2, 64, 4, 2, 16, 96, vocabulary().size(), 128, 10000f,
-                qwen ? RotaryEmbedding.Style.HALVES : RotaryEmbedding.Style.ADJACENT_PAIRS, 1e-5f, qwen);
+        boolean qwen2 = arch == DecoderConfig.Architecture.QWEN2, qwen3 = arch == DecoderConfig.Architecture.QWEN3;
+        return new DecoderConfig(arch, 2, 64, 4, 2, qwen3 ? 32 : 16, 96, vocabulary().size(), 128, 10000f,
+                arch == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES, 1e-5f, qwen2);
     }
+
+    /** general.architecture's value for {@code a}. */
+    static String archName(DecoderConfig.Architecture a) { return a.name().toLowerCase(java.util.Locale.ROOT); }
 
     /** Writes {@code w} (for {@code c}) as a GGUF file with matrices in {@code matrixType} (F32, Q8_0 or Q4_0). */
     public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied) throws IOException {
@@ -44,7 +49,7 @@ public final class TinyGgufModels {
 
     /** As above, with a {@code tokenizer.chat_template} (null: none). */
     public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos, String chatTemplate) throws IOException {
-        String arch = c.architecture() == DecoderConfig.Architecture.QWEN2 ? "qwen2" : "llama";
+        String arch = archName(c.architecture());
         List<String> tokens = vocabulary();
         int[] types = new int[tokens.size()];
         float[] scores = new float[tokens.size()];
@@ -61,6 +66,7 @@ public final class TinyGgufModels {
                 .floats("tokenizer.ggml.scores", scores).ints("tokenizer.ggml.token_type", types)
                 .u32("tokenizer.ggml.bos_token_id", 1).u32("tokenizer.ggml.eos_token_id", eos);
         if (chatTemplate != null) g.str("tokenizer.chat_template", chatTemplate);
+        if (c.headDim() * c.heads() != c.hidden()) g.u32(arch + ".attention.key_length", c.headDim()).u32(arch + ".attention.value_length", c.headDim());
         // The embedding is stored as it is used: [vocab rows][hidden].
         g.tensor("token_embd.weight", matrixType, new long[] {c.hidden(), c.vocab()}, encode(w.tokenEmbedding(), matrixType));
         for (int i = 0; i < c.layers(); i++) {
@@ -74,6 +80,10 @@ public final class TinyGgufModels {
                 g.tensor(p + "attn_q.bias", F32, new long[] {c.queryDim()}, encode(l.bq(), F32));
                 g.tensor(p + "attn_k.bias", F32, new long[] {c.kvDim()}, encode(l.bk(), F32));
                 g.tensor(p + "attn_v.bias", F32, new long[] {c.kvDim()}, encode(l.bv(), F32));
+            }
+            if (c.qkNorm()) {
+                g.tensor(p + "attn_q_norm.weight", F32, new long[] {c.headDim()}, encode(l.qNorm(), F32));
+                g.tensor(p + "attn_k_norm.weight", F32, new long[] {c.headDim()}, encode(l.kNorm(), F32));
             }
             matrix(g, p + "attn_output.weight", l.wo(), c.queryDim(), c.hidden(), matrixType);
             g.tensor(p + "ffn_norm.weight", F32, new long[] {c.hidden()}, encode(l.ffnNorm(), F32));

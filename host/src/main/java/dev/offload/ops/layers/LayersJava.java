@@ -65,7 +65,7 @@ public final class LayersJava implements OpImplementation {
                         HostTensor.of(outs.get(3), q.zeroPoints()));
             };
             case RmsNorm n -> (in, ctx) -> List.of(HostTensor.of(out,
-                    LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon())));
+                    LayersReference.rmsNorm(host(in, 0).floats(), n.gamma().length, n.gamma(), n.epsilon())));
             case RmsNormBlockQuantize n -> (in, ctx) -> blockQuantized(outs,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon()));
             case SiluGateBlockQuantize s -> (in, ctx) -> blockQuantized(outs, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats()));

@@ -131,8 +131,9 @@ public final class LayersOpenCl implements OpImplementation {
                     Weights w = new Weights(uploaded, held);
                     yield prepared(program, w, (p, in, ctx) -> {
                         ClTensor y = ctx.allocate(cl, out);
-                        DecoderKernels.rmsNorm(p, launcher(cl, ctx), cl.rowsLocalSize(out.rows()), buf(in, 0), w.get(0), y.buffer(),
-                                out.rows(), out.last(), n.epsilon());
+                        int rows = Math.toIntExact(n.normRows(out));
+                        DecoderKernels.rmsNorm(p, launcher(cl, ctx), cl.rowsLocalSize(rows), buf(in, 0), w.get(0), y.buffer(),
+                                rows, n.gamma().length, n.epsilon());
                         return List.of(y);
                     });
                 }

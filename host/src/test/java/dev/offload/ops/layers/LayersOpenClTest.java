@@ -1,6 +1,7 @@
 package dev.offload.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.graph.Add;
@@ -106,6 +107,32 @@ class LayersOpenClTest {
             double e = compare(new RmsNorm(floats(cols, 2), 1e-5f), TensorType.of(DType.FLOAT32, 13, cols));
             assertTrue(e <= 2e-5, "rms_norm cols=" + cols + " error " + e);
         }
+    }
+
+    @Test
+    void rmsNormWithAGammaOneHeadWideNormsEachHeadOnItsOwn() {
+        // Qwen3's Q/K norm: 4 heads of 32 in a row of 128, one gamma of 32 for all of them.
+        int heads = 4, d = 32, rows = 7;
+        float[] gamma = floats(d, 2), x = floats(rows * heads * d, 3);
+        TensorType t = TensorType.of(DType.FLOAT32, 1, rows, heads * d);
+        GraphBuilder b = new GraphBuilder("head-norm");
+        b.input("x", t);
+        String y = b.add1("y", new RmsNorm(gamma, 1e-6f), "x");
+        Graph g = b.output(y).build();
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(t, x));
+        float[] onJava = GraphFixtures.run(g, CL.pool(), "java", in).output(y).floats();
+        for (int r = 0; r < rows * heads; r++) {   // each head's 32 values, normed by their own mean square
+            double ss = 0;
+            for (int c = 0; c < d; c++) ss += (double) x[r * d + c] * x[r * d + c];
+            double inv = 1 / Math.sqrt(ss / d + 1e-6);
+            for (int c = 0; c < d; c++) {
+                assertEquals(x[r * d + c] * inv * gamma[c], onJava[r * d + c], 1e-6 * Math.abs(x[r * d + c] * inv * gamma[c]) + 1e-7, "head row " + r + " value " + c);
+            }
+        }
+        double e = GraphFixtures.maxError(GraphFixtures.run(g, CL.pool(), "java", in), GraphFixtures.run(g, CL.pool(), "cl:cpu", in));
+        assertTrue(e <= 2e-5, "per-head rms_norm on OpenCL against java: " + e);
+        assertThrows(IllegalArgumentException.class, () -> new RmsNorm(floats(48, 2), 1e-6f).outputTypes(java.util.List.of(t)),
+                "a gamma that does not divide the row is refused where the graph is built");
     }
 
     @Test
