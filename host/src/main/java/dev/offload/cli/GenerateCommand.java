@@ -141,7 +141,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             return GenerationSession.open(model, options, System.err);
         } catch (IllegalArgumentException e) {
-            throw new UserError(model + ": " + e.getMessage());
+            throw UserError.about(model, e);
         }
     }
 
@@ -159,7 +159,7 @@ public final class GenerateCommand implements Callable<Integer> {
             try {
                 text = session.chatPrompt(turns);
             } catch (IllegalArgumentException e) {
-                throw new UserError(model + ": " + e.getMessage());
+                throw UserError.about(model, e);
             }
             addBos &= !session.startsWithBos(text);
         }
@@ -212,7 +212,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             chat = session.conversation(system, context, sampling());
         } catch (IllegalArgumentException e) {
-            throw new UserError(model + ": " + e.getMessage());
+            throw UserError.about(model, e);
         }
         err.printf("model: %s, on %s; a line per turn, an empty line ends%n", session.model(), session.backend().device());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -72,7 +72,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         try {
             return GenerationSession.open(model, options, System.err);
         } catch (IllegalArgumentException e) {
-            throw new UserError(model + ": " + e.getMessage());
+            throw UserError.about(model, e);
         }
     }
 

@@ -158,7 +158,7 @@ public final class ProfileCommand implements Callable<Integer> {
             if (chart != null) { LayerChart.write(report, chart); System.err.println("wrote " + chart); }
             return 0;
         } catch (GraphRuntime.FallbackRefused | IllegalArgumentException e) {
-            throw new UserError(model + ": " + e.getMessage());
+            throw UserError.about(model, e);
         }
     }
 

@@ -82,6 +82,21 @@ class GenerateCommandTest {
     }
 
     @Test
+    void anArchitectureOffloadDoesNotRunIsOneLineNamingTheFileOnceAndWhatIsSupported() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.QWEN3);
+        byte[] qwen3 = Files.readAllBytes(TinyGgufModels.write(dir.resolve("q3.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.F32, false));
+        // "qwen3" -> "gemma" everywhere (same length: the file stays well formed)
+        String latin = new String(qwen3, java.nio.charset.StandardCharsets.ISO_8859_1).replace("qwen3", "gemma");
+        Path gemma = Files.write(dir.resolve("g.gguf"), latin.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        var r = CliRun.of("generate", "--model", gemma.toString(), "--prompt", "a");
+        assertEquals(2, r.exit(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.contains("architecture 'gemma' is not supported (supported: llama, qwen2, qwen3)"), line);
+        assertEquals(line.indexOf(gemma.toString()), line.lastIndexOf(gemma.toString()), "the file is named once: " + line);
+    }
+
+    @Test
     void withoutAModelItRunsTheDemoModelAndSaysSo() {
         var r = CliRun.of("generate", "--device", "java", "--prompt", "And the LORD spake unto Moses, saying", "--max-tokens", "12", "--temperature", "0");
         assertEquals(0, r.exit(), r.err());
