@@ -16,9 +16,10 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
     /**
      * The architectures offload reads from GGUF files ({@code general.architecture}): {@code llama} (adjacent rotary
      * pairs), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, no biases, each head of Q
-     * and K RMS-normed before its rotation, a head dimension of its own).
+     * and K RMS-normed before its rotation, a head dimension of its own) and {@code gemma} (Gemma 1: NeoX halves, the
+     * token embedding scaled by sqrt(hidden), GeGLU feed-forward with GELU's tanh form, the output tied to the embedding).
      */
-    public enum Architecture { LLAMA, QWEN2, QWEN3 }
+    public enum Architecture { LLAMA, QWEN2, QWEN3, GEMMA }
 
     public DecoderConfig {
         require(layers > 0 && hidden > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffn > 0 && vocab > 0 && contextLength > 0,
@@ -38,6 +39,15 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
      * all heads) after the projection and before the rotation: Qwen3's {@code attn_q_norm} / {@code attn_k_norm}.
      */
     public boolean qkNorm() { return architecture == Architecture.QWEN3; }
+
+    /**
+     * What the token embedding's rows are multiplied by before the first layer, in float: sqrt(hidden) rounded to
+     * float for Gemma (as llama.cpp's graph scales them), else 1.
+     */
+    public float embeddingScale() { return architecture == Architecture.GEMMA ? (float) Math.sqrt(hidden) : 1f; }
+
+    /** Whether the feed-forward's gate is GELU (tanh form; Gemma's GeGLU) rather than SiLU (SwiGLU). */
+    public boolean geluGate() { return architecture == Architecture.GEMMA; }
 
     /** Width of the query projection (heads x head dimension). */
     public int queryDim() { return heads * headDim; }

@@ -4,6 +4,7 @@ import dev.offload.graph.Attention;
 import dev.offload.graph.BlockLinear;
 import dev.offload.graph.BlockLinearGroup;
 import dev.offload.graph.DynamicQuantize;
+import dev.offload.graph.GeluGateBlockQuantize;
 import dev.offload.graph.Graph;
 import dev.offload.graph.GraphBuilder;
 import dev.offload.graph.LastToken;
@@ -28,7 +29,7 @@ import java.util.List;
  * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases; Qwen3's per-head RMSNorm of Q
  * and of K after them), RoPE on Q and K (one node), causal
  * grouped-query attention, quantization, output projection with the residual added; RMSNorm with quantization, gate
- * and up, SiLU gate with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
+ * and up, SiLU gate (Gemma: GELU's tanh form) with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
  * gate and up one, where their formats agree). Without {@code allLogits}, the last layer takes the last token's row
  * right after its attention (as llama.cpp does), so its output projection and MLP run on one row; then the final
  * RMSNorm with quantization and the output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
@@ -74,7 +75,8 @@ public final class DecoderGraph {
             String[] n2q = normQuantize(g, p + ".mlp.norm", l.ffnNorm(), c, h1);
             List<String> gateUp = linears(g, p + ".mlp", List.of("gate", "up"), List.of(linear(l.gate(), null), linear(l.up(), null)), n2q);
             String gate = gateUp.get(0), up = gateUp.get(1);
-            String[] act = g.add(p + ".mlp.silu_gate", new SiluGateBlockQuantize(), gate, up).toArray(String[]::new);
+            String[] act = (c.geluGate() ? g.add(p + ".mlp.gelu_gate", new GeluGateBlockQuantize(), gate, up)
+                    : g.add(p + ".mlp.silu_gate", new SiluGateBlockQuantize(), gate, up)).toArray(String[]::new);
             x = g.add1(p + ".mlp.down", linear(l.down(), null).withResidual(), withInput(act, h1));
         }
         g.layer("head");

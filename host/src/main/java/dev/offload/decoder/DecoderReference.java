@@ -115,6 +115,8 @@ public final class DecoderReference implements DecoderBackend {
             if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("token " + id + " outside the vocabulary [0, " + config.vocab() + ")");
             System.arraycopy(weights.tokenEmbedding(), id * h, x, t * h, h);
         }
+        float scale = config.embeddingScale();
+        if (scale != 1f) for (int i = 0; i < x.length; i++) x[i] *= scale;   // Gemma: rows times sqrt(hidden), in float
         int qd = config.queryDim(), kvd = config.kvDim();
         int[] positions = new int[n];
         for (int t = 0; t < n; t++) positions[t] = first + t;
@@ -139,7 +141,8 @@ public final class DecoderReference implements DecoderBackend {
             x = LayersReference.add(x, linear(o, l.wo(), null, n, qd, h));
             float[] f = LayersReference.rmsNorm(x, h, l.ffnNorm(), config.rmsEpsilon());
             float[] gate = linear(f, l.wGate(), null, n, h, config.ffn()), up = linear(f, l.wUp(), null, n, h, config.ffn());
-            x = LayersReference.add(x, linear(LayersReference.siluGate(gate, up), l.wDown(), null, n, config.ffn(), h));
+            float[] act = config.geluGate() ? LayersReference.geluGate(gate, up) : LayersReference.siluGate(gate, up);
+            x = LayersReference.add(x, linear(act, l.wDown(), null, n, config.ffn(), h));
         }
         s.length = first + n;
         int rows = everyToken ? n : 1;

@@ -136,7 +136,7 @@ public final class DeviceDecoder implements DecoderBackend {
             int[] chunk = java.util.Arrays.copyOfRange(tokens, from, from + n), positions = new int[n];
             for (int t = 0; t < n; t++) positions[t] = c.length + t;
             Map<String, HostTensor> in = Map.of(
-                    DecoderGraph.X, HostTensor.of(TensorType.of(DType.FLOAT32, 1, n, config.hidden()), weights.embed(chunk, config.hidden())),
+                    DecoderGraph.X, HostTensor.of(TensorType.of(DType.FLOAT32, 1, n, config.hidden()), weights.embed(chunk, config.hidden(), config.embeddingScale())),
                     DecoderGraph.POSITIONS, HostTensor.of(TensorType.of(DType.INT32, 1, n), positions));
             GraphRuntime.Result r = runtimes.run(new Step(n, allLogits && n > 1), in, c.kv);
             c.length += n;

@@ -19,7 +19,8 @@ import java.util.Optional;
  * type it supports, in ggml's arithmetic) or kept in blocks for the devices ({@link QuantizedWeights}).
  * Architectures: {@code llama} (Llama 2/3, TinyLlama, Mistral, SmolLM2: rotary pairs adjacent, as GGUF converters
  * lay out Q and K), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, per-head RMSNorm
- * of Q and K, a head dimension from {@code attention.key_length} that need not be hidden / heads). Anything missing or inconsistent is a
+ * of Q and K, a head dimension from {@code attention.key_length} that need not be hidden / heads) and {@code gemma}
+ * (Gemma 1: NeoX halves, the embedding scaled by sqrt(hidden), GeGLU, the output tied). Anything missing or inconsistent is a
  * {@link GgufFormatException} naming the file and the key or tensor.
  */
 public record GgufDecoder(String name, DecoderConfig config, TextTokenizer tokenizer, Optional<String> chatTemplate) {
@@ -54,7 +55,8 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
             case "llama" -> DecoderConfig.Architecture.LLAMA;
             case "qwen2" -> DecoderConfig.Architecture.QWEN2;
             case "qwen3" -> DecoderConfig.Architecture.QWEN3;
-            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3)");
+            case "gemma" -> DecoderConfig.Architecture.GEMMA;
+            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3, gemma)");
         };
         int layers = positive(md, arch + ".block_count"), hidden = positive(md, arch + ".embedding_length");
         int heads = positive(md, arch + ".attention.head_count");

@@ -68,7 +68,10 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
     }
 
     /** The token embedding rows of {@code tokens}, [tokens][hidden] in float. */
-    public float[] embed(int[] tokens, int hidden) {
+    public float[] embed(int[] tokens, int hidden) { return embed(tokens, hidden, 1f); }
+
+    /** The rows times {@code scale} in float (Gemma's sqrt(hidden), {@link DecoderConfig#embeddingScale}; 1: as decoded). */
+    public float[] embed(int[] tokens, int hidden, float scale) {
         long vocab = tokenEmbedding.shape()[1];
         long rowBytes = (long) hidden / tokenEmbedding.type().blockSize() * tokenEmbedding.type().blockBytes();
         float[] x = new float[tokens.length * hidden];
@@ -77,6 +80,7 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
             if (id < 0 || id >= vocab) throw new IllegalArgumentException("token " + id + " outside the vocabulary [0, " + vocab + ")");
             GgmlBlocks.decode(tokenEmbedding.type(), tokenEmbedding.data(), id * rowBytes, hidden, x, t * hidden);
         }
+        if (scale != 1f) for (int i = 0; i < x.length; i++) x[i] *= scale;
         return x;
     }
 

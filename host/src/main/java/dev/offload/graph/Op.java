@@ -8,7 +8,7 @@ import java.util.List;
  * their op family in {@code dev.offload.ops} and are looked up by op class ({@code dev.offload.runtime.OpImplementations}).
  */
 public sealed interface Op permits Int8Linear, Int8LinearGroup, BlockLinear, BlockLinearGroup, SparseLinear, Fp32Linear, Attention, LayerNorm, LayerNormQuantize, RmsNorm, Gelu,
-        SiluGate, RmsNormBlockQuantize, SiluGateBlockQuantize, Add, DynamicQuantize, Dequantize, Embedding, MeanPool, RotaryEmbedding, QueryKeyRope, LastToken {
+        SiluGate, RmsNormBlockQuantize, SiluGateBlockQuantize, GeluGateBlockQuantize, Add, DynamicQuantize, Dequantize, Embedding, MeanPool, RotaryEmbedding, QueryKeyRope, LastToken {
 
     /** The op's kind: what placement rules address and profiles sum over. */
     OpKind kind();

@@ -18,6 +18,7 @@ public enum OpKind {
     SILU_GATE("silu_gate"),
     RMS_NORM_QUANTIZE("rms_norm_quantize"),
     SILU_GATE_QUANTIZE("silu_gate_quantize"),
+    GELU_GATE_QUANTIZE("gelu_gate_quantize"),
     ROPE("rope"),
     ROPE_QUERY_KEY("rope_query_key"),
     LAST_TOKEN("last_token"),

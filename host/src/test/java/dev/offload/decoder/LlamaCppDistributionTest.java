@@ -43,6 +43,12 @@ import org.junit.jupiter.api.io.TempDir;
  * device decoder will). Bounds: about 10x the worst measured figure (1e-9 where only rounding remains): loose for
  * other CPUs' SIMD widths and summation orders, tight enough that a rotary base 1.5x off (tried: KL 0.005 to 0.023
  * on the four models) fails every row.
+ *
+ * <p>Gemma (added 2026-12-04) has one bound of its own: llama.cpp's CPU GELU rounds its input to float16 and reads
+ * the result from a table of float16 values (ggml's GGML_GELU_FP16), a relative error up to 2^-11 in every GeGLU
+ * activation, which offload's float GELU does not make. Measured on its F32 file against the "f32" configuration:
+ * KL 1.5e-8, max |Δp| 5.1e-6 (6.5e-8 and 1.3e-5 against the defaults, 5.3e-5 and 4.4e-5 KL on Q8_0): its F32 row's
+ * bound is KL 2e-7 and |Δp| 1e-4, still 25x below what the wrong rotary base gave.
  */
 class LlamaCppDistributionTest {
     static final int PROMPT = 40, TOP = 10;
@@ -54,6 +60,8 @@ class LlamaCppDistributionTest {
     static final List<Bound> BOUNDS = List.of(
             new Bound("f32", TinyGgufModels.F32, 1e-9, 1e-5), new Bound("f32", TinyGgufModels.Q8_0, 3e-3, 3e-2),
             new Bound("default", TinyGgufModels.F32, 3e-5, 2e-3), new Bound("default", TinyGgufModels.Q8_0, 3e-3, 3e-2));
+    /** Gemma's F32 file against llama.cpp's "f32" configuration: its float16 GELU table (see above). */
+    static final Bound GEMMA_F32 = new Bound("f32", TinyGgufModels.F32, 2e-7, 1e-4);
 
     @TempDir Path dir;
 
@@ -82,8 +90,9 @@ class LlamaCppDistributionTest {
         for (Model m : models) {
             float[] ours = offloadLogits(m);
             int vocab = ours.length / PROMPT;
-            for (Bound b : BOUNDS) {
-                if (b.type() != m.type()) continue;
+            for (Bound b0 : BOUNDS) {
+                if (b0.type() != m.type()) continue;
+                Bound b = m.label().startsWith("gemma") && b0.equals(BOUNDS.getFirst()) ? GEMMA_F32 : b0;
                 double worstKl = 0, worstDp = 0;
                 for (int p : POSITIONS) {
                     double[] theirs = probabilities(dense(llama.get(b.config()).get(m.file().toString()).get(Integer.toString(p)), vocab));

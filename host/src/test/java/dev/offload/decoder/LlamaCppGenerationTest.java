@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The peer's verdict: llama.cpp (through node-llama-cpp) and offload's reference decoder continue the same prompt on
- * the same GGUF files greedily, for llama and qwen2 in F32 and Q8_0 and qwen3 in F32 ({@link #types}), and must agree on every one of
+ * the same GGUF files greedily, for llama, qwen2 and gemma in F32 and Q8_0 and qwen3 in F32 ({@link #types}), and must agree on every one of
  * {@value #TOKENS} tokens. llama.cpp stops at the end-of-sequence token, so each architecture's seed is one whose
  * continuation does not reach it within {@value #TOKENS} tokens (checked: a model whose greedy run meets it fails here
  * rather than compare fewer tokens). Skipped when node or node-llama-cpp is missing (see LlamaCppVocabs for how to get it).
@@ -27,7 +27,8 @@ class LlamaCppGenerationTest {
     static final int TOKENS = 32;
     /** The weights' seed per architecture (qwen3's seed 7 continues with end-of-sequence at once). */
     static final java.util.Map<DecoderConfig.Architecture, Integer> SEEDS = java.util.Map.of(
-            DecoderConfig.Architecture.LLAMA, 7, DecoderConfig.Architecture.QWEN2, 7, DecoderConfig.Architecture.QWEN3, 8);
+            DecoderConfig.Architecture.LLAMA, 7, DecoderConfig.Architecture.QWEN2, 7, DecoderConfig.Architecture.QWEN3, 8,
+            DecoderConfig.Architecture.GEMMA, 7);
 
     @TempDir Path dir;
 

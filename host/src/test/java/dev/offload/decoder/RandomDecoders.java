@@ -29,7 +29,10 @@ final class RandomDecoders {
             }
             layers.add(l);
         }
-        return new DecoderWeights(matrix(r, c.vocab(), h), layers, norm(r, h), matrix(r, h, c.vocab()));
+        float[] embedding = matrix(r, c.vocab(), h), norm = norm(r, h), output = matrix(r, h, c.vocab());
+        // Gemma's output is the embedding (its files hold no output.weight).
+        if (c.architecture() == DecoderConfig.Architecture.GEMMA) output = GgufDecoder.transpose(embedding, c.vocab(), h);
+        return new DecoderWeights(embedding, layers, norm, output);
     }
 
     /** Weights of scale 1/sqrt(in): activations keep their size through the layers. */

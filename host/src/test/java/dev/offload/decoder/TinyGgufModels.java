@@ -13,7 +13,8 @@ import java.util.List;
  * Tiny llama/qwen2/qwen3 GGUF files with seeded weights and a small SentencePiece vocabulary (byte tokens and a few
  * pieces), written the way GGUF converters lay tensors out: matrices [ne0 = in, ne1 = out], i.e. one row per output.
  * The qwen3 one has heads wider than hidden / heads (4 heads of 32 on a hidden 64, as Qwen3 0.6B has 16 of 128 on
- * 1024), given by {@code attention.key_length}, and per-head Q/K norms.
+ * 1024), given by {@code attention.key_length}, and per-head Q/K norms; the gemma one such heads, one KV head, and its
+ * output always tied to the embedding (llama.cpp's gemma reads no output.weight).
  */
 public final class TinyGgufModels {
     private TinyGgufModels() {}
@@ -30,7 +31,8 @@ public final class TinyGgufModels {
 
     public static DecoderConfig config(DecoderConfig.Architecture arch) {
         boolean qwen2 = arch == DecoderConfig.Architecture.QWEN2, qwen3 = arch == DecoderConfig.Architecture.QWEN3;
-        return new DecoderConfig(arch, 2, 64, 4, 2, qwen3 ? 32 : 16, 96, vocabulary().size(), 128, 10000f,
+        boolean gemma = arch == DecoderConfig.Architecture.GEMMA;   // one KV head (as Gemma 2B) of 32 (wider than 64 / 4, as Gemma 7B's)
+        return new DecoderConfig(arch, 2, 64, 4, gemma ? 1 : 2, qwen3 || gemma ? 32 : 16, 96, vocabulary().size(), 128, 10000f,
                 arch == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES, 1e-5f, qwen2);
     }
 
@@ -92,7 +94,7 @@ public final class TinyGgufModels {
             matrix(g, p + "ffn_down.weight", l.wDown(), c.ffn(), c.hidden(), matrixType);
         }
         g.tensor("output_norm.weight", F32, new long[] {c.hidden()}, encode(w.outputNorm(), F32));
-        if (!tied) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
+        if (!tied && c.architecture() != DecoderConfig.Architecture.GEMMA) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
         return g.write(file);
     }
 

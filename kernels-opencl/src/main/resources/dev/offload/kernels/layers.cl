@@ -135,19 +135,29 @@ __kernel KERNEL_SHAPE void rms_norm_block_int8(__global const float* x, __global
     }
 }
 
-// silu_gate then block_int8, one work-item per block of 32 elements.
+// Gated products GATE(a) * b then block_int8, one work-item per block of 32 elements, GATE on 16 lanes at once. (Two
+// written-out kernels, not a macro that makes both: the bitstream manifests find kernels by their __kernel lines.)
+#define GATED_BLOCK_BODY(GATE)                                                                                   \
+    const int blk = get_global_id(0);                                                                            \
+    if (blk == 0) zero_point[0] = 0;                                                                             \
+    if (blk >= blocks) return;                                                                                   \
+    const size_t o = (size_t) blk * 32;                                                                          \
+    const float16 a0 = vload16(0, a + o), a1 = vload16(1, a + o);                                                \
+    q8_block(GATE(a0) * vload16(0, b + o), GATE(a1) * vload16(1, b + o), q + o, scales + blk);
+
+// silu_gate then block_int8: silu_times on 16 lanes at once (the same operations per lane; PoCL's float16 exp gave
+// its scalar exp's bits on 2^20 values of [-6, 6]): 1.95 -> 1.16 ms for a 128 x 8192 prefill on the 2-core machine.
+#define SILU16(x) ((x) / (1.0f + exp(-(x))))
 __kernel KERNEL_SHAPE void silu_gate_block_int8(__global const float* a, __global const float* b, const int blocks,
                                                 __global char* q, __global float* scales, __global int* zero_point) {
-    const int blk = get_global_id(0);
-    if (blk == 0) zero_point[0] = 0;
-    if (blk >= blocks) return;
-    const size_t o = (size_t)blk * 32;
-    // silu_times on 16 lanes at once (the same operations per lane; PoCL's float16 exp gave its scalar exp's bits on
-    // 2^20 values of [-6, 6]): 1.95 -> 1.16 ms for a 128 x 8192 prefill on the 2-core machine.
-    const float16 a0 = vload16(0, a + o), a1 = vload16(1, a + o);
-    const float16 y0 = a0 / (1.0f + exp(-a0)) * vload16(0, b + o);
-    const float16 y1 = a1 / (1.0f + exp(-a1)) * vload16(1, b + o);
-    q8_block(y0, y1, q + o, scales + blk);
+    GATED_BLOCK_BODY(SILU16)
+}
+
+// gelu_tanh(a) * b (GeGLU, Gemma's gated feed-forward) then block_int8: the reference's LayersReference.geluGate
+// within GELU's float32 bound.
+__kernel KERNEL_SHAPE void gelu_gate_block_int8(__global const float* a, __global const float* b, const int blocks,
+                                                __global char* q, __global float* scales, __global int* zero_point) {
+    GATED_BLOCK_BODY(OFFLOAD_GELU_TANH)
 }
 
 __kernel KERNEL_SHAPE void gelu_erf(__global const float* x, __global float* y, const int n) {

@@ -68,6 +68,8 @@ public final class DecoderLayersValidator implements OpValidator {
         out.addAll(rmsNormBlockInt8(device, p, quantize, rnd, 3, 64, true));
         for (int n : options.quick() ? new int[] {1184} : new int[] {32, 96, 8192, 100000}) out.addAll(siluGateBlockInt8(device, p, quantize, rnd, n, false));
         out.addAll(siluGateBlockInt8(device, p, quantize, rnd, 96, true));
+        for (int n : options.quick() ? new int[] {1184} : new int[] {32, 96, 8192, 100000}) out.add(geluGateBlockInt8(device, p, rnd, n, false));
+        out.add(geluGateBlockInt8(device, p, rnd, 96, true));
         for (int[] s : options.quick() ? new int[][] {{2, 5, 33}} : new int[][] {{1, 1, 1}, {2, 5, 33}, {1, 129, 2048}}) {
             out.add(lastToken(device, p, rnd, s[0], s[1], s[2]));
         }
@@ -250,6 +252,29 @@ public final class DecoderLayersValidator implements OpValidator {
                     got.zero().buffer());
             int[] unfused = unfused(device, quantize, 1, n, y -> DecoderKernels.siluGate(p, direct(device), ab, bb, y, n));
             return fusedChecks(device, "silu_gate_block_int8 n=" + n + (specials ? " NaN block" : ""), unfused, got, want);
+        }
+    }
+
+    /**
+     * Gemma's GeGLU product quantized per block (gelu_gate_block_int8), against the reference's q * scale within the
+     * block quantization's bound (GELU's float32 rounding, ~1e-6 relative, is far inside it); with a NaN gate value,
+     * its block's scale is NaN and its q 0, as the reference's. It has no unfused twin kernel to be compared bit for bit
+     * with: no graph runs GELU's gate apart from its quantization.
+     */
+    private CheckResult geluGateBlockInt8(OpenClDevice device, Program p, SplittableRandom rnd, int n, boolean specials) {
+        float[] a = floats(rnd, n, 6), b = floats(rnd, n, 2);
+        if (specials) a[32 + 7] = Float.NaN;   // block 1: NaN scale
+        float[] want = LayersReference.geluGate(a, b);
+        try (Buffer ab = device.upload(a); Buffer bb = device.upload(b); BlockOutputs got = BlockOutputs.of(device, n)) {
+            DecoderKernels.geluGateBlockInt8(p, direct(device), device.rowsLocalSize(n / 32), ab, bb, n, got.q().buffer(), got.scales().buffer(),
+                    got.zero().buffer());
+            String shape = "gelu_gate_block_int8 n=" + n + (specials ? " NaN block" : "");
+            if (specials) {
+                QuantizeReference.Quantized ref = QuantizeReference.perBlockInt8(want, 1, want.length);
+                return Compare.exact(op(), shape + " vs reference [NaN scales, q...]", device.spec(),
+                        nanScalesAndQ(ref.scales(), ref.data()), nanScalesAndQ(got.scales().readFloats(), got.q().readBytes()), got.guardsIntact());
+            }
+            return Compare.relative(op(), shape + " vs reference [q * scale]", device.spec(), want, got.dequantized(), BLOCK_Q_BOUND, got.guardsIntact());
         }
     }
 

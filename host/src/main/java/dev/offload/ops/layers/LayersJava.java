@@ -17,6 +17,7 @@ import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.SiluGateBlockQuantize;
+import dev.offload.graph.GeluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.ops.quant.QuantizeReference;
 import dev.offload.runtime.DeviceTensor;
@@ -31,7 +32,7 @@ public final class LayersJava implements OpImplementation {
     public static final LayersJava INSTANCE = new LayersJava();
     public static final Set<Class<? extends Op>> OPS = Set.of(LayerNorm.class, LayerNormQuantize.class, RmsNorm.class, Gelu.class, SiluGate.class,
             Add.class, Embedding.class, MeanPool.class, RotaryEmbedding.class, LastToken.class,
-            RmsNormBlockQuantize.class, SiluGateBlockQuantize.class, QueryKeyRope.class);
+            RmsNormBlockQuantize.class, SiluGateBlockQuantize.class, GeluGateBlockQuantize.class, QueryKeyRope.class);
 
     private LayersJava() {}
 
@@ -69,6 +70,7 @@ public final class LayersJava implements OpImplementation {
             case RmsNormBlockQuantize n -> (in, ctx) -> blockQuantized(outs,
                     LayersReference.rmsNorm(host(in, 0).floats(), out.last(), n.gamma(), n.epsilon()));
             case SiluGateBlockQuantize s -> (in, ctx) -> blockQuantized(outs, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats()));
+            case GeluGateBlockQuantize s -> (in, ctx) -> blockQuantized(outs, LayersReference.geluGate(host(in, 0).floats(), host(in, 1).floats()));
             case Gelu g -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.gelu(host(in, 0).floats(), g.tanhApproximation())));
             case SiluGate s -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.siluGate(host(in, 0).floats(), host(in, 1).floats())));
             case Add a -> (in, ctx) -> List.of(HostTensor.of(out, LayersReference.add(host(in, 0).floats(), host(in, 1).floats())));

@@ -22,6 +22,7 @@ import dev.offload.graph.RmsNormBlockQuantize;
 import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.SiluGate;
 import dev.offload.graph.SiluGateBlockQuantize;
+import dev.offload.graph.GeluGateBlockQuantize;
 import dev.offload.graph.TensorType;
 import dev.offload.kernels.KernelFamily;
 import dev.offload.ops.quant.Quantize;
@@ -147,10 +148,11 @@ public final class LayersOpenCl implements OpImplementation {
                         return q;
                     });
                 }
-                case SiluGateBlockQuantize s -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
+                case SiluGateBlockQuantize _, GeluGateBlockQuantize _ -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     List<DeviceTensor> q = allocateAll(cl, ctx, outs);
                     int n = (int) out.elements();
-                    DecoderKernels.siluGateBlockInt8(p, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
+                    String kernel = node.op() instanceof GeluGateBlockQuantize ? DecoderKernels.GELU_GATE_BLOCK_INT8 : DecoderKernels.SILU_GATE_BLOCK_INT8;
+                    DecoderKernels.gateBlockInt8(p, kernel, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
                             buf(q, 0), buf(q, 1), buf(q, 2));
                     return q;
                 });

@@ -65,6 +65,13 @@ public final class LayersReference {
         return y;
     }
 
+    /** GeGLU's product: GELU's tanh form of a, rounded to float, times b (in float, as llama.cpp's graph multiplies them). */
+    public static float[] geluGate(float[] a, float[] b) {
+        float[] y = new float[a.length];
+        for (int i = 0; i < a.length; i++) y[i] = (float) Activation.GELU_TANH.apply(a[i]) * b[i];
+        return y;
+    }
+
     public static float[] gelu(float[] x, boolean tanh) {
         float[] y = new float[x.length];
         Activation a = tanh ? Activation.GELU_TANH : Activation.GELU_ERF;
