@@ -26,6 +26,9 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
                 "every size must be positive");
         require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kv heads (" + kvHeads + ")");
         require(headDim % 2 == 0, "the head dimension (" + headDim + ") must be even for rotary positions");
+        // A head width read from a file (attention.key_length) is checked, not trusted: Q's width must fit an int.
+        require((long) heads * headDim <= Integer.MAX_VALUE && (long) kvHeads * headDim <= Integer.MAX_VALUE,
+                heads + " heads of " + headDim + " values do not fit a tensor row");
         require(ropeBase > 1 && Float.isFinite(ropeBase), "the rotary base must be > 1, got " + ropeBase);
         require(rmsEpsilon > 0 && Float.isFinite(rmsEpsilon), "the RMSNorm epsilon must be > 0, got " + rmsEpsilon);
     }

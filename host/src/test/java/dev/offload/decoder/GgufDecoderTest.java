@@ -95,6 +95,12 @@ class GgufDecoderTest {
         byte[] wide = replace(bytes, "value_length\u0004\0\0\0 \0\0\0", "value_length\u0004\0\0\0@\0\0\0");
         var e = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("wide.gguf"), wide)));
         assertTrue(e.getMessage().contains("wide.gguf") && e.getMessage().contains("qwen3.attention.value_length 64 != key_length 32"), e.getMessage());
+        // 256 heads of 2^24 (each size within the reader's 1..2^24): Q's row would be 2^32 wide; one line, nothing wrapped.
+        byte[] huge = replace(replace(replace(bytes, "key_length\u0004\0\0\0 \0\0\0", "key_length\u0004\0\0\0\0\0\0\u0001"),
+                "value_length\u0004\0\0\0 \0\0\0", "value_length\u0004\0\0\0\0\0\0\u0001"),
+                "head_count\u0004\0\0\0\u0004\0\0\0", "head_count\u0004\0\0\0\0\u0001\0\0");
+        var h = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("huge.gguf"), huge)));
+        assertTrue(h.getMessage().contains("huge.gguf") && h.getMessage().contains("256 heads of 16777216 values do not fit a tensor row"), h.getMessage());
     }
 
     @Test
