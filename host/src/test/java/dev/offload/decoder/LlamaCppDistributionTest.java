@@ -49,8 +49,15 @@ import org.junit.jupiter.api.io.TempDir;
  * activation, which offload's float GELU does not make. Measured on its F32 file against the "f32" configuration:
  * KL 1.5e-8, max |Δp| 5.1e-6 (6.5e-8 and 1.3e-5 against the defaults, 5.3e-5 and 4.4e-5 KL on Q8_0): its F32 row's
  * bound is KL 2e-7 and |Δp| 1e-4, still 25x below what the wrong rotary base gave.
+ *
+ * <p>The device decoder (OpenCL) on the Q8_0 files is judged too: it quantizes every activation row into int8 blocks
+ * of 32 as llama.cpp does, and against llama.cpp's "f32" configuration measured (2026-12-04) KL 4.2e-15 (qwen2) and
+ * 6.8e-15 (qwen3), the same arithmetic to the rounding of sums; llama 4.0e-5 and gemma 1.7e-5 (its float16 GELU), max
+ * |Δp| 3.0e-4 at most; against the defaults (float16 K/V) 4.5e-5–2.7e-4. Bounds: KL 4e-4 and |Δp| 3e-3 against "f32",
+ * the Q8_0 rows' 3e-3 and 3e-2 against the defaults.
  */
 class LlamaCppDistributionTest {
+    @org.junit.jupiter.api.extension.RegisterExtension static final dev.offload.testing.CpuDeviceFixture CL = new dev.offload.testing.CpuDeviceFixture();
     static final int PROMPT = 40, TOP = 10;
     static final int[] POSITIONS = {0, 3, 9, 17, 28, 39};
 
@@ -60,6 +67,9 @@ class LlamaCppDistributionTest {
     static final List<Bound> BOUNDS = List.of(
             new Bound("f32", TinyGgufModels.F32, 1e-9, 1e-5), new Bound("f32", TinyGgufModels.Q8_0, 3e-3, 3e-2),
             new Bound("default", TinyGgufModels.F32, 3e-5, 2e-3), new Bound("default", TinyGgufModels.Q8_0, 3e-3, 3e-2));
+    /** The device decoder (OpenCL, int8 activations in blocks of 32) on Q8_0 files, per llama.cpp configuration (see above). */
+    static final Bound DEVICE_Q8_0_F32 = new Bound("f32", TinyGgufModels.Q8_0, 4e-4, 3e-3),
+            DEVICE_Q8_0_DEFAULT = new Bound("default", TinyGgufModels.Q8_0, 3e-3, 3e-2);
     /** Gemma's F32 file against llama.cpp's "f32" configuration: its float16 GELU table (see above). */
     static final Bound GEMMA_F32 = new Bound("f32", TinyGgufModels.F32, 2e-7, 1e-4);
 
@@ -106,6 +116,25 @@ class LlamaCppDistributionTest {
                 if (!(worstKl <= b.kl() && worstDp <= b.dp())) wrong.add(m.label() + " vs llama.cpp " + b.config() + ": KL " + worstKl + ", max |dp| " + worstDp);
             }
         }
+        // The device decoder on Q8_0 files: its activations go through int8 blocks of 32 as llama.cpp's do.
+        for (Model m : models) {
+            if (m.type() != TinyGgufModels.Q8_0) continue;
+            float[] device = deviceLogits(m);
+            int vocab = device.length / PROMPT;
+            for (Bound b : List.of(DEVICE_Q8_0_F32, DEVICE_Q8_0_DEFAULT)) {
+                String config = b.config();
+                double worstKl = 0, worstDp = 0;
+                for (int p : POSITIONS) {
+                    double[] theirs = probabilities(dense(llama.get(config).get(m.file().toString()).get(Integer.toString(p)), vocab));
+                    double[] mine = probabilities(Arrays.copyOfRange(device, p * vocab, (p + 1) * vocab));
+                    worstKl = Math.max(worstKl, kl(theirs, mine));
+                    worstDp = Math.max(worstDp, maxTopDelta(theirs, mine));
+                }
+                System.out.printf(Locale.ROOT, "device decoder (OpenCL) vs llama.cpp (%-7s), %-10s worst of %d positions: KL %.2g (bound %.0g), max |dp| top-%d %.2g (bound %.0g)%n",
+                        config, m.label(), POSITIONS.length, worstKl, b.kl(), TOP, worstDp, b.dp());
+                if (!(worstKl <= b.kl() && worstDp <= b.dp())) wrong.add(m.label() + " device decoder vs llama.cpp " + config + ": KL " + worstKl + ", max |dp| " + worstDp);
+            }
+        }
         assertEquals(models.size() * 2 * POSITIONS.length, compared);
         assertTrue(wrong.isEmpty(), "distributions further from llama.cpp's than the bounds: " + wrong);
     }
@@ -127,6 +156,24 @@ class LlamaCppDistributionTest {
             ref = new DecoderReference(d.config(), d.floatWeights(f));
         }
         return ref.forwardAll(m.prompt(), ref.newState(PROMPT));
+    }
+
+    /** The device decoder's logits on OpenCL after every prompt token, token by token, [PROMPT][vocab]. */
+    static float[] deviceLogits(Model m) {
+        try (GgufFile f = GgufFile.open(m.file()); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            GgufDecoder d = GgufDecoder.read(f);
+            QuantizedWeights w = QuantizedWeights.load(f, d.config(), arena);
+            try (DeviceDecoder dec = new DeviceDecoder(d.config(), w, 64, dev.offload.runtime.DevicePool.of(CL.device()),
+                    dev.offload.runtime.PlacementSpec.parse("cl:cpu"), true, false, null);
+                 DecoderBackend.Cache c = dec.newCache(PROMPT)) {
+                float[] out = new float[PROMPT * d.config().vocab()];
+                for (int t = 0; t < PROMPT; t++) {
+                    float[] l = dec.forward(new int[] {m.prompt()[t]}, c);
+                    System.arraycopy(l, 0, out, t * l.length, l.length);
+                }
+                return out;
+            }
+        }
     }
 
     /** llama.cpp's [[token, logit], ...] as a dense vector; every token must be there. */
