@@ -67,10 +67,10 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
         }
     }
 
-    /** The token embedding rows of {@code tokens}, [tokens][hidden] in float. */
-    public float[] embed(int[] tokens, int hidden) { return embed(tokens, hidden, 1f); }
-
-    /** The rows times {@code scale} in float (Gemma's sqrt(hidden), {@link DecoderConfig#embeddingScale}; 1: as decoded). */
+    /**
+     * The token embedding rows of {@code tokens}, [tokens][hidden] in float, times {@code scale} in float (Gemma's
+     * sqrt(hidden), {@link DecoderConfig#embeddingScale}; 1: as decoded).
+     */
     public float[] embed(int[] tokens, int hidden, float scale) {
         long vocab = tokenEmbedding.shape()[1];
         long rowBytes = (long) hidden / tokenEmbedding.type().blockSize() * tokenEmbedding.type().blockBytes();

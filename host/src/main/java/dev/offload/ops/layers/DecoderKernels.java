@@ -27,34 +27,25 @@ public final class DecoderKernels {
         }
     }
 
-    /** The gated products quantized per block of 32 (layers.cl's GATED_BLOCK_INT8): SwiGLU's and GeGLU's. */
-    public static final String SILU_GATE_BLOCK_INT8 = "silu_gate_block_int8", GELU_GATE_BLOCK_INT8 = "gelu_gate_block_int8";
+    /** The gate of a gated product quantized per block of 32 (layers.cl): SwiGLU's SiLU or GeGLU's GELU (tanh form). */
+    public enum Gate {
+        SILU("silu_gate_block_int8"), GELU_TANH("gelu_gate_block_int8");
 
-    /**
-     * {@code kernel}'s gate(a) * b (n floats, n a multiple of 32) quantized per block of 32 into q, scales and the one
-     * zero point (0): {@link #SILU_GATE_BLOCK_INT8} or {@link #GELU_GATE_BLOCK_INT8}.
-     */
-    public static void gateBlockInt8(Program p, String kernel, KernelLauncher launch, long[] local, Buffer a, Buffer b, int n, Buffer q,
+        final String kernel;
+
+        Gate(String kernel) { this.kernel = kernel; }
+    }
+
+    /** gate(a[i]) * b[i] over n elements (a multiple of 32) quantized per block of 32 in the same launch. */
+    public static void gateBlockInt8(Program p, Gate gate, KernelLauncher launch, long[] local, Buffer a, Buffer b, int n, Buffer q,
                                      Buffer scales, Buffer zeroPoint) {
-        try (Kernel k = p.kernel(kernel)) {
+        try (Kernel k = p.kernel(gate.kernel)) {
             k.setArgs(a, b, n / 32, q, scales, zeroPoint);
             launch.launch(k, new long[] {n / 32}, local);
         }
     }
 
-    /** silu(a[i]) * b[i] over n elements (a multiple of 32) quantized per block of 32 in the same launch. */
-    public static void siluGateBlockInt8(Program p, KernelLauncher launch, long[] local, Buffer a, Buffer b, int n, Buffer q, Buffer scales,
-                                         Buffer zeroPoint) {
-        gateBlockInt8(p, SILU_GATE_BLOCK_INT8, launch, local, a, b, n, q, scales, zeroPoint);
-    }
-
-    /** GeGLU's gelu_tanh(a[i]) * b[i], the same way. */
-    public static void geluGateBlockInt8(Program p, KernelLauncher launch, long[] local, Buffer a, Buffer b, int n, Buffer q, Buffer scales,
-                                         Buffer zeroPoint) {
-        gateBlockInt8(p, GELU_GATE_BLOCK_INT8, launch, local, a, b, n, q, scales, zeroPoint);
-    }
-
-        /** y [rows][cols] = rms_norm(x) * gamma. */
+    /** y [rows][cols] = rms_norm(x) * gamma. */
     public static void rmsNorm(Program p, KernelLauncher launch, long[] local, Buffer x, Buffer gamma, Buffer y, int rows, int cols, float eps) {
         try (Kernel k = p.kernel("rms_norm")) {
             k.setArgs(x, gamma, y, rows, cols, eps);

@@ -66,10 +66,10 @@ public final class DecoderLayersValidator implements OpValidator {
             out.addAll(rmsNormBlockInt8(device, p, quantize, rnd, s[0], s[1], false));
         }
         out.addAll(rmsNormBlockInt8(device, p, quantize, rnd, 3, 64, true));
-        for (int n : options.quick() ? new int[] {1184} : new int[] {32, 96, 8192, 100000}) out.addAll(siluGateBlockInt8(device, p, quantize, rnd, n, false));
-        out.addAll(siluGateBlockInt8(device, p, quantize, rnd, 96, true));
-        for (int n : options.quick() ? new int[] {1184} : new int[] {32, 96, 8192, 100000}) out.add(geluGateBlockInt8(device, p, rnd, n, false));
-        out.add(geluGateBlockInt8(device, p, rnd, 96, true));
+        for (DecoderKernels.Gate gate : DecoderKernels.Gate.values()) {
+            for (int n : options.quick() ? new int[] {1184} : new int[] {32, 96, 8192, 100000}) out.addAll(gateBlockInt8(device, p, quantize, rnd, gate, n, false));
+            out.addAll(gateBlockInt8(device, p, quantize, rnd, gate, 96, true));
+        }
         for (int[] s : options.quick() ? new int[][] {{2, 5, 33}} : new int[][] {{1, 1, 1}, {2, 5, 33}, {1, 129, 2048}}) {
             out.add(lastToken(device, p, rnd, s[0], s[1], s[2]));
         }
@@ -209,16 +209,22 @@ public final class DecoderLayersValidator implements OpValidator {
 
     /** The two checks of a fused kernel: against the unfused kernels (bits), against the reference (dequantized). */
     private List<CheckResult> fusedChecks(OpenClDevice device, String shape, int[] unfused, BlockOutputs got, float[] want) {
-        int[] flat = got.flat();
-        CheckResult same = Compare.exact(op(), shape + " = unfused kernels [scales, q..., zp]", device.spec(), unfused, flat, got.guardsIntact());
+        CheckResult same = Compare.exact(op(), shape + " = unfused kernels [scales, q..., zp]", device.spec(), unfused, got.flat(), got.guardsIntact());
+        return List.of(same, judged(device, shape, got, want));
+    }
+
+    /**
+     * A block-quantized result against the reference's: q * scale within the block quantization's bound, or, where the
+     * reference has NaN or infinities, which scales are NaN and those blocks' q.
+     */
+    private CheckResult judged(OpenClDevice device, String shape, BlockOutputs got, float[] want) {
         QuantizeReference.Quantized ref = QuantizeReference.perBlockInt8(want, 1, want.length);
         boolean specials = false;
         for (float v : want) specials |= !Float.isFinite(v);
-        CheckResult judged = specials
+        return specials
                 ? Compare.exact(op(), shape + " vs reference [NaN scales, q...]", device.spec(),
                         nanScalesAndQ(ref.scales(), ref.data()), nanScalesAndQ(got.scales().readFloats(), got.q().readBytes()), got.guardsIntact())
                 : Compare.relative(op(), shape + " vs reference [q * scale]", device.spec(), want, got.dequantized(), BLOCK_Q_BOUND, got.guardsIntact());
-        return List.of(same, judged);
     }
 
     /** NaN-ness of each scale, then the data of the NaN blocks (0: NaN saturates to 0); finite blocks are checked elsewhere. */
@@ -243,38 +249,25 @@ public final class DecoderLayersValidator implements OpValidator {
         }
     }
 
-    private List<CheckResult> siluGateBlockInt8(OpenClDevice device, Program p, Quantize quantize, SplittableRandom rnd, int n, boolean specials) {
-        float[] a = floats(rnd, n, 6), b = floats(rnd, n, 2);
-        if (specials) a[32 + 7] = Float.NaN;   // block 1: NaN scale
-        float[] want = LayersReference.siluGate(a, b);
-        try (Buffer ab = device.upload(a); Buffer bb = device.upload(b); BlockOutputs got = BlockOutputs.of(device, n)) {
-            DecoderKernels.siluGateBlockInt8(p, direct(device), device.rowsLocalSize(n / 32), ab, bb, n, got.q().buffer(), got.scales().buffer(),
-                    got.zero().buffer());
-            int[] unfused = unfused(device, quantize, 1, n, y -> DecoderKernels.siluGate(p, direct(device), ab, bb, y, n));
-            return fusedChecks(device, "silu_gate_block_int8 n=" + n + (specials ? " NaN block" : ""), unfused, got, want);
-        }
-    }
-
     /**
-     * Gemma's GeGLU product quantized per block (gelu_gate_block_int8), against the reference's q * scale within the
-     * block quantization's bound (GELU's float32 rounding, ~1e-6 relative, is far inside it); with a NaN gate value,
-     * its block's scale is NaN and its q 0, as the reference's. It has no unfused twin kernel to be compared bit for bit
-     * with: no graph runs GELU's gate apart from its quantization.
+     * A gated product quantized per block (silu_gate_block_int8, gelu_gate_block_int8) against the reference; SwiGLU's
+     * also bit for bit against its unfused kernels (silu_gate, then block_int8). GeGLU's has no unfused twin (no graph
+     * runs GELU's gate apart from its quantization), and GELU's float32 rounding (~1e-6 relative) is far inside the
+     * block quantization's bound. A NaN gate value makes its block's scale NaN and its q 0, as the reference's.
      */
-    private CheckResult geluGateBlockInt8(OpenClDevice device, Program p, SplittableRandom rnd, int n, boolean specials) {
+    private List<CheckResult> gateBlockInt8(OpenClDevice device, Program p, Quantize quantize, SplittableRandom rnd, DecoderKernels.Gate gate,
+                                            int n, boolean specials) {
         float[] a = floats(rnd, n, 6), b = floats(rnd, n, 2);
         if (specials) a[32 + 7] = Float.NaN;   // block 1: NaN scale
-        float[] want = LayersReference.geluGate(a, b);
+        boolean silu = gate == DecoderKernels.Gate.SILU;
+        float[] want = silu ? LayersReference.siluGate(a, b) : LayersReference.geluGate(a, b);
         try (Buffer ab = device.upload(a); Buffer bb = device.upload(b); BlockOutputs got = BlockOutputs.of(device, n)) {
-            DecoderKernels.geluGateBlockInt8(p, direct(device), device.rowsLocalSize(n / 32), ab, bb, n, got.q().buffer(), got.scales().buffer(),
+            DecoderKernels.gateBlockInt8(p, gate, direct(device), device.rowsLocalSize(n / 32), ab, bb, n, got.q().buffer(), got.scales().buffer(),
                     got.zero().buffer());
-            String shape = "gelu_gate_block_int8 n=" + n + (specials ? " NaN block" : "");
-            if (specials) {
-                QuantizeReference.Quantized ref = QuantizeReference.perBlockInt8(want, 1, want.length);
-                return Compare.exact(op(), shape + " vs reference [NaN scales, q...]", device.spec(),
-                        nanScalesAndQ(ref.scales(), ref.data()), nanScalesAndQ(got.scales().readFloats(), got.q().readBytes()), got.guardsIntact());
-            }
-            return Compare.relative(op(), shape + " vs reference [q * scale]", device.spec(), want, got.dequantized(), BLOCK_Q_BOUND, got.guardsIntact());
+            String shape = gate.kernel + " n=" + n + (specials ? " NaN block" : "");
+            if (!silu) return List.of(judged(device, shape, got, want));
+            int[] unfused = unfused(device, quantize, 1, n, y -> DecoderKernels.siluGate(p, direct(device), ab, bb, y, n));
+            return fusedChecks(device, shape, unfused, got, want);
         }
     }
 

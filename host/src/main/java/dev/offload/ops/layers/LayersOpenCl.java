@@ -151,8 +151,8 @@ public final class LayersOpenCl implements OpImplementation {
                 case SiluGateBlockQuantize _, GeluGateBlockQuantize _ -> prepared(program, new Weights(uploaded, held), (p, in, ctx) -> {
                     List<DeviceTensor> q = allocateAll(cl, ctx, outs);
                     int n = (int) out.elements();
-                    String kernel = node.op() instanceof GeluGateBlockQuantize ? DecoderKernels.GELU_GATE_BLOCK_INT8 : DecoderKernels.SILU_GATE_BLOCK_INT8;
-                    DecoderKernels.gateBlockInt8(p, kernel, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
+                    DecoderKernels.Gate gate = node.op() instanceof GeluGateBlockQuantize ? DecoderKernels.Gate.GELU_TANH : DecoderKernels.Gate.SILU;
+                    DecoderKernels.gateBlockInt8(p, gate, launcher(cl, ctx), cl.rowsLocalSize(n / 32), buf(in, 0), buf(in, 1), n,
                             buf(q, 0), buf(q, 1), buf(q, 2));
                     return q;
                 });

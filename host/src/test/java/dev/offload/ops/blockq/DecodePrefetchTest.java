@@ -11,6 +11,7 @@ import dev.offload.cl.DeviceInfo;
 import dev.offload.cl.DeviceType;
 import dev.offload.device.OpenClDevice;
 import dev.offload.testing.CpuDeviceFixture;
+import dev.offload.testing.DeviceInfos;
 import dev.offload.validate.CheckResult;
 import dev.offload.validate.GuardedOutput;
 import java.lang.foreign.Arena;
@@ -29,12 +30,7 @@ class DecodePrefetchTest {
     @RegisterExtension static final CpuDeviceFixture CL = new CpuDeviceFixture();
 
     private static DeviceInfo as(DeviceType type, String vendor) {
-        DeviceInfo i = CL.device().info();
-        return new DeviceInfo(type, i.name(), vendor, i.driverVersion(), i.deviceVersion(), i.openclCVersion(), i.computeUnits(),
-                i.maxClockMhz(), i.globalMemBytes(), i.localMemBytes(), i.constantMemBytes(), i.maxAllocBytes(),
-                i.maxWorkGroupSize(), i.maxWorkItemSizes(), i.preferredVectorWidthChar(), i.preferredVectorWidthInt(),
-                i.preferredVectorWidthFloat(), i.fp16(), i.fp64(), i.dotProduct(), i.armDotProductInt8(), i.maxSubGroups(),
-                i.baseAddressAlignBytes(), i.extensions());
+        return DeviceInfos.as(CL.device().info(), type, vendor, CL.device().info().driverVersion());
     }
 
     @Test

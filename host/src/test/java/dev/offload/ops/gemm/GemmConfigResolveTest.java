@@ -38,13 +38,7 @@ class GemmConfigResolveTest {
     }
 
     /** The same device as reported by another driver version or as another type. */
-    static DeviceInfo copy(DeviceInfo i, DeviceType type, String driver) {
-        return new DeviceInfo(type, i.name(), i.vendor(), driver, i.deviceVersion(), i.openclCVersion(), i.computeUnits(),
-                i.maxClockMhz(), i.globalMemBytes(), i.localMemBytes(), i.constantMemBytes(), i.maxAllocBytes(),
-                i.maxWorkGroupSize(), i.maxWorkItemSizes(), i.preferredVectorWidthChar(), i.preferredVectorWidthInt(),
-                i.preferredVectorWidthFloat(), i.fp16(), i.fp64(), i.dotProduct(), i.armDotProductInt8(), i.maxSubGroups(),
-                i.baseAddressAlignBytes(), i.extensions());
-    }
+    static DeviceInfo copy(DeviceInfo i, DeviceType type, String driver) { return dev.offload.testing.DeviceInfos.as(i, type, i.vendor(), driver); }
 
     @Test
     void anEntryForThisDeviceAndDriverIsUsedAndTheGemmItConfiguresIsExact() {
