@@ -163,10 +163,11 @@ static inline void lanes_to_tile(const float16* lanes, float* acc) {
 // Q4_0, so a decode work-item streams its panels once, with no per-row unpacking or horizontal sums.
 //
 // Every path computes, per weight row and block b (32 values, one or two integer scales, Q4_K a min), in
-// BlockLinearReference's order with no contraction, so the result is the reference's bit for bit:
-//   t   = (float) (sc_lo * lo + sc_hi * hi) * (dx * d)          lo, hi: the halves' exact integer dots
-//   Q4_K: t = t - (float) (mn * sum x) * (dx * dmin)
-//   acc = acc + t                                               block after block
+// BlockLinearReference's order with no contraction (fma only where written), so the result is the reference's bit
+// for bit:
+//   Q6_K: acc = acc + (float) (sc_lo * lo + sc_hi * hi) * (dx * d)     lo, hi: the halves' exact integer dots
+//   Q4_K: acc = fma((float) (lo + hi), dx * (d * sc), acc)             d * sc, dmin * mn: exact in float
+//         acc = fma(-(dx * (float) sum x), dmin * mn, acc)             block after block
 // With VNNI a panel's 16 rows are 16 lanes of one vector; the portable path (and the tail rows everywhere) takes a
 // row at a time. Q6_K's stored values are q + 32: the 32 * scale * (sum x) this adds is taken out of the integer dot.
 #if defined(BLOCK_Q4_K)
@@ -372,17 +373,24 @@ KTARGET static void kquant_rows(__global const char* const* xrow, __global const
             const kblock k = n[j] < 16 * panels
                     ? k_block_panel(w + (size_t) (n[j] / 16) * 16 * row_bytes, nsb, n[j] % 16, b)
                     : k_block(w + (size_t) n[j] * row_bytes + (size_t) (b >> 3) * SB_BYTES, b & 7);
+#if defined(BLOCK_Q4_K)
+            kblock unit = k;   // the values' dot alone: the scale goes into d * sc, exact in float
+            unit.scale_lo = unit.scale_hi = 1;
+            const float dsc = k.d * (float) k.scale_lo, dmn = k.dmin * (float) k.min;
+#endif
 #pragma unroll
             for (int i = 0; i < MR; i++) {
+#if defined(BLOCK_Q4_K)
+                const float a = acc[i * count + j];
+                const float with_values = fma((float) block_dot(unit, xlo[i], xhi[i]), xd[i] * dsc, a);
+                acc[i * count + j] = fma(-(xd[i] * (float) (xs_lo[i] + xs_hi[i])), dmn, with_values);
+#else
                 int dot = block_dot(k, xlo[i], xhi[i]);
 #if defined(BLOCK_Q6_K)
                 dot -= 32 * (k.scale_lo * xs_lo[i] + k.scale_hi * xs_hi[i]);   // the stored values are q + 32
 #endif
-                float term = (float) dot * (xd[i] * k.d);
-#if defined(BLOCK_Q4_K)
-                term = term - (float) (k.min * (xs_lo[i] + xs_hi[i])) * (xd[i] * k.dmin);
+                acc[i * count + j] = acc[i * count + j] + (float) dot * (xd[i] * k.d);
 #endif
-                acc[i * count + j] = acc[i * count + j] + term;
             }
         }
     }
@@ -486,13 +494,14 @@ KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __globa
                 const int16 sc = Q4K_SCALE(PLANE, t), mn = Q4K_MIN(PLANE, t);
 #undef PLANE
                 __global const half* dp = (__global const half*) (panel[p] + panel_d(nsb) + (size_t) s * 64);
-                const float16 d = vload_half16(0, dp), dmin = vload_half16(1, dp);
+                // d * sc and dmin * mn are exact (fp16 times 6 bits), made once for the tile's MR rows of x; each
+                // row then takes two fused steps, as the reference.
+                const float16 dsc = vload_half16(0, dp) * convert_float16(sc), dmn = vload_half16(1, dp) * convert_float16(mn);
 #pragma unroll
                 for (int i = 0; i < MR; i++) {
                     const float xd = dxrow[i][b];
-                    float16 term = convert_float16(sc * slo[i][p]) * (xd * d);
-                    term = term - convert_float16(mn * (xs_lo[i] + xs_hi[i])) * (xd * dmin);
-                    acc[i][p] = acc[i][p] + term;
+                    const float16 with_values = fma(convert_float16(slo[i][p]), xd * dsc, acc[i][p]);
+                    acc[i][p] = fma((float16) (-(xd * (float) (xs_lo[i] + xs_hi[i]))), dmn, with_values);
                 }
 #else
                 __global const char* scp = (__global const char*) (panel[p] + panel_scales(nsb) + (size_t) b * 32);

@@ -21,8 +21,9 @@ import java.util.stream.IntStream;
  *   |kernel    - exact| <= (nb + 6) u (S + |bias|)          (nb on a lane's chain, 4 over the lanes, the bias, a product)
  *   |kernel - reference| <= (2 nb + 7) u (S + |bias|)  <=  (nb + 4) * 2^-22 * (S + |bias|)
  * </pre>
- * (each to first order in nb u, which is below 2^-13 for K < 2^16). A Q4_K term has one rounding more (two products
- * and their difference: 3 u of its parts against 2 u), which (2 nb + 9) u still leaves under the same (nb + 4) 2^-22.
+ * (each to first order in nb u, which is below 2^-13 for K < 2^16). A Q4_K block takes two fused steps into the sum
+ * (its two parts each one product and one fma: 2 nb roundings on the chain, 2 u on each part), which (4 nb + 11) u
+ * still leaves under the same (nb + 4) 2^-22 = (4 nb + 16) u.
  * The bound is asserted per element. Where the
  * reference is not finite (a NaN or an infinity in x makes its block's scale NaN or infinite), the kernel must give
  * the same: NaN where it gives NaN, the same infinity where it gives one.
