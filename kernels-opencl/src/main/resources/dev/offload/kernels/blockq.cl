@@ -451,9 +451,12 @@ KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __globa
             for (int i = 0; i < MR; i++)
 #pragma unroll
                 for (int p = 0; p < NP; p++) {
-                    slo[i][p] = (int16) (0);
 #if defined(BLOCK_Q6_K)
-                    shi[i][p] = (int16) (0);
+                    // The stored values are q + 32: each half's dot starts at -32 * (its sum of x), so it ends exact.
+                    slo[i][p] = (int16) (-32 * xs_lo[i]);
+                    shi[i][p] = (int16) (-32 * xs_hi[i]);
+#else
+                    slo[i][p] = (int16) (0);
 #endif
                 }
 #pragma unroll
@@ -509,7 +512,7 @@ KTARGET static void kquant_vnni_panels(__global const char* const* xrow, __globa
                 const float16 d = vload_half16(0, (__global const half*) (panel[p] + panel_d(nsb) + (size_t) s * 32));
 #pragma unroll
                 for (int i = 0; i < MR; i++) {
-                    const int16 dot = sc_lo * (slo[i][p] - 32 * xs_lo[i]) + sc_hi * (shi[i][p] - 32 * xs_hi[i]);
+                    const int16 dot = sc_lo * slo[i][p] + sc_hi * shi[i][p];
                     acc[i][p] = acc[i][p] + convert_float16(dot) * (dxrow[i][b] * d);
                 }
 #endif
