@@ -18,16 +18,27 @@ import java.util.List;
  * fused multiply-add chains in order, MLAS's softmax; dev.offload.math.OnnxRuntimeCpu), so that an imported model's
  * activations match ONNX Runtime bit for bit ({@link #onnxRuntime}; not causal).
  */
-public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor) implements Op {
+public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor, int window) implements Op {
     public Attention {
         Op.require(heads > 0 && kvHeads > 0 && headDim > 0, "attention needs positive heads, kvHeads and headDim");
         Op.require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kvHeads (" + kvHeads + ")");
         Op.require(onnxDivisor >= 0 && !(onnxDivisor > 0 && causal), "ONNX Runtime arithmetic is for non-causal attention with a positive divisor");
+        Op.require(window >= 0 && (window == 0 || causal), "a sliding window needs causal attention and >= 1 keys, got " + window);
+    }
+
+    public Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor) {
+        this(heads, kvHeads, headDim, causal, scale, onnxDivisor, 0);
     }
 
     public Attention(int heads, int kvHeads, int headDim, boolean causal, float scale) {
         this(heads, kvHeads, headDim, causal, scale, 0f);
     }
+
+    /**
+     * This causal attention with a sliding window: each query sees only the last {@code keys} keys up to its own
+     * position (Gemma 3's local layers; 0: the whole past).
+     */
+    public Attention withWindow(int keys) { return new Attention(heads, kvHeads, headDim, causal, scale, onnxDivisor, keys); }
 
     public static Attention of(int heads, int kvHeads, int headDim, boolean causal) {
         return new Attention(heads, kvHeads, headDim, causal, (float) (1.0 / Math.sqrt(headDim)));
@@ -76,6 +87,7 @@ public record Attention(int heads, int kvHeads, int headDim, boolean causal, flo
     @Override
     public String describe() {
         return "attention " + heads + "x" + headDim + (kvHeads != heads ? " gqa kv=" + kvHeads : "") + (causal ? " causal" : "")
+                + (window > 0 ? " window " + window : "")
                 + (onnxRuntime() ? " onnx" : "");
     }
 }

@@ -16,7 +16,9 @@
 //                 -cl-fp32-correctly-rounded-divide-sqrt.
 //
 // Masks (all combine; a masked key contributes nothing):
-//   causal      bottom-right aligned as with a KV cache: query i sees keys j <= i + Skv - Sq.
+//   causal      bottom-right aligned as with a KV cache: query i sees keys j <= i + Skv - Sq. The argument is
+//               0 (none) or the mask's sliding window in keys, INT_MAX for none: query i then sees only the
+//               last `causal` keys before its end (key_begin; Gemma 3's local layers).
 //   kv_len      per-batch key count: keys j >= kv_len[b] are masked.
 //   add_mask    additive float mask, element (b, h, i, j) at b*mask_bstride + h*mask_hstride + i*Skv + j,
 //               so [Sq,Skv] broadcasts with both strides 0, [B,1,Sq,Skv] with mask_hstride 0.
@@ -116,6 +118,14 @@ inline int key_end(int i, int b, int Sq, int Skv, int causal, __global const int
     return max(end, 0);
 }
 
+// The first key a row may see, for `end` its key_end. `causal` is 0 (no causal mask) or the causal mask's sliding
+// window in keys (INT_MAX for none, Mask.causalArgument): the row sees the last `causal` keys before its end (the
+// subtraction only where it is positive: no overflow with INT_MAX). With kv_len the end is the sequence's own, so a
+// decode step over a whole cache buffer (Skv = capacity) sees the window before its position.
+inline int key_begin(int end, int causal) {
+    return causal && end > causal ? end - causal : 0;
+}
+
 __kernel KERNEL_SHAPE void attention_fused(
         __global const store_t* q, __global const store_t* k, __global const store_t* v,
         __global float* out,        // O [B,H,Sq,D] when nsplit == 1
@@ -132,8 +142,9 @@ __kernel KERNEL_SHAPE void attention_fused(
     const int hk = h / (H / Hkv);
     const size_t row = (size_t) bh * Sq + i;
 
-    const int j0 = split * split_size;
-    const int j1 = min(key_end(i, b, Sq, Skv, causal, kv_len, has_len), j0 + split_size);
+    const int end = key_end(i, b, Sq, Skv, causal, kv_len, has_len);
+    const int j0 = max(split * split_size, key_begin(end, causal));   // a split before the window: no keys
+    const int j1 = min(end, split * split_size + split_size);
 
     // The query row, pre-multiplied by the scale: s = (scale*q) . k.
     floatV qv[NV];
@@ -219,16 +230,21 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
 
     // Per-lane visible key count; the work-item walks keys up to the largest one.
     int len_end = has_len ? min(Skv, kv_len[b]) : Skv;
-    int16 end;
-    int walk_end = 0;
+    int16 end, begin;
+    int walk_end = 0, walk_begin = Skv;
     for (int r = 0; r < LANES; r++) {
         int e = len_end;
         if (causal) e = min(e, min(i0 + r, Sq - 1) + Skv - Sq + 1);
         e = max(e, 0);
         if (r >= lanes) e = 0;
         ((int*) &end)[r] = e;
+        ((int*) &begin)[r] = key_begin(e, causal);
         walk_end = max(walk_end, e);
+        if (r < lanes) walk_begin = min(walk_begin, ((int*) &begin)[r]);
     }
+    // A sliding window: the walk starts at the block of the first key a lane sees (the first lane's); keys before a
+    // lane's own first are masked for it as those past its end are.
+    walk_begin = walk_begin / KEY_BLOCK * KEY_BLOCK;
 
     // Q transposed into lanes: qt[d] holds element d of the 16 rows, scaled.
     float16 qt[HEAD_DIM];
@@ -249,7 +265,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
     // Every block is a full KEY_BLOCK keys: keys past walk_end are read at a clamped (valid) index and
     // masked for all lanes, so the loops below have constant trip counts and s[] stays in registers.
     // Loops run d-outer: each qt[d] / acc[d] is touched once per block, the key blocks' rows are in L1.
-    for (int jb = 0; jb < walk_end; jb += KEY_BLOCK) {
+    for (int jb = walk_begin; jb < walk_end; jb += KEY_BLOCK) {
         float16 s[KEY_BLOCK];
         _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) s[t] = (float16) 0.0f;
         __global const store_t* krow[KEY_BLOCK];
@@ -266,7 +282,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
                 for (int r = 0; r < LANES; r++) ((float*) &bias)[r] = mbase[(size_t) min(r, lanes - 1) * Skv + j];
                 s[t] += bias;
             }
-            s[t] = select(s[t], (float16) (-INFINITY), (int16) j >= end);
+            s[t] = select(s[t], (float16) (-INFINITY), (int16) j >= end || (int16) j < begin);
             block_max = fmax(block_max, s[t]);
         }
         const float16 m_new = fmax(m, block_max);
@@ -282,7 +298,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
         // not see has weight 0, but 0 times a NaN or infinite value is NaN: in a block where some lane masks a key
         // (the causal diagonal, padding, the clamped keys past walk_end) such values are replaced by 0 for it, as
         // the reference never reads them. Other blocks, nearly all, take the plain loop.
-        const int ragged = any((int16) (jb + KEY_BLOCK - 1) >= end);
+        const int ragged = any((int16) (jb + KEY_BLOCK - 1) >= end || (int16) jb < begin);
         int d = 0;
         if (!ragged) {
             // Four output elements at a time: four independent fma chains over the block's keys (one chain alone
@@ -309,7 +325,8 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
             } else {
                 _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
                     const int j = min(jb + t, walk_end - 1);
-                    x = fma(s[t], select((float16) LOAD_S(vp + (size_t) j * KV_STEP + d), (float16) 0.0f, (int16) (jb + t) >= end), x);
+                    x = fma(s[t], select((float16) LOAD_S(vp + (size_t) j * KV_STEP + d), (float16) 0.0f,
+                                         (int16) (jb + t) >= end || (int16) (jb + t) < begin), x);
                 }
             }
             acc[d] = fma(acc[d], correction, x);
@@ -393,14 +410,14 @@ __kernel KERNEL_SHAPE void attention_scores(
     const int b = bh / H, h = bh % H;
     const int hk = h / (H / Hkv);
     const size_t row = (size_t) bh * Sq + i;
-    const int end = key_end(i, b, Sq, Skv, causal, kv_len, has_len);
+    const int end = key_end(i, b, Sq, Skv, causal, kv_len, has_len), begin = key_begin(end, causal);
     floatV qv[NV];
     for (int c = 0; c < NV; c++) qv[c] = LOAD_V(c, q + row * HEAD_DIM) * scale;
     __global const store_t* kp = k + ((size_t) b * Hkv + hk) * Skv * HEAD_DIM;
     __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
     __global float* srow = scores + row * Skv;
     for (int j = 0; j < Skv; j++) {
-        if (j >= end) { srow[j] = -INFINITY; continue; }
+        if (j >= end || j < begin) { srow[j] = -INFINITY; continue; }
         __global const store_t* kr = kp + (size_t) j * HEAD_DIM;
         floatV d = qv[0] * LOAD_V(0, kr);
         for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
@@ -570,9 +587,12 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
     }
     // Keys past the work-group's last row's end are masked for every row (with causal, the end grows with the row).
     // This split's keys: [split * split_size, its end), further cut to what the rows see.
-    const int j_first = split * split_size;
-    const int walk_end = min(key_end(min(i0 + TBR, Sq) - 1, b, Sq, Skv, causal, kv_len, has_len), j_first + split_size);
+    // A sliding window: the walk starts at the work-group's first row's first key (the same for every item: the loop
+    // below has barriers), each row masks the keys before its own.
+    const int j_first = max(split * split_size, key_begin(key_end(i0, b, Sq, Skv, causal, kv_len, has_len), causal));
+    const int walk_end = min(key_end(min(i0 + TBR, Sq) - 1, b, Sq, Skv, causal, kv_len, has_len), split * split_size + split_size);
     const int my_end = min(key_end(i, b, Sq, Skv, causal, kv_len, has_len), walk_end);
+    const int my_begin = key_begin(key_end(i, b, Sq, Skv, causal, kv_len, has_len), causal);
     __global const store_t* kp = k + KV_OFFSET(b, hk, 0);
     __global const store_t* vp = v + KV_OFFSET(b, hk, 0);
     __global const float* mrow = add_mask + (size_t) b * mask_bstride + (size_t) h * mask_hstride + (size_t) i * Skv;
@@ -596,7 +616,7 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
         for (int u = 0; u < TKPI; u++) {
             const int jj = t + u * TTR, j = j0 + jj;
             float s = -INFINITY;
-            if (jj < nk && j < my_end) {
+            if (jj < nk && j < my_end && j >= my_begin) {
                 __local const float* kr = kvs + jj * HEAD_DIM;
                 float d = 0.0f;
                 for (int c = 0; c < HEAD_DIM; c++) d = fma(qrow[c], kr[c], d);

@@ -60,6 +60,17 @@ public final class AttentionReference {
      */
     public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, float scale, float[] q, float[] k,
                                      float[] v, int[] keyLengths, int batch, int sq, int skv) {
+        return tokenMajor(heads, kvHeads, headDim, causal, 0, scale, q, k, v, keyLengths, batch, sq, skv);
+    }
+
+    /**
+     * {@link #tokenMajor(int, int, int, boolean, float, float[], float[], float[], int[], int, int, int)} with a sliding
+     * window of {@code window} keys on the causal mask (0: none): a query sees only the last {@code window} of the keys
+     * the causal and length masks leave it.
+     */
+    public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, int window, float scale, float[] q, float[] k,
+                                     float[] v, int[] keyLengths, int batch, int sq, int skv) {
+        if (window < 0 || (window > 0 && !causal)) throw new IllegalArgumentException("a sliding window needs a causal mask and >= 1 keys, got " + window);
         Dims dims = new Dims(batch, heads, kvHeads, sq, skv, headDim);
         checkLength("Q", q, (long) batch * sq * heads * headDim);
         checkLength("K", k, (long) batch * skv * kvHeads * headDim);
@@ -67,7 +78,10 @@ public final class AttentionReference {
         Keys keys = new Keys() {
             @Override public boolean visible(int b, int i, int j) {
                 if (keyLengths != null && j >= Math.clamp(keyLengths[b], 0, skv)) return false;
-                return !causal || j <= i + skv - sq;
+                if (!causal) return true;
+                int end = i + skv - sq + 1;   // one past the row's last key; a window sees the last ones before it
+                if (keyLengths != null) end = Math.min(end, Math.clamp(keyLengths[b], 0, skv));
+                return j < end && (window == 0 || j >= end - window);
             }
 
             @Override public double bias(int b, int h, int i, int j) { return 0; }

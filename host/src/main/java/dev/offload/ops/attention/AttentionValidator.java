@@ -40,6 +40,10 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(prefill).withMask(new Mask(true, new int[] {50, 9},
                 additive(prefill, Mask.Layout.BATCH_QUERY_KEY, rnd))), false, GPU_TILE));
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 5, 70, 64)).withMask(Mask.CAUSAL), false, ODD_TILE));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 5, 70, 64)).withMask(Mask.causal(7)), false, ODD_TILE));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.causal(1500)), false, GPU_TILE));
+        cases.add(new Case(AttentionProblem.of(prefill).withMask(new Mask(true, new int[] {50, 9},
+                additive(prefill, Mask.Layout.BATCH_QUERY_KEY, rnd), 16)), false, GPU_TILE));
         // Decode over a long cache: the keys split across work-groups (4 splits with a CPU's split parameters), merged.
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.NONE.withKvLengths(new int[] {4001})),
                 false, GPU_TILE));
@@ -68,6 +72,18 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 19, 40, 80)).withStorage(Storage.FLOAT16)
                 .withMask(Mask.CAUSAL), false));
         cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.CAUSAL), true));
+        // Sliding windows (Gemma 3's local layers): one ending inside a key block, a row's own key alone, one as wide
+        // as the keys, with lengths and an additive mask, a decode step whose first splits see no key, the unfused
+        // path, half storage.
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(5)), false));
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(1)), false));
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(37)), false));
+        cases.add(new Case(AttentionProblem.of(batched).withMask(new Mask(true, new int[] {61, 13},
+                additive(batched, Mask.Layout.QUERY_KEY, rnd), 20)), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 2, 1, 2048, 128)).withMask(Mask.causal(300)), false));
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(9)), true));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 19, 40, 80)).withStorage(Storage.FLOAT16)
+                .withMask(Mask.causal(3)), false));
         tiledCases(cases, quick, rnd);
         if (quick) return cases;
         for (int d : new int[] {32, 64, 80, 96, 128, 256}) {
@@ -151,13 +167,18 @@ public final class AttentionValidator implements OpValidator {
      * (NaN), guarded; the step must append its token at row count - 1, leave every other byte as it was, and attend
      * over exactly the count's keys (a poisoned key read would make the row NaN).
      */
-    private record DecodeStepCase(AttentionShape cache, int count) {}
+    /** A decode step: count tokens filled (the new one last) of the cache's capacity, a sliding window of window keys (0: none). */
+    private record DecodeStepCase(AttentionShape cache, int count, int window) {
+        DecodeStepCase(AttentionShape cache, int count) { this(cache, count, 0); }
+    }
 
     private static List<DecodeStepCase> decodeStepCases(boolean quick) {
         List<DecodeStepCase> cases = new ArrayList<>();
         cases.add(new DecodeStepCase(new AttentionShape(2, 8, 2, 1, 300, 64), 257));          // GQA 4:1, a batch of two
         cases.add(new DecodeStepCase(new AttentionShape(1, 32, 8, 1, 4096, 128), 4001));      // split keys, merged
+        cases.add(new DecodeStepCase(new AttentionShape(2, 8, 2, 1, 3000, 64), 2100, 700));   // a window: early splits see nothing
         if (quick) return cases;
+        cases.add(new DecodeStepCase(new AttentionShape(1, 4, 2, 1, 40, 64), 5, 8));          // a window wider than the tokens
         cases.add(new DecodeStepCase(new AttentionShape(1, 4, 4, 1, 17, 32), 1));             // the first token: one key
         cases.add(new DecodeStepCase(new AttentionShape(3, 4, 1, 1, 64, 80), 64));            // the last free row
         cases.add(new DecodeStepCase(new AttentionShape(1, 14, 2, 1, 2500, 64), 1025));       // one key into a second split
@@ -169,7 +190,7 @@ public final class AttentionValidator implements OpValidator {
         for (DecodeStepCase c : decodeStepCases(quick)) {
             AttentionShape s = c.cache();
             int b = s.batch(), cap = s.kvLength(), n = c.count(), w = s.kvHeads() * s.headDim();
-            AttentionProblem step = AttentionProblem.of(s).withMask(Mask.CAUSAL).withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
+            AttentionProblem step = AttentionProblem.of(s).withMask(Mask.causal(c.window())).withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
             float[] q = uniform(rnd, s.queryElements(), 2), kNew = uniform(rnd, (long) b * w, 2), vNew = uniform(rnd, (long) b * w, 1);
             float[] kOld = uniform(rnd, (long) b * (n - 1) * w, 2), vOld = uniform(rnd, (long) b * (n - 1) * w, 1);
             // What attention sees: the earlier rows, then the new one, per sequence ([b, n, w]).
@@ -190,11 +211,12 @@ public final class AttentionValidator implements OpValidator {
                 }
             }
             AttentionShape seen = new AttentionShape(b, s.heads(), s.kvHeads(), 1, n, s.headDim());
-            float[] want = AttentionReference.compute(AttentionProblem.of(seen).withMask(Mask.CAUSAL)
+            float[] want = AttentionReference.compute(AttentionProblem.of(seen).withMask(Mask.causal(c.window()))
                     .withLayout(AttentionProblem.Layout.TOKEN_MAJOR), q, kAll, vAll);
             int[] counts = new int[b];
             java.util.Arrays.fill(counts, n);
-            String label = "decode step over a device KV cache, " + n + " of " + cap + " tokens, " + seen;
+            String label = "decode step over a device KV cache, " + n + " of " + cap + " tokens, " + seen
+                    + (c.window() > 0 ? ", window " + c.window() : "");
             try (Arena arena = Arena.ofConfined();
                  GuardedOutput out = GuardedOutput.floats(device, Math.toIntExact(s.outputElements()));
                  GuardedOutput kCache = GuardedOutput.floats(device, b * cap * w);

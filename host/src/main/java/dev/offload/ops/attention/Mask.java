@@ -10,19 +10,38 @@ import java.util.Arrays;
  *                   j <= i + kvLength - queryLength
  * @param kvLengths  per-sequence key counts [batch], or null: keys j >= kvLengths[b] are masked
  * @param additive   a float bias added to the scaled scores, or null; -infinity masks a key
+ * @param window     with {@code causal}, a sliding window of this many keys (0: none): a query sees only the last
+ *                   {@code window} of the keys the causal and length parts leave it, its own position and the ones
+ *                   before (llama.cpp's standard SWA: key position p0 is masked for query position p1 when
+ *                   p1 - p0 >= window)
  *
  * A query row whose keys are all masked has an empty softmax; its output is defined as zeros.
  */
-public record Mask(boolean causal, int[] kvLengths, Additive additive) {
+public record Mask(boolean causal, int[] kvLengths, Additive additive, int window) {
 
     public static final Mask NONE = new Mask(false, null, null);
     public static final Mask CAUSAL = new Mask(true, null, null);
 
-    public Mask withCausal(boolean causal) { return new Mask(causal, kvLengths, additive); }
+    public Mask {
+        if (window < 0 || (window > 0 && !causal)) throw new IllegalArgumentException("a sliding window needs a causal mask and >= 1 keys, got " + window);
+    }
 
-    public Mask withKvLengths(int[] lengths) { return new Mask(causal, lengths, additive); }
+    public Mask(boolean causal, int[] kvLengths, Additive additive) { this(causal, kvLengths, additive, 0); }
 
-    public Mask withAdditive(Additive bias) { return new Mask(causal, kvLengths, bias); }
+    public Mask withCausal(boolean causal) { return new Mask(causal, kvLengths, additive, causal ? window : 0); }
+
+    public Mask withKvLengths(int[] lengths) { return new Mask(causal, lengths, additive, window); }
+
+    public Mask withAdditive(Additive bias) { return new Mask(causal, kvLengths, bias, window); }
+
+    /** A causal mask with a sliding window of {@code keys} keys (0: the whole causal past). */
+    public static Mask causal(int keys) { return new Mask(true, null, null, keys); }
+
+    /**
+     * The kernels' {@code causal} argument (attention.cl, key_begin / key_end): 0 without a causal mask, else the
+     * window's length, {@link Integer#MAX_VALUE} for none.
+     */
+    public int causalArgument() { return !causal ? 0 : window > 0 ? window : Integer.MAX_VALUE; }
 
     public boolean isEmpty() { return !causal && kvLengths == null && additive == null; }
 
@@ -99,14 +118,17 @@ public record Mask(boolean causal, int[] kvLengths, Additive additive) {
     /** Whether query row i of batch b may see key j under the causal and length parts (not the additive one). */
     public boolean visible(AttentionShape s, int b, int i, int j) {
         if (kvLengths != null && j >= kvLengths[b]) return false;
-        return !causal || j <= i + s.kvLength() - s.queryLength();
+        if (!causal) return true;
+        int end = i + s.kvLength() - s.queryLength() + 1;   // one past the row's last key
+        if (kvLengths != null) end = Math.min(end, kvLengths[b]);
+        return j < end && (window == 0 || j >= end - window);
     }
 
     @Override
     public String toString() {
         if (isEmpty()) return "none";
         StringBuilder sb = new StringBuilder();
-        if (causal) sb.append("causal");
+        if (causal) sb.append("causal").append(window > 0 ? " window " + window : "");
         if (kvLengths != null) sb.append(sb.isEmpty() ? "" : "+").append("lengths").append(Arrays.toString(kvLengths));
         if (additive != null) sb.append(sb.isEmpty() ? "" : "+").append("additive ").append(additive.layout());
         return sb.toString();

@@ -55,7 +55,7 @@ final class MaskBuffers implements AutoCloseable {
 
     /** The seven mask arguments in kernel order (causal, kv_len, has_len, add_mask, has_mask, mask_bstride, mask_hstride), for {@link Kernel#setArgs}. */
     List<Object> args() {
-        return List.of(mask.causal() ? 1 : 0, lengths, hasLengths ? 1 : 0, additive, mask.additive() != null ? 1 : 0,
+        return List.of(mask.causalArgument(), lengths, hasLengths ? 1 : 0, additive, mask.additive() != null ? 1 : 0,
                 batchStride, headStride);
     }
 
