@@ -1,5 +1,6 @@
 package dev.offload.decoder;
 
+import dev.offload.graph.Add;
 import dev.offload.graph.Attention;
 import dev.offload.graph.BlockLinear;
 import dev.offload.graph.BlockLinearGroup;
@@ -27,10 +28,11 @@ import java.util.List;
  * {@link QuantizedWeights#embed}), and {@value #POSITIONS}, int32 [1, tokens]. Output {@value #LOGITS} float
  * [1, 1, vocab], the last token's — or [1, tokens, vocab], every token's, when built {@code allLogits} (perplexity). Per layer ({@code layer.i}, what placement rules split): RMSNorm fused with its per-block int8
  * quantization (one node, shared by Q, K and V), block-quantized Q/K/V (with Qwen2's biases; Qwen3's per-head RMSNorm of Q
- * and of K after them), RoPE on Q and K (one node), causal
- * grouped-query attention, quantization, output projection with the residual added; RMSNorm with quantization, gate
+ * and of K after them), RoPE on Q and K (one node; Gemma 3's sliding-window layers with tables of their own), causal
+ * grouped-query attention (Gemma 3: a sliding window in five of every six layers), quantization, output projection with the residual added; RMSNorm with quantization, gate
  * and up, SiLU gate (Gemma: GELU's tanh form) with quantization, down with the residual added (Q, K and V one {@link BlockLinearGroup} node,
- * gate and up one, where their formats agree). Without {@code allLogits}, the last layer takes the last token's row
+ * gate and up one, where their formats agree; Gemma 3 norms the output projection's and the down projection's results
+ * before the residual adds, which are then nodes of their own). Without {@code allLogits}, the last layer takes the last token's row
  * right after its attention (as llama.cpp does), so its output projection and MLP run on one row; then the final
  * RMSNorm with quantization and the output projection ({@code head}). The fused nodes give exactly what the unfused pairs give, in fewer launches:
  * on a CPU runtime each command costs tens of microseconds of scheduling, which at decode is most of the step.
@@ -40,10 +42,34 @@ public final class DecoderGraph {
 
     private DecoderGraph() {}
 
+    /**
+     * The rotary tables of Q and K: the layers with global attention take {@code global}, the sliding-window layers
+     * {@code local} (null for a model without them).
+     */
+    public record Ropes(QueryKeyRope global, QueryKeyRope local) {
+        /** Tables for positions 0..positions-1 of {@code c}'s layers ({@link DecoderReference#rope}). */
+        public static Ropes of(DecoderConfig c, int positions) {
+            return new Ropes(pair(c, DecoderReference.rope(c, positions)),
+                    c.window().keys() > 0 ? pair(c, DecoderReference.localRope(c, positions)) : null);
+        }
+
+        private static QueryKeyRope pair(DecoderConfig c, RotaryEmbedding q) { return new QueryKeyRope(q, q.withHeads(c.kvHeads())); }
+
+        QueryKeyRope ofLayer(DecoderConfig c, int layer) {
+            if (c.attentionWindow(layer) == 0) return global;
+            if (local == null) throw new IllegalArgumentException("layer " + layer + " has a sliding window and no tables of its own");
+            return local;
+        }
+    }
+
+    /** {@link #build(DecoderConfig, QuantizedWeights, Ropes, int, boolean)} for a model whose layers all rotate alike. */
     public static Graph build(DecoderConfig c, QuantizedWeights w, RotaryEmbedding queryRope, RotaryEmbedding keyRope, int tokens,
                               boolean allLogits) {
+        return build(c, w, new Ropes(new QueryKeyRope(queryRope, keyRope), null), tokens, allLogits);
+    }
+
+    public static Graph build(DecoderConfig c, QuantizedWeights w, Ropes ropes, int tokens, boolean allLogits) {
         int h = c.hidden(), qd = c.queryDim(), kvd = c.kvDim();
-        QueryKeyRope rope = new QueryKeyRope(queryRope, keyRope);
         GraphBuilder g = new GraphBuilder("decoder-" + tokens + (allLogits ? "-all-logits" : ""));
         String x = g.input(X, TensorType.of(DType.FLOAT32, 1, tokens, h));
         String positions = g.input(POSITIONS, TensorType.of(DType.INT32, 1, tokens));
@@ -59,10 +85,11 @@ public final class DecoderGraph {
                 q = g.add1(p + ".attn.q_norm", new RmsNorm(l.qNorm(), c.rmsEpsilon()), q);
                 k = g.add1(p + ".attn.k_norm", new RmsNorm(l.kNorm(), c.rmsEpsilon()), k);
             }
-            List<String> qk = g.add(p + ".attn.rope", rope, q, k, positions);
+            List<String> qk = g.add(p + ".attn.rope", ropes.ofLayer(c, i), q, k, positions);
             q = qk.get(0);
             k = qk.get(1);
-            String a = g.add1(p + ".attn", Attention.of(c.heads(), c.kvHeads(), c.headDim(), true), q, k, v);
+            String a = g.add1(p + ".attn", new Attention(c.heads(), c.kvHeads(), c.headDim(), true, c.attentionScale())
+                    .withWindow(c.attentionWindow(i)), q, k, v);
             if (i == c.layers() - 1 && tokens > 1 && !allLogits) {
                 // Only the last token's logits are wanted, and from here on every op works row by row: the last
                 // layer's output projection and MLP run on that row alone (its keys and values, above, went into the
@@ -70,14 +97,22 @@ public final class DecoderGraph {
                 a = g.add1(p + ".attn.last_token", new LastToken(), a);
                 x = g.add1(p + ".last_token", new LastToken(), x);
             }
-            // The residual connections are added in the output projections' launches (BlockLinear's residual input).
-            String h1 = g.add1(p + ".attn.out", linear(l.wo(), null).withResidual(), withInput(quantize(g, p + ".attn.out.quantize", a), x));
+            // The residual connections are added in the output projections' launches (BlockLinear's residual input), or,
+            // with Gemma 3's norms after the attention and the feed-forward, after those norms.
+            String[] aq = quantize(g, p + ".attn.out.quantize", a);
+            String h1 = c.postNorms()
+                    ? g.add1(p + ".attn.residual", new Add(), g.add1(p + ".attn.post_norm", new RmsNorm(l.attentionPostNorm(), c.rmsEpsilon()),
+                            g.add1(p + ".attn.out", linear(l.wo(), null), aq)), x)
+                    : g.add1(p + ".attn.out", linear(l.wo(), null).withResidual(), withInput(aq, x));
             String[] n2q = normQuantize(g, p + ".mlp.norm", l.ffnNorm(), c, h1);
             List<String> gateUp = linears(g, p + ".mlp", List.of("gate", "up"), List.of(linear(l.gate(), null), linear(l.up(), null)), n2q);
             String gate = gateUp.get(0), up = gateUp.get(1);
             String[] act = (c.geluGate() ? g.add(p + ".mlp.gelu_gate", new GeluGateBlockQuantize(), gate, up)
                     : g.add(p + ".mlp.silu_gate", new SiluGateBlockQuantize(), gate, up)).toArray(String[]::new);
-            x = g.add1(p + ".mlp.down", linear(l.down(), null).withResidual(), withInput(act, h1));
+            x = c.postNorms()
+                    ? g.add1(p + ".mlp.residual", new Add(), g.add1(p + ".mlp.post_norm", new RmsNorm(l.ffnPostNorm(), c.rmsEpsilon()),
+                            g.add1(p + ".mlp.down", linear(l.down(), null), act)), h1)
+                    : g.add1(p + ".mlp.down", linear(l.down(), null).withResidual(), withInput(act, h1));
         }
         g.layer("head");
         String logits = g.add1(LOGITS, linear(w.output(), null), normQuantize(g, "final_norm", w.outputNorm(), c, x));

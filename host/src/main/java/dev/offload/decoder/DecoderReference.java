@@ -73,7 +73,7 @@ public final class DecoderReference implements DecoderBackend {
     public final class State implements Cache {
         private final float[][] keys, values;
         private final int capacity;
-        private final RotaryEmbedding queryRope, keyRope;
+        private final RotaryEmbedding queryRope, keyRope, localQueryRope, localKeyRope;
         private int length;
 
         private State(int capacity) {
@@ -83,6 +83,8 @@ public final class DecoderReference implements DecoderBackend {
             this.capacity = capacity;
             queryRope = rope(config, capacity);
             keyRope = queryRope.withHeads(config.kvHeads());
+            localQueryRope = config.window().keys() > 0 ? localRope(config, capacity) : null;
+            localKeyRope = localQueryRope == null ? null : localQueryRope.withHeads(config.kvHeads());
             long floats = (long) capacity * config.kvDim();
             keys = new float[config.layers()][Math.toIntExact(floats)];
             values = new float[config.layers()][Math.toIntExact(floats)];
@@ -130,19 +132,24 @@ public final class DecoderReference implements DecoderBackend {
                 q = LayersReference.rmsNorm(q, config.headDim(), l.qNorm(), config.rmsEpsilon());
                 k = LayersReference.rmsNorm(k, config.headDim(), l.kNorm(), config.rmsEpsilon());
             }
-            q = LayersReference.rope(q, positions, s.queryRope);
-            k = LayersReference.rope(k, positions, s.keyRope);
+            boolean local = config.attentionWindow(li) > 0;   // Gemma 3's sliding-window layers rotate with their own base
+            q = LayersReference.rope(q, positions, local ? s.localQueryRope : s.queryRope);
+            k = LayersReference.rope(k, positions, local ? s.localKeyRope : s.keyRope);
             System.arraycopy(k, 0, s.keys[li], first * kvd, n * kvd);
             System.arraycopy(v, 0, s.values[li], first * kvd, n * kvd);
             int visible = first + n;
             float[] keys = java.util.Arrays.copyOf(s.keys[li], visible * kvd), values = java.util.Arrays.copyOf(s.values[li], visible * kvd);
-            float[] o = AttentionReference.tokenMajor(config.heads(), config.kvHeads(), config.headDim(), true,
-                    (float) (1.0 / Math.sqrt(config.headDim())), q, keys, values, null, 1, n, visible);
-            x = LayersReference.add(x, linear(o, l.wo(), null, n, qd, h));
+            float[] o = AttentionReference.tokenMajor(config.heads(), config.kvHeads(), config.headDim(), true, config.attentionWindow(li),
+                    config.attentionScale(), q, keys, values, null, 1, n, visible);
+            float[] attended = linear(o, l.wo(), null, n, qd, h);
+            if (config.postNorms()) attended = LayersReference.rmsNorm(attended, h, l.attentionPostNorm(), config.rmsEpsilon());   // Gemma 3
+            x = LayersReference.add(x, attended);
             float[] f = LayersReference.rmsNorm(x, h, l.ffnNorm(), config.rmsEpsilon());
             float[] gate = linear(f, l.wGate(), null, n, h, config.ffn()), up = linear(f, l.wUp(), null, n, h, config.ffn());
             float[] act = config.geluGate() ? LayersReference.geluGate(gate, up) : LayersReference.siluGate(gate, up);
-            x = LayersReference.add(x, linear(act, l.wDown(), null, n, config.ffn(), h));
+            float[] fed = linear(act, l.wDown(), null, n, config.ffn(), h);
+            if (config.postNorms()) fed = LayersReference.rmsNorm(fed, h, l.ffnPostNorm(), config.rmsEpsilon());
+            x = LayersReference.add(x, fed);
         }
         s.length = first + n;
         int rows = everyToken ? n : 1;
@@ -151,9 +158,17 @@ public final class DecoderReference implements DecoderBackend {
         return linear(normed, weights.output(), null, rows, h, config.vocab());
     }
 
-    /** The rotary tables of a model for positions 0..positions-1 (queries' heads; {@link RotaryEmbedding#withHeads} for keys). */
+    /**
+     * The rotary tables of a model's layers with global attention for positions 0..positions-1 (queries' heads;
+     * {@link RotaryEmbedding#withHeads} for keys), positions scaled by {@link DecoderConfig#ropeScale}.
+     */
     public static RotaryEmbedding rope(DecoderConfig c, int positions) {
-        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.ropeBase(), positions);
+        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.ropeBase(), positions, c.ropeScale());
+    }
+
+    /** The tables of its sliding-window layers: their own base, unscaled positions (Gemma 3, llama.cpp's freq_base_swa). */
+    public static RotaryEmbedding localRope(DecoderConfig c, int positions) {
+        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.window().ropeBase(), positions, 1f);
     }
 
     private float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {

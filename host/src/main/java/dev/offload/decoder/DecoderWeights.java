@@ -12,10 +12,18 @@ import java.util.List;
 public record DecoderWeights(float[] tokenEmbedding, List<Layer> layers, float[] outputNorm, float[] output) {
     /**
      * One block. Biases are null unless the config says {@code qkvBias}; the per-head norms of Q and K ({@code headDim}
-     * values each) null unless it says {@code qkNorm}.
+     * values each) null unless it says {@code qkNorm}; the norms after the attention and after the feed-forward
+     * ({@code hidden} values each) null unless it says {@code postNorms}.
      */
     public record Layer(float[] attentionNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo,
-                        float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown, float[] qNorm, float[] kNorm) {
+                        float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown, float[] qNorm, float[] kNorm,
+                        float[] attentionPostNorm, float[] ffnPostNorm) {
+        /** A block without norms after its attention and feed-forward (all but Gemma 3). */
+        public Layer(float[] attentionNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo,
+                     float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown, float[] qNorm, float[] kNorm) {
+            this(attentionNorm, wq, bq, wk, bk, wv, bv, wo, ffnNorm, wGate, wUp, wDown, qNorm, kNorm, null, null);
+        }
+
         /** A block without per-head Q/K norms (llama, qwen2). */
         public Layer(float[] attentionNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo,
                      float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown) {
@@ -45,6 +53,10 @@ public record DecoderWeights(float[] tokenEmbedding, List<Layer> layers, float[]
             if (c.qkNorm()) {
                 size(p + "q norm", l.qNorm(), c.headDim());
                 size(p + "k norm", l.kNorm(), c.headDim());
+            }
+            if (c.postNorms()) {
+                size(p + "post-attention norm", l.attentionPostNorm(), c.hidden());
+                size(p + "post-feed-forward norm", l.ffnPostNorm(), c.hidden());
             }
             size(p + "ffn norm", l.ffnNorm(), c.hidden());
             size(p + "w gate", l.wGate(), (long) c.hidden() * c.ffn());

@@ -69,8 +69,8 @@ public final class DeviceDecoder implements DecoderBackend {
         this.placement = placement;
         this.pool = pool;
         this.profiling = profiling;
-        RotaryEmbedding queryRope = DecoderReference.rope(config, maxContext), keyRope = queryRope.withHeads(config.kvHeads());
-        this.runtimes = new ShapeRuntimes<Step>(step -> DecoderGraph.build(config, weights, queryRope, keyRope, step.tokens(), step.allLogits()),
+        DecoderGraph.Ropes ropes = DecoderGraph.Ropes.of(config, maxContext);
+        this.runtimes = new ShapeRuntimes<Step>(step -> DecoderGraph.build(config, weights, ropes, step.tokens(), step.allLogits()),
                 pool, placement, OpImplementations.defaults(), strict, KEPT_PREFILL_SHAPES, step -> step.equals(DECODE), log)
                 .replayPinned(!profiling);   // a replayed step's profile has a row per recorded segment, not per node
     }

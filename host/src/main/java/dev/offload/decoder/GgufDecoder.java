@@ -20,7 +20,9 @@ import java.util.Optional;
  * Architectures: {@code llama} (Llama 2/3, TinyLlama, Mistral, SmolLM2: rotary pairs adjacent, as GGUF converters
  * lay out Q and K), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, per-head RMSNorm
  * of Q and K, a head dimension from {@code attention.key_length} that need not be hidden / heads) and {@code gemma}
- * (Gemma 1: NeoX halves, the embedding scaled by sqrt(hidden), GeGLU, the output tied). Anything missing or inconsistent is a
+ * (Gemma 1: NeoX halves, the embedding scaled by sqrt(hidden), GeGLU, the output tied) and {@code gemma3} (Gemma 3: as
+ * Gemma, with Qwen3's per-head Q/K norms, norms after the attention and the feed-forward, sliding-window layers;
+ * {@link DecoderConfig.Architecture}). Anything missing or inconsistent is a
  * {@link GgufFormatException} naming the file and the key or tensor.
  */
 public record GgufDecoder(String name, DecoderConfig config, TextTokenizer tokenizer, Optional<String> chatTemplate) {
@@ -56,7 +58,8 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
             case "qwen2" -> DecoderConfig.Architecture.QWEN2;
             case "qwen3" -> DecoderConfig.Architecture.QWEN3;
             case "gemma" -> DecoderConfig.Architecture.GEMMA;
-            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3, gemma)");
+            case "gemma3" -> DecoderConfig.Architecture.GEMMA3;
+            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3, gemma, gemma3)");
         };
         int layers = positive(md, arch + ".block_count"), hidden = positive(md, arch + ".embedding_length");
         int heads = positive(md, arch + ".attention.head_count");
@@ -77,10 +80,12 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         }
         int rotary = md.optInteger(arch + ".rope.dimension_count").map(v -> checked(md, arch + ".rope.dimension_count", v)).orElse(headDim);
         if (rotary != headDim) throw md.problem(arch + ".rope.dimension_count " + rotary + " != head dimension " + headDim + " (partial rotary is not supported)");
-        if (md.contains(arch + ".rope.scaling.type") && !md.string(arch + ".rope.scaling.type").equals("none")) {
-            throw md.problem(arch + ".rope.scaling.type '" + md.string(arch + ".rope.scaling.type") + "' is not supported yet (only unscaled RoPE)");
-        }
+        float ropeScale = ropeScale(md, arch);
         float base = md.contains(arch + ".rope.freq_base") ? (float) md.real(arch + ".rope.freq_base") : 10000f;
+        if (md.contains(arch + ".final_logit_softcapping") && md.real(arch + ".final_logit_softcapping") != 0) {
+            throw md.problem(arch + ".final_logit_softcapping " + md.real(arch + ".final_logit_softcapping") + " is not supported yet (logits without soft-capping only)");
+        }
+        DecoderConfig.SlidingWindow window = slidingWindow(md, arch, a, layers);
         float eps = (float) md.real(arch + ".attention.layer_norm_rms_epsilon");
         long[] embd = tensor(file, "token_embd.weight").shape();
         if (embd.length != 2 || embd[0] != hidden) {
@@ -90,10 +95,54 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         try {
             return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
                     a == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES,
-                    eps, a == DecoderConfig.Architecture.QWEN2);
+                    eps, a == DecoderConfig.Architecture.QWEN2, ropeScale, window);
         } catch (IllegalArgumentException e) {
             throw md.problem(e.getMessage());
         }
+    }
+
+    /** 1 / rope.scaling.factor for linear scaling (Gemma 3 4B and up: 8 on the global layers), 1 for none. */
+    private static float ropeScale(GgufMetadata md, String arch) {
+        String key = arch + ".rope.scaling.type";
+        String type = md.contains(key) ? md.string(key) : "none";
+        return switch (type) {
+            case "none" -> 1f;
+            case "linear" -> {
+                double factor = md.real(arch + ".rope.scaling.factor");
+                if (!(factor >= 1 && factor <= 1 << 16)) throw md.problem(arch + ".rope.scaling.factor " + factor + " is outside 1..65536");
+                yield (float) (1 / factor);
+            }
+            default -> throw md.problem(key + " '" + type + "' is not supported yet (none or linear)");
+        };
+    }
+
+    /**
+     * Gemma 3's sliding window, as llama.cpp reads it: attention.sliding_window keys (absent or 0: none), the local layers
+     * from attention.sliding_window_pattern (an array of bools, one a layer, or a number n: every n-th layer global,
+     * 6 when absent), their rotary base from rope.freq_base_swa (10000 when absent).
+     */
+    private static DecoderConfig.SlidingWindow slidingWindow(GgufMetadata md, String arch, DecoderConfig.Architecture a, int layers) {
+        String key = arch + ".attention.sliding_window";
+        if (!md.contains(key)) return DecoderConfig.SlidingWindow.NONE;
+        if (a != DecoderConfig.Architecture.GEMMA3) throw md.problem(key + " is not supported for " + arch + " (sliding windows: gemma3)");
+        long keys = md.integer(key);
+        if (keys == 0) return DecoderConfig.SlidingWindow.NONE;
+        if (keys < 1 || keys > (1 << 24)) throw md.problem(key + " = " + keys + " is outside 1.." + (1 << 24));
+        String patternKey = arch + ".attention.sliding_window_pattern";
+        List<Boolean> local;
+        if (md.get(patternKey).orElse(null) instanceof dev.offload.model.gguf.GgufValue.Array arr) {
+            if (!(arr.elements() instanceof boolean[] flags)) throw md.problem(patternKey + " must be an array of bools or a number");
+            if (flags.length != layers) throw md.problem(patternKey + " has " + flags.length + " entries for " + layers + " layers");
+            Boolean[] boxed = new Boolean[layers];
+            for (int i = 0; i < layers; i++) boxed[i] = flags[i];
+            local = List.of(boxed);
+        } else {
+            long n = md.optInteger(patternKey).orElse(6L);
+            if (n < 0 || n > layers) throw md.problem(patternKey + " = " + n + " is outside 0.." + layers);
+            local = DecoderConfig.SlidingWindow.pattern(layers, (int) n);
+        }
+        float base = md.contains(arch + ".rope.freq_base_swa") ? (float) md.real(arch + ".rope.freq_base_swa") : 10000f;
+        return new DecoderConfig.SlidingWindow((int) keys, local, base);
     }
 
     private static DecoderWeights weights(GgufFile f, DecoderConfig c) {
@@ -111,7 +160,9 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
                     matrix(f, p + "ffn_gate.weight", h, c.ffn(), true), matrix(f, p + "ffn_up.weight", h, c.ffn(), true),
                     matrix(f, p + "ffn_down.weight", c.ffn(), h, true),
                     c.qkNorm() ? vector(f, p + "attn_q_norm.weight", c.headDim()) : null,
-                    c.qkNorm() ? vector(f, p + "attn_k_norm.weight", c.headDim()) : null));
+                    c.qkNorm() ? vector(f, p + "attn_k_norm.weight", c.headDim()) : null,
+                    c.postNorms() ? vector(f, p + "post_attention_norm.weight", h) : null,
+                    c.postNorms() ? vector(f, p + "post_ffw_norm.weight", h) : null));
         }
         // Tied models have no output.weight: the logits read the token embedding.
         float[] output = f.hasTensor("output.weight") ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);

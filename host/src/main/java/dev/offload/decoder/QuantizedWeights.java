@@ -22,10 +22,12 @@ import java.util.List;
 public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, float[] outputNorm, BlockMatrix output) {
     /**
      * One block's matrices ([out][in] as ggml stores them) and vectors. Biases are null unless the config says qkvBias,
-     * the per-head Q/K norms unless it says qkNorm.
+     * the per-head Q/K norms unless it says qkNorm, the norms after the attention and the feed-forward unless it says
+     * postNorms.
      */
     public record Layer(float[] attentionNorm, BlockMatrix wq, float[] bq, BlockMatrix wk, float[] bk, BlockMatrix wv, float[] bv,
-                        BlockMatrix wo, float[] ffnNorm, BlockMatrix gate, BlockMatrix up, BlockMatrix down, float[] qNorm, float[] kNorm) {}
+                        BlockMatrix wo, float[] ffnNorm, BlockMatrix gate, BlockMatrix up, BlockMatrix down, float[] qNorm, float[] kNorm,
+                        float[] attentionPostNorm, float[] ffnPostNorm) {}
 
     /** Reads {@code c}'s weights from {@code f}; repacked matrices live in {@code arena}. */
     public static QuantizedWeights load(GgufFile f, DecoderConfig c, Arena arena) {
@@ -42,7 +44,9 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
                     matrix(f, p + "ffn_gate.weight", h, c.ffn(), arena), matrix(f, p + "ffn_up.weight", h, c.ffn(), arena),
                     matrix(f, p + "ffn_down.weight", c.ffn(), h, arena),
                     c.qkNorm() ? GgufDecoder.vector(f, p + "attn_q_norm.weight", c.headDim()) : null,
-                    c.qkNorm() ? GgufDecoder.vector(f, p + "attn_k_norm.weight", c.headDim()) : null));
+                    c.qkNorm() ? GgufDecoder.vector(f, p + "attn_k_norm.weight", c.headDim()) : null,
+                    c.postNorms() ? GgufDecoder.vector(f, p + "post_attention_norm.weight", h) : null,
+                    c.postNorms() ? GgufDecoder.vector(f, p + "post_ffw_norm.weight", h) : null));
         }
         GgufTensor embedding = GgufDecoder.tensor(f, "token_embd.weight");
         if (!GgmlBlocks.supported(embedding.type()) || h % embedding.type().blockSize() != 0) {

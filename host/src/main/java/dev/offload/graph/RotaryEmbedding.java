@@ -26,7 +26,16 @@ public record RotaryEmbedding(int heads, int headDim, Style style, float[] cos, 
 
     /** Tables for positions 0..positions-1 with frequency base {@code base} (the model's rope.freq_base). */
     public static RotaryEmbedding of(int heads, int headDim, Style style, float base, int positions) {
+        return of(heads, headDim, style, base, positions, 1f);
+    }
+
+    /**
+     * Tables for positions 0..positions-1, each position multiplied by {@code positionScale} first (linear RoPE scaling:
+     * 1 / the model's rope.scaling.factor).
+     */
+    public static RotaryEmbedding of(int heads, int headDim, Style style, float base, int positions, float positionScale) {
         Op.require(base > 1 && Float.isFinite(base), "the rotary base must be > 1, got " + base);
+        Op.require(positionScale > 0 && positionScale <= 1, "the rotary position scale must be in (0, 1], got " + positionScale);
         Op.require(positions > 0 && (long) positions * (headDim / 2) <= Integer.MAX_VALUE, "rope positions out of range: " + positions);
         int half = headDim / 2;
         float[] cos = new float[positions * half], sin = new float[positions * half];
@@ -34,7 +43,7 @@ public record RotaryEmbedding(int heads, int headDim, Style style, float[] cos, 
         for (int i = 0; i < half; i++) frequency[i] = Math.pow(base, -2.0 * i / headDim);
         for (int p = 0; p < positions; p++) {
             for (int i = 0; i < half; i++) {
-                double angle = p * frequency[i];
+                double angle = p * (double) positionScale * frequency[i];
                 cos[p * half + i] = (float) Math.cos(angle);
                 sin[p * half + i] = (float) Math.sin(angle);
             }

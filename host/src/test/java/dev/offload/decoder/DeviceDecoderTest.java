@@ -48,10 +48,15 @@ class DeviceDecoderTest {
         }
     }
 
+    /**
+     * The logits after the prompt and {@code steps} one-token steps, the same tokens on every backend (the prompt's
+     * backwards): each backend's own greedy token would part the compared paths at the first near-tie, where int8
+     * activations may pick the other of two close logits (the tiny Gemma 3 Q8_0 file does at seed 19).
+     */
     private static float[] logitsOfPromptThenSteps(DecoderBackend b, int steps) {
         try (DecoderBackend.Cache c = b.newCache(PROMPT.length + steps + 1)) {
             float[] logits = b.forward(PROMPT, c);
-            for (int s = 0; s < steps; s++) logits = b.forward(new int[] {Sampler.argmax(logits)}, c);
+            for (int s = 0; s < steps; s++) logits = b.forward(new int[] {PROMPT[PROMPT.length - 1 - s % PROMPT.length]}, c);
             return logits;
         }
     }
@@ -84,7 +89,7 @@ class DeviceDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"LLAMA, 0", "LLAMA, 8", "QWEN2, 0", "QWEN2, 8", "QWEN3, 0", "QWEN3, 2", "QWEN3, 8", "GEMMA, 0", "GEMMA, 8"})
+    @CsvSource({"LLAMA, 0", "LLAMA, 8", "QWEN2, 0", "QWEN2, 8", "QWEN3, 0", "QWEN3, 2", "QWEN3, 8", "GEMMA, 0", "GEMMA, 8", "GEMMA3, 0", "GEMMA3, 8"})
     void openClLogitsMatchTheJavaGraphAndStayCloseToTheFloatReference(DecoderConfig.Architecture arch, int type) throws Exception {
         Path m = model(arch, type, 11 + type);
         float[] cl = withDecoder(m, "cl:cpu", d -> logitsOfPromptThenSteps(d, 5));

@@ -10,6 +10,7 @@ import dev.offload.model.gguf.GgufFile;
 import dev.offload.model.gguf.GgufFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,6 +102,36 @@ class GgufDecoderTest {
                 "head_count\u0004\0\0\0\u0004\0\0\0", "head_count\u0004\0\0\0\0\u0001\0\0");
         var h = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("huge.gguf"), huge)));
         assertTrue(h.getMessage().contains("huge.gguf") && h.getMessage().contains("256 heads of 16777216 values do not fit a tensor row"), h.getMessage());
+    }
+
+    @Test
+    void aGemma3FilesSlidingWindowPatternIsReadAsANumberOrAFlagPerLayerAndWhatItCannotRunIsOneLine() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.GEMMA3);
+        assertEquals(List.of(true, false), c.window().local(), "pattern 2: layer 0 local, layer 1 global");
+        assertEquals(List.of(true, true, true, true, true, false, true), DecoderConfig.SlidingWindow.pattern(7, 6), "Gemma 3's default");
+        assertEquals(5, c.attentionWindow(0));
+        assertEquals(0, c.attentionWindow(1));
+        assertEquals(10000f, c.ropeBase(0));
+        assertEquals(1e6f, c.ropeBase(1));
+        assertEquals(1f, c.ropeScale(0));
+        assertEquals(0.5f, c.ropeScale(1));
+        // A flag per layer (an array of bools), here the other way round: layer 0 global, layer 1 local.
+        DecoderConfig flags = new DecoderConfig(c.architecture(), c.layers(), c.hidden(), c.heads(), c.kvHeads(), c.headDim(), c.ffn(), c.vocab(),
+                c.contextLength(), c.ropeBase(), c.ropeStyle(), c.rmsEpsilon(), c.qkvBias(), c.ropeScale(),
+                new DecoderConfig.SlidingWindow(7, List.of(false, true), 20000f));
+        DecoderWeights w = RandomDecoders.weights(c, 3);
+        assertEquals(flags, load(TinyGgufModels.write(dir.resolve("flags.gguf"), flags, w, TinyGgufModels.F32, false)).config());
+        // Soft-capped logits (Gemma 2's kind) are not computed: one line naming the file and the key.
+        var cap = assertThrows(GgufFormatException.class, () -> load(TinyGgufModels.write(dir.resolve("cap.gguf"), c, w, TinyGgufModels.F32, false, 2, null,
+                g -> g.f32("gemma3.final_logit_softcapping", 30f))));
+        assertTrue(cap.getMessage().contains("cap.gguf") && cap.getMessage().contains("gemma3.final_logit_softcapping 30.0 is not supported"), cap.getMessage());
+        byte[] bytes = Files.readAllBytes(TinyGgufModels.write(dir.resolve("g3.gguf"), c, w, TinyGgufModels.F32, false));
+        // The pattern's u32 2 (after its key) made 3: more than the 2 layers.
+        byte[] wide = replace(bytes, "window_pattern\u0004\0\0\0\u0002\0\0\0", "window_pattern\u0004\0\0\0\u0003\0\0\0");
+        var e = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("wide.gguf"), wide)));
+        assertTrue(e.getMessage().contains("wide.gguf") && e.getMessage().contains("gemma3.attention.sliding_window_pattern = 3 is outside 0..2"), e.getMessage());
+        var yarn = assertThrows(GgufFormatException.class, () -> load(Files.write(dir.resolve("yarn.gguf"), replace(bytes, "linear", "yarn!!"))));
+        assertTrue(yarn.getMessage().contains("gemma3.rope.scaling.type 'yarn!!' is not supported yet (none or linear)"), yarn.getMessage());
     }
 
     @Test

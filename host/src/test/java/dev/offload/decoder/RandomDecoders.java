@@ -27,6 +27,10 @@ final class RandomDecoders {
                 l = new DecoderWeights.Layer(l.attentionNorm(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(), l.wo(), l.ffnNorm(),
                         l.wGate(), l.wUp(), l.wDown(), norm(r, c.headDim()), norm(r, c.headDim()));
             }
+            if (c.postNorms()) {   // Gemma 3, drawn after the rest
+                l = new DecoderWeights.Layer(l.attentionNorm(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(), l.wo(), l.ffnNorm(),
+                        l.wGate(), l.wUp(), l.wDown(), l.qNorm(), l.kNorm(), norm(r, c.hidden()), norm(r, c.hidden()));
+            }
             layers.add(l);
         }
         float[] embedding = matrix(r, c.vocab(), h), norm = norm(r, h), output = matrix(r, h, c.vocab());

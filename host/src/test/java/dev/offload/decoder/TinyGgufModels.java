@@ -14,7 +14,9 @@ import java.util.List;
  * pieces), written the way GGUF converters lay tensors out: matrices [ne0 = in, ne1 = out], i.e. one row per output.
  * The qwen3 one has heads wider than hidden / heads (4 heads of 32 on a hidden 64, as Qwen3 0.6B has 16 of 128 on
  * 1024), given by {@code attention.key_length}, and per-head Q/K norms; the gemma one such heads, one KV head, and its
- * output always tied to the embedding (llama.cpp's gemma reads no output.weight).
+ * output always tied to the embedding (llama.cpp's gemma reads no output.weight). The gemma3 one has gemma's heads,
+ * Q/K norms, norms after its attention and feed-forward, a sliding window of 5 keys in layer 0 (pattern 2: layer 1 is
+ * global) with a rotary base of 10000 there and 10^6 with positions halved (linear RoPE scaling, factor 2) in layer 1.
  */
 public final class TinyGgufModels {
     private TinyGgufModels() {}
@@ -31,9 +33,12 @@ public final class TinyGgufModels {
 
     public static DecoderConfig config(DecoderConfig.Architecture arch) {
         boolean qwen2 = arch == DecoderConfig.Architecture.QWEN2, qwen3 = arch == DecoderConfig.Architecture.QWEN3;
-        boolean gemma = arch == DecoderConfig.Architecture.GEMMA;   // one KV head (as Gemma 2B) of 32 (wider than 64 / 4, as Gemma 7B's)
-        return new DecoderConfig(arch, 2, 64, 4, gemma ? 1 : 2, qwen3 || gemma ? 32 : 16, 96, vocabulary().size(), 128, 10000f,
-                arch == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES, 1e-5f, qwen2);
+        boolean gemma3 = arch == DecoderConfig.Architecture.GEMMA3;
+        boolean gemma = arch == DecoderConfig.Architecture.GEMMA || gemma3;   // one KV head (as Gemma 2B) of 32 (wider than 64 / 4, as Gemma 7B's)
+        return new DecoderConfig(arch, 2, 64, 4, gemma ? 1 : 2, qwen3 || gemma ? 32 : 16, 96, vocabulary().size(), 128, gemma3 ? 1e6f : 10000f,
+                arch == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES, gemma3 ? 1e-6f : 1e-5f, qwen2,
+                gemma3 ? 0.5f : 1f, gemma3 ? new DecoderConfig.SlidingWindow(5, DecoderConfig.SlidingWindow.pattern(2, 2), 10000f)
+                        : DecoderConfig.SlidingWindow.NONE);
     }
 
     /** general.architecture's value for {@code a}. */
@@ -51,6 +56,12 @@ public final class TinyGgufModels {
 
     /** As above, with a {@code tokenizer.chat_template} (null: none). */
     public static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos, String chatTemplate) throws IOException {
+        return write(file, c, w, matrixType, tied, eos, chatTemplate, g -> {});
+    }
+
+    /** As above, with {@code more} metadata written after the model's own (bad-file tests). */
+    static Path write(Path file, DecoderConfig c, DecoderWeights w, int matrixType, boolean tied, int eos, String chatTemplate,
+                      java.util.function.Consumer<GgufWriter> more) throws IOException {
         String arch = archName(c.architecture());
         List<String> tokens = vocabulary();
         int[] types = new int[tokens.size()];
@@ -69,6 +80,19 @@ public final class TinyGgufModels {
                 .u32("tokenizer.ggml.bos_token_id", 1).u32("tokenizer.ggml.eos_token_id", eos);
         if (chatTemplate != null) g.str("tokenizer.chat_template", chatTemplate);
         if (c.headDim() * c.heads() != c.hidden()) g.u32(arch + ".attention.key_length", c.headDim()).u32(arch + ".attention.value_length", c.headDim());
+        if (c.ropeScale() != 1f) g.str(arch + ".rope.scaling.type", "linear").f32(arch + ".rope.scaling.factor", 1 / c.ropeScale());
+        if (c.window().keys() > 0) {   // the window, every n-th layer global (as Gemma 3's converter writes it) or a flag a layer
+            List<Boolean> local = c.window().local();
+            int n = 0;
+            while (n < c.layers() && local.get(n)) n++;
+            g.u32(arch + ".attention.sliding_window", c.window().keys()).f32(arch + ".rope.freq_base_swa", c.window().ropeBase());
+            if (local.equals(DecoderConfig.SlidingWindow.pattern(c.layers(), n + 1))) {
+                g.u32(arch + ".attention.sliding_window_pattern", n + 1);
+            } else {
+                g.raw(arch + ".attention.sliding_window_pattern", b -> { b.u32(9).u32(7).u64(local.size()); for (boolean f : local) b.u8(f ? 1 : 0); });
+            }
+        }
+        more.accept(g);
         // The embedding is stored as it is used: [vocab rows][hidden].
         g.tensor("token_embd.weight", matrixType, new long[] {c.hidden(), c.vocab()}, encode(w.tokenEmbedding(), matrixType));
         for (int i = 0; i < c.layers(); i++) {
@@ -92,6 +116,10 @@ public final class TinyGgufModels {
             matrix(g, p + "ffn_gate.weight", l.wGate(), c.hidden(), c.ffn(), matrixType);
             matrix(g, p + "ffn_up.weight", l.wUp(), c.hidden(), c.ffn(), matrixType);
             matrix(g, p + "ffn_down.weight", l.wDown(), c.ffn(), c.hidden(), matrixType);
+            if (c.postNorms()) {
+                g.tensor(p + "post_attention_norm.weight", F32, new long[] {c.hidden()}, encode(l.attentionPostNorm(), F32));
+                g.tensor(p + "post_ffw_norm.weight", F32, new long[] {c.hidden()}, encode(l.ffnPostNorm(), F32));
+            }
         }
         g.tensor("output_norm.weight", F32, new long[] {c.hidden()}, encode(w.outputNorm(), F32));
         if (!tied && c.architecture() != DecoderConfig.Architecture.GEMMA) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
