@@ -89,7 +89,7 @@ public final class DecoderGraph {
             q = qk.get(0);
             k = qk.get(1);
             String a = g.add1(p + ".attn", new Attention(c.heads(), c.kvHeads(), c.headDim(), true, c.attentionScale())
-                    .withWindow(c.attentionWindow(i)), q, k, v);
+                    .withWindow(c.attentionWindow(i)).withSoftcap(c.softcaps().attention()), q, k, v);
             if (i == c.layers() - 1 && tokens > 1 && !allLogits) {
                 // Only the last token's logits are wanted, and from here on every op works row by row: the last
                 // layer's output projection and MLP run on that row alone (its keys and values, above, went into the

@@ -140,7 +140,7 @@ public final class DecoderReference implements DecoderBackend {
             int visible = first + n;
             float[] keys = java.util.Arrays.copyOf(s.keys[li], visible * kvd), values = java.util.Arrays.copyOf(s.values[li], visible * kvd);
             float[] o = AttentionReference.tokenMajor(config.heads(), config.kvHeads(), config.headDim(), true, config.attentionWindow(li),
-                    config.attentionScale(), q, keys, values, null, 1, n, visible);
+                    config.attentionScale(), config.softcaps().attention(), q, keys, values, null, 1, n, visible);
             float[] attended = linear(o, l.wo(), null, n, qd, h);
             if (config.postNorms()) attended = LayersReference.rmsNorm(attended, h, l.attentionPostNorm(), config.rmsEpsilon());   // Gemma 3
             x = LayersReference.add(x, attended);
@@ -155,7 +155,9 @@ public final class DecoderReference implements DecoderBackend {
         int rows = everyToken ? n : 1;
         float[] last = everyToken ? x : java.util.Arrays.copyOfRange(x, (n - 1) * h, n * h);
         float[] normed = LayersReference.rmsNorm(last, h, weights.outputNorm(), config.rmsEpsilon());
-        return linear(normed, weights.output(), null, rows, h, config.vocab());
+        float[] logits = linear(normed, weights.output(), null, rows, h, config.vocab());
+        config.softcaps().capLogits(logits);   // Gemma 2
+        return logits;
     }
 
     /**
@@ -166,9 +168,9 @@ public final class DecoderReference implements DecoderBackend {
         return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.ropeBase(), positions, c.ropeScale());
     }
 
-    /** The tables of its sliding-window layers: their own base, unscaled positions (Gemma 3, llama.cpp's freq_base_swa). */
+    /** The tables of its sliding-window layers: their own base and position scale (llama.cpp's freq_base_swa, freq_scale_swa). */
     public static RotaryEmbedding localRope(DecoderConfig c, int positions) {
-        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.window().ropeBase(), positions, 1f);
+        return RotaryEmbedding.of(c.heads(), c.headDim(), c.ropeStyle(), c.window().ropeBase(), positions, c.window().ropeScale());
     }
 
     private float[] linear(float[] x, float[] w, float[] bias, int rows, int in, int out) {

@@ -145,6 +145,8 @@ public final class DeviceDecoder implements DecoderBackend {
             if (allLogits) System.arraycopy(out, 0, logits, from * config.vocab(), out.length);
             else logits = out;
         }
+        // Gemma 2's soft-capped logits: on the host, where they are read anyway (a tanh a vocabulary entry).
+        config.softcaps().capLogits(logits);
         return logits;
     }
 

@@ -58,8 +58,9 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
             case "qwen2" -> DecoderConfig.Architecture.QWEN2;
             case "qwen3" -> DecoderConfig.Architecture.QWEN3;
             case "gemma" -> DecoderConfig.Architecture.GEMMA;
+            case "gemma2" -> DecoderConfig.Architecture.GEMMA2;
             case "gemma3" -> DecoderConfig.Architecture.GEMMA3;
-            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3, gemma, gemma3)");
+            default -> throw md.problem("architecture '" + arch + "' is not supported (supported: llama, qwen2, qwen3, gemma, gemma2, gemma3)");
         };
         int layers = positive(md, arch + ".block_count"), hidden = positive(md, arch + ".embedding_length");
         int heads = positive(md, arch + ".attention.head_count");
@@ -82,10 +83,8 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         if (rotary != headDim) throw md.problem(arch + ".rope.dimension_count " + rotary + " != head dimension " + headDim + " (partial rotary is not supported)");
         float ropeScale = ropeScale(md, arch);
         float base = md.contains(arch + ".rope.freq_base") ? (float) md.real(arch + ".rope.freq_base") : 10000f;
-        if (md.contains(arch + ".final_logit_softcapping") && md.real(arch + ".final_logit_softcapping") != 0) {
-            throw md.problem(arch + ".final_logit_softcapping " + md.real(arch + ".final_logit_softcapping") + " is not supported yet (logits without soft-capping only)");
-        }
-        DecoderConfig.SlidingWindow window = slidingWindow(md, arch, a, layers);
+        DecoderConfig.SoftCaps caps = softCaps(md, arch, a);
+        DecoderConfig.SlidingWindow window = slidingWindow(md, arch, a, layers, base, ropeScale);
         float eps = (float) md.real(arch + ".attention.layer_norm_rms_epsilon");
         long[] embd = tensor(file, "token_embd.weight").shape();
         if (embd.length != 2 || embd[0] != hidden) {
@@ -95,7 +94,7 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
         try {
             return new DecoderConfig(a, layers, hidden, heads, kvHeads, headDim, ffn, vocab, context, base,
                     a == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES,
-                    eps, a == DecoderConfig.Architecture.QWEN2, ropeScale, window);
+                    eps, a == DecoderConfig.Architecture.QWEN2, ropeScale, window, caps);
         } catch (IllegalArgumentException e) {
             throw md.problem(e.getMessage());
         }
@@ -117,15 +116,40 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
     }
 
     /**
-     * Gemma 3's sliding window, as llama.cpp reads it: attention.sliding_window keys (absent or 0: none), the local layers
-     * from attention.sliding_window_pattern (an array of bools, one a layer, or a number n: every n-th layer global,
-     * 6 when absent), their rotary base from rope.freq_base_swa (10000 when absent).
+     * Gemma 2's soft caps (attn_logit_softcapping, final_logit_softcapping; absent: none), as llama.cpp reads them; a
+     * Gemma 3 file may cap its logits too. Elsewhere a cap is refused: it would change what the model computes.
      */
-    private static DecoderConfig.SlidingWindow slidingWindow(GgufMetadata md, String arch, DecoderConfig.Architecture a, int layers) {
+    private static DecoderConfig.SoftCaps softCaps(GgufMetadata md, String arch, DecoderConfig.Architecture a) {
+        float attention = cap(md, arch + ".attn_logit_softcapping"), logits = cap(md, arch + ".final_logit_softcapping");
+        boolean gemma2 = a == DecoderConfig.Architecture.GEMMA2;
+        if ((attention > 0 && !gemma2) || (logits > 0 && !gemma2 && a != DecoderConfig.Architecture.GEMMA3)) {
+            throw md.problem(arch + " with soft-capping (" + (attention > 0 ? "attn_logit_softcapping " + attention : "final_logit_softcapping " + logits)
+                    + ") is not supported (soft caps: gemma2; gemma3's logits)");
+        }
+        return new DecoderConfig.SoftCaps(attention, logits);
+    }
+
+    private static float cap(GgufMetadata md, String key) {
+        if (!md.contains(key)) return 0f;
+        double c = md.real(key);
+        if (!(c >= 0 && c <= 1e6)) throw md.problem(key + " " + c + " is outside 0..1e6");
+        return (float) c;
+    }
+
+    /**
+     * The sliding window, as llama.cpp reads it. Gemma 3: attention.sliding_window keys (absent or 0: none), the local
+     * layers from attention.sliding_window_pattern (an array of bools, one a layer, or a number n: every n-th layer
+     * global, 6 when absent), their rotary base from rope.freq_base_swa (10000 when absent), positions unscaled. Gemma 2:
+     * a window of 4096 keys when the file names none, pattern 2 by default, the local layers rotating as the global ones
+     * unless rope.freq_base_swa says otherwise.
+     */
+    private static DecoderConfig.SlidingWindow slidingWindow(GgufMetadata md, String arch, DecoderConfig.Architecture a, int layers,
+                                                             float globalBase, float globalScale) {
         String key = arch + ".attention.sliding_window";
-        if (!md.contains(key)) return DecoderConfig.SlidingWindow.NONE;
-        if (a != DecoderConfig.Architecture.GEMMA3) throw md.problem(key + " is not supported for " + arch + " (sliding windows: gemma3)");
-        long keys = md.integer(key);
+        boolean gemma2 = a == DecoderConfig.Architecture.GEMMA2;
+        if (!md.contains(key) && !gemma2) return DecoderConfig.SlidingWindow.NONE;
+        if (a != DecoderConfig.Architecture.GEMMA3 && !gemma2) throw md.problem(key + " is not supported for " + arch + " (sliding windows: gemma2, gemma3)");
+        long keys = md.contains(key) ? md.integer(key) : 4096;
         if (keys == 0) return DecoderConfig.SlidingWindow.NONE;
         if (keys < 1 || keys > (1 << 24)) throw md.problem(key + " = " + keys + " is outside 1.." + (1 << 24));
         String patternKey = arch + ".attention.sliding_window_pattern";
@@ -137,12 +161,12 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
             for (int i = 0; i < layers; i++) boxed[i] = flags[i];
             local = List.of(boxed);
         } else {
-            long n = md.optInteger(patternKey).orElse(6L);
+            long n = md.optInteger(patternKey).orElse(gemma2 ? 2L : 6L);
             if (n < 0 || n > layers) throw md.problem(patternKey + " = " + n + " is outside 0.." + layers);
             local = DecoderConfig.SlidingWindow.pattern(layers, (int) n);
         }
-        float base = md.contains(arch + ".rope.freq_base_swa") ? (float) md.real(arch + ".rope.freq_base_swa") : 10000f;
-        return new DecoderConfig.SlidingWindow((int) keys, local, base);
+        float base = md.contains(arch + ".rope.freq_base_swa") ? (float) md.real(arch + ".rope.freq_base_swa") : gemma2 ? globalBase : 10000f;
+        return new DecoderConfig.SlidingWindow((int) keys, local, base, gemma2 ? globalScale : 1f);
     }
 
     private static DecoderWeights weights(GgufFile f, DecoderConfig c) {
@@ -165,7 +189,7 @@ public record GgufDecoder(String name, DecoderConfig config, TextTokenizer token
                     c.postNorms() ? vector(f, p + "post_ffw_norm.weight", h) : null));
         }
         // Tied models have no output.weight: the logits read the token embedding.
-        float[] output = f.hasTensor("output.weight") ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);
+        float[] output = f.hasTensor("output.weight") && !c.outputTied() ? matrix(f, "output.weight", h, c.vocab(), true) : transpose(embedding, c.vocab(), h);
         return new DecoderWeights(embedding, layers, vector(f, "output_norm.weight", h), output);
     }
 

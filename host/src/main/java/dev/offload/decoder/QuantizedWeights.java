@@ -53,7 +53,7 @@ public record QuantizedWeights(GgufTensor tokenEmbedding, List<Layer> layers, fl
             throw new GgufFormatException(f.path(), "token_embd.weight is " + embedding.type() + ", which offload does not decode by rows");
         }
         // Tied models have no output.weight: the logits read the token embedding ([hidden] x vocab rows, the same layout).
-        String out = f.hasTensor("output.weight") ? "output.weight" : "token_embd.weight";
+        String out = f.hasTensor("output.weight") && !c.outputTied() ? "output.weight" : "token_embd.weight";
         return new QuantizedWeights(embedding, layers, GgufDecoder.vector(f, "output_norm.weight", h), matrix(f, out, h, c.vocab(), arena));
     }
 

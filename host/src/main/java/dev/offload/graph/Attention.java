@@ -18,16 +18,17 @@ import java.util.List;
  * fused multiply-add chains in order, MLAS's softmax; dev.offload.math.OnnxRuntimeCpu), so that an imported model's
  * activations match ONNX Runtime bit for bit ({@link #onnxRuntime}; not causal).
  */
-public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor, int window) implements Op {
+public record Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor, int window, float softcap) implements Op {
     public Attention {
         Op.require(heads > 0 && kvHeads > 0 && headDim > 0, "attention needs positive heads, kvHeads and headDim");
         Op.require(heads % kvHeads == 0, "heads (" + heads + ") must be a multiple of kvHeads (" + kvHeads + ")");
         Op.require(onnxDivisor >= 0 && !(onnxDivisor > 0 && causal), "ONNX Runtime arithmetic is for non-causal attention with a positive divisor");
         Op.require(window >= 0 && (window == 0 || causal), "a sliding window needs causal attention and >= 1 keys, got " + window);
+        Op.require(softcap >= 0 && Float.isFinite(softcap) && !(softcap > 0 && onnxDivisor > 0), "a soft cap must be >= 0, finite, not ONNX Runtime's form: " + softcap);
     }
 
     public Attention(int heads, int kvHeads, int headDim, boolean causal, float scale, float onnxDivisor) {
-        this(heads, kvHeads, headDim, causal, scale, onnxDivisor, 0);
+        this(heads, kvHeads, headDim, causal, scale, onnxDivisor, 0, 0f);
     }
 
     public Attention(int heads, int kvHeads, int headDim, boolean causal, float scale) {
@@ -38,7 +39,10 @@ public record Attention(int heads, int kvHeads, int headDim, boolean causal, flo
      * This causal attention with a sliding window: each query sees only the last {@code keys} keys up to its own
      * position (Gemma 3's local layers; 0: the whole past).
      */
-    public Attention withWindow(int keys) { return new Attention(heads, kvHeads, headDim, causal, scale, onnxDivisor, keys); }
+    public Attention withWindow(int keys) { return new Attention(heads, kvHeads, headDim, causal, scale, onnxDivisor, keys, softcap); }
+
+    /** This attention with each scaled score s taken to c * tanh(s / c) before the softmax (Gemma 2; 0: none). */
+    public Attention withSoftcap(float c) { return new Attention(heads, kvHeads, headDim, causal, scale, onnxDivisor, window, c); }
 
     public static Attention of(int heads, int kvHeads, int headDim, boolean causal) {
         return new Attention(heads, kvHeads, headDim, causal, (float) (1.0 / Math.sqrt(headDim)));
@@ -87,7 +91,7 @@ public record Attention(int heads, int kvHeads, int headDim, boolean causal, flo
     @Override
     public String describe() {
         return "attention " + heads + "x" + headDim + (kvHeads != heads ? " gqa kv=" + kvHeads : "") + (causal ? " causal" : "")
-                + (window > 0 ? " window " + window : "")
+                + (window > 0 ? " window " + window : "") + (softcap > 0 ? " softcap " + softcap : "")
                 + (onnxRuntime() ? " onnx" : "");
     }
 }

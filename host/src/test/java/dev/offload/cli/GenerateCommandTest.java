@@ -92,7 +92,7 @@ class GenerateCommandTest {
         assertEquals(2, r.exit(), r.err());
         String line = r.err().strip();
         assertEquals(1, line.lines().count(), line);
-        assertTrue(line.contains("architecture 'mamba' is not supported (supported: llama, qwen2, qwen3, gemma, gemma3)"), line);
+        assertTrue(line.contains("architecture 'mamba' is not supported (supported: llama, qwen2, qwen3, gemma, gemma2, gemma3)"), line);
         assertEquals(line.indexOf(mamba.toString()), line.lastIndexOf(mamba.toString()), "the file is named once: " + line);
     }
 

@@ -89,7 +89,7 @@ class DeviceDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"LLAMA, 0", "LLAMA, 8", "QWEN2, 0", "QWEN2, 8", "QWEN3, 0", "QWEN3, 2", "QWEN3, 8", "GEMMA, 0", "GEMMA, 8", "GEMMA3, 0", "GEMMA3, 8"})
+    @CsvSource({"LLAMA, 0", "LLAMA, 8", "QWEN2, 0", "QWEN2, 8", "QWEN3, 0", "QWEN3, 2", "QWEN3, 8", "GEMMA, 0", "GEMMA, 8", "GEMMA2, 0", "GEMMA2, 8", "GEMMA3, 0", "GEMMA3, 8"})
     void openClLogitsMatchTheJavaGraphAndStayCloseToTheFloatReference(DecoderConfig.Architecture arch, int type) throws Exception {
         Path m = model(arch, type, 11 + type);
         float[] cl = withDecoder(m, "cl:cpu", d -> logitsOfPromptThenSteps(d, 5));

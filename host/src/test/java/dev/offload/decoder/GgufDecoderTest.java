@@ -121,10 +121,13 @@ class GgufDecoderTest {
                 new DecoderConfig.SlidingWindow(7, List.of(false, true), 20000f));
         DecoderWeights w = RandomDecoders.weights(c, 3);
         assertEquals(flags, load(TinyGgufModels.write(dir.resolve("flags.gguf"), flags, w, TinyGgufModels.F32, false)).config());
-        // Soft-capped logits (Gemma 2's kind) are not computed: one line naming the file and the key.
+        // Capped logits are read (llama.cpp's gemma3 reads final_logit_softcapping too); capped attention is Gemma 2's alone.
+        assertEquals(new DecoderConfig.SoftCaps(0f, 30f), load(TinyGgufModels.write(dir.resolve("logits.gguf"), c, w, TinyGgufModels.F32, false, 2, null,
+                g -> g.f32("gemma3.final_logit_softcapping", 30f))).config().softcaps());
         var cap = assertThrows(GgufFormatException.class, () -> load(TinyGgufModels.write(dir.resolve("cap.gguf"), c, w, TinyGgufModels.F32, false, 2, null,
-                g -> g.f32("gemma3.final_logit_softcapping", 30f))));
-        assertTrue(cap.getMessage().contains("cap.gguf") && cap.getMessage().contains("gemma3.final_logit_softcapping 30.0 is not supported"), cap.getMessage());
+                g -> g.f32("gemma3.attn_logit_softcapping", 50f))));
+        assertTrue(cap.getMessage().contains("cap.gguf") && cap.getMessage().contains("gemma3 with soft-capping (attn_logit_softcapping 50.0) is not supported"),
+                cap.getMessage());
         byte[] bytes = Files.readAllBytes(TinyGgufModels.write(dir.resolve("g3.gguf"), c, w, TinyGgufModels.F32, false));
         // The pattern's u32 2 (after its key) made 3: more than the 2 layers.
         byte[] wide = replace(bytes, "window_pattern\u0004\0\0\0\u0002\0\0\0", "window_pattern\u0004\0\0\0\u0003\0\0\0");

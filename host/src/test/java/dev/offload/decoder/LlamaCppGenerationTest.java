@@ -28,7 +28,7 @@ class LlamaCppGenerationTest {
     /** The weights' seed per architecture (qwen3's seed 7 continues with end-of-sequence at once). */
     static final java.util.Map<DecoderConfig.Architecture, Integer> SEEDS = java.util.Map.of(
             DecoderConfig.Architecture.LLAMA, 7, DecoderConfig.Architecture.QWEN2, 7, DecoderConfig.Architecture.QWEN3, 8,
-            DecoderConfig.Architecture.GEMMA, 7, DecoderConfig.Architecture.GEMMA3, 7);
+            DecoderConfig.Architecture.GEMMA, 7, DecoderConfig.Architecture.GEMMA2, 7, DecoderConfig.Architecture.GEMMA3, 7);
 
     @TempDir Path dir;
 

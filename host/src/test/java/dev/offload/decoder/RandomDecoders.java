@@ -35,7 +35,7 @@ final class RandomDecoders {
         }
         float[] embedding = matrix(r, c.vocab(), h), norm = norm(r, h), output = matrix(r, h, c.vocab());
         // Gemma's output is the embedding (its files hold no output.weight).
-        if (c.architecture() == DecoderConfig.Architecture.GEMMA) output = GgufDecoder.transpose(embedding, c.vocab(), h);
+        if (c.outputTied()) output = GgufDecoder.transpose(embedding, c.vocab(), h);
         return new DecoderWeights(embedding, layers, norm, output);
     }
 

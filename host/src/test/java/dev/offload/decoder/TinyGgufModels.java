@@ -33,12 +33,15 @@ public final class TinyGgufModels {
 
     public static DecoderConfig config(DecoderConfig.Architecture arch) {
         boolean qwen2 = arch == DecoderConfig.Architecture.QWEN2, qwen3 = arch == DecoderConfig.Architecture.QWEN3;
-        boolean gemma3 = arch == DecoderConfig.Architecture.GEMMA3;
+        boolean gemma3 = arch == DecoderConfig.Architecture.GEMMA3, gemma2 = arch == DecoderConfig.Architecture.GEMMA2;
         boolean gemma = arch == DecoderConfig.Architecture.GEMMA || gemma3;   // one KV head (as Gemma 2B) of 32 (wider than 64 / 4, as Gemma 7B's)
-        return new DecoderConfig(arch, 2, 64, 4, gemma ? 1 : 2, qwen3 || gemma ? 32 : 16, 96, vocabulary().size(), 128, gemma3 ? 1e6f : 10000f,
+        // Gemma 2: 2 KV heads of 32, a window of 5 keys in layer 0 (its default pattern 2), rotating as layer 1, caps that
+        // bite on these weights' scores (about 1) and logits (about 1 to 3), where Gemma 2 2B's 50 and 30 would not.
+        DecoderConfig.SlidingWindow window = gemma3 ? new DecoderConfig.SlidingWindow(5, DecoderConfig.SlidingWindow.pattern(2, 2), 10000f)
+                : gemma2 ? new DecoderConfig.SlidingWindow(5, DecoderConfig.SlidingWindow.pattern(2, 2), 10000f, 1f) : DecoderConfig.SlidingWindow.NONE;
+        return new DecoderConfig(arch, 2, 64, 4, gemma ? 1 : 2, qwen3 || gemma || gemma2 ? 32 : 16, 96, vocabulary().size(), 128, gemma3 ? 1e6f : 10000f,
                 arch == DecoderConfig.Architecture.LLAMA ? RotaryEmbedding.Style.ADJACENT_PAIRS : RotaryEmbedding.Style.HALVES, gemma3 ? 1e-6f : 1e-5f, qwen2,
-                gemma3 ? 0.5f : 1f, gemma3 ? new DecoderConfig.SlidingWindow(5, DecoderConfig.SlidingWindow.pattern(2, 2), 10000f)
-                        : DecoderConfig.SlidingWindow.NONE);
+                gemma3 ? 0.5f : 1f, window, gemma2 ? new DecoderConfig.SoftCaps(0.8f, 2f) : DecoderConfig.SoftCaps.NONE);
     }
 
     /** general.architecture's value for {@code a}. */
@@ -85,13 +88,19 @@ public final class TinyGgufModels {
             List<Boolean> local = c.window().local();
             int n = 0;
             while (n < c.layers() && local.get(n)) n++;
-            g.u32(arch + ".attention.sliding_window", c.window().keys()).f32(arch + ".rope.freq_base_swa", c.window().ropeBase());
-            if (local.equals(DecoderConfig.SlidingWindow.pattern(c.layers(), n + 1))) {
+            g.u32(arch + ".attention.sliding_window", c.window().keys());
+            boolean gemma2 = c.architecture() == DecoderConfig.Architecture.GEMMA2;   // its defaults: pattern 2, the global base
+            if (!(gemma2 && c.window().ropeBase() == c.ropeBase())) g.f32(arch + ".rope.freq_base_swa", c.window().ropeBase());
+            if (gemma2 && local.equals(DecoderConfig.SlidingWindow.pattern(c.layers(), 2))) {
+                // nothing: the default
+            } else if (local.equals(DecoderConfig.SlidingWindow.pattern(c.layers(), n + 1))) {
                 g.u32(arch + ".attention.sliding_window_pattern", n + 1);
             } else {
                 g.raw(arch + ".attention.sliding_window_pattern", b -> { b.u32(9).u32(7).u64(local.size()); for (boolean f : local) b.u8(f ? 1 : 0); });
             }
         }
+        if (c.softcaps().attention() > 0) g.f32(arch + ".attn_logit_softcapping", c.softcaps().attention());
+        if (c.softcaps().logits() > 0) g.f32(arch + ".final_logit_softcapping", c.softcaps().logits());
         more.accept(g);
         // The embedding is stored as it is used: [vocab rows][hidden].
         g.tensor("token_embd.weight", matrixType, new long[] {c.hidden(), c.vocab()}, encode(w.tokenEmbedding(), matrixType));
@@ -122,7 +131,7 @@ public final class TinyGgufModels {
             }
         }
         g.tensor("output_norm.weight", F32, new long[] {c.hidden()}, encode(w.outputNorm(), F32));
-        if (!tied && c.architecture() != DecoderConfig.Architecture.GEMMA) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
+        if (!tied && !c.outputTied()) matrix(g, "output.weight", w.output(), c.hidden(), c.vocab(), matrixType);
         return g.write(file);
     }
 

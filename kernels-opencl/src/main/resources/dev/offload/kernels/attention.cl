@@ -111,6 +111,14 @@ inline float hsum(float4 v) { return hsum4(v); }
 #define KV_STEP ((size_t) HEAD_DIM)
 #endif
 
+// SOFTCAP (a float literal, > 0): each scaled score s becomes SOFTCAP * tanh(s / SOFTCAP) before the additive mask
+// (Gemma 2's attention logit soft-capping; scalar or vector s). Without it scores are as computed.
+#ifdef SOFTCAP
+#define SOFTCAPPED(s) (SOFTCAP * tanh((s) * (1.0f / SOFTCAP)))
+#else
+#define SOFTCAPPED(s) (s)
+#endif
+
 inline int key_end(int i, int b, int Sq, int Skv, int causal, __global const int* kv_len, int has_len) {
     int end = Skv;
     if (has_len) end = min(end, kv_len[b]);
@@ -167,7 +175,7 @@ __kernel KERNEL_SHAPE void attention_fused(
             __global const store_t* kr = kp + (size_t) (jb + t) * KV_STEP;
             floatV d = qv[0] * LOAD_V(0, kr);
             for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
-            float st = hsum(d);
+            float st = SOFTCAPPED(hsum(d));
             if (has_mask) st += mrow[jb + t];
             s[t] = st;
             block_max = fmax(block_max, st);
@@ -277,6 +285,7 @@ __kernel KERNEL_SHAPE void attention_fused_rows(
         float16 block_max = (float16) (-INFINITY);
         _Pragma("unroll") for (int t = 0; t < KEY_BLOCK; t++) {
             const int j = jb + t;
+            s[t] = SOFTCAPPED(s[t]);
             if (has_mask && j < walk_end) {
                 float16 bias;
                 for (int r = 0; r < LANES; r++) ((float*) &bias)[r] = mbase[(size_t) min(r, lanes - 1) * Skv + j];
@@ -421,7 +430,7 @@ __kernel KERNEL_SHAPE void attention_scores(
         __global const store_t* kr = kp + (size_t) j * HEAD_DIM;
         floatV d = qv[0] * LOAD_V(0, kr);
         for (int c = 1; c < NV; c++) d = fma(qv[c], LOAD_V(c, kr), d);
-        float st = hsum(d);
+        float st = SOFTCAPPED(hsum(d));
         if (has_mask) st += mrow[j];
         srow[j] = st;
     }
@@ -620,6 +629,7 @@ __kernel __attribute__((reqd_work_group_size(TTR, TBR, 1))) TILED_SG_SIZE void a
                 __local const float* kr = kvs + jj * HEAD_DIM;
                 float d = 0.0f;
                 for (int c = 0; c < HEAD_DIM; c++) d = fma(qrow[c], kr[c], d);
+                d = SOFTCAPPED(d);
                 s = has_mask ? d + mrow[j] : d;
                 bad |= isnan(s) || s == INFINITY;
             }

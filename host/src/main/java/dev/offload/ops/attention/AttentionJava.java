@@ -40,7 +40,7 @@ public final class AttentionJava implements OpImplementation {
             float[] queries = ((HostTensor) in.get(0)).floats();
             float[] out = a.onnxRuntime()
                     ? AttentionReference.onnxRuntime(a.heads(), a.kvHeads(), a.headDim(), a.onnxDivisor(), queries, keys, values, lengths, batch, sq, skv)
-                    : AttentionReference.tokenMajor(a.heads(), a.kvHeads(), a.headDim(), a.causal(), a.window(), a.scale(), queries, keys, values,
+                    : AttentionReference.tokenMajor(a.heads(), a.kvHeads(), a.headDim(), a.causal(), a.window(), a.scale(), a.softcap(), queries, keys, values,
                             lengths, batch, sq, skv);
             return List.of(HostTensor.of(q, out));
         };

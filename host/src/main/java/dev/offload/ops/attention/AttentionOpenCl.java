@@ -100,7 +100,7 @@ public final class AttentionOpenCl implements OpImplementation {
     }
 
     private static AttentionProblem problem(AttentionShape shape, Attention a) {
-        return AttentionProblem.of(shape).withMask(a.causal() ? Mask.causal(a.window()) : Mask.NONE).withScale(a.scale())
+        return AttentionProblem.of(shape).withMask(a.causal() ? Mask.causal(a.window()) : Mask.NONE).withScale(a.scale()).withSoftcap(a.softcap())
                 .withLayout(AttentionProblem.Layout.TOKEN_MAJOR);
     }
 

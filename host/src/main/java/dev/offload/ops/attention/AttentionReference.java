@@ -49,7 +49,7 @@ public final class AttentionReference {
 
             @Override public double bias(int b, int h, int i, int j) { return mask.additive() == null ? 0 : mask.additive().at(s, b, h, i, j); }
         };
-        return attend(dims, p.scale(), keys, p.layout() == AttentionProblem.Layout.TOKEN_MAJOR,
+        return attend(dims, p.scale(), p.softcap(), keys, p.layout() == AttentionProblem.Layout.TOKEN_MAJOR,
                 p.storage().round(q), p.storage().round(k), p.storage().round(v));
     }
 
@@ -60,7 +60,7 @@ public final class AttentionReference {
      */
     public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, float scale, float[] q, float[] k,
                                      float[] v, int[] keyLengths, int batch, int sq, int skv) {
-        return tokenMajor(heads, kvHeads, headDim, causal, 0, scale, q, k, v, keyLengths, batch, sq, skv);
+        return tokenMajor(heads, kvHeads, headDim, causal, 0, scale, 0f, q, k, v, keyLengths, batch, sq, skv);
     }
 
     /**
@@ -68,8 +68,8 @@ public final class AttentionReference {
      * window of {@code window} keys on the causal mask (0: none): a query sees only the last {@code window} of the keys
      * the causal and length masks leave it.
      */
-    public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, int window, float scale, float[] q, float[] k,
-                                     float[] v, int[] keyLengths, int batch, int sq, int skv) {
+    public static float[] tokenMajor(int heads, int kvHeads, int headDim, boolean causal, int window, float scale, float softcap, float[] q,
+                                     float[] k, float[] v, int[] keyLengths, int batch, int sq, int skv) {
         if (window < 0 || (window > 0 && !causal)) throw new IllegalArgumentException("a sliding window needs a causal mask and >= 1 keys, got " + window);
         Dims dims = new Dims(batch, heads, kvHeads, sq, skv, headDim);
         checkLength("Q", q, (long) batch * sq * heads * headDim);
@@ -86,7 +86,7 @@ public final class AttentionReference {
 
             @Override public double bias(int b, int h, int i, int j) { return 0; }
         };
-        return attend(dims, scale, keys, true, q, k, v);
+        return attend(dims, scale, softcap, keys, true, q, k, v);
     }
 
     /**
@@ -125,11 +125,12 @@ public final class AttentionReference {
     }
 
     /**
-     * The definition: per (b, h, query row) scores scale * q·k + bias in double over the visible keys, the two-pass
+     * The definition: per (b, h, query row) scores scale * q·k (with a soft cap c > 0: c * tanh(that / c)) + bias in
+     * double over the visible keys, the two-pass
      * softmax, the weighted mean of the values; -infinity masks a key; a row with no visible key stays zeros.
      * (b, h) pairs run in parallel: each writes its own rows, so the result does not depend on the schedule.
      */
-    private static float[] attend(Dims s, float scale, Keys keys, boolean tokenMajor, float[] q, float[] k, float[] v) {
+    private static float[] attend(Dims s, float scale, float softcap, Keys keys, boolean tokenMajor, float[] q, float[] k, float[] v) {
         int d = s.d(), skv = s.skv(), group = s.heads() / s.kvHeads();
         float[] out = new float[s.batch() * s.sq() * s.heads() * d];
         IntStream.range(0, s.batch() * s.heads()).parallel().forEach(bh -> {
@@ -146,7 +147,9 @@ public final class AttentionReference {
                     long kRow = kvRow(s, tokenMajor, b, hk, j);
                     double dot = 0;
                     for (int c = 0; c < d; c++) dot += (double) q[(int) (qBase + c)] * k[(int) (kRow + c)];
-                    double score = scale * dot + keys.bias(b, h, i, j);
+                    double scaled = scale * dot;
+                    if (softcap > 0) scaled = softcap * Math.tanh(scaled / softcap);
+                    double score = scaled + keys.bias(b, h, i, j);
                     if (score == Double.NEGATIVE_INFINITY) visible[j] = false;
                     scores[j] = score;
                     if (visible[j]) max = Math.max(max, score);

@@ -44,6 +44,7 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.causal(1500)), false, GPU_TILE));
         cases.add(new Case(AttentionProblem.of(prefill).withMask(new Mask(true, new int[] {50, 9},
                 additive(prefill, Mask.Layout.BATCH_QUERY_KEY, rnd), 16)), false, GPU_TILE));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 32, 8, 5, 70, 64)).withMask(Mask.causal(7)).withSoftcap(0.6f), false, ODD_TILE));
         // Decode over a long cache: the keys split across work-groups (4 splits with a CPU's split parameters), merged.
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 8, 2, 1, 4096, 128)).withMask(Mask.NONE.withKvLengths(new int[] {4001})),
                 false, GPU_TILE));
@@ -84,6 +85,13 @@ public final class AttentionValidator implements OpValidator {
         cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(9)), true));
         cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 2, 2, 19, 40, 80)).withStorage(Storage.FLOAT16)
                 .withMask(Mask.causal(3)), false));
+        // Soft-capped scores (Gemma 2), a cap below the scores' size so that it bites: prefill rows, a decode step with
+        // key splits and a window, the unfused path, an additive mask after the cap.
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.CAUSAL).withScale(1f).withSoftcap(1.5f), false));
+        cases.add(new Case(AttentionProblem.of(new AttentionShape(1, 4, 2, 1, 2048, 128)).withMask(Mask.causal(300)).withSoftcap(0.75f), false));
+        cases.add(new Case(AttentionProblem.of(gqa).withMask(Mask.causal(9)).withScale(1f).withSoftcap(2f), true));
+        cases.add(new Case(AttentionProblem.of(batched).withMask(new Mask(true, new int[] {61, 13},
+                additive(batched, Mask.Layout.QUERY_KEY, rnd), 20)).withSoftcap(0.5f), false));
         tiledCases(cases, quick, rnd);
         if (quick) return cases;
         for (int d : new int[] {32, 64, 80, 96, 128, 256}) {

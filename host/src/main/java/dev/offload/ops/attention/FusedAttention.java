@@ -52,7 +52,11 @@ public final class FusedAttention implements AttentionOp {
     public static final List<Integer> COMMON_HEAD_DIMS = List.of(32, 64, 80, 96, 128, 256);
 
     /** The build options for a problem: its head dimension and storage. */
-    static String buildOptions(AttentionProblem p) { return buildOptions(p.shape().headDim(), p.storage(), p.layout()); }
+    static String buildOptions(AttentionProblem p) {
+        String options = buildOptions(p.shape().headDim(), p.storage(), p.layout());
+        // A soft cap is a constant of the program (one more cached build per cap): attention.cl's SOFTCAPPED.
+        return p.softcap() > 0 ? options + " -DSOFTCAP=" + Float.toHexString(p.softcap()) + "f" : options;
+    }
 
     /** The build options of attention_tiled for a problem and tile: one more cached program per tile. */
     static String buildOptions(AttentionProblem p, AttentionConfig.Tiled tile) { return buildOptions(p) + " " + tile.defines(); }
