@@ -39,6 +39,12 @@ final class OverheadBench {
     /** A decode step's shape: small enough that the host's per-command cost shows, as in a small language model. */
     static final String DECODER = "synthetic:arch=decoder,layers=4,hidden=256,heads=4,kv-heads=2,ffn=512,seq=16,batch=1";
 
+    /**
+     * The same step at Llama 3.2 1B's shapes (16 layers, hidden 2048, 32 / 8 heads, FFN 8192; int8 weights, 1 GB, and
+     * no 128256-token output layer): the size at which the issue's "host <= 10% of device" is about a language model.
+     */
+    static final String DECODER_1B = "synthetic:arch=decoder,layers=16,hidden=2048,heads=32,kv-heads=8,ffn=8192,seq=16,batch=1";
+
     /** Medians over runs: host time per op (wall - device time, over {@code ops}), the wall, host / device, device time. */
     private record Overhead(double usPerOp, double wallMs, double hostOverDevice, double deviceNs, int samples, int onJava, int transfers) {}
 
@@ -64,7 +70,8 @@ final class OverheadBench {
                                     o.onJava(), o.transfers())));
                 }
             }
-            decodeShaped(report, device, pool, quick);
+            decodeShaped(report, device, pool, quick, DECODER, "L4 h256");
+            if (!quick) decodeShaped(report, device, pool, quick, DECODER_1B, "L16 h2048 (1B-shaped)");
         } finally {
             quiet(level);
         }
@@ -74,8 +81,8 @@ final class OverheadBench {
     }
 
     /** A one-token decoder step over a KV cache, plain and replayed: host time / device time per step. */
-    private static void decodeShaped(Report report, OpenClDevice device, DevicePool pool, boolean quick) {
-        SyntheticSpec spec = SyntheticSpec.parse(DECODER);
+    private static void decodeShaped(Report report, OpenClDevice device, DevicePool pool, boolean quick, String model, String label) {
+        SyntheticSpec spec = SyntheticSpec.parse(model);
         int warmup = quick ? 3 : 10, runs = quick ? 15 : 60;
         Graph prefill = SyntheticModel.build(spec), step = SyntheticModel.build(spec.withSeq(1));
         List<Map<String, HostTensor>> tokens = SyntheticModel.decodeInputs(spec, warmup + runs, 5);
@@ -91,7 +98,7 @@ final class OverheadBench {
                     plainRatio = o.hostOverDevice();
                     plainDeviceNs = o.deviceNs();
                 }
-                report.add(new BenchRow("overhead", "decode step L4 h256 (" + step.nodes().size() + " nodes)", replay ? "offload-replay" : "offload-graph",
+                report.add(new BenchRow("overhead", "decode step " + label + " (" + step.nodes().size() + " nodes)", replay ? "offload-replay" : "offload-graph",
                         device.spec(), o.wallMs(), 100 * o.hostOverDevice(), "% host/device",
                         replay ? plainRatio / o.hostOverDevice() : Double.NaN,
                         String.format(Locale.ROOT, "host time (wall - device time) / device time per step, target <= 10%%; device %.0f us (the plain run's kernels); %.1f us/op%s",
