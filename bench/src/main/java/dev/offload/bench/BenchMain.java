@@ -34,7 +34,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--decode-models", split = ",", description = "The decode section's models: demo (offload's demo model, its speed and"
             + " perplexity rows, a minute), seeded (small and 1b in q8_0, q4_0, q4_k_m; --quick: tiny), seeded ones by name"
-            + " (small-q4_k_m, 1b-q8_0, ...), or all (the default).")
+            + " (small-q4_k_m, 1b-q8_0, gemma3_1b-q4_0: a Gemma-3-1B-shaped gemma3 file, ...), or all (the default).")
     List<String> decodeModels = new ArrayList<>();
 
     @Option(names = "--json", description = "Write the rows as JSON (schema offload.bench/1).")

@@ -55,7 +55,7 @@ final class DecodeBench {
     static List<SeededLlamaModel.Spec> specs(boolean quick, List<String> names) {
         List<SeededLlamaModel.Spec> specs = new ArrayList<>();
         for (String name : names) {
-            int dash = name.indexOf('-');
+            int dash = name.lastIndexOf('-');   // shape ids have none; gemma3_1b-q4_0
             if (dash < 0) throw new IllegalArgumentException("--decode-models wants shape-type names such as small-q4_k_m, got '" + name + "'");
             SeededLlamaModel.FileType type;
             try {

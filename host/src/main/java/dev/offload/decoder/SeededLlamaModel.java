@@ -41,12 +41,25 @@ public final class SeededLlamaModel {
         /** 4 layers of hidden 512: a model the java reference decodes in seconds. */
         SMALL("small", 4, 512, 1536, 8, 2, 2048),
         /** Llama-3.2-1B's shapes: 16 layers, hidden 2048, FFN 8192, 32 heads / 8 KV heads (head dim 64), context 131072. */
-        LLAMA_3_2_1B("1b", 16, 2048, 8192, 32, 8, 131072);
+        LLAMA_3_2_1B("1b", 16, 2048, 8192, 32, 8, 131072),
+        /**
+         * Gemma-3-1B's shapes, as a {@code gemma3} file: 26 layers, hidden 1152, FFN 6912, 4 heads of 256 / 1 KV head,
+         * a 512-key sliding window in five of every six layers (their RoPE base 10000, the others' 10^6), Q/K norms, norms
+         * after the attention and the feed-forward, the output tied to the embedding; context 32768.
+         */
+        GEMMA_3_1B("gemma3_1b", 26, 1152, 6912, 4, 1, 32768, 256, "gemma3");
 
         public final String id;
         public final int layers, hidden, ffn, heads, kvHeads, contextLength;
+        private final int headDim;
+        /** general.architecture's value: llama, or gemma3. */
+        public final String architecture;
 
         Shape(String id, int layers, int hidden, int ffn, int heads, int kvHeads, int contextLength) {
+            this(id, layers, hidden, ffn, heads, kvHeads, contextLength, hidden / heads, "llama");
+        }
+
+        Shape(String id, int layers, int hidden, int ffn, int heads, int kvHeads, int contextLength, int headDim, String architecture) {
             this.id = id;
             this.layers = layers;
             this.hidden = hidden;
@@ -54,16 +67,23 @@ public final class SeededLlamaModel {
             this.heads = heads;
             this.kvHeads = kvHeads;
             this.contextLength = contextLength;
+            this.headDim = headDim;
+            this.architecture = architecture;
         }
 
-        public int headDim() { return hidden / heads; }
+        public int headDim() { return headDim; }
+
+        /** Width of the query projection. */
+        public int queryDim() { return heads * headDim; }
+
+        boolean gemma3() { return architecture.equals("gemma3"); }
 
         public int kvDim() { return kvHeads * headDim(); }
 
-        /** The shape called {@code id} (tiny, small, 1b). */
+        /** The shape called {@code id} (tiny, small, 1b, gemma3_1b). */
         public static Shape named(String id) {
             for (Shape s : values()) if (s.id.equals(id)) return s;
-            throw new IllegalArgumentException("no seeded model shape '" + id + "' (shapes: tiny, small, 1b)");
+            throw new IllegalArgumentException("no seeded model shape '" + id + "' (shapes: tiny, small, 1b, gemma3_1b)");
         }
     }
 
@@ -71,6 +91,10 @@ public final class SeededLlamaModel {
     public static final float ROPE_BASE = 500000f;
 
     public static final float RMS_EPSILON = 1e-5f;
+
+    /** Gemma 3's global rotary base, RMSNorm epsilon and sliding window (its 1B's). */
+    static final float GEMMA3_ROPE_BASE = 1e6f, GEMMA3_RMS_EPSILON = 1e-6f;
+    static final int GEMMA3_WINDOW = 512;
 
     /**
      * How the matrices are stored, named as llama.cpp names a file's type (general.file_type). Q4_K_M follows
@@ -131,8 +155,8 @@ public final class SeededLlamaModel {
      * (the folder is made as needed).
      */
     public static Path cached(Path dir, Spec spec, SeededVocabulary vocabulary) throws IOException {
-        Path file = dir.resolve(String.format(Locale.ROOT, "seeded-llama-%s-%s-seed%d-%s-v%d.gguf",
-                spec.shape().id, spec.type().name().toLowerCase(Locale.ROOT), spec.seed(), vocabulary.name(), FORMAT));
+        Path file = dir.resolve(String.format(Locale.ROOT, "seeded-%s-%s-seed%d-%s-v%d.gguf",
+                spec.shape().gemma3() ? spec.shape().id : "llama-" + spec.shape().id, spec.type().name().toLowerCase(Locale.ROOT), spec.seed(), vocabulary.name(), FORMAT));
         if (Files.isRegularFile(file)) return file;
         Files.createDirectories(dir);
         Path partial = Files.createTempFile(dir, file.getFileName().toString(), ".part");
@@ -148,48 +172,62 @@ public final class SeededLlamaModel {
     /** Writes {@code spec}'s model with {@code vocabulary} to {@code file}. */
     public static void write(Spec spec, SeededVocabulary vocabulary, Path file) throws IOException {
         Shape s = spec.shape();
-        int vocab = vocabulary.size(), h = s.hidden;
-        GgufWriter g = new GgufWriter().str("general.architecture", "llama")
+        int vocab = vocabulary.size(), h = s.hidden, qd = s.queryDim();
+        String a = s.architecture;
+        GgufWriter g = new GgufWriter().str("general.architecture", a)
                 .str("general.name", "offload seeded " + spec.label() + " seed " + spec.seed())
                 .u32("general.file_type", spec.type().llamaFileType)
-                .u32("llama.block_count", s.layers).u32("llama.context_length", s.contextLength)
-                .u32("llama.embedding_length", h).u32("llama.feed_forward_length", s.ffn)
-                .u32("llama.attention.head_count", s.heads).u32("llama.attention.head_count_kv", s.kvHeads)
-                .u32("llama.rope.dimension_count", s.headDim()).f32("llama.rope.freq_base", ROPE_BASE)
-                .f32("llama.attention.layer_norm_rms_epsilon", RMS_EPSILON).u32("llama.vocab_size", vocab);
+                .u32(a + ".block_count", s.layers).u32(a + ".context_length", s.contextLength)
+                .u32(a + ".embedding_length", h).u32(a + ".feed_forward_length", s.ffn)
+                .u32(a + ".attention.head_count", s.heads).u32(a + ".attention.head_count_kv", s.kvHeads)
+                .u32(a + ".rope.dimension_count", s.headDim()).f32(a + ".rope.freq_base", s.gemma3() ? GEMMA3_ROPE_BASE : ROPE_BASE)
+                .f32(a + ".attention.layer_norm_rms_epsilon", s.gemma3() ? GEMMA3_RMS_EPSILON : RMS_EPSILON).u32(a + ".vocab_size", vocab);
+        if (s.gemma3()) {
+            g.u32(a + ".attention.key_length", s.headDim()).u32(a + ".attention.value_length", s.headDim())
+                    .u32(a + ".attention.sliding_window", GEMMA3_WINDOW).u32(a + ".attention.sliding_window_pattern", 6)
+                    .f32(a + ".rope.freq_base_swa", 10000f);
+        }
         vocabulary.writeTo(g);
         Weights w = new Weights(spec);
         w.matrix(g, "token_embd.weight", h, vocab);
         for (int i = 0; i < s.layers; i++) {
             String p = "blk." + i + ".";
             w.norm(g, p + "attn_norm.weight", h);
-            w.matrix(g, p + "attn_q.weight", h, h);
+            w.matrix(g, p + "attn_q.weight", h, qd);
             w.matrix(g, p + "attn_k.weight", h, s.kvDim());
             w.matrix(g, p + "attn_v.weight", h, s.kvDim());
-            w.matrix(g, p + "attn_output.weight", h, h);
+            if (s.gemma3()) {
+                w.norm(g, p + "attn_q_norm.weight", s.headDim());
+                w.norm(g, p + "attn_k_norm.weight", s.headDim());
+            }
+            w.matrix(g, p + "attn_output.weight", qd, h);
             w.norm(g, p + "ffn_norm.weight", h);
             w.matrix(g, p + "ffn_gate.weight", h, s.ffn);
             w.matrix(g, p + "ffn_up.weight", h, s.ffn);
             w.matrix(g, p + "ffn_down.weight", s.ffn, h);
+            if (s.gemma3()) {
+                w.norm(g, p + "post_attention_norm.weight", h);
+                w.norm(g, p + "post_ffw_norm.weight", h);
+            }
         }
         w.norm(g, "output_norm.weight", h);
-        w.matrix(g, "output.weight", h, vocab);
+        if (!s.gemma3()) w.matrix(g, "output.weight", h, vocab);   // Gemma 3's is the embedding
         g.write(file);
     }
 
     /** Bytes of all tensors of {@code spec} with a vocabulary of {@code vocab} tokens (what decode streams, per token, but the embedding). */
     public static long tensorBytes(Spec spec, int vocab) {
         Shape s = spec.shape();
-        int h = s.hidden;
-        long bytes = matrixBytes(spec, "token_embd.weight", h, vocab) + matrixBytes(spec, "output.weight", h, vocab);
+        int h = s.hidden, qd = s.queryDim();
+        long bytes = matrixBytes(spec, "token_embd.weight", h, vocab) + (s.gemma3() ? 0 : matrixBytes(spec, "output.weight", h, vocab));
         for (int i = 0; i < s.layers; i++) {
             String p = "blk." + i + ".";
-            bytes += matrixBytes(spec, p + "attn_q.weight", h, h) + matrixBytes(spec, p + "attn_k.weight", h, s.kvDim())
-                    + matrixBytes(spec, p + "attn_v.weight", h, s.kvDim()) + matrixBytes(spec, p + "attn_output.weight", h, h)
+            bytes += matrixBytes(spec, p + "attn_q.weight", h, qd) + matrixBytes(spec, p + "attn_k.weight", h, s.kvDim())
+                    + matrixBytes(spec, p + "attn_v.weight", h, s.kvDim()) + matrixBytes(spec, p + "attn_output.weight", qd, h)
                     + matrixBytes(spec, p + "ffn_gate.weight", h, s.ffn) + matrixBytes(spec, p + "ffn_up.weight", h, s.ffn)
                     + matrixBytes(spec, p + "ffn_down.weight", s.ffn, h);
         }
-        long norms = 4L * h * (2L * s.layers + 1);
+        long norms = 4L * h * (2L * s.layers + 1) + (s.gemma3() ? 4L * s.layers * (2L * s.headDim() + 2L * h) : 0);
         return bytes + norms;
     }
 

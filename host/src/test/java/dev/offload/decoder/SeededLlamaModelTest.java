@@ -174,6 +174,19 @@ class SeededLlamaModelTest {
     }
 
     @Test
+    void gemma3OneBShapesGiveTheTensorBytesOfTheFilesTheBenchWrote() {
+        // What `bench --sections decode --decode-models gemma3_1b-q4_0,gemma3_1b-q8_0` read back from the files it wrote
+        // (GgufFile.tensorBytes, 2026-12-04): tied output, Q/K norms of 256 and two more norms a layer.
+        SeededLlamaModel.Shape g = SeededLlamaModel.Shape.named("gemma3_1b");
+        assertEquals("gemma3", g.architecture);
+        assertEquals(256, g.headDim());
+        assertEquals(1024, g.queryDim());
+        assertEquals(256, g.kvDim());
+        assertEquals(476_137_984L, SeededLlamaModel.tensorBytes(new SeededLlamaModel.Spec(g, GgmlType.Q4_0, 1), 128256));
+        assertEquals(898_894_336L, SeededLlamaModel.tensorBytes(new SeededLlamaModel.Spec(g, GgmlType.Q8_0, 1), 128256));
+    }
+
+    @Test
     void theRealLlama3TokenizerIsCopiedWhenLlamaCppsVocabularyIsThere() throws IOException {
         Path vocab = NodeLlamaCpp.vocabulary("llama-bpe").orElse(null);
         assumeTrue(vocab != null, NodeLlamaCpp.HOW_TO_GET);
