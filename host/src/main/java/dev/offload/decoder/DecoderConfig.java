@@ -23,9 +23,9 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
     /**
      * The architectures offload reads from GGUF files ({@code general.architecture}): {@code llama} (adjacent rotary
      * pairs), {@code qwen2} (Q/K/V biases, NeoX rotary halves) and {@code qwen3} (NeoX halves, no biases, each head of Q
-     * and K RMS-normed before its rotation, a head dimension of its own) and {@code gemma} (Gemma 1: NeoX halves, the
-     * token embedding scaled by sqrt(hidden), GeGLU feed-forward with GELU's tanh form, the output tied to the embedding)
-     * , {@code gemma2} (Gemma 2: Gemma's embedding scale and GeGLU, an RMSNorm after the attention and after the
+     * and K RMS-normed before its rotation, a head dimension of its own), {@code gemma} (Gemma 1: NeoX halves, the
+     * token embedding scaled by sqrt(hidden), GeGLU feed-forward with GELU's tanh form, the output tied to the embedding),
+     * {@code gemma2} (Gemma 2: Gemma's embedding scale and GeGLU, an RMSNorm after the attention and after the
      * feed-forward, each before its residual add, sliding-window attention in every other layer, attention scores and
      * logits soft-capped) and {@code gemma3} (Gemma 3: as Gemma 2 without the caps, with Qwen3's per-head Q/K norms and
      * sliding windows with a rotary base of their own in five of every six layers).
@@ -51,10 +51,11 @@ public record DecoderConfig(Architecture architecture, int layers, int hidden, i
             for (int i = 0; i < x.length; i++) x[i] = (float) Math.tanh(x[i] * inverse) * logits;
         }
     }
+
     /**
      * Sliding-window attention: the layers marked in {@code local} attend to the last {@code keys} positions only (their
-     * own and the ones before) and rotate with {@code ropeBase} and no position scaling; the others attend to the whole
-     * past. {@code keys} 0 (with no layers marked): none.
+     * own and the ones before) and rotate with {@code ropeBase}, positions times {@code ropeScale}; the others attend to
+     * the whole past. {@code keys} 0 (with no layers marked): none.
      */
     public record SlidingWindow(int keys, List<Boolean> local, float ropeBase, float ropeScale) {
         public static final SlidingWindow NONE = new SlidingWindow(0, List.of(), 0f, 1f);

@@ -1,6 +1,5 @@
 package dev.offload.decoder;
 
-import dev.offload.graph.RotaryEmbedding;
 import dev.offload.graph.TensorType;
 import dev.offload.profile.ProfileReport;
 import dev.offload.profile.ProfileTotals;

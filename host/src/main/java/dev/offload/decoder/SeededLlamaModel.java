@@ -13,8 +13,8 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Llama-architecture GGUF models with seeded weights, made here because no registry reachable from this machine
- * ships trained decoder weights: the same bytes for the same shape, type and seed, on any machine. Benchmarks run
+ * Llama-architecture GGUF models with seeded weights (and one Gemma-3-shaped {@code gemma3} one, {@link Shape#GEMMA_3_1B}),
+ * made here because no registry reachable from this machine ships trained decoder weights: the same bytes for the same shape, type and seed, on any machine. Benchmarks run
  * offload and llama.cpp on them side by side; tests load them like any model file.
  *
  * <p>Weights are normal with standard deviation {@value #STD} (RMSNorm gains 1 + that noise), which keeps every
