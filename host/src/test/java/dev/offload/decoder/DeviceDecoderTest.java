@@ -105,6 +105,43 @@ class DeviceDecoderTest {
         assertTrue(toFloat <= 0.1, "OpenCL vs float reference: " + toFloat);
     }
 
+    @ParameterizedTest
+    @CsvSource({"GEMMA3, 8", "GEMMA2, 0"})
+    void aSlidingWindowHoldsAcrossPrefillChunksAndDecodeSteps(DecoderConfig.Architecture arch, int type) throws Exception {
+        // The tiny model with room for a prompt of two prefill chunks (256 + 44 tokens, window 5): the second chunk's rows
+        // see the window before them in the first one's keys, the decode steps after it theirs.
+        DecoderConfig t = TinyGgufModels.config(arch);
+        DecoderConfig c = new DecoderConfig(t.architecture(), t.layers(), t.hidden(), t.heads(), t.kvHeads(), t.headDim(), t.ffn(), t.vocab(),
+                512, t.ropeBase(), t.ropeStyle(), t.rmsEpsilon(), t.qkvBias(), t.ropeScale(), t.window(), t.softcaps());
+        Path m = TinyGgufModels.write(dir.resolve("long-" + arch + ".gguf"), c, TinyGgufModels.randomWeights(c, 5), type, false);
+        int[] prompt = new int[DeviceDecoder.PREFILL_CHUNK + 44];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = PROMPT[(7 * i + i / 5) % PROMPT.length];
+        java.util.function.Function<DecoderBackend, float[]> run = b -> {
+            try (DecoderBackend.Cache cache = b.newCache(prompt.length + 4)) {
+                float[] logits = b.forward(prompt, cache);
+                for (int s = 0; s < 3; s++) logits = b.forward(new int[] {PROMPT[s]}, cache);
+                return logits;
+            }
+        };
+        float[] cl, java, reference;
+        try (GgufFile f = GgufFile.open(m); Arena arena = Arena.ofShared()) {
+            GgufDecoder d = GgufDecoder.read(f);
+            QuantizedWeights w = QuantizedWeights.load(f, d.config(), arena);
+            DevicePool pool = DevicePool.of(CL.device(), JavaDevice.INSTANCE);
+            try (DeviceDecoder onCl = new DeviceDecoder(d.config(), w, 512, pool, PlacementSpec.parse("cl:cpu"), true, false, null);
+                 DeviceDecoder onJava = new DeviceDecoder(d.config(), w, 512, pool, PlacementSpec.parse("java"), true, false, null)) {
+                cl = run.apply(onCl);
+                java = run.apply(onJava);
+            }
+            reference = run.apply(new DecoderReference(d.config(), d.floatWeights(f)));
+        }
+        double graphs = normwise(java, cl), toFloat = normwise(reference, cl);
+        System.out.printf("%s type %d, %d-token prompt in two chunks then 3 steps: cl vs java graph %.2e, cl vs float reference %.2e%n",
+                arch, type, prompt.length, graphs, toFloat);
+        assertTrue(graphs <= 2e-2, "OpenCL vs java graph: " + graphs);
+        assertTrue(toFloat <= 0.1, "OpenCL vs float reference: " + toFloat);
+    }
+
     @Test
     void greedyContinuationsAreTheSameOnOpenClOnJavaAndSplitAcrossBoth() throws Exception {
         Path m = model(DecoderConfig.Architecture.LLAMA, TinyGgufModels.Q8_0, 5);
