@@ -125,7 +125,9 @@ class NonFiniteOpsTest {
             int skv = sq == 1 ? 3000 : 24, row = Math.min(1, sq - 1);
             AttentionShape shape = AttentionShape.of(1, h, sq, skv, d);
             for (char where : new char[] {'q', 'k', 'v', 'm'}) {
-                for (boolean causal : new boolean[] {false, true}) {
+                // Plain, causal, causal with a sliding window of 4 keys, and soft-capped scores (Gemma 2's, a cap of 0.7).
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean causal = variant == 1 || variant == 2;
                     float[] q = normal(r, h * sq * d), k = normal(r, h * skv * d), v = normal(r, h * skv * d), mask = new float[sq * skv];
                     switch (where) {
                         case 'q' -> q[d * row + 3] = special;        // head 0, query row 1
@@ -133,15 +135,16 @@ class NonFiniteOpsTest {
                         case 'v' -> v[d * 7 + 1] = special;          // head 0, value 7
                         default -> mask[row * skv + 4] = special;    // query row 1, key 4
                     }
-                    Mask m = new Mask(causal, null, where == 'm' ? new Mask.Additive(mask, Mask.Layout.QUERY_KEY) : null);
-                    AttentionProblem p = new AttentionProblem(shape, m, shape.defaultScale(), Storage.FLOAT32);
+                    Mask m = new Mask(causal, null, where == 'm' ? new Mask.Additive(mask, Mask.Layout.QUERY_KEY) : null, variant == 2 ? 4 : 0);
+                    AttentionProblem p = new AttentionProblem(shape, m, shape.defaultScale(), Storage.FLOAT32).withSoftcap(variant == 3 ? 0.7f : 0f);
+                    String label = causal ? variant == 2 ? " causal window 4" : " causal" : variant == 3 ? " softcap 0.7" : "";
                     float[] want = AttentionReference.compute(p, q, k, v);
                     for (boolean fused : new boolean[] {true, false}) {
                         if (!fused && sq == 1) continue;
                         try (Buffer qb = cl.upload(q); Buffer kb = cl.upload(k); Buffer vb = cl.upload(v);
                              Buffer ob = cl.context().createBuffer(4L * want.length)) {
                             if (fused) new FusedAttention(cl).run(p, qb, kb, vb, ob); else new UnfusedAttention(cl).run(p, qb, kb, vb, ob);
-                            NonFinite.assertAgree(special + (fused ? " fused" : " unfused") + " Sq=" + sq + (causal ? " causal" : "") + " in " + where,
+                            NonFinite.assertAgree(special + (fused ? " fused" : " unfused") + " Sq=" + sq + label + " in " + where,
                                     want, cl.readFloats(ob, want.length), TOLERANCE);
                         }
                     }

@@ -49,6 +49,7 @@
 
 // KERNEL_SHAPE and the FPGA kernel style (offload.clh).
 #include "offload.clh"
+#include "activation.clh"
 
 #if !defined(HEAD_DIM) && !defined(ONNX_ATTENTION)
 #error "build with -DHEAD_DIM=<head dimension> (fused and unfused kernels) or -DONNX_ATTENTION=1 (ONNX Runtime's form)"
@@ -112,9 +113,10 @@ inline float hsum(float4 v) { return hsum4(v); }
 #endif
 
 // SOFTCAP (a float literal, > 0): each scaled score s becomes SOFTCAP * tanh(s / SOFTCAP) before the additive mask
-// (Gemma 2's attention logit soft-capping; scalar or vector s). Without it scores are as computed.
+// (Gemma 2's attention logit soft-capping; scalar or vector s). Without it scores are as computed. An infinite score
+// becomes exactly +-SOFTCAP, as the reference's Math.tanh gives +-1 (PoCL's tanh of an infinity is a hair inside).
 #ifdef SOFTCAP
-#define SOFTCAPPED(s) (SOFTCAP * tanh((s) * (1.0f / SOFTCAP)))
+#define SOFTCAPPED(s) (SOFTCAP * OFFLOAD_TANH((s) * (1.0f / SOFTCAP)))
 #else
 #define SOFTCAPPED(s) (s)
 #endif
