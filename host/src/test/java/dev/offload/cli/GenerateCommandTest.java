@@ -1,6 +1,7 @@
 package dev.offload.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offload.decoder.DecoderConfig;
@@ -94,6 +95,23 @@ class GenerateCommandTest {
         assertEquals(1, line.lines().count(), line);
         assertTrue(line.contains("architecture 'mamba' is not supported (supported: llama, qwen2, qwen3, gemma, gemma2, gemma3)"), line);
         assertEquals(line.indexOf(mamba.toString()), line.lastIndexOf(mamba.toString()), "the file is named once: " + line);
+    }
+
+    @Test
+    void aGemma3FileWithABadWindowIsOneLineAndExitTwoWithNothingWritten() throws Exception {
+        DecoderConfig c = TinyGgufModels.config(DecoderConfig.Architecture.GEMMA3);
+        byte[] bytes = Files.readAllBytes(TinyGgufModels.write(dir.resolve("g3.gguf"), c, TinyGgufModels.randomWeights(c, 3), TinyGgufModels.F32, false));
+        // The sliding-window pattern's u32 2 (after its key) made 9: more than the file's 2 layers.
+        String latin = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .replace("window_pattern\u0004\0\0\0\u0002\0\0\0", "window_pattern\u0004\0\0\0\t\0\0\0");
+        Path bad = Files.write(dir.resolve("bad-window.gguf"), latin.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Path json = dir.resolve("out.json");
+        var r = CliRun.of("generate", "--model", bad.toString(), "--prompt", "a", "--json", json.toString());
+        assertEquals(2, r.exit(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.contains(bad.toString()) && line.contains("gemma3.attention.sliding_window_pattern = 9 is outside 0..2"), line);
+        assertFalse(Files.exists(json), "nothing written");
     }
 
     @Test

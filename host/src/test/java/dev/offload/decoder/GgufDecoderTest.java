@@ -138,6 +138,46 @@ class GgufDecoderTest {
     }
 
     @Test
+    void badSlidingWindowScalingAndSoftCapValuesAreOneLineNamingTheFileAndTheKey() throws Exception {
+        DecoderConfig g3 = TinyGgufModels.config(DecoderConfig.Architecture.GEMMA3), g2 = TinyGgufModels.config(DecoderConfig.Architecture.GEMMA2);
+        DecoderConfig llama = TinyGgufModels.config(DecoderConfig.Architecture.LLAMA);
+        byte[] gemma3 = Files.readAllBytes(TinyGgufModels.write(dir.resolve("g3.gguf"), g3, RandomDecoders.weights(g3, 1), TinyGgufModels.F32, false));
+        byte[] gemma2 = Files.readAllBytes(TinyGgufModels.write(dir.resolve("g2.gguf"), g2, RandomDecoders.weights(g2, 1), TinyGgufModels.F32, false));
+        // A window of 2^25 keys (the u32 5 after its key made 0x02000000).
+        refused(replace(gemma3, "sliding_window\u0004\0\0\0\u0005\0\0\0", "sliding_window\u0004\0\0\0\0\0\0\u0002"), "huge-window.gguf",
+                "gemma3.attention.sliding_window = 33554432 is outside 1..16777216");
+        // rope.scaling.factor 2.0 made NaN, then -1.
+        refused(replace(gemma3, "factor\u0006\0\0\0\0\0\0@", "factor\u0006\0\0\0\0\0\u00c0\u007f"), "nan-factor.gguf",
+                "gemma3.rope.scaling.factor NaN is outside 1..65536");
+        refused(replace(gemma3, "factor\u0006\0\0\0\0\0\0@", "factor\u0006\0\0\0\0\0\u0080\u00bf"), "negative-factor.gguf",
+                "gemma3.rope.scaling.factor -1.0 is outside 1..65536");
+        // The attention cap 0.8 (cd cc 4c 3f) made -1 and NaN.
+        refused(replace(gemma2, "softcapping\u0006\0\0\0\u00cd\u00ccL?", "softcapping\u0006\0\0\0\0\0\u0080\u00bf"), "negative-cap.gguf",
+                "gemma2.attn_logit_softcapping -1.0 is outside 0..1e6");
+        refused(replace(gemma2, "softcapping\u0006\0\0\0\u00cd\u00ccL?", "softcapping\u0006\0\0\0\0\0\u00c0\u007f"), "nan-cap.gguf",
+                "gemma2.attn_logit_softcapping NaN is outside 0..1e6");
+        // A pattern of the wrong kind or length (gemma2 writes none of its own: its default 2).
+        DecoderWeights w2 = RandomDecoders.weights(g2, 1);
+        var ints = assertThrows(GgufFormatException.class, () -> load(TinyGgufModels.write(dir.resolve("int-pattern.gguf"), g2, w2, TinyGgufModels.F32, false, 2, null,
+                g -> g.ints("gemma2.attention.sliding_window_pattern", 1, 0))));
+        assertTrue(ints.getMessage().contains("int-pattern.gguf") && ints.getMessage().contains("sliding_window_pattern must be an array of bools or a number"), ints.getMessage());
+        var three = assertThrows(GgufFormatException.class, () -> load(TinyGgufModels.write(dir.resolve("three.gguf"), g2, w2, TinyGgufModels.F32, false, 2, null,
+                g -> g.raw("gemma2.attention.sliding_window_pattern", b -> b.u32(9).u32(7).u64(3).u8(1).u8(0).u8(1)))));
+        assertTrue(three.getMessage().contains("three.gguf") && three.getMessage().contains("sliding_window_pattern has 3 entries for 2 layers"), three.getMessage());
+        // A window on an architecture without one.
+        var lw = assertThrows(GgufFormatException.class, () -> load(TinyGgufModels.write(dir.resolve("llama-window.gguf"), llama, RandomDecoders.weights(llama, 1),
+                TinyGgufModels.F32, false, 2, null, g -> g.u32("llama.attention.sliding_window", 4))));
+        assertTrue(lw.getMessage().contains("llama-window.gguf") && lw.getMessage().contains("llama.attention.sliding_window is not supported for llama"), lw.getMessage());
+    }
+
+    private void refused(byte[] bytes, String name, String problem) throws Exception {
+        Path p = Files.write(dir.resolve(name), bytes);
+        var e = assertThrows(GgufFormatException.class, () -> load(p));
+        assertTrue(e.getMessage().contains(name) && e.getMessage().contains(problem), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    }
+
+    @Test
     void aModelTooBigForTheHeapIsRefusedUpFrontWithWhatItNeeds() {
         // Llama 3.2 1B's shapes: 0.97 G layer values + 2 x 0.26 G for the embedding and the output copy, plus the
         // largest matrix twice in transit: 2.02 G floats, 7.5 GiB.
